@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up reportgen on a fresh Debian machine: system fonts and tools, then a
+# virtual environment in .venv with the package installed (editable).
+#   bash scripts/setup.sh         # what building briefs needs
+#   bash scripts/setup.sh --dev   # plus test, lint and browser tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+apt_packages=(fonts-noto-cjk fonts-inter fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
+[ "$dev" = 1 ] && apt_packages+=(poppler-utils chromium)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "$dev" = 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[dev]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi
