@@ -1,0 +1,94 @@
+"""Stage 3a: read the brief's CSV files and format numbers for reading.
+
+Every CSV is read once, as UTF-8 with or without a byte-order mark, with its
+header row as column names. Number formatting lives here so that tables,
+metrics and charts write a figure the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MINUS = "\u2212"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A CSV file as read, with the data line of each row for error messages."""
+
+    path: Path
+    df: pd.DataFrame
+
+    def row_line(self, index: int) -> int:
+        return int(index) + 2  # header is line 1
+
+
+def read_csv(path: Path) -> Frame | Problem:
+    """Read one CSV; a problem (never an exception) when it cannot be read."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    except UnicodeDecodeError as exc:
+        return Problem(path, None, "data", f"not UTF-8 text ({exc.reason})")
+    except pd.errors.EmptyDataError:
+        return Problem(path, 1, "data", "the CSV file is empty")
+    except pd.errors.ParserError as exc:
+        return Problem(path, _parser_line(str(exc)), "data", f"unreadable CSV: {exc}")
+    df.columns = [str(c).strip() for c in df.columns]
+    return Frame(path, df)
+
+
+def _parser_line(message: str) -> int | None:
+    words = message.replace(",", " ").split()
+    for before, word in zip(words, words[1:], strict=False):
+        if before == "line" and word.isdigit():
+            return int(word)
+    return None
+
+
+def decimals_for(values: list[float], most: int = 2) -> int:
+    """The fewest decimals (up to `most`) that show every value as written."""
+    for places in range(most + 1):
+        if all(math.isclose(v, round(v, places), abs_tol=1e-9) for v in values):
+            return places
+    return most
+
+
+def format_number(value: float, places: int | None = None) -> str:
+    """1234.5 -> '1,234.5'; negatives with a true minus sign."""
+    if places is None:
+        places = decimals_for([value])
+    text = f"{abs(value):,.{places}f}"
+    return f"{MINUS}{text}" if value < 0 else text
+
+
+CURRENCIES = ("USD", "RMB", "CNY", "HKD", "EUR", "GBP", "JPY", "$", "€", "£", "¥")
+SCALES = {"bn": "bn", "m": "m", "mn": "m", "tn": "tn", "k": "k"}
+
+
+def format_with_unit(value: float, unit: str | None, high: float | None = None) -> str:
+    """5.6 'USD bn' -> 'USD 5.6bn'; 35.8 '%' -> '35.8%'; 20..30 '%' -> '20–30%'."""
+    places = decimals_for([value] if high is None else [value, high])
+    number = format_number(value, places)
+    if high is not None:
+        number = f"{number}\u2013{format_number(high, places)}"
+    if not unit:
+        return number
+    unit = unit.strip()
+    if unit in ("%", "x", "pp", "×"):
+        return f"{number}{unit}"
+    parts = unit.split()
+    if len(parts) == 2 and parts[0] in CURRENCIES and parts[1] in SCALES:
+        return f"{parts[0]} {number}{SCALES[parts[1]]}"
+    if unit in CURRENCIES:
+        return f"{unit} {number}"
+    return f"{number} {unit}"

@@ -1,0 +1,45 @@
+"""Error types shared by every stage. No click here: the CLI maps these to exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a brief, printed as `file:line: key: message`."""
+
+    path: Path
+    line: int | None
+    key: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {self.key}: {label}{self.message}"
+
+
+class ReportgenError(Exception):
+    """Base of every error reportgen reports to a user without a traceback."""
+
+
+class BriefError(ReportgenError):
+    """A brief broke one or more rules; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class BuildError(ReportgenError):
+    """A stage after validation failed (layout, PDF, writing output)."""
+
+
+class DeliveryError(ReportgenError):
+    """Sending a brief by email failed."""

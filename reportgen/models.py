@@ -1,0 +1,127 @@
+"""Typed model of brief.yaml (brief-format v1). Unknown keys are errors.
+
+The same models validate a brief and, later, describe it as a JSON Schema, so
+every field carries its documentation here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+
+Level = Literal["low", "medium", "high"]
+Level4 = Literal["low", "medium", "high", "very-high"]
+ChartKind = Literal["bar", "barh", "line", "stacked-bar"]
+
+
+def _scalar_to_text(value: object) -> object:
+    """Let `highlight: 2024` match a CSV cell that reads '2024'."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return format(value, "g")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1)]
+MatchText = Annotated[str, BeforeValidator(_scalar_to_text)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Subject(Model):
+    name: Text = Field(description="Company name as shown in the title block and running header.")
+    ticker: str | None = Field(None, description="Exchange ticker, e.g. BABA.")
+    exchange: str | None = Field(None, description="Listing exchange, e.g. NYSE.")
+
+
+class Verdict(Model):
+    label: Text = Field(description="The headline call, e.g. 'High-Risk, High-Reward'.")
+    risk: Level4
+    reward: Level4
+    summary: str = Field("", description="Markdown; helpers allowed.")
+
+
+class Source(Model):
+    title: Text
+    publisher: str | None = None
+    url: str | None = None
+    published: date | None = None
+    short: str | None = Field(None, description="Short name for chart legends (extension).")
+
+
+class Metric(Model):
+    id: MetricId
+    label: Text
+    value: Number
+    high: Number | None = Field(None, description="Upper end of a range (extension): 20–30%.")
+    unit: str | None = Field(None, description="Free text: %, USD bn, RMB bn, x, pp ...")
+    period: str | None = None
+    source: Text
+    key: StrictBool = Field(False, description="Show in the key-figures box.")
+
+
+class Table(Model):
+    id: ItemId
+    title: Text
+    data: Text = Field(description="CSV file in the brief folder.")
+    columns: dict[str, str] | None = Field(None, description="Select and rename, in order.")
+    sort: str | None = Field(None, description="Column to sort by; '-' prefix for descending.")
+    highlight: MatchText | None = Field(None, description="Row whose first shown column equals this.")
+    source: str | None = Field(None, description="Source id; optional if the CSV has `source`.")
+
+
+class Chart(Model):
+    id: ItemId
+    title: Text
+    kind: ChartKind = "bar"
+    data: Text
+    x: Text
+    y: Text | list[Text]
+    unit: str | None = None
+    highlight: MatchText | None = None
+    source: str | None = None
+    group: str | None = Field(None, description="Column whose values become series (extension).")
+    labels: dict[str, str] | None = Field(None, description="Legend label per y column (extension).")
+
+    @property
+    def y_columns(self) -> list[str]:
+        return [self.y] if isinstance(self.y, str) else list(self.y)
+
+
+class Section(Model):
+    title: Text
+    body: str = Field("", description="A path ending in .md, or inline Markdown.")
+    tables: list[str] = Field(default_factory=list)
+    charts: list[str] = Field(default_factory=list)
+
+
+class Risk(Model):
+    title: Text
+    likelihood: Level
+    impact: Level
+    body: str = ""
+    sources: list[str] = Field(min_length=1)
+
+
+class Brief(Model):
+    title: Text
+    subtitle: str | None = None
+    subject: Subject
+    as_of: date = Field(description="The data cut-off date.")
+    authors: list[str] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list)
+    verdict: Verdict
+    sources: dict[str, Source] = Field(min_length=1)
+    metrics: list[Metric] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    charts: list[Chart] = Field(default_factory=list)
+    sections: list[Section] = Field(min_length=1)
+    risks: list[Risk] = Field(min_length=1)

@@ -1,0 +1,128 @@
+"""The pipeline: load -> validate -> compose -> render HTML -> PDF -> write.
+
+`build_brief` is the library entry point the CLI, the nightly job and any
+scheduler call. A failed brief is reported and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from .document import compose
+from .errors import BriefError, Problem, ReportgenError
+from .output import write_atomic
+from .render import Renderer
+from .spec import BRIEF_FILE, load_spec
+from .validate import Checked, validate
+
+log = logging.getLogger(__name__)
+
+Status = Literal["built", "failed", "checked"]
+
+
+@dataclass
+class BuildResult:
+    """What happened to one brief."""
+
+    brief_dir: Path
+    status: Status
+    problems: list[Problem] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def brief_id(self) -> str:
+        return self.brief_dir.resolve().name
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def generated_time() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set, so that builds can be byte-reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC)
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def find_briefs(paths: Iterable[Path]) -> list[Path]:
+    """Brief folders named directly, or every brief folder inside a named folder."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / BRIEF_FILE).is_file() or not path.is_dir():
+            found.append(path)
+            continue
+        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
+        found += inner or [path]
+    return found
+
+
+def check_brief(brief_dir: Path) -> tuple[Checked | None, list[Problem]]:
+    """Load and validate: the checked brief (None on errors) and every problem found."""
+    try:
+        checked = validate(load_spec(brief_dir))
+    except BriefError as exc:
+        return None, exc.problems
+    return checked, checked.warnings
+
+
+def build_brief(
+    brief_dir: Path,
+    out_dir: Path,
+    *,
+    renderer: Renderer | None = None,
+    pdf: bool = True,
+    now: datetime | None = None,
+) -> BuildResult:
+    """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief."""
+    checked, problems = check_brief(brief_dir)
+    if checked is None:
+        return BuildResult(brief_dir, "failed", problems)
+    renderer = renderer or Renderer()
+    try:
+        outputs = _render_and_write(checked, out_dir, renderer, pdf, now or generated_time())
+    except ReportgenError as exc:
+        problems = [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", str(exc))]
+        return BuildResult(brief_dir, "failed", problems)
+    except Exception as exc:  # a bug or a library failure: report it, keep the batch going
+        log.debug("build of %s failed", brief_dir, exc_info=True)
+        message = f"{type(exc).__name__}: {exc}"
+        return BuildResult(brief_dir, "failed", [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", message)])
+    return BuildResult(brief_dir, "built", problems, outputs)
+
+
+def _render_and_write(
+    checked: Checked, out_dir: Path, renderer: Renderer, pdf: bool, now: datetime
+) -> list[Path]:
+    document = compose(checked, renderer.partial, now)
+    html = renderer.page(document)
+    target = out_dir / checked.spec.brief_id
+    files = {target / f"{checked.spec.brief_id}.html": html.encode("utf-8")}
+    if pdf:
+        from .pdf import html_to_pdf
+
+        files[target / f"{checked.spec.brief_id}.pdf"] = html_to_pdf(html, checked.spec.root)
+    for path, data in files.items():  # written only once every output is ready
+        write_atomic(path, data)
+    return list(files)
+
+
+def build_all(brief_dirs: Sequence[Path], out_dir: Path, *, pdf: bool = True) -> list[BuildResult]:
+    """Build each brief in turn; one failure does not stop the others."""
+    renderer = Renderer()
+    return [build_brief(d, out_dir, renderer=renderer, pdf=pdf) for d in brief_dirs]

@@ -1,0 +1,288 @@
+"""Stage 1: read a brief folder into a typed `Spec`, keeping the line of every key.
+
+brief.yaml is read with ruamel's round-trip loader (safe: it builds only plain
+data) so that a pydantic error at `metrics[2].source` can be reported at the
+line the analyst typed it on.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from .errors import BriefError, Problem
+from .models import Brief
+
+Loc = tuple[str | int, ...]
+BRIEF_FILE = "brief.yaml"
+METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value was written: a file and a 1-based line."""
+
+    path: Path
+    line: int | None
+
+
+@dataclass(frozen=True)
+class MarkdownDoc:
+    """A piece of Markdown and where its first line stands, for helper errors."""
+
+    key: str
+    text: str
+    place: Place
+
+
+@dataclass
+class Spec:
+    """A loaded, schema-valid brief: the model plus where everything came from."""
+
+    brief: Brief
+    root: Path
+    brief_id: str
+    places: dict[Loc, Place]
+    docs: dict[str, MarkdownDoc] = field(default_factory=dict)
+
+    @property
+    def yaml_path(self) -> Path:
+        return self.root / BRIEF_FILE
+
+    def place(self, loc: Loc) -> Place:
+        """The nearest known place for a location: the key itself or its closest parent."""
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in self.places:
+                return self.places[loc[:end]]
+        return Place(self.yaml_path, None)
+
+    def problem(self, loc: Loc, message: str, severity: str = "error") -> Problem:
+        where = self.place(loc)
+        return Problem(where.path, where.line, format_loc(loc), message, severity)  # type: ignore[arg-type]
+
+
+def format_loc(loc: Loc) -> str:
+    """('metrics', 2, 'source') -> 'metrics[2].source'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def load_spec(root: Path) -> Spec:
+    """Read and schema-check one brief folder; raise BriefError listing every problem."""
+    yaml_path = root / BRIEF_FILE
+    raw, places = _read_yaml(yaml_path)
+    problems: list[Problem] = []
+    if isinstance(raw.get("metrics"), str):
+        raw["metrics"] = _read_metrics_csv(root, raw["metrics"], places, problems)
+    try:
+        brief = Brief.model_validate(raw)
+    except ValidationError as exc:
+        problems += _schema_problems(exc, raw, places, yaml_path)
+    if problems:
+        raise BriefError(problems)
+    spec = Spec(brief=brief, root=root, brief_id=root.resolve().name, places=places)
+    spec.docs = _collect_markdown(spec, problems)
+    if problems:
+        raise BriefError(problems)
+    return spec
+
+
+def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, Place]]:
+    if not path.is_file():
+        raise BriefError([Problem(path, None, "brief.yaml", "no brief.yaml in this folder")])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        data = YAML(typ="rt").load(text)
+    except UnicodeDecodeError as exc:
+        raise BriefError([Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]) from exc
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        msg = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        raise BriefError([Problem(path, line, "yaml", msg)]) from exc
+    except YAMLError as exc:
+        raise BriefError([Problem(path, None, "yaml", str(exc).splitlines()[0])]) from exc
+    if not isinstance(data, CommentedMap):
+        raise BriefError([Problem(path, 1, "brief.yaml", "must be a mapping of keys (title:, ...)")])
+    places: dict[Loc, Place] = {(): Place(path, 1)}
+    return _to_plain(data, (), path, places), places
+
+
+def _to_plain(node: Any, loc: Loc, path: Path, places: dict[Loc, Place]) -> Any:
+    """Round-trip YAML nodes to plain dicts/lists, recording each key's line."""
+    if isinstance(node, CommentedMap):
+        out = {}
+        for key in node:
+            line = node.lc.key(key)[0] + 1
+            child = (*loc, str(key))
+            places[child] = Place(path, line)
+            value = node[key]
+            if isinstance(value, LiteralScalarString | FoldedScalarString):
+                places[(*child, "#text")] = Place(path, node.lc.value(key)[0] + 2)
+            else:
+                places[(*child, "#text")] = Place(path, node.lc.value(key)[0] + 1)
+            out[str(key)] = _to_plain(value, child, path, places)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            places[(*loc, index)] = Place(path, node.lc.item(index)[0] + 1)
+            items.append(_to_plain(value, (*loc, index), path, places))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _read_metrics_csv(
+    root: Path, name: str, places: dict[Loc, Place], problems: list[Problem]
+) -> list[dict[str, Any]]:
+    """`metrics: metrics.csv` — one metric a row, with the CSV's own line numbers."""
+    path = root / name
+    yaml_place = places.get(("metrics",), Place(root / BRIEF_FILE, None))
+    if not is_inside(root, path) or not path.is_file():
+        why = "is outside the brief folder" if not is_inside(root, path) else "does not exist"
+        problems.append(Problem(yaml_place.path, yaml_place.line, "metrics", f"'{name}' {why}"))
+        return []
+    rows: list[dict[str, Any]] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        unknown = sorted(set(reader.fieldnames or []) - set(METRIC_CSV_COLUMNS))
+        if unknown:
+            problems.append(Problem(path, 1, "metrics", f"unknown columns: {', '.join(unknown)}"))
+        for index, row in enumerate(reader):
+            places[("metrics", index)] = Place(path, reader.line_num)
+            for column in row:
+                places[("metrics", index, column)] = Place(path, reader.line_num)
+            rows.append(_metric_row(row))
+    return rows
+
+
+def _metric_row(row: dict[str, str]) -> dict[str, Any]:
+    """CSV cells are text: turn number and flag columns into the types the model wants."""
+    out: dict[str, Any] = {k: v.strip() for k, v in row.items() if k and v and v.strip()}
+    for column in ("value", "high"):
+        if column in out:
+            out[column] = _number_or_text(out[column])
+    if "key" in out:
+        out["key"] = out["key"].lower() in ("true", "yes", "1", "y")
+    return out
+
+
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return text
+
+
+def _schema_problems(
+    exc: ValidationError, raw: dict[str, Any], places: dict[Loc, Place], path: Path
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = _data_loc(error["loc"], raw)
+        place = _nearest(places, loc, path)
+        message = _friendly(error)
+        problems.append(Problem(place.path, place.line, format_loc(loc) or "brief.yaml", message))
+    return problems
+
+
+def _data_loc(loc: tuple[Any, ...], raw: Any) -> Loc:
+    """Drop pydantic's union tags ('list[str]', 'str') that are not keys of the data."""
+    out: list[str | int] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not _is_type_tag(part):
+            out.append(part)  # a missing required key: name it
+            break
+    return tuple(out)
+
+
+def _is_type_tag(part: str) -> bool:
+    return bool(re.search(r"[\[\]]", part)) or part in ("str", "int", "float", "bool")
+
+
+def _nearest(places: dict[Loc, Place], loc: Loc, path: Path) -> Place:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in places:
+            return places[loc[:end]]
+    return Place(path, None)
+
+
+def _friendly(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"must be one of {expected}, not {error['input']!r}"
+    if kind == "string_pattern_mismatch":
+        return f"{error['input']!r} may only use {error['ctx']['pattern']}"
+    if kind in ("float_type", "float_parsing", "finite_number"):
+        return f"must be a number, not {error['input']!r}"
+    if kind == "too_short":
+        return "needs at least one entry"
+    return str(error["msg"])
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """True when `path` (after resolving links and '..') stays inside the brief folder."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _collect_markdown(spec: Spec, problems: list[Problem]) -> dict[str, MarkdownDoc]:
+    """Every Markdown field, read from its .md file when it names one."""
+    brief = spec.brief
+    fields: list[tuple[Loc, str]] = [(("verdict", "summary"), brief.verdict.summary)]
+    fields += [(("sections", i, "body"), s.body) for i, s in enumerate(brief.sections)]
+    fields += [(("risks", i, "body"), r.body) for i, r in enumerate(brief.risks)]
+    docs = {}
+    for loc, value in fields:
+        doc = _markdown_doc(spec, loc, value, problems)
+        if doc is not None:
+            docs[doc.key] = doc
+    return docs
+
+
+def _markdown_doc(spec: Spec, loc: Loc, value: str, problems: list[Problem]) -> MarkdownDoc | None:
+    key = format_loc(loc)
+    stripped = value.strip()
+    if "\n" in stripped or not stripped.lower().endswith(".md"):
+        return MarkdownDoc(key, value, spec.place((*loc, "#text")))
+    path = spec.root / stripped
+    if not is_inside(spec.root, path):
+        problems.append(spec.problem(loc, f"'{stripped}' is outside the brief folder"))
+        return None
+    if not path.is_file():
+        problems.append(spec.problem(loc, f"Markdown file '{stripped}' does not exist"))
+        return None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(spec.problem(loc, f"'{stripped}' is not UTF-8 text"))
+        return None
+    return MarkdownDoc(key, text, Place(spec.root / stripped, 1))

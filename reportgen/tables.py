@@ -1,0 +1,62 @@
+"""Stage 4b: a table spec and its DataFrame -> a view model the template lays out.
+
+Numbers are right-aligned, with thousands separators, one number of decimals per
+column and a true minus sign; a `source` column is shown as footnote marks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .data import Frame, decimals_for, format_number
+from .models import Table
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    numeric: bool = False
+    negative: bool = False
+    html: str | None = None  # trusted markup (footnote marks) instead of text
+
+
+@dataclass(frozen=True)
+class TableView:
+    id: str
+    title: str
+    headers: list[tuple[str, bool]]  # (label, numeric)
+    rows: list[tuple[list[Cell], bool]]  # (cells, highlighted)
+    source_marks: str  # trusted HTML: the footnote marks of the table's source(s)
+
+
+def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> TableView:
+    """Select, rename, sort and format; `cite` turns a source id into its footnote mark."""
+    import pandas as pd
+
+    df = frame.df
+    if table.sort:
+        column = table.sort.lstrip("-")
+        df = df.sort_values(column, ascending=not table.sort.startswith("-"), kind="stable")
+    columns = list(table.columns) if table.columns else list(df.columns)
+    labels = [table.columns[c] if table.columns else str(c) for c in columns]
+    numeric = [c != "source" and pd.api.types.is_numeric_dtype(df[c]) for c in columns]
+    places = [decimals_for([float(v) for v in df[c].dropna()]) if num else 0 for c, num in zip(columns, numeric, strict=True)]
+    rows = []
+    for _, record in df.iterrows():
+        cells = [_cell(record[c], c, num, p, cite) for c, num, p in zip(columns, numeric, places, strict=True)]
+        highlighted = table.highlight is not None and str(record[columns[0]]) == table.highlight
+        rows.append((cells, highlighted))
+    marks = cite(table.source) if table.source else ""
+    return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
+
+
+def _cell(value: object, column: str, numeric: bool, places: int, cite: Callable[[str], str]) -> Cell:
+    if value is None or value != value:  # None or NaN
+        return Cell("\u2014", numeric=numeric)
+    if column == "source":
+        return Cell(str(value), html=cite(str(value).strip()))
+    if numeric:
+        number = float(value)  # type: ignore[arg-type]
+        return Cell(format_number(number, places), numeric=True, negative=number < 0)
+    return Cell(str(value))
