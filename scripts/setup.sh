@@ -23,10 +23,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# pip here may warn about local mirror folders that do not exist; keep its real errors.
+pip_install() { .venv/bin/python -m pip install -q "$@" 2> >(grep -v '^WARNING: Location' >&2); }
+
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
+pip_install --upgrade pip
 if [ "$dev" = 1 ]; then
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  pip_install -e '.[dev]'
 else
-  .venv/bin/python -m pip install -q -e .
+  pip_install -e .
 fi

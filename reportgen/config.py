@@ -1,0 +1,86 @@
+"""reportgen.toml: the project configuration (config.md contract).
+
+Every key is optional; `send` and `nightly` need [smtp] and [mail]. The SMTP
+password never comes from a file: only from REPORTGEN_SMTP_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import Problem, ReportgenError
+
+CONFIG_FILE = "reportgen.toml"
+PASSWORD_ENV = "REPORTGEN_SMTP_PASSWORD"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BuildConfig(_Section):
+    briefs: list[str] = Field(default_factory=lambda: ["seeds"])
+    out: str = "build"
+
+
+class SmtpConfig(_Section):
+    host: str = "localhost"
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str = ""
+    timeout: float = Field(30, gt=0)
+    max_attempts: int = Field(5, ge=1)
+    backoff: float = Field(2.0, ge=0)
+
+
+class MailConfig(_Section):
+    from_: str = Field("", alias="from")
+    to: list[str] = Field(default_factory=list)
+    subject: str = "{title}: {verdict} (data as of {as_of})"
+    failures_to: str = ""
+    only_changed: bool = False
+
+
+class ScheduleConfig(_Section):
+    time: str = Field("06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    timezone: str = "UTC"
+
+
+class Config(_Section):
+    path: Path | None = None
+    build: BuildConfig = Field(default_factory=BuildConfig)
+    smtp: SmtpConfig | None = None
+    mail: MailConfig | None = None
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+
+class ConfigError(ReportgenError):
+    """reportgen.toml is unreadable or breaks the contract."""
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read reportgen.toml (or `path`); defaults when no file exists and none was named."""
+    explicit = path is not None
+    path = path or Path(CONFIG_FILE)
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"{path}: config file not found")
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    if "password" in raw.get("smtp", {}):
+        raise ConfigError(
+            f"{path}: smtp.password: a password must not be stored in a file; set {PASSWORD_ENV} instead"
+        )
+    try:
+        return Config.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(p) for p in error["loc"])
+        raise ConfigError(str(Problem(path, None, key, error["msg"]))) from exc

@@ -1,0 +1,93 @@
+"""Shared fixtures: write small brief folders from dicts (mkdocs' tempdir pattern)."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "seeds" / "alibaba-ai-2026"
+
+MINIMAL: dict[str, Any] = {
+    "title": "Acme's Big Bet",
+    "subject": {"name": "Acme Corp", "ticker": "ACME", "exchange": "NYSE"},
+    "as_of": "2026-11-21",
+    "authors": ["Test Desk"],
+    "verdict": {
+        "label": "High-Risk, High-Reward",
+        "risk": "high",
+        "reward": "high",
+        "summary": 'Revenue reached {{ metric("revenue") }}.',
+    },
+    "sources": {
+        "alpha": {"title": "Alpha Report", "publisher": "Alpha News", "published": "2026-11-01"},
+        "beta": {"title": "Beta Review", "publisher": "Beta Weekly"},
+    },
+    "metrics": [
+        {"id": "revenue", "label": "Revenue", "value": 12.5, "unit": "USD bn", "period": "FY2025",
+         "source": "alpha", "key": True},
+        {"id": "growth", "label": "Revenue growth", "value": 34, "unit": "%", "source": "beta"},
+    ],
+    "tables": [
+        {"id": "peers", "title": "Peers", "data": "peers.csv", "columns": {"company": "Company", "share": "Share (%)"},
+         "sort": "-share", "highlight": "Acme", "source": "alpha"},
+    ],
+    "charts": [
+        {"id": "peers-bar", "title": "Peer share", "kind": "bar", "data": "peers.csv", "x": "company",
+         "y": "share", "unit": "%", "highlight": "Acme", "source": "beta"},
+    ],
+    "sections": [
+        {"title": "Thesis", "body": 'Growth was {{ metric("growth") }} {{ cite("beta") }}.',
+         "tables": ["peers"], "charts": ["peers-bar"]},
+    ],
+    "risks": [
+        {"title": "Competition", "likelihood": "high", "impact": "medium", "body": "Rivals.", "sources": ["alpha"]},
+    ],
+}
+
+PEERS_CSV = "company,share\nAcme,40\nGlobex,35\nInitech,25\n"
+
+
+def write_brief(folder: Path, spec: dict[str, Any] | str, files: dict[str, str] | None = None) -> Path:
+    """Write brief.yaml (from a dict, or raw text) and extra files into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if isinstance(spec, str):
+        (folder / "brief.yaml").write_text(spec, encoding="utf-8")
+    else:
+        yaml = YAML()
+        yaml.default_flow_style = False
+        with (folder / "brief.yaml").open("w", encoding="utf-8") as handle:
+            yaml.dump(spec, handle)
+    for name, text in {"peers.csv": PEERS_CSV, **(files or {})}.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def minimal() -> dict[str, Any]:
+    """A fresh, valid minimal brief spec to modify."""
+    return copy.deepcopy(MINIMAL)
+
+
+@pytest.fixture
+def make_brief(tmp_path: Path) -> Callable[..., Path]:
+    """make_brief(spec, files=None, name='acme') -> the brief folder."""
+
+    def make(spec: dict[str, Any] | str, files: dict[str, str] | None = None, name: str = "acme") -> Path:
+        return write_brief(tmp_path / "briefs" / name, spec, files)
+
+    return make
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    """A private copy of the example brief, safe to modify."""
+    target = tmp_path / "briefs" / EXAMPLE.name
+    shutil.copytree(EXAMPLE, target)
+    return target
