@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 ACCENT = "#d9622b"
 BASE = "#1f3a5f"
 SERIES = ["#1f3a5f", "#d9622b", "#5b8bb5", "#9aa9bc", "#b5893b", "#6c757d"]
+SERIES_MULTI = ["#1f3a5f", "#6f9ccc", "#9aa9bc", "#b5893b", "#4f7a63", "#6c757d"]
+ACCENT_SOFT = "#fbe3d6"
 MUTED = "#a9b6c6"
 INK = "#1d2733"
 GRID = "#e3e8ee"
@@ -93,7 +96,7 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
     import matplotlib.pyplot as plt
 
     with matplotlib.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.6, 3.0 if chart.kind != "barh" else 0.5 + 0.32 * len(wide)))
+        fig, ax = plt.subplots(figsize=(6.6, 2.7 if chart.kind != "barh" else 0.5 + 0.32 * len(wide)))
         try:
             DRAWERS[chart.kind](ax, chart, wide, labels)
             if len(labels) > 1:
@@ -107,11 +110,25 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
 
 
 def _colors(chart: Chart, wide: pd.DataFrame, series: int) -> list[str]:
-    """One colour per bar: the highlighted category in the accent colour."""
+    """One colour per bar. One series: the highlighted category in the accent colour.
+    Several series: each its own colour (never the accent); the highlight is a band."""
+    if len(wide.columns) > 1:
+        return [SERIES_MULTI[series % len(SERIES_MULTI)]] * len(wide)
     if chart.highlight is None:
-        return [SERIES[series % len(SERIES)]] * len(wide)
-    base = SERIES[series % len(SERIES)] if series else BASE
-    return [ACCENT if str(x) == chart.highlight else (base if series else MUTED) for x in wide.index]
+        return [BASE] * len(wide)
+    return [ACCENT if str(x) == chart.highlight else MUTED for x in wide.index]
+
+
+def _highlight_band(ax: Any, chart: Chart, wide: pd.DataFrame, horizontal: bool = False) -> None:
+    """Mark the highlighted category behind grouped bars and in bold on its axis."""
+    if chart.highlight is None or chart.highlight not in [str(x) for x in wide.index]:
+        return
+    at = [str(x) for x in wide.index].index(chart.highlight)
+    if len(wide.columns) > 1:
+        (ax.axhspan if horizontal else ax.axvspan)(at - 0.48, at + 0.48, color=ACCENT_SOFT, zorder=0)
+    labels = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
+    labels[at].set_fontweight("bold")
+    labels[at].set_color(ACCENT)
 
 
 def _value_label(chart: Chart, value: float) -> str:
@@ -128,8 +145,9 @@ def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> N
         bars = ax.bar(offsets, values.fillna(0), width * 0.92, color=_colors(chart, wide, s), label=labels[s])
         texts = ["" if v != v else _value_label(chart, v) for v in values]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=7.5)
-    ax.set_xticks(positions, [str(x) for x in wide.index])
+    ax.set_xticks(positions, _tick_labels(wide.index))
     _wrap_ticks(ax, len(wide))
+    _highlight_band(ax, chart, wide)
     ax.grid(axis="x", visible=False)
     _unit_axis(ax.set_ylabel, chart)
     ax.margins(y=0.15)
@@ -142,6 +160,7 @@ def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
     bars = ax.barh(range(len(ordered)), values.fillna(0), 0.7, color=_colors(chart, ordered, 0))
     ax.bar_label(bars, labels=["" if v != v else _value_label(chart, v) for v in values], padding=3, fontsize=7.5)
     ax.set_yticks(range(len(ordered)), [str(x) for x in ordered.index])
+    _highlight_band(ax, chart, ordered, horizontal=True)
     ax.grid(axis="y", visible=False)
     _unit_axis(ax.set_xlabel, chart)
     ax.margins(x=0.12)
@@ -153,7 +172,7 @@ def _draw_line(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
                 linewidth=1.8, color=SERIES[s % len(SERIES)], label=labels[s])
     if chart.highlight is not None and chart.highlight in wide.index:
         ax.axvline(list(wide.index).index(chart.highlight), color=ACCENT, linewidth=1, linestyle="--")
-    ax.set_xticks(range(len(wide)), [str(x) for x in wide.index])
+    ax.set_xticks(range(len(wide)), _tick_labels(wide.index))
     _wrap_ticks(ax, len(wide))
     _unit_axis(ax.set_ylabel, chart)
 
@@ -166,7 +185,7 @@ def _draw_stacked(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) 
         ax.bar(range(len(wide)), values, 0.65, bottom=bottom, color=SERIES[s % len(SERIES)],
                edgecolor=edge, linewidth=1.5, label=labels[s])
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xticks(range(len(wide)), [str(x) for x in wide.index])
+    ax.set_xticks(range(len(wide)), _tick_labels(wide.index))
     _wrap_ticks(ax, len(wide))
     ax.grid(axis="x", visible=False)
     _unit_axis(ax.set_ylabel, chart)
@@ -178,6 +197,11 @@ DRAWERS: dict[str, Callable[[Any, Chart, Any, list[str]], None]] = {
     "line": _draw_line,
     "stacked-bar": _draw_stacked,
 }
+
+
+def _tick_labels(index: Any) -> list[str]:
+    """Long category names break over lines instead of running into each other."""
+    return [textwrap.fill(str(x), 14, break_long_words=False) for x in index]
 
 
 def _wrap_ticks(ax: Any, count: int) -> None:

@@ -73,7 +73,8 @@ class _Validator:
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):
-            self.error((), f"brief folder name '{self.spec.brief_id}' must use only a-z, 0-9 and '-'")
+            message = f"brief folder name '{self.spec.brief_id}' must use only a-z, 0-9 and '-'"
+            self.problems.append(Problem(self.spec.yaml_path, None, "id", message))
 
     def check_unique_ids(self) -> None:
         for kind, items in (
