@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .cache import cached_svg
 from .data import Frame, format_with_unit
 from .models import Chart
 
@@ -63,7 +64,8 @@ def build_chart(
 ) -> ChartView:
     """Draw one chart; `series_label` names a group value (a source id -> its short name)."""
     wide, labels = _series(chart, frame.df, series_label)
-    svg = _draw(chart, wide, labels)
+    key = (chart.model_dump_json(), wide.to_csv(), "\x1f".join(labels))
+    svg = cached_svg(key, lambda: _draw(chart, wide, labels))
     if chart.source:
         marks = cite(chart.source)
     else:
@@ -217,11 +219,17 @@ def _unit_axis(set_label: Callable[[str], Any], chart: Chart) -> None:
 
 
 def _inline_svg(svg: str, title: str) -> str:
-    """Strip the XML prologue and fixed size so the SVG scales to its container."""
+    """Strip the XML prologue and fixed size so the SVG scales to its container, and turn
+    style="fill: …" into presentation attributes, which HTML CSS engines do not re-parse."""
     start = svg.index("<svg")
-    svg = svg[start:]
+    svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg[start:])
     svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
     return svg.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}"', 1)
+
+
+def _style_to_attributes(match: re.Match[str]) -> str:
+    pairs = [d.split(":", 1) for d in match.group(1).split(";") if ":" in d]
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
 
 
 def _attr(text: str) -> str:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .document import compose
 from .errors import BriefError, Problem, ReportgenError
@@ -23,7 +26,7 @@ from .validate import Checked, validate
 
 log = logging.getLogger(__name__)
 
-Status = Literal["built", "failed", "checked"]
+Status = Literal["built", "skipped", "failed", "checked"]
 
 
 @dataclass
@@ -34,6 +37,7 @@ class BuildResult:
     status: Status
     problems: list[Problem] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see `stage`)
 
     @property
     def brief_id(self) -> str:
@@ -50,6 +54,34 @@ class BuildResult:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+
+_stage_times: ContextVar[dict[str, float] | None] = ContextVar("stage_times", default=None)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Time one pipeline stage into the recorder opened by `timed_build_brief`, if any."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        times = _stage_times.get()
+        if times is not None:
+            times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+
+def timed_build_brief(brief_dir: Path, out_dir: Path, **options: Any) -> BuildResult:
+    """`build_brief` with seconds per stage (and in all) in `result.timings`."""
+    times: dict[str, float] = {}
+    token = _stage_times.set(times)
+    start = time.perf_counter()
+    try:
+        result = build_brief(brief_dir, out_dir, **options)
+    finally:
+        _stage_times.reset(token)
+    result.timings = {**times, "total": time.perf_counter() - start}
+    return result
 
 
 def generated_time() -> datetime:
@@ -90,7 +122,8 @@ def build_brief(
     now: datetime | None = None,
 ) -> BuildResult:
     """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief."""
-    checked, problems = check_brief(brief_dir)
+    with stage("check"):
+        checked, problems = check_brief(brief_dir)
     if checked is None:
         return BuildResult(brief_dir, "failed", problems)
     renderer = renderer or Renderer()
@@ -109,16 +142,20 @@ def build_brief(
 def _render_and_write(
     checked: Checked, out_dir: Path, renderer: Renderer, pdf: bool, now: datetime
 ) -> list[Path]:
-    document = compose(checked, renderer.partial, now)
-    html = renderer.page(document)
+    with stage("compose"):
+        document = compose(checked, renderer.partial, now)
+    with stage("html"):
+        html = renderer.page(document)
     target = out_dir / checked.spec.brief_id
     files = {target / f"{checked.spec.brief_id}.html": html.encode("utf-8")}
     if pdf:
         from .pdf import html_to_pdf
 
-        files[target / f"{checked.spec.brief_id}.pdf"] = html_to_pdf(html, checked.spec.root)
-    for path, data in files.items():  # written only once every output is ready
-        write_atomic(path, data)
+        with stage("pdf"):
+            files[target / f"{checked.spec.brief_id}.pdf"] = html_to_pdf(html, checked.spec.root)
+    with stage("write"):
+        for path, data in files.items():  # written only once every output is ready
+            write_atomic(path, data)
     return list(files)
 
 
