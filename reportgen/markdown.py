@@ -129,7 +129,7 @@ def _markdown(root: Path) -> MarkdownIt:
     md.enable("strikethrough")
     default_image = md.renderer.rules["image"]
 
-    def image(tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def image(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         data_uri = _local_image(root, str(token.attrGet("src") or ""))
         if data_uri is None:

@@ -1,0 +1,114 @@
+"""The example brief end to end: HTML and PDF built, read back and checked."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from ruamel.yaml import YAML
+
+from reportgen.pipeline import build_brief
+from tests.conftest import EXAMPLE
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One build of the example for the module; WeasyPrint must not log a single warning."""
+    out = tmp_path_factory.mktemp("out")
+    collect = _Collect()
+    logging.getLogger("weasyprint").addHandler(collect)
+    try:
+        result = build_brief(EXAMPLE, out)
+    finally:
+        logging.getLogger("weasyprint").removeHandler(collect)
+    assert result.ok, [str(p) for p in result.problems]
+    assert collect.messages == []
+    return out / "alibaba-ai-2026" / "alibaba-ai-2026.html", out / "alibaba-ai-2026" / "alibaba-ai-2026.pdf"
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return YAML(typ="safe").load((EXAMPLE / "brief.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def pdf_text(built: tuple[Path, Path]) -> str:
+    reader = PdfReader(built[1])
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_pdf_holds_title_sections_and_sources(pdf_text: str, spec: dict) -> None:
+    text = flat(pdf_text)
+    assert flat(spec["title"]) in text
+    for section in spec["sections"]:
+        assert flat(section["title"]) in text, section["title"]
+    for heading in ("Risks", "Sources", "Key figures", "Not investment advice"):
+        assert heading.lower() in text.lower()
+    for source in spec["sources"].values():
+        assert flat(source["title"]) in text
+
+
+def test_pdf_names_every_competitor(pdf_text: str) -> None:
+    text = flat(pdf_text)
+    for name in ("Tencent Cloud", "Huawei Cloud", "Baidu AI Cloud", "ByteDance", "AWS", "Microsoft Azure", "Google Cloud"):
+        assert name in text, name
+
+
+def test_both_conflicting_figures_are_shown(pdf_text: str) -> None:
+    text = flat(pdf_text)
+    assert "35.8%" in text and "36%" in text
+    assert "7%" in text and "10%" in text
+    assert "Source reconciliation" in text
+
+
+def test_footnotes_numbered_in_first_cited_order(pdf_text: str, spec: dict) -> None:
+    marks = [int(n) for n in re.findall(r"\[(\d+)\]", pdf_text)]
+    first_seen = list(dict.fromkeys(marks))
+    assert first_seen == list(range(1, len(spec["sources"]) + 1))
+
+
+def test_pdf_metadata_pages_and_outline(built: tuple[Path, Path], spec: dict) -> None:
+    reader = PdfReader(built[1])
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title == spec["title"]
+    assert meta.author == ", ".join(spec["authors"]) or meta.author == spec["authors"][0]
+    assert "Alibaba" in (meta.subject or "")
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    assert 3 <= len(reader.pages) <= 8
+    outline_titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    for section in spec["sections"]:
+        assert any(section["title"] in t for t in outline_titles), outline_titles
+    last = reader.pages[-1].extract_text()
+    assert f"Page {len(reader.pages)} of {len(reader.pages)}" in last
+
+
+def test_html_is_self_contained(built: tuple[Path, Path]) -> None:
+    html = built[0].read_text(encoding="utf-8")
+    assert "<svg" in html and "<style>" in html
+    for pattern in (r'<link\b', r'<script\b', r'\bsrc="(?!data:)', r'url\((?!["\']?(?:data:|#))', r'@import'):
+        assert not re.search(pattern, html), pattern
+
+
+def test_charts_are_vector_and_text_is_text(built: tuple[Path, Path]) -> None:
+    html = built[0].read_text(encoding="utf-8")
+    assert html.count("<svg") >= 3
+    assert "<image" not in html  # no raster fallbacks inside the SVGs
+    assert "Alibaba Cloud" in re.sub(r"<[^>]+>", " ", html)

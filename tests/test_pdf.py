@@ -1,0 +1,123 @@
+"""PDF stage: confined fetching, CJK glyphs, reproducible bytes, spec text as data."""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen.pdf import html_to_pdf
+from reportgen.pipeline import build_brief
+from tests.conftest import EXAMPLE
+
+
+@pytest.fixture
+def http_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1 that records every request it gets."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetcher_refuses_network_and_files_outside(tmp_path: Path, http_server: tuple[str, list[str]]) -> None:
+    url, hits = http_server
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { color: red }")
+    brief = tmp_path / "brief"
+    brief.mkdir()
+    html = f"""<html><head><link rel="stylesheet" href="{url}/style.css">
+    <link rel="stylesheet" href="file://{secret}"></head>
+    <body><img src="{url}/x.png"><p style="background: url({url}/bg.png)">Hello</p></body></html>"""
+    pdf = html_to_pdf(html, brief)
+    assert pdf.startswith(b"%PDF")
+    assert hits == []
+
+
+def test_fetcher_serves_files_inside_the_brief(tmp_path: Path) -> None:
+    brief = tmp_path / "brief"
+    brief.mkdir()
+    (brief / "dot.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text y="9">INSIDE</text></svg>')
+    pdf = html_to_pdf('<html><body><img src="dot.svg"></body></html>', brief)
+    assert pdf.startswith(b"%PDF")
+
+
+def _build(make_brief: Callable[..., Path], spec: dict[str, Any], out: Path, files: dict[str, str] | None = None) -> Path:
+    folder = make_brief(spec, files)
+    result = build_brief(folder, out)
+    assert result.ok, [str(p) for p in result.problems]
+    return out / folder.name
+
+
+def test_cjk_names_render_as_real_glyphs(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    minimal["title"] = "阿里巴巴 and 字节跳动"
+    files = {"peers.csv": "company,share\n阿里巴巴,40\n字节跳动,35\nAcme,25\n"}
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        target = _build(make_brief, minimal, tmp_path / "out", files)
+    reader = PdfReader(target / "acme.pdf")
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "阿里巴巴" in text and "字节跳动" in text
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    assert any("CJK" in f for f in fonts), fonts
+    assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()]
+
+
+def test_spec_text_is_data_never_markup(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path, http_server: tuple[str, list[str]]
+) -> None:
+    url, hits = http_server
+    minimal["title"] = "<script>alert(1)</script> <b>Bold</b> Acme"
+    minimal["sections"][0]["body"] = (
+        "Raw <b>bold</b> and <img src=x onerror=alert(1)> and <script>alert(2)</script>\n\n"
+        f"![remote]({url}/tracker.png) ![local-file](file:///etc/passwd) ![up](../secret.png)\n\n"
+        "[click](javascript:alert(3))\n"
+    )
+    target = _build(make_brief, minimal, tmp_path / "out")
+    html = (target / "acme.html").read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;Bold&lt;/b&gt; Acme" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
+    assert "<img" not in html
+    assert 'src="file:' not in html and 'href="file:' not in html and f"{url}/tracker.png" not in html
+    assert 'href="javascript:' not in html
+    assert "[image not shown: remote]" in html
+    text = "".join(p.extract_text() for p in PdfReader(target / "acme.pdf").pages)
+    assert "<b>Bold</b>" in text  # shown as the characters, in the PDF too
+    assert hits == []
+
+
+def test_builds_are_byte_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1763683200")  # 2025-11-21
+    for name in ("a", "b"):
+        assert build_brief(EXAMPLE, tmp_path / name).ok
+    for ext in ("html", "pdf"):
+        first = (tmp_path / "a" / "alibaba-ai-2026" / f"alibaba-ai-2026.{ext}").read_bytes()
+        second = (tmp_path / "b" / "alibaba-ai-2026" / f"alibaba-ai-2026.{ext}").read_bytes()
+        assert first == second, ext
+    html = (tmp_path / "a" / "alibaba-ai-2026" / "alibaba-ai-2026.html").read_text(encoding="utf-8")
+    assert "Generated 2025-11-21 00:00 UTC" in html
