@@ -66,3 +66,37 @@ def check(briefs: tuple[Path, ...]) -> None:
             click.echo(str(problem))
         failed += checked is None
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("brief_id")
+@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BRIEFS,
+              show_default=True, help="Folder to create the brief in.")
+def new(brief_id: str, parent: Path) -> None:
+    """Create a new brief folder PARENT/BRIEF_ID with placeholder data that builds at once."""
+    from .errors import ReportgenError
+    from .scaffold import new_brief
+
+    try:
+        made = new_brief(brief_id, parent)
+    except ReportgenError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"created {made.folder}: " + ", ".join(p.name for p in made.files))
+    click.echo(f"editor schema: {made.schema}")
+    click.echo(f"next: reportgen serve {made.folder}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema to this file instead of printing it.")
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of brief.yaml (for editor autocompletion)."""
+    from .output import write_atomic
+    from .schema import schema_text
+
+    if out is None:
+        click.echo(schema_text(), nl=False)
+        return
+    write_atomic(out, schema_text().encode("utf-8"))
+    click.echo(f"wrote {out}")

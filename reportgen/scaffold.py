@@ -1,0 +1,244 @@
+"""`reportgen new`: a new brief folder that builds at once and shows every feature.
+
+The files are a working tour of brief-format v1: metrics (with key figures),
+tables (columns, sort, highlight), one chart of every kind, a section body in
+a .md file and one inline, all four helpers, and risks. Every value is marked
+PLACEHOLDER so that nobody mistakes it for data. brief.yaml starts with the
+yaml-language-server comment that points editors at the brief schema, written
+once beside the brief folders and shared by them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .errors import ReportgenError
+from .output import write_atomic
+from .schema import SCHEMA_FILE, schema_text
+from .spec import BRIEF_FILE
+from .validate import BRIEF_ID
+
+log = logging.getLogger(__name__)
+
+
+class ScaffoldError(ReportgenError):
+    """The new brief cannot be created (bad id, folder already there)."""
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What `new_brief` wrote: the brief folder, its files and the shared schema."""
+
+    folder: Path
+    files: list[Path]
+    schema: Path
+
+
+def new_brief(brief_id: str, parent: Path, today: date | None = None) -> Scaffold:
+    """Write `parent/<brief_id>/` from the placeholder template; never overwrite a folder."""
+    if not BRIEF_ID.match(brief_id):
+        raise ScaffoldError(
+            f"{brief_id}: a brief id may only use a-z, 0-9 and '-' (e.g. acme-q3-2026)"
+        )
+    folder = parent / brief_id
+    if folder.exists():
+        raise ScaffoldError(f"{folder}: already exists; choose another id or remove it")
+    files = _files(brief_id, today or date.today())
+    written = []
+    for name, text in files.items():
+        write_atomic(folder / name, text.encode("utf-8"))
+        written.append(folder / name)
+    schema = parent / SCHEMA_FILE
+    write_atomic(schema, schema_text().encode("utf-8"))  # refreshed: it follows this reportgen
+    log.info("created %s (%d files) and %s", folder, len(written), schema)
+    return Scaffold(folder, written, schema)
+
+
+def _files(brief_id: str, today: date) -> dict[str, str]:
+    """Every file of the new brief, by name."""
+    name = brief_id.replace("-", " ").title()
+    brief = BRIEF_YAML.replace("@NAME@", name).replace("@TODAY@", today.isoformat())
+    return {
+        BRIEF_FILE: f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n" + brief,
+        "overview.md": OVERVIEW_MD,
+        "market_share.csv": MARKET_SHARE_CSV,
+        "revenue.csv": REVENUE_CSV,
+    }
+
+
+BRIEF_YAML = """\
+# A new brief. Every value below is a PLACEHOLDER: replace it with real,
+# sourced data before this brief goes to anyone. The format is described in
+# docs/writing-a-brief.md; `reportgen check` lists what is still wrong, and
+# `reportgen serve` shows the brief live while you edit.
+
+title: "PLACEHOLDER: @NAME@"
+subtitle: "PLACEHOLDER subtitle: the one-line thesis"
+subject:
+  name: "Example Co (PLACEHOLDER)"
+  ticker: XMPL
+  exchange: NYSE
+as_of: @TODAY@                   # the data cut-off date
+authors: [Research Desk]
+# recipients: [pm@example.com]   # who gets this brief by email
+
+verdict:
+  label: "PLACEHOLDER: Medium-Risk, High-Reward"
+  risk: medium                  # low | medium | high | very-high
+  reward: high                  # low | medium | high | very-high
+  summary: |
+    PLACEHOLDER verdict. Revenue reached {{ metric("revenue_fy2025") }} and grew
+    {{ metric("revenue_growth_fy2025") }}; the market share is
+    {{ metric("market_share_2025") }}. Cite a source anywhere with
+    {{ cite("placeholder-report") }}.
+
+sources:                        # every figure traces to one of these
+  placeholder-report:
+    title: "PLACEHOLDER source: replace with the report you quote"
+    publisher: Example Publisher
+    published: @TODAY@
+    url: https://example.org/placeholder
+  placeholder-filing:
+    title: "PLACEHOLDER source: a company filing"
+    publisher: Example Co
+
+metrics:                        # or a CSV file name, e.g. `metrics: metrics.csv`
+  - id: revenue_fy2025
+    label: "PLACEHOLDER revenue"
+    value: 12.5
+    unit: USD bn
+    period: FY2025
+    source: placeholder-filing
+    key: true                   # shown in the key-figures box
+  - id: revenue_growth_fy2025
+    label: "PLACEHOLDER revenue growth, y/y"
+    value: 18
+    unit: "%"
+    period: FY2025
+    source: placeholder-filing
+    key: true
+  - id: market_share_2025
+    label: "PLACEHOLDER market share"
+    value: 31
+    unit: "%"
+    period: "2025"
+    source: placeholder-report
+    key: true
+  - id: margin_fy2025
+    label: "PLACEHOLDER operating margin"
+    value: 14
+    unit: "%"
+    period: FY2025
+    source: placeholder-filing
+
+tables:
+  - id: market-share
+    title: "PLACEHOLDER: market share, 2025"
+    data: market_share.csv
+    columns: {company: Company, share_pct: "Share (%)"}   # select and rename, in order
+    sort: -share_pct            # '-' sorts descending
+    highlight: Example Co       # the row whose first shown column equals this
+    source: placeholder-report
+  - id: revenue-table
+    title: "PLACEHOLDER: revenue by segment (USD bn)"
+    data: revenue.csv
+    source: placeholder-filing
+
+charts:
+  - id: share-bar
+    title: "PLACEHOLDER: market share, 2025"
+    kind: bar
+    data: market_share.csv
+    x: company
+    y: share_pct
+    unit: "%"
+    highlight: Example Co       # drawn in the accent colour
+    source: placeholder-report
+  - id: share-barh
+    title: "PLACEHOLDER: market share, ranked"
+    kind: barh
+    data: market_share.csv
+    x: company
+    y: share_pct
+    unit: "%"
+    highlight: Example Co
+    source: placeholder-report
+  - id: revenue-line
+    title: "PLACEHOLDER: revenue by segment"
+    kind: line
+    data: revenue.csv
+    x: year
+    y: [cloud, commerce]        # one line per column
+    unit: USD bn
+    source: placeholder-filing
+  - id: revenue-stacked
+    title: "PLACEHOLDER: revenue mix"
+    kind: stacked-bar
+    data: revenue.csv
+    x: year
+    y: [cloud, commerce]
+    unit: USD bn
+    highlight: FY2025
+    source: placeholder-filing
+
+sections:                       # rendered in this order
+  - title: "PLACEHOLDER: overview"
+    body: overview.md           # a .md file in this folder...
+    tables: [market-share]      # placed after the body
+    charts: [share-bar]
+  - title: "PLACEHOLDER: financials"
+    body: |
+      ...or inline Markdown. Operating margin was {{ metric("margin_fy2025") }}.
+
+      {{ chart("revenue-line") }}
+
+      {{ table("revenue-table") }}
+
+      The section's `charts:` and `tables:` follow the text:
+    charts: [revenue-stacked]
+
+risks:                          # likelihood and impact: low | medium | high
+  - title: "PLACEHOLDER risk: competition"
+    likelihood: high
+    impact: medium
+    body: Rivals cut prices {{ cite("placeholder-report") }}.
+    sources: [placeholder-report]
+  - title: "PLACEHOLDER risk: execution"
+    likelihood: medium
+    impact: high
+    body: The plan costs more than the filing says.
+    sources: [placeholder-filing]
+"""
+
+OVERVIEW_MD = """\
+PLACEHOLDER text. Write the section in Markdown: **bold**, *italic*, lists
+and links all work.
+
+- A figure with its footnote: {{ metric("market_share_2025") }}
+- A footnote mark on its own: {{ cite("placeholder-report") }}
+
+Place a chart or table exactly where you want it:
+
+{{ chart("share-barh") }}
+
+The section's own `tables:` and `charts:` follow the text.
+"""
+
+MARKET_SHARE_CSV = """\
+company,share_pct
+Example Co,31
+Rival One,27
+Rival Two,22
+Others,20
+"""
+
+REVENUE_CSV = """\
+year,cloud,commerce
+FY2022,3.1,5.2
+FY2023,3.9,5.6
+FY2024,4.8,5.9
+FY2025,6.1,6.4
+"""

@@ -1,0 +1,90 @@
+"""`reportgen new`: a brief that builds at once and shows every feature, clearly a placeholder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen.pipeline import build_brief, check_brief
+from reportgen.scaffold import ScaffoldError, new_brief
+from reportgen.schema import SCHEMA_FILE, brief_schema
+
+REPORTGEN = str(Path(sys.executable).parent / "reportgen")
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One scaffold made through the real command, shared by the tests below."""
+    root = tmp_path_factory.mktemp("project")
+    result = subprocess.run([REPORTGEN, "new", "acme-q3"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "created seeds/acme-q3" in result.stdout
+    return root / "seeds" / "acme-q3"
+
+
+def test_builds_at_once_without_warnings(made: Path, tmp_path: Path) -> None:
+    result = build_brief(made, tmp_path / "build")
+    assert result.status == "built", [str(p) for p in result.problems]
+    assert result.problems == []
+    pdf = PdfReader(tmp_path / "build" / "acme-q3" / "acme-q3.pdf")
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert "PLACEHOLDER" in text
+
+
+def test_shows_every_feature_of_the_contract(made: Path) -> None:
+    checked, _ = check_brief(made)
+    assert checked is not None
+    brief = checked.spec.brief
+    assert {c.kind for c in brief.charts} == {"bar", "barh", "line", "stacked-bar"}
+    assert any(m.key for m in brief.metrics) and any(not m.key for m in brief.metrics)
+    assert any(t.columns and t.sort and t.highlight for t in brief.tables)
+    bodies = [s.body.strip() for s in brief.sections]
+    assert any(b.endswith(".md") for b in bodies) and any("\n" in b for b in bodies)
+    assert any(s.tables for s in brief.sections) and all(s.charts for s in brief.sections)
+    helpers = {call.name for calls in checked.helpers.values() for call in calls}
+    assert helpers == {"metric", "cite", "table", "chart"}
+    assert brief.risks and brief.verdict.summary
+
+
+def test_placeholders_are_marked(made: Path) -> None:
+    checked, _ = check_brief(made)
+    assert checked is not None
+    brief = checked.spec.brief
+    assert "PLACEHOLDER" in brief.title and "PLACEHOLDER" in brief.subject.name
+    assert all("PLACEHOLDER" in s.title for s in brief.sources.values())
+    assert all(
+        "PLACEHOLDER" in item.title
+        for item in [*brief.tables, *brief.charts, *brief.sections, *brief.risks]
+    )
+
+
+def test_editor_schema_comment_points_at_a_written_schema(made: Path) -> None:
+    first = (made / "brief.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == f"# yaml-language-server: $schema=../{SCHEMA_FILE}"
+    schema = made.parent / SCHEMA_FILE
+    assert json.loads(schema.read_text(encoding="utf-8")) == brief_schema()
+
+
+def test_refuses_to_overwrite_and_bad_ids(made: Path) -> None:
+    before = (made / "brief.yaml").read_text(encoding="utf-8")
+    again = subprocess.run(
+        [REPORTGEN, "new", "acme-q3", "--dir", str(made.parent)], capture_output=True, text=True
+    )
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert (made / "brief.yaml").read_text(encoding="utf-8") == before
+    with pytest.raises(ScaffoldError, match="may only use"):
+        new_brief("Acme Q3", made.parent)
+
+
+def test_dir_option_and_date(tmp_path: Path) -> None:
+    made = new_brief("beta", tmp_path / "elsewhere", today=date(2027, 1, 31))
+    assert made.folder == tmp_path / "elsewhere" / "beta"
+    assert "as_of: 2027-01-31" in (made.folder / "brief.yaml").read_text(encoding="utf-8")
+    assert (tmp_path / "elsewhere" / SCHEMA_FILE).is_file()
