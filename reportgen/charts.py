@@ -108,7 +108,7 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
             fig.savefig(buffer, format="svg", metadata={"Date": None})
         finally:
             plt.close(fig)
-    return _inline_svg(buffer.getvalue(), chart.title)
+    return _inline_svg(buffer.getvalue(), chart.title, f"chart-{chart.id}-")
 
 
 def _colors(chart: Chart, wide: pd.DataFrame, series: int) -> list[str]:
@@ -218,11 +218,12 @@ def _unit_axis(set_label: Callable[[str], Any], chart: Chart) -> None:
         set_label(chart.unit)
 
 
-def _inline_svg(svg: str, title: str) -> str:
+def _inline_svg(svg: str, title: str, prefix: str) -> str:
     """Strip the XML prologue and fixed size so the SVG scales to its container, and turn
     style="fill: …" into presentation attributes, which HTML CSS engines do not re-parse."""
     start = svg.index("<svg")
     svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg[start:])
+    svg = re.sub(r'\b(id="|url\(#|href="#)', lambda m: m.group(1) + prefix, svg)  # unique per page
     svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
     return svg.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}"', 1)
 
