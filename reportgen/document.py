@@ -155,7 +155,8 @@ class _Composer:
 
     def metric_html(self, metric: Metric) -> str:
         value = format_with_unit(metric.value, metric.unit, metric.high)
-        return f'<span class="figure">{_escape(value)}</span>{self.cite.mark(metric.source)}'
+        mark = self.cite.mark(metric.source)
+        return f'<span class="metric"><span class="figure">{_escape(value)}</span>{mark}</span>'
 
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
