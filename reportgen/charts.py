@@ -12,7 +12,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .cache import cached_svg
 from .data import Frame, format_with_unit
@@ -82,7 +82,9 @@ def _series(
     order = list(dict.fromkeys(df[chart.x].astype(str)))
     if chart.group:
         keyed = df.assign(_x=df[chart.x].astype(str), _g=df[chart.group].astype(str))
-        wide = keyed.pivot_table(index="_x", columns="_g", values=chart.y_columns[0], aggfunc="first", sort=False)
+        wide = keyed.pivot_table(
+            index="_x", columns="_g", values=chart.y_columns[0], aggfunc="first", sort=False
+        )
         wide = wide.reindex(order)
         return wide, [series_label(str(g)) for g in wide.columns]
     wide = df.assign(_x=df[chart.x].astype(str)).set_index("_x")[chart.y_columns]
@@ -97,8 +99,10 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.6, 2.7 if chart.kind != "barh" else 0.5 + 0.32 * len(wide)))
+    with matplotlib.rc_context(cast(Any, STYLE)):
+        fig, ax = plt.subplots(
+            figsize=(6.6, 2.7 if chart.kind != "barh" else 0.5 + 0.32 * len(wide))
+        )
         try:
             DRAWERS[chart.kind](ax, chart, wide, labels)
             if len(labels) > 1:
@@ -127,14 +131,20 @@ def _highlight_band(ax: Any, chart: Chart, wide: pd.DataFrame, horizontal: bool 
         return
     at = [str(x) for x in wide.index].index(chart.highlight)
     if len(wide.columns) > 1:
-        (ax.axhspan if horizontal else ax.axvspan)(at - 0.48, at + 0.48, color=ACCENT_SOFT, zorder=0)
+        (ax.axhspan if horizontal else ax.axvspan)(
+            at - 0.48, at + 0.48, color=ACCENT_SOFT, zorder=0
+        )
     labels = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
     labels[at].set_fontweight("bold")
     labels[at].set_color(ACCENT)
 
 
 def _value_label(chart: Chart, value: float) -> str:
-    return format_with_unit(value, chart.unit) if chart.unit in ("%", "pp", "x") else format_with_unit(value, None)
+    return (
+        format_with_unit(value, chart.unit)
+        if chart.unit in ("%", "pp", "x")
+        else format_with_unit(value, None)
+    )
 
 
 def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
@@ -144,7 +154,9 @@ def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> N
     for s, column in enumerate(wide.columns):
         offsets = [p - 0.4 + width * (s + 0.5) for p in positions]
         values = wide[column].astype(float)
-        bars = ax.bar(offsets, values.fillna(0), width * 0.92, color=_colors(chart, wide, s), label=labels[s])
+        bars = ax.bar(
+            offsets, values.fillna(0), width * 0.92, color=_colors(chart, wide, s), label=labels[s]
+        )
         texts = ["" if v != v else _value_label(chart, v) for v in values]
         ax.bar_label(bars, labels=texts, padding=2, fontsize=7.5)
     ax.set_xticks(positions, _tick_labels(wide.index))
@@ -160,7 +172,12 @@ def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
     ordered = wide.iloc[::-1]
     values = ordered[column].astype(float)
     bars = ax.barh(range(len(ordered)), values.fillna(0), 0.7, color=_colors(chart, ordered, 0))
-    ax.bar_label(bars, labels=["" if v != v else _value_label(chart, v) for v in values], padding=3, fontsize=7.5)
+    ax.bar_label(
+        bars,
+        labels=["" if v != v else _value_label(chart, v) for v in values],
+        padding=3,
+        fontsize=7.5,
+    )
     ax.set_yticks(range(len(ordered)), [str(x) for x in ordered.index])
     _highlight_band(ax, chart, ordered, horizontal=True)
     ax.grid(axis="y", visible=False)
@@ -170,10 +187,19 @@ def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
 
 def _draw_line(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
     for s, column in enumerate(wide.columns):
-        ax.plot(range(len(wide)), wide[column].astype(float), marker="o", markersize=3.5,
-                linewidth=1.8, color=SERIES[s % len(SERIES)], label=labels[s])
+        ax.plot(
+            range(len(wide)),
+            wide[column].astype(float),
+            marker="o",
+            markersize=3.5,
+            linewidth=1.8,
+            color=SERIES[s % len(SERIES)],
+            label=labels[s],
+        )
     if chart.highlight is not None and chart.highlight in wide.index:
-        ax.axvline(list(wide.index).index(chart.highlight), color=ACCENT, linewidth=1, linestyle="--")
+        ax.axvline(
+            list(wide.index).index(chart.highlight), color=ACCENT, linewidth=1, linestyle="--"
+        )
     ax.set_xticks(range(len(wide)), _tick_labels(wide.index))
     _wrap_ticks(ax, len(wide))
     _unit_axis(ax.set_ylabel, chart)
@@ -184,8 +210,16 @@ def _draw_stacked(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) 
     for s, column in enumerate(wide.columns):
         values = wide[column].astype(float).fillna(0).tolist()
         edge = [ACCENT if str(x) == chart.highlight else "none" for x in wide.index]
-        ax.bar(range(len(wide)), values, 0.65, bottom=bottom, color=SERIES[s % len(SERIES)],
-               edgecolor=edge, linewidth=1.5, label=labels[s])
+        ax.bar(
+            range(len(wide)),
+            values,
+            0.65,
+            bottom=bottom,
+            color=SERIES[s % len(SERIES)],
+            edgecolor=edge,
+            linewidth=1.5,
+            label=labels[s],
+        )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_xticks(range(len(wide)), _tick_labels(wide.index))
     _wrap_ticks(ax, len(wide))
@@ -234,4 +268,6 @@ def _style_to_attributes(match: re.Match[str]) -> str:
 
 
 def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    return (
+        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )

@@ -7,6 +7,7 @@ metrics and charts write a figure the same way.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,7 @@ def read_csv(path: Path) -> Frame | Problem:
 
 def _parser_line(message: str) -> int | None:
     words = message.replace(",", " ").split()
-    for before, word in zip(words, words[1:], strict=False):
+    for before, word in itertools.pairwise(words):
         if before == "line" and word.isdigit():
             return int(word)
     return None

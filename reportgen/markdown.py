@@ -61,7 +61,9 @@ def _calls_in(node: nodes.Node, doc: MarkdownDoc) -> list[HelperCall]:
     if isinstance(node, nodes.TemplateData):
         return []
     if not isinstance(node, nodes.Output):
-        raise HelperSyntaxError(_line(doc, node.lineno), "only {{ helper(\"id\") }} calls are allowed")
+        raise HelperSyntaxError(
+            _line(doc, node.lineno), 'only {{ helper("id") }} calls are allowed'
+        )
     calls = []
     for child in node.nodes:
         if isinstance(child, nodes.TemplateData):
@@ -127,13 +129,14 @@ def _markdown(root: Path) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable("table")
     md.enable("strikethrough")
-    default_image = md.renderer.rules["image"]
+    renderer: Any = md.renderer
+    default_image = renderer.rules["image"]
 
     def image(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
         data_uri = _local_image(root, str(token.attrGet("src") or ""))
         if data_uri is None:
-            alt = md.renderer.renderInlineAsText(token.children or [], options, env)
+            alt = renderer.renderInlineAsText(token.children or [], options, env)
             return f'<span class="dropped-image">[image not shown: {_escape(alt)}]</span>'
         token.attrSet("src", data_uri)
         return str(default_image(tokens, idx, options, env))
@@ -162,4 +165,6 @@ def _local_image(root: Path, src: str) -> str | None:
 
 
 def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )

@@ -21,7 +21,7 @@ def confined_fetcher(root: Path) -> Any:
 
     base = root.resolve()
 
-    class ConfinedFetcher(URLFetcher):  # type: ignore[misc]
+    class ConfinedFetcher(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             scheme = urlsplit(url).scheme.lower()
             if scheme == "data":
@@ -47,6 +47,8 @@ def html_to_pdf(html: str, root: Path) -> bytes:
 
     if _font_config is None:
         _font_config = FontConfiguration()
-    document = HTML(string=html, base_url=str(root.resolve()) + "/", url_fetcher=confined_fetcher(root))
+    document = HTML(
+        string=html, base_url=str(root.resolve()) + "/", url_fetcher=confined_fetcher(root)
+    )
     pdf: bytes = document.write_pdf(font_config=_font_config)
     return pdf

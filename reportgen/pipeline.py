@@ -135,7 +135,11 @@ def build_brief(
     except Exception as exc:  # a bug or a library failure: report it, keep the batch going
         log.debug("build of %s failed", brief_dir, exc_info=True)
         message = f"{type(exc).__name__}: {exc}"
-        return BuildResult(brief_dir, "failed", [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", message)])
+        return BuildResult(
+            brief_dir,
+            "failed",
+            [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", message)],
+        )
     return BuildResult(brief_dir, "built", problems, outputs)
 
 

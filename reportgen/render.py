@@ -25,7 +25,9 @@ def builtin_templates() -> Path:
     for candidate in (here / "templates", here.parent / "templates"):
         if (candidate / PAGE_TEMPLATE).is_file():
             return candidate
-    raise FileNotFoundError(f"reportgen's templates not found (searched {here / 'templates'}, {here.parent / 'templates'})")
+    raise FileNotFoundError(
+        f"reportgen's templates not found (searched {here / 'templates'}, {here.parent / 'templates'})"
+    )
 
 
 class Renderer:
@@ -34,12 +36,20 @@ class Renderer:
     def __init__(self, template_dirs: Sequence[Path] = ()):
         builtin = builtin_templates()
         self.search_path = [*template_dirs, builtin]
-        loader = ChoiceLoader([
-            FileSystemLoader([str(p) for p in self.search_path]),
-            PrefixLoader({"builtin": FileSystemLoader(str(builtin))}, delimiter="!"),
-        ])
-        self.env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        loader = ChoiceLoader(
+            [
+                FileSystemLoader([str(p) for p in self.search_path]),
+                PrefixLoader({"builtin": FileSystemLoader(str(builtin))}, delimiter="!"),
+            ]
+        )
+        self.env = Environment(
+            loader=loader,
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
         self.env.filters["trusted"] = Markup
 
     def partial(self, name: str, **context: Any) -> str:

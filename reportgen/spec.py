@@ -105,7 +105,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, Place]]:
         text = path.read_text(encoding="utf-8-sig")
         data = YAML(typ="rt").load(text)
     except UnicodeDecodeError as exc:
-        raise BriefError([Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]) from exc
+        raise BriefError(
+            [Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]
+        ) from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -114,7 +116,9 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, Place]]:
     except YAMLError as exc:
         raise BriefError([Problem(path, None, "yaml", str(exc).splitlines()[0])]) from exc
     if not isinstance(data, CommentedMap):
-        raise BriefError([Problem(path, 1, "brief.yaml", "must be a mapping of keys (title:, ...)")])
+        raise BriefError(
+            [Problem(path, 1, "brief.yaml", "must be a mapping of keys (title:, ...)")]
+        )
     places: dict[Loc, Place] = {(): Place(path, 1)}
     return _to_plain(data, (), path, places), places
 
@@ -204,10 +208,9 @@ def _data_loc(loc: tuple[Any, ...], raw: Any) -> Loc:
     out: list[str | int] = []
     node = raw
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             out.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not _is_type_tag(part):

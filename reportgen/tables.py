@@ -41,17 +41,25 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
     columns = list(table.columns) if table.columns else list(df.columns)
     labels = [table.columns[c] if table.columns else str(c) for c in columns]
     numeric = [c != "source" and pd.api.types.is_numeric_dtype(df[c]) for c in columns]
-    places = [decimals_for([float(v) for v in df[c].dropna()]) if num else 0 for c, num in zip(columns, numeric, strict=True)]
+    places = [
+        decimals_for([float(v) for v in df[c].dropna()]) if num else 0
+        for c, num in zip(columns, numeric, strict=True)
+    ]
     rows = []
     for _, record in df.iterrows():
-        cells = [_cell(record[c], c, num, p, cite) for c, num, p in zip(columns, numeric, places, strict=True)]
+        cells = [
+            _cell(record[c], c, num, p, cite)
+            for c, num, p in zip(columns, numeric, places, strict=True)
+        ]
         highlighted = table.highlight is not None and str(record[columns[0]]) == table.highlight
         rows.append((cells, highlighted))
     marks = cite(table.source) if table.source else ""
     return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
 
 
-def _cell(value: object, column: str, numeric: bool, places: int, cite: Callable[[str], str]) -> Cell:
+def _cell(
+    value: object, column: str, numeric: bool, places: int, cite: Callable[[str], str]
+) -> Cell:
     if value is None or value != value:  # None or NaN
         return Cell("\u2014", numeric=numeric)
     if column == "source":

@@ -30,31 +30,66 @@ MINIMAL: dict[str, Any] = {
         "beta": {"title": "Beta Review", "publisher": "Beta Weekly"},
     },
     "metrics": [
-        {"id": "revenue", "label": "Revenue", "value": 12.5, "unit": "USD bn", "period": "FY2025",
-         "source": "alpha", "key": True},
+        {
+            "id": "revenue",
+            "label": "Revenue",
+            "value": 12.5,
+            "unit": "USD bn",
+            "period": "FY2025",
+            "source": "alpha",
+            "key": True,
+        },
         {"id": "growth", "label": "Revenue growth", "value": 34, "unit": "%", "source": "beta"},
     ],
     "tables": [
-        {"id": "peers", "title": "Peers", "data": "peers.csv", "columns": {"company": "Company", "share": "Share (%)"},
-         "sort": "-share", "highlight": "Acme", "source": "alpha"},
+        {
+            "id": "peers",
+            "title": "Peers",
+            "data": "peers.csv",
+            "columns": {"company": "Company", "share": "Share (%)"},
+            "sort": "-share",
+            "highlight": "Acme",
+            "source": "alpha",
+        },
     ],
     "charts": [
-        {"id": "peers-bar", "title": "Peer share", "kind": "bar", "data": "peers.csv", "x": "company",
-         "y": "share", "unit": "%", "highlight": "Acme", "source": "beta"},
+        {
+            "id": "peers-bar",
+            "title": "Peer share",
+            "kind": "bar",
+            "data": "peers.csv",
+            "x": "company",
+            "y": "share",
+            "unit": "%",
+            "highlight": "Acme",
+            "source": "beta",
+        },
     ],
     "sections": [
-        {"title": "Thesis", "body": 'Growth was {{ metric("growth") }} {{ cite("beta") }}.',
-         "tables": ["peers"], "charts": ["peers-bar"]},
+        {
+            "title": "Thesis",
+            "body": 'Growth was {{ metric("growth") }} {{ cite("beta") }}.',
+            "tables": ["peers"],
+            "charts": ["peers-bar"],
+        },
     ],
     "risks": [
-        {"title": "Competition", "likelihood": "high", "impact": "medium", "body": "Rivals.", "sources": ["alpha"]},
+        {
+            "title": "Competition",
+            "likelihood": "high",
+            "impact": "medium",
+            "body": "Rivals.",
+            "sources": ["alpha"],
+        },
     ],
 }
 
 PEERS_CSV = "company,share\nAcme,40\nGlobex,35\nInitech,25\n"
 
 
-def write_brief(folder: Path, spec: dict[str, Any] | str, files: dict[str, str] | None = None) -> Path:
+def write_brief(
+    folder: Path, spec: dict[str, Any] | str, files: dict[str, str] | None = None
+) -> Path:
     """Write brief.yaml (from a dict, or raw text) and extra files into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(spec, str):
@@ -79,7 +114,9 @@ def minimal() -> dict[str, Any]:
 def make_brief(tmp_path: Path) -> Callable[..., Path]:
     """make_brief(spec, files=None, name='acme') -> the brief folder."""
 
-    def make(spec: dict[str, Any] | str, files: dict[str, str] | None = None, name: str = "acme") -> Path:
+    def make(
+        spec: dict[str, Any] | str, files: dict[str, str] | None = None, name: str = "acme"
+    ) -> Path:
         return write_brief(tmp_path / "briefs" / name, spec, files)
 
     return make

@@ -35,7 +35,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         logging.getLogger("weasyprint").removeHandler(collect)
     assert result.ok, [str(p) for p in result.problems]
     assert collect.messages == []
-    return out / "alibaba-ai-2026" / "alibaba-ai-2026.html", out / "alibaba-ai-2026" / "alibaba-ai-2026.pdf"
+    return (
+        out / "alibaba-ai-2026" / "alibaba-ai-2026.html",
+        out / "alibaba-ai-2026" / "alibaba-ai-2026.pdf",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,15 @@ def test_pdf_holds_title_sections_and_sources(pdf_text: str, spec: dict) -> None
 
 def test_pdf_names_every_competitor(pdf_text: str) -> None:
     text = flat(pdf_text)
-    for name in ("Tencent Cloud", "Huawei Cloud", "Baidu AI Cloud", "ByteDance", "AWS", "Microsoft Azure", "Google Cloud"):
+    for name in (
+        "Tencent Cloud",
+        "Huawei Cloud",
+        "Baidu AI Cloud",
+        "ByteDance",
+        "AWS",
+        "Microsoft Azure",
+        "Google Cloud",
+    ):
         assert name in text, name
 
 
@@ -103,7 +114,13 @@ def test_pdf_metadata_pages_and_outline(built: tuple[Path, Path], spec: dict) ->
 def test_html_is_self_contained(built: tuple[Path, Path]) -> None:
     html = built[0].read_text(encoding="utf-8")
     assert "<svg" in html and "<style>" in html
-    for pattern in (r'<link\b', r'<script\b', r'\bsrc="(?!data:)', r'url\((?!["\']?(?:data:|#))', r'@import'):
+    for pattern in (
+        r"<link\b",
+        r"<script\b",
+        r'\bsrc="(?!data:)',
+        r'url\((?!["\']?(?:data:|#))',
+        r"@import",
+    ):
         assert not re.search(pattern, html), pattern
 
 

@@ -40,7 +40,9 @@ def http_server() -> Iterator[tuple[str, list[str]]]:
     server.server_close()
 
 
-def test_fetcher_refuses_network_and_files_outside(tmp_path: Path, http_server: tuple[str, list[str]]) -> None:
+def test_fetcher_refuses_network_and_files_outside(
+    tmp_path: Path, http_server: tuple[str, list[str]]
+) -> None:
     url, hits = http_server
     secret = tmp_path / "secret.css"
     secret.write_text("body { color: red }")
@@ -57,12 +59,19 @@ def test_fetcher_refuses_network_and_files_outside(tmp_path: Path, http_server: 
 def test_fetcher_serves_files_inside_the_brief(tmp_path: Path) -> None:
     brief = tmp_path / "brief"
     brief.mkdir()
-    (brief / "dot.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text y="9">INSIDE</text></svg>')
+    (brief / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text y="9">INSIDE</text></svg>'
+    )
     pdf = html_to_pdf('<html><body><img src="dot.svg"></body></html>', brief)
     assert pdf.startswith(b"%PDF")
 
 
-def _build(make_brief: Callable[..., Path], spec: dict[str, Any], out: Path, files: dict[str, str] | None = None) -> Path:
+def _build(
+    make_brief: Callable[..., Path],
+    spec: dict[str, Any],
+    out: Path,
+    files: dict[str, str] | None = None,
+) -> Path:
     folder = make_brief(spec, files)
     result = build_brief(folder, out)
     assert result.ok, [str(p) for p in result.problems]
@@ -70,7 +79,10 @@ def _build(make_brief: Callable[..., Path], spec: dict[str, Any], out: Path, fil
 
 
 def test_cjk_names_render_as_real_glyphs(
-    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_brief: Callable[..., Path],
+    minimal: dict[str, Any],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     minimal["title"] = "阿里巴巴 and 字节跳动"
     files = {"peers.csv": "company,share\n阿里巴巴,40\n字节跳动,35\nAcme,25\n"}
@@ -88,7 +100,10 @@ def test_cjk_names_render_as_real_glyphs(
 
 
 def test_spec_text_is_data_never_markup(
-    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path, http_server: tuple[str, list[str]]
+    make_brief: Callable[..., Path],
+    minimal: dict[str, Any],
+    tmp_path: Path,
+    http_server: tuple[str, list[str]],
 ) -> None:
     url, hits = http_server
     minimal["title"] = "<script>alert(1)</script> <b>Bold</b> Acme"
@@ -103,7 +118,9 @@ def test_spec_text_is_data_never_markup(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;Bold&lt;/b&gt; Acme" in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
     assert "<img" not in html
-    assert 'src="file:' not in html and 'href="file:' not in html and f"{url}/tracker.png" not in html
+    assert (
+        'src="file:' not in html and 'href="file:' not in html and f"{url}/tracker.png" not in html
+    )
     assert 'href="javascript:' not in html
     assert "[image not shown: remote]" in html
     text = "".join(p.extract_text() for p in PdfReader(target / "acme.pdf").pages)

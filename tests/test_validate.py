@@ -71,51 +71,117 @@ def write(folder: Path, brief: str = BRIEF, body: str = BODY, peers: str = PEERS
 
 # (name, change to brief.yaml / body.md / peers.csv, expected message suffix after the brief folder)
 CASES = [
-    ("unknown metric source", ("brief", "    source: alpha\n    key: true", "    source: alphx\n    key: true"),
-     "brief.yaml:21: metrics[0].source: unknown source 'alphx' (known: alpha, beta)"),
-    ("missing title", ("brief", "title: Acme's Big Bet\n", ""),
-     "brief.yaml:1: title: required key is missing"),
-    ("unknown key", ("brief", "as_of: 2026-11-21\n", "as_of: 2026-11-21\ncolour: red\n"),
-     "brief.yaml:6: colour: unknown key"),
-    ("bad risk level", ("brief", "  risk: high", "  risk: extreme"),
-     "brief.yaml:8: verdict.risk: must be one of 'low', 'medium', 'high' or 'very-high', not 'extreme'"),
-    ("value not a number", ("brief", "value: 12.5", "value: lots"),
-     "brief.yaml:19: metrics[0].value: must be a number, not 'lots'"),
-    ("bad metric id", ("brief", "id: revenue\n", "id: Revenue-Total\n"),
-     "brief.yaml:17: metrics[0].id: 'Revenue-Total' may only use ^[a-z0-9_]+$"),
-    ("no sources", ("brief", "sources:\n  alpha:\n    title: Alpha Report\n  beta:\n    title: Beta Review\n", "sources: {}\n"),
-     "brief.yaml:11: sources: needs at least one entry"),
-    ("missing data file", ("brief", "    data: peers.csv\n    sort", "    data: missing.csv\n    sort"),
-     "brief.yaml:26: tables[0].data: data file 'missing.csv' does not exist"),
-    ("data outside folder", ("brief", "    data: peers.csv\n    sort", "    data: ../peers.csv\n    sort"),
-     "brief.yaml:26: tables[0].data: '../peers.csv' is outside the brief folder"),
-    ("unknown chart column", ("brief", "    y: share", "    y: shares"),
-     "brief.yaml:34: charts[0].y: no column 'shares' in peers.csv (columns: company, share)"),
-    ("unknown sort column", ("brief", "sort: -share", "sort: -size"),
-     "brief.yaml:27: tables[0].sort: no column 'size' in peers.csv (columns: company, share)"),
-    ("unknown table in section", ("brief", "tables: [peers]", "tables: [peer]"),
-     "brief.yaml:39: sections[0].tables[0]: unknown table 'peer' (known: peers)"),
-    ("unknown chart in section", ("brief", "charts: [peers-bar]", "charts: [pie]"),
-     "brief.yaml:40: sections[0].charts[0]: unknown chart 'pie' (known: peers-bar)"),
-    ("unknown metric in markdown", ("body", 'See {{ metric("revenue") }}', 'See {{ metric("revenu") }}'),
-     "body.md:3: sections[0].body: metric(\"revenu\"): unknown metric id 'revenu' (known: revenue)"),
-    ("unknown helper", ("body", 'See {{ metric("revenue") }}', "See {{ config }}"),
-     "body.md:3: sections[0].body: expected a helper call such as metric(\"id\")"),
-    ("jinja statement", ("body", "Growth", "{% for x in range(3) %}x{% endfor %}Growth"),
-     "body.md:1: sections[0].body: only {{ helper(\"id\") }} calls are allowed"),
-    ("unknown cite in inline summary", ("brief", 'summary: Revenue reached {{ metric("revenue") }}.', 'summary: Said {{ cite("gamma") }}.'),
-     "brief.yaml:10: verdict.summary: cite(\"gamma\"): unknown cite id 'gamma' (known: alpha, beta)"),
-    ("chart value not a number", ("peers", "Globex,35", "Globex,lots"),
-     "peers.csv:3: charts[0].y: column 'share' has a value that is not a number: 'lots'"),
-    ("yaml syntax", ("brief", "  reward: high\n", "  reward: [high\n"),
-     None),
-    ("risk without sources", ("brief", "    sources: [alpha]\n", "    sources: []\n"),
-     "brief.yaml:45: risks[0].sources: needs at least one entry"),
+    (
+        "unknown metric source",
+        ("brief", "    source: alpha\n    key: true", "    source: alphx\n    key: true"),
+        "brief.yaml:21: metrics[0].source: unknown source 'alphx' (known: alpha, beta)",
+    ),
+    (
+        "missing title",
+        ("brief", "title: Acme's Big Bet\n", ""),
+        "brief.yaml:1: title: required key is missing",
+    ),
+    (
+        "unknown key",
+        ("brief", "as_of: 2026-11-21\n", "as_of: 2026-11-21\ncolour: red\n"),
+        "brief.yaml:6: colour: unknown key",
+    ),
+    (
+        "bad risk level",
+        ("brief", "  risk: high", "  risk: extreme"),
+        "brief.yaml:8: verdict.risk: must be one of 'low', 'medium', 'high' or 'very-high', not 'extreme'",
+    ),
+    (
+        "value not a number",
+        ("brief", "value: 12.5", "value: lots"),
+        "brief.yaml:19: metrics[0].value: must be a number, not 'lots'",
+    ),
+    (
+        "bad metric id",
+        ("brief", "id: revenue\n", "id: Revenue-Total\n"),
+        "brief.yaml:17: metrics[0].id: 'Revenue-Total' may only use ^[a-z0-9_]+$",
+    ),
+    (
+        "no sources",
+        (
+            "brief",
+            "sources:\n  alpha:\n    title: Alpha Report\n  beta:\n    title: Beta Review\n",
+            "sources: {}\n",
+        ),
+        "brief.yaml:11: sources: needs at least one entry",
+    ),
+    (
+        "missing data file",
+        ("brief", "    data: peers.csv\n    sort", "    data: missing.csv\n    sort"),
+        "brief.yaml:26: tables[0].data: data file 'missing.csv' does not exist",
+    ),
+    (
+        "data outside folder",
+        ("brief", "    data: peers.csv\n    sort", "    data: ../peers.csv\n    sort"),
+        "brief.yaml:26: tables[0].data: '../peers.csv' is outside the brief folder",
+    ),
+    (
+        "unknown chart column",
+        ("brief", "    y: share", "    y: shares"),
+        "brief.yaml:34: charts[0].y: no column 'shares' in peers.csv (columns: company, share)",
+    ),
+    (
+        "unknown sort column",
+        ("brief", "sort: -share", "sort: -size"),
+        "brief.yaml:27: tables[0].sort: no column 'size' in peers.csv (columns: company, share)",
+    ),
+    (
+        "unknown table in section",
+        ("brief", "tables: [peers]", "tables: [peer]"),
+        "brief.yaml:39: sections[0].tables[0]: unknown table 'peer' (known: peers)",
+    ),
+    (
+        "unknown chart in section",
+        ("brief", "charts: [peers-bar]", "charts: [pie]"),
+        "brief.yaml:40: sections[0].charts[0]: unknown chart 'pie' (known: peers-bar)",
+    ),
+    (
+        "unknown metric in markdown",
+        ("body", 'See {{ metric("revenue") }}', 'See {{ metric("revenu") }}'),
+        "body.md:3: sections[0].body: metric(\"revenu\"): unknown metric id 'revenu' (known: revenue)",
+    ),
+    (
+        "unknown helper",
+        ("body", 'See {{ metric("revenue") }}', "See {{ config }}"),
+        'body.md:3: sections[0].body: expected a helper call such as metric("id")',
+    ),
+    (
+        "jinja statement",
+        ("body", "Growth", "{% for x in range(3) %}x{% endfor %}Growth"),
+        'body.md:1: sections[0].body: only {{ helper("id") }} calls are allowed',
+    ),
+    (
+        "unknown cite in inline summary",
+        (
+            "brief",
+            'summary: Revenue reached {{ metric("revenue") }}.',
+            'summary: Said {{ cite("gamma") }}.',
+        ),
+        "brief.yaml:10: verdict.summary: cite(\"gamma\"): unknown cite id 'gamma' (known: alpha, beta)",
+    ),
+    (
+        "chart value not a number",
+        ("peers", "Globex,35", "Globex,lots"),
+        "peers.csv:3: charts[0].y: column 'share' has a value that is not a number: 'lots'",
+    ),
+    ("yaml syntax", ("brief", "  reward: high\n", "  reward: [high\n"), None),
+    (
+        "risk without sources",
+        ("brief", "    sources: [alpha]\n", "    sources: []\n"),
+        "brief.yaml:45: risks[0].sources: needs at least one entry",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "change", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_rule_broken_once(tmp_path: Path, name: str, change: tuple[str, str, str], expected: str | None) -> None:
+def test_rule_broken_once(
+    tmp_path: Path, name: str, change: tuple[str, str, str], expected: str | None
+) -> None:
     folder = tmp_path / "acme"
     texts = {"brief": BRIEF, "body": BODY, "peers": PEERS}
     target, old, new = change
@@ -126,28 +192,45 @@ def test_rule_broken_once(tmp_path: Path, name: str, change: tuple[str, str, str
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     if expected is None:  # YAML syntax: file and line of the problem, no traceback
-        assert f"{folder}/brief.yaml:9: yaml:" in result.output or f"{folder}/brief.yaml:10: yaml:" in result.output
+        assert (
+            f"{folder}/brief.yaml:9: yaml:" in result.output
+            or f"{folder}/brief.yaml:10: yaml:" in result.output
+        )
         return
     assert f"{folder}/{expected}" in result.output.splitlines()
 
 
 def test_duplicate_metric_id_names_first_line(tmp_path: Path) -> None:
-    brief = BRIEF.replace("tables:\n", "  - id: revenue\n    label: Again\n    value: 1\n    source: beta\ntables:\n", 1)
+    brief = BRIEF.replace(
+        "tables:\n",
+        "  - id: revenue\n    label: Again\n    value: 1\n    source: beta\ntables:\n",
+        1,
+    )
     folder = write(tmp_path / "acme", brief)
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert result.exit_code == 1
-    assert f"{folder}/brief.yaml:23: metrics[1].id: duplicate id 'revenue' (first at line 17)" in result.output
+    assert (
+        f"{folder}/brief.yaml:23: metrics[1].id: duplicate id 'revenue' (first at line 17)"
+        in result.output
+    )
 
 
 def test_bad_brief_folder_name(tmp_path: Path) -> None:
     folder = write(tmp_path / "Acme_Brief")
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert result.exit_code == 1
-    assert f"{folder}/brief.yaml: id: brief folder name 'Acme_Brief' must use only a-z, 0-9 and '-'" in result.output
+    assert (
+        f"{folder}/brief.yaml: id: brief folder name 'Acme_Brief' must use only a-z, 0-9 and '-'"
+        in result.output
+    )
 
 
 def test_unused_source_and_conflict_are_warnings(tmp_path: Path) -> None:
-    brief = BRIEF.replace("tables:\n", "  - id: revenue_b\n    label: Revenue\n    value: 13\n    unit: USD bn\n    source: alpha\ntables:\n", 1)
+    brief = BRIEF.replace(
+        "tables:\n",
+        "  - id: revenue_b\n    label: Revenue\n    value: 13\n    unit: USD bn\n    source: alpha\ntables:\n",
+        1,
+    )
     brief = brief.replace("sources:\n", "sources:\n  unused:\n    title: Never cited\n", 1)
     folder = write(tmp_path / "acme", brief)
     result = CliRunner().invoke(main, ["check", str(folder)])
@@ -164,7 +247,9 @@ def test_failed_build_keeps_previous_output_and_others_build(tmp_path: Path) -> 
     first = runner.invoke(main, ["build", str(good), str(other), "--out", str(out), "--html-only"])
     assert first.exit_code == 0, first.output
     before = (out / "good" / "good.html").read_bytes()
-    (good / "brief.yaml").write_text(BRIEF.replace("source: alpha\n    key", "source: nope\n    key"), encoding="utf-8")
+    (good / "brief.yaml").write_text(
+        BRIEF.replace("source: alpha\n    key", "source: nope\n    key"), encoding="utf-8"
+    )
     second = runner.invoke(main, ["build", str(good), str(other), "--out", str(out), "--html-only"])
     assert second.exit_code == 1
     assert "unknown source 'nope'" in second.output
@@ -185,7 +270,10 @@ def test_metrics_from_csv_report_csv_lines(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert result.exit_code == 1
-    assert f"{folder}/metrics.csv:3: metrics[1].value: must be a number, not 'abc'" in result.output.splitlines()
+    assert (
+        f"{folder}/metrics.csv:3: metrics[1].value: must be a number, not 'abc'"
+        in result.output.splitlines()
+    )
 
 
 def test_usage_error_exit_2() -> None:
