@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, StrictBool
 
 Level = Literal["low", "medium", "high"]
 Level4 = Literal["low", "medium", "high", "very-high"]
@@ -55,6 +55,7 @@ class Source(Model):
     url: str | None = None
     published: date | None = None
     short: str | None = Field(None, description="Short name for chart legends (extension).")
+    max_age_days: PositiveInt | None = Field(None, description="Stale after this many days (extension).")
 
 
 class Metric(Model):
@@ -66,6 +67,7 @@ class Metric(Model):
     period: str | None = None
     source: Text
     key: StrictBool = Field(False, description="Show in the key-figures box.")
+    max_age_days: PositiveInt | None = Field(None, description="Stale after this many days (extension).")
 
 
 class Table(Model):
@@ -111,6 +113,20 @@ class Risk(Model):
     sources: list[str] = Field(min_length=1)
 
 
+AgeKind = Literal["month", "quarter", "half", "year", "source"]
+
+
+class Checks(Model):
+    """Limits of the integrity and PDF checks (extension); every key optional."""
+
+    tolerance_pct: Annotated[float, Field(ge=0, le=100)] = Field(
+        0.5, description="Relative gap, in percent, within which two reported figures agree.")
+    max_age_days: PositiveInt | dict[AgeKind, PositiveInt] | None = Field(
+        None, description="Days after which a figure is stale: one limit, or one per kind "
+                          "(month, quarter, half, year, source).")
+    max_pages: PositiveInt = Field(30, description="The PDF may not run longer than this.")
+
+
 class Brief(Model):
     title: Text
     subtitle: str | None = None
@@ -125,3 +141,4 @@ class Brief(Model):
     charts: list[Chart] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     risks: list[Risk] = Field(min_length=1)
+    checks: Checks = Field(default_factory=Checks, description="Limits of the figure checks (extension).")

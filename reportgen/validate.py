@@ -2,21 +2,23 @@
 
 Schema errors (types, missing keys) were caught while loading. Here: ids that
 must exist, data files that must stay inside the brief, columns that must be in
-the CSV, helper calls in Markdown. Unused sources and conflicting figures are
+the CSV, helper calls in Markdown. Unused sources and the figure checks of
+integrity.py (hand-typed figures, conflicts, stale data, inconsistencies) are
 warnings: the brief still builds and shows them in its appendix.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .data import Frame, read_csv
 from .errors import BriefError, Problem
+from .integrity import Conflict, check_integrity
 from .markdown import HelperCall, HelperSyntaxError, scan_helpers
-from .models import Chart, Table
+from .models import Chart, Metric, Table
 from .spec import Loc, Spec, is_inside
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
@@ -30,6 +32,7 @@ class Checked:
     frames: dict[str, Frame]
     helpers: dict[str, list[HelperCall]]
     warnings: list[Problem] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 def validate(spec: Spec) -> Checked:
@@ -39,7 +42,8 @@ def validate(spec: Spec) -> Checked:
     errors = [p for p in v.problems if p.severity == "error"]
     if errors:
         raise BriefError(v.problems)
-    return Checked(spec, v.frames, v.helpers, [p for p in v.problems if p.severity == "warning"])
+    warnings = [p for p in v.problems if p.severity == "warning"]
+    return Checked(spec, v.frames, v.helpers, warnings, v.conflicts)
 
 
 class _Validator:
@@ -50,6 +54,7 @@ class _Validator:
         self.frames: dict[str, Frame] = {}
         self.helpers: dict[str, list[HelperCall]] = {}
         self.cited: set[str] = set()
+        self.conflicts: list[Conflict] = []
 
     def error(self, loc: Loc, message: str) -> None:
         self.problems.append(self.spec.problem(loc, message))
@@ -69,7 +74,7 @@ class _Validator:
         self.check_risks()
         self.check_markdown()
         self.check_unused_sources()
-        self.check_conflicts()
+        self.check_figures()
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):
@@ -77,11 +82,12 @@ class _Validator:
             self.problems.append(Problem(self.spec.yaml_path, None, "id", message))
 
     def check_unique_ids(self) -> None:
-        for kind, items in (
+        groups: list[tuple[str, Sequence[Metric | Table | Chart]]] = [
             ("metrics", self.brief.metrics),
             ("tables", self.brief.tables),
             ("charts", self.brief.charts),
-        ):
+        ]
+        for kind, items in groups:
             seen: dict[str, int] = {}
             for i, item in enumerate(items):
                 if item.id in seen:
@@ -173,7 +179,7 @@ class _Validator:
             values = pd.to_numeric(frame.df[column], errors="coerce")
             bad = values.isna() & frame.df[column].notna()
             if bad.any():
-                row = int(bad.idxmax())
+                row = int(bad.to_numpy().nonzero()[0][0])
                 self.problems.append(
                     Problem(frame.path, frame.row_line(row), f"charts[{i}].y",
                             f"column '{column}' has a value that is not a number: {frame.df[column][row]!r}")
@@ -226,18 +232,8 @@ class _Validator:
             if sid not in self.cited:
                 self.warn(("sources", sid), f"source '{sid}' is never cited")
 
-    def check_conflicts(self) -> None:
-        first: dict[tuple[str, str], int] = {}
-        for i, metric in enumerate(self.brief.metrics):
-            key = (metric.label.strip().lower(), (metric.period or "").strip().lower())
-            if key not in first:
-                first[key] = i
-                continue
-            other = self.brief.metrics[first[key]]
-            if (other.value, other.high, other.unit) != (metric.value, metric.high, metric.unit):
-                self.warn(
-                    ("metrics", i, "value"),
-                    f"conflicting figures for '{metric.label}'"
-                    f"{' (' + metric.period + ')' if metric.period else ''}: "
-                    f"{other.id} = {other.value:g} ({other.source}), {metric.id} = {metric.value:g} ({metric.source})",
-                )
+    def check_figures(self) -> None:
+        """Provenance, conflicts, freshness and consistency (integrity.py); all warnings."""
+        result = check_integrity(self.spec, self.frames)
+        self.problems += result.problems
+        self.conflicts = result.conflicts
