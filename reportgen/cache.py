@@ -39,7 +39,13 @@ CHART_DIR = Path(".reportgen") / "charts"
 PACKAGE = Path(__file__).resolve().parent
 # Libraries whose version can change the bytes of the HTML or the PDF.
 OUTPUT_LIBRARIES = (
-    "jinja2", "markdown-it-py", "matplotlib", "pandas", "weasyprint", "pydyf", "fonttools",
+    "jinja2",
+    "markdown-it-py",
+    "matplotlib",
+    "pandas",
+    "weasyprint",
+    "pydyf",
+    "fonttools",
 )
 
 
@@ -87,12 +93,14 @@ def _templates_digest(template_dirs: tuple[Path, ...]) -> str:
 def build_key(brief_dir: Path, template_dirs: Sequence[Path], *, pdf: bool) -> str:
     """The content hash of everything a brief's outputs are made from."""
     options = json.dumps({"pdf": pdf, "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")})
-    return _digest([
-        code_fingerprint(),
-        _templates_digest(tuple(template_dirs)),
-        tree_digest(brief_dir),
-        options,
-    ])
+    return _digest(
+        [
+            code_fingerprint(),
+            _templates_digest(tuple(template_dirs)),
+            tree_digest(brief_dir),
+            options,
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -112,20 +120,24 @@ def read_stamp(out_dir: Path, brief_id: str) -> Stamp | None:
     """The stamp of the last good build, or None when there is none or it is unreadable."""
     try:
         raw = json.loads(stamp_path(out_dir, brief_id).read_text(encoding="utf-8"))
-        problems = [Problem(Path(p["path"]), p["line"], p["key"], p["message"], p["severity"])
-                    for p in raw["problems"]]
+        problems = [
+            Problem(Path(p["path"]), p["line"], p["key"], p["message"], p["severity"])
+            for p in raw["problems"]
+        ]
         return Stamp(raw["key"], dict(raw["outputs"]), problems)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def write_stamp(out_dir: Path, brief_id: str, key: str, outputs: Sequence[Path],
-                problems: Sequence[Problem]) -> None:
+def write_stamp(
+    out_dir: Path, brief_id: str, key: str, outputs: Sequence[Path], problems: Sequence[Problem]
+) -> None:
     """Record a good build: its key, a hash of each output and its warnings."""
-    folder = out_dir / brief_id
+    folder = (out_dir / brief_id).resolve()
+    inside = [p.resolve() for p in outputs if p.resolve().is_relative_to(folder)]
     stamp = {
         "key": key,
-        "outputs": {p.relative_to(folder).as_posix(): _file_hash(p) for p in outputs},
+        "outputs": {p.relative_to(folder).as_posix(): _file_hash(p) for p in inside},
         "problems": [problem_dict(p) for p in problems],
     }
     write_atomic(stamp_path(out_dir, brief_id), json.dumps(stamp, indent=1).encode("utf-8"))
@@ -133,8 +145,13 @@ def write_stamp(out_dir: Path, brief_id: str, key: str, outputs: Sequence[Path],
 
 def problem_dict(problem: Problem) -> dict[str, object]:
     """A problem as plain JSON data (for stamps and `reportgen build --json`)."""
-    return {"path": str(problem.path), "line": problem.line, "key": problem.key,
-            "message": problem.message, "severity": problem.severity}
+    return {
+        "path": str(problem.path),
+        "line": problem.line,
+        "key": problem.key,
+        "message": problem.message,
+        "severity": problem.severity,
+    }
 
 
 def unchanged(out_dir: Path, brief_id: str, key: str) -> Stamp | None:

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .batch import BatchSummary
+    from .pipeline import BuildResult
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
@@ -36,21 +41,84 @@ def main() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
               show_default=True, help="Output folder.")
 @click.option("--html-only", is_flag=True, help="Skip the PDF (faster previews).")
-def build(briefs: tuple[Path, ...], out: Path, html_only: bool) -> None:
-    """Build briefs (default: every brief under seeds/) into OUT/<id>/<id>.html and .pdf."""
-    from .pipeline import build_all
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes (default: one per core).")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Build on a Dask distributed cluster instead, e.g. tcp://host:8786.")
+@click.option("--force", is_flag=True, help="Rebuild briefs whose inputs are unchanged too.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per brief, nothing else.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print seconds per stage for each brief.")
+def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None,
+          dask_address: str | None, force: bool, quiet: bool, as_json: bool, verbose: bool) -> None:
+    """Build briefs (default: every brief under seeds/) into OUT/<id>/<id>.html and .pdf.
 
-    results = build_all(_brief_dirs(briefs), out, pdf=not html_only)
-    failed = 0
-    for result in results:
-        for problem in result.problems:
+    Briefs whose inputs, templates and reportgen version are unchanged since
+    their last good build are skipped; the others build in parallel.
+    """
+    from .batch import BatchOptions, build_many
+    from .errors import ReportgenError
+
+    dirs = _brief_dirs(briefs)
+    options = BatchOptions(pdf=not html_only, jobs=jobs, force=force, dask=dask_address)
+    report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
+    try:
+        with report:
+            summary = build_many(dirs, out, options, on_result=report.result)
+    except ReportgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    report.summary(summary)
+    sys.exit(1 if summary.count("failed") else 0)
+
+
+class _BuildReport:
+    """Each brief's result as it ends: a progress bar on a terminal, else a line each."""
+
+    def __init__(self, total: int, *, quiet: bool, as_json: bool, verbose: bool):
+        self.total, self.quiet, self.as_json, self.verbose = total, quiet, as_json, verbose
+        use_bar = sys.stdout.isatty() and not (quiet or as_json or verbose) and total > 1
+        self.bar: Any = click.progressbar(length=total, label="building", show_pos=True,
+                                          item_show_func=lambda item: item) if use_bar else None
+        self.held: list[BuildResult] = []  # failures, printed once the bar is done
+
+    def __enter__(self) -> _BuildReport:
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def result(self, result: BuildResult) -> None:
+        from .batch import result_json
+
+        if self.as_json:
+            click.echo(result_json(result))
+        elif self.bar is not None:
+            self.bar.update(1, result.brief_id)
+            self.held += [result] if not result.ok else []
+        elif not self.quiet or not result.ok:
+            self.lines(result)
+
+    def lines(self, result: BuildResult) -> None:
+        from .batch import result_line, timings_line
+
+        for problem in result.problems if not self.quiet else result.errors:
             click.echo(str(problem), err=True)
-        if result.ok:
-            click.echo(f"built {result.brief_id}: " + ", ".join(str(p) for p in result.outputs))
-        else:
-            failed += 1
-            click.echo(f"failed {result.brief_id}: not built, previous output left in place", err=True)
-    sys.exit(1 if failed else 0)
+        click.echo(result_line(result), err=not result.ok)
+        if self.verbose and result.timings:
+            click.echo(timings_line(result))
+
+    def summary(self, summary: BatchSummary) -> None:
+        from .batch import summary_table
+
+        for result in self.held:
+            self.lines(result)
+        if self.total > 1 and not (self.quiet or self.as_json):
+            click.echo(summary_table(summary))
 
 
 @main.command()
