@@ -168,3 +168,14 @@ def schema(out: Path | None) -> None:
         return
     write_atomic(out, schema_text().encode("utf-8"))
     click.echo(f"wrote {out}")
+
+
+def _register_delivery() -> None:
+    """send, nightly, runs, schedule live in delivery_cli.py (issue 4)."""
+    from .delivery_cli import DELIVERY_COMMANDS
+
+    for command in DELIVERY_COMMANDS:
+        main.add_command(command)
+
+
+_register_delivery()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import Problem, ReportgenError
 
@@ -35,6 +36,7 @@ class SmtpConfig(_Section):
     timeout: float = Field(30, gt=0)
     max_attempts: int = Field(5, ge=1)
     backoff: float = Field(2.0, ge=0)
+    max_retry_time: float = Field(300, gt=0)  # seconds: give up on one message after this long
 
 
 class MailConfig(_Section):
@@ -49,6 +51,16 @@ class ScheduleConfig(_Section):
     time: str = Field("06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     timezone: str = "UTC"
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """A typo in the zone would silently shift the nightly run: refuse it up front."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name, e.g. Europe/London)") from exc
+        return value
+
 
 class Config(_Section):
     path: Path | None = None
@@ -56,6 +68,15 @@ class Config(_Section):
     smtp: SmtpConfig | None = None
     mail: MailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file, so cron and systemd find them."""
+        return self.path.resolve().parent if self.path else Path.cwd()
+
+    def resolve(self, value: str | Path) -> Path:
+        """A path from the config, anchored at `base_dir` unless absolute."""
+        return self.base_dir / Path(value).expanduser()
 
 
 class ConfigError(ReportgenError):

@@ -1,0 +1,143 @@
+"""Commands of the delivery side: send, nightly, runs, schedule (registered on the main group).
+
+Thin: read the config, call reportgen.nightly / reportgen.schedule, print,
+map the outcome to the exit status (0 ok, 1 something failed, 75 locked).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .nightly import RunReport
+
+config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The config file (default: ./reportgen.toml).",
+)
+
+
+def _load(config_file: Path | None) -> Config:
+    from .config import load_config
+    from .errors import ReportgenError
+
+    try:
+        return load_config(config_file)
+    except ReportgenError as exc:
+        _die(str(exc))
+
+
+def _die(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"reportgen: {message}", err=True)
+    sys.exit(code)
+
+
+def _report(report: RunReport) -> None:
+    for outcome in report.outcomes:
+        err = outcome.state == "failed"
+        click.echo(f"{outcome.state} {outcome.brief_id}", err=err)
+        for detail in outcome.details:
+            click.echo(f"  {detail}", err=err)
+    click.echo(f"run {report.run_id}: " + ("failed" if report.failed else "ok"), err=bool(report.failed))
+
+
+def _run(action: Callable[[], RunReport]) -> NoReturn:
+    """Call a nightly/send function, mapping its errors to one line and an exit status."""
+    from .errors import ReportgenError
+    from .nightly import EXIT_LOCKED, LockHeld
+
+    try:
+        report = action()
+    except LockHeld as exc:
+        _die(str(exc), EXIT_LOCKED)
+    except ReportgenError as exc:
+        _die(str(exc))
+    _report(report)
+    sys.exit(report.exit_code)
+
+
+@click.command()
+@click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dry-run", "dry_run", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the messages as .eml files into this folder instead of sending.")
+@click.option("--force", is_flag=True, help="Send even to recipients who already got this same PDF.")
+@config_option
+def send(briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_file: Path | None) -> None:
+    """Email the last good PDF of each brief (default: every brief in [build].briefs)."""
+    from .nightly import send_briefs
+    from .pipeline import find_briefs
+
+    config = _load(config_file)
+    dirs = find_briefs(briefs or [config.resolve(b) for b in config.build.briefs])
+    if not dirs:
+        raise click.UsageError("no briefs found")
+    _run(lambda: send_briefs(config, dirs, dry_run=dry_run, force=force))
+
+
+@click.command()
+@click.option("--all", "send_all", flag_value=True, default=None,
+              help="Send every brief, even one unchanged since its last delivery.")
+@click.option("--only-changed", "send_all", flag_value=False,
+              help="Send only briefs whose content changed since their last delivery.")
+@config_option
+def nightly(send_all: bool | None, config_file: Path | None) -> None:
+    """Build, verify and send every brief: exactly once per brief, PDF and recipient.
+
+    Exit status: 0 all delivered (or nothing new), 1 something failed, 75 another run holds the lock.
+    """
+    from .nightly import run_nightly
+
+    config = _load(config_file)
+    _run(lambda: run_nightly(config, send_all=send_all))
+
+
+@click.command()
+@click.option("--limit", default=10, show_default=True, help="How many runs to show.")
+@config_option
+def runs(limit: int, config_file: Path | None) -> None:
+    """Recent nightly and send runs: what happened to each brief, with SMTP codes."""
+    from .nightly import recent_runs
+
+    found = recent_runs(_load(config_file), limit)
+    if not found:
+        click.echo("no runs yet")
+    for run in found:
+        status = "running or killed" if run.exit_code is None else f"exit {run.exit_code}"
+        click.echo(f"{run.run_id}  {run.command}  {run.started} -> {run.ended or '?'}  {status}")
+        for e in run.events:
+            extra = " ".join(str(x) for x in (e.recipient, e.smtp_code, e.detail) if x not in (None, ""))
+            click.echo(f"  {e.brief:<24} {e.state:<12} {extra}".rstrip())
+
+
+@click.command()
+@click.option("--install", is_flag=True, help="Write the systemd units instead of printing them.")
+@click.option("--cron", is_flag=True, help="A crontab line (wrapped in flock) instead of systemd units.")
+@click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where --install writes the units (default: ~/.config/systemd/user).")
+@config_option
+def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path | None) -> None:
+    """Print (or --install) a systemd service + timer for the nightly job, or a crontab line."""
+    from .schedule import UNIT, crontab_line, install_units, systemd_units
+
+    config = _load(config_file)
+    if cron:
+        if install:
+            raise click.UsageError("--install writes systemd units; add the --cron line with `crontab -e`")
+        click.echo(crontab_line(config), nl=False)
+        return
+    if not install:
+        units = systemd_units(config)
+        click.echo(f"# {UNIT}.service\n{units.service}\n# {UNIT}.timer\n{units.timer}", nl=False)
+        return
+    for path in install_units(config, unit_dir):
+        click.echo(f"wrote {path}")
+    click.echo(f"now: systemctl --user daemon-reload && systemctl --user enable --now {UNIT}.timer")
+
+
+DELIVERY_COMMANDS = (send, nightly, runs, schedule)
