@@ -168,16 +168,16 @@ def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> N
 
 
 def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
-    column = wide.columns[0]
-    ordered = wide.iloc[::-1]
-    values = ordered[column].astype(float)
-    bars = ax.barh(range(len(ordered)), values.fillna(0), 0.7, color=_colors(chart, ordered, 0))
-    ax.bar_label(
-        bars,
-        labels=["" if v != v else _value_label(chart, v) for v in values],
-        padding=3,
-        fontsize=7.5,
-    )
+    ordered = wide.iloc[::-1]  # first category on top
+    count = len(ordered.columns)
+    height = 0.76 / count
+    for s, column in enumerate(ordered.columns):
+        offsets = [p + 0.38 - height * (s + 0.5) for p in range(len(ordered))]
+        values = ordered[column].astype(float)
+        colors = _colors(chart, ordered, s)
+        bars = ax.barh(offsets, values.fillna(0), height * 0.92, color=colors, label=labels[s])
+        texts = ["" if v != v else _value_label(chart, v) for v in values]
+        ax.bar_label(bars, labels=texts, padding=3, fontsize=7.5)
     ax.set_yticks(range(len(ordered)), [str(x) for x in ordered.index])
     _highlight_band(ax, chart, ordered, horizontal=True)
     ax.grid(axis="y", visible=False)

@@ -1,0 +1,63 @@
+"""Charts: house style, highlight, data text never read as mathtext, stable bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from reportgen.charts import ACCENT, build_chart
+from reportgen.data import Frame
+from reportgen.models import Chart
+
+
+def draw(chart: Chart, df: pd.DataFrame) -> str:
+    return build_chart(chart, Frame(Path("d.csv"), df), lambda s: f"[{s}]", lambda g: g).svg
+
+
+DF = pd.DataFrame({"company": ["Acme $x^2$", "Globex"], "share": [40.0, 35.0], "other": [1.0, 2.0]})
+
+
+def test_highlight_in_accent_and_text_is_literal() -> None:
+    chart = Chart(
+        id="c",
+        title="T",
+        kind="bar",
+        data="d.csv",
+        x="company",
+        y="share",
+        unit="%",
+        highlight="Acme $x^2$",
+        source="s",
+    )
+    svg = draw(chart, DF)
+    assert f'fill="{ACCENT}"' in svg
+    assert "Acme $x^2$" in svg  # no mathtext: the dollar signs stay as typed
+    assert "<text" in svg  # text kept as text (svg.fonttype none)
+    assert 'id="chart-c-' in svg and "<?xml" not in svg
+
+
+def test_every_kind_draws_and_is_stable() -> None:
+    for kind in ("bar", "barh", "line", "stacked-bar"):
+        chart = Chart(
+            id=f"k-{kind}",
+            title="T",
+            kind=kind,
+            data="d.csv",
+            x="company",
+            y=["share", "other"],
+            source="s",
+        )
+        first, second = draw(chart, DF), draw(chart, DF)
+        assert first == second
+        assert first.startswith("<svg")
+
+
+def test_group_makes_one_series_per_source() -> None:
+    long = pd.DataFrame(
+        {"company": ["A", "A", "B"], "share": [1.0, 2.0, 3.0], "source": ["x", "y", "x"]}
+    )
+    chart = Chart(id="g", title="T", data="d.csv", x="company", y="share", group="source")
+    view = build_chart(chart, Frame(Path("d.csv"), long), lambda s: f"[{s}]", lambda g: f"src {g}")
+    assert "src x" in view.svg and "src y" in view.svg
+    assert view.source_marks == "[x][y]"
