@@ -1,0 +1,138 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it got and plays scripted faults.
+
+Used by test_deliver.py and test_nightly.py. Faults are queued per DATA
+command ("421 ...", "554 ...", DROP to store the message then cut the
+connection before the 250, WAIT to hold DATA until released) and per RCPT
+address (a refusal reply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+DROP = "drop-after-store"
+WAIT = "wait-for-release"
+
+
+@dataclass
+class Received:
+    sender: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+
+
+@dataclass
+class Recorder:
+    """The handler: every stored message, every DATA command seen, and the fault script."""
+
+    received: list[Received] = field(default_factory=list)
+    data_replies: list[str] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)
+    data_calls: int = 0
+    waiting: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_calls += 1
+        reply = self.data_replies.pop(0) if self.data_replies else "250 OK"
+        if reply == WAIT:
+            self.waiting.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+            reply = "250 OK"
+        if reply.startswith("2") or reply == DROP:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if reply == DROP:
+            server.transport.abort()  # stored, but the client never hears the 250
+        return "250 OK" if reply == DROP else reply
+
+    def to(self, address: str) -> list[Received]:
+        return [r for r in self.received if address in r.rcpt_tos]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Recorder, int]]:
+    """aiosmtpd's Controller on a free loopback port; stopped afterwards."""
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        recorder.release.set()
+        controller.stop()
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """Accepts TCP connections (the kernel's backlog) and never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield int(sock.getsockname()[1])
+
+
+def write_config(folder: Path, port: int, **settings: Any) -> Path:
+    """reportgen.toml for a test project: briefs/ in, out/ out, the server on `port`, tiny backoff."""
+    values: dict[str, Any] = {
+        "timeout": 5, "max_attempts": 3, "backoff": 0.01,
+        "sender": "Research Desk <desk@example.com>", "to": ["pm@example.com", "cio@example.com"],
+        "subject": "{title}: {verdict} (data as of {as_of})", "failures_to": "ops@example.com",
+        "only_changed": False, **settings,
+    }
+    text = f"""\
+[build]
+briefs = ["briefs"]
+out = "out"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+timeout = {values["timeout"]}
+max_attempts = {values["max_attempts"]}
+backoff = {values["backoff"]}
+
+[mail]
+from = {json.dumps(values["sender"])}
+to = {json.dumps(values["to"])}
+subject = {json.dumps(values["subject"])}
+failures_to = {json.dumps(values["failures_to"])}
+only_changed = {str(values["only_changed"]).lower()}
+
+[schedule]
+time = "06:00"
+timezone = "Asia/Shanghai"
+"""
+    path = folder / "reportgen.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,233 @@
+"""Sending the last good PDF (`send`) against a real SMTP server on 127.0.0.1, fault by fault.
+
+One brief is built once for the module; each test copies the built project
+and sends it with `reportgen.nightly.send_briefs`, which goes through the same
+ledger and SMTP code as the nightly job.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINIMAL, write_brief
+from smtp_server import DROP, Recorder, free_port, silent_server, smtp_server, write_config
+
+from reportgen.config import ConfigError, load_config
+from reportgen.errors import DeliveryError
+from reportgen.nightly import RunReport, send_briefs
+from reportgen.pipeline import build_brief
+
+CHANGES = {
+    "brief": "acme", "since": "2026-11-20",
+    "metrics": [{"id": "revenue", "label": "Revenue", "old": "USD 11bn", "new": "USD 12.5bn", "source": "alpha"}],
+    "verdict": {"old": "Hold", "new": "High-Risk, High-Reward"},
+    "risks_added": ["Competition"], "risks_removed": [],
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once)."""
+    root = tmp_path_factory.mktemp("project")
+    brief = write_brief(root / "briefs" / "acme", MINIMAL)
+    result = build_brief(brief, root / "out")
+    assert result.ok, result.problems
+    return root
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(built, target)
+    return target
+
+
+@pytest.fixture
+def server() -> Any:
+    with smtp_server() as running:
+        yield running
+
+
+def send(project: Path, port: int, **settings: Any) -> RunReport:
+    config = load_config(write_config(project, port, **settings))
+    return send_briefs(config, [project / "briefs" / "acme"])
+
+
+def deliveries(project: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
+        return db.execute(
+            "SELECT recipient, status, smtp_code, message_id, attempts FROM deliveries ORDER BY recipient"
+        ).fetchall()
+
+
+def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    (project / "out" / "acme" / "changes.json").write_text(json.dumps(CHANGES), encoding="utf-8")
+    report = send(project, port)
+    assert report.exit_code == 0, report.outcomes
+    assert sorted(r.rcpt_tos[0] for r in recorder.received) == ["cio@example.com", "pm@example.com"]
+    msg = recorder.to("pm@example.com")[0].message
+    assert msg["From"] == "Research Desk <desk@example.com>"
+    assert msg["To"] == "pm@example.com"
+    assert msg["Subject"] == "Acme's Big Bet: High-Risk, High-Reward (data as of 2026-11-21)"
+    assert msg["Message-ID"].startswith("<reportgen.") and msg["Message-ID"].endswith("@example.com>")
+    assert msg["Date"]
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "High-Risk, High-Reward" in body
+        assert "USD 12.5bn" in body  # the key figure, formatted as in the PDF
+        assert "Revenue reached USD 12.5bn." in body  # helpers resolved, no {{ }} left
+        assert "What changed since 2026-11-20" in body
+        assert "New risk: Competition" in body
+    assert "{{" not in text + html
+    assert "Acme&#x27;s Big Bet" in html or "Acme's Big Bet" in html
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_filename() == "acme.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
+    cio = recorder.to("cio@example.com")[0].message
+    assert cio["Message-ID"] != msg["Message-ID"]  # one per (brief, PDF, recipient)
+
+
+def test_no_changes_file_means_no_changes_section(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    text = recorder.received[0].message.get_body(("plain",)).get_content()
+    assert "What changed" not in text
+
+
+def test_421_on_first_data_then_250_delivers_exactly_once(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    recorder.data_replies = ["421 4.3.2 try again later"]
+    report = send(project, port, to=["pm@example.com"])
+    assert report.exit_code == 0
+    assert recorder.data_calls == 2
+    assert len(recorder.to("pm@example.com")) == 1
+    assert deliveries(project)[0][:3] == ("pm@example.com", "sent", 250)
+
+
+def test_554_is_permanent_no_retry_and_the_ledger_says_so(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    recorder.data_replies = ["554 5.7.1 rejected by policy"]
+    report = send(project, port, to=["pm@example.com"])
+    assert report.exit_code == 1
+    assert [o.state for o in report.outcomes] == ["failed"]
+    assert recorder.to("pm@example.com") == []
+    [(rcpt, status, code, _, attempts)] = deliveries(project)
+    assert (rcpt, status, code, attempts) == ("pm@example.com", "failed", 554, 1)
+    [notice] = recorder.to("ops@example.com")  # the ops address hears about it
+    assert "554" in notice.message.get_content()
+    assert recorder.data_calls == 2  # the refused brief once, the notice once: no retry
+
+
+def test_550_for_one_recipient_does_not_stop_the_others(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    recorder.refuse["gone@example.com"] = "550 5.1.1 no such user"
+    report = send(project, port, to=["pm@example.com", "gone@example.com", "cio@example.com"])
+    assert report.exit_code == 1
+    assert len(recorder.to("pm@example.com")) == len(recorder.to("cio@example.com")) == 1
+    [outcome] = report.outcomes
+    refused = [d for d in outcome.details if d.startswith("gone@example.com")]
+    assert refused and "550" in refused[0]
+    assert {r[0]: r[1] for r in deliveries(project)} == {
+        "cio@example.com": "sent", "gone@example.com": "failed", "pm@example.com": "sent"}
+
+
+def test_server_down_bounded_retries_then_a_clear_failure(project: Path) -> None:
+    report = send(project, free_port(), to=["pm@example.com", "cio@example.com"], max_attempts=3)
+    assert report.exit_code == 1
+    [outcome] = report.outcomes
+    assert "cannot connect" in outcome.details[0] and "gave up after 3 attempts" in outcome.details[0]
+    assert "not attempted" in outcome.details[1]  # the second recipient does not wait it out again
+    assert [r[1] for r in deliveries(project)] == ["failed", "failed"]
+
+
+def test_server_that_never_answers_ends_within_its_timeout(project: Path) -> None:
+    with silent_server() as port:
+        report = send(project, port, to=["pm@example.com"], timeout=0.2, max_attempts=2)
+    assert report.exit_code == 1
+    assert "gave up after 2 attempts" in report.outcomes[0].details[0]
+
+
+def test_connection_lost_before_250_retries_with_the_same_message_id(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    recorder.data_replies = [DROP]
+    report = send(project, port, to=["pm@example.com"])
+    assert report.exit_code == 0
+    first, second = recorder.to("pm@example.com")  # the server stored it twice ...
+    assert first.message["Message-ID"] == second.message["Message-ID"]  # ... so it can drop the copy
+    [(_, status, _, message_id, attempts)] = deliveries(project)
+    assert (status, message_id, attempts) == ("sent", first.message["Message-ID"], 2)
+
+
+def test_sending_again_sends_nothing_unless_forced(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    assert send(project, port, to=["pm@example.com"]).exit_code == 0
+    again = send(project, port, to=["pm@example.com"])
+    assert again.exit_code == 0 and again.outcomes[0].state == "unchanged"
+    assert len(recorder.received) == 1
+    config = load_config(project / "reportgen.toml")
+    forced = send_briefs(config, [project / "briefs" / "acme"], force=True)
+    assert forced.outcomes[0].state == "sent"
+    assert len(recorder.received) == 2
+
+
+@pytest.mark.parametrize("settings", [
+    {"subject": "Brief\r\nBcc: spy@example.com"},
+    {"to": ["pm@example.com\nBcc: spy@example.com"]},
+    {"sender": "desk@example.com\r\nX-Evil: 1"},
+    {"failures_to": "ops@example.com, spy@example.com"},
+])
+def test_header_injection_in_config_is_refused_before_anything_is_sent(
+    project: Path, server: tuple[Recorder, int], settings: dict[str, Any]
+) -> None:
+    recorder, port = server
+    with pytest.raises(DeliveryError, match="mail"):
+        send(project, port, **settings)
+    assert recorder.data_calls == 0
+    assert not (project / "out" / ".reportgen" / "state.sqlite").exists()
+
+
+@pytest.mark.parametrize("change", [
+    {"recipients": ["pm2@example.com\r\nBcc: spy@example.com"]},
+    {"title": "Acme\r\nBcc: spy@example.com"},
+])
+def test_header_injection_from_a_brief_is_refused_and_reported(
+    project: Path, server: tuple[Recorder, int], change: dict[str, Any]
+) -> None:
+    recorder, port = server
+    write_brief(project / "briefs" / "acme", {**MINIMAL, **change})
+    report = send(project, port)
+    assert report.exit_code == 1
+    assert "line break" in report.outcomes[0].details[0]
+    assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # only the failure notice
+
+
+def test_dry_run_writes_eml_files_and_sends_nothing(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    config = load_config(write_config(project, port))
+    report = send_briefs(config, [project / "briefs" / "acme"], dry_run=project / "eml")
+    assert report.exit_code == 0
+    files = sorted(p.name for p in (project / "eml").iterdir())
+    assert files == ["acme--cio@example.com.eml", "acme--pm@example.com.eml"]
+    assert recorder.data_calls == 0
+    assert b"Content-Type: application/pdf" in (project / "eml" / files[0]).read_bytes()
+
+
+def test_password_only_from_the_environment(project: Path, server: tuple[Recorder, int]) -> None:
+    _, port = server
+    path = write_config(project, port)
+    path.write_text(path.read_text().replace('security = "none"', 'security = "none"\npassword = "x"'))
+    with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PASSWORD"):
+        load_config(path)
+    path.write_text(path.read_text().replace('password = "x"', 'username = "desk"'))
+    with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PASSWORD"):
+        send_briefs(load_config(path), [project / "briefs" / "acme"], environ={})
