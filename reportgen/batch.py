@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ from .cache import (
 )
 from .errors import BuildError, Problem
 from .output import write_atomic
+from .theme import Theme
 
 if TYPE_CHECKING:
     from .pipeline import BuildResult
@@ -54,6 +56,9 @@ class BatchOptions:
     force: bool = False  # rebuild even briefs whose inputs are unchanged
     dask: str | None = None  # a Dask scheduler address: build there instead
     template_dirs: tuple[Path, ...] = ()
+    theme: Theme = field(
+        default_factory=Theme
+    )  # [theme] of reportgen.toml; part of every brief's build key
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,11 @@ class BuildTask:
 
     brief_dir: Path
     out_dir: Path
+    generated: datetime  # one time stamp for the whole batch, whichever machine builds
     pdf: bool = True
     template_dirs: tuple[Path, ...] = ()
     ship: bool = False  # build in a private folder and return the files (remote workers)
+    theme: Theme = field(default_factory=Theme)
 
 
 @dataclass
@@ -88,18 +95,19 @@ class BatchSummary:
 
 
 @lru_cache(maxsize=4)
-def _renderer(template_dirs: tuple[Path, ...]) -> Renderer:
+def _renderer(template_dirs: tuple[Path, ...], theme: Theme) -> Renderer:
     """One Jinja environment per process and template path: templates compile once."""
     from .render import Renderer
 
-    return Renderer(template_dirs)
+    return Renderer(template_dirs, theme)
 
 
 def run_task(task: BuildTask) -> TaskOutcome:
     """Build one brief; never raises for a bad brief (the result says why it failed)."""
     from .pipeline import timed_build_brief
 
-    options: dict[str, Any] = {"renderer": _renderer(task.template_dirs), "pdf": task.pdf}
+    renderer = _renderer(task.template_dirs, task.theme)
+    options: dict[str, Any] = {"renderer": renderer, "pdf": task.pdf, "now": task.generated}
     if not task.ship:
         with using_chart_cache(ChartCache(task.out_dir / CHART_DIR)):
             return TaskOutcome(timed_build_brief(task.brief_dir, task.out_dir, **options))
@@ -137,7 +145,12 @@ def build_many(
     results: dict[int, BuildResult] = {}
     pending: dict[int, str] = {}  # index -> input key, for the stamp once built
     for index, brief_dir in enumerate(brief_dirs):
-        key = build_key(brief_dir, [*options.template_dirs, _builtin_templates()], pdf=options.pdf)
+        key = build_key(
+            brief_dir,
+            [*options.template_dirs, _builtin_templates()],
+            pdf=options.pdf,
+            theme=options.theme.fingerprint(),
+        )
         skipped = None if options.force else _skipped(brief_dir, out_dir, key)
         if skipped is None:
             pending[index] = key
@@ -174,12 +187,19 @@ def _dispatch(
     brief_dirs: Sequence[Path], out_dir: Path, options: BatchOptions, indices: list[int]
 ) -> tuple[str, Iterator[tuple[int, TaskOutcome]]]:
     """Choose where to build: Dask, a local pool, or this process (one brief or -j 1)."""
+    if not indices:
+        return "nothing to build", iter(())
+    from .pipeline import generated_time
+
+    now = generated_time()
 
     def task(i: int, ship: bool = False) -> BuildTask:
         brief_dir, out = (
             (brief_dirs[i].resolve(), out_dir.resolve()) if ship else (brief_dirs[i], out_dir)
         )
-        return BuildTask(brief_dir, out, options.pdf, options.template_dirs, ship)
+        return BuildTask(
+            brief_dir, out, now, options.pdf, options.template_dirs, ship, options.theme
+        )
 
     if options.dask:
         tasks = {i: task(i, ship=True) for i in indices}
@@ -241,7 +261,7 @@ def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, T
         raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     with client:
         futures = {client.submit(run_task, task, pure=False): i for i, task in tasks.items()}
-        for future in dask_completed(list(futures)):
+        for future in dask_completed(list(futures), loop=client.loop):
             i = futures[future]
             yield i, _outcome(future, tasks[i])
 

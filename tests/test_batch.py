@@ -1,0 +1,166 @@
+"""Parallel and Dask builds: the same bytes as a plain serial build, failures reported per brief.
+
+One set of briefs is built once serially (the reference) and once per executor;
+PDFs are compared byte for byte, so SOURCE_DATE_EPOCH is fixed for the module.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.batch import BatchOptions, BatchSummary, build_many
+from reportgen.cli import main
+from reportgen.pipeline import build_all
+from tests.conftest import MINIMAL, REPO, write_brief
+
+EPOCH = "1700000000"
+IDS = ("alpha-one", "beta-two", "gamma-three")
+
+
+def _variant(n: int) -> dict:
+    spec = copy.deepcopy(MINIMAL)
+    spec["title"] = f"Acme brief number {n}"
+    spec["metrics"][0]["value"] = 10.5 + n
+    return spec
+
+
+@pytest.fixture(scope="module")
+def briefs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
+    """Three good briefs and one that fails, with SOURCE_DATE_EPOCH fixed."""
+    root = tmp_path_factory.mktemp("briefs")
+    folders = [write_brief(root / name, _variant(n)) for n, name in enumerate(IDS)]
+    broken = copy.deepcopy(MINIMAL)
+    broken["metrics"][0]["source"] = "nope"
+    folders.append(write_brief(root / "broken", broken))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        yield folders
+
+
+@pytest.fixture(scope="module")
+def serial(briefs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference: the plain serial pipeline, no cache, no workers."""
+    out = tmp_path_factory.mktemp("serial")
+    build_all(briefs, out)
+    return out
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {
+        f"{b}/{b}.{ext}": (out / b / f"{b}.{ext}").read_bytes()
+        for b in IDS
+        for ext in ("html", "pdf")
+    }
+
+
+def _check_batch(summary: BatchSummary, out: Path, serial: Path) -> None:
+    statuses = {r.brief_id: r.status for r in summary.results}
+    assert statuses == {**dict.fromkeys(IDS, "built"), "broken": "failed"}
+    broken = summary.results[-1]
+    assert [p.key for p in broken.errors] == ["metrics[0].source"]
+    assert "unknown source 'nope'" in broken.errors[0].message
+    assert _outputs(out) == _outputs(serial)
+    assert not (out / "broken").exists()
+
+
+def test_worker_processes_match_serial_build(
+    briefs: list[Path], serial: Path, tmp_path: Path
+) -> None:
+    seen: list[str] = []
+    summary = build_many(
+        briefs, tmp_path, BatchOptions(jobs=2), on_result=lambda r: seen.append(r.brief_id)
+    )
+    assert summary.workers == "2 worker processes"
+    assert sorted(seen) == sorted([*IDS, "broken"])
+    _check_batch(summary, tmp_path, serial)
+    assert all(r.timings["total"] > 0 and "pdf" in r.timings for r in summary.results[:3])
+
+
+def test_dask_cluster_matches_serial_build(
+    briefs: list[Path], serial: Path, tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        summary = build_many(briefs, tmp_path / "out", BatchOptions(dask=cluster.scheduler_address))
+    assert summary.workers.startswith("Dask at tcp://127.0.0.1:")
+    _check_batch(summary, tmp_path / "out", serial)
+
+
+def test_cli_json_one_object_per_brief(briefs: list[Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["build", *map(str, briefs), "--out", str(tmp_path), "--html-only", "-j", "2", "--json"],
+    )
+    assert result.exit_code == 1, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(r["brief"] for r in records) == sorted([*IDS, "broken"])
+    by_id = {r["brief"]: r for r in records}
+    assert by_id["broken"]["status"] == "failed"
+    assert by_id["broken"]["errors"][0]["key"] == "metrics[0].source"
+    assert by_id["alpha-one"]["outputs"] == [str(tmp_path / "alpha-one" / "alpha-one.html")]
+    assert set(by_id["alpha-one"]["timings"]) >= {"check", "compose", "html", "write", "total"}
+
+
+def test_cli_summary_quiet_and_verbose(briefs: list[Path], tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["build", *map(str, briefs[:2]), "--out", str(tmp_path), "--html-only", "-j", "1"]
+    verbose = runner.invoke(main, [*args, "--verbose"])
+    assert verbose.exit_code == 0, verbose.output
+    lines = verbose.stdout.splitlines()
+    assert lines[0].startswith("built alpha-one: ")
+    assert any(line.startswith("  alpha-one: check ") and " html " in line for line in lines)
+    assert lines[-1].startswith("2 briefs: 2 built, 0 skipped, 0 failed in ")
+    assert any(line.split()[:2] == ["beta-two", "built"] for line in lines)
+    quiet = runner.invoke(main, [*args, "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    again = runner.invoke(main, args)
+    assert "skipped alpha-one: unchanged since the last build" in again.stdout
+
+
+def test_cli_unreachable_dask_scheduler_is_one_line(briefs: list[Path], tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(briefs[0]),
+            "--out",
+            str(tmp_path),
+            "--html-only",
+            "--dask",
+            "tcp://127.0.0.1:9",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+
+
+def test_benchmark_generator_writes_valid_briefs(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "generate.py"),
+            "--briefs",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    folders = sorted(p for p in tmp_path.iterdir() if (p / "brief.yaml").is_file())
+    assert len(folders) == 2
+    result = CliRunner().invoke(main, ["check", *map(str, folders)])
+    assert result.exit_code == 0, result.output
+    assert "error" not in result.output
