@@ -170,6 +170,51 @@ def schema(out: Path | None) -> None:
     click.echo(f"wrote {out}")
 
 
+@main.command()
+@click.argument("brief", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="reportgen.toml to read the theme from (default: ./reportgen.toml).")
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of template overrides (default: ./templates when present).")
+def serve(brief: Path | None, port: int, config_path: Path | None, templates: Path | None) -> None:
+    """Preview BRIEF live: rebuilds on every saved change and reloads the browser page."""
+    import time
+
+    from .errors import ReportgenError
+    from .serve import serve as start
+
+    brief_dir = brief or _one_brief()
+    try:
+        server = start(brief_dir, port, config_path, templates)
+    except ReportgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"Serving {brief_dir} at {server.url} (PDF: {server.url}{brief_dir.resolve().name}.pdf)")
+    click.echo("Rebuilds on every save. Press Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.stop()
+
+
+def _one_brief() -> Path:
+    """The brief to preview when none is named: this folder, or the only one under seeds/."""
+    from .spec import BRIEF_FILE
+
+    if Path(BRIEF_FILE).is_file():
+        return Path(".")
+    found = [d for d in _brief_dirs(()) if (d / BRIEF_FILE).is_file()]
+    if len(found) != 1:
+        names = ", ".join(str(d) for d in found) or "none"
+        raise click.UsageError(f"name the brief to preview (found under {DEFAULT_BRIEFS}: {names})")
+    return found[0]
+
+
 def _register_delivery() -> None:
     """send, nightly, runs, schedule live in delivery_cli.py (issue 4)."""
     from .delivery_cli import DELIVERY_COMMANDS

@@ -6,6 +6,7 @@ password never comes from a file: only from REPORTGEN_SMTP_PASSWORD.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -62,12 +63,41 @@ class ScheduleConfig(_Section):
         return value
 
 
+class ThemeConfig(_Section):
+    """A firm's look (reportgen.theme applies it); paths are relative to reportgen.toml."""
+
+    firm: str = ""  # shown beside the logo at the top of every brief
+    logo: str = ""  # an image file inside the project, embedded in the HTML
+    accent: str = ""  # a hex colour, e.g. "#0b6e4f"
+    fonts: list[str] = Field(default_factory=list)  # font family names, tried in order
+    disclaimer: str = ""  # replaces the default "Not investment advice" paragraph
+    templates: str = ""  # a folder of template overrides (default: ./templates when present)
+
+    @field_validator("accent")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        """The colour is written into CSS: accept nothing but #rgb or #rrggbb."""
+        if value and not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", value):
+            raise ValueError(f"must be a hex colour like #0b6e4f, not {value!r}")
+        return value.lower()
+
+    @field_validator("fonts")
+    @classmethod
+    def _font_names(cls, value: list[str]) -> list[str]:
+        """Font names are written into CSS too: letters, digits, spaces, '-' and '_' only."""
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,63}", name):
+                raise ValueError(f"{name!r} is not a plain font family name (letters, digits, spaces, - _)")
+        return value
+
+
 class Config(_Section):
     path: Path | None = None
     build: BuildConfig = Field(default_factory=BuildConfig)
     smtp: SmtpConfig | None = None
     mail: MailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    theme: ThemeConfig = Field(default_factory=ThemeConfig)
 
     @property
     def base_dir(self) -> Path:

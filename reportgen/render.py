@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, St
 from markupsafe import Markup
 
 from .document import Document
+from .theme import Theme
 
 PAGE_TEMPLATE = "brief.html.j2"
 
@@ -33,7 +34,8 @@ def builtin_templates() -> Path:
 class Renderer:
     """A Jinja environment over the template search path; one per process is enough."""
 
-    def __init__(self, template_dirs: Sequence[Path] = ()):
+    def __init__(self, template_dirs: Sequence[Path] = (), theme: Theme | None = None):
+        self.theme = theme or Theme()
         builtin = builtin_templates()
         self.search_path = [*template_dirs, builtin]
         loader = ChoiceLoader(
@@ -58,4 +60,4 @@ class Renderer:
 
     def page(self, document: Document, **context: Any) -> str:
         """The whole brief as one HTML string."""
-        return self.env.get_template(PAGE_TEMPLATE).render(doc=document, **context)
+        return self.env.get_template(PAGE_TEMPLATE).render(doc=document, theme=self.theme, **context)

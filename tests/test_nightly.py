@@ -1,0 +1,187 @@
+"""`reportgen nightly` end to end: real builds, a real SMTP server, the ledger, the lock.
+
+Most tests call `run_nightly`; the overlap test runs the real command line in
+two processes. `now` is passed in so that "the same night" and "the next
+night" are explicit.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINIMAL, write_brief
+from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
+
+from reportgen.config import Config, ScheduleConfig, load_config
+from reportgen.nightly import edition_time, run_lock, run_nightly
+
+NIGHT = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)  # 06:05 in Shanghai, just after the 06:00 run time
+RECIPIENTS = ["pm@example.com", "cio@example.com"]
+
+
+def beta_spec(**change: Any) -> dict[str, Any]:
+    spec = copy.deepcopy(MINIMAL)
+    spec.update({"title": "Beta's Turn", "charts": [], **change})
+    spec["sections"] = [{"title": "Thesis", "body": "Plain text.", "tables": ["peers"]}]
+    return spec
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """Two small briefs: acme (with its own extra recipient) and beta."""
+    write_brief(tmp_path / "briefs" / "acme", {**MINIMAL, "recipients": ["analyst@example.com"]})
+    write_brief(tmp_path / "briefs" / "beta", beta_spec())
+    return tmp_path
+
+
+@pytest.fixture
+def server() -> Any:
+    with smtp_server() as running:
+        yield running
+
+
+def config_for(project: Path, port: int, **settings: Any) -> Config:
+    return load_config(write_config(project, port, **settings))
+
+
+def briefs_got(recorder: Recorder) -> list[tuple[str, str]]:
+    """(brief, recipient) of every brief message the server stored, sorted."""
+    return sorted((r.message["X-Reportgen-Brief"], r.rcpt_tos[0]) for r in recorder.received
+                  if r.message["X-Reportgen-Brief"])
+
+
+def test_delivers_every_brief_once_and_a_rerun_the_same_night_sends_nothing(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    config = config_for(project, port)
+    report = run_nightly(config, now=NIGHT)
+    assert report.exit_code == 0, report.outcomes
+    expected = sorted([("acme", r) for r in [*RECIPIENTS, "analyst@example.com"]] + [("beta", r) for r in RECIPIENTS])
+    assert briefs_got(recorder) == expected
+    for received in recorder.received:
+        brief = received.message["X-Reportgen-Brief"]
+        [pdf] = received.message.iter_attachments()
+        assert pdf.get_content() == (project / "out" / brief / f"{brief}.pdf").read_bytes()
+
+    again = run_nightly(config, now=NIGHT + timedelta(hours=3))
+    assert again.exit_code == 0
+    assert [o.state for o in again.outcomes] == ["unchanged", "unchanged"]
+    assert briefs_got(recorder) == expected  # nothing new
+    with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
+        states = {s for (s,) in db.execute("SELECT state FROM run_events WHERE run_id=?", (report.run_id,))}
+        assert {"built", "verified", "sent"} <= states
+        assert db.execute("SELECT count(*) FROM runs WHERE exit_code=0").fetchone() == (2,)
+
+
+def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    config = config_for(project, port, to=["pm@example.com"])
+    assert run_nightly(config, now=NIGHT).exit_code == 0
+    old_pdf = (project / "out" / "beta" / "beta.pdf").read_bytes()
+    bad = beta_spec()
+    bad["metrics"][0]["source"] = "nowhere"
+    write_brief(project / "briefs" / "beta", bad)
+
+    report = run_nightly(config, now=NIGHT + timedelta(days=1))
+    assert report.exit_code == 1
+    assert {o.brief_id: o.state for o in report.outcomes} == {"beta": "failed", "acme": "sent"}
+    assert [b for b in briefs_got(recorder) if b[0] == "beta"] == [("beta", "pm@example.com")]  # night one only
+    assert (project / "out" / "beta" / "beta.pdf").read_bytes() == old_pdf  # left in place, not re-sent
+    [notice] = recorder.to("ops@example.com")
+    assert "beta" in notice.message["Subject"]
+    assert "unknown source 'nowhere'" in notice.message.get_content()
+
+
+def test_only_changed_skips_briefs_whose_content_did_not_change(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    config = config_for(project, port, to=["pm@example.com"], only_changed=True)
+    assert run_nightly(config, now=NIGHT).exit_code == 0
+    write_brief(project / "briefs" / "beta", beta_spec(title="Beta's Second Turn"))
+
+    report = run_nightly(config, now=NIGHT + timedelta(days=1))
+    assert {o.brief_id: o.state for o in report.outcomes} == {"acme": "unchanged", "beta": "sent"}
+    assert len(recorder.to("pm@example.com")) == 2 + 1
+    everything = run_nightly(config, now=NIGHT + timedelta(days=2), send_all=True)
+    assert {o.state for o in everything.outcomes} == {"sent"}
+
+
+def test_nothing_is_lost_when_the_server_is_down(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    down = run_nightly(config_for(project, free_port(), to=["pm@example.com"], max_attempts=2), now=NIGHT)
+    assert down.exit_code == 1
+    assert all("gave up" in o.details[0] or "not attempted" in o.details[0] for o in down.outcomes)
+    later = run_nightly(config_for(project, port, to=["pm@example.com"]), now=NIGHT + timedelta(hours=1))
+    assert later.exit_code == 0
+    assert briefs_got(recorder) == [
+        ("acme", "analyst@example.com"), ("acme", "pm@example.com"), ("beta", "pm@example.com")]
+
+
+def test_edition_time_is_the_latest_scheduled_run() -> None:
+    schedule = ScheduleConfig(time="06:00", timezone="Asia/Shanghai")
+    assert edition_time(NIGHT, schedule) == datetime(2026, 11, 22, 22, 0, tzinfo=UTC)
+    before = datetime(2026, 11, 22, 21, 59, tzinfo=UTC)  # 05:59 in Shanghai: yesterday's edition
+    assert edition_time(before, schedule) == datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
+
+
+def test_the_lock_is_exclusive_and_released(tmp_path: Path) -> None:
+    with run_lock(tmp_path) as path, open(path) as other, pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with run_lock(tmp_path):
+        pass
+
+
+def reportgen(*args: str) -> list[str]:
+    """The real command line, as a scheduler would start it."""
+    return [sys.executable, "-m", "reportgen", *args]
+
+
+def test_two_runs_at_once_the_second_exits_75_and_nothing_is_sent_twice(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    config_file = write_config(project, port, to=["pm@example.com"])
+    recorder.data_replies = [WAIT]  # the first run holds its first DATA until released
+    env = {k: v for k, v in os.environ.items() if k != "REPORTGEN_SMTP_PASSWORD"}
+    first = subprocess.Popen(reportgen("nightly", "--config", str(config_file)), cwd=project,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert recorder.waiting.wait(120), "the first run never reached the server"
+        second = subprocess.run(reportgen("nightly"), cwd=project, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert second.returncode == 75, second.stderr
+        assert "holds the lock" in second.stderr
+    finally:
+        recorder.release.set()
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert "sent acme" in out
+    assert briefs_got(recorder) == [
+        ("acme", "analyst@example.com"), ("acme", "pm@example.com"), ("beta", "pm@example.com")]
+
+    third = subprocess.run(reportgen("nightly", "--config", str(config_file)), cwd=project,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert third.returncode == 0, third.stderr
+    assert len(recorder.received) == 3
+    runs = subprocess.run(reportgen("runs"), cwd=project, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert runs.returncode == 0
+    assert runs.stdout.count("nightly") == 2 and "sent" in runs.stdout and "250" in runs.stdout
+
+
+def test_cli_reports_a_config_error_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "reportgen.toml").write_text('[smtp]\npassword = "hunter2"\n[mail]\nfrom = "a@b.c"\n')
+    result = subprocess.run(reportgen("nightly"), cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert "smtp.password" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
