@@ -59,6 +59,7 @@ class BatchOptions:
     theme: Theme = field(
         default_factory=Theme
     )  # [theme] of reportgen.toml; part of every brief's build key
+    strict: bool = False  # warnings fail a brief (an unchanged brief with warnings is rebuilt)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class BuildTask:
     template_dirs: tuple[Path, ...] = ()
     ship: bool = False  # build in a private folder and return the files (remote workers)
     theme: Theme = field(default_factory=Theme)
+    strict: bool = False
 
 
 @dataclass
@@ -107,7 +109,8 @@ def run_task(task: BuildTask) -> TaskOutcome:
     from .pipeline import timed_build_brief
 
     renderer = _renderer(task.template_dirs, task.theme)
-    options: dict[str, Any] = {"renderer": renderer, "pdf": task.pdf, "now": task.generated}
+    options: dict[str, Any] = {"renderer": renderer, "pdf": task.pdf, "now": task.generated,
+                               "strict": task.strict}
     if not task.ship:
         with using_chart_cache(ChartCache(task.out_dir / CHART_DIR)):
             return TaskOutcome(timed_build_brief(task.brief_dir, task.out_dir, **options))
@@ -152,6 +155,8 @@ def build_many(
             theme=options.theme.fingerprint(),
         )
         skipped = None if options.force else _skipped(brief_dir, out_dir, key)
+        if skipped is not None and options.strict and skipped.warnings:
+            skipped = None  # strict: rebuild, so that its warnings fail it
         if skipped is None:
             pending[index] = key
             continue
@@ -198,7 +203,8 @@ def _dispatch(
             (brief_dirs[i].resolve(), out_dir.resolve()) if ship else (brief_dirs[i], out_dir)
         )
         return BuildTask(
-            brief_dir, out, now, options.pdf, options.template_dirs, ship, options.theme
+            brief_dir, out, now, options.pdf, options.template_dirs, ship, options.theme,
+            options.strict,
         )
 
     if options.dask:

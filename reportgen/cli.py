@@ -50,8 +50,10 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per brief, nothing else.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print seconds per stage for each brief.")
+@click.option("--strict", is_flag=True, help="Every warning is an error (for the nightly job).")
 def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None,
-          dask_address: str | None, force: bool, quiet: bool, as_json: bool, verbose: bool) -> None:
+          dask_address: str | None, force: bool, quiet: bool, as_json: bool, verbose: bool,
+          strict: bool) -> None:
     """Build briefs (default: every brief under seeds/) into OUT/<id>/<id>.html and .pdf.
 
     Briefs whose inputs, templates and reportgen version are unchanged since
@@ -61,7 +63,8 @@ def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None
     from .errors import ReportgenError
 
     dirs = _brief_dirs(briefs)
-    options = BatchOptions(pdf=not html_only, jobs=jobs, force=force, dask=dask_address)
+    options = BatchOptions(pdf=not html_only, jobs=jobs, force=force, dask=dask_address,
+                           strict=strict)
     report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
@@ -123,16 +126,37 @@ class _BuildReport:
 
 @main.command()
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
-def check(briefs: tuple[Path, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
+def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from .pipeline import check_brief
 
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir)
+        checked, problems = check_brief(brief_dir, strict)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("pdfs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
+def verify(pdfs: tuple[Path, ...], strict: bool) -> None:
+    """Check built briefs (OUT/<id>/<id>.pdf): footnotes, sources, sections, glyphs, layout, pages."""
+    from .pipeline import strictly
+    from .verify import verify_built
+
+    failed = 0
+    for pdf in pdfs:
+        problems = verify_built(pdf)
+        problems = strictly(problems) if strict else problems
+        for problem in problems:
+            click.echo(str(problem))
+        bad = any(p.severity == "error" for p in problems)
+        click.echo(f"{'failed' if bad else 'verified'} {pdf}", err=bad)
+        failed += bad
     sys.exit(1 if failed else 0)
 
 

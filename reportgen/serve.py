@@ -1,0 +1,305 @@
+"""`reportgen serve`: a live preview of one brief on 127.0.0.1.
+
+A watcher thread polls the modification times of the brief's files (and of
+reportgen.toml, the template overrides and the logo) and rebuilds the HTML
+whenever one changes. Pages served here carry a small script that asks
+`/__version` whether a newer build exists and reloads; the built files never
+contain it. A brief with errors is shown as its `file:line: key: message` lines,
+and the server keeps running until the analyst fixes them. The PDF is made on
+request from the very HTML that was built, as `reportgen build` makes it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from .config import CONFIG_FILE, Config, load_config
+from .errors import Problem, ReportgenError
+from .spec import BRIEF_FILE
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+POLL_SECONDS = 0.4
+Signature = frozenset[tuple[str, int, int]]
+
+
+class ServeError(ReportgenError):
+    """The preview server cannot start (port taken, no brief)."""
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build of the brief as the server shows it; replaced whole on every rebuild."""
+
+    version: int
+    brief_id: str
+    html: str | None  # the built page, exactly as written; None when the build failed
+    errors: list[str] = field(default_factory=list)  # `file:line: key: message` lines
+    warnings: list[str] = field(default_factory=list)
+    built_at: str = ""
+
+
+class Preview:
+    """Builds one brief into a private folder, again whenever one of its inputs changes."""
+
+    def __init__(
+        self, brief_dir: Path, config_path: Path | None = None, templates: Path | None = None
+    ):
+        self.brief_dir = brief_dir
+        self.config_path = config_path
+        self.templates = templates
+        self.out_dir = Path(tempfile.mkdtemp(prefix="reportgen-serve-"))
+        self.lock = (
+            threading.Lock()
+        )  # one build or PDF at a time: matplotlib and WeasyPrint share state
+        self.watched: list[Path] = [config_path or Path(CONFIG_FILE)]
+        self.build = Build(0, brief_dir.resolve().name, None)
+        self._pdf: tuple[int, bytes] | None = None
+
+    def rebuild(self) -> Build:
+        """Build the HTML now; a bad brief or config becomes a failed Build, never an exception."""
+        from .pipeline import build_brief
+
+        with self.lock:
+            version = self.build.version + 1
+            stamp = time.strftime("%H:%M:%S")
+            try:
+                config = self._config()
+                from .theme import make_renderer
+
+                renderer = make_renderer(config, self.templates)
+            except ReportgenError as exc:
+                self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
+                return self.build
+            self.watched = self._inputs(config, renderer.search_path[:-1])
+            result = build_brief(self.brief_dir, self.out_dir, renderer=renderer, pdf=False)
+            page = self.out_dir / result.brief_id / f"{result.brief_id}.html"
+            text = page.read_text(encoding="utf-8") if result.ok else None
+            errors, warnings = [str(p) for p in result.errors], [str(p) for p in result.warnings]
+            self.build = Build(version, result.brief_id, text, errors, warnings, stamp)
+        log.info("build %d of %s: %s", version, self.brief_dir, "ok" if text else "failed")
+        return self.build
+
+    def _config(self) -> Config:
+        return load_config(self.config_path)
+
+    def _inputs(self, config: Config, template_dirs: list[Path]) -> list[Path]:
+        """Everything a build reads besides the brief folder itself."""
+        paths = [self.config_path or Path(CONFIG_FILE), *template_dirs]
+        if config.theme.logo:
+            paths.append(config.base_dir / config.theme.logo)
+        return paths
+
+    def signature(self) -> Signature:
+        """Name, mtime and size of every watched file: any saved change alters it."""
+        files: list[Path] = []
+        for root in [self.brief_dir, *self.watched]:
+            files += [p for p in root.rglob("*") if _edited(p)] if root.is_dir() else [root]
+        entries = set()
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:  # deleted between listing and stat, or absent: that is a state too
+                continue
+            entries.add((str(path), stat.st_mtime_ns, stat.st_size))
+        return frozenset(entries)
+
+    def pdf(self) -> bytes | None:
+        """The PDF of the current build, made once per build; None when the build failed."""
+        from .pdf import html_to_pdf
+
+        with self.lock:
+            build = self.build
+            if build.html is None:
+                return None
+            if self._pdf is None or self._pdf[0] != build.version:
+                self._pdf = (build.version, html_to_pdf(build.html, self.brief_dir))
+            return self._pdf[1]
+
+    def close(self) -> None:
+        shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+class PreviewServer:
+    """The HTTP server and the watcher thread around one Preview."""
+
+    def __init__(self, preview: Preview, port: int = 8000, poll: float = POLL_SECONDS):
+        self.preview = preview
+        self.poll = poll
+        self.stopping = threading.Event()
+        try:
+            self.http = ThreadingHTTPServer((HOST, port), _handler(preview))
+        except OSError as exc:
+            raise ServeError(
+                f"cannot listen on {HOST}:{port}: {exc.strerror}; try --port 0"
+            ) from exc
+        self.http.daemon_threads = True
+        self.threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.http.server_address[1]}/"
+
+    def start(self) -> None:
+        """Build once, then serve and watch in background threads."""
+        self.preview.rebuild()
+        self.threads = [
+            threading.Thread(target=self.http.serve_forever, name="reportgen-http", daemon=True),
+            threading.Thread(target=self._watch, name="reportgen-watch", daemon=True),
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _watch(self) -> None:
+        last = self.preview.signature()
+        while not self.stopping.wait(self.poll):
+            current = self.preview.signature()
+            if current != last:
+                self.preview.rebuild()
+                last = self.preview.signature()  # the build may have changed what is watched
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.http.shutdown()
+        self.http.server_close()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        self.preview.close()
+
+
+def _edited(path: Path) -> bool:
+    """A file an analyst edits: not an editor's hidden swap file or ~ backup."""
+    return path.is_file() and not path.name.startswith(".") and not path.name.endswith("~")
+
+
+def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
+    """A request handler bound to one preview (http.server wants a class)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            build = preview.build
+            path = self.path.split("?", 1)[0]
+            if path in ("/", "/index.html"):
+                self._send(200, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
+            elif path == "/__version":
+                self._send(200, "application/json", json.dumps({"version": build.version}).encode())
+            elif path == f"/{build.brief_id}.pdf":
+                self._pdf(build)
+            else:
+                self._send(404, "text/plain; charset=utf-8", b"not found: try /\n")
+
+        def _pdf(self, build: Build) -> None:
+            try:
+                data = preview.pdf()
+            except Exception as exc:  # a layout failure: show it like a brief error, keep serving
+                log.debug("PDF of %s failed", preview.brief_dir, exc_info=True)
+                message = str(
+                    Problem(
+                        preview.brief_dir / BRIEF_FILE, None, "pdf", f"{type(exc).__name__}: {exc}"
+                    )
+                )
+                page = error_page(
+                    Build(build.version, build.brief_id, None, [message], built_at=build.built_at)
+                )
+                self._send(500, "text/html; charset=utf-8", page.encode("utf-8"))
+                return
+            if data is None:
+                self._send(409, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
+                return
+            self._send(200, "application/pdf", data)
+
+        def _send(self, status: int, kind: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("%s %s", self.address_string(), format % args)
+
+    return Handler
+
+
+def served_page(build: Build) -> str:
+    """The built page with the preview bar and reload script, or the error page."""
+    if build.html is None:
+        return error_page(build)
+    return _inject(build.html, _toolbar(build) + _reload_script(build.version))
+
+
+def error_page(build: Build) -> str:
+    """The brief's problems, one `file:line: key: message` a line, reloading when fixed."""
+    lines = "\n".join(f"<li>{html.escape(line)}</li>" for line in build.errors)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>Errors: {html.escape(build.brief_id)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em auto;max-width:60em;padding:0 1em;color:#1d2733}"
+        "h1{color:#c8452f;font-size:1.3em}li{font-family:monospace;margin:.4em 0;overflow-wrap:anywhere}</style>"
+        f"</head><body><h1>{html.escape(build.brief_id)} has errors and was not built</h1>"
+        f'<ul class="problems">{lines}</ul>'
+        f"<p>Build {build.version} at {html.escape(build.built_at)}. Save a fix and this page reloads.</p>"
+        f"{_reload_script(build.version)}</body></html>\n"
+    )
+
+
+def _toolbar(build: Build) -> str:
+    listed = "".join(f"<li>{html.escape(line)}</li>" for line in build.warnings)
+    count = len(build.warnings)
+    details = (
+        f"<details><summary>{count} warning(s)</summary><ul>{listed}</ul></details>"
+        if count
+        else ""
+    )
+    return (
+        '<aside id="reportgen-preview" style="position:fixed;right:8px;bottom:8px;z-index:9;max-width:90vw;'
+        'background:#1d2733;color:#fff;font:12px sans-serif;padding:6px 10px;border-radius:6px;opacity:.92">'
+        f"Live preview · build {build.version} at {html.escape(build.built_at)} · "
+        f'<a style="color:#fff" href="/{html.escape(build.brief_id)}.pdf">PDF</a>{details}</aside>'
+    )
+
+
+def _reload_script(version: int) -> str:
+    """Poll /__version and reload when a newer build exists (served pages only)."""
+    return (
+        "<script>(function(){var v=" + str(version) + ";setInterval(function(){"
+        "fetch('/__version',{cache:'no-store'}).then(function(r){return r.json()})"
+        ".then(function(d){if(d.version!==v){location.reload()}}).catch(function(){})},700)})();</script>"
+    )
+
+
+def _inject(page: str, snippet: str) -> str:
+    """Insert before </body>, or at the end of a page that has none (a custom template)."""
+    at = page.lower().rfind("</body>")
+    return page + snippet if at < 0 else page[:at] + snippet + page[at:]
+
+
+def serve(
+    brief_dir: Path,
+    port: int = 8000,
+    config_path: Path | None = None,
+    templates: Path | None = None,
+) -> PreviewServer:
+    """Start previewing a brief; the caller stops the returned server."""
+    if not (brief_dir / BRIEF_FILE).is_file():
+        raise ServeError(f"{brief_dir}: no {BRIEF_FILE} in this folder")
+    preview = Preview(brief_dir, config_path, templates)
+    try:
+        server = PreviewServer(preview, port)
+    except ServeError:
+        preview.close()
+        raise
+    server.start()
+    return server

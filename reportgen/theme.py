@@ -1,0 +1,135 @@
+"""A firm's look: the [theme] of reportgen.toml turned into values a template can use safely.
+
+The built HTML must stay self-contained, so the logo becomes a data: URI. The
+colour and fonts end up inside a <style> element, where HTML escaping does not
+apply, so only values that passed strict patterns (a hex colour, plain font
+names) are ever written there, and the CSS is built here, not in a template.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Config, ConfigError, ThemeConfig
+from .errors import Problem
+
+if TYPE_CHECKING:
+    from .render import Renderer
+
+log = logging.getLogger(__name__)
+
+LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+LOGO_MAX_BYTES = 1_000_000
+FALLBACK_FONTS = '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", sans-serif'
+PROJECT_TEMPLATES = "templates"
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Render-ready theme values; the defaults are reportgen's own look."""
+
+    firm: str = ""
+    logo_uri: str = ""
+    css: str = ""  # trusted: built by theme_css from validated values only
+    disclaimer: str = ""
+
+    def fingerprint(self) -> str:
+        """Stable text for build caches: a theme change must rebuild every brief."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def load_theme(config: Config) -> Theme:
+    """The theme of a loaded configuration; ConfigError when the logo is unusable."""
+    theme = config.theme
+    logo = _logo_uri(config, theme.logo) if theme.logo else ""
+    return Theme(firm=theme.firm, logo_uri=logo, css=theme_css(theme), disclaimer=theme.disclaimer)
+
+
+def theme_css(theme: ThemeConfig) -> str:
+    """CSS custom properties and the font stack; empty when the theme sets neither."""
+    rules = []
+    if theme.accent:
+        rules.append(f":root {{ --accent: {theme.accent}; --accent-soft: {_tint(theme.accent)}; }}")
+    if theme.fonts:
+        stack = ", ".join(f'"{name}"' for name in theme.fonts)
+        rules.append(f"body {{ font-family: {stack}, {FALLBACK_FONTS}; }}")
+    return "\n".join(rules)
+
+
+def _tint(hex_colour: str, strength: float = 0.12) -> str:
+    """The accent mixed into white: the soft background of the verdict and highlights."""
+    digits = hex_colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    channels = [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
+    mixed = [round(255 - (255 - c) * strength) for c in channels]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def _logo_uri(config: Config, name: str) -> str:
+    """The logo file, inside the project folder, as a data: URI."""
+    path = (config.base_dir / name).resolve()
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(
+            str(Problem(config.path or Path("reportgen.toml"), None, "theme.logo", message))
+        )
+
+    if not path.is_relative_to(config.base_dir.resolve()):
+        raise fail(f"'{name}' is outside the project folder {config.base_dir}")
+    if not path.is_file():
+        raise fail(f"'{name}' does not exist (paths are relative to {config.base_dir})")
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    if kind is None:
+        raise fail(f"'{name}' must be one of {', '.join(LOGO_TYPES)}")
+    data = path.read_bytes()
+    if len(data) > LOGO_MAX_BYTES:
+        raise fail(
+            f"'{name}' is {len(data) // 1000} kB; a logo may be at most {LOGO_MAX_BYTES // 1000} kB"
+        )
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def template_dirs(config: Config, override: Path | None = None) -> tuple[Path, ...]:
+    """Where a project's own templates are: --templates DIR, else [theme] templates,
+    else a templates/ folder beside reportgen.toml when there is one."""
+    if override is not None:
+        if not override.is_dir():
+            raise ConfigError(f"{override}: templates folder not found")
+        return (override,)
+    if config.theme.templates:
+        folder = config.base_dir / config.theme.templates
+        if not folder.is_dir():
+            where = config.path or Path("reportgen.toml")
+            raise ConfigError(
+                str(Problem(where, None, "theme.templates", f"folder '{folder}' not found"))
+            )
+        return (folder,)
+    folder = config.base_dir / PROJECT_TEMPLATES
+    return (folder,) if folder.is_dir() and not _is_builtin(folder) else ()
+
+
+def _is_builtin(folder: Path) -> bool:
+    """True in a reportgen checkout, where ./templates is the built-in theme itself."""
+    from .render import builtin_templates
+
+    return folder.resolve() == builtin_templates().resolve()
+
+
+def make_renderer(config: Config, templates: Path | None = None) -> Renderer:
+    """A renderer with the project's template overrides and theme (ConfigError if unusable)."""
+    from .render import Renderer
+
+    return Renderer(template_dirs(config, templates), load_theme(config))

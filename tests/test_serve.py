@@ -1,0 +1,151 @@
+"""`reportgen serve`: a real server process on 127.0.0.1, real HTTP, real file edits."""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from reportgen.pipeline import build_brief
+from reportgen.scaffold import new_brief
+
+REPORTGEN = str(Path(sys.executable).parent / "reportgen")
+
+
+class Served:
+    """A running `reportgen serve` and helpers to talk to it."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, brief: Path):
+        self.process, self.url, self.brief = process, url, brief
+
+    def get(self, path: str = "") -> tuple[int, str, bytes]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=30) as response:
+                return response.status, response.headers["Content-Type"], response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers["Content-Type"], exc.read()
+
+    def page(self) -> str:
+        return self.get()[2].decode("utf-8")
+
+    def version(self) -> int:
+        return int(re.search(rb"\d+", self.get("__version")[2]).group())  # type: ignore[union-attr]
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        path = self.brief / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def wait_for(condition: Callable[[], bool], what: str, attempts: int = 150) -> None:
+    """Poll a condition a bounded number of times (no wall-clock assertion)."""
+    for _ in range(attempts):
+        if condition():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    project = tmp_path_factory.mktemp("project")
+    brief = new_brief("acme-live", project / "seeds").folder
+    (project / "reportgen.toml").write_text('[theme]\nfirm = "Acme Capital"\n', encoding="utf-8")
+    process = subprocess.Popen(
+        [REPORTGEN, "serve", "seeds/acme-live", "--port", "0"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+/", first)
+    if match is None:
+        process.kill()
+        pytest.fail(f"no URL printed: {first!r} {process.stderr.read() if process.stderr else ''}")
+    yield Served(process, match.group(), brief)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def test_serves_the_built_page_with_reload_script(served: Served) -> None:
+    status, kind, body = served.get()
+    assert status == 200 and kind.startswith("text/html")
+    page = body.decode("utf-8")
+    assert "PLACEHOLDER: Acme Live" in page and "Acme Capital" in page
+    assert "/__version" in page and 'href="/acme-live.pdf"' in page
+    assert served.get("nothing-here")[0] == 404
+
+
+def test_built_html_never_carries_the_preview_script(tmp_path: Path) -> None:
+    brief = new_brief("plain", tmp_path / "seeds").folder
+    result = build_brief(brief, tmp_path / "build", pdf=False)
+    html = result.outputs[0].read_text(encoding="utf-8")
+    assert "__version" not in html and "reportgen-preview" not in html
+
+
+def test_saved_change_rebuilds_the_page(served: Served) -> None:
+    before = served.version()
+    served.edit("brief.yaml", "value: 12.5", "value: 14.25")
+    wait_for(lambda: served.version() > before, "a rebuild after editing brief.yaml")
+    wait_for(lambda: "USD 14.25bn" in served.page(), "the new value in the page")
+    before = served.version()
+    served.edit("overview.md", "PLACEHOLDER text.", "Freshly edited text.")
+    wait_for(lambda: "Freshly edited text." in served.page(), "the edited Markdown in the page")
+    assert served.version() > before
+
+
+def test_errors_show_in_the_page_and_the_server_keeps_running(served: Served) -> None:
+    served.edit(
+        "brief.yaml",
+        "    source: placeholder-filing\n    key: true",
+        "    source: placeholder-filng\n    key: true",
+    )
+    wait_for(lambda: "has errors" in served.page(), "the error page")
+    page = served.page()
+    assert re.search(
+        r"brief\.yaml:\d+: metrics\[0\]\.source: unknown source &#x27;placeholder-filng&#x27;", page
+    )
+    assert "/__version" in page  # it reloads itself once fixed
+    assert served.get("acme-live.pdf")[0] == 409
+    served.edit("brief.yaml", "placeholder-filng", "placeholder-filing")
+    wait_for(lambda: "has errors" not in served.page(), "the fixed page")
+    assert served.process.poll() is None
+
+
+def test_theme_change_in_config_rebuilds(served: Served) -> None:
+    config = served.brief.parent.parent / "reportgen.toml"
+    config.write_text('[theme]\nfirm = "Acme Capital"\naccent = "#0b6e4f"\n', encoding="utf-8")
+    wait_for(lambda: "--accent: #0b6e4f" in served.page(), "the new accent colour")
+    config.write_text('[theme]\naccent = "green; }"\n', encoding="utf-8")
+    wait_for(lambda: "has errors" in served.page(), "the config error page")
+    assert "theme.accent" in served.page()
+    config.write_text('[theme]\nfirm = "Acme Capital"\n', encoding="utf-8")
+    wait_for(lambda: "has errors" not in served.page(), "the page after fixing the config")
+
+
+def test_pdf_link_serves_the_current_build(served: Served) -> None:
+    status, kind, body = served.get("acme-live.pdf")
+    assert status == 200 and kind == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    assert "USD 14.25bn" in text
+
+
+def test_ctrl_c_stops_cleanly(served: Served) -> None:
+    served.process.send_signal(signal.SIGINT)
+    out, err = served.process.communicate(timeout=30)
+    assert served.process.returncode == 0, err
+    assert "stopped" in out and "Traceback" not in err
