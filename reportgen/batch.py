@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,10 +25,12 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .cache import (
     CHART_DIR,
     ChartCache,
+    batch_key,
     build_key,
     problem_dict,
     unchanged,
@@ -147,13 +150,10 @@ def build_many(
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
     pending: dict[int, str] = {}  # index -> input key, for the stamp once built
+    common = batch_key([*options.template_dirs, _builtin_templates()], pdf=options.pdf,
+                       theme=options.theme.fingerprint())
     for index, brief_dir in enumerate(brief_dirs):
-        key = build_key(
-            brief_dir,
-            [*options.template_dirs, _builtin_templates()],
-            pdf=options.pdf,
-            theme=options.theme.fingerprint(),
-        )
+        key = build_key(brief_dir, common)
         skipped = None if options.force else _skipped(brief_dir, out_dir, key)
         if skipped is not None and options.strict and skipped.warnings:
             skipped = None  # strict: rebuild, so that its warnings fail it
@@ -262,6 +262,7 @@ def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, T
     except ImportError as exc:
         raise BuildError("--dask needs Dask: pip install 'reportgen[dask]'") from exc
     try:
+        _probe(address)
         client = Client(address, timeout=10, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
@@ -270,6 +271,13 @@ def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, T
         for future in dask_completed(list(futures), loop=client.loop):
             i = futures[future]
             yield i, _outcome(future, tasks[i])
+
+
+def _probe(address: str) -> None:
+    """Fail at once, not after Dask's connect timeout, when nothing listens at a TCP address."""
+    parts = urlsplit(address)
+    if parts.scheme in ("tcp", "tls") and parts.hostname and parts.port:
+        socket.create_connection((parts.hostname, parts.port), timeout=5).close()
 
 
 def _finish(outcome: TaskOutcome, out_dir: Path, key: str) -> BuildResult:

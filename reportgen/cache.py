@@ -85,22 +85,16 @@ def code_fingerprint() -> str:
     return _digest(parts)
 
 
-@lru_cache(maxsize=8)
-def _templates_digest(template_dirs: tuple[Path, ...]) -> str:
-    return _digest(tree_digest(d) for d in template_dirs if d.is_dir())
+def batch_key(template_dirs: Sequence[Path], *, pdf: bool, theme: str = "") -> str:
+    """What every brief of a batch shares: code, libraries, templates (read now), options."""
+    options = {"pdf": pdf, "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "theme": theme}
+    templates = [tree_digest(d) for d in template_dirs if d.is_dir()]
+    return _digest([code_fingerprint(), *templates, json.dumps(options, sort_keys=True)])
 
 
-def build_key(brief_dir: Path, template_dirs: Sequence[Path], *, pdf: bool) -> str:
-    """The content hash of everything a brief's outputs are made from."""
-    options = json.dumps({"pdf": pdf, "epoch": os.environ.get("SOURCE_DATE_EPOCH", "")})
-    return _digest(
-        [
-            code_fingerprint(),
-            _templates_digest(tuple(template_dirs)),
-            tree_digest(brief_dir),
-            options,
-        ]
-    )
+def build_key(brief_dir: Path, common: str) -> str:
+    """The content hash of everything a brief's outputs are made from (`common`: batch_key)."""
+    return _digest([common, tree_digest(brief_dir)])
 
 
 @dataclass(frozen=True)
