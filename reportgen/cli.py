@@ -50,10 +50,12 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object per brief, nothing else.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print seconds per stage for each brief.")
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of template overrides (default: ./templates when present).")
 @click.option("--strict", is_flag=True, help="Every warning is an error (for the nightly job).")
 def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None,
           dask_address: str | None, force: bool, quiet: bool, as_json: bool, verbose: bool,
-          strict: bool) -> None:
+          templates: Path | None, strict: bool) -> None:
     """Build briefs (default: every brief under seeds/) into OUT/<id>/<id>.html and .pdf.
 
     Briefs whose inputs, templates and reportgen version are unchanged since
@@ -64,7 +66,7 @@ def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None
 
     dirs = _brief_dirs(briefs)
     options = BatchOptions(pdf=not html_only, jobs=jobs, force=force, dask=dask_address,
-                           strict=strict)
+                           strict=strict, **_look(templates))
     report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
@@ -74,6 +76,20 @@ def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None
         sys.exit(1)
     report.summary(summary)
     sys.exit(1 if summary.count("failed") else 0)
+
+
+def _look(templates: Path | None) -> dict[str, Any]:
+    """Template overrides and the [theme] of ./reportgen.toml, as BatchOptions fields."""
+    from .config import load_config
+    from .errors import ReportgenError
+    from .theme import load_theme, template_dirs
+
+    try:
+        config = load_config()
+        return {"template_dirs": template_dirs(config, templates), "theme": load_theme(config)}
+    except ReportgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
 
 
 class _BuildReport:
