@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .changes import Changes, Snapshot, compare, take_snapshot
 from .charts import ChartView, build_chart
 from .data import format_with_unit
+from .integrity import Conflict
 from .markdown import render_markdown
 from .models import Brief, Metric, Source
 from .tables import TableView, build_table
@@ -89,6 +91,8 @@ class Document:
     key_figures: list[KeyFigure]
     reconciliations: list[Reconciliation]
     sources: list[tuple[int, str, Source]]
+    snapshot: Snapshot  # this build, stored for the next one and for verification
+    changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -103,10 +107,17 @@ class Document:
     def as_of(self) -> date:
         return self.brief.as_of
 
+    def source_number(self, source_id: str) -> int | None:
+        """The footnote number of a listed source (for marks outside the text, e.g. the changes box)."""
+        return next((n for n, sid, _ in self.sources if sid == source_id), None)
 
-def compose(checked: Checked, partial: Partial, generated: datetime) -> Document:
-    """Resolve every helper, table, chart and footnote of a checked brief."""
-    return _Composer(checked, partial).compose(generated)
+
+def compose(
+    checked: Checked, partial: Partial, generated: datetime, previous: Snapshot | None = None
+) -> Document:
+    """Resolve every helper, table, chart and footnote of a checked brief; compare with the
+    previous build's snapshot, if any, for the changes box."""
+    return _Composer(checked, partial).compose(generated, previous)
 
 
 class _Composer:
@@ -120,11 +131,20 @@ class _Composer:
         self.tables = {t.id: t for t in self.brief.tables}
         self.charts = {c.id: c for c in self.brief.charts}
 
-    def compose(self, generated: datetime) -> Document:
+    def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
+        reconciliations = self.reconciliations()
+        notes = [p.message for p in self.checked.warnings if "conflicting figures" not in p.message]
+        # every h2 the page shows, in order: what PDF verification looks for
+        titles = [*(s.title for s in sections), "Risks"]
+        titles += ["Source reconciliation"] if reconciliations or notes else []
+        snapshot = take_snapshot(
+            self.spec.brief_id, self.brief, generated.isoformat(), [*titles, "Sources"],
+            [(n, source.title) for n, _, source in self.cite.listed()],
+        )
         return Document(
             brief=self.brief,
             brief_id=self.spec.brief_id,
@@ -133,9 +153,11 @@ class _Composer:
             sections=sections,
             risks=risks,
             key_figures=key_figures,
-            reconciliations=self.reconciliations(),
+            reconciliations=reconciliations,
             sources=self.cite.listed(),
-            notes=[p.message for p in self.checked.warnings if "conflicting figures" not in p.message],
+            snapshot=snapshot,
+            changes=compare(previous, snapshot),
+            notes=notes,
         )
 
     def markdown(self, key: str) -> str:
@@ -192,23 +214,48 @@ class _Composer:
         return KeyFigure(metric.label, value, metric.period, self.cite.mark(metric.source))
 
     def reconciliations(self) -> list[Reconciliation]:
-        """Metrics that share a label and period but not a value: every value, with its source."""
-        groups: dict[tuple[str, str], list[Metric]] = {}
-        for metric in self.brief.metrics:
-            key = (metric.label.strip().lower(), (metric.period or "").strip().lower())
-            groups.setdefault(key, []).append(metric)
+        """Every figure the sources disagree on: each value with its source, and which the brief uses."""
+        usage = self.metric_usage()
         out = []
-        for group in groups.values():
-            if len({(m.value, m.high, m.unit) for m in group}) < 2:
-                continue
-            values = [(format_with_unit(m.value, m.unit, m.high), self.cite.mark(m.source)) for m in group]
-            spread = max(m.value for m in group) - min(m.value for m in group)
-            unit = group[0].unit
-            spread_text = format_with_unit(spread, "pp" if unit == "%" else unit)
-            used = f"{values[0][0]} (first listed) where a single figure is needed; both shown in the text"
-            out.append(Reconciliation(group[0].label, group[0].period, values, spread_text, used))
+        for conflict in self.checked.conflicts:
+            values = [(r.text, self.cite.mark(r.source)) for r in conflict.values]
+            out.append(Reconciliation(conflict.label, conflict.period, values, conflict.spread, _used(conflict, usage)))
         return out
+
+    def metric_usage(self) -> dict[str, list[str]]:
+        """metric id -> where the brief shows it: key figures, verdict, section and risk titles."""
+        places: dict[str, list[str]] = {}
+        for m in self.brief.metrics:
+            if m.key:
+                places.setdefault(m.id, []).append("key figures")
+        for doc_key, calls in self.checked.helpers.items():
+            where = self.place_name(doc_key)
+            for call in calls:
+                if call.name == "metric" and where not in places.setdefault(call.arg, []):
+                    places[call.arg].append(where)
+        return places
+
+    def place_name(self, doc_key: str) -> str:
+        """'sections[2].body' -> the section's title, as a reader finds it."""
+        kind, _, rest = doc_key.partition("[")
+        if kind == "sections":
+            return f"'{self.brief.sections[int(rest.split(']')[0])].title}'"
+        if kind == "risks":
+            return f"risk {int(rest.split(']')[0]) + 1}"
+        return "verdict"
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _used(conflict: Conflict, usage: dict[str, list[str]]) -> str:
+    """Which value the brief uses where, e.g. '35.8% in key figures, verdict; 36% in 'China''."""
+    parts = []
+    for r in conflict.values:
+        if r.metric_id is not None:
+            where = usage.get(r.metric_id)
+            parts.append(f"{r.text} ({r.source}) in {', '.join(where)}" if where else f"{r.text} ({r.source}) not shown")
+    if conflict.table is not None:
+        parts.append(f"every value shown in '{conflict.table}'")
+    return "; ".join(parts)

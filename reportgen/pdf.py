@@ -39,8 +39,9 @@ def confined_fetcher(root: Path) -> Any:
 _font_config: Any = None
 
 
-def html_to_pdf(html: str, root: Path) -> bytes:
-    """Lay out and write the PDF; one shared font configuration per process."""
+def layout(html: str, root: Path) -> Any:
+    """Lay the page out once (a weasyprint Document): verify.py reads its boxes, then writes it.
+    One shared font configuration per process."""
     global _font_config
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -50,5 +51,10 @@ def html_to_pdf(html: str, root: Path) -> bytes:
     document = HTML(
         string=html, base_url=str(root.resolve()) + "/", url_fetcher=confined_fetcher(root)
     )
-    pdf: bytes = document.write_pdf(font_config=_font_config)
+    return document.render(font_config=_font_config)
+
+
+def html_to_pdf(html: str, root: Path) -> bytes:
+    """Lay out and write the PDF."""
+    pdf: bytes = layout(html, root).write_pdf()
     return pdf

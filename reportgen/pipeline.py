@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from .changes import CHANGES_FILE, SNAPSHOT_FILE, load_snapshot
 from .document import compose
 from .errors import BriefError, Problem, ReportgenError
 from .output import write_atomic
@@ -104,13 +105,21 @@ def find_briefs(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def check_brief(brief_dir: Path) -> tuple[Checked | None, list[Problem]]:
-    """Load and validate: the checked brief (None on errors) and every problem found."""
+def check_brief(brief_dir: Path, strict: bool = False) -> tuple[Checked | None, list[Problem]]:
+    """Load and validate: the checked brief (None on errors, or on warnings when strict)
+    and every problem found."""
     try:
         checked = validate(load_spec(brief_dir))
     except BriefError as exc:
         return None, exc.problems
+    if strict and checked.warnings:
+        return None, strictly(checked.warnings)
     return checked, checked.warnings
+
+
+def strictly(problems: list[Problem]) -> list[Problem]:
+    """--strict (the nightly job): every warning counts as an error."""
+    return [replace(p, severity="error") for p in problems]
 
 
 def build_brief(
@@ -120,15 +129,19 @@ def build_brief(
     renderer: Renderer | None = None,
     pdf: bool = True,
     now: datetime | None = None,
+    strict: bool = False,
 ) -> BuildResult:
-    """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief."""
+    """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief.
+    A PDF that fails verification is not promoted: status "failed", problems say why."""
     with stage("check"):
-        checked, problems = check_brief(brief_dir)
+        checked, problems = check_brief(brief_dir, strict)
     if checked is None:
         return BuildResult(brief_dir, "failed", problems)
     renderer = renderer or Renderer()
     try:
-        outputs = _render_and_write(checked, out_dir, renderer, pdf, now or generated_time())
+        outputs, late = _render_and_write(checked, out_dir, renderer, pdf, now or generated_time(), strict)
+    except BriefError as exc:  # verification failed: the previous output stays
+        return BuildResult(brief_dir, "failed", [*problems, *exc.problems])
     except ReportgenError as exc:
         problems = [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", str(exc))]
         return BuildResult(brief_dir, "failed", problems)
@@ -140,30 +153,43 @@ def build_brief(
             "failed",
             [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", message)],
         )
-    return BuildResult(brief_dir, "built", problems, outputs)
+    return BuildResult(brief_dir, "built", [*problems, *late], outputs)
 
 
 def _render_and_write(
-    checked: Checked, out_dir: Path, renderer: Renderer, pdf: bool, now: datetime
-) -> list[Path]:
+    checked: Checked, out_dir: Path, renderer: Renderer, pdf: bool, now: datetime, strict: bool
+) -> tuple[list[Path], list[Problem]]:
+    """Write the outputs once all are ready and the PDF is verified; (paths, late warnings)."""
+    target = out_dir / checked.spec.brief_id
     with stage("compose"):
-        document = compose(checked, renderer.partial, now)
+        document = compose(checked, renderer.partial, now, previous=load_snapshot(target))
     with stage("html"):
         html = renderer.page(document)
-    target = out_dir / checked.spec.brief_id
     files = {target / f"{checked.spec.brief_id}.html": html.encode("utf-8")}
-    if pdf:
-        from .pdf import html_to_pdf
+    found: list[Problem] = []
+    if pdf:  # HTML-only previews leave the snapshot alone, so the next real build still shows changes
+        from .verify import Expected, render_pdf, verify_pdf
 
+        pdf_path = target / f"{checked.spec.brief_id}.pdf"
         with stage("pdf"):
-            files[target / f"{checked.spec.brief_id}.pdf"] = html_to_pdf(html, checked.spec.root)
+            rendered = render_pdf(html, checked.spec.root, pdf_path)
+        with stage("verify"):
+            found = rendered.problems + verify_pdf(rendered.pdf, Expected.of(document.snapshot), where=pdf_path)
+        found = strictly(found) if strict else found
+        if any(p.severity == "error" for p in found):
+            raise BriefError(found)
+        files[pdf_path] = rendered.pdf
+        files[target / SNAPSHOT_FILE] = document.snapshot.to_json()
+        files[target / CHANGES_FILE] = document.changes.to_json()
     with stage("write"):
         for path, data in files.items():  # written only once every output is ready
             write_atomic(path, data)
-    return list(files)
+    return list(files), found
 
 
-def build_all(brief_dirs: Sequence[Path], out_dir: Path, *, pdf: bool = True) -> list[BuildResult]:
+def build_all(
+    brief_dirs: Sequence[Path], out_dir: Path, *, pdf: bool = True, strict: bool = False
+) -> list[BuildResult]:
     """Build each brief in turn; one failure does not stop the others."""
     renderer = Renderer()
-    return [build_brief(d, out_dir, renderer=renderer, pdf=pdf) for d in brief_dirs]
+    return [build_brief(d, out_dir, renderer=renderer, pdf=pdf, strict=strict) for d in brief_dirs]

@@ -1,0 +1,152 @@
+"""What changed since the last build: a snapshot of each build, compared with the next.
+
+Every promoted build writes two files next to its outputs:
+
+- `<out>/<id>/snapshot.json`: the brief's resolved figures (formatted, with
+  their source), verdict and risks, plus what verification needs to check the
+  PDF again later (section titles, listed sources, page limit).
+- `<out>/<id>/changes.json`: this build against the previous snapshot, for the
+  nightly job and the email. Always written; empty lists when nothing changed::
+
+    {"brief": "alibaba-ai-2026",
+     "since": "2026-11-20",            # date of the previous build, null on the first
+     "metrics": [{"id": "cloud_revenue_q2_2026", "label": "Alibaba Cloud revenue",
+                  "old": "USD 5.6bn", "new": "USD 6bn", "source": "ambition"}],
+                                       # old is null for a new metric, new null for a removed one
+     "verdict": {"old": "...", "new": "..."} or null,
+     "risks_added": ["title", ...],
+     "risks_removed": ["title", ...]}
+
+The brief shows a "Changes since <date>" box only when something changed, so
+rebuilding identical input gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .data import format_with_unit
+
+if TYPE_CHECKING:
+    from .models import Brief
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "snapshot.json"
+CHANGES_FILE = "changes.json"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One build of a brief, as later builds and `reportgen verify` need to see it."""
+
+    brief: str
+    generated: str  # ISO date-time of the build
+    as_of: str
+    metrics: dict[str, dict[str, str]]  # id -> {"label", "value", "source"}
+    verdict: str
+    risks: list[str]
+    sections: list[str] = field(default_factory=list)  # every h2 title the PDF must show
+    sources: list[list[Any]] = field(default_factory=list)  # [number, title] in footnote order
+    max_pages: int = 30
+
+    def to_json(self) -> bytes:
+        return _json(asdict(self))
+
+
+@dataclass(frozen=True)
+class MetricChange:
+    id: str
+    label: str
+    old: str | None
+    new: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The difference between the previous build and this one."""
+
+    brief: str
+    since: str | None
+    metrics: list[MetricChange] = field(default_factory=list)
+    verdict: dict[str, str] | None = None
+    risks_added: list[str] = field(default_factory=list)
+    risks_removed: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.metrics or self.verdict or self.risks_added or self.risks_removed)
+
+    @property
+    def since_date(self) -> date | None:
+        return date.fromisoformat(self.since) if self.since else None
+
+    def to_json(self) -> bytes:
+        return _json(asdict(self))
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def verdict_text(brief: Brief) -> str:
+    v = brief.verdict
+    return f"{v.label} (risk {v.risk}, reward {v.reward})"
+
+
+def take_snapshot(
+    brief_id: str, brief: Brief, generated: str, sections: list[str], sources: list[tuple[int, str]]
+) -> Snapshot:
+    """The snapshot of a composed brief: formatted figures, so a unit change counts as a change."""
+    metrics = {
+        m.id: {"label": m.label, "value": format_with_unit(m.value, m.unit, m.high), "source": m.source}
+        for m in brief.metrics
+    }
+    return Snapshot(
+        brief=brief_id, generated=generated, as_of=brief.as_of.isoformat(), metrics=metrics,
+        verdict=verdict_text(brief), risks=[r.title for r in brief.risks], sections=sections,
+        sources=[[n, title] for n, title in sources], max_pages=brief.checks.max_pages,
+    )
+
+
+def load_snapshot(folder: Path) -> Snapshot | None:
+    """The previous build's snapshot, or None when there is none or it cannot be read."""
+    path = folder / SNAPSHOT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, OSError) as exc:
+        log.warning("%s: ignored an unreadable snapshot (%s); no changes box this time", path, exc)
+        return None
+
+
+def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
+    """Metrics that moved, verdict and risks that changed; nothing on a first build."""
+    if previous is None:
+        return Changes(current.brief, None)
+    metrics = []
+    for mid in [*current.metrics, *(m for m in previous.metrics if m not in current.metrics)]:
+        old, new = previous.metrics.get(mid), current.metrics.get(mid)
+        if old is not None and new is not None and old["value"] == new["value"]:
+            continue
+        shown = new or old or {}
+        metrics.append(MetricChange(
+            mid, shown.get("label", mid), old["value"] if old else None, new["value"] if new else None,
+            shown.get("source", ""),
+        ))
+    verdict = None if previous.verdict == current.verdict else {"old": previous.verdict, "new": current.verdict}
+    return Changes(
+        brief=current.brief,
+        since=previous.generated[:10],
+        metrics=metrics,
+        verdict=verdict,
+        risks_added=[r for r in current.risks if r not in previous.risks],
+        risks_removed=[r for r in previous.risks if r not in current.risks],
+    )
