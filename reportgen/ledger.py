@@ -36,6 +36,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     sent_at TEXT,
     PRIMARY KEY (brief, pdf_sha256, recipient)
 );
+CREATE TABLE IF NOT EXISTS builds (
+    brief TEXT NOT NULL,
+    edition TEXT NOT NULL,           -- the scheduled run time this build belongs to
+    fingerprint TEXT NOT NULL,       -- hash of the brief's files
+    pdf_sha256 TEXT NOT NULL,
+    built_at TEXT NOT NULL,
+    PRIMARY KEY (brief, edition)
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     command TEXT NOT NULL,
@@ -165,6 +173,24 @@ class Ledger:
                 " WHERE brief=? AND pdf_sha256=? AND recipient=?",
                 ("sent" if sent else "failed", code, detail, attempts, now, sent, now,
                  brief, pdf_sha256, recipient),
+            )
+
+    # builds
+
+    def build_of(self, brief: str, edition: str) -> tuple[str, str] | None:
+        """(fingerprint, PDF hash) of this edition's last good build of a brief."""
+        row = self._db.execute(
+            "SELECT fingerprint, pdf_sha256 FROM builds WHERE brief=? AND edition=?", (brief, edition)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_build(self, brief: str, edition: str, fingerprint: str, pdf_sha256: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO builds (brief, edition, fingerprint, pdf_sha256, built_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (brief, edition) DO UPDATE SET fingerprint=excluded.fingerprint,"
+                " pdf_sha256=excluded.pdf_sha256, built_at=excluded.built_at",
+                (brief, edition, fingerprint, pdf_sha256, _now()),
             )
 
     # run log

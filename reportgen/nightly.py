@@ -7,8 +7,12 @@ by the server, so re-running the job sends nothing twice. A run holds an
 exclusive `flock` on `<out>/.reportgen/run.lock`; a second run exits at once.
 
 The build clock is pinned to the scheduled run time of the current "edition"
-(the latest `[schedule].time` in its zone), so a re-run the same night builds
-byte-identical PDFs and finds them delivered.
+(the latest `[schedule].time` in its zone), and a brief whose files did not
+change since this edition's build is not built again, so a re-run the same
+night finds the very same PDFs and they are already delivered. The next night
+builds a new edition (its date differs), which goes out again unless
+`only_changed` is set: then a recipient gets a brief only when its files
+changed since the one they last received.
 
 Recipients of a brief: every `[mail].to` address plus the brief's own
 `recipients:` (duplicates removed).
@@ -163,6 +167,31 @@ class _Run:
         self.event(brief, "failed", detail=why)
         self.report.outcomes.append(BriefOutcome(brief, "failed", [why]))
 
+    def build(self, brief_dir: Path, out: Path, edition: datetime) -> Path | None:
+        """This night's good PDF of a brief: built (and verified), or reused if its files did not change.
+
+        Reuse keeps a re-run the same night from making a different PDF (a changes box
+        compared against the first build, say) that the ledger would take for new content.
+        """
+        from .pipeline import build_brief
+
+        brief_id, key, files = brief_dir.resolve().name, edition.isoformat(), fingerprint(brief_dir)
+        pdf = out / brief_id / f"{brief_id}.pdf"
+        if self.ledger.build_of(brief_id, key) == (files, _sha256(pdf)):
+            self.event(brief_id, "built", detail="reused: unchanged since this night's earlier build")
+            self.event(brief_id, "verified", detail=str(pdf))
+            return pdf
+        clock = None if os.environ.get("SOURCE_DATE_EPOCH") else edition
+        result = build_brief(brief_dir, out, now=clock)
+        built = next((p for p in result.outputs if p.suffix == ".pdf"), None)
+        if not result.ok or built is None:
+            self.fail(brief_id, "build failed: " + "; ".join(str(p) for p in result.errors))
+            return None
+        self.event(brief_id, "built")
+        self.event(brief_id, "verified", detail=str(built))
+        self.ledger.record_build(brief_id, key, files, _sha256(built) or "")
+        return built
+
     def prepare(self, brief_dir: Path, pdf: Path) -> Ready | None:
         try:
             return prepare(brief_dir, pdf, self.mail)
@@ -253,6 +282,18 @@ class _Run:
         return self.report
 
 
+def _looks_complete(pdf: Path) -> bool:
+    """A PDF starts with %PDF- and ends with %%EOF: a cheap guard against a truncated file."""
+    with pdf.open("rb") as handle:
+        head = handle.read(5)
+        handle.seek(max(0, pdf.stat().st_size - 1024))
+        return head == b"%PDF-" and b"%%EOF" in handle.read()
+
+
+def _sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
 def _one_line(exc: BaseException) -> str:
     return " / ".join(str(exc).splitlines()) or type(exc).__name__
 
@@ -300,23 +341,17 @@ def run_nightly(
     environ: dict[str, str] | None = None,
 ) -> RunReport:
     """Build every brief, send the good ones exactly once, report the rest to failures_to."""
-    from .pipeline import build_brief, find_briefs
+    from .pipeline import find_briefs
 
     require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built
     only_changed = config.mail.only_changed if send_all is None else not send_all  # type: ignore[union-attr]
     with _opened(config, "nightly", now) as run:
         out = config.resolve(config.build.out)
-        clock = None if os.environ.get("SOURCE_DATE_EPOCH") else edition_time(run.now, config.schedule)
+        edition = edition_time(run.now, config.schedule)
         ready = []
         for brief_dir in find_briefs([config.resolve(b) for b in config.build.briefs]):
-            result = build_brief(brief_dir, out, now=clock)
-            if not result.ok:
-                run.fail(result.brief_id, "build failed: " + "; ".join(str(p) for p in result.errors))
-                continue
-            pdf = next((p for p in result.outputs if p.suffix == ".pdf"), None)
-            run.event(result.brief_id, "built")
-            run.event(result.brief_id, "verified", detail=str(pdf))
+            pdf = run.build(brief_dir, out, edition)
             item = run.prepare(brief_dir, pdf) if pdf else None
             if item:
                 ready.append(item)
@@ -341,6 +376,9 @@ def send_briefs(
             pdf = out / brief_id / f"{brief_id}.pdf"
             if not pdf.is_file():
                 run.fail(brief_id, f"no built PDF at {pdf}: run `reportgen build` first")
+                continue
+            if not _looks_complete(pdf):
+                run.fail(brief_id, f"{pdf}: not a complete PDF (truncated?): rebuild it")
                 continue
             item = run.prepare(brief_dir, pdf)
             if item:

@@ -231,3 +231,12 @@ def test_password_only_from_the_environment(project: Path, server: tuple[Recorde
     path.write_text(path.read_text().replace('password = "x"', 'username = "desk"'))
     with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PASSWORD"):
         send_briefs(load_config(path), [project / "briefs" / "acme"], environ={})
+
+
+def test_a_truncated_pdf_is_not_sent(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    pdf = project / "out" / "acme" / "acme.pdf"
+    pdf.write_bytes(pdf.read_bytes()[: pdf.stat().st_size // 2])
+    report = send(project, port, to=["pm@example.com"])
+    assert report.exit_code == 1 and "not a complete PDF" in report.outcomes[0].details[0]
+    assert recorder.to("pm@example.com") == []

@@ -83,6 +83,27 @@ def test_delivers_every_brief_once_and_a_rerun_the_same_night_sends_nothing(
         assert db.execute("SELECT count(*) FROM runs WHERE exit_code=0").fetchone() == (2,)
 
 
+def test_a_changed_brief_goes_out_the_next_night_once(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    config = config_for(project, port, to=["pm@example.com"])
+    assert run_nightly(config, now=NIGHT).exit_code == 0
+    spec = {**MINIMAL, "recipients": ["analyst@example.com"]}
+    spec["metrics"] = [{**MINIMAL["metrics"][0], "value": 13.1}, MINIMAL["metrics"][1]]
+    write_brief(project / "briefs" / "acme", spec)
+    next_night = run_nightly(config, now=NIGHT + timedelta(days=1))
+    assert {o.brief_id: o.state for o in next_night.outcomes} == {"acme": "sent", "beta": "sent"}
+    newest = recorder.to("pm@example.com")[-2:]
+    assert any("USD 13.1bn" in r.message.get_body(("plain",)).get_content() for r in newest)
+
+    rerun = run_nightly(config, now=NIGHT + timedelta(days=1, hours=2))  # same night: reuses the builds
+    assert {o.state for o in rerun.outcomes} == {"unchanged"}
+    assert len(recorder.to("pm@example.com")) == 4
+    with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
+        details = [d for (d,) in db.execute("SELECT detail FROM run_events WHERE run_id=? AND state='built'",
+                                            (rerun.run_id,))]
+    assert details and all(d.startswith("reused") for d in details)
+
+
 def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
     config = config_for(project, port, to=["pm@example.com"])
