@@ -1,0 +1,138 @@
+"""The PDF checks itself: each verification fires on a page built to trip it, a brief
+that fails is not promoted, and the example brief verifies clean."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from reportgen.cli import main
+from reportgen.pipeline import build_brief
+from reportgen.verify import Expected, render_pdf, verify_built, verify_pdf
+from tests.conftest import EXAMPLE
+
+NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+WHERE = Path("out/x/x.pdf")
+
+
+def page(body: str, sources: str = '<li>[1] Alpha Report.</li>') -> str:
+    return (
+        "<html><head><style>@page { size: A4; margin: 20mm } figure, body { margin: 0 }</style></head><body>"
+        f'<h2>Thesis</h2>{body}<h2>Sources</h2><ol style="list-style: none">{sources}</ol></body></html>'
+    )
+
+
+def check(html: str, expected: Expected | None = None, root: Path = Path(".")) -> list[str]:
+    rendered = render_pdf(html, root, WHERE)
+    return [str(p) for p in rendered.problems + verify_pdf(rendered.pdf, expected, where=WHERE)]
+
+
+def test_a_clean_page_passes() -> None:
+    assert check(page("<p>Revenue rose <sup>[1]</sup>.</p>"), Expected(("Thesis",), ((1, "Alpha Report"),))) == []
+
+
+def test_orphan_footnote_and_uncited_source() -> None:
+    sources = "<li>[1] Alpha Report.</li><li>[2] Beta Review.</li>"
+    assert check(page("<p>Revenue rose <sup>[1]</sup> and fell <sup>[3]</sup>.</p>", sources)) == [
+        "out/x/x.pdf: footnotes: footnote mark [3] on page 1 has no entry in Sources",
+        "out/x/x.pdf: sources: source [2] is listed but never cited in the text",
+    ]
+
+
+def test_missing_section_and_source_title() -> None:
+    expected = Expected(("Thesis", "Outlook"), ((1, "Alpha Report"), (2, "Gamma Notes")))
+    assert check(page("<p>Rose <sup>[1]</sup>.</p>"), expected) == [
+        "out/x/x.pdf: sources: source [2] 'Gamma Notes' is missing from the Sources list",
+        "out/x/x.pdf: sections: section 'Outlook' is missing from the PDF",
+    ]
+
+
+def test_page_limit() -> None:
+    long = "".join(f'<p style="break-after: page">Page <sup>[1]</sup> {i}</p>' for i in range(4))
+    assert check(page(long), Expected(max_pages=3)) == ["out/x/x.pdf: pages: 5 pages, more than the limit of 3 (checks.max_pages)"]
+
+
+def test_missing_glyph_names_the_text() -> None:
+    problems = check(page("<p>Clef \U0001d11e in the text <sup>[1]</sup>.</p>"))
+    assert problems[0] == (
+        "out/x/x.pdf: glyphs: no font has a glyph for '\U0001d11e' (U+1D11E) on page 1, in \"Clef \U0001d11e in the text\""
+    )
+
+
+def test_table_or_chart_overflowing_the_text_block() -> None:
+    body = (
+        '<figure id="table-peers"><table style="width: 250mm"><tr><td>wide <sup>[1]</sup></td></tr></table></figure>'
+        '<figure id="chart-bars"><svg xmlns="http://www.w3.org/2000/svg" width="100" height="1300"></svg></figure>'
+    )
+    assert check(page(body)) == [
+        "out/x/x.pdf: layout: table 'peers' on page 1 overflows the text block by 80.0 mm",
+        "out/x/x.pdf: layout: chart 'bars' on page 2 overflows the text block by 87.0 mm",
+    ]
+
+
+def test_unreadable_pdf(tmp_path: Path) -> None:
+    bad = tmp_path / "x.pdf"
+    bad.write_bytes(b"not a pdf")
+    result = CliRunner().invoke(main, ["verify", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: pdf: not a readable PDF" in result.output
+
+
+# ------------------------------------------------------------------ in the pipeline
+
+def test_brief_failing_verification_is_not_promoted(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    folder = make_brief(minimal)
+    assert build_brief(folder, out, now=NOW).status == "built"
+    before = {p.name: p.read_bytes() for p in (out / "acme").iterdir()}
+    pdf = out / "acme" / "acme.pdf"
+    minimal["risks"][0]["body"] = "Rivals, as noted [4]."  # a footnote typed by hand
+    make_brief(minimal)
+    result = build_brief(folder, out, now=NOW)
+    assert result.status == "failed"
+    assert [str(p) for p in result.errors] == [f"{pdf}: footnotes: footnote mark [4] on page 1 has no entry in Sources"]
+    minimal["risks"][0]["body"] = "Rivals."
+    minimal["title"] = "Acme \U0001d11e Big Bet"  # no font has this glyph
+    make_brief(minimal)
+    result = build_brief(folder, out, now=NOW)
+    assert result.status == "failed"
+    assert str(result.errors[0]).startswith(
+        f"{pdf}: glyphs: no font has a glyph for '\U0001d11e' (U+1D11E) on page 1, in \"Acme \U0001d11e Big Bet")
+    assert {p.name: p.read_bytes() for p in (out / "acme").iterdir()} == before  # nothing replaced
+    assert not list((out / "acme").glob(".*.tmp"))
+
+
+@pytest.fixture(scope="module")
+def example_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("out")
+    result = build_brief(EXAMPLE, out, now=NOW)
+    assert result.ok, [str(p) for p in result.problems]
+    assert not [p for p in result.errors if p.path.suffix == ".pdf"]  # verification passed
+    return out / EXAMPLE.name / f"{EXAMPLE.name}.pdf"
+
+
+def test_example_verifies_clean_from_the_command_line(example_pdf: Path) -> None:
+    assert [p for p in verify_built(example_pdf) if p.severity == "error"] == []
+    result = CliRunner().invoke(main, ["verify", str(example_pdf)])
+    assert result.exit_code == 0, result.output
+    assert f"verified {example_pdf}" in result.output
+
+
+def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> None:
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(example_pdf).pages)
+    appendix = text[text.index("Source reconciliation"):text.rindex("Sources")]
+    assert "BRIEF USES" in appendix.upper()
+    assert re.search(r"Alibaba Cloud share of China AI cloud 2025 35\.8%\[\d\] vs 36%\[\d\] 0\.2pp", appendix)
+    assert re.search(r"Tencent Cloud share of China AI cloud 2025 7%\[\d\] vs 10%\[\d\] 3pp", appendix)
+    assert re.search(r"6 quarters\[\d\] vs 9 quarters\[\d\] 3 quarters", appendix)
+    assert "35.8% (ambition) in key figures, verdict" in appendix
+    assert "stale figure 'AWS share of global cloud' (Q1 2025)" in appendix  # notes on the data
