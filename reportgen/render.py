@@ -53,6 +53,7 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters["trusted"] = Markup
+        self.env.filters["accent"] = self.theme.recolour
 
     def partial(self, name: str, **context: Any) -> str:
         """Render a fragment (table, chart) to trusted HTML for placement in Markdown output."""

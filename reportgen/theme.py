@@ -44,17 +44,27 @@ class Theme:
     logo_uri: str = ""
     css: str = ""  # trusted: built by theme_css from validated values only
     disclaimer: str = ""
+    accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
 
     def fingerprint(self) -> str:
         """Stable text for build caches: a theme change must rebuild every brief."""
         return json.dumps(asdict(self), sort_keys=True)
+
+    def recolour(self, svg: str) -> str:
+        """A chart in the firm's accent: matplotlib writes the house accent as plain hex."""
+        if not self.accent:
+            return svg
+        from .charts import ACCENT, ACCENT_SOFT
+
+        return svg.replace(ACCENT, self.accent).replace(ACCENT_SOFT, _tint(self.accent, 0.18))
 
 
 def load_theme(config: Config) -> Theme:
     """The theme of a loaded configuration; ConfigError when the logo is unusable."""
     theme = config.theme
     logo = _logo_uri(config, theme.logo) if theme.logo else ""
-    return Theme(firm=theme.firm, logo_uri=logo, css=theme_css(theme), disclaimer=theme.disclaimer)
+    css = theme_css(theme)
+    return Theme(theme.firm, logo, css, theme.disclaimer, theme.accent)
 
 
 def theme_css(theme: ThemeConfig) -> str:

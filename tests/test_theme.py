@@ -95,6 +95,12 @@ def test_theme_reaches_the_html(themed: Path) -> None:
     assert "brand/logo.png" not in html  # embedded, not linked: the page stays self-contained
 
 
+def test_charts_take_the_accent(themed: Path) -> None:
+    html = (themed / "build" / "acme" / "acme.html").read_text(encoding="utf-8")
+    chart = html[html.index('<div class="chart-svg">') :].split("</figure>")[0]
+    assert "#0b6e4f" in chart and "#d9622b" not in chart
+
+
 def test_template_override_extends_the_builtin_block_by_block(themed: Path) -> None:
     html = (themed / "build" / "acme" / "acme.html").read_text(encoding="utf-8")
     assert '<p class="house-footer">Acme Capital house footer</p>' in html
