@@ -33,7 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import deliver
-from .config import Config, ConfigError, MailConfig, ScheduleConfig, SmtpConfig
+from .config import Config, ConfigError, MailConfig, ScheduleConfig
 from .errors import BriefError, ReportgenError
 from .ledger import STATE_DIR, Ledger, Run, state_path
 
@@ -150,7 +150,7 @@ class _Run:
     """State shared by the steps of one run: config, ledger, run id and report."""
 
     def __init__(self, config: Config, command: str, ledger: Ledger, now: datetime):
-        self.mail, self.smtp = require_mail(config)
+        self.mail = require_mail(config)
         self.ledger = ledger
         self.now = now
         self.report = RunReport(ledger.start_run(command))
@@ -298,13 +298,13 @@ def _one_line(exc: BaseException) -> str:
     return " / ".join(str(exc).splitlines()) or type(exc).__name__
 
 
-def require_mail(config: Config) -> tuple[MailConfig, SmtpConfig]:
-    """[mail] and [smtp] are needed to send; their headers are checked here, before anything."""
+def require_mail(config: Config) -> MailConfig:
+    """[mail] is needed to send; its headers are checked here, before anything is built or sent."""
     where = str(config.path or "reportgen.toml")
     if config.mail is None:
         raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
     deliver.check_mail_config(config.mail, where)
-    return config.mail, config.smtp or SmtpConfig()
+    return config.mail
 
 
 def write_eml(folder: Path, brief: str, recipient: str, message: EmailMessage) -> Path:
@@ -332,7 +332,10 @@ def _opened(config: Config, command: str, now: datetime | None) -> Iterator[_Run
 
 
 def _mailer(config: Config, environ: dict[str, str] | None) -> deliver.Mailer:
-    smtp = config.smtp or SmtpConfig()
+    """The SMTP side, checked before anything is built: [smtp] present, the password at hand."""
+    if config.smtp is None:
+        raise ConfigError(f"{config.path or 'reportgen.toml'}: [smtp] is required to send (host, port, security)")
+    smtp = config.smtp
     return deliver.Mailer(smtp, deliver.smtp_password(smtp, dict(os.environ if environ is None else environ)))
 
 
@@ -343,9 +346,9 @@ def run_nightly(
     """Build every brief, send the good ones exactly once, report the rest to failures_to."""
     from .pipeline import find_briefs
 
-    require_mail(config)
+    mail = require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built
-    only_changed = config.mail.only_changed if send_all is None else not send_all  # type: ignore[union-attr]
+    only_changed = mail.only_changed if send_all is None else not send_all
     with _opened(config, "nightly", now) as run:
         out = config.resolve(config.build.out)
         edition = edition_time(run.now, config.schedule)

@@ -79,11 +79,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Recorder, int]]:
-    """aiosmtpd's Controller on a free loopback port; stopped afterwards."""
+def smtp_server(**options: Any) -> Iterator[tuple[Recorder, int]]:
+    """aiosmtpd's Controller on a free loopback port (options: TLS, auth ...); stopped afterwards."""
     recorder = Recorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield recorder, port
@@ -104,7 +104,7 @@ def silent_server() -> Iterator[int]:
 def write_config(folder: Path, port: int, **settings: Any) -> Path:
     """reportgen.toml for a test project: briefs/ in, out/ out, the server on `port`, tiny backoff."""
     values: dict[str, Any] = {
-        "timeout": 5, "max_attempts": 3, "backoff": 0.01,
+        "timeout": 5, "max_attempts": 3, "backoff": 0.01, "security": "none", "username": "",
         "sender": "Research Desk <desk@example.com>", "to": ["pm@example.com", "cio@example.com"],
         "subject": "{title}: {verdict} (data as of {as_of})", "failures_to": "ops@example.com",
         "only_changed": False, **settings,
@@ -117,7 +117,8 @@ out = "out"
 [smtp]
 host = "127.0.0.1"
 port = {port}
-security = "none"
+security = "{values["security"]}"
+username = "{values["username"]}"
 timeout = {values["timeout"]}
 max_attempts = {values["max_attempts"]}
 backoff = {values["backoff"]}

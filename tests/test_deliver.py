@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import ssl
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.smtp import AuthResult
 from conftest import MINIMAL, write_brief
 from smtp_server import DROP, Recorder, free_port, silent_server, smtp_server, write_config
 
@@ -240,3 +243,57 @@ def test_a_truncated_pdf_is_not_sent(project: Path, server: tuple[Recorder, int]
     report = send(project, port, to=["pm@example.com"])
     assert report.exit_code == 1 and "not a complete PDF" in report.outcomes[0].details[0]
     assert recorder.to("pm@example.com") == []
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (trusted in a test through SSL_CERT_FILE)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+def test_starttls_and_login_with_the_password_from_the_environment(
+    project: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret")
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    options = {"tls_context": server_context(certificate), "require_starttls": True,
+               "authenticator": authenticator, "auth_required": True}
+    with smtp_server(**options) as (recorder, port):
+        config = load_config(write_config(project, port, security="starttls", username="desk", to=["pm@example.com"]))
+        report = send_briefs(config, [project / "briefs" / "acme"], environ={"REPORTGEN_SMTP_PASSWORD": "s3cret"})
+    assert report.exit_code == 0, report.outcomes
+    assert logins == [(b"desk", b"s3cret")]
+    assert len(recorder.to("pm@example.com")) == 1
+
+
+def test_implicit_tls(project: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    with smtp_server(ssl_context=server_context(certificate)) as (recorder, port):
+        report = send(project, port, security="tls", to=["pm@example.com"])
+    assert report.exit_code == 0, report.outcomes
+    assert len(recorder.to("pm@example.com")) == 1
+
+
+def test_an_untrusted_certificate_is_a_permanent_failure(project: Path, certificate: tuple[Path, Path]) -> None:
+    with smtp_server(tls_context=server_context(certificate)) as (recorder, port):
+        report = send(project, port, security="starttls", to=["pm@example.com"], failures_to="")
+    assert report.exit_code == 1
+    assert "TLS certificate refused" in report.outcomes[0].details[0]
+    assert recorder.data_calls == 0
+    assert deliveries(project)[0][4] == 1  # one attempt: retrying cannot fix a certificate
