@@ -231,7 +231,7 @@ def test_password_only_from_the_environment(project: Path, server: tuple[Recorde
     path.write_text(path.read_text().replace('security = "none"', 'security = "none"\npassword = "x"'))
     with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PASSWORD"):
         load_config(path)
-    path.write_text(path.read_text().replace('password = "x"', 'username = "desk"'))
+    path = write_config(project, port, username="desk")
     with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PASSWORD"):
         send_briefs(load_config(path), [project / "briefs" / "acme"], environ={})
 
