@@ -116,7 +116,9 @@ def run_task(task: BuildTask) -> TaskOutcome:
                                "strict": task.strict}
     if not task.ship:
         with using_chart_cache(ChartCache(task.out_dir / CHART_DIR)):
-            return TaskOutcome(timed_build_brief(task.brief_dir, task.out_dir, **options))
+            result = timed_build_brief(task.brief_dir, task.out_dir, **options)
+        result.peak_mib = _peak_mib()
+        return TaskOutcome(result)
     with (
         tempfile.TemporaryDirectory(prefix="reportgen-") as tmp,
         using_chart_cache(ChartCache(_worker_chart_dir())),
@@ -131,7 +133,15 @@ def run_task(task: BuildTask) -> TaskOutcome:
                 if p.is_file()
             }
         result.outputs = [task.out_dir / p.relative_to(scratch) for p in result.outputs]
+    result.peak_mib = _peak_mib()
     return TaskOutcome(result, files)
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory so far: a worker's, in a pool."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _worker_chart_dir() -> Path:
@@ -319,6 +329,7 @@ def result_json(result: BuildResult) -> str:
             "errors": [problem_dict(p) for p in result.errors],
             "warnings": [problem_dict(p) for p in result.warnings],
             "seconds": round(result.timings.get("total", 0.0), 4),
+        "peak_mib": round(result.peak_mib, 1),
             "timings": {k: round(v, 4) for k, v in result.timings.items()},
         },
         ensure_ascii=False,

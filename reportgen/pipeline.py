@@ -39,6 +39,7 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see `stage`)
+    peak_mib: float = 0.0  # peak resident memory of the process that built it (batch builds)
 
     @property
     def brief_id(self) -> str:
