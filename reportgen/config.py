@@ -87,7 +87,9 @@ class ThemeConfig(_Section):
         """Font names are written into CSS too: letters, digits, spaces, '-' and '_' only."""
         for name in value:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,63}", name):
-                raise ValueError(f"{name!r} is not a plain font family name (letters, digits, spaces, - _)")
+                raise ValueError(
+                    f"{name!r} is not a plain font family name (letters, digits, spaces, - _)"
+                )
         return value
 
 

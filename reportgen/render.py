@@ -61,4 +61,6 @@ class Renderer:
 
     def page(self, document: Document, **context: Any) -> str:
         """The whole brief as one HTML string."""
-        return self.env.get_template(PAGE_TEMPLATE).render(doc=document, theme=self.theme, **context)
+        return self.env.get_template(PAGE_TEMPLATE).render(
+            doc=document, theme=self.theme, **context
+        )
