@@ -43,7 +43,7 @@ def read_csv(path: Path) -> Frame | Problem:
     except pd.errors.EmptyDataError:
         return Problem(path, 1, "data", "the CSV file is empty")
     except pd.errors.ParserError as exc:
-        return Problem(path, _parser_line(str(exc)), "data", f"unreadable CSV: {exc}")
+        return Problem(path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}")
     df.columns = [str(c).strip() for c in df.columns]
     return Frame(path, df)
 

@@ -119,7 +119,8 @@ class _Validator:
         if name not in self.frames:
             result = read_csv(path)
             if isinstance(result, Problem):
-                self.problems.append(result)
+                if result not in self.problems:  # a table and a chart may share the file: say it once
+                    self.problems.append(result)
                 return None
             self.frames[name] = result
         return self.frames[name]

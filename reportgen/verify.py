@@ -267,5 +267,10 @@ def _text_with(document: Any, char: str) -> tuple[str, int | None]:
             text = getattr(box, "text", None)
             if isinstance(text, str) and char in text:
                 at = text.index(char)
-                return text[max(0, at - 30): at + 30].strip(), number
-    return char, None
+                return _printable(text[max(0, at - 30): at + 30]), number
+    return _printable(char), None
+
+
+def _printable(text: str) -> str:
+    """Control characters as escapes, so that a message stays on one line."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text).strip()

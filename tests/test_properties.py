@@ -1,0 +1,123 @@
+"""Property tests: whatever brief.yaml, CSV and Markdown an analyst writes, reportgen
+either builds the brief or says file:line what is wrong and exits 1: never a traceback,
+never a partial output file."""
+
+from __future__ import annotations
+
+import copy
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from reportgen.cli import main
+from tests.conftest import MINIMAL, write_brief
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
+NUMBER = st.one_of(
+    st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True), TEXT, st.none(), st.booleans()
+)
+MARKDOWN = st.lists(
+    st.one_of(TEXT, st.sampled_from([
+        '{{ metric("revenue") }}', '{{ cite("alpha") }}', '{{ table("peers") }}', '{{ chart("peers-bar") }}',
+        '{{ metric("nope") }}', "{% if x %}", "{{", "}}", "{#", "34%", "$5.6 billion", "[3]", "\n", "\n\n# Head\n",
+        "\n- item ", "2025", "<b>x</b>", "| a | b |\n|---|---|\n| 1 | 2 |\n", "![img](../secret.png)",
+    ])),
+    max_size=10,
+).map("".join)
+CELL = st.one_of(st.sampled_from(["Acme", "Globex", "alpha", "beta", "H1 2025", "2025 (period not stated)", ""]),
+                 st.integers(-50, 150).map(str), st.floats(0, 100).map(lambda f: f"{f:.1f}"),
+                 TEXT.filter(lambda t: not re.search(r'[,"\r\n]', t)))
+HEADER = st.lists(st.sampled_from(["company", "share", "period", "source", "x"]), min_size=0, max_size=4, unique=True)
+CSV = st.tuples(HEADER, st.lists(st.lists(CELL, max_size=4), max_size=5)).map(
+    lambda hr: "\n".join([",".join(hr[0]), *(",".join(row) for row in hr[1])]) + "\n"
+)
+EDITS: dict[tuple[str | int, ...], Any] = {
+    ("metrics", 0, "value"): NUMBER,
+    ("metrics", 0, "period"): st.one_of(st.none(), st.sampled_from(["Q1 2025", "2025", "H1 2026", "FY2019"]), TEXT),
+    ("metrics", 0, "unit"): st.one_of(st.none(), st.sampled_from(["%", "USD bn", "x"]), TEXT),
+    ("metrics", 1, "value"): NUMBER,
+    ("sources", "alpha", "published"): st.one_of(st.none(), st.sampled_from(["2020-01-01", "2026-11-20", "soon"])),
+    ("as_of",): st.sampled_from(["2026-11-21", "2030-01-01", "yesterday", "2026-02-30"]),
+    ("sections", 0, "body"): MARKDOWN,
+    ("risks", 0, "body"): MARKDOWN,
+    ("verdict", "summary"): MARKDOWN,
+    ("checks",): st.one_of(st.none(), st.fixed_dictionaries({"tolerance_pct": NUMBER}),
+                           st.fixed_dictionaries({"max_age_days": st.one_of(NUMBER, st.just({"quarter": 1}))})),
+}
+DROP = st.sampled_from([None, "title", "sources", "metrics", "tables", "charts", "sections", "risks", "verdict"])
+PROBLEM = re.compile(r"^\S[^:]*(:\d+)?: [\w.\[\]-]+: ")
+
+
+@st.composite
+def briefs(draw: st.DrawFn, edits: int = 4, wild: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
+    """A brief spec close to a valid one, with some fields replaced by anything at all
+    (`wild`: also drop a top-level key, replace the CSV)."""
+    spec = copy.deepcopy(MINIMAL)
+    for path in draw(st.lists(st.sampled_from(list(EDITS)), max_size=edits, unique=True)):
+        _set(spec, path, draw(EDITS[path]))
+    drop = draw(DROP) if wild else None
+    if drop:
+        spec.pop(drop)
+    files = {"peers.csv": draw(CSV)} if wild and draw(st.booleans()) else {}
+    return spec, files
+
+
+def _set(spec: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
+    node: Any = spec
+    for key in path[:-1]:
+        node = node[key]
+    if value is None:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = value
+
+
+def assert_reported(result: Result) -> None:
+    """Exit 0, or exit 1 with every problem as `file[:line]: key: message`; never a traceback."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 1:
+        problems = [ln for ln in result.output.splitlines() if not ln.startswith(("failed ", "error: "))]
+        assert problems, result.output
+        assert all(PROBLEM.match(ln) for ln in problems), result.output
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(briefs())
+def test_check_reports_or_passes(brief: tuple[dict[str, Any], dict[str, str]]) -> None:
+    spec, files = brief
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_brief(Path(tmp) / "acme", spec, files)
+        assert_reported(CliRunner().invoke(main, ["check", str(folder)]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(TEXT.map(lambda t: f"title: x\n{t}"), st.text(max_size=200))
+def test_any_yaml_text_is_reported_not_raised(head: str, tail: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_brief(Path(tmp) / "acme", head + tail)
+        assert_reported(CliRunner().invoke(main, ["check", str(folder)]))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(briefs(edits=2, wild=False))
+def test_build_is_whole_or_absent(brief: tuple[dict[str, Any], dict[str, str]]) -> None:
+    spec, files = brief
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_brief(Path(tmp) / "briefs" / "acme", spec, files)
+        out = Path(tmp) / "out"
+        result = CliRunner().invoke(main, ["build", str(folder), "--out", str(out), "-j", "1"])
+        assert_reported(result)
+        event(f"exit {result.exit_code}")
+        written = sorted(p.name for p in (out / "acme").glob("*")) if (out / "acme").is_dir() else []
+        if result.exit_code == 0:
+            assert {"acme.html", "acme.pdf", "snapshot.json", "changes.json"} <= set(written), written
+            assert not [n for n in written if n.endswith(".tmp")]
+        else:
+            assert written == [], written
