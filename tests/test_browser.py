@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import websocket
 from conftest import EXAMPLE, REPO
 
 from reportgen.config import Config, ThemeConfig
@@ -35,8 +36,6 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="Debian chromium not installed (/usr/bin/chromium): bash scripts/setup.sh --dev",
 )
-
-websocket = pytest.importorskip("websocket")
 
 LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32" viewBox="0 0 120 32">
 <rect width="32" height="32" rx="6" fill="#0b6e4f"/><text x="40" y="22" font-family="sans-serif"
