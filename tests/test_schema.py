@@ -15,6 +15,7 @@ from conftest import EXAMPLE, MINIMAL
 from ruamel.yaml import YAML
 
 from reportgen.models import Brief
+from reportgen.scaffold import new_brief
 from reportgen.schema import brief_schema, schema_text
 
 
@@ -63,6 +64,11 @@ def test_schema_is_draft7_and_documents_keys() -> None:
 
 def test_example_brief_validates(validator: jsonschema.protocols.Validator) -> None:
     validator.validate(load_yaml(EXAMPLE / "brief.yaml"))
+
+
+def test_new_brief_validates(validator: jsonschema.protocols.Validator, tmp_path: Path) -> None:
+    made = new_brief("fresh", tmp_path)
+    validator.validate(load_yaml(made.folder / "brief.yaml"))
 
 
 def test_metrics_may_name_a_csv_file(validator: jsonschema.protocols.Validator) -> None:
