@@ -220,6 +220,7 @@ def schema(out: Path | None) -> None:
               help="Folder of template overrides (default: ./templates when present).")
 def serve(brief: Path | None, port: int, config_path: Path | None, templates: Path | None) -> None:
     """Preview BRIEF live: rebuilds on every saved change and reloads the browser page."""
+    import signal
     import time
 
     from .errors import ReportgenError
@@ -233,6 +234,7 @@ def serve(brief: Path | None, port: int, config_path: Path | None, templates: Pa
         sys.exit(1)
     click.echo(f"Serving {brief_dir} at {server.url} (PDF: {server.url}{brief_dir.resolve().name}.pdf)")
     click.echo("Rebuilds on every save. Press Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
     try:
         while True:
             time.sleep(3600)
