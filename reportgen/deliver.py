@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 CHANGES_FILE = "changes.json"
 SUBJECT_FIELDS = ("title", "verdict", "as_of", "brief", "company", "ticker")
-_HELPER = re.compile(r"""\{\{\s*(\w+)\(\s*["']([^"']*)["']\s*\)\s*\}\}""")
+_HELPER = re.compile(r"""(\s*)\{\{\s*(\w+)\(\s*["']([^"']*)["']\s*\)\s*\}\}""")
 
 
 # --- header guard -----------------------------------------------------------
@@ -118,14 +118,27 @@ def summarize(brief_dir: Path) -> BriefSummary:
     brief = spec.brief
     figures = {m.id: format_with_unit(m.value, m.unit, m.high) for m in brief.metrics}
     key = [(m.label, figures[m.id] + (f" ({m.period})" if m.period else "")) for m in brief.metrics if m.key]
-    summary = _HELPER.sub(lambda h: figures.get(h[2], "") if h[1] == "metric" else "", brief.verdict.summary)
+    summary = _HELPER.sub(lambda h: h[1] + figures.get(h[3], "") if h[2] == "metric" else "", brief.verdict.summary)
     return BriefSummary(
         brief_id=spec.brief_id, title=brief.title, company=brief.subject.name,
         ticker=brief.subject.ticker, as_of=brief.as_of, verdict=brief.verdict.label,
         risk=brief.verdict.risk, reward=brief.verdict.reward,
-        summary=re.sub(r"[ \t]+", " ", summary).strip(), key_figures=key,
+        summary=_paragraphs(summary), key_figures=key,
         recipients=list(brief.recipients),
     )
+
+
+def _paragraphs(markdown: str) -> str:
+    """Unwrap the lines of each paragraph (YAML folds them where the analyst typed them)."""
+    paragraphs = re.split(r"\n\s*\n", markdown.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())
+
+
+def _markdown_html(text: str) -> str:
+    """The summary as HTML for the mail body; raw HTML in it stays text."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).render(text)
 
 
 @dataclass(frozen=True)
@@ -205,7 +218,7 @@ def _html_body(s: BriefSummary, changes: Changes | None, attachment: str) -> str
     out = [f"<h1>{e(s.title)}</h1>", f"<p>{e(who)} &middot; data as of {s.as_of.isoformat()}</p>",
            f"<p><strong>Verdict: {e(s.verdict)}</strong> (risk {e(s.risk)}, reward {e(s.reward)})</p>"]
     if s.summary:
-        out.append(f"<p>{e(s.summary)}</p>")
+        out.append(_markdown_html(s.summary))
     if s.key_figures:
         rows = "".join(f"<tr><th align=\"left\">{e(k)}</th><td>{e(v)}</td></tr>" for k, v in s.key_figures)
         out.append(f"<h2>Key figures</h2><table>{rows}</table>")
