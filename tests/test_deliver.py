@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import ssl
 import subprocess
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,14 @@ def test_an_untrusted_certificate_is_a_permanent_failure(project: Path, certific
     assert "TLS certificate refused" in report.outcomes[0].details[0]
     assert recorder.data_calls == 0
     assert deliveries(project)[0][4] == 1  # one attempt: retrying cannot fix a certificate
+
+
+def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
+    spec = {**MINIMAL, "verdict": {**MINIMAL["verdict"], "summary": "<img src=x onerror=alert(1)> **Bold** call."}}
+    write_brief(project / "briefs" / "acme", spec)
+    config = load_config(write_config(project, free_port(), to=["pm@example.com"]))
+    send_briefs(config, [project / "briefs" / "acme"], dry_run=project / "eml")
+    message = message_from_bytes((project / "eml" / "acme--pm@example.com.eml").read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
+    assert "<strong>Bold</strong> call." in html
