@@ -126,6 +126,8 @@ def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path
     from .schedule import UNIT, crontab_line, install_units, systemd_units
 
     config = _load(config_file)
+    if config.path is None:
+        _die("no reportgen.toml here (or --config FILE): the scheduled job needs its [mail] and [smtp]")
     if cron:
         if install:
             raise click.UsageError("--install writes systemd units; add the --cron line with `crontab -e`")

@@ -88,3 +88,9 @@ def test_cron_cannot_be_installed_and_a_bad_zone_is_refused(config_file: Path) -
     result = CliRunner().invoke(main, ["schedule", "--config", str(config_file)])
     assert result.exit_code == 1
     assert "schedule.timezone" in result.output and "unknown time zone" in result.output
+
+
+def test_schedule_needs_a_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["schedule"])
+    assert result.exit_code == 1 and "no reportgen.toml" in result.output
