@@ -27,6 +27,7 @@ class _Section(BaseModel):
 class BuildConfig(_Section):
     briefs: list[str] = Field(default_factory=lambda: ["seeds"])
     out: str = "build"
+    strict: bool = False  # nightly: a brief with warnings (stale or conflicting figures ...) is not sent
 
 
 class SmtpConfig(_Section):

@@ -167,7 +167,7 @@ class _Run:
         self.event(brief, "failed", detail=why)
         self.report.outcomes.append(BriefOutcome(brief, "failed", [why]))
 
-    def build(self, brief_dir: Path, out: Path, edition: datetime) -> Path | None:
+    def build(self, brief_dir: Path, out: Path, edition: datetime, strict: bool) -> Path | None:
         """This night's good PDF of a brief: built (and verified), or reused if its files did not change.
 
         Reuse keeps a re-run the same night from making a different PDF (a changes box
@@ -182,7 +182,7 @@ class _Run:
             self.event(brief_id, "verified", detail=str(pdf))
             return pdf
         clock = None if os.environ.get("SOURCE_DATE_EPOCH") else edition
-        result = build_brief(brief_dir, out, now=clock)
+        result = build_brief(brief_dir, out, now=clock, strict=strict)
         built = next((p for p in result.outputs if p.suffix == ".pdf"), None)
         if not result.ok or built is None:
             self.fail(brief_id, "build failed: " + "; ".join(str(p) for p in result.errors))
@@ -354,7 +354,7 @@ def run_nightly(
         edition = edition_time(run.now, config.schedule)
         ready = []
         for brief_dir in find_briefs([config.resolve(b) for b in config.build.briefs]):
-            pdf = run.build(brief_dir, out, edition)
+            pdf = run.build(brief_dir, out, edition, config.build.strict)
             item = run.prepare(brief_dir, pdf) if pdf else None
             if item:
                 ready.append(item)

@@ -136,6 +136,19 @@ def test_only_changed_skips_briefs_whose_content_did_not_change(project: Path, s
     assert {o.state for o in everything.outcomes} == {"sent"}
 
 
+def test_strict_holds_back_a_brief_with_warnings(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    spec = beta_spec()
+    spec["sources"] = {**spec["sources"], "gamma": {"title": "Never cited"}}
+    write_brief(project / "briefs" / "beta", spec)
+    config_file = write_config(project, port, to=["pm@example.com"])
+    config_file.write_text(config_file.read_text().replace('out = "out"', 'out = "out"\nstrict = true'))
+    report = run_nightly(load_config(config_file), now=NIGHT)
+    assert {o.brief_id: o.state for o in report.outcomes} == {"acme": "sent", "beta": "failed"}
+    assert "gamma" in report.outcomes[0].details[0]
+    assert [b for b in briefs_got(recorder) if b[0] == "beta"] == []
+
+
 def test_nothing_is_lost_when_the_server_is_down(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
     down = run_nightly(config_for(project, free_port(), to=["pm@example.com"], max_attempts=2), now=NIGHT)
