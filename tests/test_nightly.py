@@ -92,8 +92,10 @@ def test_a_changed_brief_goes_out_the_next_night_once(project: Path, server: tup
     write_brief(project / "briefs" / "acme", spec)
     next_night = run_nightly(config, now=NIGHT + timedelta(days=1))
     assert {o.brief_id: o.state for o in next_night.outcomes} == {"acme": "sent", "beta": "sent"}
-    newest = recorder.to("pm@example.com")[-2:]
-    assert any("USD 13.1bn" in r.message.get_body(("plain",)).get_content() for r in newest)
+    [acme] = [r for r in recorder.to("pm@example.com")[-2:] if r.message["X-Reportgen-Brief"] == "acme"]
+    text = acme.message.get_body(("plain",)).get_content()
+    assert "USD 13.1bn" in text
+    assert "What changed since" in text and "Revenue: USD 12.5bn \u2192 USD 13.1bn" in text  # changes.json
 
     rerun = run_nightly(config, now=NIGHT + timedelta(days=1, hours=2))  # same night: reuses the builds
     assert {o.state for o in rerun.outcomes} == {"unchanged"}
