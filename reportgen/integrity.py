@@ -158,7 +158,7 @@ class Conflict:
         if len({r.unit for r in self.values}) > 1:
             return "different units"
         unit = self.values[0].unit
-        gap = max(r.high or r.value for r in self.values) - min(r.value for r in self.values)
+        gap = max(r.value if r.high is None else r.high for r in self.values) - min(r.value for r in self.values)
         return format_with_unit(round(gap, 9), "pp" if (unit or "").strip() == "%" else unit)
 
     @property
@@ -360,7 +360,7 @@ def _same_fact(data: _Dataset, a: int, b: int) -> bool:
     """Two rows about the same entity and period, from different sources."""
     period = data.period_column
     return (
-        _norm(data.text(data.entity, a)) == _norm(data.text(data.entity, b))
+        _norm(data.text(data.entity, a)) == _norm(data.text(data.entity, b)) != ""
         and _norm(data.text("source", a)) != _norm(data.text("source", b))
         and same_period(data.text(period, a), data.text(period, b))
     )
@@ -438,8 +438,8 @@ def _stale(spec: Spec, loc: tuple[str | int, ...], name: str, when: date, kind: 
 
 # ---------------------------------------------------------------- consistency
 
-_SHARE = re.compile(r"share|proportion|stake|penetration", re.IGNORECASE)
-_RATE = re.compile(r"\b(?:growth|cagr|increase|decline|rise|fall)\b", re.IGNORECASE)  # not 'change': earnings can swing below -100%
+_SHARE = re.compile(r"share(?!s|hold)|proportion|penetration", re.IGNORECASE)  # not 'shares outstanding'
+_RATE = re.compile(r"\b(?:growth|cagr|increase|decline|rise|fall)\b", re.IGNORECASE)
 _GROWTH = re.compile(
     r"\b(?:growth|cagr|increase|decline|change|rise|fall)\b(?:\s+in\b)?|\b(?:y/y|yoy|q/q|year[- ]on[- ]year)\b",
     re.IGNORECASE,
@@ -456,9 +456,10 @@ def _share_sums(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> l
             groups.setdefault((data.text("source", row) if "source" in data.frame.df.columns else "",
                                data.text(data.period_column, row)), []).append(row)
         for column in data.value_columns():
-            if not _SHARE.search(f"{column} {data.labels.get(column, '')}"):
-                continue
             numbers = data.numeric(column)
+            percent = data.unit(column) == "%" or max(n for n in numbers if n is not None) <= 100
+            if not percent or not _SHARE.search(f"{column} {data.labels.get(column, '')}"):
+                continue
             for (source, period), rows in groups.items():
                 total = sum(numbers[r] or 0.0 for r in rows)
                 if total > limit:
@@ -519,25 +520,23 @@ def percent_ranges(spec: Spec) -> list[Problem]:
     for i, metric in enumerate(spec.brief.metrics):
         if (metric.unit or "").strip() != "%":
             continue
-        low, high = _plausible(metric.label)
+        low, high, kind = _plausible(metric.label)
         top = metric.high if metric.high is not None else metric.value
         if metric.value < low or top > high:
             problems.append(spec.problem(("metrics", i, "value"), (
                 f"'{metric.label}' is {format_with_unit(metric.value, '%', metric.high)}, outside the plausible "
-                f"range {low:g}% to {high:g}% for {_kind_of(metric.label)}"), "warning"))
+                f"range {low:g}% to {high:g}% for {kind}"), "warning"))
     return problems
 
 
-def _plausible(label: str) -> tuple[float, float]:
-    if _SHARE.search(label):
-        return 0.0, 100.0
+def _plausible(label: str) -> tuple[float, float, str]:
+    """(lowest, highest, what) for a percentage, by what its label says it measures.
+    A growth rate cannot fall below -100%; a 'change' can (earnings turning to losses)."""
     if _RATE.search(label):
-        return -100.0, 1000.0
-    return -1000.0, 1000.0
-
-
-def _kind_of(label: str) -> str:
+        return -100.0, 1000.0, "a growth rate"
+    if _GROWTH.search(label):
+        return -1000.0, 1000.0, "a change"
     if _SHARE.search(label):
-        return "a share"
-    return "a growth rate" if _RATE.search(label) else "a percentage"
+        return 0.0, 100.0, "a share"
+    return -1000.0, 1000.0, "a percentage"
 
