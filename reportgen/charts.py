@@ -106,7 +106,7 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
         try:
             DRAWERS[chart.kind](ax, chart, wide, labels)
             if len(labels) > 1:
-                ax.legend(loc="upper right", fontsize=8)
+                ax.legend(loc="best", fontsize=8)
             fig.tight_layout(pad=0.4)
             buffer = io.StringIO()
             fig.savefig(buffer, format="svg", metadata={"Date": None})

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .data import Frame, decimals_for, format_number
 from .models import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,10 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
         df = df.sort_values(column, ascending=not table.sort.startswith("-"), kind="stable")
     columns = list(table.columns) if table.columns else list(df.columns)
     labels = [table.columns[c] if table.columns else str(c) for c in columns]
-    numeric = [c != "source" and pd.api.types.is_numeric_dtype(df[c]) for c in columns]
+    numeric = [
+        c != "source" and pd.api.types.is_numeric_dtype(df[c]) and not _is_year_column(df[c])
+        for c in columns
+    ]
     places = [
         decimals_for([float(v) for v in df[c].dropna()]) if num else 0
         for c, num in zip(columns, numeric, strict=True)
@@ -57,6 +64,16 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
     return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
 
 
+def _is_year_column(values: pd.Series) -> bool:
+    """Whole numbers from 1800 to 2200 read as years: shown as 2024, never 2,024."""
+    present = values.dropna()
+    return (
+        not present.empty
+        and bool((present % 1 == 0).all())
+        and bool(present.between(1800, 2200).all())
+    )
+
+
 def _cell(
     value: object, column: str, numeric: bool, places: int, cite: Callable[[str], str]
 ) -> Cell:
@@ -67,4 +84,6 @@ def _cell(
     if numeric:
         number = float(value)  # type: ignore[arg-type]
         return Cell(format_number(number, places), numeric=True, negative=number < 0)
+    if isinstance(value, float) and value.is_integer():
+        return Cell(str(int(value)))  # a year column with a gap is read as floats
     return Cell(str(value))

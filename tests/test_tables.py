@@ -1,0 +1,57 @@
+"""Tables: select, rename, sort, highlight, numbers formatted for reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from reportgen.data import Frame
+from reportgen.models import Table
+from reportgen.tables import build_table
+
+
+def view(table: Table, df: pd.DataFrame):  # type: ignore[no-untyped-def]
+    return build_table(table, Frame(Path("d.csv"), df), lambda s: f"<sup>{s}</sup>")
+
+
+DF = pd.DataFrame(
+    {
+        "company": ["Globex", "Acme", "Initech"],
+        "revenue": [1234.5, -20.25, None],
+        "year": [2024, 2025, 2025],
+        "source": ["a", "b", "a"],
+    }
+)
+
+
+def test_select_rename_sort_highlight_and_format() -> None:
+    table = Table(
+        id="t",
+        title="T",
+        data="d.csv",
+        columns={
+            "company": "Company",
+            "revenue": "Revenue (USD m)",
+            "year": "Year",
+            "source": "Source",
+        },
+        sort="-revenue",
+        highlight="Acme",
+        source=None,
+    )
+    result = view(table, DF)
+    assert [h for h, _ in result.headers] == ["Company", "Revenue (USD m)", "Year", "Source"]
+    assert [cells[0].text for cells, _ in result.rows] == ["Globex", "Acme", "Initech"]
+    globex, acme, initech = (cells for cells, _ in result.rows)
+    assert globex[1].text == "1,234.50" and acme[1].text == "\u221220.25" and acme[1].negative
+    assert initech[1].text == "\u2014"  # a missing value is a dash, never 'nan'
+    assert globex[2].text == "2024" and not globex[2].numeric  # years without separators
+    assert acme[3].html == "<sup>b</sup>"  # a source column shows footnote marks
+    assert [highlighted for _, highlighted in result.rows] == [False, True, False]
+    assert result.source_marks == ""
+
+
+def test_whole_table_source_mark() -> None:
+    result = view(Table(id="t", title="T", data="d.csv", source="a"), DF[["company", "revenue"]])
+    assert result.source_marks == "<sup>a</sup>"
