@@ -138,7 +138,7 @@ def _split_sources(pages: list[str]) -> tuple[list[tuple[int, str]], str | None]
     """([(page number, text)] before the Sources heading, the text after it)."""
     for index in range(len(pages) - 1, -1, -1):
         lines = pages[index].splitlines()
-        heads = [i for i, line in enumerate(lines) if line.strip() == "Sources"]
+        heads = [i for i, line in enumerate(lines) if line.strip().lower() == "sources"]  # any text-transform
         if heads:
             cut = heads[-1]
             body = [(i + 1, text) for i, text in enumerate(pages[:index])]
@@ -170,7 +170,8 @@ def _outline_titles(outline: Sequence[Any]) -> list[str]:
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.split())
+    """Whitespace and case as the PDF may show them (wrapped lines, uppercase headings)."""
+    return " ".join(text.split()).lower()
 
 
 # ---------------------------------------------------------------- layout

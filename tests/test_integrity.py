@@ -229,3 +229,19 @@ def test_strict_check_turns_warnings_into_errors() -> None:
     assert strict.exit_code == 1
     assert "warning:" not in strict.output
     assert f"{EXAMPLE}/brief.yaml:156: metrics[16].period: stale figure" in strict.output
+
+
+def test_strict_build_fails_on_warnings_even_when_unchanged(
+    make_brief: MakeBrief, minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    minimal["sources"]["unused"] = {"title": "Never cited"}
+    folder = make_brief(minimal)
+    out = tmp_path / "out"
+    runner = CliRunner()
+    first = runner.invoke(main, ["build", str(folder), "--out", str(out), "--html-only"])
+    assert first.exit_code == 0 and "warning: source 'unused' is never cited" in first.output
+    before = (out / "acme" / "acme.html").read_bytes()
+    strict = runner.invoke(main, ["build", str(folder), "--out", str(out), "--html-only", "--strict"])
+    assert strict.exit_code == 1, strict.output  # not skipped as unchanged: strict rebuilds and fails
+    assert "sources.unused: source 'unused' is never cited" in strict.output
+    assert (out / "acme" / "acme.html").read_bytes() == before
