@@ -37,6 +37,7 @@ from .cache import (
     using_chart_cache,
     write_stamp,
 )
+from .changes import SNAPSHOT_FILE
 from .errors import BuildError, Problem
 from .output import write_atomic
 from .theme import Theme
@@ -77,6 +78,7 @@ class BuildTask:
     ship: bool = False  # build in a private folder and return the files (remote workers)
     theme: Theme = field(default_factory=Theme)
     strict: bool = False
+    previous: bytes | None = None  # shipped: the last snapshot.json, for the changes box
 
 
 @dataclass
@@ -124,6 +126,8 @@ def run_task(task: BuildTask) -> TaskOutcome:
         using_chart_cache(ChartCache(_worker_chart_dir())),
     ):
         scratch = Path(tmp)
+        if task.previous is not None:
+            write_atomic(scratch / task.brief_dir.name / SNAPSHOT_FILE, task.previous)
         result = timed_build_brief(task.brief_dir, scratch, **options)
         files = {}
         if result.ok:
@@ -212,9 +216,11 @@ def _dispatch(
         brief_dir, out = (
             (brief_dirs[i].resolve(), out_dir.resolve()) if ship else (brief_dirs[i], out_dir)
         )
+        snapshot = out / brief_dir.name / SNAPSHOT_FILE
+        previous = snapshot.read_bytes() if ship and snapshot.is_file() else None
         return BuildTask(
             brief_dir, out, now, options.pdf, options.template_dirs, ship, options.theme,
-            options.strict,
+            options.strict, previous,
         )
 
     if options.dask:

@@ -102,3 +102,21 @@ def test_unreadable_snapshot_is_ignored(make_brief: Callable[..., Path], minimal
     (out / "acme" / "snapshot.json").write_text("{not json", encoding="utf-8")
     assert build_brief(make_brief(minimal), out, now=FIRST).ok
     assert changes(out)["since"] is None
+
+
+def test_remote_build_compares_with_the_shipped_snapshot(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    from reportgen.batch import BuildTask, run_task
+
+    out = tmp_path / "out"
+    folder = make_brief(minimal)
+    assert build_brief(folder, out, now=FIRST).ok
+    minimal["metrics"][0]["value"] = 14
+    make_brief(minimal)
+    previous = (out / "acme" / "snapshot.json").read_bytes()
+    outcome = run_task(BuildTask(folder.resolve(), out.resolve(), SECOND, ship=True, previous=previous))
+    assert outcome.result.ok, [str(p) for p in outcome.result.problems]
+    shipped = json.loads(outcome.files["acme/changes.json"])
+    assert shipped["since"] == "2026-11-20"
+    assert [(m["old"], m["new"]) for m in shipped["metrics"]] == [("USD 12.5bn", "USD 14bn")]
