@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import AuthResult
+from click.testing import CliRunner
 from conftest import MINIMAL, write_brief
 from smtp_server import DROP, Recorder, free_port, silent_server, smtp_server, write_config
 
+from reportgen.cli import main
 from reportgen.config import ConfigError, load_config
 from reportgen.errors import DeliveryError
 from reportgen.nightly import RunReport, send_briefs
@@ -309,3 +311,21 @@ def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
     html = message.get_body(("html",)).get_content()
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "<strong>Bold</strong> call." in html
+
+
+def test_send_command_line(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    config = str(write_config(project, port, to=["pm@example.com"]))
+    brief = str(project / "briefs" / "acme")
+    dry = CliRunner().invoke(main, ["send", brief, "--dry-run", str(project / "eml"), "--config", config])
+    assert dry.exit_code == 0, dry.output
+    assert "written acme" in dry.output and recorder.data_calls == 0
+    sent = CliRunner().invoke(main, ["send", "--config", config])  # default: every brief in [build].briefs
+    assert sent.exit_code == 0, sent.output
+    assert "sent acme" in sent.output and len(recorder.to("pm@example.com")) == 1
+    recorder.data_replies = ["554 5.7.1 no"]
+    refused = CliRunner().invoke(main, ["send", brief, "--force", "--config", config])
+    assert refused.exit_code == 1
+    assert "failed acme" in refused.output and "554" in refused.output
+    runs = CliRunner().invoke(main, ["runs", "--config", config])
+    assert runs.exit_code == 0 and runs.output.count("  send  ") == 2 and "send --dry-run" in runs.output
