@@ -208,7 +208,8 @@ _NOT_PROSE = re.compile(
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_WORDS})\b"  # 20 November
     rf"|\b(?:{_MONTH_WORDS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?=\s*,?\s*\d{{4}})"  # November 20, 2026
     r"|\[\d+\]"  # footnote-like marks: verification checks those
-    r"|^[ \t>]*\d{1,9}[.)](?=\s)",  # ordered-list numbers
+    r"|^[ \t>]*\d{1,9}[.)](?=\s)"  # ordered-list numbers
+    r"|^[ \t]*#{1,6}[ \t]+\d{1,3}(?:\.\d{1,3})*\.?(?=\s)",  # numbered headings: ## 2.1 Outlook
     re.DOTALL | re.IGNORECASE | re.MULTILINE,
 )
 _NUMBER = re.compile(r"(?<![\w.,'’])\d+(?:[.,]\d+)*")

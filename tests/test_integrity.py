@@ -59,6 +59,7 @@ def test_years_dates_ordinals_and_helpers_are_not_figures(make_brief: MakeBrief,
         "Results came on 20 November 2026 (2026-11-20) and on November 21, 2026.\n"
         "1. Q2 and H1 2025 figures, FY2025, COVID-19 and 5G are labels.\n"
         "2. See [the filing](https://example.org/2024/10/report-17) and `code 42`.\n"
+        "\n## 3.1 Outlook\n"
     )
     assert warnings(make_brief(minimal, {"thesis.md": text})) == []
 
