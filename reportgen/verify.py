@@ -254,7 +254,7 @@ def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) 
             on_page = f" on page {page}" if page else ""
             problems.append(Problem(where, None, "glyphs", (
                 f"no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in \"{text}\"")))
-        elif "font" in message.lower():
+        elif record.module == "fonts":  # weasyprint/text/fonts.py, weasyprint/pdf/fonts.py
             problems.append(Problem(where, None, "fonts", f"WeasyPrint: {message}"))
         else:
             problems.append(Problem(where, None, "weasyprint", f"WeasyPrint: {message}", "warning"))

@@ -136,3 +136,13 @@ def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> N
     assert re.search(r"6 quarters\[\d\] vs 9 quarters\[\d\] 3 quarters", appendix)
     assert "35.8% (ambition) in key figures, verdict" in appendix
     assert "stale figure 'AWS share of global cloud' (Q1 2025)" in appendix  # notes on the data
+
+
+def test_font_that_cannot_load_is_an_error_a_css_slip_a_warning(tmp_path: Path) -> None:
+    style = ("<style>@font-face { font-family: House; src: url(house.woff2) } "
+             "p { font-family: House, sans-serif; font-feature-settings: bogus }</style>")
+    problems = check(page(f"{style}<p>Rose <sup>[1]</sup>.</p>"), root=tmp_path)
+    assert problems == [
+        "out/x/x.pdf: fonts: WeasyPrint: Font-face 'House' cannot be loaded",
+        "out/x/x.pdf: weasyprint: warning: WeasyPrint: Ignored `font-feature-settings: bogus ` at 1:94, invalid value.",
+    ]
