@@ -43,6 +43,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 LOCK_FILE = "run.lock"
+NOTICE = "*failure-notice*"  # the ledger's "brief" for failure notices
 
 
 class LockHeld(ReportgenError):
@@ -256,25 +257,36 @@ class _Run:
             outcome.state = "failed"
             outcome.details.append(f"{rcpt}: {result.detail}")
 
-    def notify_failures(self, mailer: deliver.Mailer) -> None:
-        """One notice to [mail].failures_to listing every brief that failed and why."""
-        failed = self.report.failed
-        if not failed or not self.mail.failures_to:
+    def notify_failures(self, mailer: deliver.Mailer, edition: datetime | None = None) -> None:
+        """One notice to [mail].failures_to listing every brief that failed and why.
+
+        With an edition (nightly), the same failures are reported once a night, not once a re-run.
+        """
+        failed, ops = self.report.failed, self.mail.failures_to
+        if not failed or not ops:
+            return
+        findings = [f"{o.brief_id}:\n" + "".join(f"  {d}\n" for d in o.details) for o in failed]
+        key = hashlib.sha256("\n".join([edition.isoformat(), *findings]).encode()).hexdigest() if edition else None
+        if key and self.ledger.is_sent(NOTICE, key, ops):
+            self.event("*", "notice-skipped", recipient=ops, detail="the same failures were reported this night")
             return
         names = ", ".join(o.brief_id for o in failed)
         subject = f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed: {names}"
-        lines = [f"reportgen {self.command} run {self.report.run_id} could not deliver:", ""]
-        for o in failed:
-            lines += [f"{o.brief_id}:"] + [f"  {d}" for d in o.details] + [""]
-        lines.append("Nothing was sent for a brief that failed to build; its previous PDF was not re-sent.")
-        message_id = deliver.message_id_for("notice", self.report.run_id, self.mail.failures_to, self.mail.from_)
+        lines = [f"reportgen {self.command} run {self.report.run_id} could not deliver:", "", *findings,
+                 "Nothing was sent for a brief that failed to build; its previous PDF was not re-sent."]
+        message_id = deliver.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
         try:
             message = deliver.notice_message(self.mail, subject[:900], lines, message_id, self.now)
         except deliver.DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        result = mailer.send(message, self.mail.from_, self.mail.failures_to)
-        self.event("*", "notice-sent" if result.sent else "notice-failed", recipient=self.mail.failures_to,
+        if key:
+            self.ledger.record_attempt(self.report.run_id, NOTICE, key, ops, message_id, "")
+        result = mailer.send(message, self.mail.from_, ops)
+        if key:
+            self.ledger.record_result(NOTICE, key, ops, sent=result.sent, code=result.code, detail=result.detail,
+                                      attempts=result.attempts)
+        self.event("*", "notice-sent" if result.sent else "notice-failed", recipient=ops,
                    code=result.code, detail=result.detail)
 
     def finish(self) -> RunReport:
@@ -360,7 +372,7 @@ def run_nightly(
                 ready.append(item)
         with mailer:
             run.send_all(ready, mailer, only_changed=only_changed, force=False)
-            run.notify_failures(mailer)
+            run.notify_failures(mailer, edition)
         return run.finish()
 
 

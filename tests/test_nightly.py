@@ -124,6 +124,11 @@ def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(project: Path, se
     assert "beta" in notice.message["Subject"]
     assert "unknown source 'nowhere'" in notice.message.get_content()
 
+    rerun = run_nightly(config, now=NIGHT + timedelta(days=1, hours=1))
+    assert rerun.exit_code == 1  # still failing, and said so ...
+    assert len(recorder.to("ops@example.com")) == 1  # ... but ops hear it once a night
+    assert len(recorder.received) == 3 + 2 + 1  # night one, acme night two, the notice: nothing more
+
 
 def test_only_changed_skips_briefs_whose_content_did_not_change(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
