@@ -37,7 +37,6 @@ from .errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
-CHANGES_FILE = "changes.json"
 SUBJECT_FIELDS = ("title", "verdict", "as_of", "brief", "company", "ticker")
 _HELPER = re.compile(r"""(\s*)\{\{\s*(\w+)\(\s*["']([^"']*)["']\s*\)\s*\}\}""")
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import deliver
+from .changes import CHANGES_FILE
 from .config import Config, ConfigError, MailConfig, ScheduleConfig
 from .errors import BriefError, ReportgenError
 from .ledger import STATE_DIR, Ledger, Run, state_path
@@ -143,7 +144,7 @@ def prepare(brief_dir: Path, pdf: Path, mail: MailConfig) -> Ready:
     recipients = recipients_for(mail, summary)
     deliver.subject_line(mail.subject, summary)  # refuse an injected subject before any send
     data = pdf.read_bytes()
-    changes = deliver.load_changes(pdf.parent / deliver.CHANGES_FILE)
+    changes = deliver.load_changes(pdf.parent / CHANGES_FILE)
     return Ready(summary, pdf, data, hashlib.sha256(data).hexdigest(), fingerprint(brief_dir), recipients, changes)
 
 
