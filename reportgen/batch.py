@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -109,8 +110,18 @@ def _renderer(template_dirs: tuple[Path, ...], theme: Theme) -> Renderer:
     return Renderer(template_dirs, theme)
 
 
+# matplotlib's rc settings are process-wide: a Dask worker with several threads
+# must not draw two briefs at once. Parallelism comes from processes.
+_one_at_a_time = threading.Lock()
+
+
 def run_task(task: BuildTask) -> TaskOutcome:
     """Build one brief; never raises for a bad brief (the result says why it failed)."""
+    with _one_at_a_time:
+        return _run_task(task)
+
+
+def _run_task(task: BuildTask) -> TaskOutcome:
     from .pipeline import timed_build_brief
 
     renderer = _renderer(task.template_dirs, task.theme)
