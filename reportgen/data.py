@@ -7,6 +7,7 @@ metrics and charts write a figure the same way.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import math
 from dataclasses import dataclass
@@ -44,8 +45,18 @@ def read_csv(path: Path) -> Frame | Problem:
         return Problem(path, 1, "data", "the CSV file is empty")
     except pd.errors.ParserError as exc:
         return Problem(path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}")
+    if not isinstance(df.index, pd.RangeIndex):  # pandas turned the extra leading cells into an index
+        return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
     return Frame(path, df)
+
+
+def _long_row(path: Path) -> int | None:
+    """The line of the first row with more cells than the header."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle)
+        width = len(next(rows, []))
+        return next((rows.line_num for row in rows if len(row) > width), None)
 
 
 def _parser_line(message: str) -> int | None:

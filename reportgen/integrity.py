@@ -154,7 +154,7 @@ class Conflict:
 
     @property
     def spread(self) -> str:
-        """Highest minus lowest, in percentage points for percentages; '' across units."""
+        """Highest minus lowest, in percentage points for percentages."""
         if len({r.unit for r in self.values}) > 1:
             return "different units"
         unit = self.values[0].unit
