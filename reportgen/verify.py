@@ -29,6 +29,7 @@ from typing import Any
 
 from .changes import Snapshot, load_snapshot
 from .errors import Problem
+from .integrity import one_line
 
 log = logging.getLogger(__name__)
 
@@ -268,10 +269,5 @@ def _text_with(document: Any, char: str) -> tuple[str, int | None]:
             text = getattr(box, "text", None)
             if isinstance(text, str) and char in text:
                 at = text.index(char)
-                return _printable(text[max(0, at - 30): at + 30]), number
-    return _printable(char), None
-
-
-def _printable(text: str) -> str:
-    """Control characters as escapes, so that a message stays on one line."""
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text).strip()
+                return one_line(text[max(0, at - 30): at + 30]), number
+    return one_line(char), None

@@ -246,3 +246,10 @@ def test_strict_build_fails_on_warnings_even_when_unchanged(
     assert strict.exit_code == 1, strict.output  # not skipped as unchanged: strict rebuilds and fails
     assert "sources.unused: source 'unused' is never cited" in strict.output
     assert (out / "acme" / "acme.html").read_bytes() == before
+
+
+def test_messages_stay_on_one_line(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+    minimal["metrics"][0]["label"] = "Rev\nenue"
+    minimal["metrics"][0]["period"] = "Q1 2025"
+    [message] = warnings(make_brief(minimal))
+    assert "stale figure 'Rev\\u000aenue' (Q1 2025)" in message and "\n" not in message

@@ -47,6 +47,9 @@ EDITS: dict[tuple[str | int, ...], Any] = {
     ("sections", 0, "body"): MARKDOWN,
     ("risks", 0, "body"): MARKDOWN,
     ("verdict", "summary"): MARKDOWN,
+    ("metrics", 0, "label"): TEXT,
+    ("sources", "alpha", "title"): TEXT,
+    ("sections", 0, "title"): TEXT,
     ("checks",): st.one_of(st.none(), st.fixed_dictionaries({"tolerance_pct": NUMBER}),
                            st.fixed_dictionaries({"max_age_days": st.one_of(NUMBER, st.just({"quarter": 1}))})),
 }
