@@ -94,7 +94,8 @@ def assert_reported(result: Result) -> None:
     assert result.exit_code in (0, 1), result.output
     assert "Traceback" not in result.output
     if result.exit_code == 1:
-        problems = [ln for ln in result.output.splitlines() if not ln.startswith(("failed ", "error: "))]
+        lines = result.output.rstrip("\n").split("\n")  # a terminal breaks lines at \n only
+        problems = [ln for ln in lines if not ln.startswith(("failed ", "error: "))]
         assert problems, result.output
         assert all(PROBLEM.match(ln) for ln in problems), result.output
 
