@@ -350,25 +350,32 @@ def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -
 
 def _dataset_conflicts(data: _Dataset, tolerance_pct: float) -> list[Conflict]:
     """Pairs of rows: same entity, same period, different sources, values apart."""
-    rows = range(len(data.frame.df))
     conflicts = []
+    pairs = [pair for rows in _by_entity(data).values() for pair in combinations(rows, 2) if _same_fact(data, *pair)]
     for column in data.value_columns():
         numbers = data.numeric(column)
-        for a, b in combinations(rows, 2):
+        for a, b in pairs:
             x, y = numbers[a], numbers[b]
-            if x is None or y is None or not _same_fact(data, a, b) or not _disagree(x, y, tolerance_pct):
-                continue
-            conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
+            if x is not None and y is not None and _disagree(x, y, tolerance_pct):
+                conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
     return conflicts
 
 
+def _by_entity(data: _Dataset) -> dict[str, list[int]]:
+    """Row numbers per entity (rows with none left out): pairs are only ever sought within one."""
+    groups: dict[str, list[int]] = {}
+    for row in range(len(data.frame.df)):
+        entity = _norm(data.text(data.entity, row))
+        if entity:
+            groups.setdefault(entity, []).append(row)
+    return groups
+
+
 def _same_fact(data: _Dataset, a: int, b: int) -> bool:
-    """Two rows about the same entity and period, from different sources."""
+    """Two rows of one entity about the same period, from different sources."""
     period = data.period_column
-    return (
-        _norm(data.text(data.entity, a)) == _norm(data.text(data.entity, b)) != ""
-        and _norm(data.text("source", a)) != _norm(data.text("source", b))
-        and same_period(data.text(period, a), data.text(period, b))
+    return _norm(data.text("source", a)) != _norm(data.text("source", b)) and same_period(
+        data.text(period, a), data.text(period, b)
     )
 
 
