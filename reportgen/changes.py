@@ -18,7 +18,10 @@ Every promoted build writes two files next to its outputs:
      "risks_removed": ["title", ...]}
 
 The brief shows a "Changes since <date>" box only when something changed, so
-rebuilding identical input gives identical bytes.
+rebuilding identical input gives identical bytes. changes.json always describes
+the PDF beside it: an HTML-only preview writes neither file (the next real build
+still compares with the last real one), and a brief skipped as unchanged keeps
+the changes.json of the build that made its PDF.
 """
 
 from __future__ import annotations
