@@ -168,7 +168,12 @@ def _change_lines(raw: dict[str, Any]) -> list[str]:
     for metric in raw.get("metrics") or []:
         old, new = metric.get("old"), metric.get("new")
         label = metric.get("label") or metric.get("id")
-        lines.append(f"{label}: {new} (new)" if old is None else f"{label}: {old} \u2192 {new}")
+        if old is None:
+            lines.append(f"{label}: {new} (new)")
+        elif new is None:
+            lines.append(f"{label}: {old} (dropped)")
+        else:
+            lines.append(f"{label}: {old} \u2192 {new}")
     for risk in raw.get("risks_added") or []:
         lines.append(f"New risk: {_title(risk)}")
     for risk in raw.get("risks_removed") or []:

@@ -21,6 +21,7 @@ Recipients of a brief: every `[mail].to` address plus the brief's own
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import logging
 import os
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import deliver
@@ -37,6 +39,9 @@ from .changes import CHANGES_FILE
 from .config import Config, ConfigError, MailConfig, ScheduleConfig
 from .errors import BriefError, ReportgenError
 from .ledger import STATE_DIR, Ledger, Run, state_path
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +158,18 @@ class _Run:
 
     def __init__(self, config: Config, command: str, ledger: Ledger, now: datetime):
         self.mail = require_mail(config)
+        self.config = config
         self.ledger = ledger
         self.now = now
         self.report = RunReport(ledger.start_run(command))
         self.command = command
+
+    @functools.cached_property
+    def renderer(self) -> Renderer:
+        """The project's theme and template overrides, as `reportgen build` uses them."""
+        from .theme import make_renderer
+
+        return make_renderer(self.config)
 
     def event(
         self, brief: str, state: str, *, recipient: str | None = None, code: int | None = None,
@@ -184,7 +197,7 @@ class _Run:
             self.event(brief_id, "verified", detail=str(pdf))
             return pdf
         clock = None if os.environ.get("SOURCE_DATE_EPOCH") else edition
-        result = build_brief(brief_dir, out, now=clock, strict=strict)
+        result = build_brief(brief_dir, out, renderer=self.renderer, now=clock, strict=strict)
         built = next((p for p in result.outputs if p.suffix == ".pdf"), None)
         if not result.ok or built is None:
             self.fail(brief_id, "build failed: " + "; ".join(str(p) for p in result.errors))

@@ -226,3 +226,15 @@ def test_cli_reports_a_config_error_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "smtp.password" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_nightly_builds_with_the_project_theme(project: Path, server: tuple[Recorder, int]) -> None:
+    recorder, port = server
+    path = write_config(project, port, to=["pm@example.com"])
+    path.write_text(path.read_text() + '\n[theme]\nfirm = "Northwind Research"\naccent = "#0a7d5a"\n')
+    assert run_nightly(load_config(path), now=NIGHT).exit_code == 0
+    html = (project / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
+    assert "Northwind Research" in html and "#0a7d5a" in html
+    acme = next(r for r in recorder.received if r.message["X-Reportgen-Brief"] == "acme")
+    [pdf] = acme.message.iter_attachments()
+    assert pdf.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
