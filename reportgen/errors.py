@@ -22,7 +22,12 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
         label = "warning: " if self.severity == "warning" else ""
-        return f"{where}: {self.key}: {label}{self.message}"
+        return one_line(f"{where}: {self.key}: {label}{self.message}")
+
+
+def one_line(text: str) -> str:
+    """Control characters (a newline in a YAML label, say) as escapes: one problem, one line."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text).strip()
 
 
 class ReportgenError(Exception):

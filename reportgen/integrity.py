@@ -32,7 +32,7 @@ import calendar
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
 from typing import Literal
@@ -194,12 +194,7 @@ def check_integrity(spec: Spec, frames: dict[str, Frame]) -> Integrity:
     problems += _share_sums(spec, frames, tolerance)
     problems += growth_consistency(spec)
     problems += percent_ranges(spec)
-    return Integrity([replace(p, message=one_line(p.message)) for p in problems], conflicts)
-
-
-def one_line(text: str) -> str:
-    """Control characters (newlines from a YAML label, say) as escapes: one problem, one line."""
-    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text).strip()
+    return Integrity(problems, conflicts)
 
 
 # ---------------------------------------------------------------- provenance

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .changes import Snapshot, load_snapshot
-from .errors import Problem
-from .integrity import one_line
+from .errors import Problem, one_line
 
 log = logging.getLogger(__name__)
 
