@@ -51,6 +51,11 @@ log = logging.getLogger(__name__)
 
 OnResult = Callable[["BuildResult"], None]
 
+# WeasyPrint (with Pango) keeps about half a MiB per PDF it writes, whatever we
+# share or free; a fresh worker after this many briefs keeps memory flat over
+# any batch, for a restart every minute or so.
+BRIEFS_PER_WORKER = 50
+
 
 @dataclass(frozen=True)
 class BatchOptions:
@@ -238,9 +243,19 @@ def _dispatch(
         tasks = {i: task(i, ship=True) for i in indices}
         return f"Dask at {options.dask}", _on_dask(options.dask, tasks)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
-    if jobs <= 1:
+    if jobs <= 1 and len(indices) <= BRIEFS_PER_WORKER:
         return "1 process", ((i, run_task(task(i))) for i in indices)
-    return f"{jobs} worker processes", _in_pool(jobs, {i: task(i) for i in indices})
+    workers = f"{jobs} worker process{'es' if jobs > 1 else ''}"
+    return workers, _in_pools(jobs, {i: task(i) for i in indices})
+
+
+def _in_pools(jobs: int, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
+    """Fresh workers for every BRIEFS_PER_WORKER briefs each (not the pool's own
+    max_tasks_per_child, which can hang on Python 3.11)."""
+    items = list(tasks.items())
+    step = jobs * BRIEFS_PER_WORKER
+    for start in range(0, len(items), step):
+        yield from _in_pool(jobs, dict(items[start : start + step]))
 
 
 def _in_pool(jobs: int, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
@@ -249,7 +264,10 @@ def _in_pool(jobs: int, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, Task
 
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(os.getcwd(),)
+        jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getcwd(),),
     ) as pool:
         futures = {pool.submit(run_task, task): i for i, task in tasks.items()}
         for future in as_completed(futures):
