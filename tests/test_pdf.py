@@ -138,3 +138,22 @@ def test_builds_are_byte_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
         assert first == second, ext
     html = (tmp_path / "a" / "alibaba-ai-2026" / "alibaba-ai-2026.html").read_text(encoding="utf-8")
     assert "Generated 2025-11-21 00:00 UTC" in html
+
+
+def test_long_table_repeats_its_header_on_every_page(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    rows = "\n".join(f"Company {i:03d},{1000 + i}" for i in range(140))
+    minimal["tables"][0]["data"] = "long.csv"
+    minimal["tables"][0].pop("highlight")
+    minimal["tables"][0]["sort"] = "share"
+    target = _build(make_brief, minimal, tmp_path / "out", {"long.csv": f"company,share\n{rows}\n"})
+    pages = [page.extract_text() for page in PdfReader(target / "acme.pdf").pages]
+    spanned = [text for text in pages if "Company 0" in text or "Company 1" in text]
+    assert len(spanned) >= 2
+    for text in spanned:
+        assert "SHARE (%)" in text.upper()  # the header row, repeated on each page
+    everything = "\n".join(pages)
+    assert all(
+        everything.count(f"Company {i:03d}") == 1 for i in range(140)
+    )  # no row lost or doubled
