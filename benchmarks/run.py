@@ -1,6 +1,6 @@
 """Measure reportgen against the straightforward reference script, side by side.
 
-    .venv/bin/python benchmarks/run.py            # 100 briefs, 3 runs: about 10 minutes on 2 cores
+    .venv/bin/python benchmarks/run.py            # 100 briefs, 3 cold runs: about 7 minutes on 2 cores
     .venv/bin/python benchmarks/run.py --quick    # 10 briefs, 2 runs: a sanity check
 
 Cold figures are medians of several runs of a whole process; warm is the median
