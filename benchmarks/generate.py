@@ -17,8 +17,34 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-SYLLABLES = ["ac", "bel", "cor", "dyn", "ex", "fal", "gen", "hal", "ion", "jet", "kor", "lum", "mer",
-             "nov", "or", "pax", "quan", "ros", "sol", "tek", "ul", "vor", "wex", "xen", "yor", "zen"]
+SYLLABLES = [
+    "ac",
+    "bel",
+    "cor",
+    "dyn",
+    "ex",
+    "fal",
+    "gen",
+    "hal",
+    "ion",
+    "jet",
+    "kor",
+    "lum",
+    "mer",
+    "nov",
+    "or",
+    "pax",
+    "quan",
+    "ros",
+    "sol",
+    "tek",
+    "ul",
+    "vor",
+    "wex",
+    "xen",
+    "yor",
+    "zen",
+]
 LEVELS = ["low", "medium", "high"]
 YEARS = [2021, 2022, 2023, 2024, 2025, 2026]
 SEGMENTS = ["cloud", "devices", "services"]
@@ -55,15 +81,24 @@ def brief_files(n: int, seed: int) -> tuple[dict[str, Any], dict[str, str]]:
     peers = [name, *(company(rng) for _ in range(5))]
     raw = [rng.uniform(4, 30) for _ in peers]
     shares = [round(85 * r / sum(raw), 1) for r in raw]  # the rest of the market is "others"
-    revenue = [round(rng.uniform(2, 12) * (1.15 ** i), 2) for i, _ in enumerate(YEARS)]
+    revenue = [round(rng.uniform(2, 12) * (1.15**i), 2) for i, _ in enumerate(YEARS)]
     segments = [[round(r * w, 2) for w in _weights(rng)] for r in revenue]
     files = {
-        "peers.csv": "company,share_pct,growth_pct\n" + "".join(
-            f"{p},{s},{round(rng.uniform(-10, 60), 1)}\n" for p, s in zip(peers, shares, strict=True)),
-        "revenue.csv": "year,revenue,margin_pct\n" + "".join(
-            f"{y},{r},{round(rng.uniform(5, 35), 1)}\n" for y, r in zip(YEARS, revenue, strict=True)),
-        "segments.csv": "year," + ",".join(SEGMENTS) + "\n" + "".join(
-            f"{y}," + ",".join(map(str, s)) + "\n" for y, s in zip(YEARS, segments, strict=True)),
+        "peers.csv": "company,share_pct,growth_pct\n"
+        + "".join(
+            f"{p},{s},{round(rng.uniform(-10, 60), 1)}\n"
+            for p, s in zip(peers, shares, strict=True)
+        ),
+        "revenue.csv": "year,revenue,margin_pct\n"
+        + "".join(
+            f"{y},{r},{round(rng.uniform(5, 35), 1)}\n" for y, r in zip(YEARS, revenue, strict=True)
+        ),
+        "segments.csv": "year,"
+        + ",".join(SEGMENTS)
+        + "\n"
+        + "".join(
+            f"{y}," + ",".join(map(str, s)) + "\n" for y, s in zip(YEARS, segments, strict=True)
+        ),
     }
     metrics = _metrics(rng, revenue, shares[0])
     files.update(_sections(rng, name))
@@ -81,31 +116,73 @@ def _metrics(rng: random.Random, revenue: list[float], share: float) -> list[dic
         ("revenue", "Revenue", revenue[-1], "USD bn", "FY2026", "filings"),
         ("revenue_growth", "Revenue growth, y/y", growth, "%", "FY2026", "filings"),
         ("market_share", "Share of its home market", share, "%", "2026", "survey"),
-        ("capex", "Capital expenditure plan", round(rng.uniform(5, 60)), "USD bn", "three years", "press"),
+        (
+            "capex",
+            "Capital expenditure plan",
+            round(rng.uniform(5, 60)),
+            "USD bn",
+            "three years",
+            "press",
+        ),
         ("margin", "Operating margin", round(rng.uniform(3, 30), 1), "%", "FY2026", "filings"),
-        ("eps_change", "Change in EPS", round(rng.uniform(-70, 40)), "%", "latest quarter",
-         "press"),
+        (
+            "eps_change",
+            "Change in EPS",
+            round(rng.uniform(-70, 40)),
+            "%",
+            "latest quarter",
+            "press",
+        ),
         ("headcount", "Employees", round(rng.uniform(2, 90), 1), "thousand", "2026", "filings"),
-        ("upside", "Upside to consensus price target", round(rng.uniform(-10, 45)), "%", None, "survey"),
+        (
+            "upside",
+            "Upside to consensus price target",
+            round(rng.uniform(-10, 45)),
+            "%",
+            None,
+            "survey",
+        ),
     ]
-    return [{"id": i, "label": label, "value": v, "unit": u, **({"period": p} if p else {}),
-             "source": s, "key": k < 5} for k, (i, label, v, u, p, s) in enumerate(rows)]
+    return [
+        {
+            "id": i,
+            "label": label,
+            "value": v,
+            "unit": u,
+            **({"period": p} if p else {}),
+            "source": s,
+            "key": k < 5,
+        }
+        for k, (i, label, v, u, p, s) in enumerate(rows)
+    ]
 
 
 def _sections(rng: random.Random, name: str) -> dict[str, str]:
     return {
         "thesis.md": f"{name} is betting its balance sheet on capacity.\n\n"
-        + paragraph(rng, 'Revenue reached {{ metric("revenue") }}, up {{ metric("revenue_growth") }}.')
-        + "\n\n" + paragraph(rng, '{{ cite("press") }}') + "\n",
+        + paragraph(
+            rng, 'Revenue reached {{ metric("revenue") }}, up {{ metric("revenue_growth") }}.'
+        )
+        + "\n\n"
+        + paragraph(rng, '{{ cite("press") }}')
+        + "\n",
         "market.md": paragraph(rng, 'It holds {{ metric("market_share") }} of its home market.')
-        + "\n\n" + '{{ table("peers") }}\n\n' + paragraph(rng) + "\n\n"
+        + "\n\n"
+        + '{{ table("peers") }}\n\n'
+        + paragraph(rng)
+        + "\n\n"
         + "- Scale: the largest installed base in the region\n- Cost: own silicon from next year\n"
         "- Reach: partners on every continent\n\n" + paragraph(rng) + "\n",
-        "financials.md": paragraph(rng, 'The plan commits {{ metric("capex") }}.') + "\n\n"
-        + paragraph(rng, 'Operating margin was {{ metric("margin") }}.') + "\n\n"
-        + paragraph(rng, 'Earnings per share moved {{ metric("eps_change") }}.') + "\n",
-        "outlook.md": paragraph(rng, 'Consensus implies {{ metric("upside") }} upside.') + "\n\n"
-        + paragraph(rng) + "\n",
+        "financials.md": paragraph(rng, 'The plan commits {{ metric("capex") }}.')
+        + "\n\n"
+        + paragraph(rng, 'Operating margin was {{ metric("margin") }}.')
+        + "\n\n"
+        + paragraph(rng, 'Earnings per share moved {{ metric("eps_change") }}.')
+        + "\n",
+        "outlook.md": paragraph(rng, 'Consensus implies {{ metric("upside") }} upside.')
+        + "\n\n"
+        + paragraph(rng)
+        + "\n",
     }
 
 
@@ -116,48 +193,117 @@ def _spec(name: str, n: int, metrics: list[dict[str, Any]], rng: random.Random) 
         "subject": {"name": f"{name} Holdings", "ticker": name[:4].upper(), "exchange": "NYSE"},
         "as_of": "2026-11-21",
         "authors": ["Benchmark Desk"],
-        "verdict": {"label": "High-Risk, High-Reward", "risk": rng.choice(["medium", "high", "very-high"]),
-                    "reward": rng.choice(["medium", "high"]),
-                    "summary": f"{name} plans {{{{ metric(\"capex\") }}}} of spending; revenue grew "
-                               "{{ metric(\"revenue_growth\") }}. " + paragraph(rng)},
+        "verdict": {
+            "label": "High-Risk, High-Reward",
+            "risk": rng.choice(["medium", "high", "very-high"]),
+            "reward": rng.choice(["medium", "high"]),
+            "summary": f'{name} plans {{{{ metric("capex") }}}} of spending; revenue grew '
+            '{{ metric("revenue_growth") }}. ' + paragraph(rng),
+        },
         "sources": {
-            "filings": {"title": f"{name} annual report 2026", "publisher": f"{name} Holdings",
-                        "published": "2026-03-30", "url": f"https://example.org/{n}/annual-report"},
-            "survey": {"title": "Regional cloud market survey", "publisher": "Example Research",
-                       "published": "2026-09-01"},
-            "press": {"title": f"{name} raises its investment plan", "publisher": "Example News",
-                      "published": "2026-11-10", "url": f"https://example.org/{n}/news"},
+            "filings": {
+                "title": f"{name} annual report 2026",
+                "publisher": f"{name} Holdings",
+                "published": "2026-03-30",
+                "url": f"https://example.org/{n}/annual-report",
+            },
+            "survey": {
+                "title": "Regional cloud market survey",
+                "publisher": "Example Research",
+                "published": "2026-09-01",
+            },
+            "press": {
+                "title": f"{name} raises its investment plan",
+                "publisher": "Example News",
+                "published": "2026-11-10",
+                "url": f"https://example.org/{n}/news",
+            },
         },
         "metrics": metrics,
         "tables": [
-            {"id": "peers", "title": "Market share and growth", "data": "peers.csv",
-             "columns": {"company": "Company", "share_pct": "Share (%)", "growth_pct": "Growth (%)"},
-             "sort": "-share_pct", "highlight": name, "source": "survey"},
-            {"id": "revenue-history", "title": "Revenue and margin", "data": "revenue.csv",
-             "columns": {"year": "Year", "revenue": "Revenue (USD bn)", "margin_pct": "Margin (%)"},
-             "source": "filings"},
+            {
+                "id": "peers",
+                "title": "Market share and growth",
+                "data": "peers.csv",
+                "columns": {
+                    "company": "Company",
+                    "share_pct": "Share (%)",
+                    "growth_pct": "Growth (%)",
+                },
+                "sort": "-share_pct",
+                "highlight": name,
+                "source": "survey",
+            },
+            {
+                "id": "revenue-history",
+                "title": "Revenue and margin",
+                "data": "revenue.csv",
+                "columns": {
+                    "year": "Year",
+                    "revenue": "Revenue (USD bn)",
+                    "margin_pct": "Margin (%)",
+                },
+                "source": "filings",
+            },
         ],
         "charts": [
-            {"id": "peers-bar", "title": "Market share", "kind": "bar", "data": "peers.csv", "x": "company",
-             "y": "share_pct", "unit": "%", "highlight": name, "source": "survey"},
-            {"id": "revenue-line", "title": "Revenue", "kind": "line", "data": "revenue.csv", "x": "year",
-             "y": "revenue", "unit": "USD bn", "source": "filings"},
-            {"id": "segments-stack", "title": "Revenue by segment", "kind": "stacked-bar",
-             "data": "segments.csv", "x": "year", "y": SEGMENTS, "unit": "USD bn", "source": "filings"},
+            {
+                "id": "peers-bar",
+                "title": "Market share",
+                "kind": "bar",
+                "data": "peers.csv",
+                "x": "company",
+                "y": "share_pct",
+                "unit": "%",
+                "highlight": name,
+                "source": "survey",
+            },
+            {
+                "id": "revenue-line",
+                "title": "Revenue",
+                "kind": "line",
+                "data": "revenue.csv",
+                "x": "year",
+                "y": "revenue",
+                "unit": "USD bn",
+                "source": "filings",
+            },
+            {
+                "id": "segments-stack",
+                "title": "Revenue by segment",
+                "kind": "stacked-bar",
+                "data": "segments.csv",
+                "x": "year",
+                "y": SEGMENTS,
+                "unit": "USD bn",
+                "source": "filings",
+            },
         ],
         "sections": [
             {"title": "Investment thesis", "body": "thesis.md", "charts": ["revenue-line"]},
             {"title": "Market position", "body": "market.md", "charts": ["peers-bar"]},
-            {"title": "Financials", "body": "financials.md", "tables": ["revenue-history"],
-             "charts": ["segments-stack"]},
+            {
+                "title": "Financials",
+                "body": "financials.md",
+                "tables": ["revenue-history"],
+                "charts": ["segments-stack"],
+            },
             {"title": "Outlook", "body": "outlook.md"},
         ],
         "risks": [
-            {"title": title, "likelihood": rng.choice(LEVELS), "impact": rng.choice(LEVELS),
-             "body": paragraph(rng), "sources": [source]}
-            for title, source in [("Export controls on accelerators", "press"),
-                                  ("Price war at the low end", "survey"),
-                                  ("Capex overrun", "filings"), ("Regulation", "press")]
+            {
+                "title": title,
+                "likelihood": rng.choice(LEVELS),
+                "impact": rng.choice(LEVELS),
+                "body": paragraph(rng),
+                "sources": [source],
+            }
+            for title, source in [
+                ("Export controls on accelerators", "press"),
+                ("Price war at the low end", "survey"),
+                ("Capex overrun", "filings"),
+                ("Regulation", "press"),
+            ]
         ],
     }
 

@@ -53,11 +53,15 @@ td.num { text-align: right; } svg { width: 100%; height: auto; }
 
 def build(folder: Path, out: Path, pdf: bool) -> None:
     """One brief: read, draw, render, write; nothing kept between briefs."""
-    spec: dict[str, Any] = YAML(typ="safe").load((folder / "brief.yaml").read_text(encoding="utf-8"))
+    spec: dict[str, Any] = YAML(typ="safe").load(
+        (folder / "brief.yaml").read_text(encoding="utf-8")
+    )
     md = MarkdownIt()
     metrics = {m["id"]: m for m in spec["metrics"]}
-    text = {i: f"{m['value']:,}{'%' if m.get('unit') == '%' else ' ' + str(m.get('unit', ''))}"
-            for i, m in metrics.items()}
+    text = {
+        i: f"{m['value']:,}{'%' if m.get('unit') == '%' else ' ' + str(m.get('unit', ''))}"
+        for i, m in metrics.items()
+    }
     tables = {t["id"]: table_html(folder, t) for t in spec["tables"]}
     charts = {c["id"]: chart_svg(folder, c) for c in spec["charts"]}
 
@@ -67,15 +71,31 @@ def build(folder: Path, out: Path, pdf: bool) -> None:
         source = re.sub(r'\{\{ metric\("([^"]+)"\) \}\}', lambda m: text[m.group(1)], source)
         source = re.sub(r'\{\{ cite\("([^"]+)"\) \}\}', "", source)
         html = md.render(re.sub(r'\{\{ (table|chart)\("([^"]+)"\) \}\}', r"@@\1:\2@@", source))
-        return re.sub(r"(?:<p>)?@@(table|chart):([^@]+)@@(?:</p>)?",
-                      lambda m: (tables if m.group(1) == "table" else charts)[m.group(2)], html)
+        return re.sub(
+            r"(?:<p>)?@@(table|chart):([^@]+)@@(?:</p>)?",
+            lambda m: (tables if m.group(1) == "table" else charts)[m.group(2)],
+            html,
+        )
 
-    sections = [{"title": s["title"], "html": markdown(s["body"])
-                 + "".join(tables[t] for t in s.get("tables", []))
-                 + "".join(charts[c] for c in s.get("charts", []))} for s in spec["sections"]]
-    key_figures = [{"label": m["label"], "text": text[m["id"]]} for m in spec["metrics"] if m.get("key")]
-    html = PAGE.render(b=spec, verdict=markdown(spec["verdict"]["summary"]), sections=sections,
-                       key_figures=key_figures, md=md)
+    sections = [
+        {
+            "title": s["title"],
+            "html": markdown(s["body"])
+            + "".join(tables[t] for t in s.get("tables", []))
+            + "".join(charts[c] for c in s.get("charts", [])),
+        }
+        for s in spec["sections"]
+    ]
+    key_figures = [
+        {"label": m["label"], "text": text[m["id"]]} for m in spec["metrics"] if m.get("key")
+    ]
+    html = PAGE.render(
+        b=spec,
+        verdict=markdown(spec["verdict"]["summary"]),
+        sections=sections,
+        key_figures=key_figures,
+        md=md,
+    )
     target = out / folder.name
     target.mkdir(parents=True, exist_ok=True)
     (target / f"{folder.name}.html").write_text(html, encoding="utf-8")
@@ -117,7 +137,7 @@ def chart_svg(folder: Path, chart: dict[str, Any]) -> str:
     fig.savefig(buffer, format="svg")
     plt.close(fig)
     svg = buffer.getvalue()
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def main() -> None:
@@ -129,7 +149,9 @@ def main() -> None:
     for folder in args.briefs:
         start = time.perf_counter()
         build(folder, args.out, pdf=not args.html_only)
-        print(json.dumps({"brief": folder.name, "seconds": time.perf_counter() - start}), flush=True)
+        print(
+            json.dumps({"brief": folder.name, "seconds": time.perf_counter() - start}), flush=True
+        )
 
 
 if __name__ == "__main__":

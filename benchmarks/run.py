@@ -69,8 +69,16 @@ class Bench:
         return statistics.median(measure() for _ in range(self.runs))
 
     def row(self, name: str, ours: float, ref: float | None, target: str, unit: str = "s") -> None:
-        self.rows.append({"measure": name, "reportgen": ours, "reference": ref, "target": target,
-                          "unit": unit, "ratio": (ours / ref) if ref else None})
+        self.rows.append(
+            {
+                "measure": name,
+                "reportgen": ours,
+                "reference": ref,
+                "target": target,
+                "unit": unit,
+                "ratio": (ours / ref) if ref else None,
+            }
+        )
         ratio = f"{ours / ref:6.2f}x" if ref else "      -"
         reference = f"{ref:10.2f}" if ref is not None else "         -"
         print(f"{name:<44} {ours:10.2f} {reference} {ratio}   {target}", flush=True)
@@ -79,7 +87,9 @@ class Bench:
 def cold(bench: Bench, *flags: str) -> tuple[float, float]:
     """One brief, a whole new process, empty output folder (no chart cache)."""
     brief = bench.briefs[:1]
-    ours = bench.median(lambda: run(bench.reportgen(brief, bench.fresh("cold"), "-j", "1", *flags))[0])
+    ours = bench.median(
+        lambda: run(bench.reportgen(brief, bench.fresh("cold"), "-j", "1", *flags))[0]
+    )
     ref = bench.median(lambda: run(bench.reference(brief, bench.fresh("cold-ref"), *flags))[0])
     return ours, ref
 

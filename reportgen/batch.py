@@ -130,8 +130,12 @@ def _run_task(task: BuildTask) -> TaskOutcome:
     from .pipeline import timed_build_brief
 
     renderer = _renderer(task.template_dirs, task.theme)
-    options: dict[str, Any] = {"renderer": renderer, "pdf": task.pdf, "now": task.generated,
-                               "strict": task.strict}
+    options: dict[str, Any] = {
+        "renderer": renderer,
+        "pdf": task.pdf,
+        "now": task.generated,
+        "strict": task.strict,
+    }
     if not task.ship:
         with using_chart_cache(ChartCache(task.out_dir / CHART_DIR)):
             result = timed_build_brief(task.brief_dir, task.out_dir, **options)
@@ -180,8 +184,11 @@ def build_many(
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
     pending: dict[int, str] = {}  # index -> input key, for the stamp once built
-    common = batch_key([*options.template_dirs, _builtin_templates()], pdf=options.pdf,
-                       theme=options.theme.fingerprint())
+    common = batch_key(
+        [*options.template_dirs, _builtin_templates()],
+        pdf=options.pdf,
+        theme=options.theme.fingerprint(),
+    )
     for index, brief_dir in enumerate(brief_dirs):
         key = build_key(brief_dir, common)
         skipped = None if options.force else _skipped(brief_dir, out_dir, key)
@@ -235,8 +242,15 @@ def _dispatch(
         snapshot = out / brief_dir.name / SNAPSHOT_FILE
         previous = snapshot.read_bytes() if ship and snapshot.is_file() else None
         return BuildTask(
-            brief_dir, out, now, options.pdf, options.template_dirs, ship, options.theme,
-            options.strict, previous,
+            brief_dir,
+            out,
+            now,
+            options.pdf,
+            options.template_dirs,
+            ship,
+            options.theme,
+            options.strict,
+            previous,
         )
 
     if options.dask:
@@ -364,7 +378,7 @@ def result_json(result: BuildResult) -> str:
             "errors": [problem_dict(p) for p in result.errors],
             "warnings": [problem_dict(p) for p in result.warnings],
             "seconds": round(result.timings.get("total", 0.0), 4),
-        "peak_mib": round(result.peak_mib, 1),
+            "peak_mib": round(result.peak_mib, 1),
             "timings": {k: round(v, 4) for k, v in result.timings.items()},
         },
         ensure_ascii=False,

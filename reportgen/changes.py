@@ -108,13 +108,23 @@ def take_snapshot(
 ) -> Snapshot:
     """The snapshot of a composed brief: formatted figures, so a unit change counts as a change."""
     metrics = {
-        m.id: {"label": m.label, "value": format_with_unit(m.value, m.unit, m.high), "source": m.source}
+        m.id: {
+            "label": m.label,
+            "value": format_with_unit(m.value, m.unit, m.high),
+            "source": m.source,
+        }
         for m in brief.metrics
     }
     return Snapshot(
-        brief=brief_id, generated=generated, as_of=brief.as_of.isoformat(), metrics=metrics,
-        verdict=verdict_text(brief), risks=[r.title for r in brief.risks], sections=sections,
-        sources=[[n, title] for n, title in sources], max_pages=brief.checks.max_pages,
+        brief=brief_id,
+        generated=generated,
+        as_of=brief.as_of.isoformat(),
+        metrics=metrics,
+        verdict=verdict_text(brief),
+        risks=[r.title for r in brief.risks],
+        sections=sections,
+        sources=[[n, title] for n, title in sources],
+        max_pages=brief.checks.max_pages,
     )
 
 
@@ -140,11 +150,20 @@ def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
         if old is not None and new is not None and old["value"] == new["value"]:
             continue
         shown = new or old or {}
-        metrics.append(MetricChange(
-            mid, shown.get("label", mid), old["value"] if old else None, new["value"] if new else None,
-            shown.get("source", ""),
-        ))
-    verdict = None if previous.verdict == current.verdict else {"old": previous.verdict, "new": current.verdict}
+        metrics.append(
+            MetricChange(
+                mid,
+                shown.get("label", mid),
+                old["value"] if old else None,
+                new["value"] if new else None,
+                shown.get("source", ""),
+            )
+        )
+    verdict = (
+        None
+        if previous.verdict == current.verdict
+        else {"old": previous.verdict, "new": current.verdict}
+    )
     return Changes(
         brief=current.brief,
         since=previous.generated[:10],

@@ -26,7 +26,9 @@ def _brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
 
     found = find_briefs(briefs or (DEFAULT_BRIEFS,))
     if not found:
-        raise click.UsageError(f"no briefs found under {', '.join(map(str, briefs or (DEFAULT_BRIEFS,)))}")
+        raise click.UsageError(
+            f"no briefs found under {', '.join(map(str, briefs or (DEFAULT_BRIEFS,)))}"
+        )
     return found
 
 
@@ -38,24 +40,48 @@ def main() -> None:
 
 @main.command()
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_OUT,
-              show_default=True, help="Output folder.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Output folder.",
+)
 @click.option("--html-only", is_flag=True, help="Skip the PDF (faster previews).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1),
-              help="Worker processes (default: one per core).")
-@click.option("--dask", "dask_address", metavar="ADDRESS",
-              help="Build on a Dask distributed cluster instead, e.g. tcp://host:8786.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: one per core)."
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Build on a Dask distributed cluster instead, e.g. tcp://host:8786.",
+)
 @click.option("--force", is_flag=True, help="Rebuild briefs whose inputs are unchanged too.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object per brief, nothing else.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object per brief, nothing else."
+)
 @click.option("-v", "--verbose", is_flag=True, help="Also print seconds per stage for each brief.")
-@click.option("--templates", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of template overrides (default: ./templates when present).")
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of template overrides (default: ./templates when present).",
+)
 @click.option("--strict", is_flag=True, help="Every warning is an error (for the nightly job).")
-def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None,
-          dask_address: str | None, force: bool, quiet: bool, as_json: bool, verbose: bool,
-          templates: Path | None, strict: bool) -> None:
+def build(
+    briefs: tuple[Path, ...],
+    out: Path,
+    html_only: bool,
+    jobs: int | None,
+    dask_address: str | None,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
+    verbose: bool,
+    templates: Path | None,
+    strict: bool,
+) -> None:
     """Build briefs (default: every brief under seeds/) into OUT/<id>/<id>.html and .pdf.
 
     Briefs whose inputs, templates and reportgen version are unchanged since
@@ -65,8 +91,14 @@ def build(briefs: tuple[Path, ...], out: Path, html_only: bool, jobs: int | None
     from .errors import ReportgenError
 
     dirs = _brief_dirs(briefs)
-    options = BatchOptions(pdf=not html_only, jobs=jobs, force=force, dask=dask_address,
-                           strict=strict, **_look(templates))
+    options = BatchOptions(
+        pdf=not html_only,
+        jobs=jobs,
+        force=force,
+        dask=dask_address,
+        strict=strict,
+        **_look(templates),
+    )
     report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
@@ -98,8 +130,13 @@ class _BuildReport:
     def __init__(self, total: int, *, quiet: bool, as_json: bool, verbose: bool):
         self.total, self.quiet, self.as_json, self.verbose = total, quiet, as_json, verbose
         use_bar = sys.stdout.isatty() and not (quiet or as_json or verbose) and total > 1
-        self.bar: Any = click.progressbar(length=total, label="building", show_pos=True,
-                                          item_show_func=lambda item: item) if use_bar else None
+        self.bar: Any = (
+            click.progressbar(
+                length=total, label="building", show_pos=True, item_show_func=lambda item: item
+            )
+            if use_bar
+            else None
+        )
         self.held: list[BuildResult] = []  # failures, printed once the bar is done
 
     def __enter__(self) -> _BuildReport:
@@ -178,8 +215,14 @@ def verify(pdfs: tuple[Path, ...], strict: bool) -> None:
 
 @main.command()
 @click.argument("brief_id")
-@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_BRIEFS,
-              show_default=True, help="Folder to create the brief in.")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_BRIEFS,
+    show_default=True,
+    help="Folder to create the brief in.",
+)
 def new(brief_id: str, parent: Path) -> None:
     """Create a new brief folder PARENT/BRIEF_ID with placeholder data that builds at once."""
     from .errors import ReportgenError
@@ -196,8 +239,11 @@ def new(brief_id: str, parent: Path) -> None:
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the schema to this file instead of printing it.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file instead of printing it.",
+)
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of brief.yaml (for editor autocompletion)."""
     from .output import write_atomic
@@ -212,12 +258,24 @@ def schema(out: Path | None) -> None:
 
 @main.command()
 @click.argument("brief", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port on 127.0.0.1 (0: any free port).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="reportgen.toml to read the theme from (default: ./reportgen.toml).")
-@click.option("--templates", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of template overrides (default: ./templates when present).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="reportgen.toml to read the theme from (default: ./reportgen.toml).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of template overrides (default: ./templates when present).",
+)
 def serve(brief: Path | None, port: int, config_path: Path | None, templates: Path | None) -> None:
     """Preview BRIEF live: rebuilds on every saved change and reloads the browser page."""
     import signal
@@ -232,9 +290,13 @@ def serve(brief: Path | None, port: int, config_path: Path | None, templates: Pa
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    click.echo(f"Serving {brief_dir} at {server.url} (PDF: {server.url}{brief_dir.resolve().name}.pdf)")
+    click.echo(
+        f"Serving {brief_dir} at {server.url} (PDF: {server.url}{brief_dir.resolve().name}.pdf)"
+    )
     click.echo("Rebuilds on every save. Press Ctrl-C to stop.")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
+    signal.signal(
+        signal.SIGTERM, signal.default_int_handler
+    )  # `kill` stops it as cleanly as Ctrl-C
     try:
         while True:
             time.sleep(3600)

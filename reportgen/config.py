@@ -27,7 +27,9 @@ class _Section(BaseModel):
 class BuildConfig(_Section):
     briefs: list[str] = Field(default_factory=lambda: ["seeds"])
     out: str = "build"
-    strict: bool = False  # nightly: a brief with warnings (stale or conflicting figures ...) is not sent
+    strict: bool = (
+        False  # nightly: a brief with warnings (stale or conflicting figures ...) is not sent
+    )
 
 
 class SmtpConfig(_Section):
@@ -60,7 +62,9 @@ class ScheduleConfig(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (an IANA name, e.g. Europe/London)") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. Europe/London)"
+            ) from exc
         return value
 
 

@@ -44,8 +44,12 @@ def read_csv(path: Path) -> Frame | Problem:
     except pd.errors.EmptyDataError:
         return Problem(path, 1, "data", "the CSV file is empty")
     except pd.errors.ParserError as exc:
-        return Problem(path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}")
-    if not isinstance(df.index, pd.RangeIndex):  # pandas turned the extra leading cells into an index
+        return Problem(
+            path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}"
+        )
+    if not isinstance(
+        df.index, pd.RangeIndex
+    ):  # pandas turned the extra leading cells into an index
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
     return Frame(path, df)

@@ -116,13 +116,25 @@ def summarize(brief_dir: Path) -> BriefSummary:
     spec = load_spec(brief_dir)
     brief = spec.brief
     figures = {m.id: format_with_unit(m.value, m.unit, m.high) for m in brief.metrics}
-    key = [(m.label, figures[m.id] + (f" ({m.period})" if m.period else "")) for m in brief.metrics if m.key]
-    summary = _HELPER.sub(lambda h: h[1] + figures.get(h[3], "") if h[2] == "metric" else "", brief.verdict.summary)
+    key = [
+        (m.label, figures[m.id] + (f" ({m.period})" if m.period else ""))
+        for m in brief.metrics
+        if m.key
+    ]
+    summary = _HELPER.sub(
+        lambda h: h[1] + figures.get(h[3], "") if h[2] == "metric" else "", brief.verdict.summary
+    )
     return BriefSummary(
-        brief_id=spec.brief_id, title=brief.title, company=brief.subject.name,
-        ticker=brief.subject.ticker, as_of=brief.as_of, verdict=brief.verdict.label,
-        risk=brief.verdict.risk, reward=brief.verdict.reward,
-        summary=_paragraphs(summary), key_figures=key,
+        brief_id=spec.brief_id,
+        title=brief.title,
+        company=brief.subject.name,
+        ticker=brief.subject.ticker,
+        as_of=brief.as_of,
+        verdict=brief.verdict.label,
+        risk=brief.verdict.risk,
+        reward=brief.verdict.reward,
+        summary=_paragraphs(summary),
+        key_figures=key,
         recipients=list(brief.recipients),
     )
 
@@ -188,8 +200,12 @@ def _title(item: object) -> str:
 def subject_line(template: str, summary: BriefSummary) -> str:
     """The [mail].subject template filled in; CR/LF from the brief refused."""
     values = {
-        "title": summary.title, "verdict": summary.verdict, "as_of": summary.as_of.isoformat(),
-        "brief": summary.brief_id, "company": summary.company, "ticker": summary.ticker or "",
+        "title": summary.title,
+        "verdict": summary.verdict,
+        "as_of": summary.as_of.isoformat(),
+        "brief": summary.brief_id,
+        "company": summary.company,
+        "ticker": summary.ticker or "",
     }
     return check_header(template.format_map(values), f"{summary.brief_id}: subject")
 
@@ -203,8 +219,12 @@ def message_id_for(brief_id: str, pdf_sha256: str, recipient: str, sender: str) 
 
 def _text_body(s: BriefSummary, changes: Changes | None, attachment: str) -> str:
     who = f"{s.company} ({s.ticker})" if s.ticker else s.company
-    parts = [s.title, f"{who} \u00b7 data as of {s.as_of.isoformat()}", "",
-             f"Verdict: {s.verdict} (risk {s.risk}, reward {s.reward})"]
+    parts = [
+        s.title,
+        f"{who} \u00b7 data as of {s.as_of.isoformat()}",
+        "",
+        f"Verdict: {s.verdict} (risk {s.risk}, reward {s.reward})",
+    ]
     if s.summary:
         parts += [s.summary]
     if s.key_figures:
@@ -219,23 +239,36 @@ def _text_body(s: BriefSummary, changes: Changes | None, attachment: str) -> str
 def _html_body(s: BriefSummary, changes: Changes | None, attachment: str) -> str:
     e = html.escape
     who = f"{s.company} ({s.ticker})" if s.ticker else s.company
-    out = [f"<h1>{e(s.title)}</h1>", f"<p>{e(who)} &middot; data as of {s.as_of.isoformat()}</p>",
-           f"<p><strong>Verdict: {e(s.verdict)}</strong> (risk {e(s.risk)}, reward {e(s.reward)})</p>"]
+    out = [
+        f"<h1>{e(s.title)}</h1>",
+        f"<p>{e(who)} &middot; data as of {s.as_of.isoformat()}</p>",
+        f"<p><strong>Verdict: {e(s.verdict)}</strong> (risk {e(s.risk)}, reward {e(s.reward)})</p>",
+    ]
     if s.summary:
         out.append(_markdown_html(s.summary))
     if s.key_figures:
-        rows = "".join(f"<tr><th align=\"left\">{e(k)}</th><td>{e(v)}</td></tr>" for k, v in s.key_figures)
+        rows = "".join(
+            f'<tr><th align="left">{e(k)}</th><td>{e(v)}</td></tr>' for k, v in s.key_figures
+        )
         out.append(f"<h2>Key figures</h2><table>{rows}</table>")
     if changes and changes.lines:
         items = "".join(f"<li>{e(line)}</li>" for line in changes.lines)
-        out.append(f"<h2>What changed since {e(changes.since or 'the last build')}</h2><ul>{items}</ul>")
+        out.append(
+            f"<h2>What changed since {e(changes.since or 'the last build')}</h2><ul>{items}</ul>"
+        )
     out.append(f"<p>The full brief is attached: {e(attachment)}</p>")
     return "<!doctype html><html><body>" + "".join(out) + "</body></html>\n"
 
 
 def brief_message(
-    summary: BriefSummary, pdf_name: str, pdf: bytes, mail: MailConfig, recipient: str,
-    message_id: str, changes: Changes | None, now: datetime,
+    summary: BriefSummary,
+    pdf_name: str,
+    pdf: bytes,
+    mail: MailConfig,
+    recipient: str,
+    message_id: str,
+    changes: Changes | None,
+    now: datetime,
 ) -> EmailMessage:
     """The email for one brief and one recipient, PDF attached."""
     msg = _headers(mail.from_, recipient, subject_line(mail.subject, summary), message_id, now)
@@ -246,14 +279,18 @@ def brief_message(
     return msg
 
 
-def notice_message(mail: MailConfig, subject: str, lines: list[str], message_id: str, now: datetime) -> EmailMessage:
+def notice_message(
+    mail: MailConfig, subject: str, lines: list[str], message_id: str, now: datetime
+) -> EmailMessage:
     """A plain-text failure notice for the ops address."""
     msg = _headers(mail.from_, mail.failures_to, subject, message_id, now)
     msg.set_content("\n".join(lines) + "\n")
     return msg
 
 
-def _headers(sender: str, recipient: str, subject: str, message_id: str, now: datetime) -> EmailMessage:
+def _headers(
+    sender: str, recipient: str, subject: str, message_id: str, now: datetime
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = check_address(sender, "mail.from")
     msg["To"] = check_address(recipient, "recipient")
@@ -289,7 +326,11 @@ def classify(exc: Exception) -> _Failure:
     """4xx, timeouts and dropped connections are transient; 5xx and TLS/setup errors permanent."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()), (None, b""))
-        return _Failure(code is not None and 400 <= code < 500, code, f"recipient refused: {code} {_text(reply)}")
+        return _Failure(
+            code is not None and 400 <= code < 500,
+            code,
+            f"recipient refused: {code} {_text(reply)}",
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
         return _Failure(400 <= code < 500, code, f"{code} {_text(exc.smtp_error)}")
@@ -316,8 +357,12 @@ class Mailer:
     """
 
     def __init__(
-        self, smtp: SmtpConfig, password: str | None, *,
-        sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+        self,
+        smtp: SmtpConfig,
+        password: str | None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.smtp = smtp
         self._password = password
@@ -347,7 +392,9 @@ class Mailer:
         attempt = 0
         while True:
             if self._unreachable:
-                return SendOutcome(recipient, False, None, f"not attempted: {self._unreachable}", attempt)
+                return SendOutcome(
+                    recipient, False, None, f"not attempted: {self._unreachable}", attempt
+                )
             attempt += 1
             try:
                 self._connection().sendmail(address_of(sender), [address_of(recipient)], data)
@@ -358,7 +405,11 @@ class Mailer:
             if failure.transient:
                 self._drop()
             delay = self.smtp.backoff * 2 ** (attempt - 1) * (0.5 + random.random())
-            if not failure.transient or attempt >= self.smtp.max_attempts or self._clock() + delay > deadline:
+            if (
+                not failure.transient
+                or attempt >= self.smtp.max_attempts
+                or self._clock() + delay > deadline
+            ):
                 return self._give_up(recipient, failure, attempt)
             self._sleep(delay)
 
@@ -367,7 +418,9 @@ class Mailer:
         if failure.transient:
             detail += f" (gave up after {attempts} attempt{'s' * (attempts > 1)})"
             if failure.code is None:
-                self._unreachable = f"{self.smtp.host}:{self.smtp.port} unreachable ({failure.detail})"
+                self._unreachable = (
+                    f"{self.smtp.host}:{self.smtp.port} unreachable ({failure.detail})"
+                )
         return SendOutcome(recipient, False, failure.code, detail, attempts)
 
     def _drop(self) -> None:

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from .nightly import RunReport
 
 config_option = click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="The config file (default: ./reportgen.toml).",
 )
 
@@ -44,7 +47,9 @@ def _report(report: RunReport) -> None:
         click.echo(f"{outcome.state} {outcome.brief_id}", err=err)
         for detail in outcome.details:
             click.echo(f"  {detail}", err=err)
-    click.echo(f"run {report.run_id}: " + ("failed" if report.failed else "ok"), err=bool(report.failed))
+    click.echo(
+        f"run {report.run_id}: " + ("failed" if report.failed else "ok"), err=bool(report.failed)
+    )
 
 
 def _run(action: Callable[[], RunReport]) -> NoReturn:
@@ -64,11 +69,20 @@ def _run(action: Callable[[], RunReport]) -> NoReturn:
 
 @click.command()
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--dry-run", "dry_run", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the messages as .eml files into this folder instead of sending.")
-@click.option("--force", is_flag=True, help="Send even to recipients who already got this same PDF.")
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the messages as .eml files into this folder instead of sending.",
+)
+@click.option(
+    "--force", is_flag=True, help="Send even to recipients who already got this same PDF."
+)
 @config_option
-def send(briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_file: Path | None) -> None:
+def send(
+    briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_file: Path | None
+) -> None:
     """Email the last good PDF of each brief (default: every brief in [build].briefs)."""
     from .nightly import send_briefs
     from .pipeline import find_briefs
@@ -81,10 +95,19 @@ def send(briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_fil
 
 
 @click.command()
-@click.option("--all", "send_all", flag_value=True, default=None,
-              help="Send every brief, even one unchanged since its last delivery.")
-@click.option("--only-changed", "send_all", flag_value=False,
-              help="Send only briefs whose content changed since their last delivery.")
+@click.option(
+    "--all",
+    "send_all",
+    flag_value=True,
+    default=None,
+    help="Send every brief, even one unchanged since its last delivery.",
+)
+@click.option(
+    "--only-changed",
+    "send_all",
+    flag_value=False,
+    help="Send only briefs whose content changed since their last delivery.",
+)
 @config_option
 def nightly(send_all: bool | None, config_file: Path | None) -> None:
     """Build, verify and send every brief: exactly once per brief, PDF and recipient.
@@ -111,15 +134,23 @@ def runs(limit: int, config_file: Path | None) -> None:
         status = "running or killed" if run.exit_code is None else f"exit {run.exit_code}"
         click.echo(f"{run.run_id}  {run.command}  {run.started} -> {run.ended or '?'}  {status}")
         for e in run.events:
-            extra = " ".join(str(x) for x in (e.recipient, e.smtp_code, e.detail) if x not in (None, ""))
+            extra = " ".join(
+                str(x) for x in (e.recipient, e.smtp_code, e.detail) if x not in (None, "")
+            )
             click.echo(f"  {e.brief:<24} {e.state:<12} {extra}".rstrip())
 
 
 @click.command()
 @click.option("--install", is_flag=True, help="Write the systemd units instead of printing them.")
-@click.option("--cron", is_flag=True, help="A crontab line (wrapped in flock) instead of systemd units.")
-@click.option("--unit-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where --install writes the units (default: ~/.config/systemd/user).")
+@click.option(
+    "--cron", is_flag=True, help="A crontab line (wrapped in flock) instead of systemd units."
+)
+@click.option(
+    "--unit-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where --install writes the units (default: ~/.config/systemd/user).",
+)
 @config_option
 def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path | None) -> None:
     """Print (or --install) a systemd service + timer for the nightly job, or a crontab line."""
@@ -127,10 +158,14 @@ def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path
 
     config = _load(config_file)
     if config.path is None:
-        _die("no reportgen.toml here (or --config FILE): the scheduled job needs its [mail] and [smtp]")
+        _die(
+            "no reportgen.toml here (or --config FILE): the scheduled job needs its [mail] and [smtp]"
+        )
     if cron:
         if install:
-            raise click.UsageError("--install writes systemd units; add the --cron line with `crontab -e`")
+            raise click.UsageError(
+                "--install writes systemd units; add the --cron line with `crontab -e`"
+            )
         click.echo(crontab_line(config), nl=False)
         return
     if not install:

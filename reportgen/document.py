@@ -99,7 +99,13 @@ class Document:
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
         """Rows by likelihood (high first), columns by impact (low to high)."""
         return [
-            (lik, [[r for r in self.risks if r.likelihood == lik and r.impact == imp] for imp in LEVELS])
+            (
+                lik,
+                [
+                    [r for r in self.risks if r.likelihood == lik and r.impact == imp]
+                    for imp in LEVELS
+                ],
+            )
             for lik in reversed(LEVELS)
         ]
 
@@ -142,7 +148,10 @@ class _Composer:
         titles = [*(s.title for s in sections), "Risks"]
         titles += ["Source reconciliation"] if reconciliations or notes else []
         snapshot = take_snapshot(
-            self.spec.brief_id, self.brief, generated.isoformat(), [*titles, "Sources"],
+            self.spec.brief_id,
+            self.brief,
+            generated.isoformat(),
+            [*titles, "Sources"],
             [(n, source.title) for n, _, source in self.cite.listed()],
         )
         return Document(
@@ -187,7 +196,9 @@ class _Composer:
 
     def chart_html(self, chart_id: str) -> str:
         chart = self.charts[chart_id]
-        view: ChartView = build_chart(chart, self.checked.frames[chart.data], self.cite.mark, self.series_label)
+        view: ChartView = build_chart(
+            chart, self.checked.frames[chart.data], self.cite.mark, self.series_label
+        )
         return self.partial("chart.html.j2", chart=view)
 
     def series_label(self, value: str) -> str:
@@ -219,7 +230,11 @@ class _Composer:
         out = []
         for conflict in self.checked.conflicts:
             values = [(r.text, self.cite.mark(r.source)) for r in conflict.values]
-            out.append(Reconciliation(conflict.label, conflict.period, values, conflict.spread, _used(conflict, usage)))
+            out.append(
+                Reconciliation(
+                    conflict.label, conflict.period, values, conflict.spread, _used(conflict, usage)
+                )
+            )
         return out
 
     def metric_usage(self) -> dict[str, list[str]]:
@@ -255,7 +270,11 @@ def _used(conflict: Conflict, usage: dict[str, list[str]]) -> str:
     for r in conflict.values:
         if r.metric_id is not None:
             where = usage.get(r.metric_id)
-            parts.append(f"{r.text} ({r.source}) in {', '.join(where)}" if where else f"{r.text} ({r.source}) not shown")
+            parts.append(
+                f"{r.text} ({r.source}) in {', '.join(where)}"
+                if where
+                else f"{r.text} ({r.source}) not shown"
+            )
     if conflict.table is not None:
         parts.append(f"every value shown in '{conflict.table}'")
     return "; ".join(parts)

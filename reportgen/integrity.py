@@ -45,14 +45,26 @@ from .spec import MarkdownDoc, Place, Spec
 log = logging.getLogger(__name__)
 
 PeriodKind = Literal["month", "quarter", "half", "year"]
-DEFAULT_MAX_AGE: dict[str, int] = {"month": 75, "quarter": 240, "half": 365, "year": 550, "source": 365}
+DEFAULT_MAX_AGE: dict[str, int] = {
+    "month": 75,
+    "quarter": 240,
+    "half": 365,
+    "year": 550,
+    "source": 365,
+}
 """Days before a figure is stale: a quarter's figure has been superseded twice after ~240 days."""
-KIND_NAMES = {"month": "monthly figures", "quarter": "quarterly figures", "half": "half-year figures",
-              "year": "annual figures", "source": "sources"}
+KIND_NAMES = {
+    "month": "monthly figures",
+    "quarter": "quarterly figures",
+    "half": "half-year figures",
+    "year": "annual figures",
+    "source": "sources",
+}
 PERIOD_COLUMNS = ("period", "year", "quarter", "month", "date")
 
 
 # ---------------------------------------------------------------- periods
+
 
 @dataclass(frozen=True)
 class Period:
@@ -68,7 +80,12 @@ class Period:
         return (self.year, self.kind, self.index)
 
     def end(self) -> date:
-        month = {"month": self.index, "quarter": 3 * self.index, "half": 6 * self.index, "year": 12}[self.kind]
+        month = {
+            "month": self.index,
+            "quarter": 3 * self.index,
+            "half": 6 * self.index,
+            "year": 12,
+        }[self.kind]
         return date(self.year, month, calendar.monthrange(self.year, month)[1])
 
     def year_before(self) -> Period:
@@ -124,6 +141,7 @@ def _norm(text: str | None) -> str:
 
 # ---------------------------------------------------------------- results
 
+
 @dataclass(frozen=True)
 class Reported:
     """One value of a disputed figure, as one source reports it."""
@@ -158,7 +176,9 @@ class Conflict:
         if len({r.unit for r in self.values}) > 1:
             return "different units"
         unit = self.values[0].unit
-        gap = max(r.value if r.high is None else r.high for r in self.values) - min(r.value for r in self.values)
+        gap = max(r.value if r.high is None else r.high for r in self.values) - min(
+            r.value for r in self.values
+        )
         return format_with_unit(round(gap, 9), "pp" if (unit or "").strip() == "%" else unit)
 
     @property
@@ -169,7 +189,9 @@ class Conflict:
         period = f" ({self.period})" if self.period else ""
         values = " vs ".join(f"{r.text} ({r.source}, {r.where})" for r in self.values)
         also = f"; also in {', '.join(self.also)}" if self.also else ""
-        message = f"conflicting figures for '{self.label}'{period}: {values}, spread {self.spread}{also}"
+        message = (
+            f"conflicting figures for '{self.label}'{period}: {values}, spread {self.spread}{also}"
+        )
         return Problem(self.place.path, self.place.line, self.key, message, "warning")
 
 
@@ -226,12 +248,16 @@ def provenance(doc: MarkdownDoc) -> list[Problem]:
     problems = []
     for shown, offset in _figures(prose):
         line = (doc.place.line or 1) + doc.text.count("\n", 0, offset)
-        problems.append(Problem(
-            doc.place.path, line, doc.key,
-            f"hand-typed figure '{shown}' is not traced to a source: "
-            "make it a metric and write {{ metric(\"id\") }}",
-            "warning",
-        ))
+        problems.append(
+            Problem(
+                doc.place.path,
+                line,
+                doc.key,
+                f"hand-typed figure '{shown}' is not traced to a source: "
+                'make it a metric and write {{ metric("id") }}',
+                "warning",
+            )
+        )
     return problems
 
 
@@ -257,6 +283,7 @@ def _figures(prose: str) -> Iterator[tuple[str, int]]:
 
 # ---------------------------------------------------------------- conflicts
 
+
 def _disagree(a: float, b: float, tolerance_pct: float) -> bool:
     return abs(a - b) > tolerance_pct / 100 * max(abs(a), abs(b))
 
@@ -273,14 +300,19 @@ def metric_conflicts(spec: Spec, tolerance_pct: float) -> list[Conflict]:
             continue
         values = tuple(Reported(m.value, m.high, m.unit, m.source, m.id, m.id) for m in group)
         where = spec.place(("metrics", indexes[1], "value"))
-        conflicts.append(Conflict(group[0].label, group[0].period, values, where, f"metrics[{indexes[1]}].value"))
+        conflicts.append(
+            Conflict(group[0].label, group[0].period, values, where, f"metrics[{indexes[1]}].value")
+        )
     return conflicts
 
 
 def _metrics_disagree(a: Metric, b: Metric, tolerance_pct: float) -> bool:
     if _norm(a.unit) != _norm(b.unit):
         return True
-    ends = [(a.value, b.value), (a.high if a.high is not None else a.value, b.high if b.high is not None else b.value)]
+    ends = [
+        (a.value, b.value),
+        (a.high if a.high is not None else a.value, b.high if b.high is not None else b.value),
+    ]
     return any(_disagree(x, y, tolerance_pct) for x, y in ends)
 
 
@@ -316,7 +348,11 @@ class _Dataset:
 
     def value_columns(self) -> list[str]:
         skip = {self.entity, "source", self.period_column}
-        return [c for c in self.frame.df.columns if c not in skip and any(v is not None for v in self.numeric(c))]
+        return [
+            c
+            for c in self.frame.df.columns
+            if c not in skip and any(v is not None for v in self.numeric(c))
+        ]
 
 
 def _datasets(spec: Spec, frames: dict[str, Frame]) -> list[_Dataset]:
@@ -327,11 +363,15 @@ def _datasets(spec: Spec, frames: dict[str, Frame]) -> list[_Dataset]:
         if frame is None or table.data in found or frame.df.columns.empty:
             continue
         entity = next(iter(table.columns)) if table.columns else str(frame.df.columns[0])
-        found[table.data] = _Dataset(table.data, frame, entity, table.title, dict(table.columns or {}))
+        found[table.data] = _Dataset(
+            table.data, frame, entity, table.title, dict(table.columns or {})
+        )
     for chart in spec.brief.charts:
         frame = frames.get(chart.data)
         if frame is not None and chart.data not in found:
-            found[chart.data] = _Dataset(chart.data, frame, chart.x, chart.title, dict(chart.labels or {}))
+            found[chart.data] = _Dataset(
+                chart.data, frame, chart.x, chart.title, dict(chart.labels or {})
+            )
     return [d for d in found.values() if d.entity in d.frame.df.columns]
 
 
@@ -346,7 +386,12 @@ def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -
 def _dataset_conflicts(data: _Dataset, tolerance_pct: float) -> list[Conflict]:
     """Pairs of rows: same entity, same period, different sources, values apart."""
     conflicts = []
-    pairs = [pair for rows in _by_entity(data).values() for pair in combinations(rows, 2) if _same_fact(data, *pair)]
+    pairs = [
+        pair
+        for rows in _by_entity(data).values()
+        for pair in combinations(rows, 2)
+        if _same_fact(data, *pair)
+    ]
     for column in data.value_columns():
         numbers = data.numeric(column)
         for a, b in pairs:
@@ -374,13 +419,25 @@ def _same_fact(data: _Dataset, a: int, b: int) -> bool:
     )
 
 
-def _row_conflict(data: _Dataset, column: str, first: tuple[int, float], second: tuple[int, float]) -> Conflict:
+def _row_conflict(
+    data: _Dataset, column: str, first: tuple[int, float], second: tuple[int, float]
+) -> Conflict:
     unit = data.unit(column)
     values = tuple(
-        Reported(value, None, unit, data.text("source", row), f"{data.name} line {data.frame.row_line(row)}")
+        Reported(
+            value,
+            None,
+            unit,
+            data.text("source", row),
+            f"{data.name} line {data.frame.row_line(row)}",
+        )
         for row, value in (first, second)
     )
-    periods = list(dict.fromkeys(p for p in (data.text(data.period_column, r) for r, _ in (first, second)) if p))
+    periods = list(
+        dict.fromkeys(
+            p for p in (data.text(data.period_column, r) for r, _ in (first, second)) if p
+        )
+    )
     label = f"{data.text(data.entity, first[0])}: {data.labels.get(column, column)}"
     place = Place(data.frame.path, data.frame.row_line(second[0]))
     return Conflict(label, " / ".join(periods) or None, values, place, column, table=data.title)
@@ -390,12 +447,17 @@ def _merge(metric: list[Conflict], rows: list[Conflict]) -> list[Conflict]:
     """Report a disagreement once: a row conflict that repeats a metric conflict joins it."""
     merged = list(metric)
     for row in rows:
-        twin = next((i for i, c in enumerate(merged) if c.signature == row.signature and c.table is None), None)
+        twin = next(
+            (i for i, c in enumerate(merged) if c.signature == row.signature and c.table is None),
+            None,
+        )
         if twin is None:
             merged.append(row)
             continue
         c = merged[twin]
-        merged[twin] = Conflict(c.label, c.period, c.values, c.place, c.key, row.table, (*c.also, _lines(row)))
+        merged[twin] = Conflict(
+            c.label, c.period, c.values, c.place, c.key, row.table, (*c.also, _lines(row))
+        )
     return merged
 
 
@@ -406,6 +468,7 @@ def _lines(row: Conflict) -> str:
 
 
 # ---------------------------------------------------------------- freshness
+
 
 def max_age(brief: Brief, kind: str, own: int | None = None) -> int:
     """The age limit in days for a kind of figure: its own, the brief's, or the default."""
@@ -426,27 +489,42 @@ def freshness(spec: Spec) -> list[Problem]:
         if period is None or period.end() > brief.as_of:
             continue
         name = f"figure '{metric.label}' ({metric.period})"
-        problems += _stale(spec, ("metrics", i, "period"), name, period.end(), period.kind, metric.max_age_days)
+        problems += _stale(
+            spec, ("metrics", i, "period"), name, period.end(), period.kind, metric.max_age_days
+        )
     for sid, source in brief.sources.items():
         if source.published is not None and source.published <= brief.as_of:
             name = f"source '{sid}' ({source.title})"
-            problems += _stale(spec, ("sources", sid, "published"), name, source.published, "source", source.max_age_days)
+            problems += _stale(
+                spec,
+                ("sources", sid, "published"),
+                name,
+                source.published,
+                "source",
+                source.max_age_days,
+            )
     return problems
 
 
-def _stale(spec: Spec, loc: tuple[str | int, ...], name: str, when: date, kind: str, own: int | None) -> list[Problem]:
+def _stale(
+    spec: Spec, loc: tuple[str | int, ...], name: str, when: date, kind: str, own: int | None
+) -> list[Problem]:
     age = (spec.brief.as_of - when).days
     limit = max_age(spec.brief, kind, own)
     if age <= limit:
         return []
-    message = (f"stale {name}: {age} days old on {spec.brief.as_of.isoformat()}, "
-               f"limit {limit} days for {KIND_NAMES[kind]} (max_age_days)")
+    message = (
+        f"stale {name}: {age} days old on {spec.brief.as_of.isoformat()}, "
+        f"limit {limit} days for {KIND_NAMES[kind]} (max_age_days)"
+    )
     return [spec.problem(loc, message, "warning")]
 
 
 # ---------------------------------------------------------------- consistency
 
-_SHARE = re.compile(r"share(?!s|hold)|proportion|penetration", re.IGNORECASE)  # not 'shares outstanding'
+_SHARE = re.compile(
+    r"share(?!s|hold)|proportion|penetration", re.IGNORECASE
+)  # not 'shares outstanding'
 _RATE = re.compile(r"\b(?:growth|cagr|increase|decline|rise|fall)\b", re.IGNORECASE)
 _GROWTH = re.compile(
     r"\b(?:growth|cagr|increase|decline|change|rise|fall)\b(?:\s+in\b)?|\b(?:y/y|yoy|q/q|year[- ]on[- ]year)\b",
@@ -461,8 +539,13 @@ def _share_sums(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> l
     for data in _datasets(spec, frames):
         groups: dict[tuple[str, str], list[int]] = {}
         for row in range(len(data.frame.df)):
-            groups.setdefault((data.text("source", row) if "source" in data.frame.df.columns else "",
-                               data.text(data.period_column, row)), []).append(row)
+            groups.setdefault(
+                (
+                    data.text("source", row) if "source" in data.frame.df.columns else "",
+                    data.text(data.period_column, row),
+                ),
+                [],
+            ).append(row)
         for column in data.value_columns():
             numbers = data.numeric(column)
             percent = data.unit(column) == "%" or max(n for n in numbers if n is not None) <= 100
@@ -472,11 +555,16 @@ def _share_sums(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> l
                 total = sum(numbers[r] or 0.0 for r in rows)
                 if total > limit:
                     what = ", ".join(p for p in (source, period) if p)
-                    problems.append(Problem(
-                        data.frame.path, data.frame.row_line(rows[0]), column,
-                        f"shares in '{data.title}'{f' ({what})' if what else ''} add up to "
-                        f"{format_with_unit(round(total, 6), '%')}, more than 100%", "warning",
-                    ))
+                    problems.append(
+                        Problem(
+                            data.frame.path,
+                            data.frame.row_line(rows[0]),
+                            column,
+                            f"shares in '{data.title}'{f' ({what})' if what else ''} add up to "
+                            f"{format_with_unit(round(total, 6), '%')}, more than 100%",
+                            "warning",
+                        )
+                    )
     return problems
 
 
@@ -490,21 +578,34 @@ def growth_consistency(spec: Spec) -> list[Problem]:
             continue
         base = _base_label(growth.label)
         levels = {
-            p.key: m for m in metrics
-            if m is not growth and _norm(m.label) == base and (p := parse_period(m.period)) is not None
+            p.key: m
+            for m in metrics
+            if m is not growth
+            and _norm(m.label) == base
+            and (p := parse_period(m.period)) is not None
         }
         new, old = levels.get(period.key), levels.get(period.year_before().key)
         if new is None or old is None or old.value <= 0 or _norm(new.unit) != _norm(old.unit):
             continue
         low, high = _implied_growth(old.value, new.value)
         half = 0.5 * 10 ** -decimals_for([growth.value])
-        stated_low, stated_high = growth.value - half, (growth.high if growth.high is not None else growth.value) + half
+        stated_low, stated_high = (
+            growth.value - half,
+            (growth.high if growth.high is not None else growth.value) + half,
+        )
         if stated_high < low or stated_low > high:
             implied = (new.value / old.value - 1) * 100
-            problems.append(spec.problem(("metrics", i, "value"), (
-                f"growth '{growth.label}' of {format_with_unit(growth.value, '%', growth.high)} contradicts its levels: "
-                f"{format_with_unit(old.value, old.unit)} ({old.period}) to {format_with_unit(new.value, new.unit)} "
-                f"({new.period}) is {format_with_unit(round(implied, 1), '%')}"), "warning"))
+            problems.append(
+                spec.problem(
+                    ("metrics", i, "value"),
+                    (
+                        f"growth '{growth.label}' of {format_with_unit(growth.value, '%', growth.high)} contradicts its levels: "
+                        f"{format_with_unit(old.value, old.unit)} ({old.period}) to {format_with_unit(new.value, new.unit)} "
+                        f"({new.period}) is {format_with_unit(round(implied, 1), '%')}"
+                    ),
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -531,9 +632,16 @@ def percent_ranges(spec: Spec) -> list[Problem]:
         low, high, kind = _plausible(metric.label)
         top = metric.high if metric.high is not None else metric.value
         if metric.value < low or top > high:
-            problems.append(spec.problem(("metrics", i, "value"), (
-                f"'{metric.label}' is {format_with_unit(metric.value, '%', metric.high)}, outside the plausible "
-                f"range {low:g}% to {high:g}% for {kind}"), "warning"))
+            problems.append(
+                spec.problem(
+                    ("metrics", i, "value"),
+                    (
+                        f"'{metric.label}' is {format_with_unit(metric.value, '%', metric.high)}, outside the plausible "
+                        f"range {low:g}% to {high:g}% for {kind}"
+                    ),
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -547,4 +655,3 @@ def _plausible(label: str) -> tuple[float, float, str]:
     if _SHARE.search(label):
         return 0.0, 100.0, "a share"
     return -1000.0, 1000.0, "a percentage"
-

@@ -148,7 +148,13 @@ class Ledger:
         return row[0] if row else None
 
     def record_attempt(
-        self, run_id: str, brief: str, pdf_sha256: str, recipient: str, message_id: str, fingerprint: str
+        self,
+        run_id: str,
+        brief: str,
+        pdf_sha256: str,
+        recipient: str,
+        message_id: str,
+        fingerprint: str,
     ) -> None:
         """Before the first byte goes out: the delivery exists, pending, with its Message-ID."""
         with self._tx() as db:
@@ -161,8 +167,15 @@ class Ledger:
             )
 
     def record_result(
-        self, brief: str, pdf_sha256: str, recipient: str, *, sent: bool, code: int | None,
-        detail: str, attempts: int,
+        self,
+        brief: str,
+        pdf_sha256: str,
+        recipient: str,
+        *,
+        sent: bool,
+        code: int | None,
+        detail: str,
+        attempts: int,
     ) -> None:
         """After the server answered for good: sent (its 250) or failed (and why)."""
         now = _now()
@@ -171,8 +184,18 @@ class Ledger:
                 "UPDATE deliveries SET status=?, smtp_code=?, detail=?, attempts=attempts+?, updated=?,"
                 " sent_at=CASE WHEN ? THEN ? ELSE sent_at END"
                 " WHERE brief=? AND pdf_sha256=? AND recipient=?",
-                ("sent" if sent else "failed", code, detail, attempts, now, sent, now,
-                 brief, pdf_sha256, recipient),
+                (
+                    "sent" if sent else "failed",
+                    code,
+                    detail,
+                    attempts,
+                    now,
+                    sent,
+                    now,
+                    brief,
+                    pdf_sha256,
+                    recipient,
+                ),
             )
 
     # builds
@@ -180,7 +203,8 @@ class Ledger:
     def build_of(self, brief: str, edition: str) -> tuple[str, str] | None:
         """(fingerprint, PDF hash) of this edition's last good build of a brief."""
         row = self._db.execute(
-            "SELECT fingerprint, pdf_sha256 FROM builds WHERE brief=? AND edition=?", (brief, edition)
+            "SELECT fingerprint, pdf_sha256 FROM builds WHERE brief=? AND edition=?",
+            (brief, edition),
         ).fetchone()
         return (row[0], row[1]) if row else None
 
@@ -199,13 +223,21 @@ class Ledger:
         """A new run id (time-ordered, unique) with its start time."""
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
         with self._tx() as db:
-            db.execute("INSERT INTO runs (run_id, command, started) VALUES (?, ?, ?)",
-                       (run_id, command, _now()))
+            db.execute(
+                "INSERT INTO runs (run_id, command, started) VALUES (?, ?, ?)",
+                (run_id, command, _now()),
+            )
         return run_id
 
     def event(
-        self, run_id: str, brief: str, state: str, *, recipient: str | None = None,
-        code: int | None = None, detail: str | None = None,
+        self,
+        run_id: str,
+        brief: str,
+        state: str,
+        *,
+        recipient: str | None = None,
+        code: int | None = None,
+        detail: str | None = None,
     ) -> None:
         """Log one state of one brief in a run."""
         with self._tx() as db:
@@ -217,20 +249,25 @@ class Ledger:
 
     def end_run(self, run_id: str, exit_code: int) -> None:
         with self._tx() as db:
-            db.execute("UPDATE runs SET ended=?, exit_code=? WHERE run_id=?", (_now(), exit_code, run_id))
+            db.execute(
+                "UPDATE runs SET ended=?, exit_code=? WHERE run_id=?", (_now(), exit_code, run_id)
+            )
 
     def runs(self, limit: int = 10) -> list[Run]:
         """The newest runs first, each with its events in order."""
         rows = self._db.execute(
             "SELECT run_id, command, started, ended, exit_code FROM runs ORDER BY started DESC, rowid DESC"
-            " LIMIT ?", (limit,),
+            " LIMIT ?",
+            (limit,),
         ).fetchall()
         runs = [Run(*row) for row in rows]
         for run in runs:
             run.events = [
-                Event(*row) for row in self._db.execute(
+                Event(*row)
+                for row in self._db.execute(
                     "SELECT at, brief, state, recipient, smtp_code, detail FROM run_events"
-                    " WHERE run_id=? ORDER BY id", (run.run_id,),
+                    " WHERE run_id=? ORDER BY id",
+                    (run.run_id,),
                 )
             ]
         return runs

@@ -55,7 +55,9 @@ class Source(Model):
     url: str | None = None
     published: date | None = None
     short: str | None = Field(None, description="Short name for chart legends (extension).")
-    max_age_days: PositiveInt | None = Field(None, description="Stale after this many days (extension).")
+    max_age_days: PositiveInt | None = Field(
+        None, description="Stale after this many days (extension)."
+    )
 
 
 class Metric(Model):
@@ -67,7 +69,9 @@ class Metric(Model):
     period: str | None = None
     source: Text
     key: StrictBool = Field(False, description="Show in the key-figures box.")
-    max_age_days: PositiveInt | None = Field(None, description="Stale after this many days (extension).")
+    max_age_days: PositiveInt | None = Field(
+        None, description="Stale after this many days (extension)."
+    )
 
 
 class Table(Model):
@@ -76,7 +80,9 @@ class Table(Model):
     data: Text = Field(description="CSV file in the brief folder.")
     columns: dict[str, str] | None = Field(None, description="Select and rename, in order.")
     sort: str | None = Field(None, description="Column to sort by; '-' prefix for descending.")
-    highlight: MatchText | None = Field(None, description="Row whose first shown column equals this.")
+    highlight: MatchText | None = Field(
+        None, description="Row whose first shown column equals this."
+    )
     source: str | None = Field(None, description="Source id; optional if the CSV has `source`.")
 
 
@@ -91,7 +97,9 @@ class Chart(Model):
     highlight: MatchText | None = None
     source: str | None = None
     group: str | None = Field(None, description="Column whose values become series (extension).")
-    labels: dict[str, str] | None = Field(None, description="Legend label per y column (extension).")
+    labels: dict[str, str] | None = Field(
+        None, description="Legend label per y column (extension)."
+    )
 
     @property
     def y_columns(self) -> list[str]:
@@ -120,10 +128,13 @@ class Checks(Model):
     """Limits of the integrity and PDF checks (extension); every key optional."""
 
     tolerance_pct: Annotated[float, Field(ge=0, le=100)] = Field(
-        0.5, description="Relative gap, in percent, within which two reported figures agree.")
+        0.5, description="Relative gap, in percent, within which two reported figures agree."
+    )
     max_age_days: PositiveInt | dict[AgeKind, PositiveInt] | None = Field(
-        None, description="Days after which a figure is stale: one limit, or one per kind "
-                          "(month, quarter, half, year, source).")
+        None,
+        description="Days after which a figure is stale: one limit, or one per kind "
+        "(month, quarter, half, year, source).",
+    )
     max_pages: PositiveInt = Field(30, description="The PDF may not run longer than this.")
 
 
@@ -141,4 +152,6 @@ class Brief(Model):
     charts: list[Chart] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     risks: list[Risk] = Field(min_length=1)
-    checks: Checks = Field(default_factory=Checks, description="Limits of the figure checks (extension).")
+    checks: Checks = Field(
+        default_factory=Checks, description="Limits of the figure checks (extension)."
+    )

@@ -67,7 +67,9 @@ def run_lock(out_dir: Path) -> Iterator[Path]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
-            raise LockHeld(f"{path}: another reportgen run holds the lock (pid {holder}); exiting") from None
+            raise LockHeld(
+                f"{path}: another reportgen run holds the lock (pid {holder}); exiting"
+            ) from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
@@ -120,14 +122,18 @@ def edition_time(now: datetime, schedule: ScheduleConfig) -> datetime:
     hour, minute = (int(part) for part in schedule.time.split(":"))
     slot = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
     if slot > local:
-        slot = (local - timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+        slot = (local - timedelta(days=1)).replace(
+            hour=hour, minute=minute, second=0, microsecond=0
+        )
     return slot.astimezone(UTC)
 
 
 def fingerprint(brief_dir: Path) -> str:
     """A hash of every file in the brief folder: what `only_changed` compares."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in brief_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(
+        p for p in brief_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+    ):
         digest.update(path.relative_to(brief_dir).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -139,7 +145,9 @@ def recipients_for(mail: MailConfig, summary: deliver.BriefSummary) -> list[str]
     for i, rcpt in enumerate(found):
         deliver.check_address(rcpt, f"{summary.brief_id}: recipients[{i}]")
     if not found:
-        raise deliver.DeliveryError(f"{summary.brief_id}: no recipients (set [mail].to or recipients: in brief.yaml)")
+        raise deliver.DeliveryError(
+            f"{summary.brief_id}: no recipients (set [mail].to or recipients: in brief.yaml)"
+        )
     return found
 
 
@@ -150,7 +158,15 @@ def prepare(brief_dir: Path, pdf: Path, mail: MailConfig) -> Ready:
     deliver.subject_line(mail.subject, summary)  # refuse an injected subject before any send
     data = pdf.read_bytes()
     changes = deliver.load_changes(pdf.parent / CHANGES_FILE)
-    return Ready(summary, pdf, data, hashlib.sha256(data).hexdigest(), fingerprint(brief_dir), recipients, changes)
+    return Ready(
+        summary,
+        pdf,
+        data,
+        hashlib.sha256(data).hexdigest(),
+        fingerprint(brief_dir),
+        recipients,
+        changes,
+    )
 
 
 class _Run:
@@ -172,10 +188,17 @@ class _Run:
         return make_renderer(self.config)
 
     def event(
-        self, brief: str, state: str, *, recipient: str | None = None, code: int | None = None,
+        self,
+        brief: str,
+        state: str,
+        *,
+        recipient: str | None = None,
+        code: int | None = None,
         detail: str | None = None,
     ) -> None:
-        self.ledger.event(self.report.run_id, brief, state, recipient=recipient, code=code, detail=detail)
+        self.ledger.event(
+            self.report.run_id, brief, state, recipient=recipient, code=code, detail=detail
+        )
 
     def fail(self, brief: str, why: str) -> None:
         log.warning("%s: %s", brief, why)
@@ -193,7 +216,9 @@ class _Run:
         brief_id, key, files = brief_dir.resolve().name, edition.isoformat(), fingerprint(brief_dir)
         pdf = out / brief_id / f"{brief_id}.pdf"
         if self.ledger.build_of(brief_id, key) == (files, _sha256(pdf)):
-            self.event(brief_id, "built", detail="reused: unchanged since this night's earlier build")
+            self.event(
+                brief_id, "built", detail="reused: unchanged since this night's earlier build"
+            )
             self.event(brief_id, "verified", detail=str(pdf))
             return pdf
         clock = None if os.environ.get("SOURCE_DATE_EPOCH") else edition
@@ -215,14 +240,24 @@ class _Run:
             return None
 
     def send_all(
-        self, ready: Sequence[Ready], mailer: deliver.Mailer | None, *, only_changed: bool, force: bool,
+        self,
+        ready: Sequence[Ready],
+        mailer: deliver.Mailer | None,
+        *,
+        only_changed: bool,
+        force: bool,
         dry_run: Path | None = None,
     ) -> None:
         for item in ready:
             self._send_brief(item, mailer, only_changed=only_changed, force=force, dry_run=dry_run)
 
     def _send_brief(
-        self, item: Ready, mailer: deliver.Mailer | None, *, only_changed: bool, force: bool,
+        self,
+        item: Ready,
+        mailer: deliver.Mailer | None,
+        *,
+        only_changed: bool,
+        force: bool,
         dry_run: Path | None,
     ) -> None:
         brief = item.summary.brief_id
@@ -233,10 +268,19 @@ class _Run:
                 outcome.details.append(f"{rcpt}: {skip}")
                 self.event(brief, "skipped", recipient=rcpt, detail=skip)
                 continue
-            message_id = self.ledger.message_id(brief, item.pdf_sha256, rcpt) or deliver.message_id_for(
-                brief, item.pdf_sha256, rcpt, self.mail.from_)
-            message = deliver.brief_message(item.summary, item.pdf.name, item.pdf_bytes, self.mail, rcpt,
-                                            message_id, item.changes, self.now)
+            message_id = self.ledger.message_id(
+                brief, item.pdf_sha256, rcpt
+            ) or deliver.message_id_for(brief, item.pdf_sha256, rcpt, self.mail.from_)
+            message = deliver.brief_message(
+                item.summary,
+                item.pdf.name,
+                item.pdf_bytes,
+                self.mail,
+                rcpt,
+                message_id,
+                item.changes,
+                self.now,
+            )
             if dry_run is not None:
                 outcome.state = "written"
                 outcome.details.append(f"{rcpt}: {write_eml(dry_run, brief, rcpt, message)}")
@@ -254,16 +298,35 @@ class _Run:
         return None
 
     def _deliver(
-        self, item: Ready, rcpt: str, message: EmailMessage, message_id: str,
-        mailer: deliver.Mailer, outcome: BriefOutcome,
+        self,
+        item: Ready,
+        rcpt: str,
+        message: EmailMessage,
+        message_id: str,
+        mailer: deliver.Mailer,
+        outcome: BriefOutcome,
     ) -> None:
         brief = item.summary.brief_id
-        self.ledger.record_attempt(self.report.run_id, brief, item.pdf_sha256, rcpt, message_id, item.fingerprint)
+        self.ledger.record_attempt(
+            self.report.run_id, brief, item.pdf_sha256, rcpt, message_id, item.fingerprint
+        )
         result = mailer.send(message, self.mail.from_, rcpt)
-        self.ledger.record_result(brief, item.pdf_sha256, rcpt, sent=result.sent, code=result.code,
-                                  detail=result.detail, attempts=result.attempts)
-        self.event(brief, "sent" if result.sent else "failed", recipient=rcpt, code=result.code,
-                   detail=result.detail)
+        self.ledger.record_result(
+            brief,
+            item.pdf_sha256,
+            rcpt,
+            sent=result.sent,
+            code=result.code,
+            detail=result.detail,
+            attempts=result.attempts,
+        )
+        self.event(
+            brief,
+            "sent" if result.sent else "failed",
+            recipient=rcpt,
+            code=result.code,
+            detail=result.detail,
+        )
         if result.sent:
             outcome.state = "sent" if outcome.state != "failed" else "failed"
             outcome.details.append(f"{rcpt}: sent ({message_id})")
@@ -280,14 +343,29 @@ class _Run:
         if not failed or not ops:
             return
         findings = [f"{o.brief_id}:\n" + "".join(f"  {d}\n" for d in o.details) for o in failed]
-        key = hashlib.sha256("\n".join([edition.isoformat(), *findings]).encode()).hexdigest() if edition else None
+        key = (
+            hashlib.sha256("\n".join([edition.isoformat(), *findings]).encode()).hexdigest()
+            if edition
+            else None
+        )
         if key and self.ledger.is_sent(NOTICE, key, ops):
-            self.event("*", "notice-skipped", recipient=ops, detail="the same failures were reported this night")
+            self.event(
+                "*",
+                "notice-skipped",
+                recipient=ops,
+                detail="the same failures were reported this night",
+            )
             return
         names = ", ".join(o.brief_id for o in failed)
-        subject = f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed: {names}"
-        lines = [f"reportgen {self.command} run {self.report.run_id} could not deliver:", "", *findings,
-                 "Nothing was sent for a brief that failed to build; its previous PDF was not re-sent."]
+        subject = (
+            f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed: {names}"
+        )
+        lines = [
+            f"reportgen {self.command} run {self.report.run_id} could not deliver:",
+            "",
+            *findings,
+            "Nothing was sent for a brief that failed to build; its previous PDF was not re-sent.",
+        ]
         message_id = deliver.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
         try:
             message = deliver.notice_message(self.mail, subject[:900], lines, message_id, self.now)
@@ -298,10 +376,22 @@ class _Run:
             self.ledger.record_attempt(self.report.run_id, NOTICE, key, ops, message_id, "")
         result = mailer.send(message, self.mail.from_, ops)
         if key:
-            self.ledger.record_result(NOTICE, key, ops, sent=result.sent, code=result.code, detail=result.detail,
-                                      attempts=result.attempts)
-        self.event("*", "notice-sent" if result.sent else "notice-failed", recipient=ops,
-                   code=result.code, detail=result.detail)
+            self.ledger.record_result(
+                NOTICE,
+                key,
+                ops,
+                sent=result.sent,
+                code=result.code,
+                detail=result.detail,
+                attempts=result.attempts,
+            )
+        self.event(
+            "*",
+            "notice-sent" if result.sent else "notice-failed",
+            recipient=ops,
+            code=result.code,
+            detail=result.detail,
+        )
 
     def finish(self) -> RunReport:
         self.ledger.end_run(self.report.run_id, self.report.exit_code)
@@ -339,7 +429,9 @@ def write_eml(folder: Path, brief: str, recipient: str, message: EmailMessage) -
 
     from .output import write_atomic
 
-    safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in deliver.address_of(recipient))
+    safe = "".join(
+        ch if ch.isalnum() or ch in "@.-_" else "_" for ch in deliver.address_of(recipient)
+    )
     path = folder / f"{brief}--{safe}.eml"
     write_atomic(path, message.as_bytes(policy=SMTP_POLICY))
     return path
@@ -360,13 +452,20 @@ def _opened(config: Config, command: str, now: datetime | None) -> Iterator[_Run
 def _mailer(config: Config, environ: dict[str, str] | None) -> deliver.Mailer:
     """The SMTP side, checked before anything is built: [smtp] present, the password at hand."""
     if config.smtp is None:
-        raise ConfigError(f"{config.path or 'reportgen.toml'}: [smtp] is required to send (host, port, security)")
+        raise ConfigError(
+            f"{config.path or 'reportgen.toml'}: [smtp] is required to send (host, port, security)"
+        )
     smtp = config.smtp
-    return deliver.Mailer(smtp, deliver.smtp_password(smtp, dict(os.environ if environ is None else environ)))
+    return deliver.Mailer(
+        smtp, deliver.smtp_password(smtp, dict(os.environ if environ is None else environ))
+    )
 
 
 def run_nightly(
-    config: Config, *, send_all: bool | None = None, now: datetime | None = None,
+    config: Config,
+    *,
+    send_all: bool | None = None,
+    now: datetime | None = None,
     environ: dict[str, str] | None = None,
 ) -> RunReport:
     """Build every brief, send the good ones exactly once, report the rest to failures_to."""
@@ -391,7 +490,11 @@ def run_nightly(
 
 
 def send_briefs(
-    config: Config, brief_dirs: Sequence[Path], *, dry_run: Path | None = None, force: bool = False,
+    config: Config,
+    brief_dirs: Sequence[Path],
+    *,
+    dry_run: Path | None = None,
+    force: bool = False,
     environ: dict[str, str] | None = None,
 ) -> RunReport:
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""

@@ -38,7 +38,9 @@ def confined_fetcher(root: Path) -> Any:
     return ConfinedFetcher(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
 
 
-CHART_SVG = re.compile(r'(<div class="chart-svg">\s*)(<svg\b[^>]*?aria-label="([^"]*)"[^>]*>.*?</svg>)', re.S)
+CHART_SVG = re.compile(
+    r'(<div class="chart-svg">\s*)(<svg\b[^>]*?aria-label="([^"]*)"[^>]*>.*?</svg>)', re.S
+)
 
 
 def charts_as_images(html: str) -> str:
@@ -52,7 +54,9 @@ def charts_as_images(html: str) -> str:
 
     def image(match: re.Match[str]) -> str:
         data = base64.b64encode(match.group(2).encode("utf-8")).decode("ascii")
-        return f'{match.group(1)}<img alt="{match.group(3)}" src="data:image/svg+xml;base64,{data}">'
+        return (
+            f'{match.group(1)}<img alt="{match.group(3)}" src="data:image/svg+xml;base64,{data}">'
+        )
 
     return CHART_SVG.sub(image, html)
 

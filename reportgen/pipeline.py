@@ -140,7 +140,9 @@ def build_brief(
         return BuildResult(brief_dir, "failed", problems)
     renderer = renderer or Renderer()
     try:
-        outputs, late = _render_and_write(checked, out_dir, renderer, pdf, now or generated_time(), strict)
+        outputs, late = _render_and_write(
+            checked, out_dir, renderer, pdf, now or generated_time(), strict
+        )
     except BriefError as exc:  # verification failed: the previous output stays
         return BuildResult(brief_dir, "failed", [*problems, *exc.problems])
     except ReportgenError as exc:
@@ -168,14 +170,18 @@ def _render_and_write(
         html = renderer.page(document)
     files = {target / f"{checked.spec.brief_id}.html": html.encode("utf-8")}
     found: list[Problem] = []
-    if pdf:  # HTML-only previews leave the snapshot alone, so the next real build still shows changes
+    if (
+        pdf
+    ):  # HTML-only previews leave the snapshot alone, so the next real build still shows changes
         from .verify import Expected, render_pdf, verify_pdf
 
         pdf_path = target / f"{checked.spec.brief_id}.pdf"
         with stage("pdf"):
             rendered = render_pdf(html, checked.spec.root, pdf_path)
         with stage("verify"):
-            found = rendered.problems + verify_pdf(rendered.pdf, Expected.of(document.snapshot), where=pdf_path)
+            found = rendered.problems + verify_pdf(
+                rendered.pdf, Expected.of(document.snapshot), where=pdf_path
+            )
         found = strictly(found) if strict else found
         if any(p.severity == "error" for p in found):
             raise BriefError(found)

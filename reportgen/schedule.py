@@ -97,8 +97,10 @@ def crontab_line(config: Config) -> str:
     lock = shlex.quote(str(out / "cron.lock"))
     log = shlex.quote(str(out / "nightly.log"))
     command = " ".join(shlex.quote(a) for a in command_line(config))
-    job = (f"cd {shlex.quote(str(config.base_dir))} && mkdir -p {shlex.quote(str(out))}"
-           f" && flock -n {lock} {command} >> {log} 2>&1")
+    job = (
+        f"cd {shlex.quote(str(config.base_dir))} && mkdir -p {shlex.quote(str(out))}"
+        f" && flock -n {lock} {command} >> {log} 2>&1"
+    )
     return (
         f"# reportgen nightly; set {PASSWORD_ENV} above this line (cronie reads CRON_TZ)\n"
         f"CRON_TZ={config.schedule.timezone}\n"

@@ -105,7 +105,10 @@ class _Validator:
         for i, metric in enumerate(self.brief.metrics):
             self.known_source(("metrics", i, "source"), metric.source)
             if metric.high is not None and metric.high < metric.value:
-                self.error(("metrics", i, "high"), f"range end {metric.high:g} is below value {metric.value:g}")
+                self.error(
+                    ("metrics", i, "high"),
+                    f"range end {metric.high:g} is below value {metric.value:g}",
+                )
 
     def frame(self, loc: Loc, name: str) -> Frame | None:
         """Read a data file once; an error at `loc` when it is missing or unreadable."""
@@ -119,7 +122,9 @@ class _Validator:
         if name not in self.frames:
             result = read_csv(path)
             if isinstance(result, Problem):
-                if result not in self.problems:  # a table and a chart may share the file: say it once
+                if (
+                    result not in self.problems
+                ):  # a table and a chart may share the file: say it once
                     self.problems.append(result)
                 return None
             self.frames[name] = result
@@ -129,7 +134,9 @@ class _Validator:
         missing = [c for c in columns if c not in frame.df.columns]
         if missing:
             have = ", ".join(map(str, frame.df.columns))
-            self.error(loc, f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})")
+            self.error(
+                loc, f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
+            )
         return not missing
 
     def check_source_of(self, kind: str, i: int, item: Table | Chart, frame: Frame) -> None:
@@ -145,7 +152,12 @@ class _Validator:
             if sid not in self.brief.sources:
                 known = ", ".join(self.brief.sources)
                 self.problems.append(
-                    Problem(frame.path, frame.row_line(row), "source", f"unknown source '{sid}' (known: {known})")
+                    Problem(
+                        frame.path,
+                        frame.row_line(row),
+                        "source",
+                        f"unknown source '{sid}' (known: {known})",
+                    )
                 )
 
     def check_table(self, i: int, table: Table) -> None:
@@ -153,15 +165,21 @@ class _Validator:
         if frame is None:
             return
         self.check_source_of("tables", i, table, frame)
-        if table.columns is not None and not self.need_columns(("tables", i, "columns"), frame, table.columns):
+        if table.columns is not None and not self.need_columns(
+            ("tables", i, "columns"), frame, table.columns
+        ):
             return
-        if table.sort and not self.need_columns(("tables", i, "sort"), frame, [table.sort.lstrip("-")]):
+        if table.sort and not self.need_columns(
+            ("tables", i, "sort"), frame, [table.sort.lstrip("-")]
+        ):
             return
         if table.highlight is not None:
             first = next(iter(table.columns)) if table.columns else frame.df.columns[0]
             values = {str(v) for v in frame.df[first]}
             if table.highlight not in values:
-                self.warn(("tables", i, "highlight"), f"no row where {first} is '{table.highlight}'")
+                self.warn(
+                    ("tables", i, "highlight"), f"no row where {first} is '{table.highlight}'"
+                )
 
     def check_chart(self, i: int, chart: Chart) -> None:
         frame = self.frame(("charts", i, "data"), chart.data)
@@ -182,10 +200,16 @@ class _Validator:
             if bad.any():
                 row = int(bad.to_numpy().nonzero()[0][0])
                 self.problems.append(
-                    Problem(frame.path, frame.row_line(row), f"charts[{i}].y",
-                            f"column '{column}' has a value that is not a number: {frame.df[column][row]!r}")
+                    Problem(
+                        frame.path,
+                        frame.row_line(row),
+                        f"charts[{i}].y",
+                        f"column '{column}' has a value that is not a number: {frame.df[column][row]!r}",
+                    )
                 )
-        if chart.highlight is not None and chart.highlight not in {str(v) for v in frame.df[chart.x]}:
+        if chart.highlight is not None and chart.highlight not in {
+            str(v) for v in frame.df[chart.x]
+        }:
             self.warn(("charts", i, "highlight"), f"no '{chart.highlight}' in column {chart.x}")
 
     def check_sections(self) -> None:
@@ -194,10 +218,16 @@ class _Validator:
         for i, section in enumerate(self.brief.sections):
             for j, tid in enumerate(section.tables):
                 if tid not in tables:
-                    self.error(("sections", i, "tables", j), f"unknown table '{tid}' (known: {', '.join(sorted(tables))})")
+                    self.error(
+                        ("sections", i, "tables", j),
+                        f"unknown table '{tid}' (known: {', '.join(sorted(tables))})",
+                    )
             for j, cid in enumerate(section.charts):
                 if cid not in charts:
-                    self.error(("sections", i, "charts", j), f"unknown chart '{cid}' (known: {', '.join(sorted(charts))})")
+                    self.error(
+                        ("sections", i, "charts", j),
+                        f"unknown chart '{cid}' (known: {', '.join(sorted(charts))})",
+                    )
 
     def check_risks(self) -> None:
         for i, risk in enumerate(self.brief.risks):
@@ -223,10 +253,14 @@ class _Validator:
                     self.cited.add(call.arg)
                 if call.arg not in known[call.name]:
                     listed = ", ".join(sorted(known[call.name])) or "none"
-                    self.problems.append(Problem(
-                        call.place.path, call.place.line, key,
-                        f"{call.name}(\"{call.arg}\"): unknown {call.name} id '{call.arg}' (known: {listed})",
-                    ))
+                    self.problems.append(
+                        Problem(
+                            call.place.path,
+                            call.place.line,
+                            key,
+                            f"{call.name}(\"{call.arg}\"): unknown {call.name} id '{call.arg}' (known: {listed})",
+                        )
+                    )
 
     def check_unused_sources(self) -> None:
         for sid in self.brief.sources:

@@ -72,7 +72,9 @@ def render_pdf(html: str, root: Path, where: Path) -> Rendered:
     return Rendered(pdf, problems)
 
 
-def verify_pdf(pdf: Path | bytes, expected: Expected | None = None, *, where: Path | None = None) -> list[Problem]:
+def verify_pdf(
+    pdf: Path | bytes, expected: Expected | None = None, *, where: Path | None = None
+) -> list[Problem]:
     """Read a PDF back and check footnotes, sources, section titles and page count."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -88,8 +90,14 @@ def verify_pdf(pdf: Path | bytes, expected: Expected | None = None, *, where: Pa
     problems = _footnotes(pages, expected, where)
     problems += _sections(pages, outline, expected, where)
     if len(pages) > expected.max_pages:
-        problems.append(Problem(where, None, "pages",
-                                f"{len(pages)} pages, more than the limit of {expected.max_pages} (checks.max_pages)"))
+        problems.append(
+            Problem(
+                where,
+                None,
+                "pages",
+                f"{len(pages)} pages, more than the limit of {expected.max_pages} (checks.max_pages)",
+            )
+        )
     return problems
 
 
@@ -108,6 +116,7 @@ def verify_built(pdf_path: Path) -> list[Problem]:
 
 # ---------------------------------------------------------------- read back
 
+
 def _footnotes(pages: list[str], expected: Expected, where: Path) -> list[Problem]:
     """Marks in the text against entries under the last 'Sources' heading."""
     body, listing = _split_sources(pages)
@@ -119,17 +128,22 @@ def _footnotes(pages: list[str], expected: Expected, where: Path) -> list[Proble
         for n in MARK.findall(text):
             first_page.setdefault(int(n), page)
     problems = [
-        Problem(where, None, "footnotes", f"footnote mark [{n}] on page {page} has no entry in Sources")
-        for n, page in first_page.items() if n not in listed
+        Problem(
+            where, None, "footnotes", f"footnote mark [{n}] on page {page} has no entry in Sources"
+        )
+        for n, page in first_page.items()
+        if n not in listed
     ]
     problems += [
         Problem(where, None, "sources", f"source [{n}] is listed but never cited in the text")
-        for n in listed if n not in first_page
+        for n in listed
+        if n not in first_page
     ]
     flat = _flat(listing)
     problems += [
         Problem(where, None, "sources", f"source [{n}] '{title}' is missing from the Sources list")
-        for n, title in expected.sources if n not in listed or _flat(title) not in flat
+        for n, title in expected.sources
+        if n not in listed or _flat(title) not in flat
     ]
     return problems
 
@@ -138,16 +152,20 @@ def _split_sources(pages: list[str]) -> tuple[list[tuple[int, str]], str | None]
     """([(page number, text)] before the Sources heading, the text after it)."""
     for index in range(len(pages) - 1, -1, -1):
         lines = pages[index].splitlines()
-        heads = [i for i, line in enumerate(lines) if line.strip().lower() == "sources"]  # any text-transform
+        heads = [
+            i for i, line in enumerate(lines) if line.strip().lower() == "sources"
+        ]  # any text-transform
         if heads:
             cut = heads[-1]
             body = [(i + 1, text) for i, text in enumerate(pages[:index])]
             body.append((index + 1, "\n".join(lines[:cut])))
-            return body, "\n".join(lines[cut + 1:] + pages[index + 1:])
+            return body, "\n".join(lines[cut + 1 :] + pages[index + 1 :])
     return [(i + 1, text) for i, text in enumerate(pages)], None
 
 
-def _sections(pages: list[str], outline: list[str], expected: Expected, where: Path) -> list[Problem]:
+def _sections(
+    pages: list[str], outline: list[str], expected: Expected, where: Path
+) -> list[Problem]:
     """Each title in the PDF outline (bookmarks) when it has one, else in the text."""
     text = _flat(" ".join(pages))
     problems = []
@@ -155,7 +173,9 @@ def _sections(pages: list[str], outline: list[str], expected: Expected, where: P
         wanted = _flat(title)
         found = any(wanted in _flat(t) for t in outline) if outline else wanted in text
         if not found:
-            problems.append(Problem(where, None, "sections", f"section '{title}' is missing from the PDF"))
+            problems.append(
+                Problem(where, None, "sections", f"section '{title}' is missing from the PDF")
+            )
     return problems
 
 
@@ -176,6 +196,7 @@ def _flat(text: str) -> str:
 
 # ---------------------------------------------------------------- layout
 
+
 def overflow(document: Any, where: Path) -> list[Problem]:
     """Tables and charts (replaced boxes: SVG, images) that stick out of the text block."""
     from weasyprint.formatting_structure.boxes import ReplacedBox, TableBox
@@ -189,11 +210,19 @@ def overflow(document: Any, where: Path) -> list[Problem]:
             if not isinstance(child, TableBox | ReplacedBox):
                 continue
             x, y = child.border_box_x(), child.border_box_y()
-            out = max(left - x, x + child.border_width() - right, y + child.border_height() - bottom)
+            out = max(
+                left - x, x + child.border_width() - right, y + child.border_height() - bottom
+            )
             if out > SLACK_PX:
                 what = name or f"<{getattr(child, 'element_tag', 'element')}>"
-                problems.append(Problem(where, None, "layout",
-                                        f"{what} on page {number} overflows the text block by {out * PX_TO_MM:.1f} mm"))
+                problems.append(
+                    Problem(
+                        where,
+                        None,
+                        "layout",
+                        f"{what} on page {number} overflows the text block by {out * PX_TO_MM:.1f} mm",
+                    )
+                )
     return problems
 
 
@@ -210,11 +239,12 @@ def _boxes(box: Any, name: str | None) -> Iterator[tuple[Any, str | None]]:
 def _figure_name(ident: str | None) -> str | None:
     for prefix in ("table", "chart"):
         if ident and ident.startswith(prefix + "-"):
-            return f"{prefix} '{ident[len(prefix) + 1:]}'"
+            return f"{prefix} '{ident[len(prefix) + 1 :]}'"
     return None
 
 
 # ---------------------------------------------------------------- WeasyPrint's log
+
 
 class _Collect(logging.Handler):
     """Keeps WeasyPrint's warnings from this thread only (builds may run side by side)."""
@@ -247,13 +277,23 @@ def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) 
     for record in records:
         message = record.getMessage()
         if message.startswith("No anchor #source-"):
-            problems.append(Problem(where, None, "footnotes", f"a footnote link points to no source: {message}"))
+            problems.append(
+                Problem(where, None, "footnotes", f"a footnote link points to no source: {message}")
+            )
         elif ".notdef glyph" in message and record.args:
             char = str(record.args[0])  # type: ignore[index]
             text, page = _text_with(document, char)
             on_page = f" on page {page}" if page else ""
-            problems.append(Problem(where, None, "glyphs", (
-                f"no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in \"{text}\"")))
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    "glyphs",
+                    (
+                        f'no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in "{text}"'
+                    ),
+                )
+            )
         elif record.module == "fonts":  # weasyprint/text/fonts.py, weasyprint/pdf/fonts.py
             problems.append(Problem(where, None, "fonts", f"WeasyPrint: {message}"))
         else:
@@ -268,5 +308,5 @@ def _text_with(document: Any, char: str) -> tuple[str, int | None]:
             text = getattr(box, "text", None)
             if isinstance(text, str) and char in text:
                 at = text.index(char)
-                return one_line(text[max(0, at - 30): at + 30]), number
+                return one_line(text[max(0, at - 30) : at + 30]), number
     return one_line(char), None

@@ -48,7 +48,9 @@ class Recorder:
     waiting: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
@@ -63,7 +65,9 @@ class Recorder:
                 await asyncio.sleep(0.01)
             reply = "250 OK"
         if reply.startswith("2") or reply == DROP:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+            )
         if reply == DROP:
             server.transport.abort()  # stored, but the client never hears the 250
         return "250 OK" if reply == DROP else reply
@@ -104,10 +108,17 @@ def silent_server() -> Iterator[int]:
 def write_config(folder: Path, port: int, **settings: Any) -> Path:
     """reportgen.toml for a test project: briefs/ in, out/ out, the server on `port`, tiny backoff."""
     values: dict[str, Any] = {
-        "timeout": 5, "max_attempts": 3, "backoff": 0.01, "security": "none", "username": "",
-        "sender": "Research Desk <desk@example.com>", "to": ["pm@example.com", "cio@example.com"],
-        "subject": "{title}: {verdict} (data as of {as_of})", "failures_to": "ops@example.com",
-        "only_changed": False, **settings,
+        "timeout": 5,
+        "max_attempts": 3,
+        "backoff": 0.01,
+        "security": "none",
+        "username": "",
+        "sender": "Research Desk <desk@example.com>",
+        "to": ["pm@example.com", "cio@example.com"],
+        "subject": "{title}: {verdict} (data as of {as_of})",
+        "failures_to": "ops@example.com",
+        "only_changed": False,
+        **settings,
     }
     text = f"""\
 [build]

@@ -27,8 +27,18 @@ def _epoch(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _spec_with_second_chart() -> dict:
     spec = copy.deepcopy(MINIMAL)
-    spec["charts"].append({"id": "growth-line", "title": "Growth", "kind": "line", "data": "growth.csv",
-                           "x": "year", "y": "growth", "unit": "%", "source": "beta"})
+    spec["charts"].append(
+        {
+            "id": "growth-line",
+            "title": "Growth",
+            "kind": "line",
+            "data": "growth.csv",
+            "x": "year",
+            "y": "growth",
+            "unit": "%",
+            "source": "beta",
+        }
+    )
     spec["sections"][0]["charts"].append("growth-line")
     return spec
 
@@ -38,7 +48,9 @@ GROWTH_CSV = "year,growth\n2023,10\n2024,20\n2025,34\n"
 
 @pytest.fixture
 def brief(tmp_path: Path) -> Path:
-    return write_brief(tmp_path / "briefs" / "acme", _spec_with_second_chart(), {"growth.csv": GROWTH_CSV})
+    return write_brief(
+        tmp_path / "briefs" / "acme", _spec_with_second_chart(), {"growth.csv": GROWTH_CSV}
+    )
 
 
 def _charts(out: Path) -> set[str]:
@@ -82,7 +94,9 @@ def test_changed_metric_rebuilds_without_redrawing_charts(brief: Path, tmp_path:
     charts = _charts(out)
     assert len(charts) == 2
     yaml = brief / "brief.yaml"
-    yaml.write_text(yaml.read_text(encoding="utf-8").replace("value: 12.5", "value: 13.5"), encoding="utf-8")
+    yaml.write_text(
+        yaml.read_text(encoding="utf-8").replace("value: 12.5", "value: 13.5"), encoding="utf-8"
+    )
     result = build_many([brief], out, HTML_ONLY).results[0]
     assert result.status == "built"
     assert "USD 13.5bn" in (out / "acme" / "acme.html").read_text(encoding="utf-8")

@@ -36,22 +36,38 @@ def test_identical_rebuilds_are_byte_identical_without_a_box(
     runner = CliRunner()
     outputs = []
     for _ in range(2):
-        result = runner.invoke(main, ["build", str(folder), "--out", str(out), "--force"],
-                               env={"SOURCE_DATE_EPOCH": EPOCH})
+        result = runner.invoke(
+            main,
+            ["build", str(folder), "--out", str(out), "--force"],
+            env={"SOURCE_DATE_EPOCH": EPOCH},
+        )
         assert result.exit_code == 0, result.output
-        outputs.append({name: (out / "acme" / name).read_bytes() for name in ("acme.html", "acme.pdf")})
+        outputs.append(
+            {name: (out / "acme" / name).read_bytes() for name in ("acme.html", "acme.pdf")}
+        )
     assert outputs[0] == outputs[1]
     assert b"Changes since" not in outputs[1]["acme.html"]
-    assert changes(out) == {"brief": "acme", "since": "2026-11-22", "metrics": [], "verdict": None,
-                            "risks_added": [], "risks_removed": []}
+    assert changes(out) == {
+        "brief": "acme",
+        "since": "2026-11-22",
+        "metrics": [],
+        "verdict": None,
+        "risks_added": [],
+        "risks_removed": [],
+    }
 
 
-def test_first_build_has_no_previous(make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path) -> None:
+def test_first_build_has_no_previous(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     assert build_brief(make_brief(minimal), out, now=FIRST, pdf=True).ok
     assert changes(out)["since"] is None
     assert json.loads((out / "acme" / "snapshot.json").read_text())["metrics"]["revenue"] == {
-        "label": "Revenue", "value": "USD 12.5bn", "source": "alpha"}
+        "label": "Revenue",
+        "value": "USD 12.5bn",
+        "source": "alpha",
+    }
 
 
 def test_moved_metric_verdict_and_risks_show_in_the_box_and_changes_json(
@@ -62,23 +78,43 @@ def test_moved_metric_verdict_and_risks_show_in_the_box_and_changes_json(
     assert build_brief(folder, out, now=FIRST).ok
     minimal["metrics"][0]["value"] = 13.1
     minimal["verdict"]["label"] = "Speculative"
-    minimal["risks"] = [{"title": "Regulation", "likelihood": "low", "impact": "high", "body": "Rules.",
-                         "sources": ["alpha"]}]
+    minimal["risks"] = [
+        {
+            "title": "Regulation",
+            "likelihood": "low",
+            "impact": "high",
+            "body": "Rules.",
+            "sources": ["alpha"],
+        }
+    ]
     make_brief(minimal)
     result = build_brief(folder, out, now=SECOND)
     assert result.ok, [str(p) for p in result.problems]
     assert changes(out) == {
         "brief": "acme",
         "since": "2026-11-20",
-        "metrics": [{"id": "revenue", "label": "Revenue", "old": "USD 12.5bn", "new": "USD 13.1bn", "source": "alpha"}],
-        "verdict": {"old": "High-Risk, High-Reward (risk high, reward high)",
-                    "new": "Speculative (risk high, reward high)"},
+        "metrics": [
+            {
+                "id": "revenue",
+                "label": "Revenue",
+                "old": "USD 12.5bn",
+                "new": "USD 13.1bn",
+                "source": "alpha",
+            }
+        ],
+        "verdict": {
+            "old": "High-Risk, High-Reward (risk high, reward high)",
+            "new": "Speculative (risk high, reward high)",
+        },
         "risks_added": ["Regulation"],
         "risks_removed": ["Competition"],
     }
     text = pdf_text(out / "acme" / "acme.pdf")
-    box = text[text.index("CHANGES SINCE 20 NOVEMBER 2026"):text.index("VERDICT Speculative")]
-    assert "Verdict: High-Risk, High-Reward (risk high, reward high) → Speculative (risk high, reward high)" in box
+    box = text[text.index("CHANGES SINCE 20 NOVEMBER 2026") : text.index("VERDICT Speculative")]
+    assert (
+        "Verdict: High-Risk, High-Reward (risk high, reward high) → Speculative (risk high, reward high)"
+        in box
+    )
     assert "Revenue: USD 12.5bn → USD 13.1bn[1]" in box
     assert "New risk: Regulation" in box and "Risk removed: Competition" in box
 
@@ -93,10 +129,15 @@ def test_html_preview_leaves_the_snapshot_alone(
     out = tmp_path / "out"
     folder = make_brief(minimal)
     assert build_brief(folder, out, now=FIRST, pdf=False).ok
-    assert not (out / "acme" / "snapshot.json").exists() and not (out / "acme" / "changes.json").exists()
+    assert (
+        not (out / "acme" / "snapshot.json").exists()
+        and not (out / "acme" / "changes.json").exists()
+    )
 
 
-def test_unreadable_snapshot_is_ignored(make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path) -> None:
+def test_unreadable_snapshot_is_ignored(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     (out / "acme").mkdir(parents=True)
     (out / "acme" / "snapshot.json").write_text("{not json", encoding="utf-8")
@@ -115,7 +156,9 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     minimal["metrics"][0]["value"] = 14
     make_brief(minimal)
     previous = (out / "acme" / "snapshot.json").read_bytes()
-    outcome = run_task(BuildTask(folder.resolve(), out.resolve(), SECOND, ship=True, previous=previous))
+    outcome = run_task(
+        BuildTask(folder.resolve(), out.resolve(), SECOND, ship=True, previous=previous)
+    )
     assert outcome.result.ok, [str(p) for p in outcome.result.problems]
     shipped = json.loads(outcome.files["acme/changes.json"])
     assert shipped["since"] == "2026-11-20"

@@ -29,10 +29,20 @@ from reportgen.nightly import RunReport, send_briefs
 from reportgen.pipeline import build_brief
 
 CHANGES = {
-    "brief": "acme", "since": "2026-11-20",
-    "metrics": [{"id": "revenue", "label": "Revenue", "old": "USD 11bn", "new": "USD 12.5bn", "source": "alpha"}],
+    "brief": "acme",
+    "since": "2026-11-20",
+    "metrics": [
+        {
+            "id": "revenue",
+            "label": "Revenue",
+            "old": "USD 11bn",
+            "new": "USD 12.5bn",
+            "source": "alpha",
+        }
+    ],
     "verdict": {"old": "Hold", "new": "High-Risk, High-Reward"},
-    "risks_added": ["Competition"], "risks_removed": [],
+    "risks_added": ["Competition"],
+    "risks_removed": [],
 }
 
 
@@ -71,7 +81,9 @@ def deliveries(project: Path) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
-def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path, server: tuple[Recorder, int]) -> None:
+def test_message_has_both_bodies_headers_and_the_exact_pdf(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     (project / "out" / "acme" / "changes.json").write_text(json.dumps(CHANGES), encoding="utf-8")
     report = send(project, port)
@@ -81,7 +93,9 @@ def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path, server
     assert msg["From"] == "Research Desk <desk@example.com>"
     assert msg["To"] == "pm@example.com"
     assert msg["Subject"] == "Acme's Big Bet: High-Risk, High-Reward (data as of 2026-11-21)"
-    assert msg["Message-ID"].startswith("<reportgen.") and msg["Message-ID"].endswith("@example.com>")
+    assert msg["Message-ID"].startswith("<reportgen.") and msg["Message-ID"].endswith(
+        "@example.com>"
+    )
     assert msg["Date"]
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -101,14 +115,18 @@ def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path, server
     assert cio["Message-ID"] != msg["Message-ID"]  # one per (brief, PDF, recipient)
 
 
-def test_no_changes_file_means_no_changes_section(project: Path, server: tuple[Recorder, int]) -> None:
+def test_no_changes_file_means_no_changes_section(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     assert send(project, port).exit_code == 0
     text = recorder.received[0].message.get_body(("plain",)).get_content()
     assert "What changed" not in text
 
 
-def test_421_on_first_data_then_250_delivers_exactly_once(project: Path, server: tuple[Recorder, int]) -> None:
+def test_421_on_first_data_then_250_delivers_exactly_once(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     recorder.data_replies = ["421 4.3.2 try again later"]
     report = send(project, port, to=["pm@example.com"])
@@ -118,7 +136,9 @@ def test_421_on_first_data_then_250_delivers_exactly_once(project: Path, server:
     assert deliveries(project)[0][:3] == ("pm@example.com", "sent", 250)
 
 
-def test_554_is_permanent_no_retry_and_the_ledger_says_so(project: Path, server: tuple[Recorder, int]) -> None:
+def test_554_is_permanent_no_retry_and_the_ledger_says_so(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     recorder.data_replies = ["554 5.7.1 rejected by policy"]
     report = send(project, port, to=["pm@example.com"])
@@ -132,7 +152,9 @@ def test_554_is_permanent_no_retry_and_the_ledger_says_so(project: Path, server:
     assert recorder.data_calls == 2  # the refused brief once, the notice once: no retry
 
 
-def test_550_for_one_recipient_does_not_stop_the_others(project: Path, server: tuple[Recorder, int]) -> None:
+def test_550_for_one_recipient_does_not_stop_the_others(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     recorder.refuse["gone@example.com"] = "550 5.1.1 no such user"
     report = send(project, port, to=["pm@example.com", "gone@example.com", "cio@example.com"])
@@ -142,14 +164,19 @@ def test_550_for_one_recipient_does_not_stop_the_others(project: Path, server: t
     refused = [d for d in outcome.details if d.startswith("gone@example.com")]
     assert refused and "550" in refused[0]
     assert {r[0]: r[1] for r in deliveries(project)} == {
-        "cio@example.com": "sent", "gone@example.com": "failed", "pm@example.com": "sent"}
+        "cio@example.com": "sent",
+        "gone@example.com": "failed",
+        "pm@example.com": "sent",
+    }
 
 
 def test_server_down_bounded_retries_then_a_clear_failure(project: Path) -> None:
     report = send(project, free_port(), to=["pm@example.com", "cio@example.com"], max_attempts=3)
     assert report.exit_code == 1
     [outcome] = report.outcomes
-    assert "cannot connect" in outcome.details[0] and "gave up after 3 attempts" in outcome.details[0]
+    assert (
+        "cannot connect" in outcome.details[0] and "gave up after 3 attempts" in outcome.details[0]
+    )
     assert "not attempted" in outcome.details[1]  # the second recipient does not wait it out again
     assert [r[1] for r in deliveries(project)] == ["failed", "failed"]
 
@@ -169,12 +196,16 @@ def test_connection_lost_before_250_retries_with_the_same_message_id(
     report = send(project, port, to=["pm@example.com"])
     assert report.exit_code == 0
     first, second = recorder.to("pm@example.com")  # the server stored it twice ...
-    assert first.message["Message-ID"] == second.message["Message-ID"]  # ... so it can drop the copy
+    assert (
+        first.message["Message-ID"] == second.message["Message-ID"]
+    )  # ... so it can drop the copy
     [(_, status, _, message_id, attempts)] = deliveries(project)
     assert (status, message_id, attempts) == ("sent", first.message["Message-ID"], 2)
 
 
-def test_sending_again_sends_nothing_unless_forced(project: Path, server: tuple[Recorder, int]) -> None:
+def test_sending_again_sends_nothing_unless_forced(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     assert send(project, port, to=["pm@example.com"]).exit_code == 0
     again = send(project, port, to=["pm@example.com"])
@@ -186,12 +217,15 @@ def test_sending_again_sends_nothing_unless_forced(project: Path, server: tuple[
     assert len(recorder.received) == 2
 
 
-@pytest.mark.parametrize("settings", [
-    {"subject": "Brief\r\nBcc: spy@example.com"},
-    {"to": ["pm@example.com\nBcc: spy@example.com"]},
-    {"sender": "desk@example.com\r\nX-Evil: 1"},
-    {"failures_to": "ops@example.com, spy@example.com"},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"subject": "Brief\r\nBcc: spy@example.com"},
+        {"to": ["pm@example.com\nBcc: spy@example.com"]},
+        {"sender": "desk@example.com\r\nX-Evil: 1"},
+        {"failures_to": "ops@example.com, spy@example.com"},
+    ],
+)
 def test_header_injection_in_config_is_refused_before_anything_is_sent(
     project: Path, server: tuple[Recorder, int], settings: dict[str, Any]
 ) -> None:
@@ -202,10 +236,13 @@ def test_header_injection_in_config_is_refused_before_anything_is_sent(
     assert not (project / "out" / ".reportgen" / "state.sqlite").exists()
 
 
-@pytest.mark.parametrize("change", [
-    {"recipients": ["pm2@example.com\r\nBcc: spy@example.com"]},
-    {"title": "Acme\r\nBcc: spy@example.com"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"recipients": ["pm2@example.com\r\nBcc: spy@example.com"]},
+        {"title": "Acme\r\nBcc: spy@example.com"},
+    ],
+)
 def test_header_injection_from_a_brief_is_refused_and_reported(
     project: Path, server: tuple[Recorder, int], change: dict[str, Any]
 ) -> None:
@@ -214,10 +251,14 @@ def test_header_injection_from_a_brief_is_refused_and_reported(
     report = send(project, port)
     assert report.exit_code == 1
     assert "line break" in report.outcomes[0].details[0]
-    assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # only the failure notice
+    assert [r.rcpt_tos for r in recorder.received] == [
+        ["ops@example.com"]
+    ]  # only the failure notice
 
 
-def test_dry_run_writes_eml_files_and_sends_nothing(project: Path, server: tuple[Recorder, int]) -> None:
+def test_dry_run_writes_eml_files_and_sends_nothing(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     config = load_config(write_config(project, port))
     report = send_briefs(config, [project / "briefs" / "acme"], dry_run=project / "eml")
@@ -231,7 +272,9 @@ def test_dry_run_writes_eml_files_and_sends_nothing(project: Path, server: tuple
 def test_password_only_from_the_environment(project: Path, server: tuple[Recorder, int]) -> None:
     _, port = server
     path = write_config(project, port)
-    path.write_text(path.read_text().replace('security = "none"', 'security = "none"\npassword = "x"'))
+    path.write_text(
+        path.read_text().replace('security = "none"', 'security = "none"\npassword = "x"')
+    )
     with pytest.raises(ConfigError, match="REPORTGEN_SMTP_PASSWORD"):
         load_config(path)
     path = write_config(project, port, username="desk")
@@ -253,9 +296,29 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (trusted in a test through SSL_CERT_FILE)."""
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return cert, key
 
 
@@ -270,22 +333,34 @@ def test_starttls_and_login_with_the_password_from_the_environment(
 ) -> None:
     logins: list[tuple[bytes, bytes]] = []
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         logins.append((data.login, data.password))
         return AuthResult(success=data.password == b"s3cret")
 
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-    options = {"tls_context": server_context(certificate), "require_starttls": True,
-               "authenticator": authenticator, "auth_required": True}
+    options = {
+        "tls_context": server_context(certificate),
+        "require_starttls": True,
+        "authenticator": authenticator,
+        "auth_required": True,
+    }
     with smtp_server(**options) as (recorder, port):
-        config = load_config(write_config(project, port, security="starttls", username="desk", to=["pm@example.com"]))
-        report = send_briefs(config, [project / "briefs" / "acme"], environ={"REPORTGEN_SMTP_PASSWORD": "s3cret"})
+        config = load_config(
+            write_config(project, port, security="starttls", username="desk", to=["pm@example.com"])
+        )
+        report = send_briefs(
+            config, [project / "briefs" / "acme"], environ={"REPORTGEN_SMTP_PASSWORD": "s3cret"}
+        )
     assert report.exit_code == 0, report.outcomes
     assert logins == [(b"desk", b"s3cret")]
     assert len(recorder.to("pm@example.com")) == 1
 
 
-def test_implicit_tls(project: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_implicit_tls(
+    project: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     with smtp_server(ssl_context=server_context(certificate)) as (recorder, port):
         report = send(project, port, security="tls", to=["pm@example.com"])
@@ -293,7 +368,9 @@ def test_implicit_tls(project: Path, certificate: tuple[Path, Path], monkeypatch
     assert len(recorder.to("pm@example.com")) == 1
 
 
-def test_an_untrusted_certificate_is_a_permanent_failure(project: Path, certificate: tuple[Path, Path]) -> None:
+def test_an_untrusted_certificate_is_a_permanent_failure(
+    project: Path, certificate: tuple[Path, Path]
+) -> None:
     with smtp_server(tls_context=server_context(certificate)) as (recorder, port):
         report = send(project, port, security="starttls", to=["pm@example.com"], failures_to="")
     assert report.exit_code == 1
@@ -303,11 +380,16 @@ def test_an_untrusted_certificate_is_a_permanent_failure(project: Path, certific
 
 
 def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
-    spec = {**MINIMAL, "verdict": {**MINIMAL["verdict"], "summary": "<img src=x onerror=alert(1)> **Bold** call."}}
+    spec = {
+        **MINIMAL,
+        "verdict": {**MINIMAL["verdict"], "summary": "<img src=x onerror=alert(1)> **Bold** call."},
+    }
     write_brief(project / "briefs" / "acme", spec)
     config = load_config(write_config(project, free_port(), to=["pm@example.com"]))
     send_briefs(config, [project / "briefs" / "acme"], dry_run=project / "eml")
-    message = message_from_bytes((project / "eml" / "acme--pm@example.com.eml").read_bytes(), policy=policy.default)
+    message = message_from_bytes(
+        (project / "eml" / "acme--pm@example.com.eml").read_bytes(), policy=policy.default
+    )
     html = message.get_body(("html",)).get_content()
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
     assert "<strong>Bold</strong> call." in html
@@ -317,10 +399,14 @@ def test_send_command_line(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
     config = str(write_config(project, port, to=["pm@example.com"]))
     brief = str(project / "briefs" / "acme")
-    dry = CliRunner().invoke(main, ["send", brief, "--dry-run", str(project / "eml"), "--config", config])
+    dry = CliRunner().invoke(
+        main, ["send", brief, "--dry-run", str(project / "eml"), "--config", config]
+    )
     assert dry.exit_code == 0, dry.output
     assert "written acme" in dry.output and recorder.data_calls == 0
-    sent = CliRunner().invoke(main, ["send", "--config", config])  # default: every brief in [build].briefs
+    sent = CliRunner().invoke(
+        main, ["send", "--config", config]
+    )  # default: every brief in [build].briefs
     assert sent.exit_code == 0, sent.output
     assert "sent acme" in sent.output and len(recorder.to("pm@example.com")) == 1
     recorder.data_replies = ["554 5.7.1 no"]
@@ -328,4 +414,8 @@ def test_send_command_line(project: Path, server: tuple[Recorder, int]) -> None:
     assert refused.exit_code == 1
     assert "failed acme" in refused.output and "554" in refused.output
     runs = CliRunner().invoke(main, ["runs", "--config", config])
-    assert runs.exit_code == 0 and runs.output.count("  send  ") == 2 and "send --dry-run" in runs.output
+    assert (
+        runs.exit_code == 0
+        and runs.output.count("  send  ") == 2
+        and "send --dry-run" in runs.output
+    )

@@ -34,7 +34,10 @@ def test_minimal_brief_is_quiet(make_brief: MakeBrief, minimal: dict[str, Any]) 
 
 # ------------------------------------------------------------------ provenance
 
-def test_hand_typed_figures_are_flagged_with_file_and_line(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+
+def test_hand_typed_figures_are_flagged_with_file_and_line(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     minimal["sections"][0]["body"] = "thesis.md"
     text = (
         'Growth was {{ metric("growth") }} {{ cite("beta") }}.\n'
@@ -52,7 +55,9 @@ def test_hand_typed_figures_are_flagged_with_file_and_line(make_brief: MakeBrief
     ]
 
 
-def test_years_dates_ordinals_and_helpers_are_not_figures(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+def test_years_dates_ordinals_and_helpers_are_not_figures(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     minimal["sections"][0]["body"] = "thesis.md"
     text = (
         'In 2025, for the 3rd year, growth was {{ metric("growth") }} {{ cite("beta") }}.\n'
@@ -64,7 +69,9 @@ def test_years_dates_ordinals_and_helpers_are_not_figures(make_brief: MakeBrief,
     assert warnings(make_brief(minimal, {"thesis.md": text})) == []
 
 
-def test_figure_in_inline_markdown_names_the_yaml_line(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+def test_figure_in_inline_markdown_names_the_yaml_line(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     minimal["risks"][0]["body"] = "Rivals cut prices by 15%."
     folder = make_brief(minimal)
     assert warnings(folder) == [
@@ -75,9 +82,18 @@ def test_figure_in_inline_markdown_names_the_yaml_line(make_brief: MakeBrief, mi
 
 # ------------------------------------------------------------------ conflicts
 
+
 def _second_revenue(minimal: dict[str, Any], value: float) -> None:
-    minimal["metrics"].append({"id": "revenue_b", "label": "Revenue", "value": value, "unit": "USD bn",
-                               "period": "FY2025", "source": "beta"})
+    minimal["metrics"].append(
+        {
+            "id": "revenue_b",
+            "label": "Revenue",
+            "value": value,
+            "unit": "USD bn",
+            "period": "FY2025",
+            "source": "beta",
+        }
+    )
 
 
 def test_metric_conflict_beyond_tolerance(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
@@ -89,7 +105,9 @@ def test_metric_conflict_beyond_tolerance(make_brief: MakeBrief, minimal: dict[s
     ]
 
 
-def test_metric_values_within_tolerance_agree(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+def test_metric_values_within_tolerance_agree(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     _second_revenue(minimal, 12.52)  # 0.16% apart: within the default 0.5%
     assert warnings(make_brief(minimal)) == []
 
@@ -103,7 +121,9 @@ def test_tolerance_is_configurable(make_brief: MakeBrief, minimal: dict[str, Any
 SHARES = "company,share,period,source\nAcme,40,H1 2025,alpha\nGlobex,35,H1 2025,alpha\nAcme,44,{period},beta\n"
 
 
-def test_rows_from_two_sources_that_disagree_conflict(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+def test_rows_from_two_sources_that_disagree_conflict(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     minimal["tables"][0].pop("source")
     minimal["charts"][0].pop("source")
     folder = make_brief(minimal, {"peers.csv": SHARES.format(period="H1 2025")})
@@ -113,7 +133,9 @@ def test_rows_from_two_sources_that_disagree_conflict(make_brief: MakeBrief, min
     ]
 
 
-def test_unstated_period_in_the_same_year_is_the_same_period(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+def test_unstated_period_in_the_same_year_is_the_same_period(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     minimal["tables"][0].pop("source")
     minimal["charts"][0].pop("source")
     folder = make_brief(minimal, {"peers.csv": SHARES.format(period="2025 (period not stated)")})
@@ -124,7 +146,9 @@ def test_unstated_period_in_the_same_year_is_the_same_period(make_brief: MakeBri
     ]
 
 
-def test_rows_for_different_periods_do_not_conflict(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
+def test_rows_for_different_periods_do_not_conflict(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
     minimal["tables"][0].pop("source")
     minimal["charts"][0].pop("source")
     assert warnings(make_brief(minimal, {"peers.csv": SHARES.format(period="H2 2025")})) == []
@@ -143,6 +167,7 @@ def test_periods() -> None:
 
 
 # ------------------------------------------------------------------ freshness
+
 
 def test_stale_metric_and_source(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
     minimal["metrics"][0]["period"] = "Q1 2025"
@@ -171,6 +196,7 @@ def test_max_age_days_overrides(make_brief: MakeBrief, minimal: dict[str, Any]) 
 
 # ------------------------------------------------------------------ consistency
 
+
 def test_shares_over_100_percent(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
     folder = make_brief(minimal, {"peers.csv": "company,share\nAcme,50\nGlobex,40\nInitech,30\n"})
     assert warnings(folder) == [
@@ -180,10 +206,31 @@ def test_shares_over_100_percent(make_brief: MakeBrief, minimal: dict[str, Any])
 
 def test_growth_that_contradicts_its_levels(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
     minimal["metrics"] = [
-        {"id": "rev_2025", "label": "Cloud revenue", "value": 4.2, "unit": "USD bn", "period": "Q2 2025", "source": "alpha"},
-        {"id": "rev_2026", "label": "Cloud revenue", "value": 5.6, "unit": "USD bn", "period": "Q2 2026", "source": "alpha"},
-        {"id": "growth", "label": "Cloud revenue growth, y/y", "value": 45, "unit": "%", "period": "Q2 2026",
-         "source": "beta", "key": True},
+        {
+            "id": "rev_2025",
+            "label": "Cloud revenue",
+            "value": 4.2,
+            "unit": "USD bn",
+            "period": "Q2 2025",
+            "source": "alpha",
+        },
+        {
+            "id": "rev_2026",
+            "label": "Cloud revenue",
+            "value": 5.6,
+            "unit": "USD bn",
+            "period": "Q2 2026",
+            "source": "alpha",
+        },
+        {
+            "id": "growth",
+            "label": "Cloud revenue growth, y/y",
+            "value": 45,
+            "unit": "%",
+            "period": "Q2 2026",
+            "source": "beta",
+            "key": True,
+        },
     ]
     minimal["verdict"]["summary"] = 'Revenue reached {{ metric("rev_2026") }}.'
     minimal["checks"] = {"max_age_days": {"quarter": 600}}  # the year-ago level is old by nature
@@ -197,7 +244,9 @@ def test_growth_that_contradicts_its_levels(make_brief: MakeBrief, minimal: dict
 
 
 def test_implausible_percentage(make_brief: MakeBrief, minimal: dict[str, Any]) -> None:
-    minimal["metrics"].append({"id": "share", "label": "Market share", "value": 140, "unit": "%", "source": "beta"})
+    minimal["metrics"].append(
+        {"id": "share", "label": "Market share", "value": 140, "unit": "%", "source": "beta"}
+    )
     folder = make_brief(minimal)
     assert warnings(folder) == [
         f"{folder}/brief.yaml:{line(folder, 'value: 140')}: metrics[2].value: warning: 'Market share' is 140%, outside the plausible range "
@@ -207,19 +256,35 @@ def test_implausible_percentage(make_brief: MakeBrief, minimal: dict[str, Any]) 
 
 # ------------------------------------------------------------------ the example and --strict
 
+
 def test_example_shows_only_its_real_conflicts_and_staleness() -> None:
     found = [(p.key, p.message.split(":")[0]) for p in check_brief(EXAMPLE)[1]]
     assert found == [
-        ("metrics[8].value", "conflicting figures for 'Consecutive quarters of triple-digit AI product growth' (to latest quarter)"),
-        ("metrics[10].value", "conflicting figures for 'Alibaba Cloud share of China AI cloud' (2025)"),
-        ("metrics[12].value", "conflicting figures for 'Tencent Cloud share of China AI cloud' (2025)"),
+        (
+            "metrics[8].value",
+            "conflicting figures for 'Consecutive quarters of triple-digit AI product growth' (to latest quarter)",
+        ),
+        (
+            "metrics[10].value",
+            "conflicting figures for 'Alibaba Cloud share of China AI cloud' (2025)",
+        ),
+        (
+            "metrics[12].value",
+            "conflicting figures for 'Tencent Cloud share of China AI cloud' (2025)",
+        ),
         ("metrics[16].period", "stale figure 'Alibaba Cloud share of global cloud' (Q1 2025)"),
         ("metrics[17].period", "stale figure 'AWS share of global cloud' (Q1 2025)"),
     ]
     messages = [p.message for p in check_brief(EXAMPLE)[1]]
-    assert "35.8% (ambition, china_share_alibaba_ambition) vs 36% (push, china_share_alibaba_push)" in messages[1]
+    assert (
+        "35.8% (ambition, china_share_alibaba_ambition) vs 36% (push, china_share_alibaba_push)"
+        in messages[1]
+    )
     assert messages[1].endswith("also in china_share.csv lines 2, 6")  # the CSV rows: reported once
-    assert "7% (ambition, china_share_tencent_ambition) vs 10% (push, china_share_tencent_push)" in messages[2]
+    assert (
+        "7% (ambition, china_share_tencent_ambition) vs 10% (push, china_share_tencent_push)"
+        in messages[2]
+    )
 
 
 def test_strict_check_turns_warnings_into_errors() -> None:
@@ -242,8 +307,12 @@ def test_strict_build_fails_on_warnings_even_when_unchanged(
     first = runner.invoke(main, ["build", str(folder), "--out", str(out), "--html-only"])
     assert first.exit_code == 0 and "warning: source 'unused' is never cited" in first.output
     before = (out / "acme" / "acme.html").read_bytes()
-    strict = runner.invoke(main, ["build", str(folder), "--out", str(out), "--html-only", "--strict"])
-    assert strict.exit_code == 1, strict.output  # not skipped as unchanged: strict rebuilds and fails
+    strict = runner.invoke(
+        main, ["build", str(folder), "--out", str(out), "--html-only", "--strict"]
+    )
+    assert strict.exit_code == 1, (
+        strict.output
+    )  # not skipped as unchanged: strict rebuilds and fails
     assert "sources.unused: source 'unused' is never cited" in strict.output
     assert (out / "acme" / "acme.html").read_bytes() == before
 

@@ -24,7 +24,9 @@ from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 from reportgen.config import Config, ScheduleConfig, load_config
 from reportgen.nightly import edition_time, run_lock, run_nightly
 
-NIGHT = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)  # 06:05 in Shanghai, just after the 06:00 run time
+NIGHT = datetime(
+    2026, 11, 22, 22, 5, tzinfo=UTC
+)  # 06:05 in Shanghai, just after the 06:00 run time
 RECIPIENTS = ["pm@example.com", "cio@example.com"]
 
 
@@ -55,8 +57,11 @@ def config_for(project: Path, port: int, **settings: Any) -> Config:
 
 def briefs_got(recorder: Recorder) -> list[tuple[str, str]]:
     """(brief, recipient) of every brief message the server stored, sorted."""
-    return sorted((r.message["X-Reportgen-Brief"], r.rcpt_tos[0]) for r in recorder.received
-                  if r.message["X-Reportgen-Brief"])
+    return sorted(
+        (r.message["X-Reportgen-Brief"], r.rcpt_tos[0])
+        for r in recorder.received
+        if r.message["X-Reportgen-Brief"]
+    )
 
 
 def test_delivers_every_brief_once_and_a_rerun_the_same_night_sends_nothing(
@@ -66,7 +71,10 @@ def test_delivers_every_brief_once_and_a_rerun_the_same_night_sends_nothing(
     config = config_for(project, port)
     report = run_nightly(config, now=NIGHT)
     assert report.exit_code == 0, report.outcomes
-    expected = sorted([("acme", r) for r in [*RECIPIENTS, "analyst@example.com"]] + [("beta", r) for r in RECIPIENTS])
+    expected = sorted(
+        [("acme", r) for r in [*RECIPIENTS, "analyst@example.com"]]
+        + [("beta", r) for r in RECIPIENTS]
+    )
     assert briefs_got(recorder) == expected
     for received in recorder.received:
         brief = received.message["X-Reportgen-Brief"]
@@ -78,12 +86,17 @@ def test_delivers_every_brief_once_and_a_rerun_the_same_night_sends_nothing(
     assert [o.state for o in again.outcomes] == ["unchanged", "unchanged"]
     assert briefs_got(recorder) == expected  # nothing new
     with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
-        states = {s for (s,) in db.execute("SELECT state FROM run_events WHERE run_id=?", (report.run_id,))}
+        states = {
+            s
+            for (s,) in db.execute("SELECT state FROM run_events WHERE run_id=?", (report.run_id,))
+        }
         assert {"built", "verified", "sent"} <= states
         assert db.execute("SELECT count(*) FROM runs WHERE exit_code=0").fetchone() == (2,)
 
 
-def test_a_changed_brief_goes_out_the_next_night_once(project: Path, server: tuple[Recorder, int]) -> None:
+def test_a_changed_brief_goes_out_the_next_night_once(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     config = config_for(project, port, to=["pm@example.com"])
     assert run_nightly(config, now=NIGHT).exit_code == 0
@@ -92,21 +105,33 @@ def test_a_changed_brief_goes_out_the_next_night_once(project: Path, server: tup
     write_brief(project / "briefs" / "acme", spec)
     next_night = run_nightly(config, now=NIGHT + timedelta(days=1))
     assert {o.brief_id: o.state for o in next_night.outcomes} == {"acme": "sent", "beta": "sent"}
-    [acme] = [r for r in recorder.to("pm@example.com")[-2:] if r.message["X-Reportgen-Brief"] == "acme"]
+    [acme] = [
+        r for r in recorder.to("pm@example.com")[-2:] if r.message["X-Reportgen-Brief"] == "acme"
+    ]
     text = acme.message.get_body(("plain",)).get_content()
     assert "USD 13.1bn" in text
-    assert "What changed since" in text and "Revenue: USD 12.5bn \u2192 USD 13.1bn" in text  # changes.json
+    assert (
+        "What changed since" in text and "Revenue: USD 12.5bn \u2192 USD 13.1bn" in text
+    )  # changes.json
 
-    rerun = run_nightly(config, now=NIGHT + timedelta(days=1, hours=2))  # same night: reuses the builds
+    rerun = run_nightly(
+        config, now=NIGHT + timedelta(days=1, hours=2)
+    )  # same night: reuses the builds
     assert {o.state for o in rerun.outcomes} == {"unchanged"}
     assert len(recorder.to("pm@example.com")) == 4
     with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
-        details = [d for (d,) in db.execute("SELECT detail FROM run_events WHERE run_id=? AND state='built'",
-                                            (rerun.run_id,))]
+        details = [
+            d
+            for (d,) in db.execute(
+                "SELECT detail FROM run_events WHERE run_id=? AND state='built'", (rerun.run_id,)
+            )
+        ]
     assert details and all(d.startswith("reused") for d in details)
 
 
-def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(project: Path, server: tuple[Recorder, int]) -> None:
+def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     config = config_for(project, port, to=["pm@example.com"])
     assert run_nightly(config, now=NIGHT).exit_code == 0
@@ -118,8 +143,12 @@ def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(project: Path, se
     report = run_nightly(config, now=NIGHT + timedelta(days=1))
     assert report.exit_code == 1
     assert {o.brief_id: o.state for o in report.outcomes} == {"beta": "failed", "acme": "sent"}
-    assert [b for b in briefs_got(recorder) if b[0] == "beta"] == [("beta", "pm@example.com")]  # night one only
-    assert (project / "out" / "beta" / "beta.pdf").read_bytes() == old_pdf  # left in place, not re-sent
+    assert [b for b in briefs_got(recorder) if b[0] == "beta"] == [
+        ("beta", "pm@example.com")
+    ]  # night one only
+    assert (
+        project / "out" / "beta" / "beta.pdf"
+    ).read_bytes() == old_pdf  # left in place, not re-sent
     [notice] = recorder.to("ops@example.com")
     assert "beta" in notice.message["Subject"]
     assert "unknown source 'nowhere'" in notice.message.get_content()
@@ -127,10 +156,14 @@ def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(project: Path, se
     rerun = run_nightly(config, now=NIGHT + timedelta(days=1, hours=1))
     assert rerun.exit_code == 1  # still failing, and said so ...
     assert len(recorder.to("ops@example.com")) == 1  # ... but ops hear it once a night
-    assert len(recorder.received) == 3 + 2 + 1  # night one, acme night two, the notice: nothing more
+    assert (
+        len(recorder.received) == 3 + 2 + 1
+    )  # night one, acme night two, the notice: nothing more
 
 
-def test_only_changed_skips_briefs_whose_content_did_not_change(project: Path, server: tuple[Recorder, int]) -> None:
+def test_only_changed_skips_briefs_whose_content_did_not_change(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     config = config_for(project, port, to=["pm@example.com"], only_changed=True)
     assert run_nightly(config, now=NIGHT).exit_code == 0
@@ -143,28 +176,41 @@ def test_only_changed_skips_briefs_whose_content_did_not_change(project: Path, s
     assert {o.state for o in everything.outcomes} == {"sent"}
 
 
-def test_strict_holds_back_a_brief_with_warnings(project: Path, server: tuple[Recorder, int]) -> None:
+def test_strict_holds_back_a_brief_with_warnings(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
     spec = beta_spec()
     spec["sources"] = {**spec["sources"], "gamma": {"title": "Never cited"}}
     write_brief(project / "briefs" / "beta", spec)
     config_file = write_config(project, port, to=["pm@example.com"])
-    config_file.write_text(config_file.read_text().replace('out = "out"', 'out = "out"\nstrict = true'))
+    config_file.write_text(
+        config_file.read_text().replace('out = "out"', 'out = "out"\nstrict = true')
+    )
     report = run_nightly(load_config(config_file), now=NIGHT)
     assert {o.brief_id: o.state for o in report.outcomes} == {"acme": "sent", "beta": "failed"}
     assert "gamma" in report.outcomes[0].details[0]
     assert [b for b in briefs_got(recorder) if b[0] == "beta"] == []
 
 
-def test_nothing_is_lost_when_the_server_is_down(project: Path, server: tuple[Recorder, int]) -> None:
+def test_nothing_is_lost_when_the_server_is_down(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
     recorder, port = server
-    down = run_nightly(config_for(project, free_port(), to=["pm@example.com"], max_attempts=2), now=NIGHT)
+    down = run_nightly(
+        config_for(project, free_port(), to=["pm@example.com"], max_attempts=2), now=NIGHT
+    )
     assert down.exit_code == 1
     assert all("gave up" in o.details[0] or "not attempted" in o.details[0] for o in down.outcomes)
-    later = run_nightly(config_for(project, port, to=["pm@example.com"]), now=NIGHT + timedelta(hours=1))
+    later = run_nightly(
+        config_for(project, port, to=["pm@example.com"]), now=NIGHT + timedelta(hours=1)
+    )
     assert later.exit_code == 0
     assert briefs_got(recorder) == [
-        ("acme", "analyst@example.com"), ("acme", "pm@example.com"), ("beta", "pm@example.com")]
+        ("acme", "analyst@example.com"),
+        ("acme", "pm@example.com"),
+        ("beta", "pm@example.com"),
+    ]
 
 
 def test_edition_time_is_the_latest_scheduled_run() -> None:
@@ -193,12 +239,19 @@ def test_two_runs_at_once_the_second_exits_75_and_nothing_is_sent_twice(
     config_file = write_config(project, port, to=["pm@example.com"])
     recorder.data_replies = [WAIT]  # the first run holds its first DATA until released
     env = {k: v for k, v in os.environ.items() if k != "REPORTGEN_SMTP_PASSWORD"}
-    first = subprocess.Popen(reportgen("nightly", "--config", str(config_file)), cwd=project,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        reportgen("nightly", "--config", str(config_file)),
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert recorder.waiting.wait(120), "the first run never reached the server"
-        second = subprocess.run(reportgen("nightly"), cwd=project, env=env,
-                                capture_output=True, text=True, timeout=120)
+        second = subprocess.run(
+            reportgen("nightly"), cwd=project, env=env, capture_output=True, text=True, timeout=120
+        )
         assert second.returncode == 75, second.stderr
         assert "holds the lock" in second.stderr
     finally:
@@ -207,22 +260,35 @@ def test_two_runs_at_once_the_second_exits_75_and_nothing_is_sent_twice(
     assert first.returncode == 0, err
     assert "sent acme" in out
     assert briefs_got(recorder) == [
-        ("acme", "analyst@example.com"), ("acme", "pm@example.com"), ("beta", "pm@example.com")]
+        ("acme", "analyst@example.com"),
+        ("acme", "pm@example.com"),
+        ("beta", "pm@example.com"),
+    ]
 
-    third = subprocess.run(reportgen("nightly", "--config", str(config_file)), cwd=project,
-                           env=env, capture_output=True, text=True, timeout=120)
+    third = subprocess.run(
+        reportgen("nightly", "--config", str(config_file)),
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert third.returncode == 0, third.stderr
     assert len(recorder.received) == 3
-    runs = subprocess.run(reportgen("runs"), cwd=project, env=env, capture_output=True,
-                          text=True, timeout=60)
+    runs = subprocess.run(
+        reportgen("runs"), cwd=project, env=env, capture_output=True, text=True, timeout=60
+    )
     assert runs.returncode == 0
     assert runs.stdout.count("nightly") == 2 and "sent" in runs.stdout and "250" in runs.stdout
 
 
 def test_cli_reports_a_config_error_in_one_line(tmp_path: Path) -> None:
-    (tmp_path / "reportgen.toml").write_text('[smtp]\npassword = "hunter2"\n[mail]\nfrom = "a@b.c"\n')
-    result = subprocess.run(reportgen("nightly"), cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    (tmp_path / "reportgen.toml").write_text(
+        '[smtp]\npassword = "hunter2"\n[mail]\nfrom = "a@b.c"\n'
+    )
+    result = subprocess.run(
+        reportgen("nightly"), cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "smtp.password" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -231,7 +297,9 @@ def test_cli_reports_a_config_error_in_one_line(tmp_path: Path) -> None:
 def test_nightly_builds_with_the_project_theme(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
     path = write_config(project, port, to=["pm@example.com"])
-    path.write_text(path.read_text() + '\n[theme]\nfirm = "Northwind Research"\naccent = "#0a7d5a"\n')
+    path.write_text(
+        path.read_text() + '\n[theme]\nfirm = "Northwind Research"\naccent = "#0a7d5a"\n'
+    )
     assert run_nightly(load_config(path), now=NIGHT).exit_code == 0
     html = (project / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
     assert "Northwind Research" in html and "#0a7d5a" in html

@@ -17,32 +17,84 @@ from hypothesis import strategies as st
 from reportgen.cli import main
 from tests.conftest import MINIMAL, write_brief
 
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
 NUMBER = st.one_of(
-    st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True), TEXT, st.none(), st.booleans()
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    TEXT,
+    st.none(),
+    st.booleans(),
 )
 MARKDOWN = st.lists(
-    st.one_of(TEXT, st.sampled_from([
-        '{{ metric("revenue") }}', '{{ cite("alpha") }}', '{{ table("peers") }}', '{{ chart("peers-bar") }}',
-        '{{ metric("nope") }}', "{% if x %}", "{{", "}}", "{#", "34%", "$5.6 billion", "[3]", "\n", "\n\n# Head\n",
-        "\n- item ", "2025", "<b>x</b>", "| a | b |\n|---|---|\n| 1 | 2 |\n", "![img](../secret.png)",
-    ])),
+    st.one_of(
+        TEXT,
+        st.sampled_from(
+            [
+                '{{ metric("revenue") }}',
+                '{{ cite("alpha") }}',
+                '{{ table("peers") }}',
+                '{{ chart("peers-bar") }}',
+                '{{ metric("nope") }}',
+                "{% if x %}",
+                "{{",
+                "}}",
+                "{#",
+                "34%",
+                "$5.6 billion",
+                "[3]",
+                "\n",
+                "\n\n# Head\n",
+                "\n- item ",
+                "2025",
+                "<b>x</b>",
+                "| a | b |\n|---|---|\n| 1 | 2 |\n",
+                "![img](../secret.png)",
+            ]
+        ),
+    ),
     max_size=10,
 ).map("".join)
-CELL = st.one_of(st.sampled_from(["Acme", "Globex", "alpha", "beta", "H1 2025", "2025 (period not stated)", "",
-                                  "inf", "nan", "1e308", "-0"]),
-                 st.integers(-50, 150).map(str), st.floats(0, 100).map(lambda f: f"{f:.1f}"),
-                 TEXT.filter(lambda t: not re.search(r'[,"\r\n]', t)))
-HEADER = st.lists(st.sampled_from(["company", "share", "period", "source", "x"]), min_size=0, max_size=4, unique=True)
+CELL = st.one_of(
+    st.sampled_from(
+        [
+            "Acme",
+            "Globex",
+            "alpha",
+            "beta",
+            "H1 2025",
+            "2025 (period not stated)",
+            "",
+            "inf",
+            "nan",
+            "1e308",
+            "-0",
+        ]
+    ),
+    st.integers(-50, 150).map(str),
+    st.floats(0, 100).map(lambda f: f"{f:.1f}"),
+    TEXT.filter(lambda t: not re.search(r'[,"\r\n]', t)),
+)
+HEADER = st.lists(
+    st.sampled_from(["company", "share", "period", "source", "x"]),
+    min_size=0,
+    max_size=4,
+    unique=True,
+)
 CSV = st.tuples(HEADER, st.lists(st.lists(CELL, max_size=4), max_size=5)).map(
     lambda hr: "\n".join([",".join(hr[0]), *(",".join(row) for row in hr[1])]) + "\n"
 )
 EDITS: dict[tuple[str | int, ...], Any] = {
     ("metrics", 0, "value"): NUMBER,
-    ("metrics", 0, "period"): st.one_of(st.none(), st.sampled_from(["Q1 2025", "2025", "H1 2026", "FY2019"]), TEXT),
+    ("metrics", 0, "period"): st.one_of(
+        st.none(), st.sampled_from(["Q1 2025", "2025", "H1 2026", "FY2019"]), TEXT
+    ),
     ("metrics", 0, "unit"): st.one_of(st.none(), st.sampled_from(["%", "USD bn", "x"]), TEXT),
     ("metrics", 1, "value"): NUMBER,
-    ("sources", "alpha", "published"): st.one_of(st.none(), st.sampled_from(["2020-01-01", "2026-11-20", "soon"])),
+    ("sources", "alpha", "published"): st.one_of(
+        st.none(), st.sampled_from(["2020-01-01", "2026-11-20", "soon"])
+    ),
     ("as_of",): st.sampled_from(["2026-11-21", "2030-01-01", "yesterday", "2026-02-30"]),
     ("sections", 0, "body"): MARKDOWN,
     ("risks", 0, "body"): MARKDOWN,
@@ -50,22 +102,28 @@ EDITS: dict[tuple[str | int, ...], Any] = {
     ("metrics", 0, "label"): TEXT,
     ("sources", "alpha", "title"): TEXT,
     ("sections", 0, "title"): TEXT,
-    ("checks",): st.one_of(st.none(), st.fixed_dictionaries({"tolerance_pct": NUMBER}),
-                           st.fixed_dictionaries({"max_age_days": st.one_of(NUMBER, st.just({"quarter": 1}))})),
+    ("checks",): st.one_of(
+        st.none(),
+        st.fixed_dictionaries({"tolerance_pct": NUMBER}),
+        st.fixed_dictionaries({"max_age_days": st.one_of(NUMBER, st.just({"quarter": 1}))}),
+    ),
 }
-VALUE = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e6, 1e6, allow_nan=False))
+VALUE = st.one_of(st.integers(-(10**6), 10**6), st.floats(-1e6, 1e6, allow_nan=False))
 PLAUSIBLE = {  # edits that mostly still build, so that the PDF stage sees odd content
     **{path: EDITS[path] for path in EDITS if path[-1] in ("period", "unit", "body", "summary")},
     ("metrics", 0, "value"): VALUE,
     ("metrics", 1, "value"): VALUE,
 }
-DROP = st.sampled_from([None, "title", "sources", "metrics", "tables", "charts", "sections", "risks", "verdict"])
+DROP = st.sampled_from(
+    [None, "title", "sources", "metrics", "tables", "charts", "sections", "risks", "verdict"]
+)
 PROBLEM = re.compile(r"^\S[^:]*(:\d+)?: [\w.\[\]-]+: ")
 
 
 @st.composite
-def briefs(draw: st.DrawFn, edits: dict[tuple[str | int, ...], Any] = EDITS, wild: bool = True
-           ) -> tuple[dict[str, Any], dict[str, str]]:
+def briefs(
+    draw: st.DrawFn, edits: dict[tuple[str | int, ...], Any] = EDITS, wild: bool = True
+) -> tuple[dict[str, Any], dict[str, str]]:
     """A brief spec close to a valid one, with some fields replaced by anything at all,
     maybe another CSV (`wild`: maybe drop a top-level key too)."""
     spec = copy.deepcopy(MINIMAL)
@@ -127,9 +185,13 @@ def test_build_is_whole_or_absent(brief: tuple[dict[str, Any], dict[str, str]]) 
         result = CliRunner().invoke(main, ["build", str(folder), "--out", str(out), "-j", "1"])
         assert_reported(result)
         event(f"exit {result.exit_code}")
-        written = sorted(p.name for p in (out / "acme").glob("*")) if (out / "acme").is_dir() else []
+        written = (
+            sorted(p.name for p in (out / "acme").glob("*")) if (out / "acme").is_dir() else []
+        )
         if result.exit_code == 0:
-            assert {"acme.html", "acme.pdf", "snapshot.json", "changes.json"} <= set(written), written
+            assert {"acme.html", "acme.pdf", "snapshot.json", "changes.json"} <= set(written), (
+                written
+            )
             assert not [n for n in written if n.endswith(".tmp")]
         else:
             assert written == [], written

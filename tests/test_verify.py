@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 WHERE = Path("out/x/x.pdf")
 
 
-def page(body: str, sources: str = '<li>[1] Alpha Report.</li>') -> str:
+def page(body: str, sources: str = "<li>[1] Alpha Report.</li>") -> str:
     return (
         "<html><head><style>@page { size: A4; margin: 20mm } figure, body { margin: 0 }</style></head><body>"
         f'<h2>Thesis</h2>{body}<h2>Sources</h2><ol style="list-style: none">{sources}</ol></body></html>'
@@ -35,7 +35,13 @@ def check(html: str, expected: Expected | None = None, root: Path = Path(".")) -
 
 
 def test_a_clean_page_passes() -> None:
-    assert check(page("<p>Revenue rose <sup>[1]</sup>.</p>"), Expected(("Thesis",), ((1, "Alpha Report"),))) == []
+    assert (
+        check(
+            page("<p>Revenue rose <sup>[1]</sup>.</p>"),
+            Expected(("Thesis",), ((1, "Alpha Report"),)),
+        )
+        == []
+    )
 
 
 def test_orphan_footnote_and_uncited_source() -> None:
@@ -56,7 +62,9 @@ def test_missing_section_and_source_title() -> None:
 
 def test_page_limit() -> None:
     long = "".join(f'<p style="break-after: page">Page <sup>[1]</sup> {i}</p>' for i in range(4))
-    assert check(page(long), Expected(max_pages=3)) == ["out/x/x.pdf: pages: 5 pages, more than the limit of 3 (checks.max_pages)"]
+    assert check(page(long), Expected(max_pages=3)) == [
+        "out/x/x.pdf: pages: 5 pages, more than the limit of 3 (checks.max_pages)"
+    ]
 
 
 def test_missing_glyph_names_the_text() -> None:
@@ -87,6 +95,7 @@ def test_unreadable_pdf(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ in the pipeline
 
+
 def test_brief_failing_verification_is_not_promoted(
     make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -99,14 +108,17 @@ def test_brief_failing_verification_is_not_promoted(
     make_brief(minimal)
     result = build_brief(folder, out, now=NOW)
     assert result.status == "failed"
-    assert [str(p) for p in result.errors] == [f"{pdf}: footnotes: footnote mark [4] on page 1 has no entry in Sources"]
+    assert [str(p) for p in result.errors] == [
+        f"{pdf}: footnotes: footnote mark [4] on page 1 has no entry in Sources"
+    ]
     minimal["risks"][0]["body"] = "Rivals."
     minimal["title"] = "Acme \U0001d11e Big Bet"  # no font has this glyph
     make_brief(minimal)
     result = build_brief(folder, out, now=NOW)
     assert result.status == "failed"
     assert str(result.errors[0]).startswith(
-        f"{pdf}: glyphs: no font has a glyph for '\U0001d11e' (U+1D11E) on page 1, in \"Acme \U0001d11e Big Bet")
+        f"{pdf}: glyphs: no font has a glyph for '\U0001d11e' (U+1D11E) on page 1, in \"Acme \U0001d11e Big Bet"
+    )
     assert {p.name: p.read_bytes() for p in (out / "acme").iterdir()} == before  # nothing replaced
     assert not list((out / "acme").glob(".*.tmp"))
 
@@ -129,18 +141,24 @@ def test_example_verifies_clean_from_the_command_line(example_pdf: Path) -> None
 
 def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> None:
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(example_pdf).pages)
-    appendix = text[text.index("Source reconciliation"):text.rindex("Sources")]
+    appendix = text[text.index("Source reconciliation") : text.rindex("Sources")]
     assert "BRIEF USES" in appendix.upper()
-    assert re.search(r"Alibaba Cloud share of China AI cloud 2025 35\.8%\[\d\] vs 36%\[\d\] 0\.2pp", appendix)
-    assert re.search(r"Tencent Cloud share of China AI cloud 2025 7%\[\d\] vs 10%\[\d\] 3pp", appendix)
+    assert re.search(
+        r"Alibaba Cloud share of China AI cloud 2025 35\.8%\[\d\] vs 36%\[\d\] 0\.2pp", appendix
+    )
+    assert re.search(
+        r"Tencent Cloud share of China AI cloud 2025 7%\[\d\] vs 10%\[\d\] 3pp", appendix
+    )
     assert re.search(r"6 quarters\[\d\] vs 9 quarters\[\d\] 3 quarters", appendix)
     assert "35.8% (ambition) in key figures, verdict" in appendix
     assert "stale figure 'AWS share of global cloud' (Q1 2025)" in appendix  # notes on the data
 
 
 def test_font_that_cannot_load_is_an_error_a_css_slip_a_warning(tmp_path: Path) -> None:
-    style = ("<style>@font-face { font-family: House; src: url(house.woff2) } "
-             "p { font-family: House, sans-serif; font-feature-settings: bogus }</style>")
+    style = (
+        "<style>@font-face { font-family: House; src: url(house.woff2) } "
+        "p { font-family: House, sans-serif; font-feature-settings: bogus }</style>"
+    )
     problems = check(page(f"{style}<p>Rose <sup>[1]</sup>.</p>"), root=tmp_path)
     assert problems == [
         "out/x/x.pdf: fonts: WeasyPrint: Font-face 'House' cannot be loaded",
