@@ -10,7 +10,7 @@ dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 
 apt_packages=(fonts-noto-cjk fonts-inter fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
-[ "$dev" = 1 ] && apt_packages+=(poppler-utils chromium openssl)  # openssl: test certificates for SMTP TLS
+[ "$dev" = 1 ] && apt_packages+=(poppler-utils chromium openssl systemd)  # openssl: SMTP TLS test certificates; systemd: systemd-analyze verify
 
 missing=()
 for p in "${apt_packages[@]}"; do
