@@ -209,9 +209,12 @@ class _Composer:
 
     def section(self, index: int) -> SectionView:
         section = self.brief.sections[index]
-        html = self.markdown(f"sections[{index}].body")
-        html += "".join(self.table_html(t) for t in section.tables)
-        html += "".join(self.chart_html(c) for c in section.charts)
+        key = f"sections[{index}].body"
+        html = self.markdown(key)
+        inline = {(call.name, call.arg) for call in self.checked.helpers.get(key, [])}
+        # a table or chart placed in the body stands there "instead of after the body"
+        html += "".join(self.table_html(t) for t in section.tables if ("table", t) not in inline)
+        html += "".join(self.chart_html(c) for c in section.charts if ("chart", c) not in inline)
         return SectionView(section.title, f"section-{index + 1}", html)
 
     def risk(self, index: int) -> RiskView:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -129,3 +131,16 @@ def test_charts_are_vector_and_text_is_text(built: tuple[Path, Path]) -> None:
     assert html.count("<svg") >= 3
     assert "<image" not in html  # no raster fallbacks inside the SVGs
     assert "Alibaba Cloud" in re.sub(r"<[^>]+>", " ", html)
+
+
+def test_inline_table_stands_instead_of_after_the_body(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    minimal["sections"][0]["body"] = (
+        'Before.\n\n{{ table("peers") }}\n\nAfter {{ chart("peers-bar") }}.\n'
+    )
+    folder = make_brief(minimal)
+    assert build_brief(folder, tmp_path / "out", pdf=False).ok
+    html = (tmp_path / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
+    assert html.count('id="table-peers"') == 1 and html.count('id="chart-peers-bar"') == 1
+    assert html.index("Before.") < html.index('id="table-peers"') < html.index("After")
