@@ -144,3 +144,19 @@ def test_inline_table_stands_instead_of_after_the_body(
     html = (tmp_path / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
     assert html.count('id="table-peers"') == 1 and html.count('id="chart-peers-bar"') == 1
     assert html.index("Before.") < html.index('id="table-peers"') < html.index("After")
+
+
+def test_warnings_are_shown_in_the_appendix(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    minimal["sources"]["unused"] = {"title": "Never cited"}
+    folder = make_brief(minimal)
+    result = build_brief(folder, tmp_path / "out", pdf=False)
+    assert result.ok and [w.key for w in result.warnings] == ["sources.unused"]
+    html = (tmp_path / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
+    appendix = html[html.index('id="appendix"') :]
+    assert (
+        "source &#39;unused&#39; is never cited" in appendix
+        or "source 'unused' is never cited" in appendix
+    )
+    assert "Never cited" not in html[html.index('id="sources"') :]  # only cited sources are listed
