@@ -307,26 +307,8 @@ class _Run:
         outcome: BriefOutcome,
     ) -> None:
         brief = item.summary.brief_id
-        self.ledger.record_attempt(
-            self.report.run_id, brief, item.pdf_sha256, rcpt, message_id, item.fingerprint
-        )
-        result = mailer.send(message, self.mail.from_, rcpt)
-        self.ledger.record_result(
-            brief,
-            item.pdf_sha256,
-            rcpt,
-            sent=result.sent,
-            code=result.code,
-            detail=result.detail,
-            attempts=result.attempts,
-        )
-        self.event(
-            brief,
-            "sent" if result.sent else "failed",
-            recipient=rcpt,
-            code=result.code,
-            detail=result.detail,
-        )
+        ledger_key = (brief, item.pdf_sha256, item.fingerprint)
+        result = self._send_recorded(mailer, message, rcpt, message_id, ledger_key, brief, "")
         if result.sent:
             outcome.state = "sent" if outcome.state != "failed" else "failed"
             outcome.details.append(f"{rcpt}: sent ({message_id})")
@@ -372,26 +354,41 @@ class _Run:
         except deliver.DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        if key:
-            self.ledger.record_attempt(self.report.run_id, NOTICE, key, ops, message_id, "")
-        result = mailer.send(message, self.mail.from_, ops)
-        if key:
+        ledger_key = (NOTICE, key, "") if key else None
+        self._send_recorded(mailer, message, ops, message_id, ledger_key, "*", "notice-")
+
+    def _send_recorded(
+        self,
+        mailer: deliver.Mailer,
+        message: EmailMessage,
+        rcpt: str,
+        message_id: str,
+        ledger_key: tuple[str, str, str] | None,
+        event_brief: str,
+        state_prefix: str,
+    ) -> deliver.SendOutcome:
+        """Send one message; the attempt is in the ledger before it goes and the server's
+        answer after (ledger_key: brief, content hash, fingerprint), so a lost ack resends
+        with the same Message-ID and a 250 is never sent twice."""
+        if ledger_key:
+            brief, content, fingerprint = ledger_key
+            self.ledger.record_attempt(
+                self.report.run_id, brief, content, rcpt, message_id, fingerprint
+            )
+        result = mailer.send(message, self.mail.from_, rcpt)
+        if ledger_key:
             self.ledger.record_result(
-                NOTICE,
-                key,
-                ops,
+                ledger_key[0],
+                ledger_key[1],
+                rcpt,
                 sent=result.sent,
                 code=result.code,
                 detail=result.detail,
                 attempts=result.attempts,
             )
-        self.event(
-            "*",
-            "notice-sent" if result.sent else "notice-failed",
-            recipient=ops,
-            code=result.code,
-            detail=result.detail,
-        )
+        state = state_prefix + ("sent" if result.sent else "failed")
+        self.event(event_brief, state, recipient=rcpt, code=result.code, detail=result.detail)
+        return result
 
     def finish(self) -> RunReport:
         self.ledger.end_run(self.report.run_id, self.report.exit_code)
