@@ -143,7 +143,8 @@ class _Composer:
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
         reconciliations = self.reconciliations()
-        notes = [p.message for p in self.checked.warnings if "conflicting figures" not in p.message]
+        reconciled = {c.problem() for c in self.checked.conflicts}  # shown in their own table
+        notes = [p.message for p in self.checked.warnings if p not in reconciled]
         # every h2 the page shows, in order: what PDF verification looks for
         titles = [*(s.title for s in sections), "Risks"]
         titles += ["Source reconciliation"] if reconciliations or notes else []
