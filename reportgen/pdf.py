@@ -8,6 +8,7 @@ outside the brief's own folder.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 from pathlib import Path
@@ -61,24 +62,24 @@ def charts_as_images(html: str) -> str:
     return CHART_SVG.sub(image, html)
 
 
-_font_config: Any = None
+@functools.cache
+def _font_configuration() -> Any:
+    """One WeasyPrint font configuration per process: built once, shared by every brief."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 def layout(html: str, root: Path) -> Any:
-    """Lay the page out once (a weasyprint Document): verify.py reads its boxes, then writes it.
-    One shared font configuration per process."""
-    global _font_config
+    """Lay the page out once (a weasyprint Document): verify.py reads its boxes, then writes it."""
     from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    if _font_config is None:
-        _font_config = FontConfiguration()
     document = HTML(
         string=charts_as_images(html),
         base_url=str(root.resolve()) + "/",
         url_fetcher=confined_fetcher(root),
     )
-    return document.render(font_config=_font_config)
+    return document.render(font_config=_font_configuration())
 
 
 def html_to_pdf(html: str, root: Path) -> bytes:
