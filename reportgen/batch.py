@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .cache import (
+from reportgen.cache import (
     CHART_DIR,
     ChartCache,
     batch_key,
@@ -38,14 +38,14 @@ from .cache import (
     using_chart_cache,
     write_stamp,
 )
-from .changes import SNAPSHOT_FILE
-from .errors import BuildError, Problem
-from .output import write_atomic
-from .theme import Theme
+from reportgen.errors import BuildError, Problem
+from reportgen.output import write_atomic
+from reportgen.render.changes import SNAPSHOT_FILE
+from reportgen.render.theme import Theme
 
 if TYPE_CHECKING:
-    from .pipeline import BuildResult
-    from .render import Renderer
+    from reportgen.build import BuildResult
+    from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class BatchSummary:
 @lru_cache(maxsize=4)
 def _renderer(template_dirs: tuple[Path, ...], theme: Theme) -> Renderer:
     """One Jinja environment per process and template path: templates compile once."""
-    from .render import Renderer
+    from reportgen.render.environment import Renderer
 
     return Renderer(template_dirs, theme)
 
@@ -127,7 +127,7 @@ def run_task(task: BuildTask) -> TaskOutcome:
 
 
 def _run_task(task: BuildTask) -> TaskOutcome:
-    from .pipeline import timed_build_brief
+    from reportgen.build import timed_build_brief
 
     renderer = _renderer(task.template_dirs, task.theme)
     options: dict[str, Any] = {
@@ -208,14 +208,14 @@ def build_many(
 
 
 def _builtin_templates() -> Path:
-    from .render import builtin_templates
+    from reportgen.render.environment import builtin_templates
 
     return builtin_templates()
 
 
 def _skipped(brief_dir: Path, out_dir: Path, key: str) -> BuildResult | None:
     """A 'skipped' result when the last good build used the same inputs and is intact."""
-    from .pipeline import BuildResult
+    from reportgen.build import BuildResult
 
     brief_id = brief_dir.resolve().name
     stamp = unchanged(out_dir, brief_id, key)
@@ -231,7 +231,7 @@ def _dispatch(
     """Choose where to build: Dask, a local pool, or this process (one brief or -j 1)."""
     if not indices:
         return "nothing to build", iter(())
-    from .pipeline import generated_time
+    from reportgen.build import generated_time
 
     now = generated_time()
 
@@ -305,8 +305,8 @@ def _outcome(future: Any, task: BuildTask) -> TaskOutcome:
 
 
 def _failed(brief_dir: Path, message: str) -> TaskOutcome:
-    from .pipeline import BuildResult
-    from .spec import BRIEF_FILE
+    from reportgen.brief.spec import BRIEF_FILE
+    from reportgen.build import BuildResult
 
     return TaskOutcome(
         BuildResult(brief_dir, "failed", [Problem(brief_dir / BRIEF_FILE, None, "build", message)])

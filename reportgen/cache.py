@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import Problem
-from .output import write_atomic
+from reportgen.errors import Problem
+from reportgen.output import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,11 @@ def code_fingerprint() -> str:
     """reportgen's version, its code and the versions of the libraries that shape output."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from reportgen import __version__
 
     parts: list[str | bytes] = [__version__]
-    for path in sorted(PACKAGE.glob("*.py")):
-        parts += [path.name, path.read_bytes()]
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts += [path.relative_to(PACKAGE).as_posix(), path.read_bytes()]
     for name in OUTPUT_LIBRARIES:
         try:
             parts += [name, version(name)]

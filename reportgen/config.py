@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import Problem, ReportgenError
+from reportgen.errors import Problem, ReportgenError
 
 CONFIG_FILE = "reportgen.toml"
 PASSWORD_ENV = "REPORTGEN_SMTP_PASSWORD"

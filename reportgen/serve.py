@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .config import CONFIG_FILE, Config, load_config
-from .errors import Problem, ReportgenError
-from .spec import BRIEF_FILE
+from reportgen.brief.spec import BRIEF_FILE
+from reportgen.config import CONFIG_FILE, Config, load_config
+from reportgen.errors import Problem, ReportgenError
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +68,14 @@ class Preview:
 
     def rebuild(self) -> Build:
         """Build the HTML now; a bad brief or config becomes a failed Build, never an exception."""
-        from .pipeline import build_brief
+        from reportgen.build import build_brief
 
         with self.lock:
             version = self.build.version + 1
             stamp = time.strftime("%H:%M:%S")
             try:
                 config = self._config()
-                from .theme import make_renderer
+                from reportgen.render.theme import make_renderer
 
                 renderer = make_renderer(config, self.templates)
             except ReportgenError as exc:
@@ -116,7 +116,7 @@ class Preview:
 
     def pdf(self) -> bytes | None:
         """The PDF of the current build, made once per build; None when the build failed."""
-        from .pdf import html_to_pdf
+        from reportgen.pdf.layout import html_to_pdf
 
         with self.lock:
             build = self.build

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.batch import BatchOptions, BatchSummary, build_many
+from reportgen.build import build_all
 from reportgen.cli import main
-from reportgen.pipeline import build_all
 from tests.conftest import MINIMAL, REPO, write_brief
 
 EPOCH = "1700000000"

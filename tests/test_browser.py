@@ -22,11 +22,11 @@ import pytest
 import websocket
 from conftest import EXAMPLE, REPO
 
+from reportgen.brief.scaffold import new_brief
+from reportgen.build import build_brief
 from reportgen.config import Config, ThemeConfig
-from reportgen.pipeline import build_brief
-from reportgen.render import Renderer
-from reportgen.scaffold import new_brief
-from reportgen.theme import load_theme
+from reportgen.render.environment import Renderer
+from reportgen.render.theme import load_theme
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"

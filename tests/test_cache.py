@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.batch import BatchOptions, build_many
+from reportgen.build import build_all
 from reportgen.cache import CHART_DIR, STAMP_FILE, batch_key, build_key
 from reportgen.cli import main
-from reportgen.pipeline import build_all
 from tests.conftest import MINIMAL, write_brief
 
 HTML_ONLY = BatchOptions(pdf=False, jobs=1)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reportgen.charts import ACCENT, build_chart
-from reportgen.data import Frame
-from reportgen.models import Chart
+from reportgen.brief.data import Frame
+from reportgen.brief.models import Chart
+from reportgen.render.charts import ACCENT, build_chart
 
 
 def draw(chart: Chart, df: pd.DataFrame) -> str:

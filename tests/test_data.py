@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.data import format_number, format_with_unit, read_csv
+from reportgen.brief.data import format_number, format_with_unit, read_csv
 from reportgen.errors import Problem
 
 

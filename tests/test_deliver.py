@@ -1,7 +1,7 @@
 """Sending the last good PDF (`send`) against a real SMTP server on 127.0.0.1, fault by fault.
 
 One brief is built once for the module; each test copies the built project
-and sends it with `reportgen.nightly.send_briefs`, which goes through the same
+and sends it with `reportgen.publish.nightly.send_briefs`, which goes through the same
 ledger and SMTP code as the nightly job.
 """
 
@@ -22,11 +22,11 @@ from click.testing import CliRunner
 from conftest import MINIMAL, write_brief
 from smtp_server import DROP, Recorder, free_port, silent_server, smtp_server, write_config
 
+from reportgen.build import build_brief
 from reportgen.cli import main
 from reportgen.config import ConfigError, load_config
 from reportgen.errors import DeliveryError
-from reportgen.nightly import RunReport, send_briefs
-from reportgen.pipeline import build_brief
+from reportgen.publish.nightly import RunReport, send_briefs
 
 CHANGES = {
     "brief": "acme",

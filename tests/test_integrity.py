@@ -9,9 +9,9 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from reportgen.brief.integrity import parse_period, same_period
+from reportgen.build import check_brief
 from reportgen.cli import main
-from reportgen.integrity import parse_period, same_period
-from reportgen.pipeline import check_brief
 from tests.conftest import EXAMPLE
 
 MakeBrief = Callable[..., Path]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.markdown import HelperSyntaxError, render_markdown, scan_helpers
-from reportgen.spec import MarkdownDoc, Place
+from reportgen.brief.spec import MarkdownDoc, Place
+from reportgen.render.markdown import HelperSyntaxError, render_markdown, scan_helpers
 
 
 def doc(text: str, line: int = 1) -> MarkdownDoc:

@@ -22,7 +22,7 @@ from conftest import MINIMAL, write_brief
 from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 
 from reportgen.config import Config, ScheduleConfig, load_config
-from reportgen.nightly import edition_time, run_lock, run_nightly
+from reportgen.publish.nightly import edition_time, run_lock, run_nightly
 
 NIGHT = datetime(
     2026, 11, 22, 22, 5, tzinfo=UTC

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from reportgen.pdf import html_to_pdf
-from reportgen.pipeline import build_brief
+from reportgen.build import build_brief
+from reportgen.pdf.layout import html_to_pdf
 from tests.conftest import EXAMPLE
 
 

@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from reportgen.render import PAGE_TEMPLATE, Renderer, builtin_templates
+from reportgen.render.environment import PAGE_TEMPLATE, Renderer, builtin_templates
 from tests.conftest import REPO
 
 

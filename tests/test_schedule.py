@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from reportgen.cli import main
 from reportgen.config import load_config
-from reportgen.schedule import crontab_line, systemd_units
+from reportgen.publish.schedule import crontab_line, systemd_units
 
 CONFIG = """\
 [build]

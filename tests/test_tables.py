@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reportgen.data import Frame
-from reportgen.models import Table
-from reportgen.tables import build_table
+from reportgen.brief.data import Frame
+from reportgen.brief.models import Table
+from reportgen.render.tables import build_table
 
 
 def view(table: Table, df: pd.DataFrame):  # type: ignore[no-untyped-def]

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from reportgen.build import build_brief
 from reportgen.cli import main
-from reportgen.pipeline import build_brief
-from reportgen.verify import Expected, render_pdf, verify_built, verify_pdf
+from reportgen.pdf.verify import Expected, render_pdf, verify_built, verify_pdf
 from tests.conftest import EXAMPLE
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)

@@ -15,9 +15,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import PASSWORD_ENV, Config
-from .ledger import STATE_DIR
-from .output import write_atomic
+from reportgen.config import PASSWORD_ENV, Config
+from reportgen.output import write_atomic
+from reportgen.publish.ledger import STATE_DIR
 
 UNIT = "reportgen-nightly"
 DEFAULT_UNIT_DIR = Path("~/.config/systemd/user")

@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import deliver
-from .changes import CHANGES_FILE
-from .config import Config, ConfigError, MailConfig, ScheduleConfig
-from .errors import BriefError, ReportgenError
-from .ledger import STATE_DIR, Ledger, Run, state_path
+from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
+from reportgen.errors import BriefError, ReportgenError
+from reportgen.publish import deliver
+from reportgen.publish.ledger import STATE_DIR, Ledger, Run, state_path
+from reportgen.render.changes import CHANGES_FILE
 
 if TYPE_CHECKING:
-    from .render import Renderer
+    from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class _Run:
     @functools.cached_property
     def renderer(self) -> Renderer:
         """The project's theme and template overrides, as `reportgen build` uses them."""
-        from .theme import make_renderer
+        from reportgen.render.theme import make_renderer
 
         return make_renderer(self.config)
 
@@ -211,7 +211,7 @@ class _Run:
         Reuse keeps a re-run the same night from making a different PDF (a changes box
         compared against the first build, say) that the ledger would take for new content.
         """
-        from .pipeline import build_brief
+        from reportgen.build import build_brief
 
         brief_id, key, files = brief_dir.resolve().name, edition.isoformat(), fingerprint(brief_dir)
         pdf = out / brief_id / f"{brief_id}.pdf"
@@ -424,7 +424,7 @@ def write_eml(folder: Path, brief: str, recipient: str, message: EmailMessage) -
     """--dry-run: the message exactly as it would be sent, as a .eml file."""
     from email.policy import SMTP as SMTP_POLICY
 
-    from .output import write_atomic
+    from reportgen.output import write_atomic
 
     safe = "".join(
         ch if ch.isalnum() or ch in "@.-_" else "_" for ch in deliver.address_of(recipient)
@@ -466,7 +466,7 @@ def run_nightly(
     environ: dict[str, str] | None = None,
 ) -> RunReport:
     """Build every brief, send the good ones exactly once, report the rest to failures_to."""
-    from .pipeline import find_briefs
+    from reportgen.build import find_briefs
 
     mail = require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built

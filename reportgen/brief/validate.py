@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import Frame, read_csv
-from .errors import BriefError, Problem
-from .integrity import Conflict, check_integrity
-from .markdown import HelperCall, HelperSyntaxError, scan_helpers
-from .models import Chart, Metric, Table
-from .spec import Loc, Spec, is_inside
+from reportgen.brief.data import Frame, read_csv
+from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.models import Chart, Metric, Table
+from reportgen.brief.spec import Loc, Spec, is_inside
+from reportgen.errors import BriefError, Problem
+from reportgen.render.markdown import HelperCall, HelperSyntaxError, scan_helpers
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
 

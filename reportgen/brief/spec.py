@@ -19,8 +19,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
-from .errors import BriefError, Problem
-from .models import Brief
+from reportgen.brief.models import Brief
+from reportgen.errors import BriefError, Problem
 
 Loc = tuple[str | int, ...]
 BRIEF_FILE = "brief.yaml"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .models import Brief
-from .spec import METRIC_CSV_COLUMNS
+from reportgen.brief.models import Brief
+from reportgen.brief.spec import METRIC_CSV_COLUMNS
 
 SCHEMA_FILE = "brief.schema.json"
 # draft-07: every yaml-language-server release reads it (2020-12 only from 1.20 on).

@@ -13,8 +13,8 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 from markupsafe import Markup
 
-from .document import Document
-from .theme import Theme
+from reportgen.render.document import Document
+from reportgen.render.theme import Theme
 
 PAGE_TEMPLATE = "brief.html.j2"
 
@@ -22,7 +22,7 @@ PAGE_TEMPLATE = "brief.html.j2"
 def builtin_templates() -> Path:
     """The theme shipped with reportgen: inside the package when installed from a wheel,
     the repository's top-level templates/ when running from a checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the reportgen package folder
     for candidate in (here / "templates", here.parent / "templates"):
         if (candidate / PAGE_TEMPLATE).is_file():
             return candidate

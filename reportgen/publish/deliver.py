@@ -32,8 +32,8 @@ from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 
-from .config import PASSWORD_ENV, ConfigError, MailConfig, SmtpConfig
-from .errors import DeliveryError
+from reportgen.config import PASSWORD_ENV, ConfigError, MailConfig, SmtpConfig
+from reportgen.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,8 @@ class BriefSummary:
 
 def summarize(brief_dir: Path) -> BriefSummary:
     """Read brief.yaml (schema-checked) into the facts an email shows."""
-    from .data import format_with_unit
-    from .spec import load_spec
+    from reportgen.brief.data import format_with_unit
+    from reportgen.brief.spec import load_spec
 
     spec = load_spec(brief_dir)
     brief = spec.brief

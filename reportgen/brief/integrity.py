@@ -37,10 +37,10 @@ from datetime import date
 from itertools import combinations
 from typing import Literal
 
-from .data import Frame, decimals_for, format_with_unit
-from .errors import Problem
-from .models import Brief, Metric
-from .spec import MarkdownDoc, Place, Spec
+from reportgen.brief.data import Frame, decimals_for, format_with_unit
+from reportgen.brief.models import Brief, Metric
+from reportgen.brief.spec import MarkdownDoc, Place, Spec
+from reportgen.errors import Problem
 
 log = logging.getLogger(__name__)
 

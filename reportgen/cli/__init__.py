@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import __version__
+from reportgen import __version__
 
 if TYPE_CHECKING:
-    from .batch import BatchSummary
-    from .pipeline import BuildResult
+    from reportgen.batch import BatchSummary
+    from reportgen.build import BuildResult
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
 
 
 def _brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
-    from .pipeline import find_briefs
+    from reportgen.build import find_briefs
 
     found = find_briefs(briefs or (DEFAULT_BRIEFS,))
     if not found:
@@ -87,8 +87,8 @@ def build(
     Briefs whose inputs, templates and reportgen version are unchanged since
     their last good build are skipped; the others build in parallel.
     """
-    from .batch import BatchOptions, build_many
-    from .errors import ReportgenError
+    from reportgen.batch import BatchOptions, build_many
+    from reportgen.errors import ReportgenError
 
     dirs = _brief_dirs(briefs)
     options = BatchOptions(
@@ -112,9 +112,9 @@ def build(
 
 def _look(templates: Path | None) -> dict[str, Any]:
     """Template overrides and the [theme] of ./reportgen.toml, as BatchOptions fields."""
-    from .config import load_config
-    from .errors import ReportgenError
-    from .theme import load_theme, template_dirs
+    from reportgen.config import load_config
+    from reportgen.errors import ReportgenError
+    from reportgen.render.theme import load_theme, template_dirs
 
     try:
         config = load_config()
@@ -149,7 +149,7 @@ class _BuildReport:
             self.bar.__exit__(*exc)
 
     def result(self, result: BuildResult) -> None:
-        from .batch import result_json
+        from reportgen.batch import result_json
 
         if self.as_json:
             click.echo(result_json(result))
@@ -160,7 +160,7 @@ class _BuildReport:
             self.lines(result)
 
     def lines(self, result: BuildResult) -> None:
-        from .batch import result_line, timings_line
+        from reportgen.batch import result_line, timings_line
 
         for problem in result.problems if not self.quiet else result.errors:
             click.echo(str(problem), err=True)
@@ -169,7 +169,7 @@ class _BuildReport:
             click.echo(timings_line(result))
 
     def summary(self, summary: BatchSummary) -> None:
-        from .batch import summary_table
+        from reportgen.batch import summary_table
 
         for result in self.held:
             self.lines(result)
@@ -182,7 +182,7 @@ class _BuildReport:
 @click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
-    from .pipeline import check_brief
+    from reportgen.build import check_brief
 
     failed = 0
     for brief_dir in _brief_dirs(briefs):
@@ -198,8 +198,8 @@ def check(briefs: tuple[Path, ...], strict: bool) -> None:
 @click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
 def verify(pdfs: tuple[Path, ...], strict: bool) -> None:
     """Check built briefs (OUT/<id>/<id>.pdf): footnotes, sources, sections, glyphs, layout, pages."""
-    from .pipeline import strictly
-    from .verify import verify_built
+    from reportgen.build import strictly
+    from reportgen.pdf.verify import verify_built
 
     failed = 0
     for pdf in pdfs:
@@ -225,8 +225,8 @@ def verify(pdfs: tuple[Path, ...], strict: bool) -> None:
 )
 def new(brief_id: str, parent: Path) -> None:
     """Create a new brief folder PARENT/BRIEF_ID with placeholder data that builds at once."""
-    from .errors import ReportgenError
-    from .scaffold import new_brief
+    from reportgen.brief.scaffold import new_brief
+    from reportgen.errors import ReportgenError
 
     try:
         made = new_brief(brief_id, parent)
@@ -246,8 +246,8 @@ def new(brief_id: str, parent: Path) -> None:
 )
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of brief.yaml (for editor autocompletion)."""
-    from .output import write_atomic
-    from .schema import schema_text
+    from reportgen.brief.schema import schema_text
+    from reportgen.output import write_atomic
 
     if out is None:
         click.echo(schema_text(), nl=False)
@@ -281,8 +281,8 @@ def serve(brief: Path | None, port: int, config_path: Path | None, templates: Pa
     import signal
     import time
 
-    from .errors import ReportgenError
-    from .serve import serve as start
+    from reportgen.errors import ReportgenError
+    from reportgen.serve import serve as start
 
     brief_dir = brief or _one_brief()
     try:
@@ -308,7 +308,7 @@ def serve(brief: Path | None, port: int, config_path: Path | None, templates: Pa
 
 def _one_brief() -> Path:
     """The brief to preview when none is named: this folder, or the only one under seeds/."""
-    from .spec import BRIEF_FILE
+    from reportgen.brief.spec import BRIEF_FILE
 
     if Path(BRIEF_FILE).is_file():
         return Path(".")
@@ -321,7 +321,7 @@ def _one_brief() -> Path:
 
 def _register_delivery() -> None:
     """send, nightly, runs, schedule live in delivery_cli.py (issue 4)."""
-    from .delivery_cli import DELIVERY_COMMANDS
+    from reportgen.cli.delivery import DELIVERY_COMMANDS
 
     for command in DELIVERY_COMMANDS:
         main.add_command(command)

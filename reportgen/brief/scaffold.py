@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .errors import ReportgenError
-from .output import write_atomic
-from .schema import SCHEMA_FILE, schema_text
-from .spec import BRIEF_FILE
-from .validate import BRIEF_ID
+from reportgen.brief.schema import SCHEMA_FILE, schema_text
+from reportgen.brief.spec import BRIEF_FILE
+from reportgen.brief.validate import BRIEF_ID
+from reportgen.errors import ReportgenError
+from reportgen.output import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .data import Frame, decimals_for, format_number
-from .models import Table
+from reportgen.brief.data import Frame, decimals_for, format_number
+from reportgen.brief.models import Table
 
 if TYPE_CHECKING:
     import pandas as pd

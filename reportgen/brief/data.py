@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Problem
+from reportgen.errors import Problem
 
 if TYPE_CHECKING:
     import pandas as pd

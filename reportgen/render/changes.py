@@ -33,10 +33,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import format_with_unit
+from reportgen.brief.data import format_with_unit
 
 if TYPE_CHECKING:
-    from .models import Brief
+    from reportgen.brief.models import Brief
 
 log = logging.getLogger(__name__)
 

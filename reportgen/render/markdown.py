@@ -21,7 +21,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 
-from .spec import MarkdownDoc, Place, is_inside
+from reportgen.brief.spec import MarkdownDoc, Place, is_inside
 
 HELPERS = ("metric", "cite", "table", "chart")
 BLOCK_HELPERS = ("table", "chart")

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .changes import CHANGES_FILE, SNAPSHOT_FILE, load_snapshot
-from .document import compose
-from .errors import BriefError, Problem, ReportgenError
-from .output import write_atomic
-from .render import Renderer
-from .spec import BRIEF_FILE, load_spec
-from .validate import Checked, validate
+from reportgen.brief.spec import BRIEF_FILE, load_spec
+from reportgen.brief.validate import Checked, validate
+from reportgen.errors import BriefError, Problem, ReportgenError
+from reportgen.output import write_atomic
+from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, load_snapshot
+from reportgen.render.document import compose
+from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def _render_and_write(
     if (
         pdf
     ):  # HTML-only previews leave the snapshot alone, so the next real build still shows changes
-        from .verify import Expected, render_pdf, verify_pdf
+        from reportgen.pdf.verify import Expected, render_pdf, verify_pdf
 
         pdf_path = target / f"{checked.spec.brief_id}.pdf"
         with stage("pdf"):

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from .cache import cached_svg
-from .data import Frame, format_with_unit
-from .models import Chart
+from reportgen.brief.data import Frame, format_with_unit
+from reportgen.brief.models import Chart
+from reportgen.cache import cached_svg
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .changes import Changes, Snapshot, compare, take_snapshot
-from .charts import ChartView, build_chart
-from .data import format_with_unit
-from .integrity import Conflict
-from .markdown import render_markdown
-from .models import Brief, Metric, Source
-from .tables import TableView, build_table
-from .validate import Checked
+from reportgen.brief.data import format_with_unit
+from reportgen.brief.integrity import Conflict
+from reportgen.brief.models import Brief, Metric, Source
+from reportgen.brief.validate import Checked
+from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
+from reportgen.render.charts import ChartView, build_chart
+from reportgen.render.markdown import render_markdown
+from reportgen.render.tables import TableView, build_table
 
 Partial = Callable[..., str]
 """Renders a template partial (table or chart) to trusted HTML: partial(name, **context)."""

@@ -27,8 +27,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from .changes import Snapshot, load_snapshot
-from .errors import Problem, one_line
+from reportgen.errors import Problem, one_line
+from reportgen.render.changes import Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Rendered:
 
 def render_pdf(html: str, root: Path, where: Path) -> Rendered:
     """Lay out once, check the boxes, write the PDF: WeasyPrint's warnings become problems."""
-    from .pdf import layout
+    from reportgen.pdf.layout import layout
 
     with _weasyprint_log() as records:
         document = layout(html, root)

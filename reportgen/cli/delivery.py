@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .nightly import RunReport
+    from reportgen.config import Config
+    from reportgen.publish.nightly import RunReport
 
 config_option = click.option(
     "--config",
@@ -27,8 +27,8 @@ config_option = click.option(
 
 
 def _load(config_file: Path | None) -> Config:
-    from .config import load_config
-    from .errors import ReportgenError
+    from reportgen.config import load_config
+    from reportgen.errors import ReportgenError
 
     try:
         return load_config(config_file)
@@ -54,8 +54,8 @@ def _report(report: RunReport) -> None:
 
 def _run(action: Callable[[], RunReport]) -> NoReturn:
     """Call a nightly/send function, mapping its errors to one line and an exit status."""
-    from .errors import ReportgenError
-    from .nightly import EXIT_LOCKED, LockHeld
+    from reportgen.errors import ReportgenError
+    from reportgen.publish.nightly import EXIT_LOCKED, LockHeld
 
     try:
         report = action()
@@ -84,8 +84,8 @@ def send(
     briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_file: Path | None
 ) -> None:
     """Email the last good PDF of each brief (default: every brief in [build].briefs)."""
-    from .nightly import send_briefs
-    from .pipeline import find_briefs
+    from reportgen.build import find_briefs
+    from reportgen.publish.nightly import send_briefs
 
     config = _load(config_file)
     dirs = find_briefs(briefs or [config.resolve(b) for b in config.build.briefs])
@@ -114,7 +114,7 @@ def nightly(send_all: bool | None, config_file: Path | None) -> None:
 
     Exit status: 0 all delivered (or nothing new), 1 something failed, 75 another run holds the lock.
     """
-    from .nightly import run_nightly
+    from reportgen.publish.nightly import run_nightly
 
     config = _load(config_file)
     _run(lambda: run_nightly(config, send_all=send_all))
@@ -125,7 +125,7 @@ def nightly(send_all: bool | None, config_file: Path | None) -> None:
 @config_option
 def runs(limit: int, config_file: Path | None) -> None:
     """Recent nightly and send runs: what happened to each brief, with SMTP codes."""
-    from .nightly import recent_runs
+    from reportgen.publish.nightly import recent_runs
 
     found = recent_runs(_load(config_file), limit)
     if not found:
@@ -154,7 +154,7 @@ def runs(limit: int, config_file: Path | None) -> None:
 @config_option
 def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path | None) -> None:
     """Print (or --install) a systemd service + timer for the nightly job, or a crontab line."""
-    from .schedule import UNIT, crontab_line, install_units, systemd_units
+    from reportgen.publish.schedule import UNIT, crontab_line, install_units, systemd_units
 
     config = _load(config_file)
     if config.path is None:
