@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.brief.data import Frame, read_csv
+from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
 from reportgen.errors import BriefError, Problem
-from reportgen.render.markdown import HelperCall, HelperSyntaxError, scan_helpers
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from reportgen.brief.helpers import HelperSyntaxError, Prose, split_helpers
 from reportgen.brief.integrity.periods import MONTHS
 from reportgen.brief.spec import MarkdownDoc
 from reportgen.errors import Problem
 
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NOT_PROSE = re.compile(
-    r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"  # helper calls (and any Jinja)
-    r"|`[^`\n]*`"  # inline code
+    r"`[^`\n]*`"  # inline code
     r"|\]\([^)]*\)|<?https?://[^\s)>]+>?"  # link targets and bare URLs
     r"|\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"  # dates
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH_WORDS})\b"  # 20 November
@@ -37,15 +37,27 @@ _CURRENCY_BEFORE = re.compile(r"(?:US\$|HK\$|[$€£¥]|\b(?:USD|RMB|CNY|HKD|EUR
 
 
 def provenance(doc: MarkdownDoc) -> list[Problem]:
-    """Hand-typed figures in one Markdown text, each with its file and line."""
-    prose = _NOT_PROSE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), doc.text)
+    """Hand-typed figures in one Markdown text, each with its file and line.
+    Helper calls are not prose; text whose helpers do not parse is left to validation's error."""
+    try:
+        parts = split_helpers(doc)
+    except HelperSyntaxError:
+        return []
+    prose, starts = "", []  # starts: (offset in prose, line) of each prose part
+    for part in parts:
+        if isinstance(part, Prose):
+            starts.append((len(prose), part.line))
+            prose += part.text
+        else:
+            prose += " "
+    prose = _NOT_PROSE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), prose)
     problems = []
     for shown, offset in _figures(prose):
-        line = (doc.place.line or 1) + doc.text.count("\n", 0, offset)
+        start, line = next((s, n) for s, n in reversed(starts) if s <= offset)
         problems.append(
             Problem(
                 doc.place.path,
-                line,
+                line + prose.count("\n", start, offset),
                 doc.key,
                 f"hand-typed figure '{shown}' is not traced to a source: "
                 'make it a metric and write {{ metric("id") }}',
