@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
 from reportgen.brief.helpers import HELPER_ENV, HELPERS
 from reportgen.brief.spec import MarkdownDoc, is_inside
@@ -65,7 +66,7 @@ def _markdown(root: Path) -> MarkdownIt:
         data_uri = _local_image(root, str(token.attrGet("src") or ""))
         if data_uri is None:
             alt = renderer.renderInlineAsText(token.children or [], options, env)
-            return f'<span class="dropped-image">[image not shown: {_escape(alt)}]</span>'
+            return f'<span class="dropped-image">[image not shown: {escape(alt)}]</span>'
         token.attrSet("src", data_uri)
         return str(default_image(tokens, idx, options, env))
 
@@ -90,9 +91,3 @@ def _local_image(root: Path, src: str) -> str | None:
     if kind not in IMAGE_TYPES or not is_inside(root, path) or not path.is_file():
         return None
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
