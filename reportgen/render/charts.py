@@ -77,7 +77,7 @@ def _series(
     chart: Chart, df: pd.DataFrame, series_label: Callable[[str], str]
 ) -> tuple[pd.DataFrame, list[str]]:
     """A wide frame indexed by x (first-seen order), one column a series, and legend labels."""
-    import pandas as pd
+    import pandas as pd  # lazy: heavy, and `reportgen --help` or a check-only run never needs it
 
     order = list(dict.fromkeys(df[chart.x].astype(str)))
     if chart.group:
@@ -94,7 +94,8 @@ def _series(
 
 
 def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
-    # A bare Figure, not pyplot: no global figure registry to leak into, and
+    # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
+    # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
     # pyplot's import (a third of a cold build's chart time) is never paid.
     import matplotlib
     from matplotlib.figure import Figure
