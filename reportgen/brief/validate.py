@@ -3,7 +3,7 @@
 Schema errors (types, missing keys) were caught while loading. Here: ids that
 must exist, data files that must stay inside the brief, columns that must be in
 the CSV, helper calls in Markdown. Unused sources and the figure checks of
-integrity.py (hand-typed figures, conflicts, stale data, inconsistencies) are
+brief/integrity/ (hand-typed figures, conflicts, stale data, inconsistencies) are
 warnings: the brief still builds and shows them in its appendix.
 """
 
@@ -268,7 +268,7 @@ class _Validator:
                 self.warn(("sources", sid), f"source '{sid}' is never cited")
 
     def check_figures(self) -> None:
-        """Provenance, conflicts, freshness and consistency (integrity.py); all warnings."""
+        """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""
         result = check_integrity(self.spec, self.frames)
         self.problems += result.problems
         self.conflicts = result.conflicts
