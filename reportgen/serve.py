@@ -75,7 +75,7 @@ class Preview:
             stamp = time.strftime("%H:%M:%S")
             try:
                 config = self._config()
-                from reportgen.render.theme import make_renderer
+                from reportgen.render.environment import make_renderer
 
                 renderer = make_renderer(config, self.templates)
             except ReportgenError as exc:

@@ -1,14 +1,16 @@
-"""Charts: house style, highlight, data text never read as mathtext, stable bytes."""
+"""Charts: house style, highlight, data text never read as mathtext, stable bytes, SVG post-processing."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pandas as pd
 
 from reportgen.brief.data import Frame
 from reportgen.brief.models import Chart
-from reportgen.render.charts import ACCENT, build_chart
+from reportgen.render.charts import ACCENT, BASE, build_chart
+from reportgen.render.svg import charts_as_images, recolour
 
 
 def draw(chart: Chart, df: pd.DataFrame) -> str:
@@ -61,3 +63,26 @@ def test_group_makes_one_series_per_source() -> None:
     view = build_chart(chart, Frame(Path("d.csv"), long), lambda s: f"[{s}]", lambda g: f"src {g}")
     assert "src x" in view.svg and "src y" in view.svg
     assert view.source_marks == "[x][y]"
+
+
+def test_svg_post_processing_escapes_the_title_and_feeds_the_pdf_the_same_svg() -> None:
+    """One module rewrites chart SVG: inline for the page, recoloured, and as <img> for the PDF."""
+    chart = Chart(
+        id="q",
+        title='Share "A" <&> B',
+        kind="bar",
+        data="d.csv",
+        x="company",
+        y="share",
+        source="s",
+    )
+    svg = draw(chart, DF)
+    label = "Share &#34;A&#34; &lt;&amp;&gt; B"
+    assert svg.startswith(f'<svg role="img" aria-label="{label}"')
+    assert ' width="' not in svg.split(">", 1)[0]  # scales to its container
+    assert recolour(svg, {BASE: "#123456"}).count("#123456") == svg.count(BASE) > 0
+    page = f'<figure><div class="chart-svg">\n{svg}</div></figure>'
+    image = charts_as_images(page)
+    data = image.split("base64,", 1)[1].split('"', 1)[0]
+    assert image.startswith(f'<figure><div class="chart-svg">\n<img alt="{label}" src="data:')
+    assert base64.b64decode(data).decode("utf-8") == svg.rstrip() and "<svg" not in image

@@ -69,6 +69,20 @@ def test_years_dates_ordinals_and_helpers_are_not_figures(
     assert warnings(make_brief(minimal, {"thesis.md": text})) == []
 
 
+def test_figure_after_a_helper_spanning_lines_keeps_its_line(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
+    """Helper calls come from Jinja's syntax tree, not a regex: a call broken over lines
+    (and one with single quotes) is not prose, and the lines after it still count right."""
+    minimal["sections"][0]["body"] = "thesis.md"
+    text = "Growth was {{ metric(\n  'growth'\n) }} in 2025.\nMargins reached 41%.\n"
+    folder = make_brief(minimal, {"thesis.md": text})
+    assert warnings(folder) == [
+        f"{folder / 'thesis.md'}:4: sections[0].body: warning: hand-typed figure '41%' is not traced "
+        'to a source: make it a metric and write {{ metric("id") }}'
+    ]
+
+
 def test_figure_in_inline_markdown_names_the_yaml_line(
     make_brief: MakeBrief, minimal: dict[str, Any]
 ) -> None:

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.brief.helpers import (
+    HelperCall,
+    HelperSyntaxError,
+    Prose,
+    fill_metrics,
+    scan_helpers,
+    split_helpers,
+)
 from reportgen.brief.spec import MarkdownDoc, Place
-from reportgen.render.markdown import HelperSyntaxError, render_markdown, scan_helpers
+from reportgen.render.markdown import render_markdown
 
 
 def doc(text: str, line: int = 1) -> MarkdownDoc:
@@ -38,6 +46,27 @@ def test_scan_finds_calls_with_lines() -> None:
 def test_anything_but_a_helper_call_is_refused(text: str) -> None:
     with pytest.raises(HelperSyntaxError):
         scan_helpers(doc(text))
+
+
+def test_split_gives_prose_and_calls_with_lines() -> None:
+    parts = split_helpers(doc('Up {{ metric("a") }}.\n\nSee {{ cite(\n"s") }} and\nmore', line=5))
+    assert [(type(p).__name__, p.text if isinstance(p, Prose) else p.arg) for p in parts] == [
+        ("Prose", "Up "),
+        ("HelperCall", "a"),
+        ("Prose", ".\n\nSee "),
+        ("HelperCall", "s"),
+        ("Prose", " and\nmore"),
+    ]
+    assert [p.line if isinstance(p, Prose) else p.place.line for p in parts] == [5, 5, 5, 7, 8]
+    assert isinstance(parts[1], HelperCall)
+
+
+def test_fill_metrics_gives_plain_text_for_email() -> None:
+    text = 'Revenue reached {{ metric("rev") }} {{ cite("s") }}, margin {{metric(\'m\')}}{{ chart("c") }}.'
+    assert fill_metrics(doc(text), {"rev": "USD 12.5bn", "m": "41%"}) == (
+        "Revenue reached USD 12.5bn, margin 41%."
+    )
+    assert fill_metrics(doc("Broken {{ metric( }}"), {}) == "Broken {{ metric( }}"
 
 
 def test_render_places_blocks_and_inlines(tmp_path: Path) -> None:

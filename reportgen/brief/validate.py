@@ -3,7 +3,7 @@
 Schema errors (types, missing keys) were caught while loading. Here: ids that
 must exist, data files that must stay inside the brief, columns that must be in
 the CSV, helper calls in Markdown. Unused sources and the figure checks of
-integrity.py (hand-typed figures, conflicts, stale data, inconsistencies) are
+brief/integrity/ (hand-typed figures, conflicts, stale data, inconsistencies) are
 warnings: the brief still builds and shows them in its appendix.
 """
 
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.brief.data import Frame, read_csv
+from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
 from reportgen.errors import BriefError, Problem
-from reportgen.render.markdown import HelperCall, HelperSyntaxError, scan_helpers
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
 
@@ -268,7 +268,7 @@ class _Validator:
                 self.warn(("sources", sid), f"source '{sid}' is never cited")
 
     def check_figures(self) -> None:
-        """Provenance, conflicts, freshness and consistency (integrity.py); all warnings."""
+        """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""
         result = check_integrity(self.spec, self.frames)
         self.problems += result.problems
         self.conflicts = result.conflicts

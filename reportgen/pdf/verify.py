@@ -29,6 +29,8 @@ from typing import Any
 
 from reportgen.errors import Problem, one_line
 from reportgen.render.changes import Snapshot, load_snapshot
+from reportgen.render.contract import PAGE
+from reportgen.render.contract import flat as _flat
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +155,7 @@ def _split_sources(pages: list[str]) -> tuple[list[tuple[int, str]], str | None]
     for index in range(len(pages) - 1, -1, -1):
         lines = pages[index].splitlines()
         heads = [
-            i for i, line in enumerate(lines) if line.strip().lower() == "sources"
+            i for i, line in enumerate(lines) if _flat(line) == _flat(PAGE.sources.title)
         ]  # any text-transform
         if heads:
             cut = heads[-1]
@@ -187,11 +189,6 @@ def _outline_titles(outline: Sequence[Any]) -> list[str]:
         else:
             titles.append(str(item.title))
     return titles
-
-
-def _flat(text: str) -> str:
-    """Whitespace and case as the PDF may show them (wrapped lines, uppercase headings)."""
-    return " ".join(text.split()).lower()
 
 
 # ---------------------------------------------------------------- layout

@@ -32,13 +32,13 @@ from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 
+from reportgen.brief.helpers import fill_metrics
 from reportgen.config import PASSWORD_ENV, ConfigError, MailConfig, SmtpConfig
 from reportgen.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
 SUBJECT_FIELDS = ("title", "verdict", "as_of", "brief", "company", "ticker")
-_HELPER = re.compile(r"""(\s*)\{\{\s*(\w+)\(\s*["']([^"']*)["']\s*\)\s*\}\}""")
 
 
 # --- header guard -----------------------------------------------------------
@@ -121,9 +121,7 @@ def summarize(brief_dir: Path) -> BriefSummary:
         for m in brief.metrics
         if m.key
     ]
-    summary = _HELPER.sub(
-        lambda h: h[1] + figures.get(h[3], "") if h[2] == "metric" else "", brief.verdict.summary
-    )
+    summary = fill_metrics(spec.docs["verdict.summary"], figures)
     return BriefSummary(
         brief_id=spec.brief_id,
         title=brief.title,

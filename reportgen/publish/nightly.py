@@ -183,7 +183,7 @@ class _Run:
     @functools.cached_property
     def renderer(self) -> Renderer:
         """The project's theme and template overrides, as `reportgen build` uses them."""
-        from reportgen.render.theme import make_renderer
+        from reportgen.render.environment import make_renderer
 
         return make_renderer(self.config)
 

@@ -8,7 +8,6 @@ and the output is byte-stable: fixed hash salt, no date.
 from __future__ import annotations
 
 import io
-import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from reportgen.brief.data import Frame, format_with_unit
 from reportgen.brief.models import Chart
 from reportgen.cache import cached_svg
+from reportgen.render.svg import inline_svg
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +77,7 @@ def _series(
     chart: Chart, df: pd.DataFrame, series_label: Callable[[str], str]
 ) -> tuple[pd.DataFrame, list[str]]:
     """A wide frame indexed by x (first-seen order), one column a series, and legend labels."""
-    import pandas as pd
+    import pandas as pd  # lazy: heavy, and `reportgen --help` or a check-only run never needs it
 
     order = list(dict.fromkeys(df[chart.x].astype(str)))
     if chart.group:
@@ -94,7 +94,8 @@ def _series(
 
 
 def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
-    # A bare Figure, not pyplot: no global figure registry to leak into, and
+    # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
+    # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
     # pyplot's import (a third of a cold build's chart time) is never paid.
     import matplotlib
     from matplotlib.figure import Figure
@@ -108,7 +109,7 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
         fig.tight_layout(pad=0.4)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return _inline_svg(buffer.getvalue(), chart.title, f"chart-{chart.id}-")
+    return inline_svg(buffer.getvalue(), chart.title, f"chart-{chart.id}-")
 
 
 def _colors(chart: Chart, wide: pd.DataFrame, series: int) -> list[str]:
@@ -246,24 +247,3 @@ def _wrap_ticks(ax: Any, count: int) -> None:
 def _unit_axis(set_label: Callable[[str], Any], chart: Chart) -> None:
     if chart.unit:
         set_label(chart.unit)
-
-
-def _inline_svg(svg: str, title: str, prefix: str) -> str:
-    """Strip the XML prologue and fixed size so the SVG scales to its container, and turn
-    style="fill: …" into presentation attributes, which HTML CSS engines do not re-parse."""
-    start = svg.index("<svg")
-    svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg[start:])
-    svg = re.sub(r'\b(id="|url\(#|href="#)', lambda m: m.group(1) + prefix, svg)  # unique per page
-    svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
-    return svg.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}"', 1)
-
-
-def _style_to_attributes(match: re.Match[str]) -> str:
-    pairs = [d.split(":", 1) for d in match.group(1).split(";") if ":" in d]
-    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
-
-
-def _attr(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    )

@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from markupsafe import escape
+
 from reportgen.brief.data import format_with_unit
 from reportgen.brief.integrity import Conflict
 from reportgen.brief.models import Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
+from reportgen.render.contract import Heading, Part, page_headings
 from reportgen.render.markdown import render_markdown
 from reportgen.render.tables import TableView, build_table
 
@@ -93,6 +96,7 @@ class Document:
     sources: list[tuple[int, str, Source]]
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
+    headings: list[Heading]  # every <h2> of the page, in order (contract.py)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -112,6 +116,10 @@ class Document:
     @property
     def as_of(self) -> date:
         return self.brief.as_of
+
+    def shows(self, part: Part) -> bool:
+        """Does the page show this fixed section? (the appendix only when it has something)"""
+        return any(h.title == part.title and h.block == part.block for h in self.headings)
 
     def source_number(self, source_id: str) -> int | None:
         """The footnote number of a listed source (for marks outside the text, e.g. the changes box)."""
@@ -145,14 +153,12 @@ class _Composer:
         reconciliations = self.reconciliations()
         reconciled = {c.problem() for c in self.checked.conflicts}  # shown in their own table
         notes = [p.message for p in self.checked.warnings if p not in reconciled]
-        # every h2 the page shows, in order: what PDF verification looks for
-        titles = [*(s.title for s in sections), "Risks"]
-        titles += ["Source reconciliation"] if reconciliations or notes else []
+        headings = page_headings([s.title for s in sections], bool(reconciliations or notes))
         snapshot = take_snapshot(
             self.spec.brief_id,
             self.brief,
             generated.isoformat(),
-            [*titles, "Sources"],
+            [h.title for h in headings],  # what PDF verification looks for
             [(n, source.title) for n, _, source in self.cite.listed()],
         )
         return Document(
@@ -167,6 +173,7 @@ class _Composer:
             sources=self.cite.listed(),
             snapshot=snapshot,
             changes=compare(previous, snapshot),
+            headings=headings,
             notes=notes,
         )
 
@@ -188,7 +195,7 @@ class _Composer:
     def metric_html(self, metric: Metric) -> str:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         mark = self.cite.mark(metric.source)
-        return f'<span class="metric"><span class="figure">{_escape(value)}</span>{mark}</span>'
+        return f'<span class="metric"><span class="figure">{escape(value)}</span>{mark}</span>'
 
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
@@ -262,10 +269,6 @@ class _Composer:
         if kind == "risks":
             return f"risk {int(rest.split(']')[0]) + 1}"
         return "verdict"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _used(conflict: Conflict, usage: dict[str, list[str]]) -> str:

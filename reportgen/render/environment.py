@@ -1,34 +1,40 @@
 """Stage 5: a Document -> one self-contained HTML page (styles and charts inline).
 
 Templates are found on an ordered search path (a project's own folders first,
-then the built-in theme), always with autoescape and StrictUndefined.
+then the built-in theme, see templates.py), always with autoescape and
+StrictUndefined. The page must keep every heading of the page contract
+(contract.py): an override that drops one is an error naming its block, and
+any other template mistake is an error naming the template file and line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
 from markupsafe import Markup
 
+from reportgen.config import Config
+from reportgen.errors import BriefError, Problem
+from reportgen.render.contract import PAGE, Heading, missing_headings
 from reportgen.render.document import Document
-from reportgen.render.theme import Theme
-
-PAGE_TEMPLATE = "brief.html.j2"
-
-
-def builtin_templates() -> Path:
-    """The theme shipped with reportgen: inside the package when installed from a wheel,
-    the repository's top-level templates/ when running from a checkout."""
-    here = Path(__file__).resolve().parent.parent  # the reportgen package folder
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / PAGE_TEMPLATE).is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"reportgen's templates not found (searched {here / 'templates'}, {here.parent / 'templates'})"
-    )
+from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
+from reportgen.render.theme import Theme, load_theme, template_dirs
 
 
 class Renderer:
@@ -57,10 +63,66 @@ class Renderer:
 
     def partial(self, name: str, **context: Any) -> str:
         """Render a fragment (table, chart) to trusted HTML for placement in Markdown output."""
-        return self.env.get_template(name).render(**context)
+        with self._template_errors(name):
+            return self.env.get_template(name).render(**context)
 
     def page(self, document: Document, **context: Any) -> str:
-        """The whole brief as one HTML string."""
-        return self.env.get_template(PAGE_TEMPLATE).render(
-            doc=document, theme=self.theme, **context
-        )
+        """The whole brief as one HTML string; BriefError when the templates break the contract."""
+        with self._template_errors(PAGE_TEMPLATE):
+            template = self.env.get_template(PAGE_TEMPLATE)
+            html = template.render(doc=document, theme=self.theme, page=PAGE, **context)
+        missing = missing_headings(html, document.headings)
+        if missing:
+            raise BriefError(self._contract_problems(template, missing))
+        return html
+
+    def _contract_problems(self, template: Template, missing: list[Heading]) -> list[Problem]:
+        """One problem per block that lost a heading, at the block in the page template."""
+        source = self.env.loader.get_source(self.env, PAGE_TEMPLATE)[0]  # type: ignore[union-attr]
+        problems = []
+        for block, group in groupby(missing, key=lambda h: h.block):
+            titles = ", ".join(f"'{h.title}'" for h in group)
+            found = re.search(r"\{%-?\s*block\s+" + re.escape(block) + r"\b", source)
+            line = source.count("\n", 0, found.start()) + 1 if found else None
+            message = (
+                f"the page shows no <h2> heading {titles}: PDF verification looks for every "
+                f"section title, so block '{block}' of {PAGE_TEMPLATE} must render it "
+                "(keep the block, or call {{ super() }} in your override)"
+            )
+            problems.append(
+                Problem(Path(template.filename or PAGE_TEMPLATE), line, "template", message)
+            )
+        return problems
+
+    @contextmanager
+    def _template_errors(self, name: str) -> Iterator[None]:
+        """Template mistakes (a project's or ours) as problems naming the file and line."""
+        try:
+            yield
+        except TemplateNotFound as exc:
+            searched = ", ".join(str(p) for p in self.search_path)
+            message = f"template '{exc.name}' not found (searched {searched})"
+            where, line = self._frame(exc, name)
+            raise BriefError([Problem(where, line, "template", message)]) from exc
+        except TemplateSyntaxError as exc:
+            where = Path(exc.filename or exc.name or name)
+            raise BriefError([Problem(where, exc.lineno, "template", exc.message or "")]) from exc
+        except TemplateError as exc:
+            where, line = self._frame(exc, name)
+            raise BriefError([Problem(where, line, "template", str(exc))]) from exc
+
+    def _frame(self, exc: BaseException, name: str) -> tuple[Path, int | None]:
+        """The template file and line an error came from (Jinja maps its frames to them)."""
+        where, line = Path(name), None
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = Path(tb.tb_frame.f_code.co_filename)
+            if any(filename.is_relative_to(folder) for folder in self.search_path):
+                where, line = filename, tb.tb_lineno
+            tb = tb.tb_next
+        return where, line
+
+
+def make_renderer(config: Config, templates: Path | None = None) -> Renderer:
+    """A renderer with the project's template overrides and theme (ConfigError if unusable)."""
+    return Renderer(template_dirs(config, templates), load_theme(config))

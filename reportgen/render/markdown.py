@@ -1,10 +1,9 @@
 """Stage 4a: Markdown with helpers -> safe HTML fragments.
 
-Helpers (`{{ metric("id") }}`, `cite`, `table`, `chart`) are Jinja calls. A
-brief may use nothing else: the text is parsed, and any other Jinja construct
-is an error with the Markdown file and line, so spec text can never run code.
-Markdown is rendered by markdown-it with raw HTML escaped; helper output is
-swapped in afterwards as trusted HTML.
+Helpers (`{{ metric("id") }}`, `cite`, `table`, `chart`) are Jinja calls,
+checked by brief/helpers.py before anything is rendered. Markdown is rendered
+by markdown-it with raw HTML escaped; helper output is swapped in afterwards
+as trusted HTML.
 """
 
 from __future__ import annotations
@@ -13,94 +12,24 @@ import base64
 import mimetypes
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
+from markupsafe import escape
 
-from reportgen.brief.spec import MarkdownDoc, Place, is_inside
+from reportgen.brief.helpers import HELPER_ENV, HELPERS
+from reportgen.brief.spec import MarkdownDoc, is_inside
 
-HELPERS = ("metric", "cite", "table", "chart")
 BLOCK_HELPERS = ("table", "chart")
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp"}
-
-
-@dataclass(frozen=True)
-class HelperCall:
-    name: str
-    arg: str
-    place: Place
-
-
-class HelperSyntaxError(Exception):
-    def __init__(self, place: Place, message: str):
-        self.place = place
-        self.message = message
-        super().__init__(message)
-
-
-_env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-
-
-def scan_helpers(doc: MarkdownDoc) -> list[HelperCall]:
-    """Every helper call in a Markdown text, in order; HelperSyntaxError for anything else."""
-    try:
-        tree = _env.parse(doc.text)
-    except TemplateSyntaxError as exc:
-        raise HelperSyntaxError(_line(doc, exc.lineno), exc.message or "template syntax") from exc
-    calls = []
-    for node in tree.body:
-        calls += _calls_in(node, doc)
-    return calls
-
-
-def _calls_in(node: nodes.Node, doc: MarkdownDoc) -> list[HelperCall]:
-    if isinstance(node, nodes.TemplateData):
-        return []
-    if not isinstance(node, nodes.Output):
-        raise HelperSyntaxError(
-            _line(doc, node.lineno), 'only {{ helper("id") }} calls are allowed'
-        )
-    calls = []
-    for child in node.nodes:
-        if isinstance(child, nodes.TemplateData):
-            continue
-        calls.append(_helper_call(child, doc))
-    return calls
-
-
-def _helper_call(node: nodes.Node, doc: MarkdownDoc) -> HelperCall:
-    place = _line(doc, node.lineno)
-    ok = (
-        isinstance(node, nodes.Call)
-        and isinstance(node.node, nodes.Name)
-        and len(node.args) == 1
-        and not node.kwargs
-        and isinstance(node.args[0], nodes.Const)
-        and isinstance(node.args[0].value, str)
-    )
-    if not ok:
-        raise HelperSyntaxError(place, 'expected a helper call such as metric("id")')
-    name = node.node.name  # type: ignore[attr-defined]
-    if name not in HELPERS:
-        raise HelperSyntaxError(place, f"unknown helper '{name}' (known: {', '.join(HELPERS)})")
-    return HelperCall(name, node.args[0].value, place)  # type: ignore[attr-defined]
-
-
-def _line(doc: MarkdownDoc, lineno: int | None) -> Place:
-    start = doc.place.line or 1
-    return Place(doc.place.path, start + (lineno or 1) - 1)
-
 
 HelperResolver = Callable[[str, str], str]
 """(helper name, id) -> trusted HTML. Called in text order, so footnotes number in reading order."""
 
 
 def render_markdown(doc: MarkdownDoc, resolve: HelperResolver, root: Path) -> str:
-    """Markdown + helpers -> HTML. The doc must have passed scan_helpers."""
+    """Markdown + helpers -> HTML. The doc must have passed brief.helpers.scan_helpers."""
     fragments: list[str] = []
 
     def helper(name: str) -> Callable[[str], str]:
@@ -110,7 +39,7 @@ def render_markdown(doc: MarkdownDoc, resolve: HelperResolver, root: Path) -> st
 
         return call
 
-    text = _env.from_string(doc.text).render({name: helper(name) for name in HELPERS})
+    text = HELPER_ENV.from_string(doc.text).render({name: helper(name) for name in HELPERS})
     html = _markdown(root).render(text)
     return _swap_tokens(html, fragments)
 
@@ -137,7 +66,7 @@ def _markdown(root: Path) -> MarkdownIt:
         data_uri = _local_image(root, str(token.attrGet("src") or ""))
         if data_uri is None:
             alt = renderer.renderInlineAsText(token.children or [], options, env)
-            return f'<span class="dropped-image">[image not shown: {_escape(alt)}]</span>'
+            return f'<span class="dropped-image">[image not shown: {escape(alt)}]</span>'
         token.attrSet("src", data_uri)
         return str(default_image(tokens, idx, options, env))
 
@@ -162,9 +91,3 @@ def _local_image(root: Path, src: str) -> str | None:
     if kind not in IMAGE_TYPES or not is_inside(root, path) or not path.is_file():
         return None
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )

@@ -36,7 +36,7 @@ class TableView:
 
 def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> TableView:
     """Select, rename, sort and format; `cite` turns a source id into its footnote mark."""
-    import pandas as pd
+    import pandas as pd  # lazy: heavy, and `reportgen --help` or a check-only run never needs it
 
     df = frame.df
     if table.sort:

@@ -13,13 +13,12 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reportgen.config import Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
-
-if TYPE_CHECKING:
-    from reportgen.render.environment import Renderer
+from reportgen.render.charts import ACCENT, ACCENT_SOFT
+from reportgen.render.svg import recolour
+from reportgen.render.templates import builtin_templates
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,7 @@ class Theme:
         """A chart in the firm's accent: matplotlib writes the house accent as plain hex."""
         if not self.accent:
             return svg
-        from reportgen.render.charts import ACCENT, ACCENT_SOFT
-
-        return svg.replace(ACCENT, self.accent).replace(ACCENT_SOFT, _tint(self.accent, 0.18))
+        return recolour(svg, {ACCENT: self.accent, ACCENT_SOFT: _tint(self.accent, 0.18)})
 
 
 def load_theme(config: Config) -> Theme:
@@ -133,13 +130,4 @@ def template_dirs(config: Config, override: Path | None = None) -> tuple[Path, .
 
 def _is_builtin(folder: Path) -> bool:
     """True in a reportgen checkout, where ./templates is the built-in theme itself."""
-    from reportgen.render.environment import builtin_templates
-
     return folder.resolve() == builtin_templates().resolve()
-
-
-def make_renderer(config: Config, templates: Path | None = None) -> Renderer:
-    """A renderer with the project's template overrides and theme (ConfigError if unusable)."""
-    from reportgen.render.environment import Renderer
-
-    return Renderer(template_dirs(config, templates), load_theme(config))
