@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, BatchSummary, build_many
-from reportgen.build import build_all
+from reportgen.batch import BatchOptions, BatchSummary, build_brief, build_many
 from reportgen.cli import main
 from tests.conftest import MINIMAL, REPO, write_brief
 
@@ -49,7 +48,8 @@ def briefs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
 def serial(briefs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference: the plain serial pipeline, no cache, no workers."""
     out = tmp_path_factory.mktemp("serial")
-    build_all(briefs, out)
+    for brief in briefs:  # the plain serial path: one brief after another, in this process
+        build_brief(brief, out)
     return out
 
 

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from ruamel.yaml import YAML
 
-from reportgen.build import build_brief
+from reportgen.batch import build_brief
 from tests.conftest import EXAMPLE
 
 

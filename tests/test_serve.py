@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
-from reportgen.build import build_brief
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 
