@@ -33,7 +33,17 @@ Result = TypeVar("Result")
 # docs/limits.md): a brief that needs more is pathological or needs the limit raised.
 DEFAULT_SECONDS = 180.0
 DEFAULT_MEMORY_MIB = 2048
-PRELOAD = ["reportgen.batch", "reportgen.pdf.verify", "reportgen.pdf.layout"]
+# Imported once by the fork server, so a fresh worker starts warm (each is forked from it).
+PRELOAD = [
+    "reportgen.batch",
+    "reportgen.pdf.verify",
+    "reportgen.pdf.layout",
+    "pandas",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_svg",
+    "weasyprint",
+    "pypdf",
+]
 
 
 @dataclass(frozen=True)
