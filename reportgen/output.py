@@ -85,10 +85,12 @@ class Inputs:
 
 
 def write_built(
-    built: Built, out_dir: Path, inputs: Inputs = Inputs(), *, write: WriteFile = write_file
+    built: Built, out_dir: Path, inputs: Inputs = Inputs(), *, write: WriteFile | None = None
 ) -> list[Path]:
     """Write a good build as a new version of `<out>/<id>/` and switch to it atomically;
-    the paths of its outputs. On any error the previous version stays whole."""
+    the paths of its outputs. On any error the previous version stays whole.
+    `write` (default: write_file) writes one new file: the seam for fault injection."""
+    write = write or write_file
     assert built.ok and built.html is not None, "only a good build is written"
     files = _files(built, out_dir)
     files[RECORD_FILE] = _record(built, files, inputs)
