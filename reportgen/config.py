@@ -135,7 +135,7 @@ def load_config(path: Path | None = None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    if "password" in raw.get("smtp", {}):
+    if isinstance(raw.get("smtp"), dict) and "password" in raw["smtp"]:
         raise ConfigError(
             f"{path}: smtp.password: a password must not be stored in a file; set {PASSWORD_ENV} instead"
         )
