@@ -10,6 +10,7 @@ one line, never a traceback, and the other briefs go on.
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -102,10 +103,16 @@ def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Pro
     elif isinstance(exc, RecursionError):
         message = "nested too deeply to process (RecursionError)"
     elif isinstance(exc, MemoryError):
-        message = "ran out of memory ([build].memory_limit / --memory-limit raises the limit)"
+        message = f"ran out of memory{_memory_limit()} (raise it with [build].memory_limit or --memory-limit)"
     else:
         message = f"{type(exc).__name__}: {exc}"
     return [Problem(brief_dir / BRIEF_FILE, None, key, message)]
+
+
+def _memory_limit() -> str:
+    """The address-space limit of this process, as the memory message names it."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
 
 
 def check_brief(brief_dir: Path, strict: bool = False) -> tuple[Checked | None, list[Problem]]:

@@ -248,7 +248,10 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
     record = read_record(out_dir, brief_id)
     if record is None or record.summary is None:
         raise OutputError(f"{out_dir / brief_id}: no build record: rebuild it")
-    pdf = pdf_path.read_bytes()
+    try:
+        pdf = pdf_path.read_bytes()
+    except OSError as exc:
+        raise OutputError(f"{pdf_path}: cannot read: {exc.strerror or exc}") from exc
     if record.outputs.get(pdf_path.name) != _sha256(pdf):
         raise OutputError(f"{pdf_path}: not a complete PDF (truncated or edited?): rebuild it")
     return LastGood(brief_id, pdf_path, pdf, record.summary, record.changes, record.inputs)
