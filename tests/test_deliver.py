@@ -27,7 +27,8 @@ from reportgen.batch import build_brief
 from reportgen.cli import main
 from reportgen.config import ConfigError, load_config
 from reportgen.errors import DeliveryError
-from reportgen.publish.nightly import RunReport, send_briefs
+from reportgen.publish.nightly import send_briefs
+from reportgen.publish.run import RunReport
 
 BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
 

@@ -24,7 +24,8 @@ from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 from reportgen.batch import build_many
 from reportgen.build import find_briefs
 from reportgen.config import Config, ScheduleConfig, load_config
-from reportgen.publish.nightly import batch_options, edition_time, run_lock, run_nightly
+from reportgen.publish.lock import run_lock
+from reportgen.publish.nightly import batch_options, edition_time, run_nightly
 
 NIGHT = datetime(
     2026, 11, 22, 22, 5, tzinfo=UTC

@@ -1,6 +1,6 @@
 """Commands of the delivery side: send, nightly, runs, schedule (registered on the main group).
 
-Thin: read the config, call reportgen.nightly / reportgen.schedule, print,
+Thin: read the config, call reportgen.publish.nightly / .schedule, print,
 map the outcome to the exit status (0 ok, 1 something failed, 75 locked).
 """
 
@@ -15,7 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from reportgen.config import Config
-    from reportgen.publish.nightly import RunReport
+    from reportgen.publish.run import RunReport
 
 config_option = click.option(
     "--config",
@@ -55,7 +55,8 @@ def _report(report: RunReport) -> None:
 def _run(action: Callable[[], RunReport]) -> NoReturn:
     """Call a nightly/send function, mapping its errors to one line and an exit status."""
     from reportgen.errors import ReportgenError
-    from reportgen.publish.nightly import EXIT_LOCKED, LockHeld
+    from reportgen.publish.lock import LockHeld
+    from reportgen.publish.nightly import EXIT_LOCKED
 
     try:
         report = action()

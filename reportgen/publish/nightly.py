@@ -36,12 +36,10 @@ from reportgen.output import LastGood, OutputError, just_built, last_good
 from reportgen.publish import deliver
 from reportgen.publish.ledger import Ledger, state_path
 from reportgen.publish.ledger import Run as LoggedRun
-from reportgen.publish.lock import LockHeld, run_lock
+from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
 from reportgen.render.theme import load_theme, template_dirs
 from reportgen.workers import Limits
-
-__all__ = ["LockHeld", "RunReport", "edition_time", "recent_runs", "run_lock", "run_nightly"]
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
