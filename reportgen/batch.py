@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import socket
 import tempfile
 import threading
@@ -135,8 +136,6 @@ def run_task(task: BuildTask) -> TaskOutcome:
 
 def _peak_mib() -> float:
     """This process's peak resident memory so far: a worker's."""
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
 from reportgen.config import MailConfig
@@ -267,8 +268,6 @@ class Run:
 
 def write_eml(folder: Path, brief: str, recipient: str, message: EmailMessage) -> Path:
     """--dry-run: the message exactly as it would be sent, as a .eml file."""
-    from email.policy import SMTP as SMTP_POLICY
-
     safe = "".join(
         ch if ch.isalnum() or ch in "@.-_" else "_" for ch in deliver.address_of(recipient)
     )
