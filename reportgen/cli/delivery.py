@@ -42,11 +42,14 @@ def _die(message: str, code: int = 1) -> NoReturn:
 
 
 def _report(report: RunReport) -> None:
+    """Each brief's outcome; names and details escaped, so none can forge a line."""
+    from reportgen.errors import one_line
+
     for outcome in report.outcomes:
         err = outcome.state == "failed"
-        click.echo(f"{outcome.state} {outcome.brief_id}", err=err)
+        click.echo(f"{outcome.state} {one_line(outcome.brief_id)}", err=err)
         for detail in outcome.details:
-            click.echo(f"  {detail}", err=err)
+            click.echo(f"  {one_line(detail)}", err=err)
     click.echo(
         f"run {report.run_id}: " + ("failed" if report.failed else "ok"), err=bool(report.failed)
     )

@@ -112,11 +112,13 @@ def run_nightly(
     mail = require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built
     only_changed = mail.only_changed if send_all is None else not send_all
+    now = now or datetime.now(UTC)
+    edition = edition_time(now, config.schedule)
+    options = batch_options(config, edition)  # a bad theme fails before the run starts
     with _opened(config, "nightly", now) as run:
         out = config.resolve(config.build.out)
-        edition = edition_time(run.now, config.schedule)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
-        built = build_many(briefs, out, batch_options(config, edition))
+        built = build_many(briefs, out, options)
         ready = [item for r in built.results if (item := _ready(run, r, out))]
         with mailer:
             run.send_all(ready, mailer, only_changed=only_changed, force=False)
