@@ -80,6 +80,7 @@ class BuildTask:
     theme: Theme = field(default_factory=Theme)
     strict: bool = False
     chart_dir: Path | None = None  # None: the worker's own cache (a remote machine)
+    where: Path | None = None  # where the PDF goes, named in verification messages
 
 
 @dataclass
@@ -126,6 +127,7 @@ def run_task(task: BuildTask) -> TaskOutcome:
                     task.generated,
                     pdf=task.pdf,
                     strict=task.strict,
+                    where=task.where,
                 )
         except Exception as exc:  # a template or theme that cannot load fails each brief
             built = Built(
@@ -154,9 +156,15 @@ def build_brief(
     strict: bool = False,
 ) -> BuildResult:
     """One brief in this process, no cache, no limits: make_brief, then write_built."""
-    previous = read_previous(out_dir, brief_dir.resolve().name)
+    brief_id = brief_dir.resolve().name
     built = make_brief(
-        brief_dir, previous, renderer or Renderer(), build_time(now), pdf=pdf, strict=strict
+        brief_dir,
+        read_previous(out_dir, brief_id),
+        renderer or Renderer(),
+        build_time(now),
+        pdf=pdf,
+        strict=strict,
+        where=out_dir / brief_id / f"{brief_id}.pdf",
     )
     return _written(built, out_dir, Inputs())
 
@@ -248,15 +256,17 @@ def _dispatch(
 
     def task(i: int) -> BuildTask:
         brief_dir = brief_dirs[i].resolve() if remote else brief_dirs[i]
+        brief_id = brief_dirs[i].resolve().name
         return BuildTask(
             brief_dir,
-            read_previous(out_dir, brief_dirs[i].resolve().name),
+            read_previous(out_dir, brief_id),
             now,
             options.pdf,
             options.template_dirs,
             options.theme,
             options.strict,
             None if remote else out_dir / CHART_DIR,
+            out_dir / brief_id / f"{brief_id}.pdf",
         )
 
     tasks = {i: task(i) for i in indices}

@@ -159,10 +159,12 @@ def make_brief(
     *,
     pdf: bool = True,
     strict: bool = False,
+    where: Path | None = None,
 ) -> Built:
     """Make one brief in memory, stamped `clock`, compared with `previous` for the changes
     box. Never raises for a bad brief: a failed Built says why (a PDF that fails
-    verification is a failure too)."""
+    verification is a failure too). `where`: the path the PDF is meant for, named in
+    verification messages (default: <brief>/<id>.pdf)."""
     stages = _Stages()
     brief_id = brief_dir.resolve().name
     with stages("check"):
@@ -170,7 +172,7 @@ def make_brief(
     if checked is None:
         return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:
-        built = _make(checked, previous, renderer, clock, pdf, strict, stages)
+        built = _make(checked, previous, renderer, clock, pdf, strict, stages, where)
     except Exception as exc:  # a bug or a library failure fails this brief only
         built = Built(brief_dir, brief_id, failure(brief_dir, exc))
     built.problems = [*problems, *built.problems]
@@ -186,6 +188,7 @@ def _make(
     pdf: bool,
     strict: bool,
     stages: _Stages,
+    where: Path | None,
 ) -> Built:
     """Compose, render and (unless HTML-only) lay out and verify the PDF."""
     from reportgen.pdf.verify import Expected, render_pdf, verify_pdf  # lazy: WeasyPrint is heavy
@@ -199,7 +202,7 @@ def _make(
     built.summary = summarize(checked)
     if not pdf:
         return built
-    where = spec.root / f"{spec.brief_id}.pdf"
+    where = where or spec.root / f"{spec.brief_id}.pdf"
     with stages("pdf"):
         rendered = render_pdf(html, spec.root, where)
     with stages("verify"):

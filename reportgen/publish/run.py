@@ -8,6 +8,7 @@ re-running sends nothing twice.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -103,19 +104,8 @@ class Run:
         self.now = now
         self.command = command
         self.report = RunReport(ledger.start_run(command))
-
-    def event(
-        self,
-        brief: str,
-        state: str,
-        *,
-        recipient: str | None = None,
-        code: int | None = None,
-        detail: str | None = None,
-    ) -> None:
-        self.ledger.event(
-            self.report.run_id, brief, state, recipient=recipient, code=code, detail=detail
-        )
+        # event(brief, state, recipient=, code=, detail=): one line of this run's log
+        self.event = functools.partial(ledger.event, self.report.run_id)
 
     def fail(self, brief: str, why: str) -> None:
         why = one_line(why)
