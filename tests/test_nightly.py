@@ -347,3 +347,15 @@ def test_nightly_and_build_share_one_cache(project: Path, server: tuple[Recorder
     options = batch_options(config, edition)
     again = build_many(find_briefs([project / "briefs"]), project / "out", options)
     assert {r.status for r in again.results} == {"skipped"}
+
+
+def test_cli_a_config_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
+    """`smtp = 5` instead of an [smtp] table: one line, exit 1, no traceback."""
+    (tmp_path / "reportgen.toml").write_text("smtp = 5\n")
+    for command in ("nightly", "build"):
+        result = subprocess.run(
+            reportgen(command), cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 1
+        assert "smtp" in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
