@@ -177,7 +177,7 @@ def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
     try:
         outputs = write_built(built, out_dir, inputs)
     except OSError as exc:
-        where = built.brief_dir / "brief.yaml"
+        where = built.brief_dir / BRIEF_FILE
         why = Problem(where, None, "write", f"cannot write {out_dir}: {exc.strerror or exc}")
         return BuildResult(built.brief_dir, "failed", [*built.problems, why], timings=built.timings)
     seconds = time.perf_counter() - start
@@ -285,7 +285,7 @@ def _dispatch(
 
 
 def _failed(task: BuildTask, message: str) -> TaskOutcome:
-    problem = Problem(task.brief_dir / "brief.yaml", None, "build", message)
+    problem = Problem(task.brief_dir / BRIEF_FILE, None, "build", message)
     return TaskOutcome(Built(task.brief_dir, task.brief_dir.resolve().name, [problem]))
 
 

@@ -103,7 +103,10 @@ def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Pro
     elif isinstance(exc, RecursionError):
         message = "nested too deeply to process (RecursionError)"
     elif isinstance(exc, MemoryError):
-        message = f"ran out of memory{_memory_limit()} (raise it with [build].memory_limit or --memory-limit)"
+        message = (
+            f"ran out of memory{_memory_limit()} "
+            "(raise it with [build].memory_limit in reportgen.toml or --memory-limit)"
+        )
     else:
         message = f"{type(exc).__name__}: {exc}"
     return [Problem(brief_dir / BRIEF_FILE, None, key, message)]
