@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import BuildResult, Built, failure, make_brief
 from reportgen.cache import (
     CHART_DIR,
