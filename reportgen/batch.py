@@ -1,59 +1,56 @@
-"""Many briefs at once: skip the unchanged ones, build the rest in parallel.
+"""The one orchestrator: many briefs at once, for `reportgen build` and `reportgen nightly`.
 
-One per-brief task, `run_task`, runs the same everywhere: in this process (one
-brief, or `-j 1`), in a pool of local worker processes (`-j N`), or on a Dask
-distributed cluster (`--dask tcp://host:8786`). Each worker keeps its Jinja
-environment and WeasyPrint font configuration across briefs. Dask workers may
-be other machines: they read the brief folders (which must be readable there at
-the same absolute path) and send the output files back; only this process
-writes into the output folder. Every result is byte-identical to a serial
-build: the same code runs on the same inputs, and nothing depends on timing.
+Unchanged briefs are skipped (one rule: `cache.unchanged`); the others are
+made by one per-brief task, `run_task`, which returns a `Built` and writes
+nothing. It runs in local worker processes with a per-brief deadline and
+memory ceiling (`reportgen.workers`), or on a Dask distributed cluster
+(`--dask tcp://host:8786`). Only this process writes, through
+`output.write_built`. Every result is byte-identical to a serial build: the
+same code runs on the same inputs, and nothing depends on timing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import resource
 import socket
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+from reportgen.brief.spec import BRIEF_FILE
+from reportgen.build import BuildResult, Built, failure, make_brief
 from reportgen.cache import (
     CHART_DIR,
     ChartCache,
     batch_key,
     build_key,
-    problem_dict,
+    tree_digest,
     unchanged,
     using_chart_cache,
-    write_stamp,
 )
+from reportgen.clock import build_time, pinned_time
 from reportgen.errors import BuildError, Problem
-from reportgen.output import write_atomic
-from reportgen.render.changes import SNAPSHOT_FILE
+from reportgen.output import Inputs, read_previous, write_built
+from reportgen.render.changes import Snapshot
+from reportgen.render.environment import Renderer, builtin_templates
 from reportgen.render.theme import Theme
-
-if TYPE_CHECKING:
-    from reportgen.build import BuildResult
-    from reportgen.render.environment import Renderer
+from reportgen.workers import Limits, run_limited
 
 log = logging.getLogger(__name__)
 
-OnResult = Callable[["BuildResult"], None]
+OnResult = Callable[[BuildResult], None]
 
 # WeasyPrint (with Pango) keeps about half a MiB per PDF it writes, whatever we
-# share or free; a fresh worker after this many briefs keeps memory flat over
-# any batch, for a restart every minute or so.
+# share or free; a fresh worker after this many briefs keeps memory flat.
 BRIEFS_PER_WORKER = 50
 
 
@@ -66,33 +63,33 @@ class BatchOptions:
     force: bool = False  # rebuild even briefs whose inputs are unchanged
     dask: str | None = None  # a Dask scheduler address: build there instead
     template_dirs: tuple[Path, ...] = ()
-    theme: Theme = field(
-        default_factory=Theme
-    )  # [theme] of reportgen.toml; part of every brief's build key
+    theme: Theme = field(default_factory=Theme)  # [theme]: part of every brief's build key
     strict: bool = False  # warnings fail a brief (an unchanged brief with warnings is rebuilt)
+    edition: datetime | None = None  # nightly: this night's build time (SOURCE_DATE_EPOCH wins)
+    limits: Limits = field(default_factory=Limits)  # per-brief time and memory ceilings
 
 
 @dataclass(frozen=True)
 class BuildTask:
-    """One brief to build: the unit of work sent to a worker."""
+    """One brief to make: the unit of work sent to a worker, local or remote."""
 
     brief_dir: Path
-    out_dir: Path
+    previous: Snapshot | None  # the last real build's snapshot, for the changes box
     generated: datetime  # one time stamp for the whole batch, whichever machine builds
     pdf: bool = True
     template_dirs: tuple[Path, ...] = ()
-    ship: bool = False  # build in a private folder and return the files (remote workers)
     theme: Theme = field(default_factory=Theme)
     strict: bool = False
-    previous: bytes | None = None  # shipped: the last snapshot.json, for the changes box
+    chart_dir: Path | None = None  # None: the worker's own cache (a remote machine)
+    where: Path | None = None  # where the PDF goes, named in verification messages
 
 
 @dataclass
 class TaskOutcome:
-    """A worker's answer: the result, and the output files when they were shipped."""
+    """A worker's answer: the brief made in memory, and the worker's peak memory."""
 
-    result: BuildResult
-    files: dict[str, bytes] = field(default_factory=dict)  # path under out_dir -> bytes
+    built: Built
+    peak_mib: float = 0.0
 
 
 @dataclass
@@ -101,7 +98,7 @@ class BatchSummary:
 
     results: list[BuildResult]
     seconds: float
-    workers: str  # "1 process", "2 worker processes", "Dask at tcp://..."
+    workers: str  # "1 worker process", "Dask at tcp://..."
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -110,8 +107,6 @@ class BatchSummary:
 @lru_cache(maxsize=4)
 def _renderer(template_dirs: tuple[Path, ...], theme: Theme) -> Renderer:
     """One Jinja environment per process and template path: templates compile once."""
-    from reportgen.render.environment import Renderer
-
     return Renderer(template_dirs, theme)
 
 
@@ -121,56 +116,83 @@ _one_at_a_time = threading.Lock()
 
 
 def run_task(task: BuildTask) -> TaskOutcome:
-    """Build one brief; never raises for a bad brief (the result says why it failed)."""
+    """Make one brief; never raises for a bad brief (the Built says why it failed)."""
     with _one_at_a_time:
-        return _run_task(task)
-
-
-def _run_task(task: BuildTask) -> TaskOutcome:
-    from reportgen.build import timed_build_brief
-
-    renderer = _renderer(task.template_dirs, task.theme)
-    options: dict[str, Any] = {
-        "renderer": renderer,
-        "pdf": task.pdf,
-        "now": task.generated,
-        "strict": task.strict,
-    }
-    if not task.ship:
-        with using_chart_cache(ChartCache(task.out_dir / CHART_DIR)):
-            result = timed_build_brief(task.brief_dir, task.out_dir, **options)
-        result.peak_mib = _peak_mib()
-        return TaskOutcome(result)
-    with (
-        tempfile.TemporaryDirectory(prefix="reportgen-") as tmp,
-        using_chart_cache(ChartCache(_worker_chart_dir())),
-    ):
-        scratch = Path(tmp)
-        if task.previous is not None:
-            write_atomic(scratch / task.brief_dir.name / SNAPSHOT_FILE, task.previous)
-        result = timed_build_brief(task.brief_dir, scratch, **options)
-        files = {}
-        if result.ok:
-            files = {
-                p.relative_to(scratch).as_posix(): p.read_bytes()
-                for p in sorted(scratch.rglob("*"))
-                if p.is_file()
-            }
-        result.outputs = [task.out_dir / p.relative_to(scratch) for p in result.outputs]
-    result.peak_mib = _peak_mib()
-    return TaskOutcome(result, files)
+        try:
+            renderer = _renderer(task.template_dirs, task.theme)
+            with using_chart_cache(ChartCache(task.chart_dir or _worker_chart_dir())):
+                built = make_brief(
+                    task.brief_dir,
+                    task.previous,
+                    renderer,
+                    task.generated,
+                    pdf=task.pdf,
+                    strict=task.strict,
+                    where=task.where,
+                )
+        except Exception as exc:  # a template or theme that cannot load fails each brief
+            built = Built(
+                task.brief_dir, task.brief_dir.resolve().name, failure(task.brief_dir, exc)
+            )
+    return TaskOutcome(built, _peak_mib())
 
 
 def _peak_mib() -> float:
-    """This process's peak resident memory so far: a worker's, in a pool."""
-    import resource
-
+    """This process's peak resident memory so far: a worker's."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _worker_chart_dir() -> Path:
     """A remote worker's own chart cache, kept across tasks in its temp folder."""
     return Path(tempfile.gettempdir()) / f"reportgen-charts-{os.getuid()}"
+
+
+def build_brief(
+    brief_dir: Path,
+    out_dir: Path,
+    *,
+    renderer: Renderer | None = None,
+    pdf: bool = True,
+    now: datetime | None = None,
+    strict: bool = False,
+) -> BuildResult:
+    """One brief in this process, no cache, no limits: make_brief, then write_built."""
+    brief_id = brief_dir.resolve().name
+    built = make_brief(
+        brief_dir,
+        read_previous(out_dir, brief_id),
+        renderer or Renderer(),
+        build_time(now),
+        pdf=pdf,
+        strict=strict,
+        where=out_dir / brief_id / f"{brief_id}.pdf",
+    )
+    return _written(built, out_dir, Inputs())
+
+
+def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
+    """Write a good Built; a failed write fails the brief and the previous output stays whole."""
+    if not built.ok:
+        return BuildResult(built.brief_dir, "failed", built.problems, timings=built.timings)
+    start = time.perf_counter()
+    try:
+        outputs = write_built(built, out_dir, inputs)
+    except OSError as exc:
+        where = built.brief_dir / BRIEF_FILE
+        why = Problem(where, None, "write", f"cannot write {out_dir}: {exc.strerror or exc}")
+        return BuildResult(built.brief_dir, "failed", [*built.problems, why], timings=built.timings)
+    seconds = time.perf_counter() - start
+    timings = {k: v for k, v in built.timings.items() if k != "total"}
+    timings |= {"write": seconds, "total": built.timings.get("total", 0.0) + seconds}
+    return BuildResult(
+        built.brief_dir,
+        "built",
+        built.problems,
+        outputs,
+        timings,
+        built=built,
+        digest=inputs.digest,
+    )
 
 
 def build_many(
@@ -183,140 +205,95 @@ def build_many(
     start = time.perf_counter()
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
-    pending: dict[int, str] = {}  # index -> input key, for the stamp once built
+    pending: dict[int, Inputs] = {}
     common = batch_key(
-        [*options.template_dirs, _builtin_templates()],
+        [*options.template_dirs, builtin_templates()],
         pdf=options.pdf,
         theme=options.theme.fingerprint(),
+        clock=pinned_time(options.edition),
     )
     for index, brief_dir in enumerate(brief_dirs):
-        key = build_key(brief_dir, common)
-        skipped = None if options.force else _skipped(brief_dir, out_dir, key)
-        if skipped is not None and options.strict and skipped.warnings:
-            skipped = None  # strict: rebuild, so that its warnings fail it
+        try:
+            digest = tree_digest(brief_dir)
+        except Exception as exc:  # an unreadable folder is this brief's failure
+            results[index] = BuildResult(brief_dir, "failed", failure(brief_dir, exc, "brief"))
+            report(results[index])
+            continue
+        inputs = Inputs(build_key(digest, common), digest)
+        skipped = None if options.force else _skipped(brief_dir, out_dir, inputs, options.strict)
         if skipped is None:
-            pending[index] = key
+            pending[index] = inputs
             continue
         results[index] = skipped
         report(skipped)
     workers, outcomes = _dispatch(brief_dirs, out_dir, options, list(pending))
     for index, outcome in outcomes:
-        results[index] = _finish(outcome, out_dir, pending[index])
+        results[index] = _written(outcome.built, out_dir, pending[index])
+        results[index].peak_mib = outcome.peak_mib
         report(results[index])
     ordered = [results[i] for i in range(len(brief_dirs))]
     return BatchSummary(ordered, time.perf_counter() - start, workers)
 
 
-def _builtin_templates() -> Path:
-    from reportgen.render.environment import builtin_templates
-
-    return builtin_templates()
-
-
-def _skipped(brief_dir: Path, out_dir: Path, key: str) -> BuildResult | None:
-    """A 'skipped' result when the last good build used the same inputs and is intact."""
-    from reportgen.build import BuildResult
-
+def _skipped(brief_dir: Path, out_dir: Path, inputs: Inputs, strict: bool) -> BuildResult | None:
+    """A 'skipped' result when the last good build used the same inputs and is intact
+    (strict: a brief with warnings is rebuilt, so that they fail it)."""
     brief_id = brief_dir.resolve().name
-    stamp = unchanged(out_dir, brief_id, key)
-    if stamp is None:
+    record = unchanged(out_dir, brief_id, inputs.key)
+    if record is None or (strict and record.problems):
         return None
-    outputs = [out_dir / brief_id / name for name in stamp.outputs]
-    return BuildResult(brief_dir, "skipped", list(stamp.problems), outputs)
+    outputs = [out_dir / brief_id / name for name in record.outputs if not name.startswith(".")]
+    return BuildResult(brief_dir, "skipped", list(record.problems), outputs, digest=inputs.digest)
 
 
 def _dispatch(
     brief_dirs: Sequence[Path], out_dir: Path, options: BatchOptions, indices: list[int]
 ) -> tuple[str, Iterator[tuple[int, TaskOutcome]]]:
-    """Choose where to build: Dask, a local pool, or this process (one brief or -j 1)."""
+    """Choose where to build: Dask, or local workers with the per-brief limits."""
     if not indices:
         return "nothing to build", iter(())
-    from reportgen.build import generated_time
+    now = build_time(options.edition)
+    remote = options.dask is not None
 
-    now = generated_time()
-
-    def task(i: int, ship: bool = False) -> BuildTask:
-        brief_dir, out = (
-            (brief_dirs[i].resolve(), out_dir.resolve()) if ship else (brief_dirs[i], out_dir)
-        )
-        snapshot = out / brief_dir.name / SNAPSHOT_FILE
-        previous = snapshot.read_bytes() if ship and snapshot.is_file() else None
+    def task(i: int) -> BuildTask:
+        brief_dir = brief_dirs[i].resolve() if remote else brief_dirs[i]
+        brief_id = brief_dirs[i].resolve().name
         return BuildTask(
             brief_dir,
-            out,
+            read_previous(out_dir, brief_id),
             now,
             options.pdf,
             options.template_dirs,
-            ship,
             options.theme,
             options.strict,
-            previous,
+            None if remote else out_dir / CHART_DIR,
+            out_dir / brief_id / f"{brief_id}.pdf",
         )
 
+    tasks = {i: task(i) for i in indices}
     if options.dask:
-        tasks = {i: task(i, ship=True) for i in indices}
         return f"Dask at {options.dask}", _on_dask(options.dask, tasks)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
-    if jobs <= 1 and len(indices) <= BRIEFS_PER_WORKER:
-        return "1 process", ((i, run_task(task(i))) for i in indices)
-    workers = f"{jobs} worker process{'es' if jobs > 1 else ''}"
-    return workers, _in_pools(jobs, {i: task(i) for i in indices})
-
-
-def _in_pools(jobs: int, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
-    """Fresh workers for every BRIEFS_PER_WORKER briefs each (not the pool's own
-    max_tasks_per_child, which can hang on Python 3.11)."""
-    items = list(tasks.items())
-    step = jobs * BRIEFS_PER_WORKER
-    for start in range(0, len(items), step):
-        yield from _in_pool(jobs, dict(items[start : start + step]))
-
-
-def _in_pool(jobs: int, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
-    """Local worker processes, started by a fork server (safe when this process has threads)."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(
-        jobs,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(os.getcwd(),),
-    ) as pool:
-        futures = {pool.submit(run_task, task): i for i, task in tasks.items()}
-        for future in as_completed(futures):
-            i = futures[future]
-            yield i, _outcome(future, tasks[i])
-
-
-def _start_worker(cwd: str) -> None:
-    """Work in the caller's folder, so relative paths and messages match a serial build."""
-    os.chdir(cwd)
-
-
-def _outcome(future: Any, task: BuildTask) -> TaskOutcome:
-    """The task's outcome, or a failed result when the worker itself failed."""
-    try:
-        outcome: TaskOutcome = future.result()
-    except Exception as exc:  # a crashed worker or a lost connection: report it, go on
-        log.debug("worker failed on %s", task.brief_dir, exc_info=True)
-        return _failed(task.brief_dir, f"worker failed: {type(exc).__name__}: {exc}")
-    return outcome
-
-
-def _failed(brief_dir: Path, message: str) -> TaskOutcome:
-    from reportgen.brief.spec import BRIEF_FILE
-    from reportgen.build import BuildResult
-
-    return TaskOutcome(
-        BuildResult(brief_dir, "failed", [Problem(brief_dir / BRIEF_FILE, None, "build", message)])
+    outcomes = run_limited(
+        tasks,
+        run_task,
+        _failed,
+        jobs=jobs,
+        limits=options.limits,
+        per_worker=BRIEFS_PER_WORKER,
     )
+    return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
+
+
+def _failed(task: BuildTask, message: str) -> TaskOutcome:
+    problem = Problem(task.brief_dir / BRIEF_FILE, None, "build", message)
+    return TaskOutcome(Built(task.brief_dir, task.brief_dir.resolve().name, [problem]))
 
 
 def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
-    """The same task on a Dask distributed cluster; outputs come back to this process."""
+    """The same task on a Dask distributed cluster; each Built comes back to this process."""
     try:
-        from distributed import Client
+        from distributed import Client  # lazy: Dask is optional and slow to import
         from distributed import as_completed as dask_completed
     except ImportError as exc:
         raise BuildError("--dask needs Dask: pip install 'reportgen[dask]'") from exc
@@ -332,78 +309,18 @@ def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, T
             yield i, _outcome(future, tasks[i])
 
 
+def _outcome(future: Any, task: BuildTask) -> TaskOutcome:
+    """The task's outcome, or a failed one when the remote worker itself failed."""
+    try:
+        outcome: TaskOutcome = future.result()
+    except Exception as exc:  # a crashed worker or a lost connection: report it, go on
+        log.debug("worker failed on %s", task.brief_dir, exc_info=True)
+        return _failed(task, f"worker failed: {type(exc).__name__}: {exc}")
+    return outcome
+
+
 def _probe(address: str) -> None:
     """Fail at once, not after Dask's connect timeout, when nothing listens at a TCP address."""
     parts = urlsplit(address)
     if parts.scheme in ("tcp", "tls") and parts.hostname and parts.port:
         socket.create_connection((parts.hostname, parts.port), timeout=5).close()
-
-
-def _finish(outcome: TaskOutcome, out_dir: Path, key: str) -> BuildResult:
-    """Write shipped files, then the stamp that lets the next run skip an unchanged brief."""
-    result = outcome.result
-    for name, data in outcome.files.items():
-        write_atomic(out_dir / name, data)
-    if result.ok:
-        write_stamp(out_dir, result.brief_id, key, result.outputs, result.warnings)
-    return result
-
-
-# Reporting: plain text and JSON, no click (the CLI prints them).
-
-
-def result_line(result: BuildResult) -> str:
-    """One line saying what happened to a brief."""
-    if result.status == "skipped":
-        return f"skipped {result.brief_id}: unchanged since the last build (--force rebuilds it)"
-    if result.status == "failed":
-        return f"failed {result.brief_id}: not built, previous output left in place"
-    return f"built {result.brief_id}: " + ", ".join(str(p) for p in result.outputs)
-
-
-def timings_line(result: BuildResult) -> str:
-    """Seconds per stage, for --verbose."""
-    stages = " ".join(f"{name} {seconds:.3f}s" for name, seconds in result.timings.items())
-    return f"  {result.brief_id}: {stages}"
-
-
-def result_json(result: BuildResult) -> str:
-    """One machine-readable JSON object for a brief (one line)."""
-    return json.dumps(
-        {
-            "brief": result.brief_id,
-            "dir": str(result.brief_dir),
-            "status": result.status,
-            "outputs": [str(p) for p in result.outputs],
-            "errors": [problem_dict(p) for p in result.errors],
-            "warnings": [problem_dict(p) for p in result.warnings],
-            "seconds": round(result.timings.get("total", 0.0), 4),
-            "peak_mib": round(result.peak_mib, 1),
-            "timings": {k: round(v, 4) for k, v in result.timings.items()},
-        },
-        ensure_ascii=False,
-    )
-
-
-def summary_table(summary: BatchSummary) -> str:
-    """A table of every brief (result, seconds, why it failed) and one closing line."""
-    width = max(len("brief"), *(len(r.brief_id) for r in summary.results))
-    lines = [f"{'brief':<{width}}  {'result':<8} {'seconds':>7}  note"]
-    for r in summary.results:
-        seconds = f"{r.timings['total']:.2f}" if "total" in r.timings else "-"
-        lines.append(f"{r.brief_id:<{width}}  {r.status:<8} {seconds:>7}  {_note(r)}".rstrip())
-    counts = ", ".join(f"{summary.count(s)} {s}" for s in ("built", "skipped", "failed"))
-    lines.append(
-        f"{len(summary.results)} briefs: {counts} in {summary.seconds:.1f} s ({summary.workers})"
-    )
-    return "\n".join(lines)
-
-
-def _note(result: BuildResult) -> str:
-    if result.errors:
-        first = result.errors[0]
-        more = f" (+{len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
-        return f"{first.key}: {first.message}"[:90] + more
-    if result.status == "skipped":
-        return "unchanged"
-    return f"{len(result.warnings)} warning(s)" if result.warnings else ""

@@ -1,27 +1,29 @@
-"""The pipeline: load -> validate -> compose -> render HTML -> PDF -> write.
+"""The build core: load -> validate -> compose -> HTML -> PDF -> verify, as values.
 
-`build_brief` is the library entry point the CLI, the nightly job and any
-scheduler call. A failed brief is reported and the batch goes on.
+`make_brief` returns a `Built` and touches no file; `reportgen.output.write_built`
+is the one place that writes it. Every caller (build, batch workers, Dask,
+serve, nightly) goes through these two steps. Any exception while making a
+brief, RecursionError and MemoryError included, becomes that brief's failure:
+one line, never a traceback, and the other briefs go on.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import resource
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.errors import BriefError, Problem, ReportgenError
-from reportgen.output import write_atomic
-from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, load_snapshot
+from reportgen.publish.deliver import BriefSummary, summarize
+from reportgen.render.changes import Changes, Snapshot
 from reportgen.render.document import compose
 from reportgen.render.environment import Renderer
 
@@ -31,15 +33,36 @@ Status = Literal["built", "skipped", "failed", "checked"]
 
 
 @dataclass
+class Built:
+    """One brief made in memory: its outputs and what its mail needs (picklable)."""
+
+    brief_dir: Path
+    brief_id: str
+    problems: list[Problem] = field(default_factory=list)
+    html: str | None = None  # None: not made (see problems)
+    pdf: bytes | None = None  # None: an HTML-only preview, or not made
+    snapshot: Snapshot | None = None
+    changes: Changes | None = None
+    summary: BriefSummary | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage and "total"
+
+    @property
+    def ok(self) -> bool:
+        return self.html is not None and not any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
 class BuildResult:
-    """What happened to one brief."""
+    """What happened to one brief in a build: made and written, skipped or failed."""
 
     brief_dir: Path
     status: Status
     problems: list[Problem] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see `stage`)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see `make_brief`)
     peak_mib: float = 0.0  # peak resident memory of the process that built it (batch builds)
+    built: Built | None = None  # the values behind a "built" result, for delivery
+    digest: str = ""  # of the brief's files it was made from (cache.tree_digest)
 
     @property
     def brief_id(self) -> str:
@@ -58,42 +81,6 @@ class BuildResult:
         return [p for p in self.problems if p.severity == "warning"]
 
 
-_stage_times: ContextVar[dict[str, float] | None] = ContextVar("stage_times", default=None)
-
-
-@contextmanager
-def stage(name: str) -> Iterator[None]:
-    """Time one pipeline stage into the recorder opened by `timed_build_brief`, if any."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        times = _stage_times.get()
-        if times is not None:
-            times[name] = times.get(name, 0.0) + time.perf_counter() - start
-
-
-def timed_build_brief(brief_dir: Path, out_dir: Path, **options: Any) -> BuildResult:
-    """`build_brief` with seconds per stage (and in all) in `result.timings`."""
-    times: dict[str, float] = {}
-    token = _stage_times.set(times)
-    start = time.perf_counter()
-    try:
-        result = build_brief(brief_dir, out_dir, **options)
-    finally:
-        _stage_times.reset(token)
-    result.timings = {**times, "total": time.perf_counter() - start}
-    return result
-
-
-def generated_time() -> datetime:
-    """Now, or SOURCE_DATE_EPOCH when set, so that builds can be byte-reproducible."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 def find_briefs(paths: Iterable[Path]) -> list[Path]:
     """Brief folders named directly, or every brief folder inside a named folder."""
     found: list[Path] = []
@@ -106,13 +93,38 @@ def find_briefs(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Problem]:
+    """Any exception as the brief's problems: its own when it carries them, else one line."""
+    if isinstance(exc, BriefError):
+        return exc.problems
+    log.debug("%s of %s failed", key, brief_dir, exc_info=exc)
+    if isinstance(exc, ReportgenError):
+        message = str(exc)
+    elif isinstance(exc, RecursionError):
+        message = "nested too deeply to process (RecursionError)"
+    elif isinstance(exc, MemoryError):
+        message = (
+            f"ran out of memory{_memory_limit()} "
+            "(raise it with [build].memory_limit in reportgen.toml or --memory-limit)"
+        )
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    return [Problem(brief_dir / BRIEF_FILE, None, key, message)]
+
+
+def _memory_limit() -> str:
+    """The address-space limit of this process, as the memory message names it."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
+
+
 def check_brief(brief_dir: Path, strict: bool = False) -> tuple[Checked | None, list[Problem]]:
     """Load and validate: the checked brief (None on errors, or on warnings when strict)
-    and every problem found."""
+    and every problem found. Never raises: any failure is this brief's problem."""
     try:
         checked = validate(load_spec(brief_dir))
-    except BriefError as exc:
-        return None, exc.problems
+    except Exception as exc:  # one bad brief must not stop the others
+        return None, failure(brief_dir, exc, "brief")
     if strict and checked.warnings:
         return None, strictly(checked.warnings)
     return checked, checked.warnings
@@ -123,80 +135,86 @@ def strictly(problems: list[Problem]) -> list[Problem]:
     return [replace(p, severity="error") for p in problems]
 
 
-def build_brief(
+class _Stages:
+    """Seconds per stage of one build (shown by `build -v` and `--json`)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.start = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - start
+
+    def done(self) -> dict[str, float]:
+        return {**self.times, "total": time.perf_counter() - self.start}
+
+
+def make_brief(
     brief_dir: Path,
-    out_dir: Path,
+    previous: Snapshot | None,
+    renderer: Renderer,
+    clock: datetime,
     *,
-    renderer: Renderer | None = None,
     pdf: bool = True,
-    now: datetime | None = None,
     strict: bool = False,
-) -> BuildResult:
-    """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief.
-    A PDF that fails verification is not promoted: status "failed", problems say why."""
-    with stage("check"):
+    where: Path | None = None,
+) -> Built:
+    """Make one brief in memory, stamped `clock`, compared with `previous` for the changes
+    box. Never raises for a bad brief: a failed Built says why (a PDF that fails
+    verification is a failure too). `where`: the path the PDF is meant for, named in
+    verification messages (default: <brief>/<id>.pdf)."""
+    stages = _Stages()
+    brief_id = brief_dir.resolve().name
+    with stages("check"):
         checked, problems = check_brief(brief_dir, strict)
     if checked is None:
-        return BuildResult(brief_dir, "failed", problems)
-    renderer = renderer or Renderer()
+        return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:
-        outputs, late = _render_and_write(
-            checked, out_dir, renderer, pdf, now or generated_time(), strict
-        )
-    except BriefError as exc:  # verification failed: the previous output stays
-        return BuildResult(brief_dir, "failed", [*problems, *exc.problems])
-    except ReportgenError as exc:
-        problems = [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", str(exc))]
-        return BuildResult(brief_dir, "failed", problems)
-    except Exception as exc:  # a bug or a library failure: report it, keep the batch going
-        log.debug("build of %s failed", brief_dir, exc_info=True)
-        message = f"{type(exc).__name__}: {exc}"
-        return BuildResult(
-            brief_dir,
-            "failed",
-            [*problems, Problem(brief_dir / BRIEF_FILE, None, "build", message)],
-        )
-    return BuildResult(brief_dir, "built", [*problems, *late], outputs)
+        built = _make(checked, previous, renderer, clock, pdf, strict, stages, where)
+    except Exception as exc:  # a bug or a library failure fails this brief only
+        built = Built(brief_dir, brief_id, failure(brief_dir, exc))
+    built.problems = [*problems, *built.problems]
+    built.timings = stages.done()
+    return built
 
 
-def _render_and_write(
-    checked: Checked, out_dir: Path, renderer: Renderer, pdf: bool, now: datetime, strict: bool
-) -> tuple[list[Path], list[Problem]]:
-    """Write the outputs once all are ready and the PDF is verified; (paths, late warnings)."""
-    target = out_dir / checked.spec.brief_id
-    with stage("compose"):
-        document = compose(checked, renderer.partial, now, previous=load_snapshot(target))
-    with stage("html"):
+def _make(
+    checked: Checked,
+    previous: Snapshot | None,
+    renderer: Renderer,
+    clock: datetime,
+    pdf: bool,
+    strict: bool,
+    stages: _Stages,
+    where: Path | None,
+) -> Built:
+    """Compose, render and (unless HTML-only) lay out and verify the PDF."""
+    from reportgen.pdf.verify import Expected, render_pdf, verify_pdf  # lazy: WeasyPrint is heavy
+
+    spec = checked.spec
+    with stages("compose"):
+        document = compose(checked, renderer.partial, clock, previous=previous)
+    with stages("html"):
         html = renderer.page(document)
-    files = {target / f"{checked.spec.brief_id}.html": html.encode("utf-8")}
-    found: list[Problem] = []
-    if (
-        pdf
-    ):  # HTML-only previews leave the snapshot alone, so the next real build still shows changes
-        from reportgen.pdf.verify import Expected, render_pdf, verify_pdf
-
-        pdf_path = target / f"{checked.spec.brief_id}.pdf"
-        with stage("pdf"):
-            rendered = render_pdf(html, checked.spec.root, pdf_path)
-        with stage("verify"):
-            found = rendered.problems + verify_pdf(
-                rendered.pdf, Expected.of(document.snapshot), where=pdf_path
-            )
-        found = strictly(found) if strict else found
-        if any(p.severity == "error" for p in found):
-            raise BriefError(found)
-        files[pdf_path] = rendered.pdf
-        files[target / SNAPSHOT_FILE] = document.snapshot.to_json()
-        files[target / CHANGES_FILE] = document.changes.to_json()
-    with stage("write"):
-        for path, data in files.items():  # written only once every output is ready
-            write_atomic(path, data)
-    return list(files), found
-
-
-def build_all(
-    brief_dirs: Sequence[Path], out_dir: Path, *, pdf: bool = True, strict: bool = False
-) -> list[BuildResult]:
-    """Build each brief in turn; one failure does not stop the others."""
-    renderer = Renderer()
-    return [build_brief(d, out_dir, renderer=renderer, pdf=pdf, strict=strict) for d in brief_dirs]
+    built = Built(spec.root, spec.brief_id, [], html, None, document.snapshot, document.changes)
+    built.summary = summarize(checked)
+    if not pdf:
+        return built
+    where = where or spec.root / f"{spec.brief_id}.pdf"
+    with stages("pdf"):
+        rendered = render_pdf(html, spec.root, where)
+    with stages("verify"):
+        found = rendered.problems + verify_pdf(
+            rendered.pdf, Expected.of(document.snapshot), where=where
+        )
+    built.problems = strictly(found) if strict else found
+    if not any(p.severity == "error" for p in built.problems):
+        built.pdf = rendered.pdf
+    else:
+        built.html = None  # not promoted: the previous output stays
+    return built

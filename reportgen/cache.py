@@ -2,18 +2,19 @@
 
 Two caches, both keyed by what shapes the output, never by timestamps:
 
-- A build stamp beside each brief's outputs (`<out>/<id>/.reportgen-build.json`):
-  the hash of every file in the brief folder, the templates, reportgen's own
-  code and version, the versions of the libraries that draw the page, and the
-  build options. A brief whose key matches and whose outputs are intact is
-  skipped without importing anything heavy.
+- A build key, kept in the build record beside each brief's outputs
+  (`<out>/<id>/.reportgen-build.json`, written by reportgen.output): the hash of
+  every file in the brief folder, the templates, reportgen's own code and
+  version, the versions of the libraries that draw the page, the build options
+  and the pinned build time. A brief whose key matches and whose outputs are
+  intact is skipped without building; `build` and `nightly` share this rule.
 - A chart cache (`<out>/.reportgen/charts/<hash>.svg`) keyed by chart spec +
   data + series labels + house style (charts.py is part of reportgen's code
   hash) + matplotlib version, so a brief with one changed metric does not
   redraw its unchanged charts.
 
-This module imports only the standard library: checking 100 unchanged briefs
-must cost milliseconds each.
+Checking 100 unchanged briefs must cost milliseconds each: nothing heavy
+(Jinja, matplotlib, WeasyPrint) is imported here.
 """
 
 from __future__ import annotations
@@ -25,16 +26,14 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from reportgen.errors import Problem
-from reportgen.output import write_atomic
+from reportgen.output import Record, intact, read_record, write_atomic
 
 log = logging.getLogger(__name__)
 
-STAMP_FILE = ".reportgen-build.json"
 CHART_DIR = Path(".reportgen") / "charts"
 PACKAGE = Path(__file__).resolve().parent
 # Libraries whose version can change the bytes of the HTML or the PDF.
@@ -60,11 +59,27 @@ def _digest(parts: Iterable[str | bytes]) -> str:
 
 
 def tree_digest(root: Path) -> str:
-    """The hash of every file under `root`: relative names and contents, in sorted order."""
+    """The hash of every file under `root`: relative names and contents, in sorted order.
+    A symlink leading out of the folder counts by where it points, never by what it
+    holds (the brief loader refuses it; hashing it could read gigabytes first)."""
     parts: list[str | bytes] = []
+    top = root.resolve()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        parts += [path.relative_to(root).as_posix(), path.read_bytes()]
+        name = path.relative_to(root).as_posix()
+        if path.resolve().is_relative_to(top):
+            parts += [name, _file_digest(path)]
+        else:
+            parts += [name, f"-> {os.readlink(path) if path.is_symlink() else path.resolve()}"]
     return _digest(parts)
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a file, read in blocks (a large CSV is never held whole)."""
+    h = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -85,85 +100,32 @@ def code_fingerprint() -> str:
     return _digest(parts)
 
 
-def batch_key(template_dirs: Sequence[Path], *, pdf: bool, theme: str = "") -> str:
-    """What every brief of a batch shares: code, libraries, templates (read now), options."""
-    options = {"pdf": pdf, "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""), "theme": theme}
+def batch_key(
+    template_dirs: Sequence[Path], *, pdf: bool, theme: str = "", clock: datetime | None = None
+) -> str:
+    """What every brief of a batch shares: code, libraries, templates (read now), options,
+    and the build time when it is pinned (SOURCE_DATE_EPOCH, the nightly edition)."""
+    options = {"pdf": pdf, "clock": clock.isoformat() if clock else "", "theme": theme}
     templates = [tree_digest(d) for d in template_dirs if d.is_dir()]
     return _digest([code_fingerprint(), *templates, json.dumps(options, sort_keys=True)])
 
 
-def build_key(brief_dir: Path, common: str) -> str:
-    """The content hash of everything a brief's outputs are made from (`common`: batch_key)."""
-    return _digest([common, tree_digest(brief_dir)])
+def build_key(brief_digest: str, common: str) -> str:
+    """The key of everything a brief's outputs are made from: its files (`tree_digest`)
+    and what the batch shares (`batch_key`)."""
+    return _digest([common, brief_digest])
 
 
-@dataclass(frozen=True)
-class Stamp:
-    """What the last good build of a brief was made from, and what it wrote."""
-
-    key: str
-    outputs: dict[str, str]  # file name relative to the brief's output folder -> sha256
-    problems: list[Problem]  # its warnings, replayed when the brief is skipped
-
-
-def stamp_path(out_dir: Path, brief_id: str) -> Path:
-    return out_dir / brief_id / STAMP_FILE
-
-
-def read_stamp(out_dir: Path, brief_id: str) -> Stamp | None:
-    """The stamp of the last good build, or None when there is none or it is unreadable."""
-    try:
-        raw = json.loads(stamp_path(out_dir, brief_id).read_text(encoding="utf-8"))
-        problems = [
-            Problem(Path(p["path"]), p["line"], p["key"], p["message"], p["severity"])
-            for p in raw["problems"]
-        ]
-        return Stamp(raw["key"], dict(raw["outputs"]), problems)
-    except (OSError, ValueError, KeyError, TypeError):
+def unchanged(out_dir: Path, brief_id: str, key: str) -> Record | None:
+    """The one rule for an unchanged brief: its last good build used exactly `key`
+    and its outputs are intact. Returns that build's record."""
+    record = read_record(out_dir, brief_id)
+    if record is None or record.key != key or not record.outputs:
         return None
-
-
-def write_stamp(
-    out_dir: Path, brief_id: str, key: str, outputs: Sequence[Path], problems: Sequence[Problem]
-) -> None:
-    """Record a good build: its key, a hash of each output and its warnings."""
-    folder = (out_dir / brief_id).resolve()
-    inside = [p.resolve() for p in outputs if p.resolve().is_relative_to(folder)]
-    stamp = {
-        "key": key,
-        "outputs": {p.relative_to(folder).as_posix(): _file_hash(p) for p in inside},
-        "problems": [problem_dict(p) for p in problems],
-    }
-    write_atomic(stamp_path(out_dir, brief_id), json.dumps(stamp, indent=1).encode("utf-8"))
-
-
-def problem_dict(problem: Problem) -> dict[str, object]:
-    """A problem as plain JSON data (for stamps and `reportgen build --json`)."""
-    return {
-        "path": str(problem.path),
-        "line": problem.line,
-        "key": problem.key,
-        "message": problem.message,
-        "severity": problem.severity,
-    }
-
-
-def unchanged(out_dir: Path, brief_id: str, key: str) -> Stamp | None:
-    """The stamp when the brief's last good build used exactly `key` and its outputs are intact."""
-    stamp = read_stamp(out_dir, brief_id)
-    if stamp is None or stamp.key != key or not stamp.outputs:
+    if not intact(out_dir, brief_id, record):
+        log.debug("%s/%s changed since it was built; rebuilding", out_dir, brief_id)
         return None
-    folder = out_dir / brief_id
-    for name, digest in stamp.outputs.items():
-        path = folder / name
-        if not path.is_file() or _file_hash(path) != digest:
-            log.debug("%s changed since it was built; rebuilding", path)
-            return None
-    return stamp
-
-
-def _file_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return record
 
 
 class ChartCache:

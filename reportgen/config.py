@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reportgen.errors import Problem, ReportgenError
+from reportgen.workers import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 
 CONFIG_FILE = "reportgen.toml"
 PASSWORD_ENV = "REPORTGEN_SMTP_PASSWORD"
@@ -30,6 +31,8 @@ class BuildConfig(_Section):
     strict: bool = (
         False  # nightly: a brief with warnings (stale or conflicting figures ...) is not sent
     )
+    timeout: float = Field(DEFAULT_SECONDS, ge=0)  # seconds one brief may take (0: no limit)
+    memory_limit: int = Field(DEFAULT_MEMORY_MIB, ge=0)  # MiB of address space a brief may use
 
 
 class SmtpConfig(_Section):
@@ -132,7 +135,7 @@ def load_config(path: Path | None = None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    if "password" in raw.get("smtp", {}):
+    if isinstance(raw.get("smtp"), dict) and "password" in raw["smtp"]:
         raise ConfigError(
             f"{path}: smtp.password: a password must not be stored in a file; set {PASSWORD_ENV} instead"
         )

@@ -2,7 +2,9 @@
 
 A watcher thread polls the modification times of the brief's files (and of
 reportgen.toml, the template overrides and the logo) and rebuilds the HTML
-whenever one changes. Pages served here carry a small script that asks
+whenever one changes, in memory (nothing is written). Only requests for its
+own address (Host 127.0.0.1:PORT or localhost:PORT) are answered, and idle
+connections are closed. Pages served here carry a small script that asks
 `/__version` whether a newer build exists and reloads; the built files never
 contain it. A brief with errors is shown as its `file:line: key: message` lines,
 and the server keeps running until the analyst fixes them. The PDF is made on
@@ -14,22 +16,25 @@ from __future__ import annotations
 import html
 import json
 import logging
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 
 from reportgen.brief.spec import BRIEF_FILE
+from reportgen.build import make_brief
+from reportgen.clock import build_time
 from reportgen.config import CONFIG_FILE, Config, load_config
 from reportgen.errors import Problem, ReportgenError
+from reportgen.render.environment import make_renderer
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 POLL_SECONDS = 0.4
+IDLE_SECONDS = 20  # a connection that sends nothing for this long is closed
 Signature = frozenset[tuple[str, int, int]]
 
 
@@ -50,7 +55,7 @@ class Build:
 
 
 class Preview:
-    """Builds one brief into a private folder, again whenever one of its inputs changes."""
+    """Makes one brief in memory, again whenever one of its inputs changes; writes nothing."""
 
     def __init__(
         self, brief_dir: Path, config_path: Path | None = None, templates: Path | None = None
@@ -58,7 +63,6 @@ class Preview:
         self.brief_dir = brief_dir
         self.config_path = config_path
         self.templates = templates
-        self.out_dir = Path(tempfile.mkdtemp(prefix="reportgen-serve-"))
         self.lock = (
             threading.Lock()
         )  # one build or PDF at a time: matplotlib and WeasyPrint share state
@@ -67,26 +71,24 @@ class Preview:
         self._pdf: tuple[int, bytes] | None = None
 
     def rebuild(self) -> Build:
-        """Build the HTML now; a bad brief or config becomes a failed Build, never an exception."""
-        from reportgen.build import build_brief
-
+        """Make the HTML now, in memory; a bad brief or config becomes a failed Build,
+        never an exception."""
         with self.lock:
             version = self.build.version + 1
             stamp = time.strftime("%H:%M:%S")
             try:
                 config = self._config()
-                from reportgen.render.environment import make_renderer
-
                 renderer = make_renderer(config, self.templates)
             except ReportgenError as exc:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
             self.watched = self._inputs(config, renderer.search_path[:-1])
-            result = build_brief(self.brief_dir, self.out_dir, renderer=renderer, pdf=False)
-            page = self.out_dir / result.brief_id / f"{result.brief_id}.html"
-            text = page.read_text(encoding="utf-8") if result.ok else None
-            errors, warnings = [str(p) for p in result.errors], [str(p) for p in result.warnings]
-            self.build = Build(version, result.brief_id, text, errors, warnings, stamp)
+            built = make_brief(self.brief_dir, None, renderer, build_time(), pdf=False)
+            problems = built.problems
+            errors = [str(p) for p in problems if p.severity == "error"]
+            warnings = [str(p) for p in problems if p.severity == "warning"]
+            text = built.html if built.ok else None
+            self.build = Build(version, built.brief_id, text, errors, warnings, stamp)
         log.info("build %d of %s: %s", version, self.brief_dir, "ok" if text else "failed")
         return self.build
 
@@ -115,19 +117,18 @@ class Preview:
         return frozenset(entries)
 
     def pdf(self) -> bytes | None:
-        """The PDF of the current build, made once per build; None when the build failed."""
-        from reportgen.pdf.layout import html_to_pdf
+        """The PDF of the current build, laid out once per build from the very HTML shown
+        (as `reportgen build` lays it out); None when the build failed."""
+        from reportgen.pdf.verify import render_pdf  # lazy: WeasyPrint is heavy
 
         with self.lock:
             build = self.build
             if build.html is None:
                 return None
             if self._pdf is None or self._pdf[0] != build.version:
-                self._pdf = (build.version, html_to_pdf(build.html, self.brief_dir))
+                where = self.brief_dir / f"{build.brief_id}.pdf"
+                self._pdf = (build.version, render_pdf(build.html, self.brief_dir, where).pdf)
             return self._pdf[1]
-
-    def close(self) -> None:
-        shutil.rmtree(self.out_dir, ignore_errors=True)
 
 
 class PreviewServer:
@@ -174,7 +175,6 @@ class PreviewServer:
         self.http.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
-        self.preview.close()
 
 
 def _edited(path: Path) -> bool:
@@ -186,7 +186,11 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
     """A request handler bound to one preview (http.server wants a class)."""
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = IDLE_SECONDS  # idle or slow clients cannot hold a thread forever
+
         def do_GET(self) -> None:
+            if not self._host_ok():
+                return
             build = preview.build
             path = self.path.split("?", 1)[0]
             if path in ("/", "/index.html"):
@@ -197,6 +201,19 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
                 self._pdf(build)
             else:
                 self._send(404, "text/plain; charset=utf-8", b"not found: try /\n")
+
+        def _host_ok(self) -> bool:
+            """Only our own Host: a DNS-rebinding page (Host: attacker.example) must not
+            read an unpublished brief through the analyst's browser."""
+            host = self.headers.get("Host")
+            if host is None:
+                self._send(400, "text/plain; charset=utf-8", b"a Host header is required\n")
+                return False
+            port = cast(tuple[str, int], self.server.server_address)[1]
+            if host.strip().lower() not in {f"{HOST}:{port}", f"localhost:{port}"}:
+                self._send(421, "text/plain; charset=utf-8", b"wrong host: use the URL printed\n")
+                return False
+            return True
 
         def _pdf(self, build: Build) -> None:
             try:
@@ -296,10 +313,6 @@ def serve(
     if not (brief_dir / BRIEF_FILE).is_file():
         raise ServeError(f"{brief_dir}: no {BRIEF_FILE} in this folder")
     preview = Preview(brief_dir, config_path, templates)
-    try:
-        server = PreviewServer(preview, port)
-    except ServeError:
-        preview.close()
-        raise
+    server = PreviewServer(preview, port)
     server.start()
     return server

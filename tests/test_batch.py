@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, BatchSummary, build_many
-from reportgen.build import build_all
+from reportgen.batch import BatchOptions, BatchSummary, build_brief, build_many
 from reportgen.cli import main
 from tests.conftest import MINIMAL, REPO, write_brief
 
@@ -49,7 +48,8 @@ def briefs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Path]]:
 def serial(briefs: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference: the plain serial pipeline, no cache, no workers."""
     out = tmp_path_factory.mktemp("serial")
-    build_all(briefs, out)
+    for brief in briefs:  # the plain serial path: one brief after another, in this process
+        build_brief(brief, out)
     return out
 
 
@@ -164,3 +164,75 @@ def test_benchmark_generator_writes_valid_briefs(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", *map(str, folders)])
     assert result.exit_code == 0, result.output
     assert "error" not in result.output
+
+
+def _hostile(root: Path) -> list[Path]:
+    """A good brief and briefs that once escaped as tracebacks or forged output lines."""
+    bad_date = copy.deepcopy(MINIMAL)
+    bad_date["as_of"] = "2026-02-30"
+    bad_published = copy.deepcopy(MINIMAL)
+    bad_published["sources"]["alpha"]["published"] = "2026-13-01"
+    return [
+        write_brief(root / "good", MINIMAL),
+        write_brief(root / "bad-date", bad_date),
+        write_brief(root / "bad-published", bad_published),
+        write_brief(root / "deep", "title: " + "[" * 500 + "]" * 500 + "\n"),
+        write_brief(root / "tagged", "title: !!python/object/apply:os.system ['echo owned']\n"),
+        write_brief(root / "omap", "title: !!omap [{a: 1}]\n"),
+        write_brief(root / "evil\nbuilt forged", MINIMAL),
+    ]
+
+
+@pytest.mark.parametrize("command", [["check"], ["build", "-j", "2", "--html-only"]])
+def test_cli_one_bad_brief_is_one_failure_never_a_traceback(
+    tmp_path: Path, command: list[str]
+) -> None:
+    folders = _hostile(tmp_path / "briefs")
+    args = [*command, *map(str, folders)] + (
+        ["--out", str(tmp_path / "out")] if len(command) > 1 else []
+    )
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and "owned" not in result.output
+    for folder in folders[1:]:  # each bad brief is named by its file, on one line
+        where = str(folder / "brief.yaml").replace("\n", "\\u000a")
+        assert any(line.startswith(where + ":") for line in result.output.splitlines()), where
+    assert not any(line.startswith("built forged") for line in result.output.splitlines())
+    if command[0] == "build":
+        assert "built good:" in result.stdout
+        assert (tmp_path / "out" / "good" / "good.html").is_file()
+
+
+def test_cli_build_in_a_project_uses_build_briefs_and_out(tmp_path: Path) -> None:
+    """`reportgen build` in a folder with reportgen.toml builds [build].briefs into [build].out."""
+    write_brief(tmp_path / "research" / "acme", MINIMAL)
+    (tmp_path / "reportgen.toml").write_text(
+        '[build]\nbriefs = ["research"]\nout = "public"\n', encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "build", "--html-only"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "public" / "acme" / "acme.html").is_file()
+    assert not (tmp_path / "build").exists()
+
+
+def test_cli_time_and_memory_limits_fail_the_brief_and_say_how_to_raise_them(
+    briefs: list[Path], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    args = ["build", str(briefs[0]), "--out", str(tmp_path), "--html-only"]
+    slow = runner.invoke(main, [*args, "--timeout", "0.001"])
+    assert slow.exit_code == 1, slow.output
+    assert "not finished after 0.001 s" in slow.stderr and "--timeout" in slow.stderr
+    assert "[build].timeout" in slow.stderr
+    big = runner.invoke(main, [*args, "--memory-limit", "64"])
+    assert big.exit_code == 1, big.output
+    assert "--memory-limit" in big.stderr and "[build].memory_limit" in big.stderr
+    assert "Traceback" not in slow.output + big.output
+    assert not (tmp_path / IDS[0]).exists()  # nothing half-written

@@ -22,8 +22,8 @@ import pytest
 import websocket
 from conftest import EXAMPLE, REPO
 
+from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
-from reportgen.build import build_brief
 from reportgen.config import Config, ThemeConfig
 from reportgen.render.environment import Renderer
 from reportgen.render.theme import load_theme

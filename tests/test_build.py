@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 from ruamel.yaml import YAML
 
-from reportgen.build import build_brief
+from reportgen.batch import build_brief
 from tests.conftest import EXAMPLE
 
 
@@ -160,3 +166,39 @@ def test_warnings_are_shown_in_the_appendix(
         or "source 'unused' is never cited" in appendix
     )
     assert "Never cited" not in html[html.index('id="sources"') :]  # only cited sources are listed
+
+
+GOLDEN = Path(__file__).parent / "golden" / "alibaba-ai-2026.json"
+GOLDEN_EPOCH = "1764201600"  # 2025-11-27T00:00:00Z
+
+
+def _fingerprint(html: bytes, pdf: bytes) -> dict[str, Any]:
+    """What the golden file pins: the HTML bytes, the text of each PDF page, the page count."""
+    pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+    return {
+        "html_sha256": hashlib.sha256(html).hexdigest(),
+        "pages": len(pages),
+        "page_text_sha256": [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in pages],
+    }
+
+
+def test_example_output_is_pinned_under_source_date_epoch(tmp_path: Path) -> None:
+    """The example brief built by the CLI under SOURCE_DATE_EPOCH matches the golden file.
+    After an intended change of output: REPORTGEN_REGEN_GOLDEN=1 pytest -k pinned."""
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "build", str(EXAMPLE), "--out", str(tmp_path), "-q"],
+        env={**os.environ, "SOURCE_DATE_EPOCH": GOLDEN_EPOCH},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / EXAMPLE.name
+    found = _fingerprint(
+        (folder / f"{EXAMPLE.name}.html").read_bytes(),
+        (folder / f"{EXAMPLE.name}.pdf").read_bytes(),
+    )
+    if os.environ.get("REPORTGEN_REGEN_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
+    assert found == json.loads(GOLDEN.read_text(encoding="utf-8"))

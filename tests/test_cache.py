@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, build_many
-from reportgen.build import build_all
-from reportgen.cache import CHART_DIR, STAMP_FILE, batch_key, build_key
+from reportgen.batch import BatchOptions, build_brief, build_many
+from reportgen.cache import CHART_DIR, batch_key, build_key, tree_digest
 from reportgen.cli import main
+from reportgen.clock import pinned_time
+from reportgen.output import RECORD_FILE
 from tests.conftest import MINIMAL, write_brief
 
 HTML_ONLY = BatchOptions(pdf=False, jobs=1)
@@ -63,7 +64,7 @@ def test_unchanged_brief_is_skipped_with_its_warnings(brief: Path, tmp_path: Pat
     spec["sources"]["unused"] = {"title": "Never cited"}
     write_brief(brief, spec, {"growth.csv": GROWTH_CSV})
     first = build_many([brief], out, BatchOptions(jobs=1)).results[0]
-    assert first.status == "built" and (out / "acme" / STAMP_FILE).is_file()
+    assert first.status == "built" and (out / "acme" / RECORD_FILE).is_file()
     html = (out / "acme" / "acme.html").stat().st_mtime_ns
     second = build_many([brief], out, BatchOptions(jobs=1)).results[0]
     assert second.status == "skipped"
@@ -111,7 +112,7 @@ def test_cached_build_is_byte_identical_to_plain_build(brief: Path, tmp_path: Pa
     build_many([brief], cached, BatchOptions(jobs=1))  # fills the chart cache
     build_many([brief], cached, BatchOptions(jobs=1, force=True))  # every chart from the cache
     plain = tmp_path / "plain"
-    build_all([brief], plain)
+    build_brief(brief, plain)
     for name in ("acme.html", "acme.pdf"):
         assert (cached / "acme" / name).read_bytes() == (plain / "acme" / name).read_bytes()
 
@@ -122,15 +123,19 @@ def test_key_covers_brief_templates_options_and_epoch(
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "style.css").write_text("body { color: black; }", encoding="utf-8")
-    seen = {build_key(brief, batch_key([templates], pdf=True))}
-    assert build_key(brief, batch_key([templates], pdf=True)) in seen  # stable
-    seen.add(build_key(brief, batch_key([templates], pdf=False)))
+
+    def key(pdf: bool = True) -> str:  # the pinned clock (SOURCE_DATE_EPOCH) read as batches do
+        return build_key(tree_digest(brief), batch_key([templates], pdf=pdf, clock=pinned_time()))
+
+    seen = {key()}
+    assert key() in seen  # stable
+    seen.add(key(pdf=False))
     (templates / "style.css").write_text("body { color: red; }", encoding="utf-8")
-    seen.add(build_key(brief, batch_key([templates], pdf=True)))
+    seen.add(key())
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
-    seen.add(build_key(brief, batch_key([templates], pdf=True)))
+    seen.add(key())
     (brief / "notes.md").write_text("a file the brief does not even use", encoding="utf-8")
-    seen.add(build_key(brief, batch_key([templates], pdf=True)))
+    seen.add(key())
     assert len(seen) == 5
 
 

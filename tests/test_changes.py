@@ -11,7 +11,7 @@ from typing import Any
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen.build import build_brief
+from reportgen.batch import build_brief
 from reportgen.cli import main
 
 EPOCH = "1795340400"  # 2026-11-22 09:40 UTC
@@ -148,18 +148,19 @@ def test_unreadable_snapshot_is_ignored(
 def test_remote_build_compares_with_the_shipped_snapshot(
     make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
 ) -> None:
+    """A worker (local or Dask) gets the previous snapshot as a value and returns the
+    changes as values: it never needs the output folder."""
     from reportgen.batch import BuildTask, run_task
+    from reportgen.output import read_previous
 
     out = tmp_path / "out"
     folder = make_brief(minimal)
     assert build_brief(folder, out, now=FIRST).ok
     minimal["metrics"][0]["value"] = 14
     make_brief(minimal)
-    previous = (out / "acme" / "snapshot.json").read_bytes()
-    outcome = run_task(
-        BuildTask(folder.resolve(), out.resolve(), SECOND, ship=True, previous=previous)
-    )
-    assert outcome.result.ok, [str(p) for p in outcome.result.problems]
-    shipped = json.loads(outcome.files["acme/changes.json"])
+    outcome = run_task(BuildTask(folder.resolve(), read_previous(out, "acme"), SECOND))
+    assert outcome.built.ok, [str(p) for p in outcome.built.problems]
+    assert outcome.built.changes is not None
+    shipped = json.loads(outcome.built.changes.to_json())
     assert shipped["since"] == "2026-11-20"
     assert [(m["old"], m["new"]) for m in shipped["metrics"]] == [("USD 12.5bn", "USD 14bn")]

@@ -21,8 +21,11 @@ import pytest
 from conftest import MINIMAL, write_brief
 from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 
+from reportgen.batch import build_many
+from reportgen.build import find_briefs
 from reportgen.config import Config, ScheduleConfig, load_config
-from reportgen.publish.nightly import edition_time, run_lock, run_nightly
+from reportgen.publish.lock import run_lock
+from reportgen.publish.nightly import batch_options, edition_time, run_nightly
 
 NIGHT = datetime(
     2026, 11, 22, 22, 5, tzinfo=UTC
@@ -306,3 +309,53 @@ def test_nightly_builds_with_the_project_theme(project: Path, server: tuple[Reco
     acme = next(r for r in recorder.received if r.message["X-Reportgen-Brief"] == "acme")
     [pdf] = acme.message.iter_attachments()
     assert pdf.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
+
+
+def test_bad_briefs_fail_alone_the_good_go_out_and_ops_hear_of_each(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """Through the real command line: an invalid date, deep nesting and a YAML tag each fail
+    their own brief in one line; the good briefs are delivered; the notice names the bad."""
+    recorder, port = server
+    bad_date = copy.deepcopy(MINIMAL)
+    bad_date["as_of"] = "2026-02-30"
+    write_brief(project / "briefs" / "bad-date", bad_date)
+    write_brief(project / "briefs" / "deep", "title: " + "{a: " * 400 + "1" + "}" * 400 + "\n")
+    write_brief(project / "briefs" / "tagged", "title: !!python/object/apply:os.getcwd []\n")
+    write_config(project, port, to=["pm@example.com"])
+    result = subprocess.run(
+        reportgen("nightly"), cwd=project, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    for name in ("bad-date", "deep", "tagged"):
+        assert f"failed {name}" in result.stderr
+    assert [b for b, _ in briefs_got(recorder)] == ["acme", "acme", "beta"]
+    [notice] = recorder.to("ops@example.com")
+    body = notice.message.get_content()
+    assert all(name in body for name in ("bad-date", "deep", "tagged"))
+    assert "briefs/bad-date/brief.yaml" in body
+
+
+def test_nightly_and_build_share_one_cache(project: Path, server: tuple[Recorder, int]) -> None:
+    """Nightly builds through the batch builder: the same cache and unchanged-brief rule,
+    so the same options find nothing left to build."""
+    _, port = server
+    config = config_for(project, port, to=["pm@example.com"])
+    assert run_nightly(config, now=NIGHT).exit_code == 0
+    edition = edition_time(NIGHT, config.schedule)
+    options = batch_options(config, edition)
+    again = build_many(find_briefs([project / "briefs"]), project / "out", options)
+    assert {r.status for r in again.results} == {"skipped"}
+
+
+def test_cli_a_config_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
+    """`smtp = 5` instead of an [smtp] table: one line, exit 1, no traceback."""
+    (tmp_path / "reportgen.toml").write_text("smtp = 5\n")
+    for command in ("nightly", "build"):
+        result = subprocess.run(
+            reportgen(command), cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 1
+        assert "smtp" in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from reportgen.build import build_brief
+from reportgen.batch import build_brief
 from reportgen.pdf.layout import html_to_pdf
 from tests.conftest import EXAMPLE
 

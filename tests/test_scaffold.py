@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from reportgen.batch import build_brief
 from reportgen.brief.scaffold import ScaffoldError, new_brief
 from reportgen.brief.schema import SCHEMA_FILE, brief_schema
-from reportgen.build import build_brief, check_brief
+from reportgen.build import check_brief
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,8 +17,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
-from reportgen.build import build_brief
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 
@@ -142,6 +143,39 @@ def test_pdf_link_serves_the_current_build(served: Served) -> None:
     assert status == 200 and kind == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
     assert "USD 14.25bn" in text
+
+
+def _raw_get(served: Served, host: str | None) -> tuple[int, bytes]:
+    """GET / with exactly this Host header (None: none at all), over a real socket."""
+    port = int(served.url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        header = f"Host: {host}\r\n" if host is not None else ""
+        conn.sendall(f"GET / HTTP/1.0\r\n{header}\r\n".encode())
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[2]
+
+
+def test_only_its_own_host_is_served(served: Served) -> None:
+    """A DNS-rebinding page (Host: attacker.example) must not read the unpublished brief."""
+    port = served.url.rsplit(":", 1)[1].strip("/")
+    status, body = _raw_get(served, "attacker.example")
+    assert status == 421 and b"Acme" not in body
+    assert _raw_get(served, f"attacker.example:{port}")[0] == 421
+    assert _raw_get(served, None)[0] == 400
+    assert _raw_get(served, f"localhost:{port}")[0] == 200
+    assert _raw_get(served, f"127.0.0.1:{port}")[0] == 200
+
+
+def test_an_idle_connection_is_closed(served: Served) -> None:
+    """A client that connects and says nothing does not hold a thread for ever."""
+    from reportgen.serve import IDLE_SECONDS
+
+    port = int(served.url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=IDLE_SECONDS * 3) as conn:
+        assert conn.recv(1) == b""  # closed by the server, well before our own timeout
 
 
 def test_ctrl_c_stops_cleanly(served: Served) -> None:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen.build import build_brief
+from reportgen.batch import build_brief
 from reportgen.cli import main
 from reportgen.pdf.verify import Expected, render_pdf, verify_built, verify_pdf
 from tests.conftest import EXAMPLE

@@ -16,6 +16,7 @@ from reportgen import __version__
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
     from reportgen.build import BuildResult
+    from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
@@ -43,9 +44,7 @@ def main() -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Output folder.",
+    help="Output folder (default: [build].out of ./reportgen.toml, else build).",
 )
 @click.option("--html-only", is_flag=True, help="Skip the PDF (faster previews).")
 @click.option(
@@ -69,9 +68,19 @@ def main() -> None:
     help="Folder of template overrides (default: ./templates when present).",
 )
 @click.option("--strict", is_flag=True, help="Every warning is an error (for the nightly job).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    help="Seconds one brief may take before it is stopped (default: [build].timeout; 0: none).",
+)
+@click.option(
+    "--memory-limit",
+    type=click.IntRange(min=0),
+    help="MiB of address space one brief may use (default: [build].memory_limit; 0: none).",
+)
 def build(
     briefs: tuple[Path, ...],
-    out: Path,
+    out: Path | None,
     html_only: bool,
     jobs: int | None,
     dask_address: str | None,
@@ -81,28 +90,39 @@ def build(
     verbose: bool,
     templates: Path | None,
     strict: bool,
+    timeout: float | None,
+    memory_limit: int | None,
 ) -> None:
-    """Build briefs (default: every brief under seeds/) into OUT/<id>/<id>.html and .pdf.
+    """Build briefs (default: [build].briefs of ./reportgen.toml, else every brief under
+    seeds/) into OUT/<id>/<id>.html and .pdf.
 
     Briefs whose inputs, templates and reportgen version are unchanged since
-    their last good build are skipped; the others build in parallel.
+    their last good build are skipped; the others build in parallel, each
+    within a time and memory limit.
     """
     from reportgen.batch import BatchOptions, build_many
     from reportgen.errors import ReportgenError
+    from reportgen.workers import Limits
 
-    dirs = _brief_dirs(briefs)
+    config = _config_or_exit()
+    dirs = _brief_dirs(briefs or _configured(config.build.briefs, config))
+    limits = Limits(
+        config.build.timeout if timeout is None else timeout,
+        config.build.memory_limit if memory_limit is None else memory_limit,
+    )
     options = BatchOptions(
         pdf=not html_only,
         jobs=jobs,
         force=force,
         dask=dask_address,
         strict=strict,
-        **_look(templates),
+        limits=limits,
+        **_look(config, templates),
     )
     report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
-            summary = build_many(dirs, out, options, on_result=report.result)
+            summary = build_many(dirs, out or _configured_out(config), options, report.result)
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -110,14 +130,33 @@ def build(
     sys.exit(1 if summary.count("failed") else 0)
 
 
-def _look(templates: Path | None) -> dict[str, Any]:
-    """Template overrides and the [theme] of ./reportgen.toml, as BatchOptions fields."""
+def _config_or_exit() -> Config:
+    """./reportgen.toml (defaults when there is none); one line and exit 1 when it is bad."""
     from reportgen.config import load_config
+    from reportgen.errors import ReportgenError
+
+    try:
+        return load_config()
+    except ReportgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _configured(briefs: list[str], config: Config) -> tuple[Path, ...]:
+    """[build].briefs when reportgen.toml names them; else seeds/."""
+    return tuple(config.resolve(b) for b in briefs) if config.path else ()
+
+
+def _configured_out(config: Config) -> Path:
+    return config.resolve(config.build.out) if config.path else DEFAULT_OUT
+
+
+def _look(config: Config, templates: Path | None) -> dict[str, Any]:
+    """Template overrides and the [theme] of ./reportgen.toml, as BatchOptions fields."""
     from reportgen.errors import ReportgenError
     from reportgen.render.theme import load_theme, template_dirs
 
     try:
-        config = load_config()
         return {"template_dirs": template_dirs(config, templates), "theme": load_theme(config)}
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -149,7 +188,7 @@ class _BuildReport:
             self.bar.__exit__(*exc)
 
     def result(self, result: BuildResult) -> None:
-        from reportgen.batch import result_json
+        from reportgen.cli.summary import result_json
 
         if self.as_json:
             click.echo(result_json(result))
@@ -160,7 +199,7 @@ class _BuildReport:
             self.lines(result)
 
     def lines(self, result: BuildResult) -> None:
-        from reportgen.batch import result_line, timings_line
+        from reportgen.cli.summary import result_line, timings_line
 
         for problem in result.problems if not self.quiet else result.errors:
             click.echo(str(problem), err=True)
@@ -169,7 +208,7 @@ class _BuildReport:
             click.echo(timings_line(result))
 
     def summary(self, summary: BatchSummary) -> None:
-        from reportgen.batch import summary_table
+        from reportgen.cli.summary import summary_table
 
         for result in self.held:
             self.lines(result)

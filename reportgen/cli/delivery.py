@@ -1,6 +1,6 @@
 """Commands of the delivery side: send, nightly, runs, schedule (registered on the main group).
 
-Thin: read the config, call reportgen.nightly / reportgen.schedule, print,
+Thin: read the config, call reportgen.publish.nightly / .schedule, print,
 map the outcome to the exit status (0 ok, 1 something failed, 75 locked).
 """
 
@@ -15,7 +15,7 @@ import click
 
 if TYPE_CHECKING:
     from reportgen.config import Config
-    from reportgen.publish.nightly import RunReport
+    from reportgen.publish.run import RunReport
 
 config_option = click.option(
     "--config",
@@ -42,11 +42,14 @@ def _die(message: str, code: int = 1) -> NoReturn:
 
 
 def _report(report: RunReport) -> None:
+    """Each brief's outcome; names and details escaped, so none can forge a line."""
+    from reportgen.errors import one_line
+
     for outcome in report.outcomes:
         err = outcome.state == "failed"
-        click.echo(f"{outcome.state} {outcome.brief_id}", err=err)
+        click.echo(f"{outcome.state} {one_line(outcome.brief_id)}", err=err)
         for detail in outcome.details:
-            click.echo(f"  {detail}", err=err)
+            click.echo(f"  {one_line(detail)}", err=err)
     click.echo(
         f"run {report.run_id}: " + ("failed" if report.failed else "ok"), err=bool(report.failed)
     )
@@ -55,7 +58,8 @@ def _report(report: RunReport) -> None:
 def _run(action: Callable[[], RunReport]) -> NoReturn:
     """Call a nightly/send function, mapping its errors to one line and an exit status."""
     from reportgen.errors import ReportgenError
-    from reportgen.publish.nightly import EXIT_LOCKED, LockHeld
+    from reportgen.publish.lock import LockHeld
+    from reportgen.publish.nightly import EXIT_LOCKED
 
     try:
         report = action()

@@ -1,7 +1,7 @@
 """Email delivery: build the message for a brief, and send it over SMTP by failure class.
 
 The message is multipart: a plain-text and an HTML body (verdict, key figures,
-what changed when `changes.json` says so) and the PDF attached under its own
+what changed since the last build) and the PDF attached under its own
 file name. Every header that comes from the config or a brief is checked for
 CR/LF before anything is sent, so a brief cannot add headers or recipients.
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import logging
 import random
 import re
@@ -24,17 +23,21 @@ import ssl
 import string
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, getaddresses, parseaddr
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from reportgen.brief.data import format_with_unit
 from reportgen.brief.helpers import fill_metrics
 from reportgen.config import PASSWORD_ENV, ConfigError, MailConfig, SmtpConfig
 from reportgen.errors import DeliveryError
+from reportgen.render.changes import Changes
+
+if TYPE_CHECKING:
+    from reportgen.brief.validate import Checked
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +111,9 @@ class BriefSummary:
     recipients: list[str]
 
 
-def summarize(brief_dir: Path) -> BriefSummary:
-    """Read brief.yaml (schema-checked) into the facts an email shows."""
-    from reportgen.brief.data import format_with_unit
-    from reportgen.brief.spec import load_spec
-
-    spec = load_spec(brief_dir)
+def summarize(checked: Checked) -> BriefSummary:
+    """The facts an email shows, from the validated brief (pure: reads no file)."""
+    spec = checked.spec
     brief = spec.brief
     figures = {m.id: format_with_unit(m.value, m.unit, m.high) for m in brief.metrics}
     key = [
@@ -150,49 +150,21 @@ def _markdown_html(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False}).render(text)
 
 
-@dataclass(frozen=True)
-class Changes:
-    """What changed since the last build, from `<out>/<id>/changes.json` (issue 3's format)."""
-
-    since: str | None
-    lines: list[str] = field(default_factory=list)
-
-
-def load_changes(path: Path) -> Changes | None:
-    """changes.json when present and readable; None otherwise (it is optional)."""
-    if not path.is_file():
-        return None
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return Changes(raw.get("since"), _change_lines(raw))
-    except (OSError, ValueError, AttributeError, TypeError, KeyError) as exc:
-        log.warning("%s: ignored, unreadable (%s)", path, exc)
-        return None
-
-
-def _change_lines(raw: dict[str, Any]) -> list[str]:
+def change_lines(changes: Changes) -> list[str]:
+    """What changed since the last build, one line each, for the mail bodies."""
     lines = []
-    verdict = raw.get("verdict")
-    if verdict:
-        lines.append(f"Verdict: {verdict.get('old')} \u2192 {verdict.get('new')}")
-    for metric in raw.get("metrics") or []:
-        old, new = metric.get("old"), metric.get("new")
-        label = metric.get("label") or metric.get("id")
-        if old is None:
-            lines.append(f"{label}: {new} (new)")
-        elif new is None:
-            lines.append(f"{label}: {old} (dropped)")
+    if changes.verdict:
+        lines.append(f"Verdict: {changes.verdict.get('old')} \u2192 {changes.verdict.get('new')}")
+    for metric in changes.metrics:
+        if metric.old is None:
+            lines.append(f"{metric.label}: {metric.new} (new)")
+        elif metric.new is None:
+            lines.append(f"{metric.label}: {metric.old} (dropped)")
         else:
-            lines.append(f"{label}: {old} \u2192 {new}")
-    for risk in raw.get("risks_added") or []:
-        lines.append(f"New risk: {_title(risk)}")
-    for risk in raw.get("risks_removed") or []:
-        lines.append(f"Risk dropped: {_title(risk)}")
+            lines.append(f"{metric.label}: {metric.old} \u2192 {metric.new}")
+    lines += [f"New risk: {title}" for title in changes.risks_added]
+    lines += [f"Risk dropped: {title}" for title in changes.risks_removed]
     return lines
-
-
-def _title(item: object) -> str:
-    return str(item.get("title", item)) if isinstance(item, dict) else str(item)
 
 
 def subject_line(template: str, summary: BriefSummary) -> str:
@@ -227,9 +199,9 @@ def _text_body(s: BriefSummary, changes: Changes | None, attachment: str) -> str
         parts += [s.summary]
     if s.key_figures:
         parts += ["", "Key figures"] + [f"- {label}: {value}" for label, value in s.key_figures]
-    if changes and changes.lines:
+    if changes and changes.any:
         parts += ["", f"What changed since {changes.since or 'the last build'}"]
-        parts += [f"- {line}" for line in changes.lines]
+        parts += [f"- {line}" for line in change_lines(changes)]
     parts += ["", f"The full brief is attached: {attachment}"]
     return "\n".join(parts) + "\n"
 
@@ -249,8 +221,8 @@ def _html_body(s: BriefSummary, changes: Changes | None, attachment: str) -> str
             f'<tr><th align="left">{e(k)}</th><td>{e(v)}</td></tr>' for k, v in s.key_figures
         )
         out.append(f"<h2>Key figures</h2><table>{rows}</table>")
-    if changes and changes.lines:
-        items = "".join(f"<li>{e(line)}</li>" for line in changes.lines)
+    if changes and changes.any:
+        items = "".join(f"<li>{e(line)}</li>" for line in change_lines(changes))
         out.append(
             f"<h2>What changed since {e(changes.since or 'the last build')}</h2><ul>{items}</ul>"
         )

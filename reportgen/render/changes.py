@@ -93,6 +93,12 @@ class Changes:
     def to_json(self) -> bytes:
         return _json(asdict(self))
 
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Changes:
+        """The inverse of asdict: changes as a build record keeps them."""
+        metrics = [MetricChange(**m) for m in raw.get("metrics") or []]
+        return cls(**{**raw, "metrics": metrics})
+
 
 def _json(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

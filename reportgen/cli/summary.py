@@ -1,0 +1,73 @@
+"""What `reportgen build` prints: plain text and JSON lines (no click; the CLI echoes them).
+
+Names come from folder names, which may hold any character: every one is
+printed through `one_line`, so a folder called "a\\nbuilt b" cannot forge a line.
+"""
+
+from __future__ import annotations
+
+import json
+
+from reportgen.batch import BatchSummary
+from reportgen.build import BuildResult
+from reportgen.errors import one_line
+from reportgen.output import problem_dict
+
+
+def result_line(result: BuildResult) -> str:
+    """One line saying what happened to a brief."""
+    name = one_line(result.brief_id)
+    if result.status == "skipped":
+        return f"skipped {name}: unchanged since the last build (--force rebuilds it)"
+    if result.status == "failed":
+        return f"failed {name}: not built, previous output left in place"
+    return f"built {name}: " + ", ".join(one_line(str(p)) for p in result.outputs)
+
+
+def timings_line(result: BuildResult) -> str:
+    """Seconds per stage, for --verbose."""
+    stages = " ".join(f"{name} {seconds:.3f}s" for name, seconds in result.timings.items())
+    return f"  {one_line(result.brief_id)}: {stages}"
+
+
+def result_json(result: BuildResult) -> str:
+    """One machine-readable JSON object for a brief (one line: json escapes control characters)."""
+    return json.dumps(
+        {
+            "brief": result.brief_id,
+            "dir": str(result.brief_dir),
+            "status": result.status,
+            "outputs": [str(p) for p in result.outputs],
+            "errors": [problem_dict(p) for p in result.errors],
+            "warnings": [problem_dict(p) for p in result.warnings],
+            "seconds": round(result.timings.get("total", 0.0), 4),
+            "peak_mib": round(result.peak_mib, 1),
+            "timings": {k: round(v, 4) for k, v in result.timings.items()},
+        },
+        ensure_ascii=False,
+    )
+
+
+def summary_table(summary: BatchSummary) -> str:
+    """A table of every brief (result, seconds, why it failed) and one closing line."""
+    names = [one_line(r.brief_id) for r in summary.results]
+    width = max(len("brief"), *(len(n) for n in names))
+    lines = [f"{'brief':<{width}}  {'result':<8} {'seconds':>7}  note"]
+    for name, r in zip(names, summary.results, strict=True):
+        seconds = f"{r.timings['total']:.2f}" if "total" in r.timings else "-"
+        lines.append(f"{name:<{width}}  {r.status:<8} {seconds:>7}  {_note(r)}".rstrip())
+    counts = ", ".join(f"{summary.count(s)} {s}" for s in ("built", "skipped", "failed"))
+    lines.append(
+        f"{len(summary.results)} briefs: {counts} in {summary.seconds:.1f} s ({summary.workers})"
+    )
+    return "\n".join(lines)
+
+
+def _note(result: BuildResult) -> str:
+    if result.errors:
+        first = result.errors[0]
+        more = f" (+{len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+        return one_line(f"{first.key}: {first.message}")[:90] + more
+    if result.status == "skipped":
+        return "unchanged"
+    return f"{len(result.warnings)} warning(s)" if result.warnings else ""

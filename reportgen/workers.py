@@ -1,0 +1,197 @@
+"""Local worker processes that give each task a deadline and an address-space ceiling.
+
+One pathological brief must not stall a night: each task runs in a worker
+process whose address space is capped (RLIMIT_AS, so an allocation past the
+limit fails with MemoryError instead of swapping the machine), and the parent
+kills a worker whose task outlives its deadline and starts a fresh one. A
+worker that dies (a crash in a C library, the kernel's OOM killer) fails only
+the task it held. Workers are forked from a fork server that has already
+imported the heavy libraries, and are replaced after `per_worker` tasks so
+WeasyPrint's slow growth never adds up.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import resource
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+# Generous for the example brief (5-20 s, 180 MiB resident, 540 MiB of address space; see
+# docs/limits.md): a brief that needs more is pathological or needs the limit raised.
+DEFAULT_SECONDS = 180.0
+DEFAULT_MEMORY_MIB = 2048
+# Imported once by the fork server, so a fresh worker starts warm (each is forked from it).
+PRELOAD = [
+    "reportgen.batch",
+    "reportgen.pdf.verify",
+    "reportgen.pdf.layout",
+    "pandas",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_svg",
+    "weasyprint",
+    "pypdf",
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-brief ceilings of a batch build; 0 turns one off."""
+
+    seconds: float = DEFAULT_SECONDS  # [build].timeout / --timeout
+    memory_mib: int = DEFAULT_MEMORY_MIB  # [build].memory_limit / --memory-limit
+
+    def timeout_message(self) -> str:
+        return (
+            f"not finished after {self.seconds:g} s, stopped "
+            "(raise the limit with [build].timeout in reportgen.toml or --timeout)"
+        )
+
+    def died_message(self, exitcode: int | None) -> str:
+        how = _how_it_ended(exitcode)
+        ceiling = f"{self.memory_mib} MiB" if self.memory_mib else "none"
+        return (
+            f"the worker building it died ({how}); memory limit {ceiling} "
+            "(raise it with [build].memory_limit in reportgen.toml or --memory-limit)"
+        )
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"killed by {signal.Signals(-exitcode).name}"
+    return f"exit status {exitcode}"
+
+
+class _Worker(Generic[Task, Result]):
+    """One worker process and the task it holds."""
+
+    def __init__(self, context: Any, run: Callable[[Task], Result], limits: Limits):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, run, limits.memory_mib, os.getcwd()), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.done = 0
+        self.index: int | None = None
+        self.deadline = 0.0
+
+    def give(self, index: int, task: Task, seconds: float) -> None:
+        self.index, self.deadline = index, time.monotonic() + seconds if seconds else float("inf")
+        self.conn.send((index, task))
+
+    def stop(self, kill: bool = False) -> None:
+        """Ask the worker to exit (or kill it), and wait for it."""
+        if not kill:
+            try:
+                self.conn.send(None)
+            except OSError:
+                kill = True
+        if kill:
+            self.process.kill()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def run_limited(
+    tasks: dict[int, Task],
+    run: Callable[[Task], Result],
+    failed: Callable[[Task, str], Result],
+    *,
+    jobs: int,
+    limits: Limits,
+    per_worker: int,
+) -> Iterator[tuple[int, Result]]:
+    """Run `run(task)` for each task in at most `jobs` workers; yield (index, result) as each
+    ends. A task over its deadline, or whose worker died, yields `failed(task, why)`."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    queue = deque(tasks.items())
+    idle: list[_Worker[Task, Result]] = []
+    busy: dict[Connection, _Worker[Task, Result]] = {}
+    try:
+        while queue or busy:
+            while queue and len(busy) < jobs:
+                worker = idle.pop() if idle else _Worker(context, run, limits)
+                index, task = queue.popleft()
+                worker.give(index, task, limits.seconds)
+                busy[worker.conn] = worker
+            yield from _collect(busy, idle, tasks, failed, limits, per_worker)
+    finally:
+        for worker in [*idle, *busy.values()]:
+            worker.stop(kill=worker in busy.values())
+
+
+def _collect(
+    busy: dict[Connection, _Worker[Task, Result]],
+    idle: list[_Worker[Task, Result]],
+    tasks: dict[int, Task],
+    failed: Callable[[Task, str], Result],
+    limits: Limits,
+    per_worker: int,
+) -> Iterator[tuple[int, Result]]:
+    """Wait until a worker answers, dies or overruns its deadline; settle each one."""
+    first = min(w.deadline for w in busy.values())
+    timeout = None if first == float("inf") else max(0.0, first - time.monotonic())
+    for conn in wait(list(busy), timeout):
+        worker = busy.pop(conn)  # type: ignore[call-overload]
+        assert worker.index is not None
+        try:
+            index, result = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(timeout=10)
+            log.warning("worker %s died", worker.process.pid)
+            yield (
+                worker.index,
+                failed(tasks[worker.index], limits.died_message(worker.process.exitcode)),
+            )
+            worker.stop(kill=True)
+            continue
+        yield index, result
+        worker.done += 1
+        if worker.done >= per_worker:
+            worker.stop()
+        else:
+            idle.append(worker)
+    now = time.monotonic()
+    for conn, worker in list(busy.items()):
+        if worker.deadline <= now:
+            del busy[conn]
+            worker.stop(kill=True)
+            assert worker.index is not None
+            yield worker.index, failed(tasks[worker.index], limits.timeout_message())
+
+
+def _serve(conn: Connection, run: Callable[[Any], Any], memory_mib: int, cwd: str) -> None:
+    """A worker: cap the address space, then run tasks until told to stop."""
+    os.chdir(cwd)  # relative paths and messages match a serial build
+    if memory_mib:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = memory_mib * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    while True:
+        try:
+            item = conn.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        index, task = item
+        conn.send((index, run(task)))

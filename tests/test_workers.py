@@ -1,0 +1,51 @@
+"""Worker processes with a deadline and a memory ceiling: one bad task never stalls the rest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from reportgen.workers import Limits, run_limited
+
+
+def behave(task: str) -> str:
+    """A task that finishes, hangs, eats memory or crashes its worker (run in a worker)."""
+    if task == "hang":
+        time.sleep(3600)
+    if task == "eat":
+        try:
+            bytearray(1024 * 1024 * 1024)  # 1 GiB, over the 512 MiB ceiling below
+        except MemoryError:
+            return "eat: MemoryError"
+        return "eat: allocated"
+    if task == "crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return f"{task}: done"
+
+
+def failed(task: str, why: str) -> str:
+    return f"{task}: failed: {why}"
+
+
+def test_a_task_over_its_deadline_or_ceiling_fails_alone() -> None:
+    tasks = dict(enumerate(["one", "hang", "eat", "crash", "two", "three"]))
+    results = dict(
+        run_limited(
+            tasks, behave, failed, jobs=2, limits=Limits(seconds=8, memory_mib=512), per_worker=2
+        )
+    )
+    assert results[0] == "one: done"
+    assert results[1].startswith("hang: failed: not finished after 8 s")
+    assert "--timeout" in results[1]
+    assert results[2] == "eat: MemoryError"
+    assert "crash: failed: the worker building it died (killed by SIGSEGV)" in results[3]
+    assert "--memory-limit" in results[3]
+    assert results[4] == "two: done" and results[5] == "three: done"
+
+
+def test_no_limits_means_none() -> None:
+    results = dict(
+        run_limited({0: "eat"}, behave, failed, jobs=1, limits=Limits(0, 0), per_worker=1)
+    )
+    assert results == {0: "eat: allocated"}
