@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import http.server
 import logging
 import threading
@@ -9,11 +10,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import pytest
-from pypdf import PdfReader
 
 from reportgen.build import build_brief
 from reportgen.pdf.layout import html_to_pdf
+from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE
 
 
@@ -88,15 +91,25 @@ def test_cjk_names_render_as_real_glyphs(
     files = {"peers.csv": "company,share\n阿里巴巴,40\n字节跳动,35\nAcme,25\n"}
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         target = _build(make_brief, minimal, tmp_path / "out", files)
-    reader = PdfReader(target / "acme.pdf")
-    text = "".join(page.extract_text() for page in reader.pages)
+    text = "".join(read_back(target / "acme.pdf").pages)
     assert "阿里巴巴" in text and "字节跳动" in text
-    fonts = set()
-    for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            fonts.add(str(font.get_object()["/BaseFont"]))
-    assert any("CJK" in f for f in fonts), fonts
+    fonts = _fonts_of(target / "acme.pdf", "阿字")
+    assert fonts and all("CJK" in f for f in fonts), fonts
     assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()]
+
+
+def _fonts_of(pdf: Path, chars: str) -> set[str]:
+    """The font each of `chars` is drawn with, wherever it appears (PDFium's text layer)."""
+    document = pdfium.PdfDocument(pdf)
+    fonts = set()
+    for page in document:
+        text = page.get_textpage()
+        for index in range(text.count_chars()):
+            if chr(pdfium_c.FPDFText_GetUnicode(text, index)) in chars:
+                name = ctypes.create_string_buffer(256)
+                pdfium_c.FPDFText_GetFontInfo(text, index, name, 256, None)
+                fonts.add(name.value.decode("utf-8"))
+    return fonts
 
 
 def test_spec_text_is_data_never_markup(
@@ -123,7 +136,7 @@ def test_spec_text_is_data_never_markup(
     )
     assert 'href="javascript:' not in html
     assert "[image not shown: remote]" in html
-    text = "".join(p.extract_text() for p in PdfReader(target / "acme.pdf").pages)
+    text = "".join(read_back(target / "acme.pdf").pages)
     assert "<b>Bold</b>" in text  # shown as the characters, in the PDF too
     assert hits == []
 
@@ -148,7 +161,7 @@ def test_long_table_repeats_its_header_on_every_page(
     minimal["tables"][0].pop("highlight")
     minimal["tables"][0]["sort"] = "share"
     target = _build(make_brief, minimal, tmp_path / "out", {"long.csv": f"company,share\n{rows}\n"})
-    pages = [page.extract_text() for page in PdfReader(target / "acme.pdf").pages]
+    pages = read_back(target / "acme.pdf").pages
     spanned = [text for text in pages if "Company 0" in text or "Company 1" in text]
     assert len(spanned) >= 2
     for text in spanned:

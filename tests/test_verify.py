@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
 
 from reportgen.build import build_brief
 from reportgen.cli import main
-from reportgen.pdf.verify import Expected, render_pdf, verify_built, verify_pdf
+from reportgen.pdf.layout import render_pdf
+from reportgen.pdf.verify import Expected, read_back, verify_built, verify_pdf
 from tests.conftest import EXAMPLE
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -140,7 +140,7 @@ def test_example_verifies_clean_from_the_command_line(example_pdf: Path) -> None
 
 
 def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> None:
-    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(example_pdf).pages)
+    text = " ".join(" ".join(page.split()) for page in read_back(example_pdf).pages)
     appendix = text[text.index("Source reconciliation") : text.rindex("Sources")]
     assert "BRIEF USES" in appendix.upper()
     assert re.search(
