@@ -1,18 +1,22 @@
-"""PDF stage: confined fetching, CJK glyphs, reproducible bytes, spec text as data."""
+"""PDF stage: confined fetching, CJK glyphs, reproducible bytes, spec text as data,
+and the example's pages as they looked (golden images)."""
 
 from __future__ import annotations
 
 import ctypes
 import http.server
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+from PIL import Image
 
 from reportgen.build import build_brief
 from reportgen.pdf.layout import html_to_pdf
@@ -170,3 +174,51 @@ def test_long_table_repeats_its_header_on_every_page(
     assert all(
         everything.count(f"Company {i:03d}") == 1 for i in range(140)
     )  # no row lost or doubled
+
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_DPI = 40  # small grayscale files, still enough to see a box move or a colour change
+BLOCK = 8  # px: compare 8x8 averages, so a sub-pixel shift of anti-aliased text is no change
+
+
+def _page_images(pdf: Path) -> list[np.ndarray]:
+    """Each page as PDFium draws it, grayscale, at GOLDEN_DPI."""
+    document = pdfium.PdfDocument(pdf)
+    scale = GOLDEN_DPI / 72
+    return [
+        np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("L"))
+        for page in document
+    ]
+
+
+def _blocks(image: np.ndarray) -> np.ndarray:
+    height, width = (n // BLOCK * BLOCK for n in image.shape)
+    tiles = (
+        image[:height, :width].astype(float).reshape(height // BLOCK, BLOCK, width // BLOCK, BLOCK)
+    )
+    return tiles.mean(axis=(1, 3))
+
+
+def test_example_pages_look_as_they_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example's pages against tests/golden/*.png; a deliberate change of the look
+    regenerates them: REPORTGEN_REGEN_GOLDEN=1 pytest tests/test_pdf.py -k look (then LOOK)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert build_brief(EXAMPLE, tmp_path).ok
+    pages = _page_images(tmp_path / EXAMPLE.name / f"{EXAMPLE.name}.pdf")
+    if os.environ.get("REPORTGEN_REGEN_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        for old in GOLDEN.glob("example-page-*.png"):
+            old.unlink()
+        for number, page in enumerate(pages, start=1):
+            Image.fromarray(page).save(GOLDEN / f"example-page-{number:02d}.png", optimize=True)
+    golden = sorted(GOLDEN.glob("example-page-*.png"))
+    assert len(pages) == len(golden), "page count changed"
+    for number, (page, path) in enumerate(zip(pages, golden, strict=True), start=1):
+        want = np.asarray(Image.open(path).convert("L"))
+        assert page.shape == want.shape, f"page {number}: size changed"
+        mean = float(np.abs(page.astype(float) - want).mean())
+        worst = float(np.abs(_blocks(page) - _blocks(want)).max())
+        assert mean <= 1.0 and worst <= 40, (
+            f"page {number} looks different from {path.name}: mean difference {mean:.2f}, "
+            f"worst 8x8 block {worst:.0f} of 255"
+        )
