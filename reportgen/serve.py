@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from reportgen.brief.spec import BRIEF_FILE
+from reportgen.cache import CHART_DIR, ChartCache, using_chart_cache
 from reportgen.config import CONFIG_FILE, Config, load_config
 from reportgen.errors import Problem, ReportgenError
 
@@ -82,7 +83,10 @@ class Preview:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
             self.watched = self._inputs(config, renderer.search_path[:-1])
-            result = build_brief(self.brief_dir, self.out_dir, renderer=renderer, pdf=False)
+            with using_chart_cache(
+                ChartCache(self.out_dir / CHART_DIR)
+            ):  # prose edits reuse charts
+                result = build_brief(self.brief_dir, self.out_dir, renderer=renderer, pdf=False)
             page = self.out_dir / result.brief_id / f"{result.brief_id}.html"
             text = page.read_text(encoding="utf-8") if result.ok else None
             errors, warnings = [str(p) for p in result.errors], [str(p) for p in result.warnings]
