@@ -83,9 +83,8 @@ class Preview:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
             self.watched = self._inputs(config, renderer.search_path[:-1])
-            with using_chart_cache(
-                ChartCache(self.out_dir / CHART_DIR)
-            ):  # prose edits reuse charts
+            # charts through a cache in the private folder: a prose edit redraws none
+            with using_chart_cache(ChartCache(self.out_dir / CHART_DIR)):
                 result = build_brief(self.brief_dir, self.out_dir, renderer=renderer, pdf=False)
             page = self.out_dir / result.brief_id / f"{result.brief_id}.html"
             text = page.read_text(encoding="utf-8") if result.ok else None
