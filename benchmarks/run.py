@@ -190,6 +190,7 @@ def preview(bench: Bench) -> None:
     try:
         times = []
         for n in range(max(3, bench.runs)):
+            time.sleep(1)  # let the watcher settle: an edit saved mid-rebuild is missed (serve.py)
             before = _version(server.url)
             thesis = brief / "thesis.md"
             start = time.perf_counter()
