@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
@@ -164,3 +165,19 @@ def test_font_that_cannot_load_is_an_error_a_css_slip_a_warning(tmp_path: Path) 
         "out/x/x.pdf: fonts: WeasyPrint: Font-face 'House' cannot be loaded",
         "out/x/x.pdf: weasyprint: warning: WeasyPrint: Ignored `font-feature-settings: bogus ` at 1:94, invalid value.",
     ]
+
+
+def test_a_title_wrapped_at_its_hyphen_still_matches() -> None:
+    """PDFium reads a hyphen that ends a line as U+FFFE; the check reads it as the hyphen."""
+    title = "Alpha once-in-a-generation Report"
+    sources = f'<li style="width: 34mm">[1] {title}.</li>'
+    page_html = page("<p>Revenue rose <sup>[1]</sup>.</p>", sources)
+    rendered = render_pdf(page_html, Path("."), WHERE)
+    assert "\ufffe" in "".join(pdfium_text(rendered.pdf))  # the line did break at a hyphen
+    assert verify_pdf(rendered.pdf, Expected(("Thesis",), ((1, title),)), where=WHERE) == []
+
+
+def pdfium_text(pdf: bytes) -> list[str]:
+    """Page texts exactly as PDFium gives them, before read_back's clean-up."""
+    document = pdfium.PdfDocument(pdf)
+    return [str(page.get_textpage().get_text_range()) for page in document]
