@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -308,8 +309,35 @@ def _spec(name: str, n: int, metrics: list[dict[str, Any]], rng: random.Random) 
     }
 
 
-def write_briefs(out: Path, count: int, seed: int = 1) -> list[Path]:
-    """Write `count` briefs under `out` (brief-0000, brief-0001, ...); returns their folders."""
+def longer(spec: dict[str, Any], files: dict[str, str], times: int) -> None:
+    """Make a brief `times` as long: each section, table, chart, metric and risk again
+    (part 2, part 3, ...), the copies citing their own metrics, tables and charts."""
+    kinds = ("metrics", "tables", "charts", "sections", "risks")
+    first = {kind: list(spec[kind]) for kind in kinds}
+    ids = [item["id"] for kind in ("metrics", "tables", "charts") for item in first[kind]]
+    named = re.compile(r'\b(metric|table|chart)\("(' + "|".join(map(re.escape, ids)) + r')"\)')
+    for part in range(2, times + 1):
+
+        def copy(kind: str, ident: str, part: int = part) -> str:
+            return f"{ident}_{part}" if kind.startswith("metric") else f"{ident}-{part}"
+
+        for kind in ("metrics", "tables", "charts"):
+            spec[kind] += [{**item, "id": copy(kind, item["id"])} for item in first[kind]]
+        for metric in spec["metrics"][-len(first["metrics"]) :]:
+            metric["key"] = False  # key figures stay a short list
+        for section in first["sections"]:
+            body = f"part{part}-{section['body']}"
+            text = files[section["body"]]
+            files[body] = named.sub(lambda m: f'{m[1]}("{copy(m[1], m[2])}")', text)
+            lists = {k: [copy(k, i) for i in section.get(k, [])] for k in ("tables", "charts")}
+            title = f"{section['title']}, part {part}"
+            spec["sections"].append({**section, "title": title, "body": body, **lists})
+        spec["risks"] += [{**r, "title": f"{r['title']}, part {part}"} for r in first["risks"]]
+
+
+def write_briefs(out: Path, count: int, seed: int = 1, times: int = 1) -> list[Path]:
+    """Write `count` briefs under `out` (brief-0000, brief-0001, ...), each `times` the
+    usual length; returns their folders."""
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 100
@@ -320,6 +348,8 @@ def write_briefs(out: Path, count: int, seed: int = 1) -> list[Path]:
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         spec, files = brief_files(n, seed)
+        if times > 1:
+            longer(spec, files, times)
         with (folder / "brief.yaml").open("w", encoding="utf-8") as handle:
             yaml.dump(spec, handle)
         for name, text in files.items():
@@ -333,8 +363,9 @@ def main() -> None:
     parser.add_argument("--briefs", type=int, default=100, help="how many briefs (default 100)")
     parser.add_argument("--out", type=Path, required=True, help="folder to write them into")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--times", type=int, default=1, help="each brief N times as long")
     args = parser.parse_args()
-    folders = write_briefs(args.out, args.briefs, args.seed)
+    folders = write_briefs(args.out, args.briefs, args.seed, args.times)
     print(f"wrote {len(folders)} briefs under {args.out}")
 
 

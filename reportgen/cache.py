@@ -128,17 +128,28 @@ def unchanged(out_dir: Path, brief_id: str, key: str) -> Record | None:
     return record
 
 
-class ChartCache:
-    """SVGs by content hash in one folder; shared safely by worker processes (atomic writes)."""
+MEMORY_CHARTS = 256  # SVGs kept by an in-memory cache (tens of KB each)
 
-    def __init__(self, folder: Path):
+
+class ChartCache:
+    """SVGs by content hash in one folder, shared safely by worker processes (atomic writes);
+    or, with no folder, in this process's memory (the preview, which writes nothing)."""
+
+    def __init__(self, folder: Path | None):
         self.folder = folder
+        self.memory: dict[str, str] = {}
 
     def svg(self, parts: Sequence[str], draw: Callable[[], str]) -> str:
         """The cached SVG for these parts, or draw it and keep it."""
         from importlib.metadata import version
 
         key = _digest([code_fingerprint(), version("matplotlib"), *parts])
+        if self.folder is None:
+            if key not in self.memory:
+                if len(self.memory) >= MEMORY_CHARTS:  # a long preview session stays small
+                    self.memory.clear()
+                self.memory[key] = draw()
+            return self.memory[key]
         path = self.folder / f"{key}.svg"
         try:
             return path.read_bytes().decode("utf-8")

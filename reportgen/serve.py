@@ -25,6 +25,7 @@ from typing import cast
 
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import make_brief
+from reportgen.cache import ChartCache, using_chart_cache
 from reportgen.clock import build_time
 from reportgen.config import CONFIG_FILE, Config, load_config
 from reportgen.errors import Problem, ReportgenError
@@ -69,6 +70,7 @@ class Preview:
         self.watched: list[Path] = [config_path or Path(CONFIG_FILE)]
         self.build = Build(0, brief_dir.resolve().name, None)
         self._pdf: tuple[int, bytes] | None = None
+        self.charts = ChartCache(None)  # in memory: the preview writes nothing
 
     def rebuild(self) -> Build:
         """Make the HTML now, in memory; a bad brief or config becomes a failed Build,
@@ -83,7 +85,8 @@ class Preview:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
             self.watched = self._inputs(config, renderer.search_path[:-1])
-            built = make_brief(self.brief_dir, None, renderer, build_time(), pdf=False)
+            with using_chart_cache(self.charts):  # a prose edit redraws no chart
+                built = make_brief(self.brief_dir, None, renderer, build_time(), pdf=False)
             problems = built.problems
             errors = [str(p) for p in problems if p.severity == "error"]
             warnings = [str(p) for p in problems if p.severity == "warning"]
@@ -167,7 +170,7 @@ class PreviewServer:
             current = self.preview.signature()
             if current != last:
                 self.preview.rebuild()
-                last = self.preview.signature()  # the build may have changed what is watched
+                last = _seen(current, self.preview.signature())
 
     def stop(self) -> None:
         self.stopping.set()
@@ -316,3 +319,10 @@ def serve(
     server = PreviewServer(preview, port)
     server.start()
     return server
+
+
+def _seen(before: Signature, after: Signature) -> Signature:
+    """What the last build has seen: the files as they were when it started, plus any file
+    the build began to watch; an edit saved during the build still differs and rebuilds."""
+    known = {entry[0] for entry in before}
+    return before | {entry for entry in after if entry[0] not in known}

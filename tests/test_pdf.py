@@ -1,19 +1,26 @@
-"""PDF stage: confined fetching, CJK glyphs, reproducible bytes, spec text as data."""
+"""PDF stage: confined fetching, CJK glyphs, reproducible bytes, spec text as data,
+and the example's pages as they looked (golden images)."""
 
 from __future__ import annotations
 
+import ctypes
 import http.server
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import pytest
-from pypdf import PdfReader
+from PIL import Image
 
 from reportgen.batch import build_brief
 from reportgen.pdf.layout import html_to_pdf
+from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE
 
 
@@ -88,15 +95,25 @@ def test_cjk_names_render_as_real_glyphs(
     files = {"peers.csv": "company,share\n阿里巴巴,40\n字节跳动,35\nAcme,25\n"}
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         target = _build(make_brief, minimal, tmp_path / "out", files)
-    reader = PdfReader(target / "acme.pdf")
-    text = "".join(page.extract_text() for page in reader.pages)
+    text = "".join(read_back(target / "acme.pdf").pages)
     assert "阿里巴巴" in text and "字节跳动" in text
-    fonts = set()
-    for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            fonts.add(str(font.get_object()["/BaseFont"]))
-    assert any("CJK" in f for f in fonts), fonts
+    fonts = _fonts_of(target / "acme.pdf", "阿字")
+    assert fonts and all("CJK" in f for f in fonts), fonts
     assert not [r for r in caplog.records if "glyph" in r.getMessage().lower()]
+
+
+def _fonts_of(pdf: Path, chars: str) -> set[str]:
+    """The font each of `chars` is drawn with, wherever it appears (PDFium's text layer)."""
+    document = pdfium.PdfDocument(pdf)
+    fonts = set()
+    for page in document:
+        text = page.get_textpage()
+        for index in range(text.count_chars()):
+            if chr(pdfium_c.FPDFText_GetUnicode(text, index)) in chars:
+                name = ctypes.create_string_buffer(256)
+                pdfium_c.FPDFText_GetFontInfo(text, index, name, 256, None)
+                fonts.add(name.value.decode("utf-8"))
+    return fonts
 
 
 def test_spec_text_is_data_never_markup(
@@ -123,7 +140,7 @@ def test_spec_text_is_data_never_markup(
     )
     assert 'href="javascript:' not in html
     assert "[image not shown: remote]" in html
-    text = "".join(p.extract_text() for p in PdfReader(target / "acme.pdf").pages)
+    text = "".join(read_back(target / "acme.pdf").pages)
     assert "<b>Bold</b>" in text  # shown as the characters, in the PDF too
     assert hits == []
 
@@ -148,7 +165,7 @@ def test_long_table_repeats_its_header_on_every_page(
     minimal["tables"][0].pop("highlight")
     minimal["tables"][0]["sort"] = "share"
     target = _build(make_brief, minimal, tmp_path / "out", {"long.csv": f"company,share\n{rows}\n"})
-    pages = [page.extract_text() for page in PdfReader(target / "acme.pdf").pages]
+    pages = read_back(target / "acme.pdf").pages
     spanned = [text for text in pages if "Company 0" in text or "Company 1" in text]
     assert len(spanned) >= 2
     for text in spanned:
@@ -157,3 +174,51 @@ def test_long_table_repeats_its_header_on_every_page(
     assert all(
         everything.count(f"Company {i:03d}") == 1 for i in range(140)
     )  # no row lost or doubled
+
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_DPI = 40  # small grayscale files, still enough to see a box move or a colour change
+BLOCK = 8  # px: compare 8x8 averages, so a sub-pixel shift of anti-aliased text is no change
+
+
+def _page_images(pdf: Path) -> list[np.ndarray]:
+    """Each page as PDFium draws it, grayscale, at GOLDEN_DPI."""
+    document = pdfium.PdfDocument(pdf)
+    scale = GOLDEN_DPI / 72
+    return [
+        np.asarray(page.render(scale=scale, grayscale=True).to_pil().convert("L"))
+        for page in document
+    ]
+
+
+def _blocks(image: np.ndarray) -> np.ndarray:
+    height, width = (n // BLOCK * BLOCK for n in image.shape)
+    tiles = (
+        image[:height, :width].astype(float).reshape(height // BLOCK, BLOCK, width // BLOCK, BLOCK)
+    )
+    return tiles.mean(axis=(1, 3))
+
+
+def test_example_pages_look_as_they_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example's pages against tests/golden/*.png; a deliberate change of the look
+    regenerates them: REPORTGEN_REGEN_GOLDEN=1 pytest tests/test_pdf.py -k look (then LOOK)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert build_brief(EXAMPLE, tmp_path).ok
+    pages = _page_images(tmp_path / EXAMPLE.name / f"{EXAMPLE.name}.pdf")
+    if os.environ.get("REPORTGEN_REGEN_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        for old in GOLDEN.glob("example-page-*.png"):
+            old.unlink()
+        for number, page in enumerate(pages, start=1):
+            Image.fromarray(page).save(GOLDEN / f"example-page-{number:02d}.png", optimize=True)
+    golden = sorted(GOLDEN.glob("example-page-*.png"))
+    assert len(pages) == len(golden), "page count changed"
+    for number, (page, path) in enumerate(zip(pages, golden, strict=True), start=1):
+        want = np.asarray(Image.open(path).convert("L"))
+        assert page.shape == want.shape, f"page {number}: size changed"
+        mean = float(np.abs(page.astype(float) - want).mean())
+        worst = float(np.abs(_blocks(page) - _blocks(want)).max())
+        assert mean <= 1.0 and worst <= 40, (
+            f"page {number} looks different from {path.name}: mean difference {mean:.2f}, "
+            f"worst 8x8 block {worst:.0f} of 255"
+        )

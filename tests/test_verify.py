@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
 
 from reportgen.batch import build_brief
 from reportgen.cli import main
-from reportgen.pdf.verify import Expected, render_pdf, verify_built, verify_pdf
+from reportgen.pdf.layout import render_pdf
+from reportgen.pdf.verify import Expected, read_back, verify_built, verify_pdf
 from tests.conftest import EXAMPLE
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -140,7 +141,7 @@ def test_example_verifies_clean_from_the_command_line(example_pdf: Path) -> None
 
 
 def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> None:
-    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(example_pdf).pages)
+    text = " ".join(" ".join(page.split()) for page in read_back(example_pdf).pages)
     appendix = text[text.index("Source reconciliation") : text.rindex("Sources")]
     assert "BRIEF USES" in appendix.upper()
     assert re.search(
@@ -164,3 +165,19 @@ def test_font_that_cannot_load_is_an_error_a_css_slip_a_warning(tmp_path: Path) 
         "out/x/x.pdf: fonts: WeasyPrint: Font-face 'House' cannot be loaded",
         "out/x/x.pdf: weasyprint: warning: WeasyPrint: Ignored `font-feature-settings: bogus ` at 1:94, invalid value.",
     ]
+
+
+def test_a_title_wrapped_at_its_hyphen_still_matches() -> None:
+    """PDFium reads a hyphen that ends a line as U+FFFE; the check reads it as the hyphen."""
+    title = "Alpha once-in-a-generation Report"
+    sources = f'<li style="width: 34mm">[1] {title}.</li>'
+    page_html = page("<p>Revenue rose <sup>[1]</sup>.</p>", sources)
+    rendered = render_pdf(page_html, Path("."), WHERE)
+    assert "\ufffe" in "".join(pdfium_text(rendered.pdf))  # the line did break at a hyphen
+    assert verify_pdf(rendered.pdf, Expected(("Thesis",), ((1, title),)), where=WHERE) == []
+
+
+def pdfium_text(pdf: bytes) -> list[str]:
+    """Page texts exactly as PDFium gives them, before read_back's clean-up."""
+    document = pdfium.PdfDocument(pdf)
+    return [str(page.get_textpage().get_text_range()) for page in document]

@@ -1,18 +1,26 @@
 """Stage 6: the rendered HTML -> A4 PDF bytes, with resources confined to the brief.
 
-The HTML is self-contained (styles and charts inline), so WeasyPrint should
-fetch nothing but data: URIs. Anything else is refused: no network, and no file
-outside the brief's own folder.
+The one place a PDF is made (`reportgen build`, `verify` and the preview all
+come here): lay out once, check the laid-out boxes and WeasyPrint's log
+(boxes.py), write the bytes. The HTML is self-contained (styles and charts
+inline), so WeasyPrint should fetch nothing but data: URIs. Anything else is
+refused: no network, and no file outside the brief's own folder.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from reportgen.errors import Problem
+from reportgen.pdf.boxes import layout_problems
 from reportgen.render.svg import charts_as_images
 
 log = logging.getLogger(__name__)
@@ -47,9 +55,34 @@ def _font_configuration() -> Any:
     return FontConfiguration()
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """The PDF bytes and what laying them out revealed."""
+
+    pdf: bytes
+    problems: list[Problem]
+
+
+def render_pdf(html: str, root: Path, where: Path) -> Rendered:
+    """Lay out once, check the boxes, write the PDF: WeasyPrint's warnings become problems."""
+    with _weasyprint_log() as records:
+        document = layout(html, root)
+        pdf: bytes = document.write_pdf()
+    return Rendered(pdf, layout_problems(document, records, where))
+
+
+def html_to_pdf(html: str, root: Path) -> bytes:
+    """The PDF alone, made as `render_pdf` makes it; its layout problems go to the log
+    (the preview shows the PDF as it is and the analyst sees why in the terminal)."""
+    rendered = render_pdf(html, root, root / "brief.pdf")
+    for problem in rendered.problems:
+        log.warning("%s", problem)
+    return rendered.pdf
+
+
 def layout(html: str, root: Path) -> Any:
-    """Lay the page out once (a weasyprint Document): verify.py reads its boxes, then writes it."""
-    from weasyprint import HTML
+    """Lay the page out once (a weasyprint Document): its boxes are checked, then written."""
+    from weasyprint import HTML  # lazy: WeasyPrint is heavy and HTML-only builds never need it
 
     document = HTML(
         string=charts_as_images(html),
@@ -59,7 +92,25 @@ def layout(html: str, root: Path) -> Any:
     return document.render(font_config=_font_configuration())
 
 
-def html_to_pdf(html: str, root: Path) -> bytes:
-    """Lay out and write the PDF."""
-    pdf: bytes = layout(html, root).write_pdf()
-    return pdf
+class _Collect(logging.Handler):
+    """Keeps WeasyPrint's warnings from this thread only (builds may run side by side)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.records.append(record)
+
+
+@contextmanager
+def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)

@@ -2,13 +2,13 @@
 
 Two kinds of checks, so that a brief never ships with a broken page:
 
-- While laying out and writing (needs the HTML): WeasyPrint's log is captured;
-  a missing glyph or a font problem is an error naming the text. No table or
-  chart may overflow the page's text block (read from WeasyPrint's layout
-  boxes, `HTML.render()`).
-- On the finished bytes, read back with pypdf: every footnote mark `[n]`
-  resolves to an entry under "Sources" and every listed source is cited;
-  every section title is present; the page count is within the limit.
+- While laying out and writing (layout.py, boxes.py): WeasyPrint's log and
+  its layout boxes (missing glyphs, fonts, tables or charts overflowing).
+- On the finished bytes, read back here with PDFium (pypdfium2, the engine
+  Chrome shows PDFs with, so it reads what a reader's viewer reads): every
+  footnote mark `[n]` resolves to an entry under "Sources" and every listed
+  source is cited; every section title is present; the page count is within
+  the limit.
 
 `reportgen verify build/<id>/<id>.pdf` runs the same checks on a built brief,
 taking the expected titles and sources from the snapshot.json beside it and
@@ -17,26 +17,20 @@ the layout checks from the .html beside it.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
-from typing import Any
 
-from reportgen.errors import Problem, one_line
+import pypdfium2 as pdfium
+
+from reportgen.errors import Problem
+from reportgen.pdf.layout import render_pdf
 from reportgen.render.changes import Snapshot, load_snapshot
 from reportgen.render.contract import PAGE
 from reportgen.render.contract import flat as _flat
 
-log = logging.getLogger(__name__)
-
 DEFAULT_MAX_PAGES = 30
-PX_TO_MM = 25.4 / 96
-SLACK_PX = 0.5  # rounding in layout; anything wider is a real overflow
 MARK = re.compile(r"\[(\d{1,3})\]")
 LISTED = re.compile(r"^\s*\[(\d{1,3})\]", re.MULTILINE)
 
@@ -56,39 +50,54 @@ class Expected:
 
 
 @dataclass(frozen=True)
-class Rendered:
-    """The PDF bytes and what laying them out revealed."""
+class ReadBack:
+    """What a PDF viewer shows: each page's text, the bookmarks, the document info."""
 
-    pdf: bytes
-    problems: list[Problem]
+    pages: list[str]
+    outline: list[str]
+    metadata: dict[str, str]
 
 
-def render_pdf(html: str, root: Path, where: Path) -> Rendered:
-    """Lay out once, check the boxes, write the PDF: WeasyPrint's warnings become problems."""
-    from reportgen.pdf.layout import layout
+# PDFium may not be entered from two threads at once, even for two documents
+# (the preview builds in one thread and serves the PDF from another).
+_pdfium = threading.Lock()
 
-    with _weasyprint_log() as records:
-        document = layout(html, root)
-        pdf: bytes = document.write_pdf()
-    problems = overflow(document, where) + _log_problems(records, document, where)
-    return Rendered(pdf, problems)
+
+def read_back(pdf: Path | bytes) -> ReadBack:
+    """Read a PDF as a viewer does; raises pdfium.PdfiumError when it is not a readable PDF."""
+    with _pdfium:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            pages = [_page_text(document, index) for index in range(len(document))]
+            outline = [str(bookmark.get_title()) for bookmark in document.get_toc()]
+            metadata = dict(document.get_metadata_dict(skip_empty=True))
+        finally:
+            document.close()
+    return ReadBack(pages, outline, metadata)
+
+
+def _page_text(document: pdfium.PdfDocument, index: int) -> str:
+    """One page's text. PDFium marks a hyphen that ends a line as U+FFFE: it is a hyphen."""
+    page = document[index]
+    text = page.get_textpage()
+    try:
+        return str(text.get_text_range()).replace("\ufffe", "-")
+    finally:
+        text.close()
+        page.close()
 
 
 def verify_pdf(
     pdf: Path | bytes, expected: Expected | None = None, *, where: Path | None = None
 ) -> list[Problem]:
     """Read a PDF back and check footnotes, sources, section titles and page count."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
     where = where or (pdf if isinstance(pdf, Path) else Path("brief.pdf"))
     expected = expected or Expected()
     try:
-        reader = PdfReader(pdf if isinstance(pdf, Path) else BytesIO(pdf))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        outline = _outline_titles(reader.outline)
-    except (PdfReadError, OSError, ValueError) as exc:
+        read = read_back(pdf)
+    except (pdfium.PdfiumError, OSError, ValueError) as exc:
         return [Problem(where, None, "pdf", f"not a readable PDF: {exc}")]
+    pages, outline = read.pages, read.outline
     problems = _footnotes(pages, expected, where)
     problems += _sections(pages, outline, expected, where)
     if len(pages) > expected.max_pages:
@@ -179,131 +188,3 @@ def _sections(
                 Problem(where, None, "sections", f"section '{title}' is missing from the PDF")
             )
     return problems
-
-
-def _outline_titles(outline: Sequence[Any]) -> list[str]:
-    titles: list[str] = []
-    for item in outline:
-        if isinstance(item, list):
-            titles += _outline_titles(item)
-        else:
-            titles.append(str(item.title))
-    return titles
-
-
-# ---------------------------------------------------------------- layout
-
-
-def overflow(document: Any, where: Path) -> list[Problem]:
-    """Tables and charts (replaced boxes: SVG, images) that stick out of the text block."""
-    from weasyprint.formatting_structure.boxes import ReplacedBox, TableBox
-
-    problems = []
-    for number, page in enumerate(document.pages, start=1):
-        box = page._page_box
-        left, top = box.content_box_x(), box.content_box_y()
-        right, bottom = left + box.width, top + box.height
-        for child, name in _boxes(box, None):
-            if not isinstance(child, TableBox | ReplacedBox):
-                continue
-            x, y = child.border_box_x(), child.border_box_y()
-            out = max(
-                left - x, x + child.border_width() - right, y + child.border_height() - bottom
-            )
-            if out > SLACK_PX:
-                what = name or f"<{getattr(child, 'element_tag', 'element')}>"
-                problems.append(
-                    Problem(
-                        where,
-                        None,
-                        "layout",
-                        f"{what} on page {number} overflows the text block by {out * PX_TO_MM:.1f} mm",
-                    )
-                )
-    return problems
-
-
-def _boxes(box: Any, name: str | None) -> Iterator[tuple[Any, str | None]]:
-    """Every box under `box`, with the table or chart (by element id) it belongs to."""
-    for child in getattr(box, "children", ()):
-        element = getattr(child, "element", None)
-        ident = element.get("id") if element is not None else None
-        own = _figure_name(ident) or name
-        yield child, own
-        yield from _boxes(child, own)
-
-
-def _figure_name(ident: str | None) -> str | None:
-    for prefix in ("table", "chart"):
-        if ident and ident.startswith(prefix + "-"):
-            return f"{prefix} '{ident[len(prefix) + 1 :]}'"
-    return None
-
-
-# ---------------------------------------------------------------- WeasyPrint's log
-
-
-class _Collect(logging.Handler):
-    """Keeps WeasyPrint's warnings from this thread only (builds may run side by side)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.records.append(record)
-
-
-@contextmanager
-def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
-    logger = logging.getLogger("weasyprint")
-    handler = _Collect()
-    logger.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        logger.removeHandler(handler)
-
-
-def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) -> list[Problem]:
-    """A missing glyph names the text it is in; font trouble and dangling links are errors;
-    anything else WeasyPrint says is a warning. Repeats are reported once."""
-    problems: list[Problem] = []
-    for record in records:
-        message = record.getMessage()
-        if message.startswith("No anchor #source-"):
-            problems.append(
-                Problem(where, None, "footnotes", f"a footnote link points to no source: {message}")
-            )
-        elif ".notdef glyph" in message and record.args:
-            char = str(record.args[0])  # type: ignore[index]
-            text, page = _text_with(document, char)
-            on_page = f" on page {page}" if page else ""
-            problems.append(
-                Problem(
-                    where,
-                    None,
-                    "glyphs",
-                    (
-                        f'no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in "{text}"'
-                    ),
-                )
-            )
-        elif record.module == "fonts":  # weasyprint/text/fonts.py, weasyprint/pdf/fonts.py
-            problems.append(Problem(where, None, "fonts", f"WeasyPrint: {message}"))
-        else:
-            problems.append(Problem(where, None, "weasyprint", f"WeasyPrint: {message}", "warning"))
-    return list(dict.fromkeys(problems))
-
-
-def _text_with(document: Any, char: str) -> tuple[str, int | None]:
-    """The laid-out text that holds `char` (trimmed around it), and its page."""
-    for number, page in enumerate(document.pages, start=1):
-        for box, _ in _boxes(page._page_box, None):
-            text = getattr(box, "text", None)
-            if isinstance(text, str) and char in text:
-                at = text.index(char)
-                return one_line(text[max(0, at - 30) : at + 30]), number
-    return one_line(char), None

@@ -107,6 +107,9 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
         if len(labels) > 1:
             ax.legend(loc="best", fontsize=8)
         fig.tight_layout(pad=0.4)
+        # tight_layout leaves a placeholder layout engine behind, and savefig then draws
+        # the whole figure twice (once to measure): none left, one draw, the same SVG.
+        fig.set_layout_engine(None)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     return inline_svg(buffer.getvalue(), chart.title, f"chart-{chart.id}-")
