@@ -38,6 +38,7 @@ from reportgen.cache import (
     using_chart_cache,
     write_stamp,
 )
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BuildError, Problem
 from reportgen.output import write_atomic
 from reportgen.render.changes import SNAPSHOT_FILE
@@ -70,6 +71,7 @@ class BatchOptions:
         default_factory=Theme
     )  # [theme] of reportgen.toml; part of every brief's build key
     strict: bool = False  # warnings fail a brief (an unchanged brief with warnings is rebuilt)
+    limits: Limits = DEFAULT_LIMITS  # [limits] of reportgen.toml: how big a brief may be
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class BuildTask:
     theme: Theme = field(default_factory=Theme)
     strict: bool = False
     previous: bytes | None = None  # shipped: the last snapshot.json, for the changes box
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -135,6 +138,7 @@ def _run_task(task: BuildTask) -> TaskOutcome:
         "pdf": task.pdf,
         "now": task.generated,
         "strict": task.strict,
+        "limits": task.limits,
     }
     if not task.ship:
         with using_chart_cache(ChartCache(task.out_dir / CHART_DIR)):
@@ -251,6 +255,7 @@ def _dispatch(
             options.theme,
             options.strict,
             previous,
+            options.limits,
         )
 
     if options.dask:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.output import write_atomic
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, load_snapshot
@@ -106,11 +107,13 @@ def find_briefs(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def check_brief(brief_dir: Path, strict: bool = False) -> tuple[Checked | None, list[Problem]]:
-    """Load and validate: the checked brief (None on errors, or on warnings when strict)
-    and every problem found."""
+def check_brief(
+    brief_dir: Path, strict: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Checked | None, list[Problem]]:
+    """Load (within [limits]) and validate: the checked brief (None on errors, or on
+    warnings when strict) and every problem found."""
     try:
-        checked = validate(load_spec(brief_dir))
+        checked = validate(load_spec(brief_dir, limits))
     except BriefError as exc:
         return None, exc.problems
     if strict and checked.warnings:
@@ -131,11 +134,12 @@ def build_brief(
     pdf: bool = True,
     now: datetime | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BuildResult:
     """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief.
     A PDF that fails verification is not promoted: status "failed", problems say why."""
     with stage("check"):
-        checked, problems = check_brief(brief_dir, strict)
+        checked, problems = check_brief(brief_dir, strict, limits)
     if checked is None:
         return BuildResult(brief_dir, "failed", problems)
     renderer = renderer or Renderer()

@@ -82,7 +82,9 @@ class Preview:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
             self.watched = self._inputs(config, renderer.search_path[:-1])
-            result = build_brief(self.brief_dir, self.out_dir, renderer=renderer, pdf=False)
+            result = build_brief(
+                self.brief_dir, self.out_dir, renderer=renderer, pdf=False, limits=config.limits
+            )
             page = self.out_dir / result.brief_id / f"{result.brief_id}.html"
             text = page.read_text(encoding="utf-8") if result.ok else None
             errors, warnings = [str(p) for p in result.errors], [str(p) for p in result.warnings]

@@ -14,12 +14,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportgen.brief.bounds import number_problem
 from reportgen.brief.data import Frame, read_csv
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.models import Chart, Metric, Table
-from reportgen.brief.spec import Loc, Spec, is_inside
+from reportgen.brief.spec import Loc, MarkdownDoc, Spec, is_inside
 from reportgen.errors import BriefError, Problem
-from reportgen.render.markdown import HelperCall, HelperSyntaxError, scan_helpers
+from reportgen.render.markdown import (
+    HelperCall,
+    HelperSyntaxError,
+    image_problem,
+    images_in,
+    scan_helpers,
+)
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
 
@@ -104,6 +111,11 @@ class _Validator:
     def check_metrics(self) -> None:
         for i, metric in enumerate(self.brief.metrics):
             self.known_source(("metrics", i, "source"), metric.source)
+            for key in ("value", "high"):  # YAML numbers were bounded on loading; CSV ones here
+                number = getattr(metric, key)
+                refused = None if number is None else number_problem(number, self.spec.limits)
+                if refused:
+                    self.error(("metrics", i, key), refused)
             if metric.high is not None and metric.high < metric.value:
                 self.error(
                     ("metrics", i, "high"),
@@ -120,7 +132,7 @@ class _Validator:
             self.error(loc, f"data file '{name}' does not exist")
             return None
         if name not in self.frames:
-            result = read_csv(path)
+            result = read_csv(path, self.spec.limits)
             if isinstance(result, Problem):
                 if (
                     result not in self.problems
@@ -242,6 +254,7 @@ class _Validator:
             "chart": {c.id for c in self.brief.charts},
         }
         for key, doc in self.spec.docs.items():
+            self.check_images(doc)
             try:
                 calls = scan_helpers(doc)
             except HelperSyntaxError as exc:
@@ -261,6 +274,22 @@ class _Validator:
                             f"{call.name}(\"{call.arg}\"): unknown {call.name} id '{call.arg}' (known: {listed})",
                         )
                     )
+
+    def check_images(self, doc: MarkdownDoc) -> None:
+        """An image the page will not show is a warning at its line, never a silent gap."""
+        for src, line in images_in(doc):
+            refused = image_problem(self.spec.root, src, self.spec.limits)
+            if refused:
+                shown = src if len(src) <= 80 else src[:77] + "..."  # a data: URI is no name
+                self.problems.append(
+                    Problem(
+                        doc.place.path,
+                        line,
+                        doc.key,
+                        f"image '{shown}' not shown: {refused}",
+                        "warning",
+                    )
+                )
 
     def check_unused_sources(self) -> None:
         for sid in self.brief.sources:

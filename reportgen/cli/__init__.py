@@ -118,7 +118,23 @@ def _look(templates: Path | None) -> dict[str, Any]:
 
     try:
         config = load_config()
-        return {"template_dirs": template_dirs(config, templates), "theme": load_theme(config)}
+        return {
+            "template_dirs": template_dirs(config, templates),
+            "theme": load_theme(config),
+            "limits": config.limits,
+        }
+    except ReportgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _limits() -> Any:
+    """[limits] of ./reportgen.toml, so that `check` judges a brief as `build` will."""
+    from reportgen.config import load_config
+    from reportgen.errors import ReportgenError
+
+    try:
+        return load_config().limits
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -184,9 +200,10 @@ def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
 
+    limits = _limits()
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict)
+        checked, problems = check_brief(brief_dir, strict, limits)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None

@@ -222,7 +222,14 @@ class _Run:
             self.event(brief_id, "verified", detail=str(pdf))
             return pdf
         clock = None if os.environ.get("SOURCE_DATE_EPOCH") else edition
-        result = build_brief(brief_dir, out, renderer=self.renderer, now=clock, strict=strict)
+        result = build_brief(
+            brief_dir,
+            out,
+            renderer=self.renderer,
+            now=clock,
+            strict=strict,
+            limits=self.config.limits,
+        )
         built = next((p for p in result.outputs if p.suffix == ".pdf"), None)
         if not result.ok or built is None:
             self.fail(brief_id, "build failed: " + "; ".join(str(p) for p in result.errors))
