@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from reportgen.brief.spec import MarkdownDoc, Place
 from reportgen.render.markdown import HelperSyntaxError, render_markdown, scan_helpers
@@ -57,7 +58,7 @@ def test_render_places_blocks_and_inlines(tmp_path: Path) -> None:
 
 
 def test_raw_html_is_escaped_and_local_images_embedded(tmp_path: Path) -> None:
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    Image.new("RGB", (4, 3), "red").save(tmp_path / "logo.png")  # a real image: sizes are read
     html = render_markdown(
         doc("<i>x</i> ![logo](logo.png) ![far](/etc/x.png)"), lambda n, a: "", tmp_path
     )

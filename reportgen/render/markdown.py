@@ -210,15 +210,15 @@ def _content_problem(path: Path, limits: Limits) -> str | None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
-    except Image.DecompressionBombError:
-        width, height = limits.image_pixels + 1, 1
+                size = f"{width:,} x {height:,} pixels"
+    except Image.DecompressionBombError as exc:  # far past Pillow's own ceiling: its count
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        width, height = (int(found.group(1)) if found else limits.image_pixels + 1), 1
+        size = f"{width:,} pixels"
     except (OSError, ValueError, SyntaxError):
         return "not a readable image file"
     if width * height > limits.image_pixels:
-        return (
-            f"{width:,} x {height:,} pixels, more than {limits.image_pixels:,} "
-            f"({raise_hint('image_pixels')})"
-        )
+        return f"{size}, more than {limits.image_pixels:,} ({raise_hint('image_pixels')})"
     return None
 
 
