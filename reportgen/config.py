@@ -112,7 +112,7 @@ class Limits(_Section):
     csv_columns: int = Field(200, ge=1)  # cells in any row of a CSV
     image_bytes: int = Field(10 * MIB, ge=1)  # each image a Markdown text embeds
     image_pixels: int = Field(50_000_000, ge=1)  # width x height: refuses decompression bombs
-    text_chars: int = Field(10_000, ge=1)  # any single text: a title, label, key or CSV cell
+    text_chars: int = Field(2_000, ge=1)  # any single text: a title, label, URL or CSV cell
     depth: int = Field(50, ge=2, le=200)  # YAML nesting; past ~300 the parser itself overflows
     max_number: float = Field(1e15, gt=0, allow_inf_nan=False)  # largest figure, in size
 

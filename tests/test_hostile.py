@@ -171,7 +171,7 @@ CASES = [
     Case(
         "long-title",
         replaced("title: Acme's Big Bet", "title: " + "x" * 100_000),
-        "title: text is 100,000 characters long, over the limit of 10,000 "
+        "title: text is 100,000 characters long, over the limit of 2,000 "
         "(raise [limits].text_chars in reportgen.toml)",
     ),
     Case(

@@ -25,7 +25,6 @@ from reportgen.errors import BriefError, Problem
 
 BRIEF_FILE = "brief.yaml"
 METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
-__all__ = ["Loc", "Place", "format_loc"]  # re-exported: where a value was written
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
@@ -133,6 +133,8 @@ class _Walk:
         self.problems: list[Problem] = []
 
     def plain(self, node: Any, loc: Loc) -> Any:
+        if isinstance(node, TaggedScalar):  # `!!str 2024`, `!!timestamp ...`: the text
+            node = str(node.value)
         if isinstance(node, CommentedMap):
             return self.mapping(node, loc)
         if isinstance(node, CommentedSeq):
