@@ -98,15 +98,15 @@ class ThemeConfig(_Section):
         return value
 
 
-MIB = 1 << 20
+KIB, MIB = 1 << 10, 1 << 20
 
 
 class Limits(_Section):
-    """[limits]: how big a brief may be. Generous for real briefs (the example is 17 KB in
-    all), small enough that a hostile one fails in a second; docs/limits.md says why."""
+    """[limits]: how big a brief may be. Generous for real briefs (the example's brief.yaml
+    is 9 KB), small enough that a hostile one fails in seconds; docs/limits.md says why."""
 
-    brief_bytes: int = Field(MIB, ge=1)  # brief.yaml, checked before it is read
-    markdown_bytes: int = Field(MIB, ge=1)  # each .md file, and each inline Markdown body
+    brief_bytes: int = Field(256 * KIB, ge=1)  # brief.yaml, checked before it is read
+    markdown_bytes: int = Field(256 * KIB, ge=1)  # each .md file, and each inline body
     csv_bytes: int = Field(10 * MIB, ge=1)  # each CSV file
     csv_rows: int = Field(100_000, ge=1)  # data rows of each CSV
     csv_columns: int = Field(200, ge=1)  # cells in any row of a CSV

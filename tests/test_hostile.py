@@ -165,7 +165,7 @@ CASES = [
     Case(
         "huge-yaml",
         huge_yaml,
-        "brief.yaml: 'brief.yaml' is 2 MiB, over the limit of 1 MiB "
+        "brief.yaml: 'brief.yaml' is 2 MiB, over the limit of 256 KiB "
         "(raise [limits].brief_bytes in reportgen.toml)",
     ),
     Case(

@@ -93,7 +93,7 @@ def test_sizes_are_read_with_stat_before_the_file(tmp_path: Path) -> None:
     with (folder / "brief.yaml").open("wb") as handle:
         handle.truncate(4 << 30)
     assert problems(folder) == [
-        "brief.yaml: brief.yaml: 'brief.yaml' is 4 GiB, over the limit of 1 MiB "
+        "brief.yaml: brief.yaml: 'brief.yaml' is 4 GiB, over the limit of 256 KiB "
         "(raise [limits].brief_bytes in reportgen.toml)"
     ]
 

@@ -1,9 +1,9 @@
 """Read brief.yaml into plain data with the line of every key, within the [limits].
 
-ruamel's round-trip loader keeps the lines; before it builds anything, one pass
-over the parser's events refuses what a brief never needs and a hostile one
-uses: aliases (the "billion laughs"), tags (`!!omap`, `!!python/...`) and
-nesting deep enough to exhaust the stack. Dates stay text until the model
+ruamel's round-trip loader keeps the lines; its composer, before it builds a
+node, refuses what a brief never needs and a hostile one uses: aliases (the
+"billion laughs"), tags (`!!omap`, `!!python/...`) and nesting deep enough to
+exhaust the stack. Dates stay text until the model
 parses them, so `2026-02-30` is an error at its key, not a ValueError.
 """
 
@@ -15,9 +15,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from reportgen.brief.bounds import number_problem, raise_hint, size_problem, text_problem
@@ -56,10 +57,14 @@ def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[
     Raises BriefError when the file cannot be read at all."""
     text = _read_text(path, limits)
     yaml = YAML(typ="rt")
-    yaml.Constructor = _Constructor
+    yaml.Constructor, yaml.Composer = _Constructor, _Composer
+    yaml.max_depth = limits.depth + 1  # ruamel counts the scalars inside the deepest list too
     try:
-        _check_events(yaml, text, path, limits)
         data = yaml.load(text)
+    except MaxDepthExceededError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        message = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
+        raise BriefError([Problem(path, line, "yaml", message)]) from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -91,28 +96,22 @@ def _read_text(path: Path, limits: Limits) -> str:
         ) from exc
 
 
-def _check_events(yaml: YAML, text: str, path: Path, limits: Limits) -> None:
-    """Refuse aliases, unusual tags and deep nesting before anything is built."""
-    depth = 0
-    for event in yaml.parse(text):
-        line = event.start_mark.line + 1
+class _Composer(Composer):
+    """Refuses aliases and unusual tags as it meets them: one pass, before any node is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
         if isinstance(event, AliasEvent):
             message = (
                 f"YAML aliases (*{event.anchor}) are not allowed in a brief: write the value out"
             )
-            raise BriefError([Problem(path, line, "yaml", message)])
-        tag = getattr(event, "tag", None) if isinstance(event, NodeEvent) else None
+            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+        tag = str(getattr(event, "tag", None) or "")  # only scalars and collections have one
         if tag and tag != "!" and tag not in PLAIN_TAGS:
             shown = tag.replace("tag:yaml.org,2002:", "!!")
             message = f"YAML tag '{shown}' is not allowed in a brief: remove it"
-            raise BriefError([Problem(path, line, "yaml", message)])
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > limits.depth:
-                message = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
-                raise BriefError([Problem(path, line, "yaml", message)])
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
+            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
 
 
 MARKDOWN_KEYS = {("verdict", "summary"), ("sections", "body"), ("risks", "body")}
