@@ -1,8 +1,10 @@
 """Stage 3a: read the brief's CSV files and format numbers for reading.
 
-Every CSV is read once, as UTF-8 with or without a byte-order mark, with its
-header row as column names. Number formatting lives here so that tables,
-metrics and charts write a figure the same way.
+Every CSV is first streamed through `scan_csv`, which holds it to the [limits]
+(size, rows, cells per row, text per cell, finite and printable numbers) without
+building anything, then parsed once by pandas, as UTF-8 with or without a
+byte-order mark, with its header row as column names. Number formatting lives
+here so that tables, metrics and charts write a figure the same way.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def scan_csv(path: Path, limits: Limits) -> Problem | None:
         return Problem(path, None, "data", f"not UTF-8 text ({exc.reason})")
     except csv.Error as exc:
         return Problem(path, None, "data", f"unreadable CSV: {exc}")
+    except OSError as exc:
+        return Problem(path, None, "data", f"cannot be read ({exc.strerror})")
     return None
 
 

@@ -239,6 +239,9 @@ def _markdown_doc(spec: Spec, loc: Loc, value: str, problems: list[Problem]) -> 
     except UnicodeDecodeError:
         problems.append(spec.problem(loc, f"'{stripped}' is not UTF-8 text"))
         return None
+    except OSError as exc:
+        problems.append(spec.problem(loc, f"'{stripped}' cannot be read ({exc.strerror})"))
+        return None
     return _printable(MarkdownDoc(key, text, Place(spec.root / stripped, 1)), problems)
 
 

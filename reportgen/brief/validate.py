@@ -53,6 +53,15 @@ def validate(spec: Spec) -> Checked:
     return Checked(spec, v.frames, v.helpers, warnings, v.conflicts)
 
 
+def _image_name(src: str) -> str:
+    """A local image by its name; an address only by its scheme: warnings reach the
+    appendix, where a tracking URL or a data: dump has no place."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    if scheme:
+        return f"at a '{scheme.group(1)}:' address"
+    return repr(src if len(src) <= 80 else src[:77] + "...")
+
+
 class _Validator:
     def __init__(self, spec: Spec):
         self.spec = spec
@@ -280,13 +289,12 @@ class _Validator:
         for src, line in images_in(doc):
             refused = image_problem(self.spec.root, src, self.spec.limits)
             if refused:
-                shown = src if len(src) <= 80 else src[:77] + "..."  # a data: URI is no name
                 self.problems.append(
                     Problem(
                         doc.place.path,
                         line,
                         doc.key,
-                        f"image '{shown}' not shown: {refused}",
+                        f"image {_image_name(src)} not shown: {refused}",
                         "warning",
                     )
                 )

@@ -3,8 +3,8 @@
 ruamel's round-trip loader keeps the lines; its composer, before it builds a
 node, refuses what a brief never needs and a hostile one uses: aliases (the
 "billion laughs"), tags (`!!omap`, `!!python/...`) and nesting deep enough to
-exhaust the stack. Dates stay text until the model
-parses them, so `2026-02-30` is an error at its key, not a ValueError.
+exhaust the stack. Dates stay text until the model parses them, so `2026-02-30`
+is an error at its key, not a ValueError.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[
 
 
 def _read_text(path: Path, limits: Limits) -> str:
+    """The text of brief.yaml, its size known before it is read."""
     if not path.is_file():
         raise BriefError([Problem(path, None, "brief.yaml", "no brief.yaml in this folder")])
     too_big = size_problem(path, limits.brief_bytes, "brief_bytes")
@@ -94,6 +95,8 @@ def _read_text(path: Path, limits: Limits) -> str:
         raise BriefError(
             [Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]
         ) from exc
+    except OSError as exc:
+        raise BriefError([Problem(path, None, "brief.yaml", exc.strerror or str(exc))]) from exc
 
 
 class _Composer(Composer):
