@@ -38,12 +38,13 @@ from reportgen.cache import (
     using_chart_cache,
 )
 from reportgen.clock import build_time, pinned_time
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, read_previous, write_built
 from reportgen.render.changes import Snapshot
 from reportgen.render.environment import Renderer, builtin_templates
 from reportgen.render.theme import Theme
-from reportgen.workers import Limits, run_limited
+from reportgen.workers import Ceilings, run_limited
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ class BatchOptions:
     theme: Theme = field(default_factory=Theme)  # [theme]: part of every brief's build key
     strict: bool = False  # warnings fail a brief (an unchanged brief with warnings is rebuilt)
     edition: datetime | None = None  # nightly: this night's build time (SOURCE_DATE_EPOCH wins)
-    limits: Limits = field(default_factory=Limits)  # per-brief time and memory ceilings
+    ceilings: Ceilings = field(default_factory=Ceilings)  # per-brief time and memory
+    limits: Limits = DEFAULT_LIMITS  # [limits]: how big a brief's inputs may be
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class BuildTask:
     strict: bool = False
     chart_dir: Path | None = None  # None: the worker's own cache (a remote machine)
     where: Path | None = None  # where the PDF goes, named in verification messages
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -129,6 +132,7 @@ def run_task(task: BuildTask) -> TaskOutcome:
                     pdf=task.pdf,
                     strict=task.strict,
                     where=task.where,
+                    limits=task.limits,
                 )
         except Exception as exc:  # a template or theme that cannot load fails each brief
             built = Built(
@@ -155,8 +159,10 @@ def build_brief(
     pdf: bool = True,
     now: datetime | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BuildResult:
-    """One brief in this process, no cache, no limits: make_brief, then write_built."""
+    """One brief in this process, no cache, no time or memory ceiling: make_brief, then
+    write_built."""
     brief_id = brief_dir.resolve().name
     built = make_brief(
         brief_dir,
@@ -166,6 +172,7 @@ def build_brief(
         pdf=pdf,
         strict=strict,
         where=out_dir / brief_id / f"{brief_id}.pdf",
+        limits=limits,
     )
     return _written(built, out_dir, Inputs())
 
@@ -268,6 +275,7 @@ def _dispatch(
             options.strict,
             None if remote else out_dir / CHART_DIR,
             out_dir / brief_id / f"{brief_id}.pdf",
+            options.limits,
         )
 
     tasks = {i: task(i) for i in indices}
@@ -279,7 +287,7 @@ def _dispatch(
         run_task,
         _failed,
         jobs=jobs,
-        limits=options.limits,
+        ceilings=options.ceilings,
         per_worker=BRIEFS_PER_WORKER,
     )
     return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes

@@ -21,6 +21,7 @@ from typing import Literal
 
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.publish.deliver import BriefSummary, summarize
 from reportgen.render.changes import Changes, Snapshot
@@ -118,11 +119,13 @@ def _memory_limit() -> str:
     return "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
 
 
-def check_brief(brief_dir: Path, strict: bool = False) -> tuple[Checked | None, list[Problem]]:
-    """Load and validate: the checked brief (None on errors, or on warnings when strict)
+def check_brief(
+    brief_dir: Path, strict: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Checked | None, list[Problem]]:
+    """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings when strict)
     and every problem found. Never raises: any failure is this brief's problem."""
     try:
-        checked = validate(load_spec(brief_dir))
+        checked = validate(load_spec(brief_dir, limits))
     except Exception as exc:  # one bad brief must not stop the others
         return None, failure(brief_dir, exc, "brief")
     if strict and checked.warnings:
@@ -163,6 +166,7 @@ def make_brief(
     pdf: bool = True,
     strict: bool = False,
     where: Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Built:
     """Make one brief in memory, stamped `clock`, compared with `previous` for the changes
     box. Never raises for a bad brief: a failed Built says why (a PDF that fails
@@ -171,7 +175,7 @@ def make_brief(
     stages = _Stages()
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        checked, problems = check_brief(brief_dir, strict)
+        checked, problems = check_brief(brief_dir, strict, limits)
     if checked is None:
         return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -58,18 +57,29 @@ def _digest(parts: Iterable[str | bytes]) -> str:
     return h.hexdigest()
 
 
+# Files above this are hashed by size and modification time, not read: a brief's own
+# files are far smaller ([limits] in reportgen.toml), and loading refuses larger ones.
+READ_LIMIT = 64 << 20
+
+
 def tree_digest(root: Path) -> str:
     """The hash of every file under `root`: relative names and contents, in sorted order.
-    A symlink leading out of the folder counts by where it points, never by what it
-    holds (the brief loader refuses it; hashing it could read gigabytes first)."""
+
+    A link leaving `root` counts by where it points, never by what it points at (a
+    link to a 1.5 GB file elsewhere is refused when the brief loads, not read here)."""
     parts: list[str | bytes] = []
-    top = root.resolve()
+    resolved = root.resolve()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = path.relative_to(root).as_posix()
-        if path.resolve().is_relative_to(top):
-            parts += [name, _file_digest(path)]
-        else:
-            parts += [name, f"-> {os.readlink(path) if path.is_symlink() else path.resolve()}"]
+        target = path.resolve()
+        if not target.is_relative_to(resolved):
+            parts += [name, f"link to {target}"]
+            continue
+        stat = target.stat()
+        if stat.st_size > READ_LIMIT:
+            parts += [name, f"size {stat.st_size}, modified {stat.st_mtime_ns}"]
+            continue
+        parts += [name, _file_digest(path)]
     return _digest(parts)
 
 

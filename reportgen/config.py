@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -101,6 +101,28 @@ class ThemeConfig(_Section):
         return value
 
 
+KIB, MIB = 1 << 10, 1 << 20
+
+
+class Limits(_Section):
+    """[limits]: how big a brief may be. Generous for real briefs (the example's brief.yaml
+    is 9 KB), small enough that a hostile one fails in seconds; docs/limits.md says why."""
+
+    brief_bytes: int = Field(256 * KIB, ge=1)  # brief.yaml, checked before it is read
+    markdown_bytes: int = Field(256 * KIB, ge=1)  # each .md file, and each inline body
+    csv_bytes: int = Field(10 * MIB, ge=1)  # each CSV file
+    csv_rows: int = Field(100_000, ge=1)  # data rows of each CSV
+    csv_columns: int = Field(200, ge=1)  # cells in any row of a CSV
+    image_bytes: int = Field(10 * MIB, ge=1)  # each image a Markdown text embeds
+    image_pixels: int = Field(50_000_000, ge=1)  # width x height: refuses decompression bombs
+    text_chars: int = Field(2_000, ge=1)  # any single text: a title, label, URL or CSV cell
+    depth: int = Field(50, ge=2, le=200)  # YAML nesting; past ~300 the parser itself overflows
+    max_number: float = Field(1e15, gt=0, allow_inf_nan=False)  # largest figure, in size
+
+
+DEFAULT_LIMITS = Limits()
+
+
 class Config(_Section):
     path: Path | None = None
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -108,6 +130,7 @@ class Config(_Section):
     mail: MailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
+    limits: Limits = Field(default_factory=Limits)
 
     @property
     def base_dir(self) -> Path:
@@ -131,17 +154,66 @@ def load_config(path: Path | None = None) -> Config:
         if explicit:
             raise ConfigError(f"{path}: config file not found")
         return Config()
+    text = _read_text(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    if isinstance(raw.get("smtp"), dict) and "password" in raw["smtp"]:
-        raise ConfigError(
-            f"{path}: smtp.password: a password must not be stored in a file; set {PASSWORD_ENV} instead"
-        )
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
+        line = int(found.group(1)) if found else None
+        message = str(exc)[: found.start()].strip() if found else str(exc)
+        raise ConfigError(str(Problem(path, line, "toml", message))) from exc
+    smtp = raw.get("smtp")
+    if isinstance(smtp, dict) and "password" in smtp:
+        message = f"a password must not be stored in a file; set {PASSWORD_ENV} instead"
+        line = _toml_line(text, ("smtp", "password"))
+        raise ConfigError(str(Problem(path, line, "smtp.password", message)))
     try:
         return Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        key = ".".join(str(p) for p in error["loc"])
-        raise ConfigError(str(Problem(path, None, key, error["msg"]))) from exc
+        problems = [_config_problem(path, text, error) for error in exc.errors()]
+        raise ConfigError("\n".join(problems)) from exc
+
+
+def _read_text(path: Path) -> str:
+    """The file as text; a one-line error when it is not UTF-8 or not readable."""
+    try:
+        if path.stat().st_size > MIB:  # no real configuration comes near this
+            raise ConfigError(str(Problem(path, None, "toml", "larger than 1 MiB")))
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(Problem(path, None, "toml", f"not UTF-8 text ({exc.reason})"))
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(str(Problem(path, None, "toml", exc.strerror or str(exc)))) from exc
+
+
+def _config_problem(path: Path, text: str, error: Any) -> str:
+    """One pydantic error as `file:line: key: message`, the key's line found in the text."""
+    loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
+    message = error["msg"]
+    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        message = "must be a table ([" + ".".join(loc) + "])"
+    elif "input" in error and error["type"].endswith(("_type", "_parsing")):
+        message = f"{message}, not {error['input']!r}"
+    return str(Problem(path, _toml_line(text, loc), ".".join(loc) or "toml", message))
+
+
+def _toml_line(text: str, loc: tuple[str, ...]) -> int | None:
+    """The line where `key = ...` is written under its [table] (tomllib keeps no lines)."""
+    table, key = loc[:-1], loc[-1] if loc else ""
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?(\s*#.*)?", stripped)
+        if header:
+            current = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+            if current == loc:
+                return number
+            continue
+        assigned = re.match(r"([A-Za-z0-9_.\"' -]+?)\s*=", stripped)
+        if assigned and current == table:
+            name = tuple(p.strip().strip("\"'") for p in assigned.group(1).split("."))
+            if name[-1] == key or name == loc:
+                return number
+    return None

@@ -86,7 +86,9 @@ class Preview:
                 return self.build
             self.watched = self._inputs(config, renderer.search_path[:-1])
             with using_chart_cache(self.charts):  # a prose edit redraws no chart
-                built = make_brief(self.brief_dir, None, renderer, build_time(), pdf=False)
+                built = make_brief(
+                    self.brief_dir, None, renderer, build_time(), pdf=False, limits=config.limits
+                )
             problems = built.problems
             errors = [str(p) for p in problems if p.severity == "error"]
             warnings = [str(p) for p in problems if p.severity == "warning"]

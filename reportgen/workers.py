@@ -47,7 +47,7 @@ PRELOAD = [
 
 
 @dataclass(frozen=True)
-class Limits:
+class Ceilings:
     """Per-brief ceilings of a batch build; 0 turns one off."""
 
     seconds: float = DEFAULT_SECONDS  # [build].timeout / --timeout
@@ -77,10 +77,10 @@ def _how_it_ended(exitcode: int | None) -> str:
 class _Worker(Generic[Task, Result]):
     """One worker process and the task it holds."""
 
-    def __init__(self, context: Any, run: Callable[[Task], Result], limits: Limits):
+    def __init__(self, context: Any, run: Callable[[Task], Result], ceilings: Ceilings):
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_serve, args=(child, run, limits.memory_mib, os.getcwd()), daemon=True
+            target=_serve, args=(child, run, ceilings.memory_mib, os.getcwd()), daemon=True
         )
         self.process.start()
         child.close()
@@ -114,7 +114,7 @@ def run_limited(
     failed: Callable[[Task, str], Result],
     *,
     jobs: int,
-    limits: Limits,
+    ceilings: Ceilings,
     per_worker: int,
 ) -> Iterator[tuple[int, Result]]:
     """Run `run(task)` for each task in at most `jobs` workers; yield (index, result) as each
@@ -127,11 +127,11 @@ def run_limited(
     try:
         while queue or busy:
             while queue and len(busy) < jobs:
-                worker = idle.pop() if idle else _Worker(context, run, limits)
+                worker = idle.pop() if idle else _Worker(context, run, ceilings)
                 index, task = queue.popleft()
-                worker.give(index, task, limits.seconds)
+                worker.give(index, task, ceilings.seconds)
                 busy[worker.conn] = worker
-            yield from _collect(busy, idle, tasks, failed, limits, per_worker)
+            yield from _collect(busy, idle, tasks, failed, ceilings, per_worker)
     finally:
         for worker in [*idle, *busy.values()]:
             worker.stop(kill=worker in busy.values())
@@ -142,7 +142,7 @@ def _collect(
     idle: list[_Worker[Task, Result]],
     tasks: dict[int, Task],
     failed: Callable[[Task, str], Result],
-    limits: Limits,
+    ceilings: Ceilings,
     per_worker: int,
 ) -> Iterator[tuple[int, Result]]:
     """Wait until a worker answers, dies or overruns its deadline; settle each one."""
@@ -158,7 +158,7 @@ def _collect(
             log.warning("worker %s died", worker.process.pid)
             yield (
                 worker.index,
-                failed(tasks[worker.index], limits.died_message(worker.process.exitcode)),
+                failed(tasks[worker.index], ceilings.died_message(worker.process.exitcode)),
             )
             worker.stop(kill=True)
             continue
@@ -174,7 +174,7 @@ def _collect(
             del busy[conn]
             worker.stop(kill=True)
             assert worker.index is not None
-            yield worker.index, failed(tasks[worker.index], limits.timeout_message())
+            yield worker.index, failed(tasks[worker.index], ceilings.timeout_message())
 
 
 def _serve(conn: Connection, run: Callable[[Any], Any], memory_mib: int, cwd: str) -> None:

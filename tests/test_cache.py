@@ -153,3 +153,19 @@ def test_failed_brief_keeps_old_stamp_and_is_retried(brief: Path, tmp_path: Path
         assert "failed acme: not built, previous output left in place" in failed.stderr
     yaml.write_text(good, encoding="utf-8")
     assert "skipped acme: unchanged" in runner.invoke(main, args).stdout
+
+
+def test_a_link_out_of_the_brief_is_hashed_by_target_not_read(tmp_path: Path) -> None:
+    """What a link outside points at is never read (it may be 1.5 GB): its target names it."""
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    folder = tmp_path / "brief"
+    folder.mkdir()
+    (folder / "data.csv").symlink_to(outside)
+    before = tree_digest(folder)
+    outside.write_text("a\n2\n")
+    assert tree_digest(folder) == before
+    (folder / "data.csv").unlink()
+    (folder / "data.csv").symlink_to(tmp_path / "other.csv")
+    (tmp_path / "other.csv").write_text("a\n1\n")
+    assert tree_digest(folder) != before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from reportgen.brief.helpers import (
     HelperCall,
@@ -14,7 +15,9 @@ from reportgen.brief.helpers import (
     scan_helpers,
     split_helpers,
 )
+from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.spec import MarkdownDoc, Place
+from reportgen.config import Limits
 from reportgen.render.markdown import render_markdown
 
 
@@ -86,10 +89,57 @@ def test_render_places_blocks_and_inlines(tmp_path: Path) -> None:
 
 
 def test_raw_html_is_escaped_and_local_images_embedded(tmp_path: Path) -> None:
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    Image.new("RGB", (4, 3), "red").save(tmp_path / "logo.png")  # a real image: sizes are read
     html = render_markdown(
         doc("<i>x</i> ![logo](logo.png) ![far](/etc/x.png)"), lambda n, a: "", tmp_path
     )
     assert "&lt;i&gt;x&lt;/i&gt;" in html
     assert 'src="data:image/png;base64,' in html
     assert "[image not shown: far]" in html
+
+
+def test_the_authors_text_cannot_forge_a_placeholder(tmp_path: Path) -> None:
+    """The old RGBLOCK<n>X markers are plain text now; the real ones cannot be typed."""
+    text = 'RGBLOCK0X RGINLINE7X \ufdd00\ufdd2 \ufdd17\ufdd2 {{ cite("s") }}\n\n{{ table("t") }}\n'
+    html = render_markdown(doc(text), lambda n, a: f"<{n}/>", tmp_path)
+    assert "RGBLOCK0X RGINLINE7X" in html
+    assert html.count("<cite/>") == 1 and html.count("<table/>") == 1
+    assert "\ufdd0" not in html and "\ufdd1" not in html and "\ufdd2" not in html
+
+
+@pytest.mark.parametrize(
+    ("name", "src", "expected"),
+    [
+        ("a.png", "a.png", None),
+        ("a.png", "https://example.org/a.png", "only image files inside the brief folder"),
+        ("a.png", "data:image/png;base64,AAAA", "only image files inside the brief folder"),
+        ("a.png", "../a.png", "is outside the brief folder (a link leaving it is not followed)"),
+        ("a.png", "b.png", "no such image file in the brief folder"),
+        ("a.txt", "a.txt", "not an image type reportgen embeds (png, jpeg, gif, svg, webp)"),
+        (
+            "big.png",
+            "big.png",
+            "5 x 3 pixels, more than 10 (raise [limits].image_pixels in reportgen.toml)",
+        ),
+        ("fake.png", "fake.png", "not a readable image file"),
+        ("x.svg", "x.svg", "an SVG with entity declarations is not embedded"),
+    ],
+)
+def test_image_problem_names_the_reason(
+    tmp_path: Path, name: str, src: str, expected: str | None
+) -> None:
+    root = tmp_path / "brief"
+    root.mkdir()
+    Image.new("RGB", (2, 2)).save(root / "a.png")
+    Image.new("RGB", (2, 2)).save(tmp_path / "a.png")
+    Image.new("RGB", (5, 3)).save(root / "big.png")
+    (root / "fake.png").write_bytes(b"\x89PNG\r\n\x1a\nfake")
+    (root / "a.txt").write_text("x")
+    (root / "x.svg").write_text('<!DOCTYPE svg [<!ENTITY a "lol">]><svg>&a;</svg>')
+    problem = image_problem(root, src, Limits(image_pixels=10))
+    assert problem == expected or (expected is not None and problem.startswith(expected))
+
+
+def test_images_are_found_with_their_lines() -> None:
+    text = "Intro\n\n![one](a.png) and ![two](b.png)\n\n- ![three](c.png)\n"
+    assert images_in(doc(text, line=10)) == [("a.png", 12), ("b.png", 12), ("c.png", 14)]

@@ -5,6 +5,7 @@ never a partial output file."""
 from __future__ import annotations
 
 import copy
+import io
 import re
 import tempfile
 from pathlib import Path
@@ -13,9 +14,12 @@ from typing import Any
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
+from reportgen.build import check_brief
 from reportgen.cli import main
-from tests.conftest import MINIMAL, write_brief
+from reportgen.config import Limits
+from tests.conftest import EXAMPLE, MINIMAL, write_brief
 
 TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
@@ -195,3 +199,148 @@ def test_build_is_whole_or_absent(brief: tuple[dict[str, Any], dict[str, str]]) 
             assert not [n for n in written if n.endswith(".tmp")]
         else:
             assert written == [], written
+
+
+# The example brief, mutated byte-wise and structurally: every run of `check` ends in a
+# verdict (exit 0 or 1, each problem one `file[:line]: key: message` line), never an exception.
+EXAMPLE_FILES = {p.name: p.read_bytes() for p in sorted(EXAMPLE.iterdir()) if p.is_file()}
+SMALL = Limits(csv_rows=300, depth=20, text_chars=500)  # small, so the limits are reached
+ODD = st.sampled_from(
+    [
+        "2026-02-30",
+        "2026-13-01",
+        "\u202eevil",
+        "zero\u200bwidth",
+        "\ufdd00\ufdd2",
+        "x" * 600,
+        "RGBLOCK0X",
+        "{{ metric('nope') }}",
+        "![x](../../etc/passwd.png)",
+        "nan",
+        "-inf",
+    ]
+)
+YAML_VALUE = st.one_of(
+    st.integers(-(10**30), 10**30),
+    st.floats(),
+    TEXT,
+    ODD,
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(0, 9), max_size=3),
+    st.dictionaries(st.sampled_from(["a", "id", "title"]), st.integers(), max_size=2),
+)
+YAML_SNIPPET = st.sampled_from(
+    [
+        "alias: &x [1, 2]\nagain: *x\n",
+        "deep: " + "[" * 300 + "]" * 300 + "\n",
+        "odd: !!omap [{a: 1}]\n",
+        "odd: !!python/object/apply:os.system [true]\n",
+        "as_of: 2026-02-30\n",
+        "---\nsecond: document\n",
+        "title: [unclosed\n",
+        "\tindent: tab\n",
+    ]
+)
+CSV_TAIL = st.lists(
+    st.one_of(CELL, st.sampled_from(["inf", "nan", "1e308", "\u202e", '"', ",,,,,,"])), max_size=8
+).map(lambda cells: ",".join(cells) + "\n")
+
+
+def _yaml_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key and item of the example's brief.yaml, to replace or delete one."""
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else []
+    )
+    found = [path] if path else []
+    for key, value in children:
+        found += _yaml_paths(value, (*path, key))
+    return found
+
+
+def _plain(text: bytes) -> Any:
+    return YAML(typ="safe").load(text.decode("utf-8"))
+
+
+EXAMPLE_DATA = _plain(EXAMPLE_FILES["brief.yaml"])
+EXAMPLE_PATHS = _yaml_paths(EXAMPLE_DATA)
+
+
+DELETE = object()
+
+
+@st.composite
+def mutated_example(draw: st.DrawFn) -> dict[str, bytes]:
+    """The example's files with one kind of damage: bytes, YAML structure, YAML text, or a CSV."""
+    files = dict(EXAMPLE_FILES)
+    kind = draw(st.sampled_from(["bytes", "structure", "snippet", "csv"]))
+    event(f"mutation: {kind}")
+    if kind == "bytes":
+        name = draw(st.sampled_from(sorted(files)))
+        data = bytearray(files[name])
+        for _ in range(draw(st.integers(1, 4))):
+            at = draw(st.integers(0, len(data)))
+            cut = draw(st.integers(0, 16))
+            data[at : at + cut] = draw(st.binary(max_size=8))
+        files[name] = bytes(data)
+    elif kind == "structure":
+        data = copy.deepcopy(EXAMPLE_DATA)
+        for path in draw(st.lists(st.sampled_from(EXAMPLE_PATHS), min_size=1, max_size=3)):
+            _replace(data, path, draw(st.one_of(st.just(DELETE), YAML_VALUE)))
+        stream = io.StringIO()
+        YAML(typ="safe").dump(data, stream)
+        files["brief.yaml"] = stream.getvalue().encode("utf-8")
+    elif kind == "snippet":
+        files["brief.yaml"] += draw(YAML_SNIPPET).encode("utf-8")
+    else:
+        name = draw(st.sampled_from([n for n in sorted(files) if n.endswith(".csv")]))
+        rows = draw(st.sampled_from([1, 1, 2, 400]))
+        files[name] += draw(CSV_TAIL).encode("utf-8") * rows
+    return files
+
+
+def _replace(data: Any, path: tuple[Any, ...], value: Any) -> None:
+    """Set or delete one key or item; a path an earlier edit took away is left alone."""
+    *parents, last = path
+    node = data
+    try:
+        for key in parents:
+            node = node[key]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    except (KeyError, IndexError, TypeError):
+        return
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> Path:
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_example())
+def test_mutated_example_is_checked_never_raised(files: dict[str, bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _write(Path(tmp) / "example", files)
+        checked, problems = check_brief(folder, limits=SMALL)
+        event("passed" if checked else "refused")
+        assert checked is not None or any(p.severity == "error" for p in problems)
+        for problem in problems:
+            assert PROBLEM.match(str(problem)), str(problem)
+            assert "\n" not in str(problem)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_example())
+def test_mutated_example_at_the_cli(files: dict[str, bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _write(Path(tmp) / "example", files)
+        assert_reported(CliRunner().invoke(main, ["check", str(folder)]))

@@ -170,6 +170,24 @@ CASES = [
         ("peers", "Globex,35", "Globex,lots"),
         "peers.csv:3: charts[0].y: column 'share' has a value that is not a number: 'lots'",
     ),
+    (
+        "chart value infinite",
+        ("peers", "Globex,35", "Globex,-inf"),
+        "peers.csv:3: data: cell '-inf': must be a finite number, not -inf",
+    ),
+    (
+        "invisible character in markdown",
+        ("body", "Growth is", "Growth\u2066 is"),
+        "body.md:1: sections[0].body: contains U+2066 (LEFT-TO-RIGHT ISOLATE), an invisible "
+        "character that can make the text display differently from what was written: remove it",
+    ),
+    (
+        "control character in a ticker",
+        ("brief", "ticker: ACME", 'ticker: "AC\\x1bME"'),
+        "brief.yaml:4: subject.ticker: contains U+001B (a control or reserved character), an "
+        "invisible character that can make the text display differently from what was written: "
+        "remove it",
+    ),
     ("yaml syntax", ("brief", "  reward: high\n", "  reward: [high\n"), None),
     (
         "risk without sources",
@@ -281,3 +299,19 @@ def test_metrics_from_csv_report_csv_lines(tmp_path: Path) -> None:
 def test_usage_error_exit_2() -> None:
     result = CliRunner().invoke(main, ["build", "--no-such-option"])
     assert result.exit_code == 2
+
+
+def test_an_image_not_shown_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    body = BODY + "\n![chart](https://example.org/x.png)\n\n![gone](gone.png)\n"
+    folder = write(tmp_path / "acme", body=body)
+    result = CliRunner().invoke(main, ["check", str(folder)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert (
+        f"{folder}/body.md:5: sections[0].body: warning: image at a 'https:' address not "
+        "shown: only image files inside the brief folder are shown, never fetched from elsewhere"
+    ) in lines
+    assert (
+        f"{folder}/body.md:7: sections[0].body: warning: image 'gone.png' not shown: "
+        "no such image file in the brief folder"
+    ) in lines

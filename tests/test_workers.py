@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from reportgen.workers import Limits, run_limited
+from reportgen.workers import Ceilings, run_limited
 
 
 def behave(task: str) -> str:
@@ -32,7 +32,12 @@ def test_a_task_over_its_deadline_or_ceiling_fails_alone() -> None:
     tasks = dict(enumerate(["one", "hang", "eat", "crash", "two", "three"]))
     results = dict(
         run_limited(
-            tasks, behave, failed, jobs=2, limits=Limits(seconds=8, memory_mib=512), per_worker=2
+            tasks,
+            behave,
+            failed,
+            jobs=2,
+            ceilings=Ceilings(seconds=8, memory_mib=512),
+            per_worker=2,
         )
     )
     assert results[0] == "one: done"
@@ -46,6 +51,6 @@ def test_a_task_over_its_deadline_or_ceiling_fails_alone() -> None:
 
 def test_no_limits_means_none() -> None:
     results = dict(
-        run_limited({0: "eat"}, behave, failed, jobs=1, limits=Limits(0, 0), per_worker=1)
+        run_limited({0: "eat"}, behave, failed, jobs=1, ceilings=Ceilings(0, 0), per_worker=1)
     )
     assert results == {0: "eat: allocated"}

@@ -1,8 +1,10 @@
 """Stage 3a: read the brief's CSV files and format numbers for reading.
 
-Every CSV is read once, as UTF-8 with or without a byte-order mark, with its
-header row as column names. Number formatting lives here so that tables,
-metrics and charts write a figure the same way.
+Every CSV is first streamed through `scan_csv`, which holds it to the [limits]
+(size, rows, cells per row, text per cell, finite and printable numbers) without
+building anything, then parsed once by pandas, as UTF-8 with or without a
+byte-order mark, with its header row as column names. Number formatting lives
+here so that tables, metrics and charts write a figure the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reportgen.brief.bounds import (
+    bad_character,
+    number_problem,
+    raise_hint,
+    size_problem,
+    text_problem,
+)
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import Problem
 
 if TYPE_CHECKING:
@@ -33,10 +43,13 @@ class Frame:
         return int(index) + 2  # header is line 1
 
 
-def read_csv(path: Path) -> Frame | Problem:
-    """Read one CSV; a problem (never an exception) when it cannot be read."""
+def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
+    """Read one CSV within the limits; a problem (never an exception) when it cannot be read."""
     import pandas as pd
 
+    refused = scan_csv(path, limits)
+    if refused is not None:
+        return refused
     try:
         df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
     except UnicodeDecodeError as exc:
@@ -53,6 +66,61 @@ def read_csv(path: Path) -> Frame | Problem:
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
     return Frame(path, df)
+
+
+def scan_csv(path: Path, limits: Limits) -> Problem | None:
+    """The first cell, row or size over the limits, before pandas builds anything.
+
+    The file's size is known from stat before it is opened; rows are counted as they
+    stream past, so a million-row file stops at the limit, not after parsing it all."""
+    too_big = size_problem(path, limits.csv_bytes, "csv_bytes")
+    if too_big:
+        return Problem(path, None, "data", too_big)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = csv.reader(handle)
+            for row in rows:
+                found = _row_problem(row, rows.line_num, limits)
+                if found:
+                    return Problem(path, rows.line_num, "data", found)
+    except UnicodeDecodeError as exc:
+        return Problem(path, None, "data", f"not UTF-8 text ({exc.reason})")
+    except csv.Error as exc:
+        return Problem(path, None, "data", f"unreadable CSV: {exc}")
+    except OSError as exc:
+        return Problem(path, None, "data", f"cannot be read ({exc.strerror})")
+    return None
+
+
+def _row_problem(row: list[str], line: int, limits: Limits) -> str | None:
+    """What is wrong with one row: its place in the file, its width, or one of its cells."""
+    if line > limits.csv_rows + 1:  # the header is not a data row
+        return f"more than {limits.csv_rows:,} rows ({raise_hint('csv_rows')})"
+    if len(row) > limits.csv_columns:
+        return f"{len(row):,} cells in a row, more than {limits.csv_columns:,} ({raise_hint('csv_columns')})"
+    for cell in row:
+        found = text_problem(cell, limits) or _number_in(cell.strip(), limits)
+        if found:
+            return f"cell {_preview(cell)}: {found}"
+    return None
+
+
+def _number_in(cell: str, limits: Limits) -> str | None:
+    """A cell pandas would read as a number must be one a page can print."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    if math.isnan(value):
+        return "'nan' is not a figure: leave the cell empty for a missing value"
+    return number_problem(value, limits)
+
+
+def _preview(cell: str) -> str:
+    """A cell as it can be shown in a one-line message: short, and without the bad character."""
+    found = bad_character(cell)
+    shown = cell[: found[0]] if found else cell
+    return repr(shown[:40] + ("..." if len(shown) > 40 else ""))
 
 
 def _long_row(path: Path) -> int | None:

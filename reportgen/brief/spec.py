@@ -1,8 +1,9 @@
 """Stage 1: read a brief folder into a typed `Spec`, keeping the line of every key.
 
-brief.yaml is read with ruamel's round-trip loader (safe: it builds only plain
-data) so that a pydantic error at `metrics[2].source` can be reported at the
-line the analyst typed it on.
+brief.yaml is read by yamlfile.py (ruamel's round-trip loader, within the
+[limits]) so that a pydantic error at `metrics[2].source` can be reported at the
+line the analyst typed it on. Every file is checked against its size limit with
+stat before it is read, and never through a link that leaves the brief folder.
 """
 
 from __future__ import annotations
@@ -14,25 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
+from reportgen.brief.bounds import bad_character, line_of, size_problem
+from reportgen.brief.data import scan_csv
 from reportgen.brief.models import Brief
+from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem
 
-Loc = tuple[str | int, ...]
 BRIEF_FILE = "brief.yaml"
 METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a value was written: a file and a 1-based line."""
-
-    path: Path
-    line: int | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +45,7 @@ class Spec:
     brief_id: str
     places: dict[Loc, Place]
     docs: dict[str, MarkdownDoc] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)  # what it was loaded under; images use them
 
     @property
     def yaml_path(self) -> Path:
@@ -70,87 +63,32 @@ class Spec:
         return Problem(where.path, where.line, format_loc(loc), message, severity)  # type: ignore[arg-type]
 
 
-def format_loc(loc: Loc) -> str:
-    """('metrics', 2, 'source') -> 'metrics[2].source'."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-def load_spec(root: Path) -> Spec:
+def load_spec(root: Path, limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Read and schema-check one brief folder; raise BriefError listing every problem."""
     yaml_path = root / BRIEF_FILE
-    raw, places = _read_yaml(yaml_path)
-    problems: list[Problem] = []
+    if yaml_path.exists() and not is_inside(root, yaml_path):
+        raise BriefError([Problem(yaml_path, None, "brief.yaml", "links outside the brief folder")])
+    raw, places, problems = read_yaml(yaml_path, limits)
     if isinstance(raw.get("metrics"), str):
-        raw["metrics"] = _read_metrics_csv(root, raw["metrics"], places, problems)
+        raw["metrics"] = _read_metrics_csv(root, raw["metrics"], places, problems, limits)
     try:
         brief = Brief.model_validate(raw)
     except ValidationError as exc:
-        problems += _schema_problems(exc, raw, places, yaml_path)
+        reported = {p.key for p in problems}  # a refused number is not also "not a number"
+        problems += [
+            p for p in _schema_problems(exc, raw, places, yaml_path) if p.key not in reported
+        ]
     if problems:
         raise BriefError(problems)
-    spec = Spec(brief=brief, root=root, brief_id=root.resolve().name, places=places)
+    spec = Spec(brief=brief, root=root, brief_id=root.resolve().name, places=places, limits=limits)
     spec.docs = _collect_markdown(spec, problems)
     if problems:
         raise BriefError(problems)
     return spec
 
 
-def _read_yaml(path: Path) -> tuple[dict[str, Any], dict[Loc, Place]]:
-    if not path.is_file():
-        raise BriefError([Problem(path, None, "brief.yaml", "no brief.yaml in this folder")])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        data = YAML(typ="rt").load(text)
-    except UnicodeDecodeError as exc:
-        raise BriefError(
-            [Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]
-        ) from exc
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        msg = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise BriefError([Problem(path, line, "yaml", msg)]) from exc
-    except YAMLError as exc:
-        raise BriefError([Problem(path, None, "yaml", str(exc).splitlines()[0])]) from exc
-    if not isinstance(data, CommentedMap):
-        raise BriefError(
-            [Problem(path, 1, "brief.yaml", "must be a mapping of keys (title:, ...)")]
-        )
-    places: dict[Loc, Place] = {(): Place(path, 1)}
-    return _to_plain(data, (), path, places), places
-
-
-def _to_plain(node: Any, loc: Loc, path: Path, places: dict[Loc, Place]) -> Any:
-    """Round-trip YAML nodes to plain dicts/lists, recording each key's line."""
-    if isinstance(node, CommentedMap):
-        out = {}
-        for key in node:
-            line = node.lc.key(key)[0] + 1
-            child = (*loc, str(key))
-            places[child] = Place(path, line)
-            value = node[key]
-            if isinstance(value, LiteralScalarString | FoldedScalarString):
-                places[(*child, "#text")] = Place(path, node.lc.value(key)[0] + 2)
-            else:
-                places[(*child, "#text")] = Place(path, node.lc.value(key)[0] + 1)
-            out[str(key)] = _to_plain(value, child, path, places)
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            places[(*loc, index)] = Place(path, node.lc.item(index)[0] + 1)
-            items.append(_to_plain(value, (*loc, index), path, places))
-        return items
-    if isinstance(node, str):
-        return str(node)
-    return node
-
-
 def _read_metrics_csv(
-    root: Path, name: str, places: dict[Loc, Place], problems: list[Problem]
+    root: Path, name: str, places: dict[Loc, Place], problems: list[Problem], limits: Limits
 ) -> list[dict[str, Any]]:
     """`metrics: metrics.csv` — one metric a row, with the CSV's own line numbers."""
     path = root / name
@@ -158,6 +96,10 @@ def _read_metrics_csv(
     if not is_inside(root, path) or not path.is_file():
         why = "is outside the brief folder" if not is_inside(root, path) else "does not exist"
         problems.append(Problem(yaml_place.path, yaml_place.line, "metrics", f"'{name}' {why}"))
+        return []
+    refused = scan_csv(path, limits)
+    if refused is not None:
+        problems.append(refused)
         return []
     rows: list[dict[str, Any]] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -243,6 +185,11 @@ def _friendly(error: Any) -> str:
         return f"{error['input']!r} may only use {error['ctx']['pattern']}"
     if kind in ("float_type", "float_parsing", "finite_number"):
         return f"must be a number, not {error['input']!r}"
+    if kind.startswith("date_"):
+        why = error.get("ctx", {}).get("error", "")
+        return f"must be a real date written YYYY-MM-DD, not {error['input']!r}" + (
+            f" ({why})" if why else ""
+        )
     if kind == "too_short":
         return "needs at least one entry"
     return str(error["msg"])
@@ -275,7 +222,7 @@ def _markdown_doc(spec: Spec, loc: Loc, value: str, problems: list[Problem]) -> 
     key = format_loc(loc)
     stripped = value.strip()
     if "\n" in stripped or not stripped.lower().endswith(".md"):
-        return MarkdownDoc(key, value, spec.place((*loc, "#text")))
+        return _printable(MarkdownDoc(key, value, spec.place((*loc, "#text"))), problems)
     path = spec.root / stripped
     if not is_inside(spec.root, path):
         problems.append(spec.problem(loc, f"'{stripped}' is outside the brief folder"))
@@ -283,9 +230,26 @@ def _markdown_doc(spec: Spec, loc: Loc, value: str, problems: list[Problem]) -> 
     if not path.is_file():
         problems.append(spec.problem(loc, f"Markdown file '{stripped}' does not exist"))
         return None
+    too_big = size_problem(path, spec.limits.markdown_bytes, "markdown_bytes")
+    if too_big:
+        problems.append(spec.problem(loc, too_big))
+        return None
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         problems.append(spec.problem(loc, f"'{stripped}' is not UTF-8 text"))
         return None
-    return MarkdownDoc(key, text, Place(spec.root / stripped, 1))
+    except OSError as exc:
+        problems.append(spec.problem(loc, f"'{stripped}' cannot be read ({exc.strerror})"))
+        return None
+    return _printable(MarkdownDoc(key, text, Place(spec.root / stripped, 1)), problems)
+
+
+def _printable(doc: MarkdownDoc, problems: list[Problem]) -> MarkdownDoc | None:
+    """The doc, or None with a problem at the line of its first invisible character."""
+    found = bad_character(doc.text)
+    if found is None:
+        return doc
+    line = line_of(doc.text, found[0], doc.place.line or 1)
+    problems.append(Problem(doc.place.path, line, doc.key, found[1]))
+    return None

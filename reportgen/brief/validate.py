@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportgen.brief.bounds import number_problem
 from reportgen.brief.data import Frame, read_csv
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
+from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.models import Chart, Metric, Table
-from reportgen.brief.spec import Loc, Spec, is_inside
+from reportgen.brief.spec import Loc, MarkdownDoc, Spec, is_inside
 from reportgen.errors import BriefError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
@@ -44,6 +46,15 @@ def validate(spec: Spec) -> Checked:
         raise BriefError(v.problems)
     warnings = [p for p in v.problems if p.severity == "warning"]
     return Checked(spec, v.frames, v.helpers, warnings, v.conflicts)
+
+
+def _image_name(src: str) -> str:
+    """A local image by its name; an address only by its scheme: warnings reach the
+    appendix, where a tracking URL or a data: dump has no place."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    if scheme:
+        return f"at a '{scheme.group(1)}:' address"
+    return repr(src if len(src) <= 80 else src[:77] + "...")
 
 
 class _Validator:
@@ -104,6 +115,11 @@ class _Validator:
     def check_metrics(self) -> None:
         for i, metric in enumerate(self.brief.metrics):
             self.known_source(("metrics", i, "source"), metric.source)
+            for key in ("value", "high"):  # YAML numbers were bounded on loading; CSV ones here
+                number = getattr(metric, key)
+                refused = None if number is None else number_problem(number, self.spec.limits)
+                if refused:
+                    self.error(("metrics", i, key), refused)
             if metric.high is not None and metric.high < metric.value:
                 self.error(
                     ("metrics", i, "high"),
@@ -120,7 +136,7 @@ class _Validator:
             self.error(loc, f"data file '{name}' does not exist")
             return None
         if name not in self.frames:
-            result = read_csv(path)
+            result = read_csv(path, self.spec.limits)
             if isinstance(result, Problem):
                 if (
                     result not in self.problems
@@ -242,6 +258,7 @@ class _Validator:
             "chart": {c.id for c in self.brief.charts},
         }
         for key, doc in self.spec.docs.items():
+            self.check_images(doc)
             try:
                 calls = scan_helpers(doc)
             except HelperSyntaxError as exc:
@@ -261,6 +278,21 @@ class _Validator:
                             f"{call.name}(\"{call.arg}\"): unknown {call.name} id '{call.arg}' (known: {listed})",
                         )
                     )
+
+    def check_images(self, doc: MarkdownDoc) -> None:
+        """An image the page will not show is a warning at its line, never a silent gap."""
+        for src, line in images_in(doc):
+            refused = image_problem(self.spec.root, src, self.spec.limits)
+            if refused:
+                self.problems.append(
+                    Problem(
+                        doc.place.path,
+                        line,
+                        doc.key,
+                        f"image {_image_name(src)} not shown: {refused}",
+                        "warning",
+                    )
+                )
 
     def check_unused_sources(self) -> None:
         for sid in self.brief.sources:

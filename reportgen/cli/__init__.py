@@ -102,11 +102,11 @@ def build(
     """
     from reportgen.batch import BatchOptions, build_many
     from reportgen.errors import ReportgenError
-    from reportgen.workers import Limits
+    from reportgen.workers import Ceilings
 
     config = _config_or_exit()
     dirs = _brief_dirs(briefs or _configured(config.build.briefs, config))
-    limits = Limits(
+    ceilings = Ceilings(
         config.build.timeout if timeout is None else timeout,
         config.build.memory_limit if memory_limit is None else memory_limit,
     )
@@ -116,7 +116,8 @@ def build(
         force=force,
         dask=dask_address,
         strict=strict,
-        limits=limits,
+        ceilings=ceilings,
+        limits=config.limits,
         **_look(config, templates),
     )
     report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
@@ -223,9 +224,10 @@ def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
 
+    limits = _config_or_exit().limits  # judge a brief as `build` will in this project
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict)
+        checked, problems = check_brief(brief_dir, strict, limits)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None

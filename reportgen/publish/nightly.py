@@ -39,7 +39,7 @@ from reportgen.publish.ledger import Run as LoggedRun
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
 from reportgen.render.theme import load_theme, template_dirs
-from reportgen.workers import Limits
+from reportgen.workers import Ceilings
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
@@ -72,7 +72,8 @@ def batch_options(config: Config, edition: datetime) -> BatchOptions:
         theme=load_theme(config),
         strict=config.build.strict,
         edition=edition,
-        limits=Limits(config.build.timeout, config.build.memory_limit),
+        ceilings=Ceilings(config.build.timeout, config.build.memory_limit),
+        limits=config.limits,
     )
 
 

@@ -181,7 +181,7 @@ class _Composer:
         doc = self.spec.docs.get(key)
         if doc is None or not doc.text.strip():
             return ""
-        return render_markdown(doc, self.helper, self.spec.root)
+        return render_markdown(doc, self.helper, self.spec.root, self.spec.limits)
 
     def helper(self, name: str, arg: str) -> str:
         if name == "metric":

@@ -19,16 +19,19 @@ from markdown_it import MarkdownIt
 from markupsafe import escape
 
 from reportgen.brief.helpers import HELPER_ENV, HELPERS
-from reportgen.brief.spec import MarkdownDoc, is_inside
+from reportgen.brief.images import image_problem, markdown_parser
+from reportgen.brief.spec import MarkdownDoc
+from reportgen.config import DEFAULT_LIMITS, Limits
 
 BLOCK_HELPERS = ("table", "chart")
-IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp"}
 
 HelperResolver = Callable[[str, str], str]
 """(helper name, id) -> trusted HTML. Called in text order, so footnotes number in reading order."""
 
 
-def render_markdown(doc: MarkdownDoc, resolve: HelperResolver, root: Path) -> str:
+def render_markdown(
+    doc: MarkdownDoc, resolve: HelperResolver, root: Path, limits: Limits = DEFAULT_LIMITS
+) -> str:
     """Markdown + helpers -> HTML. The doc must have passed brief.helpers.scan_helpers."""
     fragments: list[str] = []
 
@@ -39,35 +42,41 @@ def render_markdown(doc: MarkdownDoc, resolve: HelperResolver, root: Path) -> st
 
         return call
 
-    text = HELPER_ENV.from_string(doc.text).render({name: helper(name) for name in HELPERS})
-    html = _markdown(root).render(text)
+    authored = _MARKS.sub("", doc.text)  # the loader refuses these; never trust that here
+    text = HELPER_ENV.from_string(authored).render({name: helper(name) for name in HELPERS})
+    html = _markdown(root, limits).render(text)
     return _swap_tokens(html, fragments)
 
 
+# Helper output is swapped in after Markdown rendering through placeholders made of
+# Unicode noncharacters ("for internal use"): the author's text cannot hold them, as
+# the loader refuses them and render_markdown strips them, so no text can forge one.
+_BLOCK, _INLINE, _END = "\ufdd0", "\ufdd1", "\ufdd2"
+_MARKS = re.compile(f"[{_BLOCK}{_INLINE}{_END}]")
+
+
 def _token(index: int, block: bool) -> str:
-    return f"RGBLOCK{index}X" if block else f"RGINLINE{index}X"
+    return f"{_BLOCK if block else _INLINE}{index}{_END}"
 
 
 def _swap_tokens(html: str, fragments: list[str]) -> str:
-    html = re.sub(r"<p>RGBLOCK(\d+)X</p>", lambda m: fragments[int(m.group(1))], html)
-    return re.sub(r"RG(?:BLOCK|INLINE)(\d+)X", lambda m: fragments[int(m.group(1))], html)
+    html = re.sub(f"<p>{_BLOCK}(\\d+){_END}</p>", lambda m: fragments[int(m.group(1))], html)
+    return re.sub(f"[{_BLOCK}{_INLINE}](\\d+){_END}", lambda m: fragments[int(m.group(1))], html)
 
 
-def _markdown(root: Path) -> MarkdownIt:
+def _markdown(root: Path, limits: Limits) -> MarkdownIt:
     """CommonMark + tables, raw HTML off (escaped), images confined to the brief folder."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable("table")
-    md.enable("strikethrough")
+    md = markdown_parser()
     renderer: Any = md.renderer
     default_image = renderer.rules["image"]
 
     def image(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         token = tokens[idx]
-        data_uri = _local_image(root, str(token.attrGet("src") or ""))
-        if data_uri is None:
+        src = str(token.attrGet("src") or "")
+        if image_problem(root, src, limits) is not None:  # validation warned about it
             alt = renderer.renderInlineAsText(token.children or [], options, env)
             return f'<span class="dropped-image">[image not shown: {escape(alt)}]</span>'
-        token.attrSet("src", data_uri)
+        token.attrSet("src", _data_uri(root / src))
         return str(default_image(tokens, idx, options, env))
 
     md.add_render_rule("image", image)
@@ -82,12 +91,6 @@ def _shift_headings(state: Any) -> None:
             token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
 
 
-def _local_image(root: Path, src: str) -> str | None:
-    """An image inside the brief folder, as a data: URI; None for anything else."""
-    if not src or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith(("/", "\\")):
-        return None
-    path = root / src
+def _data_uri(path: Path) -> str:
     kind = mimetypes.guess_type(path.name)[0]
-    if kind not in IMAGE_TYPES or not is_inside(root, path) or not path.is_file():
-        return None
     return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"

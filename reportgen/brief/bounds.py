@@ -1,0 +1,102 @@
+"""What a brief may hold: sizes checked before reading, printable text, sane numbers.
+
+Every limit comes from `[limits]` of reportgen.toml (config.Limits), so a hostile
+brief cannot raise its own; each message names the limit and how to raise it.
+Invisible format characters (bidirectional overrides, zero-width spaces ...)
+are refused rather than stripped: they make a title, the PDF's metadata or an
+email subject read differently from the source, and the author should see where.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from pathlib import Path
+
+from reportgen.config import Limits
+
+# Controls (but tab and line ends), bidi embeddings/overrides/isolates, zero-width and
+# invisible characters, line/paragraph separators, interlinear annotations, tag
+# characters, and noncharacters (the renderer's own markers are made of these).
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ufdd0-\ufdef\ufffe\uffff"
+    "\U000e0000-\U000e007f]"
+)
+
+
+def raise_hint(key: str) -> str:
+    """How to raise one limit, for the end of every message about it."""
+    return f"raise [limits].{key} in reportgen.toml"
+
+
+def human_bytes(size: int) -> str:
+    """1048576 -> '1 MiB'; sizes in messages read like the docs' defaults."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def size_problem(path: Path, limit: int, key: str) -> str | None:
+    """A file over its size limit, found with stat before a byte of it is read."""
+    size = path.stat().st_size
+    if size <= limit:
+        return None
+    return (
+        f"'{path.name}' is {human_bytes(size)}, over the limit of {human_bytes(limit)} "
+        f"({raise_hint(key)})"
+    )
+
+
+def bad_character(text: str) -> tuple[int, str] | None:
+    """(index, message) of the first invisible or control character in `text`, if any."""
+    found = _INVISIBLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, "a control or reserved character")
+    message = (
+        f"contains U+{ord(char):04X} ({name}), an invisible character that can make "
+        "the text display differently from what was written: remove it"
+    )
+    return found.start(), message
+
+
+def text_problem(text: str, limits: Limits) -> str | None:
+    """A single text too long to lay out, or holding an invisible character."""
+    if len(text) > limits.text_chars:
+        return (
+            f"text is {len(text):,} characters long, over the limit of "
+            f"{limits.text_chars:,} ({raise_hint('text_chars')})"
+        )
+    found = bad_character(text)
+    return found[1] if found else None
+
+
+def number_problem(value: float, limits: Limits) -> str | None:
+    """inf, nan or a figure no page could print (1e308 is 309 digits)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if abs(value) > limits.max_number:
+        return (
+            f"{_short_number(value)} is larger than {limits.max_number:g} in size "
+            f"({raise_hint('max_number')})"
+        )
+    return None
+
+
+def _short_number(value: float) -> str:
+    """A huge int printed whole would be the very line-wrecker being refused."""
+    try:
+        return f"{float(value):g}"
+    except OverflowError:  # an int beyond any float
+        return f"a number of about {int(int(value).bit_length() * math.log10(2))} digits"
+
+
+def line_of(text: str, index: int, first_line: int) -> int:
+    """The line of `text[index]`, when `text` starts at `first_line`."""
+    return first_line + text.count("\n", 0, index)

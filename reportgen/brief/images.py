@@ -1,0 +1,75 @@
+"""Images a brief's Markdown shows: found with the brief's Markdown dialect and checked
+before anything embeds them (inside the brief, a known type, within [limits])."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import warnings
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from reportgen.brief.bounds import raise_hint, size_problem
+from reportgen.brief.spec import MarkdownDoc, is_inside
+from reportgen.config import Limits
+
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp"}
+
+
+def markdown_parser() -> MarkdownIt:
+    """The Markdown dialect of a brief, for rendering and for finding its images."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable("table")
+    md.enable("strikethrough")
+    return md
+
+
+def images_in(doc: MarkdownDoc) -> list[tuple[str, int]]:
+    """(src, line) of every image a Markdown text shows, helpers left as written."""
+    found = []
+    for block in markdown_parser().parse(doc.text):
+        line = (doc.place.line or 1) + (block.map[0] if block.map else 0)
+        for token in block.children or []:
+            if token.type == "image":
+                found.append((str(token.attrGet("src") or ""), line))
+    return found
+
+
+def image_problem(root: Path, src: str, limits: Limits) -> str | None:
+    """Why an image cannot be embedded, or None: a local file of a known type, inside the
+    brief (no link out of it), within [limits].image_bytes and image_pixels."""
+    if not src or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith(("/", "\\")):
+        return "only image files inside the brief folder are shown, never fetched from elsewhere"
+    path = root / src
+    if mimetypes.guess_type(path.name)[0] not in IMAGE_TYPES:
+        return "not an image type reportgen embeds (png, jpeg, gif, svg, webp)"
+    if not is_inside(root, path):
+        return "is outside the brief folder (a link leaving it is not followed)"
+    if not path.is_file():
+        return "no such image file in the brief folder"
+    return size_problem(path, limits.image_bytes, "image_bytes") or _content_problem(path, limits)
+
+
+def _content_problem(path: Path, limits: Limits) -> str | None:
+    """A decompression bomb (a small file of huge pixel size) or a file no decoder reads."""
+    if path.suffix.lower() == ".svg":
+        head = path.read_bytes()
+        return "an SVG with entity declarations is not embedded" if b"<!ENTITY" in head else None
+    from PIL import Image  # lazy: Pillow is only needed by briefs that embed images
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                size = f"{width:,} x {height:,} pixels"
+    except Image.DecompressionBombError as exc:  # far past Pillow's own ceiling: its count
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        width, height = (int(found.group(1)) if found else limits.image_pixels + 1), 1
+        size = f"{width:,} pixels"
+    except (OSError, ValueError, SyntaxError):
+        return "not a readable image file"
+    if width * height > limits.image_pixels:
+        return f"{size}, more than {limits.image_pixels:,} ({raise_hint('image_pixels')})"
+    return None

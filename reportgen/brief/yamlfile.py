@@ -1,0 +1,189 @@
+"""Read brief.yaml into plain data with the line of every key, within the [limits].
+
+ruamel's round-trip loader keeps the lines; its composer, before it builds a
+node, refuses what a brief never needs and a hostile one uses: aliases (the
+"billion laughs"), tags (`!!omap`, `!!python/...`) and nesting deep enough to
+exhaust the stack. Dates stay text until the model parses them, so `2026-02-30`
+is an error at its key, not a ValueError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+from reportgen.brief.bounds import number_problem, raise_hint, size_problem, text_problem
+from reportgen.config import Limits
+from reportgen.errors import BriefError, Problem
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a value was written: a file and a 1-based line."""
+
+    path: Path
+    line: int | None
+
+
+Places = dict[Loc, Place]
+# Explicit tags that only restate what YAML infers; anything else is refused.
+PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+}
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that leaves timestamps as the text the author typed."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
+def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[Problem]]:
+    """(plain data, places by location, problems with texts and numbers) of one YAML file.
+
+    Raises BriefError when the file cannot be read at all."""
+    text = _read_text(path, limits)
+    yaml = YAML(typ="rt")
+    yaml.Constructor, yaml.Composer = _Constructor, _Composer
+    yaml.max_depth = limits.depth + 1  # ruamel counts the scalars inside the deepest list too
+    try:
+        data = yaml.load(text)
+    except MaxDepthExceededError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        message = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
+        raise BriefError([Problem(path, line, "yaml", message)]) from exc
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        msg = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        raise BriefError([Problem(path, line, "yaml", msg)]) from exc
+    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
+        message = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise BriefError([Problem(path, None, "yaml", message)]) from exc
+    if not isinstance(data, CommentedMap):
+        raise BriefError(
+            [Problem(path, 1, "brief.yaml", "must be a mapping of keys (title:, ...)")]
+        )
+    walk = _Walk(path, limits)
+    walk.places[()] = Place(path, 1)
+    return walk.plain(data, ()), walk.places, walk.problems
+
+
+def _read_text(path: Path, limits: Limits) -> str:
+    """The text of brief.yaml, its size known before it is read."""
+    if not path.is_file():
+        raise BriefError([Problem(path, None, "brief.yaml", "no brief.yaml in this folder")])
+    too_big = size_problem(path, limits.brief_bytes, "brief_bytes")
+    if too_big:
+        raise BriefError([Problem(path, None, "brief.yaml", too_big)])
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BriefError(
+            [Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]
+        ) from exc
+    except OSError as exc:
+        raise BriefError([Problem(path, None, "brief.yaml", exc.strerror or str(exc))]) from exc
+
+
+class _Composer(Composer):
+    """Refuses aliases and unusual tags as it meets them: one pass, before any node is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            message = (
+                f"YAML aliases (*{event.anchor}) are not allowed in a brief: write the value out"
+            )
+            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+        tag = str(getattr(event, "tag", None) or "")  # only scalars and collections have one
+        if tag and tag != "!" and tag not in PLAIN_TAGS:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            message = f"YAML tag '{shown}' is not allowed in a brief: remove it"
+            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
+
+
+MARKDOWN_KEYS = {("verdict", "summary"), ("sections", "body"), ("risks", "body")}
+
+
+def is_markdown(loc: Loc) -> bool:
+    """Markdown bodies are bounded by [limits].markdown_bytes, not by text_chars."""
+    names = tuple(part for part in loc if isinstance(part, str))
+    return names in MARKDOWN_KEYS
+
+
+class _Walk:
+    """Round-trip nodes -> plain dicts and lists, with each key's line and every bad value."""
+
+    def __init__(self, path: Path, limits: Limits):
+        self.path, self.limits = path, limits
+        self.places: Places = {}
+        self.problems: list[Problem] = []
+
+    def plain(self, node: Any, loc: Loc) -> Any:
+        if isinstance(node, TaggedScalar):  # `!!str 2024`, `!!timestamp ...`: the text
+            node = str(node.value)
+        if isinstance(node, CommentedMap):
+            return self.mapping(node, loc)
+        if isinstance(node, CommentedSeq):
+            items = []
+            for index, value in enumerate(node):
+                self.places[(*loc, index)] = Place(self.path, node.lc.item(index)[0] + 1)
+                items.append(self.plain(value, (*loc, index)))
+            return items
+        if isinstance(node, str):
+            self.check_text(loc, str(node))
+            return str(node)
+        if isinstance(node, int | float):
+            self.check(loc, number_problem(node, self.limits))
+        return node
+
+    def mapping(self, node: CommentedMap, loc: Loc) -> dict[str, Any]:
+        out = {}
+        for key in node:
+            child = (*loc, str(key))
+            self.places[child] = Place(self.path, node.lc.key(key)[0] + 1)
+            self.check(child, text_problem(str(key), self.limits))
+            value = node[key]
+            block = isinstance(value, LiteralScalarString | FoldedScalarString)
+            line = node.lc.value(key)[0] + (2 if block else 1)
+            self.places[(*child, "#text")] = Place(self.path, line)
+            out[str(key)] = self.plain(value, child)
+        return out
+
+    def check_text(self, loc: Loc, text: str) -> None:
+        if is_markdown(loc):
+            limit = self.limits.markdown_bytes
+            if len(text.encode("utf-8")) > limit:
+                hint = raise_hint("markdown_bytes")
+                self.check(loc, f"Markdown text is over the limit of {limit:,} bytes ({hint})")
+            return  # its characters are checked line by line with the Markdown files
+        self.check(loc, text_problem(text, self.limits))
+
+    def check(self, loc: Loc, message: str | None) -> None:
+        if message is None:
+            return
+        where = self.places.get((*loc, "#text")) or self.places.get(loc) or Place(self.path, None)
+        self.problems.append(Problem(where.path, where.line, format_loc(loc), message))
+
+
+def format_loc(loc: Loc) -> str:
+    """('metrics', 2, 'source') -> 'metrics[2].source'."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
