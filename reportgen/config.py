@@ -41,6 +41,7 @@ class SmtpConfig(_Section):
     max_attempts: int = Field(5, ge=1)
     backoff: float = Field(2.0, ge=0)
     max_retry_time: float = Field(300, gt=0)  # seconds: give up on one message after this long
+    allow_plaintext_auth: bool = False  # AUTH over security = "none" to a host that is not loopback
 
 
 class MailConfig(_Section):
@@ -98,6 +99,10 @@ class ThemeConfig(_Section):
         return value
 
 
+class ComplianceConfig(_Section):
+    retention_days: int = Field(1095, ge=1)  # delivered editions are kept at least this long
+
+
 class Config(_Section):
     path: Path | None = None
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -105,6 +110,7 @@ class Config(_Section):
     mail: MailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
 
     @property
     def base_dir(self) -> Path:

@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
-from reportgen.errors import BriefError, ReportgenError
-from reportgen.publish import deliver
-from reportgen.publish.ledger import STATE_DIR, Ledger, Run, state_path
-from reportgen.render.changes import CHANGES_FILE
+from reportgen.errors import BriefError, DeliveryError, ReportgenError
+from reportgen.publish import editions, message, once, smtp
+from reportgen.publish.ledger import STATE_DIR, Attempt, Ledger, LedgerError, Run, state_path
+from reportgen.publish.statedb import LEDGER_WAIT
+from reportgen.publish.summary import BriefSummary, summarize
+from reportgen.render.changes import SNAPSHOT_FILE, Changes, load_changes
 
 if TYPE_CHECKING:
     from reportgen.render.environment import Renderer
@@ -107,13 +109,13 @@ class RunReport:
 class Ready:
     """A built PDF ready to go out, with everything its messages need."""
 
-    summary: deliver.BriefSummary
-    pdf: Path
+    summary: BriefSummary
     pdf_bytes: bytes
     pdf_sha256: str
     fingerprint: str
     recipients: list[str]
-    changes: deliver.Changes | None
+    changes: Changes | None
+    snapshot: bytes | None  # kept with the edition: what the next "Changes since" compares with
 
 
 def edition_time(now: datetime, schedule: ScheduleConfig) -> datetime:
@@ -139,13 +141,13 @@ def fingerprint(brief_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def recipients_for(mail: MailConfig, summary: deliver.BriefSummary) -> list[str]:
+def recipients_for(mail: MailConfig, summary: BriefSummary) -> list[str]:
     """[mail].to plus the brief's own `recipients:`, each address once, each checked."""
     found = list(dict.fromkeys(r.strip() for r in [*mail.to, *summary.recipients]))
     for i, rcpt in enumerate(found):
-        deliver.check_address(rcpt, f"{summary.brief_id}: recipients[{i}]")
+        message.check_address(rcpt, f"{summary.brief_id}: recipients[{i}]")
     if not found:
-        raise deliver.DeliveryError(
+        raise DeliveryError(
             f"{summary.brief_id}: no recipients (set [mail].to or recipients: in brief.yaml)"
         )
     return found
@@ -153,19 +155,24 @@ def recipients_for(mail: MailConfig, summary: deliver.BriefSummary) -> list[str]
 
 def prepare(brief_dir: Path, pdf: Path, mail: MailConfig) -> Ready:
     """Everything needed to send one built PDF; DeliveryError/BriefError when it cannot go out."""
-    summary = deliver.summarize(brief_dir)
+    from reportgen.build import check_brief
+
+    checked, problems = check_brief(brief_dir)
+    if checked is None:
+        raise BriefError(problems)
+    summary = summarize(checked)
     recipients = recipients_for(mail, summary)
-    deliver.subject_line(mail.subject, summary)  # refuse an injected subject before any send
+    message.subject_line(mail.subject, summary)  # refuse an injected subject before any send
     data = pdf.read_bytes()
-    changes = deliver.load_changes(pdf.parent / CHANGES_FILE)
+    snapshot = pdf.parent / SNAPSHOT_FILE
     return Ready(
         summary,
-        pdf,
         data,
         hashlib.sha256(data).hexdigest(),
         fingerprint(brief_dir),
         recipients,
-        changes,
+        load_changes(pdf.parent),
+        snapshot.read_bytes() if snapshot.is_file() else None,
     )
 
 
@@ -179,6 +186,7 @@ class _Run:
         self.now = now
         self.report = RunReport(ledger.start_run(command))
         self.command = command
+        self.edition: datetime | None = None  # nightly: the scheduled run this run delivers
 
     @functools.cached_property
     def renderer(self) -> Renderer:
@@ -186,6 +194,11 @@ class _Run:
         from reportgen.render.theme import make_renderer
 
         return make_renderer(self.config)
+
+    @functools.cached_property
+    def templates(self) -> message.MailTemplates:
+        """The mail bodies, from the same template search path as the briefs."""
+        return message.MailTemplates(self.renderer)
 
     def event(
         self,
@@ -235,14 +248,14 @@ class _Run:
     def prepare(self, brief_dir: Path, pdf: Path) -> Ready | None:
         try:
             return prepare(brief_dir, pdf, self.mail)
-        except (BriefError, deliver.DeliveryError, OSError) as exc:
+        except (BriefError, DeliveryError, OSError) as exc:
             self.fail(brief_dir.resolve().name, f"not sent: {_one_line(exc)}")
             return None
 
     def send_all(
         self,
         ready: Sequence[Ready],
-        mailer: deliver.Mailer | None,
+        mailer: smtp.Mailer | None,
         *,
         only_changed: bool,
         force: bool,
@@ -254,7 +267,7 @@ class _Run:
     def _send_brief(
         self,
         item: Ready,
-        mailer: deliver.Mailer | None,
+        mailer: smtp.Mailer | None,
         *,
         only_changed: bool,
         force: bool,
@@ -262,61 +275,86 @@ class _Run:
     ) -> None:
         brief = item.summary.brief_id
         outcome = BriefOutcome(brief, "unchanged")
+        statuses: dict[str, str] = {}
         for rcpt in item.recipients:
-            skip = None if force else self._skip_reason(item, rcpt, only_changed)
+            attempt = self._attempt(item, rcpt)
+            skip = None if force else self._skip(attempt, only_changed)
             if skip:
-                outcome.details.append(f"{rcpt}: {skip}")
-                self.event(brief, "skipped", recipient=rcpt, detail=skip)
+                outcome.details.append(f"{rcpt}: {skip.reason}")
+                outcome.state = "failed" if skip.failure else outcome.state
+                statuses[rcpt] = skip.status
+                self.event(
+                    brief,
+                    "failed" if skip.failure else "skipped",
+                    recipient=rcpt,
+                    detail=skip.reason,
+                )
                 continue
-            message_id = self.ledger.message_id(
-                brief, item.pdf_sha256, rcpt
-            ) or deliver.message_id_for(brief, item.pdf_sha256, rcpt, self.mail.from_)
-            message = deliver.brief_message(
+            mail = message.brief_message(
                 item.summary,
-                item.pdf.name,
+                item.changes,
                 item.pdf_bytes,
                 self.mail,
-                rcpt,
-                message_id,
-                item.changes,
-                self.now,
+                message.Envelope(self.mail.from_, rcpt, attempt.message_id, self.now),
+                self.templates,
             )
             if dry_run is not None:
                 outcome.state = "written"
-                outcome.details.append(f"{rcpt}: {write_eml(dry_run, brief, rcpt, message)}")
+                outcome.details.append(f"{rcpt}: {write_eml(dry_run, brief, rcpt, mail)}")
                 continue
             assert mailer is not None
-            self._deliver(item, rcpt, message, message_id, mailer, outcome)
+            statuses[rcpt] = self._deliver(attempt, mail, mailer, outcome)
         self.report.outcomes.append(outcome)
+        if "sent" in statuses.values():
+            self._keep_edition(item, statuses)
 
-    def _skip_reason(self, item: Ready, rcpt: str, only_changed: bool) -> str | None:
-        brief = item.summary.brief_id
-        if self.ledger.is_sent(brief, item.pdf_sha256, rcpt):
-            return "already delivered (same PDF)"
-        if only_changed and self.ledger.last_sent_fingerprint(brief, rcpt) == item.fingerprint:
-            return "unchanged since last delivery"
-        return None
+    def _attempt(self, item: Ready, rcpt: str) -> Attempt:
+        """The ledger's view of one message; a resend reuses the Message-ID it had."""
+        brief, content = item.summary.brief_id, item.pdf_sha256
+        try:
+            known = self.ledger.message_id(brief, content, rcpt)
+        except LedgerError:
+            known = None
+        message_id = known or message.message_id_for(brief, content, rcpt, self.mail.from_)
+        edition = self.edition.isoformat() if self.edition else None
+        return Attempt(brief, content, rcpt, message_id, item.fingerprint, edition)
+
+    def _skip(self, attempt: Attempt, only_changed: bool) -> once.Skip | None:
+        try:
+            return once.skip_reason(
+                self.ledger, attempt, edition=self.edition, only_changed=only_changed
+            )
+        except LedgerError as exc:  # cannot tell whether it went out: do not send it
+            return once.Skip(f"not sent: {exc}", failure=True, status="failed")
 
     def _deliver(
-        self,
-        item: Ready,
-        rcpt: str,
-        message: EmailMessage,
-        message_id: str,
-        mailer: deliver.Mailer,
-        outcome: BriefOutcome,
-    ) -> None:
-        brief = item.summary.brief_id
-        ledger_key = (brief, item.pdf_sha256, item.fingerprint)
-        result = self._send_recorded(mailer, message, rcpt, message_id, ledger_key, brief, "")
+        self, attempt: Attempt, mail: EmailMessage, mailer: smtp.Mailer, outcome: BriefOutcome
+    ) -> str:
+        result = self._send_recorded(mailer, mail, attempt, attempt.brief, "")
         if result.sent:
             outcome.state = "sent" if outcome.state != "failed" else "failed"
-            outcome.details.append(f"{rcpt}: sent ({message_id})")
-        else:
-            outcome.state = "failed"
-            outcome.details.append(f"{rcpt}: {result.detail}")
+            outcome.details.append(f"{attempt.recipient}: sent ({attempt.message_id})")
+            return "sent"
+        outcome.state = "failed"
+        outcome.details.append(f"{attempt.recipient}: {result.detail}")
+        return "failed"
 
-    def notify_failures(self, mailer: deliver.Mailer, edition: datetime | None = None) -> None:
+    def _keep_edition(self, item: Ready, statuses: dict[str, str]) -> None:
+        """The delivered PDF, unchanged, in <out>/<id>/editions/, and who got it; old ones pruned."""
+        out = self.config.resolve(self.config.build.out)
+        brief = item.summary.brief_id
+        try:
+            path = editions.record_edition(
+                out, brief, item.summary.as_of, item.pdf_bytes, item.snapshot, statuses, self.now
+            )
+            self.event(brief, "edition", detail=str(path))
+            retention = self.config.compliance.retention_days
+            for name in editions.prune_editions(out, brief, retention, self.now):
+                self.event(brief, "edition-pruned", detail=name)
+        except editions.EditionError as exc:
+            self.fail(brief, str(exc))
+
+    def notify_failures(self, mailer: smtp.Mailer, edition: datetime | None = None) -> None:
         """One notice to [mail].failures_to listing every brief that failed and why.
 
         With an edition (nightly), the same failures are reported once a night, not once a re-run.
@@ -348,46 +386,35 @@ class _Run:
             *findings,
             "Nothing was sent for a brief that failed to build; its previous PDF was not re-sent.",
         ]
-        message_id = deliver.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
+        message_id = message.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
         try:
-            message = deliver.notice_message(self.mail, subject[:900], lines, message_id, self.now)
-        except deliver.DeliveryError as exc:
+            envelope = message.Envelope(self.mail.from_, ops, message_id, self.now)
+            notice = message.notice_message(envelope, subject[:900], lines)
+        except DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        ledger_key = (NOTICE, key, "") if key else None
-        self._send_recorded(mailer, message, ops, message_id, ledger_key, "*", "notice-")
+        attempt = Attempt(NOTICE, key or "", ops, message_id)
+        self._send_recorded(mailer, notice, attempt, "*", "notice-", recorded=key is not None)
 
     def _send_recorded(
         self,
-        mailer: deliver.Mailer,
-        message: EmailMessage,
-        rcpt: str,
-        message_id: str,
-        ledger_key: tuple[str, str, str] | None,
+        mailer: smtp.Mailer,
+        mail: EmailMessage,
+        attempt: Attempt,
         event_brief: str,
         state_prefix: str,
-    ) -> deliver.SendOutcome:
-        """Send one message; the attempt is in the ledger before it goes and the server's
-        answer after (ledger_key: brief, content hash, fingerprint), so a lost ack resends
-        with the same Message-ID and a 250 is never sent twice."""
-        if ledger_key:
-            brief, content, fingerprint = ledger_key
-            self.ledger.record_attempt(
-                self.report.run_id, brief, content, rcpt, message_id, fingerprint
-            )
-        result = mailer.send(message, self.mail.from_, rcpt)
-        if ledger_key:
-            self.ledger.record_result(
-                ledger_key[0],
-                ledger_key[1],
-                rcpt,
-                sent=result.sent,
-                code=result.code,
-                detail=result.detail,
-                attempts=result.attempts,
-            )
+        *,
+        recorded: bool = True,
+    ) -> smtp.SendOutcome:
+        """Send one message with the ledger around it (once.send_recorded), then log the event."""
+        ledger = self.ledger if recorded else None
+        result = once.send_recorded(
+            ledger, self.report.run_id, mailer, attempt, mail, self.mail.from_
+        )
         state = state_prefix + ("sent" if result.sent else "failed")
-        self.event(event_brief, state, recipient=rcpt, code=result.code, detail=result.detail)
+        self.event(
+            event_brief, state, recipient=attempt.recipient, code=result.code, detail=result.detail
+        )
         return result
 
     def finish(self) -> RunReport:
@@ -416,46 +443,75 @@ def require_mail(config: Config) -> MailConfig:
     where = str(config.path or "reportgen.toml")
     if config.mail is None:
         raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
-    deliver.check_mail_config(config.mail, where)
+    message.check_mail_config(config.mail, where)
     return config.mail
 
 
-def write_eml(folder: Path, brief: str, recipient: str, message: EmailMessage) -> Path:
+def write_eml(folder: Path, brief: str, recipient: str, mail: EmailMessage) -> Path:
     """--dry-run: the message exactly as it would be sent, as a .eml file."""
     from email.policy import SMTP as SMTP_POLICY
 
     from reportgen.output import write_atomic
 
     safe = "".join(
-        ch if ch.isalnum() or ch in "@.-_" else "_" for ch in deliver.address_of(recipient)
+        ch if ch.isalnum() or ch in "@.-_" else "_" for ch in message.address_of(recipient)
     )
     path = folder / f"{brief}--{safe}.eml"
-    write_atomic(path, message.as_bytes(policy=SMTP_POLICY))
+    write_atomic(path, mail.as_bytes(policy=SMTP_POLICY))
     return path
 
 
 @contextmanager
-def _opened(config: Config, command: str, now: datetime | None) -> Iterator[_Run]:
-    """Lock the output folder, open the ledger, start a run; always end it."""
+def _opened(
+    config: Config, command: str, now: datetime | None, mailer: smtp.Mailer | None, wait: float
+) -> Iterator[_Run]:
+    """Lock the output folder, open the ledger (sound, or nothing is sent), start a run."""
     out = config.resolve(config.build.out)
+    now = now or datetime.now(UTC)
     with run_lock(out):
-        ledger = Ledger(state_path(out))
+        ledger = None
         try:
-            yield _Run(config, command, ledger, now or datetime.now(UTC))
+            ledger = Ledger(state_path(out), wait)
+            run = _Run(config, command, ledger, now)
+        except LedgerError as exc:
+            if ledger is not None:
+                ledger.close()
+            _ledger_notice(require_mail(config), mailer, command, exc, now)
+            raise
+        try:
+            yield run
         finally:
             ledger.close()
 
 
-def _mailer(config: Config, environ: dict[str, str] | None) -> deliver.Mailer:
-    """The SMTP side, checked before anything is built: [smtp] present, the password at hand."""
-    if config.smtp is None:
-        raise ConfigError(
-            f"{config.path or 'reportgen.toml'}: [smtp] is required to send (host, port, security)"
-        )
-    smtp = config.smtp
-    return deliver.Mailer(
-        smtp, deliver.smtp_password(smtp, dict(os.environ if environ is None else environ))
+def _ledger_notice(
+    mail: MailConfig, mailer: smtp.Mailer | None, command: str, exc: LedgerError, now: datetime
+) -> None:
+    """Tell failures_to that nothing went out because the ledger cannot be trusted (unrecorded)."""
+    if mailer is None or not mail.failures_to:
+        return
+    message_id = message.message_id_for(
+        NOTICE, f"ledger {now.isoformat()}", mail.failures_to, mail.from_
     )
+    notice = message.notice_message(
+        message.Envelope(mail.from_, mail.failures_to, message_id, now),
+        f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used",
+        [str(exc), "", "No brief was sent: without a sound ledger a delivery could go out twice."],
+    )
+    with mailer:
+        mailer.send(notice, mail.from_, mail.failures_to)
+
+
+def _mailer(config: Config, environ: dict[str, str] | None) -> smtp.Mailer:
+    """The SMTP side, checked before anything is built: [smtp] present, the password at hand,
+    and no password in clear to a host that is not this machine."""
+    where = str(config.path or "reportgen.toml")
+    if config.smtp is None:
+        raise ConfigError(f"{where}: [smtp] is required to send (host, port, security)")
+    settings = config.smtp
+    smtp.check_plaintext_auth(settings, where)
+    password = smtp.smtp_password(settings, dict(os.environ if environ is None else environ))
+    return smtp.Mailer(settings, password)
 
 
 def run_nightly(
@@ -464,6 +520,7 @@ def run_nightly(
     send_all: bool | None = None,
     now: datetime | None = None,
     environ: dict[str, str] | None = None,
+    ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
     """Build every brief, send the good ones exactly once, report the rest to failures_to."""
     from reportgen.build import find_briefs
@@ -471,9 +528,9 @@ def run_nightly(
     mail = require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built
     only_changed = mail.only_changed if send_all is None else not send_all
-    with _opened(config, "nightly", now) as run:
+    with _opened(config, "nightly", now, mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
-        edition = edition_time(run.now, config.schedule)
+        edition = run.edition = edition_time(run.now, config.schedule)
         ready = []
         for brief_dir in find_briefs([config.resolve(b) for b in config.build.briefs]):
             pdf = run.build(brief_dir, out, edition, config.build.strict)
@@ -493,11 +550,13 @@ def send_briefs(
     dry_run: Path | None = None,
     force: bool = False,
     environ: dict[str, str] | None = None,
+    ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""
     require_mail(config)
     mailer = None if dry_run else _mailer(config, environ)
-    with _opened(config, "send" if dry_run is None else "send --dry-run", None) as run:
+    command = "send" if dry_run is None else "send --dry-run"
+    with _opened(config, command, None, mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         ready = []
         for brief_dir in brief_dirs:
