@@ -216,8 +216,29 @@ class Mailer:
                 conn.starttls(context=context)
                 conn.ehlo()
             if smtp.username:
-                conn.login(smtp.username, self._password or "")
+                _login(conn, smtp.username, self._password or "")
         except BaseException:
             conn.close()
             raise
         return conn
+
+
+def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH with one mechanism, once (smtplib's login() tries each offered one on a refusal:
+    a wrong password then counts several failed logins against the account)."""
+    if not conn.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("the server offers no AUTH (check host and security)")
+    offered = conn.esmtp_features["auth"].upper().split()
+    conn.user, conn.password = username, password
+    methods = (
+        ("CRAM-MD5", conn.auth_cram_md5),
+        ("PLAIN", conn.auth_plain),
+        ("LOGIN", conn.auth_login),
+    )
+    for name, method in methods:
+        if name in offered:
+            conn.auth(name, method)
+            return
+    raise smtplib.SMTPNotSupportedError(
+        f"no AUTH mechanism reportgen knows (offered: {' '.join(offered)})"
+    )
