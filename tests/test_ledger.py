@@ -3,6 +3,8 @@
 Corrupted pages, a file that is not a database, another process holding the
 lock, a lock taken right after the server's 250, and a run killed while the
 server held its message: no duplicate send, no lost recipient, one true line.
+And the clock (a `now` parameter): stepped back, or a changed time zone, never
+delivers an edition twice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from smtp_server import WAIT, Recorder, smtp_server, write_config
 from reportgen.build import build_brief
 from reportgen.config import load_config
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
-from reportgen.publish.nightly import RunReport, send_briefs
+from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
 
 TO = ["pm@example.com", "cio@example.com"]
 
@@ -185,3 +188,61 @@ def test_a_run_killed_while_the_server_held_its_message_is_not_resent(
     forced = send(project, port, to=["pm@example.com"], force=True)
     assert forced.exit_code == 0
     assert brief_mails(recorder) == [*before, "pm@example.com"]
+
+
+# --- the clock: an edition delivered is never delivered again --------------------------
+
+NIGHT = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)  # 06:05 in Shanghai, just after the run time
+
+
+@pytest.fixture
+def nightly_project(tmp_path: Path) -> Path:
+    write_brief(tmp_path / "briefs" / "acme", MINIMAL)
+    return tmp_path
+
+
+def nightly(project: Path, port: int, now: datetime, timezone: str = "Asia/Shanghai") -> RunReport:
+    path = write_config(project, port, to=["pm@example.com"])
+    path.write_text(path.read_text().replace("Asia/Shanghai", timezone))
+    return run_nightly(load_config(path), now=now)
+
+
+def test_a_clock_stepped_back_across_the_run_time_sends_nothing_again(
+    nightly_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert nightly(nightly_project, port, NIGHT).exit_code == 0
+    back = nightly(nightly_project, port, NIGHT - timedelta(minutes=30))  # 05:35: "yesterday"
+    assert back.exit_code == 0, back.outcomes
+    [detail] = back.outcomes[0].details
+    assert "older than the one already delivered" in detail and "clock is behind" in detail
+    assert brief_mails(recorder) == ["pm@example.com"]
+
+
+def test_a_changed_time_zone_does_not_make_the_same_night_new(
+    nightly_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert nightly(nightly_project, port, NIGHT).exit_code == 0  # edition 22:00 UTC
+    moved = NIGHT.replace(hour=14) + timedelta(days=1)  # 06:05 in Los Angeles, 16 h later
+    report = nightly(nightly_project, port, moved, "America/Los_Angeles")
+    assert "less than a night ago" in report.outcomes[0].details[0]
+    assert brief_mails(recorder) == ["pm@example.com"]
+    next_night = nightly(nightly_project, port, moved + timedelta(days=1), "America/Los_Angeles")
+    assert next_night.outcomes[0].state == "sent"  # a real new night goes out
+    assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
+
+
+def test_a_correction_the_same_night_goes_out_and_a_clock_behind_it_is_a_failure(
+    nightly_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert nightly(nightly_project, port, NIGHT).exit_code == 0
+    spec = {**MINIMAL, "metrics": [{**MINIMAL["metrics"][0], "value": 13.1}, MINIMAL["metrics"][1]]}
+    write_brief(nightly_project / "briefs" / "acme", spec)
+    assert nightly(nightly_project, port, NIGHT + timedelta(hours=1)).outcomes[0].state == "sent"
+    spec["metrics"][0]["value"] = 14.2
+    write_brief(nightly_project / "briefs" / "acme", spec)
+    behind = nightly(nightly_project, port, NIGHT - timedelta(hours=2))
+    assert behind.exit_code == 1 and "clock is behind" in behind.outcomes[0].details[0]
+    assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
