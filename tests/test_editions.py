@@ -29,7 +29,7 @@ from reportgen.publish.editions import (
     prune_editions,
     record_edition,
 )
-from reportgen.publish.nightly import RunReport, send_briefs
+from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
 
 NOW = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)
 
@@ -150,3 +150,21 @@ def test_an_edition_file_is_never_overwritten(tmp_path: Path) -> None:
     [edition] = list_editions(out, "acme")
     assert edition.file == name and edition.last_sent > edition.first_sent
     assert (editions_dir(out, "acme") / name).read_bytes() == b"pdf 1"
+
+
+def test_nightly_keeps_the_edition_it_delivered_once(
+    tmp_path: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    write_brief(tmp_path / "briefs" / "acme", MINIMAL)
+    config = load_config(write_config(tmp_path, port, to=["pm@example.com"]))
+    assert run_nightly(config, now=NOW).exit_code == 0
+    assert run_nightly(config, now=NOW + timedelta(hours=1)).exit_code == 0  # nothing new
+    [received] = recorder.to("pm@example.com")
+    [attachment] = received.message.iter_attachments()
+    [edition] = list_editions(tmp_path / "out", "acme")
+    assert edition.sha256 == hashlib.sha256(attachment.get_content()).hexdigest()
+    assert edition.recipients == {"pm@example.com": "sent"}
+    assert edition.first_sent == edition.last_sent == "2026-11-22T22:05:00+00:00"
+    kept = editions_dir(tmp_path / "out", "acme") / edition.file
+    assert kept.read_bytes() == attachment.get_content()
