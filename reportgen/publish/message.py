@@ -152,7 +152,6 @@ class MailTemplates:
         self.env: Environment = renderer.env.overlay(
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False)
         )
-        self.env.filters["markdown"] = _markdown_html
 
     def bodies(self, summary: BriefSummary, changes: Changes | None) -> tuple[str, str]:
         """(text, HTML) of the message about one brief."""
@@ -163,6 +162,7 @@ class MailTemplates:
             "since": (changes.since if changes else None) or "the last edition",
             "attachment": attachment_name(summary),
             "theme": self.theme,
+            "markdown": _markdown_html,  # a context function: the overlay shares the brief's filters
         }
         text = self.env.get_template(TEXT_TEMPLATE).render(context)
         return text, self.env.get_template(HTML_TEMPLATE).render(context)

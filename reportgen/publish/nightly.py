@@ -51,7 +51,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 LOCK_FILE = "run.lock"
-NOTICE = "*failure-notice*"  # the ledger's "brief" for failure notices
+NOTICE = once.NOTICE
 
 
 class LockHeld(ReportgenError):
@@ -277,8 +277,14 @@ class _Run:
         outcome = BriefOutcome(brief, "unchanged")
         statuses: dict[str, str] = {}
         for rcpt in item.recipients:
-            attempt = self._attempt(item, rcpt)
-            skip = None if force else self._skip(attempt, only_changed)
+            key = (brief, item.pdf_sha256, rcpt)
+            attempt = once.attempt_for(
+                self.ledger, key, self.mail.from_, item.fingerprint, self.edition
+            )
+            skip = once.skip_reason(
+                self.ledger, attempt, edition=self.edition, only_changed=only_changed
+            )
+            skip = None if force else skip
             if skip:
                 outcome.details.append(f"{rcpt}: {skip.reason}")
                 outcome.state = "failed" if skip.failure else outcome.state
@@ -308,25 +314,6 @@ class _Run:
         if "sent" in statuses.values():
             self._keep_edition(item, statuses)
 
-    def _attempt(self, item: Ready, rcpt: str) -> Attempt:
-        """The ledger's view of one message; a resend reuses the Message-ID it had."""
-        brief, content = item.summary.brief_id, item.pdf_sha256
-        try:
-            known = self.ledger.message_id(brief, content, rcpt)
-        except LedgerError:
-            known = None
-        message_id = known or message.message_id_for(brief, content, rcpt, self.mail.from_)
-        edition = self.edition.isoformat() if self.edition else None
-        return Attempt(brief, content, rcpt, message_id, item.fingerprint, edition)
-
-    def _skip(self, attempt: Attempt, only_changed: bool) -> once.Skip | None:
-        try:
-            return once.skip_reason(
-                self.ledger, attempt, edition=self.edition, only_changed=only_changed
-            )
-        except LedgerError as exc:  # cannot tell whether it went out: do not send it
-            return once.Skip(f"not sent: {exc}", failure=True, status="failed")
-
     def _deliver(
         self, attempt: Attempt, mail: EmailMessage, mailer: smtp.Mailer, outcome: BriefOutcome
     ) -> str:
@@ -341,18 +328,24 @@ class _Run:
 
     def _keep_edition(self, item: Ready, statuses: dict[str, str]) -> None:
         """The delivered PDF, unchanged, in <out>/<id>/editions/, and who got it; old ones pruned."""
-        out = self.config.resolve(self.config.build.out)
         brief = item.summary.brief_id
         try:
-            path = editions.record_edition(
-                out, brief, item.summary.as_of, item.pdf_bytes, item.snapshot, statuses, self.now
+            kept = editions.keep_delivered(
+                self.config.resolve(self.config.build.out),
+                brief,
+                item.summary.as_of,
+                item.pdf_bytes,
+                item.snapshot,
+                statuses,
+                self.now,
+                self.config.compliance.retention_days,
             )
-            self.event(brief, "edition", detail=str(path))
-            retention = self.config.compliance.retention_days
-            for name in editions.prune_editions(out, brief, retention, self.now):
-                self.event(brief, "edition-pruned", detail=name)
         except editions.EditionError as exc:
             self.fail(brief, str(exc))
+            return
+        self.event(brief, "edition", detail=str(kept.path))
+        for name in kept.pruned:
+            self.event(brief, "edition-pruned", detail=name)
 
     def notify_failures(self, mailer: smtp.Mailer, edition: datetime | None = None) -> None:
         """One notice to [mail].failures_to listing every brief that failed and why.
@@ -476,30 +469,12 @@ def _opened(
         except LedgerError as exc:
             if ledger is not None:
                 ledger.close()
-            _ledger_notice(require_mail(config), mailer, command, exc, now)
+            once.notify_unsound_ledger(require_mail(config), mailer, command, exc, now)
             raise
         try:
             yield run
         finally:
             ledger.close()
-
-
-def _ledger_notice(
-    mail: MailConfig, mailer: smtp.Mailer | None, command: str, exc: LedgerError, now: datetime
-) -> None:
-    """Tell failures_to that nothing went out because the ledger cannot be trusted (unrecorded)."""
-    if mailer is None or not mail.failures_to:
-        return
-    message_id = message.message_id_for(
-        NOTICE, f"ledger {now.isoformat()}", mail.failures_to, mail.from_
-    )
-    notice = message.notice_message(
-        message.Envelope(mail.from_, mail.failures_to, message_id, now),
-        f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used",
-        [str(exc), "", "No brief was sent: without a sound ledger a delivery could go out twice."],
-    )
-    with mailer:
-        mailer.send(notice, mail.from_, mail.failures_to)
 
 
 def _mailer(config: Config, environ: dict[str, str] | None) -> smtp.Mailer:

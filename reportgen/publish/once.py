@@ -29,8 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from reportgen.config import MailConfig
 from reportgen.publish.ledger import Attempt, Ledger, LedgerError, Result
+from reportgen.publish.message import Envelope, message_id_for, notice_message
 from reportgen.publish.smtp import Mailer, SendOutcome
+
+NOTICE = "*failure-notice*"  # the ledger's "brief" for failure notices
 
 EDITION_GAP = timedelta(hours=20)  # less than a night apart: the same night, moved
 
@@ -44,6 +48,25 @@ class Skip:
     status: str = "skipped"  # what the editions manifest records for the recipient
 
 
+def attempt_for(
+    ledger: Ledger,
+    key: tuple[str, str, str],
+    sender: str,
+    fingerprint: str,
+    edition: datetime | None,
+) -> Attempt:
+    """The ledger's view of one message (key: brief, PDF sha256, recipient); a resend reuses
+    the Message-ID it had."""
+    brief, content, recipient = key
+    try:
+        known = ledger.message_id(brief, content, recipient)
+    except LedgerError:
+        known = None
+    message_id = known or message_id_for(brief, content, recipient, sender)
+    when = edition.isoformat() if edition else None
+    return Attempt(brief, content, recipient, message_id, fingerprint, when)
+
+
 def skip_reason(
     ledger: Ledger,
     attempt: Attempt,
@@ -51,7 +74,17 @@ def skip_reason(
     edition: datetime | None,
     only_changed: bool,
 ) -> Skip | None:
-    """None to send; otherwise why not (see the module's rules)."""
+    """None to send; otherwise why not (see the module's rules). A ledger that cannot
+    answer means "not sent": whether it already went out cannot be known."""
+    try:
+        return _skip_reason(ledger, attempt, edition, only_changed)
+    except LedgerError as exc:
+        return Skip(f"not sent: {exc}", failure=True, status="failed")
+
+
+def _skip_reason(
+    ledger: Ledger, attempt: Attempt, edition: datetime | None, only_changed: bool
+) -> Skip | None:
     a = attempt
     status = ledger.status(a.brief, a.content, a.recipient)
     if status == "sent":
@@ -121,3 +154,21 @@ def send_recorded(
             )
         )
     return result
+
+
+def notify_unsound_ledger(
+    mail: MailConfig, mailer: Mailer | None, command: str, exc: LedgerError, now: datetime
+) -> None:
+    """Tell failures_to that nothing went out because the ledger cannot be trusted.
+
+    Not recorded anywhere (there is no ledger to record it in)."""
+    if mailer is None or not mail.failures_to:
+        return
+    message_id = message_id_for(NOTICE, f"ledger {now.isoformat()}", mail.failures_to, mail.from_)
+    notice = notice_message(
+        Envelope(mail.from_, mail.failures_to, message_id, now),
+        f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used",
+        [str(exc), "", "No brief was sent: without a sound ledger a delivery could go out twice."],
+    )
+    with mailer:
+        mailer.send(notice, mail.from_, mail.failures_to)
