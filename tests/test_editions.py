@@ -24,6 +24,7 @@ from reportgen.config import load_config
 from reportgen.publish.editions import (
     MANIFEST,
     editions_dir,
+    last_delivered,
     last_delivered_snapshot,
     list_editions,
     prune_editions,
@@ -121,6 +122,8 @@ def test_last_delivered_snapshot_is_the_newest_edition_sent(tmp_path: Path) -> N
         )
     latest = last_delivered_snapshot(out, "acme")
     assert latest is not None and latest.metrics["revenue"]["value"] == "USD 12bn"
+    found = last_delivered(out, "acme")
+    assert found is not None and found[0].last_sent == "2026-11-24T22:05:00+00:00"
 
 
 def keep(out: Path, day: int, at: datetime) -> str:

@@ -166,19 +166,26 @@ def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
     edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
 
 
-def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
-    """The snapshot of the newest edition anyone received: what "Changes since" compares with.
-
-    None when nothing was ever delivered (the build then compares with its previous build).
-    """
+def last_delivered(out: Path, brief_id: str) -> tuple[Edition, Snapshot] | None:
+    """The newest edition anyone received, with its snapshot (for "Changes since the edition
+    sent <date>": `Edition.last_sent` is when). None when nothing was ever delivered."""
     delivered = [e for e in list_editions(out, brief_id) if e.delivered and not e.pruned]
     for edition in sorted(delivered, key=lambda e: e.last_sent, reverse=True):
         path = editions_dir(out, brief_id) / edition.file.replace(".pdf", ".json")
         try:
-            return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+            return edition, Snapshot(**json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
             log.warning("%s: unreadable edition snapshot (%s); trying an older edition", path, exc)
     return None
+
+
+def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
+    """The snapshot "Changes since" compares with: the last delivered edition's.
+
+    None when nothing was ever delivered (the build then compares with its previous build).
+    """
+    found = last_delivered(out, brief_id)
+    return found[1] if found else None
 
 
 def prune_editions(out: Path, brief_id: str, retention_days: int, now: datetime) -> list[str]:
