@@ -215,3 +215,15 @@ def test_summarize_is_pure_and_resolves_helpers_to_text(tmp_path: Path) -> None:
         "FY2025",
         "Alpha Report",
     )
+
+
+def test_a_broken_mail_template_fails_that_brief_in_one_line(project: Path) -> None:
+    mail = project / "templates" / "mail"
+    mail.mkdir(parents=True)
+    (mail / "brief.html.j2").write_text("<p>{{ s.title }}</p>\n<p>{{ nothing_here }}</p>\n")
+    path = write_config(project, free_port(), to=["pm@example.com"])
+    report = send_briefs(load_config(path), [project / "briefs" / "acme"], dry_run=project / "eml")
+    assert report.exit_code == 1
+    [detail] = report.outcomes[0].details
+    assert "brief.html.j2:2: mail template: 'nothing_here' is undefined" in detail
+    assert not (project / "eml").exists()

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import string
+import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
+from typing import Any
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, TemplateError, TemplateSyntaxError, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -164,8 +166,25 @@ class MailTemplates:
             "theme": self.theme,
             "markdown": _markdown_html,  # a context function: the overlay shares the brief's filters
         }
-        text = self.env.get_template(TEXT_TEMPLATE).render(context)
-        return text, self.env.get_template(HTML_TEMPLATE).render(context)
+        return self._render(TEXT_TEMPLATE, context), self._render(HTML_TEMPLATE, context)
+
+    def _render(self, name: str, context: dict[str, Any]) -> str:
+        """One body; a broken project template is this brief's DeliveryError, not a traceback."""
+        try:
+            return self.env.get_template(name).render(context)
+        except TemplateError as exc:
+            raise DeliveryError(
+                f"{_place(exc, name)}: mail template: {exc.message or exc}"
+            ) from exc
+
+
+def _place(exc: TemplateError, name: str) -> str:
+    """file:line of a template error: syntax errors carry it, render errors in the traceback
+    (Jinja rewrites it so template frames name the template file and line)."""
+    if isinstance(exc, TemplateSyntaxError):
+        return f"{exc.filename or name}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else name
 
 
 def _markdown_html(text: str) -> Markup:

@@ -296,14 +296,20 @@ class _Run:
                     detail=skip.reason,
                 )
                 continue
-            mail = message.brief_message(
-                item.summary,
-                item.changes,
-                item.pdf_bytes,
-                self.mail,
-                message.Envelope(self.mail.from_, rcpt, attempt.message_id, self.now),
-                self.templates,
-            )
+            try:
+                mail = message.brief_message(
+                    item.summary,
+                    item.changes,
+                    item.pdf_bytes,
+                    self.mail,
+                    message.Envelope(self.mail.from_, rcpt, attempt.message_id, self.now),
+                    self.templates,
+                )
+            except DeliveryError as exc:  # a broken mail template: nothing of this brief goes out
+                outcome.state = "failed"
+                outcome.details.append(f"not sent: {_one_line(exc)}")
+                self.event(brief, "failed", detail=str(exc))
+                break
             if dry_run is not None:
                 outcome.state = "written"
                 outcome.details.append(f"{rcpt}: {write_eml(dry_run, brief, rcpt, mail)}")
