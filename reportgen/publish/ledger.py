@@ -164,7 +164,8 @@ class Ledger(StateDB):
             " run_id, updated, edition) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
             " ON CONFLICT (brief, pdf_sha256, recipient) DO UPDATE SET"
             " status='pending', run_id=excluded.run_id, updated=excluded.updated,"
-            " edition=excluded.edition, fingerprint=excluded.fingerprint",
+            " edition=COALESCE(excluded.edition, deliveries.edition),"
+            " fingerprint=excluded.fingerprint",
             (
                 a.brief,
                 a.content,
@@ -188,8 +189,11 @@ class Ledger(StateDB):
             return True
         except LedgerError as exc:
             log.warning("%s; kept in %s until the next run", exc, self.journal)
+        try:
             self._journal(result)
-            return False
+        except OSError as exc:  # left pending: the next run treats it as unconfirmed (at most once)
+            log.error("%s: the answer for %s not kept: %s", self.journal, result.recipient, exc)
+        return False
 
     def _apply(self, r: Result) -> None:
         self._write(
