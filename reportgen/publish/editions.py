@@ -98,33 +98,6 @@ def record_edition(
     return path
 
 
-@dataclass(frozen=True)
-class Kept:
-    """What keeping one delivered PDF did: where it is, which old editions retention removed."""
-
-    path: Path
-    pruned: list[str]
-
-
-def keep_delivered(
-    out: Path,
-    brief_id: str,
-    as_of: date,
-    pdf: bytes,
-    snapshot: bytes | None,
-    statuses: dict[str, str],
-    at: datetime,
-    retention_days: int,
-) -> Kept:
-    """record_edition, then prune_editions: what send and nightly call after a delivery."""
-    path = record_edition(out, brief_id, as_of, pdf, snapshot, statuses, at)
-    try:
-        pruned = prune_editions(out, brief_id, retention_days, at)
-    except OSError as exc:
-        raise EditionError(f"{editions_dir(out, brief_id)}: pruning failed: {exc}") from exc
-    return Kept(path, pruned)
-
-
 def _iso(at: datetime) -> str:
     """UTC, to the second: manifest times compare as text."""
     return at.astimezone(UTC).isoformat(timespec="seconds")
@@ -197,11 +170,14 @@ def prune_editions(out: Path, brief_id: str, retention_days: int, now: datetime)
     limit = _iso(now - timedelta(days=retention_days))
     folder = editions_dir(out, brief_id)
     removed = []
-    for edition in kept:
-        if edition.last_sent >= limit:
-            continue
-        for path in (folder / edition.file, folder / edition.file.replace(".pdf", ".json")):
-            path.unlink(missing_ok=True)
-        _append(folder / MANIFEST, {"file": edition.file, "pruned": _iso(now)})
-        removed.append(edition.file)
+    try:
+        for edition in kept:
+            if edition.last_sent >= limit:
+                continue
+            for path in (folder / edition.file, folder / edition.file.replace(".pdf", ".json")):
+                path.unlink(missing_ok=True)
+            _append(folder / MANIFEST, {"file": edition.file, "pruned": _iso(now)})
+            removed.append(edition.file)
+    except OSError as exc:
+        raise EditionError(f"{folder}: pruning old editions failed: {exc}") from exc
     return removed

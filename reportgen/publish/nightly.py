@@ -335,22 +335,18 @@ class _Run:
     def _keep_edition(self, item: Ready, statuses: dict[str, str]) -> None:
         """The delivered PDF, unchanged, in <out>/<id>/editions/, and who got it; old ones pruned."""
         brief = item.summary.brief_id
+        out = self.config.resolve(self.config.build.out)
         try:
-            kept = editions.keep_delivered(
-                self.config.resolve(self.config.build.out),
-                brief,
-                item.summary.as_of,
-                item.pdf_bytes,
-                item.snapshot,
-                statuses,
-                self.now,
-                self.config.compliance.retention_days,
+            path = editions.record_edition(
+                out, brief, item.summary.as_of, item.pdf_bytes, item.snapshot, statuses, self.now
             )
+            retention = self.config.compliance.retention_days
+            pruned = editions.prune_editions(out, brief, retention, self.now)
         except editions.EditionError as exc:
             self.fail(brief, str(exc))
             return
-        self.event(brief, "edition", detail=str(kept.path))
-        for name in kept.pruned:
+        self.event(brief, "edition", detail=str(path))
+        for name in pruned:
             self.event(brief, "edition-pruned", detail=name)
 
     def notify_failures(self, mailer: smtp.Mailer, edition: datetime | None = None) -> None:
