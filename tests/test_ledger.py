@@ -109,6 +109,15 @@ def test_a_file_that_is_not_a_ledger_is_refused_at_the_command_line(
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "delivery ledger" in result.stderr
     assert brief_mails(recorder) == []
+    runs = subprocess.run(
+        [sys.executable, "-m", "reportgen", "runs", "--config", str(config)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert runs.returncode == 1 and "Traceback" not in runs.stderr
+    assert len(runs.stderr.strip().splitlines()) == 1
 
 
 def test_a_locked_ledger_is_a_bounded_wait_and_one_line(
