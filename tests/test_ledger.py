@@ -255,3 +255,17 @@ def test_a_correction_the_same_night_goes_out_and_a_clock_behind_it_is_a_failure
     behind = nightly(nightly_project, port, NIGHT - timedelta(hours=2))
     assert behind.exit_code == 1 and "clock is behind" in behind.outcomes[0].details[0]
     assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
+
+
+def test_a_ledger_replaced_by_an_empty_one_does_not_send_again(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    for path in db_file(project).parent.glob("state.sqlite*"):
+        path.unlink()
+    db_file(project).write_bytes(b"")  # overwritten: a valid, empty database
+    again = send(project, port)
+    assert again.exit_code == 0 and again.outcomes[0].state == "unchanged"
+    assert all("editions manifest" in d for d in again.outcomes[0].details)
+    assert brief_mails(recorder) == sorted(TO)

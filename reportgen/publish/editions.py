@@ -139,6 +139,17 @@ def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
     edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
 
 
+def sent_to(out: Path, brief_id: str, sha256: str) -> set[str]:
+    """Who the manifest says got this PDF: a second record, should the ledger be lost or replaced."""
+    return {
+        rcpt
+        for e in list_editions(out, brief_id)
+        if e.sha256 == sha256
+        for rcpt, status in e.recipients.items()
+        if status == "sent"
+    }
+
+
 def last_delivered(out: Path, brief_id: str) -> tuple[Edition, Snapshot] | None:
     """The newest edition anyone received, with its snapshot (for "Changes since the edition
     sent <date>": `Edition.last_sent` is when). None when nothing was ever delivered."""

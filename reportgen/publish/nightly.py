@@ -276,13 +276,18 @@ class _Run:
         brief = item.summary.brief_id
         outcome = BriefOutcome(brief, "unchanged")
         statuses: dict[str, str] = {}
+        got = editions.sent_to(self.config.resolve(self.config.build.out), brief, item.pdf_sha256)
         for rcpt in item.recipients:
             key = (brief, item.pdf_sha256, rcpt)
             attempt = once.attempt_for(
                 self.ledger, key, self.mail.from_, item.fingerprint, self.edition
             )
             skip = once.skip_reason(
-                self.ledger, attempt, edition=self.edition, only_changed=only_changed
+                self.ledger,
+                attempt,
+                edition=self.edition,
+                only_changed=only_changed,
+                in_manifest=rcpt in got,
             )
             skip = None if force else skip
             if skip:

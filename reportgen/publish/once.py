@@ -2,7 +2,8 @@
 
 Whether to send (`skip_reason`), in order:
 
-1. the same PDF was accepted for this recipient: skip;
+1. the same PDF was accepted for this recipient (per the ledger, or per the
+   editions manifest: a second record should the ledger be replaced): skip;
 2. an earlier attempt at this PDF never got its answer recorded (the run died
    between the attempt and the server's reply): *unconfirmed*. The server may
    have accepted it, so it is not sent again (at most once); the run reports it
@@ -73,9 +74,14 @@ def skip_reason(
     *,
     edition: datetime | None,
     only_changed: bool,
+    in_manifest: bool = False,
 ) -> Skip | None:
     """None to send; otherwise why not (see the module's rules). A ledger that cannot
-    answer means "not sent": whether it already went out cannot be known."""
+    answer means "not sent": whether it already went out cannot be known. `in_manifest`:
+    the editions manifest says this recipient got this PDF (a ledger replaced by an empty
+    one must not send it again)."""
+    if in_manifest:
+        return Skip("already delivered (same PDF, per the editions manifest)")
     try:
         return _skip_reason(ledger, attempt, edition, only_changed)
     except LedgerError as exc:
