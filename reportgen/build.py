@@ -23,7 +23,7 @@ from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
-from reportgen.publish.deliver import BriefSummary, summarize
+from reportgen.publish.summary import BriefSummary, summarize
 from reportgen.render.changes import Changes, Snapshot
 from reportgen.render.document import compose
 from reportgen.render.environment import Renderer

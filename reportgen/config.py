@@ -44,6 +44,7 @@ class SmtpConfig(_Section):
     max_attempts: int = Field(5, ge=1)
     backoff: float = Field(2.0, ge=0)
     max_retry_time: float = Field(300, gt=0)  # seconds: give up on one message after this long
+    allow_plaintext_auth: bool = False  # AUTH over security = "none" to a host that is not loopback
 
 
 class MailConfig(_Section):
@@ -123,6 +124,10 @@ class Limits(_Section):
 DEFAULT_LIMITS = Limits()
 
 
+class ComplianceConfig(_Section):
+    retention_days: int = Field(1095, ge=1)  # delivered editions are kept at least this long
+
+
 class Config(_Section):
     path: Path | None = None
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -131,6 +136,7 @@ class Config(_Section):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
     limits: Limits = Field(default_factory=Limits)
+    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
 
     @property
     def base_dir(self) -> Path:

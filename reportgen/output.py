@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen.errors import Problem, ReportgenError
-from reportgen.publish.deliver import BriefSummary
+from reportgen.publish.summary import BriefSummary
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
 VERSIONS = Path(".reportgen") / "versions"
+# Delivered editions outlive every version: kept here, linked from each version as editions/.
+EDITIONS = Path(".reportgen") / "editions"
+EDITIONS_LINK = "editions"
 
 WriteFile = Callable[[Path, bytes], None]
 
@@ -98,6 +101,7 @@ def write_built(
     try:
         for name, data in files.items():
             write(version / name, data)
+        _link_editions(out_dir, built.brief_id, version)
         _fsync_dir(version)
         _switch(out_dir, built.brief_id, version)
     except BaseException:
@@ -133,6 +137,18 @@ def _record(built: Built, files: dict[str, bytes], inputs: Inputs) -> bytes:
         "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def editions_folder(out_dir: Path, brief_id: str) -> Path:
+    """Where a brief's delivered editions are kept, whatever version is current."""
+    return out_dir / EDITIONS / brief_id
+
+
+def _link_editions(out_dir: Path, brief_id: str, version: Path) -> None:
+    """`<out>/<id>/editions/` in every version: a relative link to the editions folder."""
+    editions_folder(out_dir, brief_id).mkdir(parents=True, exist_ok=True)
+    target = os.path.relpath(editions_folder(out_dir, brief_id), version)
+    os.symlink(target, version / EDITIONS_LINK, target_is_directory=True)
 
 
 def _new_version(out_dir: Path, brief_id: str) -> Path:
@@ -238,6 +254,7 @@ class LastGood:
     summary: BriefSummary
     changes: Changes | None
     inputs: str  # digest of the brief's files it was made from (for `only_changed`)
+    snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
 
 
 def last_good(out_dir: Path, brief_id: str) -> LastGood:
@@ -254,14 +271,29 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         raise OutputError(f"{pdf_path}: cannot read: {exc.strerror or exc}") from exc
     if record.outputs.get(pdf_path.name) != _sha256(pdf):
         raise OutputError(f"{pdf_path}: not a complete PDF (truncated or edited?): rebuild it")
-    return LastGood(brief_id, pdf_path, pdf, record.summary, record.changes, record.inputs)
+    snapshot = _read_output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
+    return LastGood(
+        brief_id, pdf_path, pdf, record.summary, record.changes, record.inputs, snapshot
+    )
+
+
+def _read_output(out_dir: Path, brief_id: str, name: str, hashes: dict[str, str]) -> bytes | None:
+    """An output of the current version when it is there and whole, else None."""
+    try:
+        data = (out_dir / brief_id / name).read_bytes()
+    except OSError:
+        return None
+    return data if hashes.get(name) == _sha256(data) else None
 
 
 def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
     """The same, from a build this process just wrote (nothing is read back)."""
     assert built.pdf is not None and built.summary is not None
     pdf_path = out_dir / built.brief_id / f"{built.brief_id}.pdf"
-    return LastGood(built.brief_id, pdf_path, built.pdf, built.summary, built.changes, inputs)
+    snapshot = built.snapshot.to_json() if built.snapshot is not None else None
+    return LastGood(
+        built.brief_id, pdf_path, built.pdf, built.summary, built.changes, inputs, snapshot
+    )
 
 
 # --- JSON forms ------------------------------------------------------------------

@@ -1,9 +1,12 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it got and plays scripted faults.
 
-Used by test_deliver.py and test_nightly.py. Faults are queued per DATA
-command ("421 ...", "554 ...", DROP to store the message then cut the
-connection before the 250, WAIT to hold DATA until released) and per RCPT
-address (a refusal reply).
+Used by test_smtp.py, test_message.py, test_ledger.py, test_editions.py and
+test_nightly.py. Faults are queued per DATA command ("421 ...", "554 ...",
+DROP to store the message then cut the connection before the 250, WAIT to hold
+DATA until released) and per RCPT address (a refusal reply); `after_store`
+runs once a message is stored, just before its 250 (a fault right after the
+server accepted it). `login_server` adds AUTH (PLAIN/LOGIN, over plain text:
+a loopback test server) and records every attempt.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 DROP = "drop-after-store"
 WAIT = "wait-for-release"
@@ -47,6 +51,18 @@ class Recorder:
     data_calls: int = 0
     waiting: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    after_store: Callable[[], None] | None = None
+    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
+    require_auth: bool = False
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -68,6 +84,8 @@ class Recorder:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
             )
+            if self.after_store is not None:
+                self.after_store()
         if reply == DROP:
             server.transport.abort()  # stored, but the client never hears the 250
         return "250 OK" if reply == DROP else reply
@@ -97,6 +115,30 @@ def smtp_server(**options: Any) -> Iterator[tuple[Recorder, int]]:
 
 
 @contextmanager
+def login_server(password: bytes, **options: Any) -> Iterator[tuple[Recorder, int]]:
+    """A server that requires AUTH (accepting `password` for any user), without TLS."""
+    holder: list[Recorder] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        holder[0].logins.append((data.login, data.password))
+        return AuthResult(
+            success=data.password == password, handled=False
+        )  # the server replies 535
+
+    # AUTH required by the handler (MAIL before AUTH gets 530), not by aiosmtpd's auth_required,
+    # which warns about plain-text AUTH: the point here is a loopback server without TLS.
+    with smtp_server(authenticator=authenticator, auth_require_tls=False, **options) as (
+        recorder,
+        port,
+    ):
+        recorder.require_auth = True
+        holder.append(recorder)
+        yield recorder, port
+
+
+@contextmanager
 def silent_server() -> Iterator[int]:
     """Accepts TCP connections (the kernel's backlog) and never says a word."""
     with socket.socket() as sock:
@@ -118,6 +160,7 @@ def write_config(folder: Path, port: int, **settings: Any) -> Path:
         "subject": "{title}: {verdict} (data as of {as_of})",
         "failures_to": "ops@example.com",
         "only_changed": False,
+        "allow_plaintext_auth": False,
         **settings,
     }
     text = f"""\
@@ -133,6 +176,7 @@ username = "{values["username"]}"
 timeout = {values["timeout"]}
 max_attempts = {values["max_attempts"]}
 backoff = {values["backoff"]}
+allow_plaintext_auth = {str(values["allow_plaintext_auth"]).lower()}
 
 [mail]
 from = {json.dumps(values["sender"])}

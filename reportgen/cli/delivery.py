@@ -1,4 +1,4 @@
-"""Commands of the delivery side: send, nightly, runs, schedule (registered on the main group).
+"""Commands of the delivery side: send, nightly, runs, editions, schedule (registered on the main group).
 
 Thin: read the config, call reportgen.publish.nightly / .schedule, print,
 map the outcome to the exit status (0 ok, 1 something failed, 75 locked).
@@ -129,9 +129,13 @@ def nightly(send_all: bool | None, config_file: Path | None) -> None:
 @config_option
 def runs(limit: int, config_file: Path | None) -> None:
     """Recent nightly and send runs: what happened to each brief, with SMTP codes."""
+    from reportgen.errors import ReportgenError
     from reportgen.publish.nightly import recent_runs
 
-    found = recent_runs(_load(config_file), limit)
+    try:
+        found = recent_runs(_load(config_file), limit)
+    except ReportgenError as exc:
+        _die(str(exc))
     if not found:
         click.echo("no runs yet")
     for run in found:
@@ -142,6 +146,36 @@ def runs(limit: int, config_file: Path | None) -> None:
                 str(x) for x in (e.recipient, e.smtp_code, e.detail) if x not in (None, "")
             )
             click.echo(f"  {e.brief:<24} {e.state:<12} {extra}".rstrip())
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@config_option
+def editions(folder: Path, config_file: Path | None) -> None:
+    """The editions of a brief: each PDF delivered, kept unchanged, and who got it.
+
+    FOLDER is a brief folder (its editions are in [build].out) or its output folder.
+    """
+    from reportgen.publish.editions import EDITIONS_DIR, editions_dir, list_editions
+
+    if (folder / EDITIONS_DIR).is_dir():
+        out, brief_id = folder.parent, folder.resolve().name
+    else:
+        config = _load(config_file)
+        out, brief_id = config.resolve(config.build.out), folder.resolve().name
+    found = list_editions(out, brief_id)
+    if not found:
+        click.echo(f"{brief_id}: no editions yet (nothing delivered by send or nightly)")
+        return
+    where = editions_dir(out, brief_id)
+    for e in found:
+        got = sum(status == "sent" for status in e.recipients.values())
+        kept = f"pruned {e.pruned}" if e.pruned else str(where / e.file)
+        click.echo(
+            f"{e.as_of}  {e.sha256[:8]}  sent {e.last_sent}  {got}/{len(e.recipients)} recipients  {kept}"
+        )
+        for rcpt, status in sorted(e.recipients.items()):
+            click.echo(f"  {rcpt:<32} {status}")
 
 
 @click.command()
@@ -181,4 +215,4 @@ def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path
     click.echo(f"now: systemctl --user daemon-reload && systemctl --user enable --now {UNIT}.timer")
 
 
-DELIVERY_COMMANDS = (send, nightly, runs, schedule)
+DELIVERY_COMMANDS = (send, nightly, runs, editions, schedule)

@@ -3,10 +3,12 @@
 `run_nightly` builds every brief through the same batch builder as
 `reportgen build` (same cache, same unchanged-brief rule, same workers and
 per-brief limits), never sends one that failed (its previous PDF stays where
-it is and is not re-sent), and emails the rest; the ledger skips every
-(brief, PDF hash, recipient) already accepted by the server, so re-running the
-job sends nothing twice. A run holds an exclusive lock on the output folder; a
-second run exits at once (75).
+it is and is not re-sent), and emails the rest; `once` decides per recipient
+(the same PDF already accepted, an unconfirmed earlier attempt, the edition
+rule, `only_changed`), so re-running the job sends nothing twice. A run holds
+an exclusive lock on the output folder; a second run exits at once (75). The
+ledger is checked before anything is sent: an unsound one stops the run and
+failures_to is told.
 
 The build clock is pinned to the scheduled run time of the current "edition"
 (the latest `[schedule].time` in its zone), and the pinned time is part of the
@@ -33,11 +35,13 @@ from reportgen.batch import BatchOptions, build_many
 from reportgen.build import BuildResult, find_briefs
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
 from reportgen.output import LastGood, OutputError, just_built, last_good
-from reportgen.publish import deliver
-from reportgen.publish.ledger import Ledger, state_path
+from reportgen.publish import message, once, smtp
+from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.ledger import Run as LoggedRun
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
+from reportgen.publish.statedb import LEDGER_WAIT
+from reportgen.render.environment import make_renderer
 from reportgen.render.theme import load_theme, template_dirs
 from reportgen.workers import Ceilings
 
@@ -61,7 +65,7 @@ def require_mail(config: Config) -> MailConfig:
     where = str(config.path or "reportgen.toml")
     if config.mail is None:
         raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
-    deliver.check_mail_config(config.mail, where)
+    message.check_mail_config(config.mail, where)
     return config.mail
 
 
@@ -78,28 +82,41 @@ def batch_options(config: Config, edition: datetime) -> BatchOptions:
 
 
 @contextmanager
-def _opened(config: Config, command: str, now: datetime | None) -> Iterator[Run]:
-    """Lock the output folder, open the ledger, start a run; always close the ledger."""
+def _opened(
+    config: Config, command: str, now: datetime, mailer: smtp.Mailer | None, wait: float
+) -> Iterator[Run]:
+    """Lock the output folder, open the ledger (sound, or nothing is sent), start a run;
+    always close the ledger."""
     mail = require_mail(config)
     out = config.resolve(config.build.out)
+    templates = message.MailTemplates(make_renderer(config))  # a bad template fails up front
     with run_lock(out):
-        ledger = Ledger(state_path(out))
+        ledger = None
         try:
-            yield Run(mail, command, ledger, now or datetime.now(UTC))
+            ledger = Ledger(state_path(out), wait)
+            run = Run(config, mail, command, ledger, now)
+        except LedgerError as exc:
+            if ledger is not None:
+                ledger.close()
+            once.notify_unsound_ledger(mail, mailer, command, exc, now)
+            raise
+        run.templates = templates
+        try:
+            yield run
         finally:
             ledger.close()
 
 
-def _mailer(config: Config, environ: dict[str, str] | None) -> deliver.Mailer:
-    """The SMTP side, checked before anything is built: [smtp] present, the password at hand."""
+def _mailer(config: Config, environ: dict[str, str] | None) -> smtp.Mailer:
+    """The SMTP side, checked before anything is built: [smtp] present, the password at hand,
+    and no password in clear to a host that is not this machine."""
+    where = str(config.path or "reportgen.toml")
     if config.smtp is None:
-        raise ConfigError(
-            f"{config.path or 'reportgen.toml'}: [smtp] is required to send (host, port, security)"
-        )
-    smtp = config.smtp
-    return deliver.Mailer(
-        smtp, deliver.smtp_password(smtp, dict(os.environ if environ is None else environ))
-    )
+        raise ConfigError(f"{where}: [smtp] is required to send (host, port, security)")
+    settings = config.smtp
+    smtp.check_plaintext_auth(settings, where)
+    password = smtp.smtp_password(settings, dict(os.environ if environ is None else environ))
+    return smtp.Mailer(settings, password)
 
 
 def run_nightly(
@@ -108,6 +125,7 @@ def run_nightly(
     send_all: bool | None = None,
     now: datetime | None = None,
     environ: dict[str, str] | None = None,
+    ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
     """Build every brief, send the good ones exactly once, report the rest to failures_to."""
     mail = require_mail(config)
@@ -116,7 +134,8 @@ def run_nightly(
     now = now or datetime.now(UTC)
     edition = edition_time(now, config.schedule)
     options = batch_options(config, edition)  # a bad theme fails before the run starts
-    with _opened(config, "nightly", now) as run:
+    with _opened(config, "nightly", now, mailer, ledger_wait) as run:
+        run.edition = edition
         out = config.resolve(config.build.out)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
         built = build_many(briefs, out, options)
@@ -154,10 +173,12 @@ def send_briefs(
     dry_run: Path | None = None,
     force: bool = False,
     environ: dict[str, str] | None = None,
+    ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""
     mailer = None if dry_run else _mailer(config, environ)
-    with _opened(config, "send" if dry_run is None else "send --dry-run", None) as run:
+    command = "send" if dry_run is None else "send --dry-run"
+    with _opened(config, command, datetime.now(UTC), mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         ready = []
         for brief_dir in brief_dirs:

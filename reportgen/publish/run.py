@@ -1,9 +1,11 @@
 """One nightly or send run: the ledger's record of it, and sending each ready PDF once.
 
 A `Run` takes values: a `LastGood` per brief (made this run, or the last good
-build on disk for `send`), never a brief folder to load again. The ledger
-skips every (brief, PDF hash, recipient) the server already accepted, so
-re-running sends nothing twice.
+build on disk for `send`), never a brief folder to load again. Whether each
+recipient gets a brief is `once.skip_reason`'s call (same PDF already accepted,
+an unconfirmed earlier attempt, the edition rule, `only_changed`), and every
+send has the ledger around it (`once.send_recorded`). A delivered PDF is kept
+as an edition.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from reportgen.config import MailConfig
-from reportgen.errors import one_line
+from reportgen.config import Config, MailConfig
+from reportgen.errors import DeliveryError, one_line
 from reportgen.output import LastGood, write_atomic
-from reportgen.publish import deliver
-from reportgen.publish.ledger import Ledger
+from reportgen.publish import editions, message, once, smtp
+from reportgen.publish.ledger import Attempt, Ledger
+from reportgen.publish.summary import BriefSummary
 
 log = logging.getLogger(__name__)
 
-NOTICE = "*failure-notice*"  # the ledger's "brief" for failure notices
+NOTICE = once.NOTICE  # the ledger's "brief" for failure notices
 
 
 @dataclass
@@ -64,25 +67,13 @@ class Ready:
         return self.good.brief_id
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """One message to one recipient, and how the ledger and the run log know it."""
-
-    message: EmailMessage
-    rcpt: str
-    message_id: str
-    ledger_key: tuple[str, str, str] | None  # (brief, content hash, fingerprint); None: unrecorded
-    event_brief: str  # the brief named in the run log ("*" for a notice)
-    state_prefix: str = ""  # "notice-" for failure notices
-
-
-def recipients_for(mail: MailConfig, summary: deliver.BriefSummary) -> list[str]:
+def recipients_for(mail: MailConfig, summary: BriefSummary) -> list[str]:
     """[mail].to plus the brief's own `recipients:`, each address once, each checked."""
     found = list(dict.fromkeys(r.strip() for r in [*mail.to, *summary.recipients]))
     for i, rcpt in enumerate(found):
-        deliver.check_address(rcpt, f"{summary.brief_id}: recipients[{i}]")
+        message.check_address(rcpt, f"{summary.brief_id}: recipients[{i}]")
     if not found:
-        raise deliver.DeliveryError(
+        raise DeliveryError(
             f"{summary.brief_id}: no recipients (set [mail].to or recipients: in brief.yaml)"
         )
     return found
@@ -91,18 +82,24 @@ def recipients_for(mail: MailConfig, summary: deliver.BriefSummary) -> list[str]
 def prepare(good: LastGood, mail: MailConfig) -> Ready:
     """A good PDF with its recipients; DeliveryError when it cannot go out (checked before any send)."""
     recipients = recipients_for(mail, good.summary)
-    deliver.subject_line(mail.subject, good.summary)  # refuse an injected subject up front
+    message.subject_line(mail.subject, good.summary)  # refuse an injected subject up front
     return Ready(good, hashlib.sha256(good.pdf).hexdigest(), recipients)
 
 
 class Run:
-    """State shared by the steps of one run: mail settings, ledger, run id and report."""
+    """State shared by the steps of one run: settings, ledger, run id and report."""
 
-    def __init__(self, mail: MailConfig, command: str, ledger: Ledger, now: datetime):
+    def __init__(
+        self, config: Config, mail: MailConfig, command: str, ledger: Ledger, now: datetime
+    ):
+        self.config = config
         self.mail = mail
         self.ledger = ledger
         self.now = now
         self.command = command
+        self.out = config.resolve(config.build.out)
+        self.edition: datetime | None = None  # nightly: the scheduled run this run delivers
+        self.templates: message.MailTemplates | None = None  # set before anything is sent
         self.report = RunReport(ledger.start_run(command))
         # event(brief, state, recipient=, code=, detail=): one line of this run's log
         self.event = functools.partial(ledger.event, self.report.run_id)
@@ -124,69 +121,107 @@ class Run:
     def send_all(
         self,
         ready: list[Ready],
-        mailer: deliver.Mailer | None,
+        mailer: smtp.Mailer | None,
         *,
         only_changed: bool,
         force: bool,
         dry_run: Path | None = None,
     ) -> None:
         for item in ready:
-            outcome = BriefOutcome(item.brief_id, "unchanged")
-            for rcpt in item.recipients:
-                skip = None if force else self._skip_reason(item, rcpt, only_changed)
-                if skip:
-                    outcome.details.append(f"{rcpt}: {skip}")
-                    self.event(item.brief_id, "skipped", recipient=rcpt, detail=skip)
-                elif dry_run is not None:
-                    outcome.state = "written"
-                    path = write_eml(dry_run, item.brief_id, rcpt, self._message(item, rcpt)[0])
-                    outcome.details.append(f"{rcpt}: {path}")
-                else:
-                    assert mailer is not None
-                    self._deliver(item, rcpt, mailer, outcome)
-            self.report.outcomes.append(outcome)
+            self._send_brief(item, mailer, only_changed, force, dry_run)
 
-    def _skip_reason(self, item: Ready, rcpt: str, only_changed: bool) -> str | None:
-        if self.ledger.is_sent(item.brief_id, item.pdf_sha256, rcpt):
-            return "already delivered (same PDF)"
-        last = self.ledger.last_sent_fingerprint(item.brief_id, rcpt)
-        if only_changed and last == item.good.inputs:
-            return "unchanged since last delivery"
-        return None
+    def _send_brief(
+        self,
+        item: Ready,
+        mailer: smtp.Mailer | None,
+        only_changed: bool,
+        force: bool,
+        dry_run: Path | None,
+    ) -> None:
+        outcome = BriefOutcome(item.brief_id, "unchanged")
+        statuses: dict[str, str] = {}
+        got = editions.sent_to(self.out, item.brief_id, item.pdf_sha256)
+        for rcpt in item.recipients:
+            attempt = once.attempt_for(
+                self.ledger,
+                (item.brief_id, item.pdf_sha256, rcpt),
+                self.mail.from_,
+                item.good.inputs,
+                self.edition,
+            )
+            skip = None if force else self._skip(attempt, only_changed, rcpt in got)
+            if skip:
+                outcome.details.append(f"{rcpt}: {skip.reason}")
+                outcome.state = "failed" if skip.failure else outcome.state
+                statuses[rcpt] = skip.status
+                state = "failed" if skip.failure else "skipped"
+                self.event(item.brief_id, state, recipient=rcpt, detail=skip.reason)
+                continue
+            try:
+                mail = self._message(item, attempt)
+            except DeliveryError as exc:  # a broken mail template: nothing of this brief goes out
+                outcome.state = "failed"
+                outcome.details.append(f"not sent: {one_line(str(exc))}")
+                self.event(item.brief_id, "failed", detail=str(exc))
+                break
+            if dry_run is not None:
+                outcome.state = "written"
+                outcome.details.append(f"{rcpt}: {write_eml(dry_run, item.brief_id, rcpt, mail)}")
+                continue
+            assert mailer is not None
+            statuses[rcpt] = self._deliver(attempt, mail, mailer, outcome)
+        self.report.outcomes.append(outcome)
+        if "sent" in statuses.values():
+            self._keep_edition(item, statuses)
 
-    def _message(self, item: Ready, rcpt: str) -> tuple[EmailMessage, str]:
-        brief, good = item.brief_id, item.good
-        message_id = self.ledger.message_id(brief, item.pdf_sha256, rcpt) or deliver.message_id_for(
-            brief, item.pdf_sha256, rcpt, self.mail.from_
+    def _skip(self, attempt: Attempt, only_changed: bool, in_manifest: bool) -> once.Skip | None:
+        return once.skip_reason(
+            self.ledger,
+            attempt,
+            edition=self.edition,
+            only_changed=only_changed,
+            in_manifest=in_manifest,
         )
-        message = deliver.brief_message(
-            good.summary,
-            good.pdf_path.name,
-            good.pdf,
-            self.mail,
-            rcpt,
-            message_id,
-            good.changes,
-            self.now,
+
+    def _message(self, item: Ready, attempt: Attempt) -> EmailMessage:
+        assert self.templates is not None, "mail templates are loaded before a run sends"
+        envelope = message.Envelope(
+            self.mail.from_, attempt.recipient, attempt.message_id, self.now
         )
-        return message, message_id
+        good = item.good
+        return message.brief_message(
+            good.summary, good.changes, good.pdf, self.mail, envelope, self.templates
+        )
 
     def _deliver(
-        self, item: Ready, rcpt: str, mailer: deliver.Mailer, outcome: BriefOutcome
-    ) -> None:
-        message, message_id = self._message(item, rcpt)
-        key = (item.brief_id, item.pdf_sha256, item.good.inputs)
-        result = self._send_recorded(
-            mailer, Envelope(message, rcpt, message_id, key, item.brief_id)
-        )
+        self, attempt: Attempt, mail: EmailMessage, mailer: smtp.Mailer, outcome: BriefOutcome
+    ) -> str:
+        result = self._send_recorded(mailer, mail, attempt, attempt.brief, "")
         if result.sent:
             outcome.state = "sent" if outcome.state != "failed" else "failed"
-            outcome.details.append(f"{rcpt}: sent ({message_id})")
-        else:
-            outcome.state = "failed"
-            outcome.details.append(f"{rcpt}: {result.detail}")
+            outcome.details.append(f"{attempt.recipient}: sent ({attempt.message_id})")
+            return "sent"
+        outcome.state = "failed"
+        outcome.details.append(f"{attempt.recipient}: {result.detail}")
+        return "failed"
 
-    def notify_failures(self, mailer: deliver.Mailer, edition: datetime | None = None) -> None:
+    def _keep_edition(self, item: Ready, statuses: dict[str, str]) -> None:
+        """The delivered PDF, unchanged, among the brief's editions, and who got it; old ones pruned."""
+        brief, good = item.brief_id, item.good
+        try:
+            path = editions.record_edition(
+                self.out, brief, good.summary.as_of, good.pdf, good.snapshot, statuses, self.now
+            )
+            retention = self.config.compliance.retention_days
+            pruned = editions.prune_editions(self.out, brief, retention, self.now)
+        except editions.EditionError as exc:
+            self.fail(brief, str(exc))
+            return
+        self.event(brief, "edition", detail=str(path))
+        for name in pruned:
+            self.event(brief, "edition-pruned", detail=name)
+
+    def notify_failures(self, mailer: smtp.Mailer, edition: datetime | None = None) -> None:
         """One notice to [mail].failures_to listing every brief that failed and why.
 
         With an edition (nightly), the same failures are reported once a night, not once a re-run.
@@ -214,40 +249,36 @@ class Run:
             f"reportgen {self.command} run {self.report.run_id} could not deliver:",
             "",
             *findings,
-            "Nothing was sent for a brief that failed to build; its previous PDF was not re-sent.",
+            "Nothing was sent for a brief that failed; its previous PDF was not re-sent.",
         ]
-        message_id = deliver.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
+        message_id = message.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
         try:
-            message = deliver.notice_message(self.mail, subject[:900], lines, message_id, self.now)
-        except deliver.DeliveryError as exc:
+            envelope = message.Envelope(self.mail.from_, ops, message_id, self.now)
+            notice = message.notice_message(envelope, subject[:900], lines)
+        except DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        ledger_key = (NOTICE, key, "") if key else None
-        self._send_recorded(mailer, Envelope(message, ops, message_id, ledger_key, "*", "notice-"))
+        attempt = Attempt(NOTICE, key or "", ops, message_id)
+        self._send_recorded(mailer, notice, attempt, "*", "notice-", recorded=key is not None)
 
-    def _send_recorded(self, mailer: deliver.Mailer, env: Envelope) -> deliver.SendOutcome:
-        """Send one message; the attempt is in the ledger before it goes and the server's
-        answer after, so a lost ack resends with the same Message-ID and a 250 is never
-        sent twice."""
-        if env.ledger_key:
-            brief, content, fingerprint = env.ledger_key
-            self.ledger.record_attempt(
-                self.report.run_id, brief, content, env.rcpt, env.message_id, fingerprint
-            )
-        result = mailer.send(env.message, self.mail.from_, env.rcpt)
-        if env.ledger_key:
-            self.ledger.record_result(
-                env.ledger_key[0],
-                env.ledger_key[1],
-                env.rcpt,
-                sent=result.sent,
-                code=result.code,
-                detail=result.detail,
-                attempts=result.attempts,
-            )
-        state = env.state_prefix + ("sent" if result.sent else "failed")
+    def _send_recorded(
+        self,
+        mailer: smtp.Mailer,
+        mail: EmailMessage,
+        attempt: Attempt,
+        event_brief: str,
+        state_prefix: str,
+        *,
+        recorded: bool = True,
+    ) -> smtp.SendOutcome:
+        """Send one message with the ledger around it (once.send_recorded), then log the event."""
+        ledger = self.ledger if recorded else None
+        result = once.send_recorded(
+            ledger, self.report.run_id, mailer, attempt, mail, self.mail.from_
+        )
+        state = state_prefix + ("sent" if result.sent else "failed")
         self.event(
-            env.event_brief, state, recipient=env.rcpt, code=result.code, detail=result.detail
+            event_brief, state, recipient=attempt.recipient, code=result.code, detail=result.detail
         )
         return result
 
@@ -256,11 +287,11 @@ class Run:
         return self.report
 
 
-def write_eml(folder: Path, brief: str, recipient: str, message: EmailMessage) -> Path:
+def write_eml(folder: Path, brief: str, recipient: str, mail: EmailMessage) -> Path:
     """--dry-run: the message exactly as it would be sent, as a .eml file."""
     safe = "".join(
-        ch if ch.isalnum() or ch in "@.-_" else "_" for ch in deliver.address_of(recipient)
+        ch if ch.isalnum() or ch in "@.-_" else "_" for ch in message.address_of(recipient)
     )
     path = folder / f"{brief}--{safe}.eml"
-    write_atomic(path, message.as_bytes(policy=SMTP_POLICY))
+    write_atomic(path, mail.as_bytes(policy=SMTP_POLICY))
     return path

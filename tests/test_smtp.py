@@ -1,4 +1,4 @@
-"""Sending the last good PDF (`send`) against a real SMTP server on 127.0.0.1, fault by fault.
+"""The SMTP transport and `send`, against a real SMTP server on 127.0.0.1, fault by fault.
 
 One brief is built once for the module; each test copies the built project
 and sends it with `reportgen.publish.nightly.send_briefs`, which goes through the same
@@ -7,13 +7,10 @@ ledger and SMTP code as the nightly job.
 
 from __future__ import annotations
 
-import copy
 import shutil
 import sqlite3
 import ssl
 import subprocess
-from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +18,22 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 from conftest import MINIMAL, write_brief
-from smtp_server import DROP, Recorder, free_port, silent_server, smtp_server, write_config
+from smtp_server import (
+    DROP,
+    Recorder,
+    free_port,
+    login_server,
+    silent_server,
+    smtp_server,
+    write_config,
+)
 
 from reportgen.batch import build_brief
 from reportgen.cli import main
-from reportgen.config import ConfigError, load_config
+from reportgen.config import ConfigError, SmtpConfig, load_config
 from reportgen.errors import DeliveryError
-from reportgen.publish.nightly import send_briefs
-from reportgen.publish.run import RunReport
-
-BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
+from reportgen.publish.nightly import RunReport, send_briefs
+from reportgen.publish.smtp import check_plaintext_auth
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,7 @@ def server() -> Any:
 
 def send(project: Path, port: int, **settings: Any) -> RunReport:
     config = load_config(write_config(project, port, **settings))
-    return send_briefs(config, [project / "briefs" / "acme"])
+    return send_briefs(config, [project / "briefs" / "acme"], ledger_wait=0.5)
 
 
 def deliveries(project: Path) -> list[tuple[Any, ...]]:
@@ -66,56 +69,6 @@ def deliveries(project: Path) -> list[tuple[Any, ...]]:
         return db.execute(
             "SELECT recipient, status, smtp_code, message_id, attempts FROM deliveries ORDER BY recipient"
         ).fetchall()
-
-
-def test_message_has_both_bodies_headers_and_the_exact_pdf(
-    project: Path, server: tuple[Recorder, int]
-) -> None:
-    recorder, port = server
-    changed = copy.deepcopy(MINIMAL)
-    changed["verdict"]["label"] = "Hold"
-    changed["risks"][0]["title"] = "Pricing"
-    changed["metrics"][0]["value"] = 11
-    brief = write_brief(project / "briefs" / "acme", changed)
-    assert build_brief(brief, project / "out", now=BEFORE).ok
-    write_brief(brief, MINIMAL)  # the verdict moves, a risk is added: the mail says so
-    assert build_brief(brief, project / "out").ok
-    report = send(project, port)
-    assert report.exit_code == 0, report.outcomes
-    assert sorted(r.rcpt_tos[0] for r in recorder.received) == ["cio@example.com", "pm@example.com"]
-    msg = recorder.to("pm@example.com")[0].message
-    assert msg["From"] == "Research Desk <desk@example.com>"
-    assert msg["To"] == "pm@example.com"
-    assert msg["Subject"] == "Acme's Big Bet: High-Risk, High-Reward (data as of 2026-11-21)"
-    assert msg["Message-ID"].startswith("<reportgen.") and msg["Message-ID"].endswith(
-        "@example.com>"
-    )
-    assert msg["Date"]
-    text = msg.get_body(("plain",)).get_content()
-    html = msg.get_body(("html",)).get_content()
-    for body in (text, html):
-        assert "High-Risk, High-Reward" in body
-        assert "USD 12.5bn" in body  # the key figure, formatted as in the PDF
-        assert "Revenue reached USD 12.5bn." in body  # helpers resolved, no {{ }} left
-        assert "What changed since 2026-11-20" in body
-        assert "New risk: Competition" in body
-    assert "{{" not in text + html
-    assert "Acme&#x27;s Big Bet" in html or "Acme's Big Bet" in html
-    [attachment] = list(msg.iter_attachments())
-    assert attachment.get_filename() == "acme.pdf"
-    assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
-    cio = recorder.to("cio@example.com")[0].message
-    assert cio["Message-ID"] != msg["Message-ID"]  # one per (brief, PDF, recipient)
-
-
-def test_no_changes_file_means_no_changes_section(
-    project: Path, server: tuple[Recorder, int]
-) -> None:
-    recorder, port = server
-    assert send(project, port).exit_code == 0
-    text = recorder.received[0].message.get_body(("plain",)).get_content()
-    assert "What changed" not in text
 
 
 def test_421_on_first_data_then_250_delivers_exactly_once(
@@ -375,23 +328,6 @@ def test_an_untrusted_certificate_is_a_permanent_failure(
     assert deliveries(project)[0][4] == 1  # one attempt: retrying cannot fix a certificate
 
 
-def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
-    spec = {
-        **MINIMAL,
-        "verdict": {**MINIMAL["verdict"], "summary": "<img src=x onerror=alert(1)> **Bold** call."},
-    }
-    brief = write_brief(project / "briefs" / "acme", spec)
-    assert build_brief(brief, project / "out").ok  # send mails what the last build made
-    config = load_config(write_config(project, free_port(), to=["pm@example.com"]))
-    send_briefs(config, [project / "briefs" / "acme"], dry_run=project / "eml")
-    message = message_from_bytes(
-        (project / "eml" / "acme--pm@example.com.eml").read_bytes(), policy=policy.default
-    )
-    html = message.get_body(("html",)).get_content()
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img" not in html
-    assert "<strong>Bold</strong> call." in html
-
-
 def test_send_command_line(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
     config = str(write_config(project, port, to=["pm@example.com"]))
@@ -416,3 +352,62 @@ def test_send_command_line(project: Path, server: tuple[Recorder, int]) -> None:
         and runs.output.count("  send  ") == 2
         and "send --dry-run" in runs.output
     )
+
+
+def test_auth_in_clear_to_a_remote_host_is_refused_before_anything_is_sent(project: Path) -> None:
+    path = write_config(project, 587, username="desk")
+    path.write_text(path.read_text().replace('host = "127.0.0.1"', 'host = "smtp.example.com"'))
+    env = {"REPORTGEN_SMTP_PASSWORD": "s3cret"}
+    with pytest.raises(ConfigError, match=r"in clear to smtp\.example\.com"):
+        send_briefs(load_config(path), [project / "briefs" / "acme"], environ=env)
+    assert not (project / "out" / ".reportgen" / "state.sqlite").exists()
+    result = CliRunner().invoke(main, ["send", "--config", str(path)], env=env)
+    assert result.exit_code == 1 and "allow_plaintext_auth" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_plaintext_auth_rule() -> None:
+    remote = SmtpConfig(host="smtp.example.com", username="desk")
+    with pytest.raises(ConfigError):
+        check_plaintext_auth(remote, "reportgen.toml")
+    check_plaintext_auth(remote.model_copy(update={"allow_plaintext_auth": True}), "x")
+    check_plaintext_auth(remote.model_copy(update={"security": "starttls"}), "x")
+    for host in ("localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"):
+        check_plaintext_auth(remote.model_copy(update={"host": host}), "x")
+
+
+def test_logs_in_once_per_run_not_once_per_message(project: Path) -> None:
+    with login_server(b"s3cret") as (recorder, port):
+        config = load_config(write_config(project, port, username="desk"))
+        report = send_briefs(
+            config, [project / "briefs" / "acme"], environ={"REPORTGEN_SMTP_PASSWORD": "s3cret"}
+        )
+    assert report.exit_code == 0, report.outcomes
+    assert recorder.logins == [(b"desk", b"s3cret")]  # loopback: allowed without TLS
+    assert len(recorder.received) == 2
+
+
+def test_a_wrong_password_is_tried_once_and_said_clearly(project: Path) -> None:
+    to = ["pm@example.com", "cio@example.com", "ceo@example.com"]
+    with login_server(b"s3cret") as (recorder, port):
+        config = load_config(write_config(project, port, username="desk", to=to, max_attempts=5))
+        report = send_briefs(
+            config, [project / "briefs" / "acme"], environ={"REPORTGEN_SMTP_PASSWORD": "wrong"}
+        )
+    assert report.exit_code == 1
+    assert len(recorder.logins) == 1  # not once per message, not once per retry
+    assert recorder.data_calls == 0
+    [outcome] = report.outcomes
+    assert outcome.details[0].startswith("pm@example.com: login refused: 535")
+    assert all("not attempted" in d and "login refused: 535" in d for d in outcome.details[1:])
+    assert [r[4] for r in deliveries(project)] == [0, 0, 1]  # ceo, cio, pm: attempts
+
+
+def test_authentication_required_is_not_retried(project: Path) -> None:
+    with login_server(b"s3cret") as (recorder, port):
+        report = send(project, port, to=["pm@example.com", "cio@example.com"], max_attempts=5)
+    assert recorder.data_calls == 0
+    assert report.exit_code == 1
+    assert "530" in report.outcomes[0].details[0]
+    assert "not attempted" in report.outcomes[0].details[1]
+    assert sum(r[4] for r in deliveries(project)) == 1  # one attempt in the whole run

@@ -1,0 +1,197 @@
+"""Editions: every PDF that `send` or `nightly` delivered, kept unchanged, with a manifest.
+
+    <out>/<id>/editions/<as_of>-<sha8>.pdf     the PDF exactly as attached (immutable)
+    <out>/<id>/editions/<as_of>-<sha8>.json    its snapshot: what "Changes since" compares with
+    <out>/<id>/editions/manifest.jsonl         one line per delivery run of an edition:
+        {"file", "as_of", "sha256", "sent", "recipients": {address: sent | failed | ...}}
+        and one {"file", "pruned"} line when retention removed its files
+
+The files live in `<out>/.reportgen/editions/<id>/`, so they outlive every build
+version; `<out>/<id>/editions` is a link to that folder from each version.
+The manifest is append-only (an audit trail). Editions are kept at least
+`[compliance].retention_days` (default 1095: three years) after they were last
+sent; pruning never removes a younger one, and does nothing while the clock
+reads earlier than the newest delivery (a clock that jumped cannot delete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import ReportgenError
+from reportgen.output import editions_folder, write_atomic
+from reportgen.render.changes import Snapshot
+
+log = logging.getLogger(__name__)
+
+EDITIONS_DIR = "editions"
+MANIFEST = "manifest.jsonl"
+
+
+class EditionError(ReportgenError):
+    """An edition could not be kept (disk full, an existing edition file differs ...)."""
+
+
+@dataclass
+class Edition:
+    """One delivered PDF and what happened to it, merged from its manifest lines."""
+
+    file: str  # <as_of>-<sha8>.pdf, inside the editions folder
+    as_of: str
+    sha256: str
+    first_sent: str
+    last_sent: str
+    recipients: dict[str, str] = field(default_factory=dict)
+    pruned: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return "sent" in self.recipients.values()
+
+
+def editions_dir(out: Path, brief_id: str) -> Path:
+    """The real folder (`<out>/<id>/editions/` links to it from every build version)."""
+    return editions_folder(out, brief_id)
+
+
+def edition_stem(as_of: date, sha256: str) -> str:
+    return f"{as_of.isoformat()}-{sha256[:8]}"
+
+
+def record_edition(
+    out: Path,
+    brief_id: str,
+    as_of: date,
+    pdf: bytes,
+    snapshot: bytes | None,
+    statuses: dict[str, str],
+    at: datetime,
+) -> Path:
+    """Keep this PDF (once; never overwritten) and its snapshot, and log who got it."""
+    folder = editions_dir(out, brief_id)
+    sha = hashlib.sha256(pdf).hexdigest()
+    stem = edition_stem(as_of, sha)
+    path = folder / f"{stem}.pdf"
+    try:
+        if not path.is_file():
+            write_atomic(path, pdf)
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+            raise EditionError(
+                f"{path}: an edition file with this name holds other bytes; left as is"
+            )
+        if snapshot is not None and not (folder / f"{stem}.json").is_file():
+            write_atomic(folder / f"{stem}.json", snapshot)
+        line = {
+            "file": path.name,
+            "as_of": as_of.isoformat(),
+            "sha256": sha,
+            "sent": _iso(at),
+            "recipients": statuses,
+        }
+        _append(folder / MANIFEST, line)
+    except OSError as exc:
+        raise EditionError(f"{folder}: edition not kept: {exc.strerror or exc}") from exc
+    return path
+
+
+def _iso(at: datetime) -> str:
+    """UTC, to the second: manifest times compare as text."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _append(manifest: Path, line: dict[str, Any]) -> None:
+    """One JSON line, fsynced: the manifest is the record of what went out."""
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def list_editions(out: Path, brief_id: str) -> list[Edition]:
+    """Every edition of a brief, oldest first, its recipients' latest status merged."""
+    manifest = editions_dir(out, brief_id) / MANIFEST
+    if not manifest.is_file():
+        return []
+    found: dict[str, Edition] = {}
+    for number, text in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            line = json.loads(text)
+            _merge(found, line)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            log.warning("%s:%d: skipped an unreadable manifest line", manifest, number)
+    return sorted(found.values(), key=lambda e: e.first_sent)
+
+
+def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
+    name = line["file"]
+    if "pruned" in line:
+        found[name].pruned = str(line["pruned"])
+        return
+    edition = found.setdefault(
+        name, Edition(name, line["as_of"], line["sha256"], line["sent"], line["sent"])
+    )
+    edition.last_sent = max(edition.last_sent, line["sent"])
+    edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
+
+
+def sent_to(out: Path, brief_id: str, sha256: str) -> set[str]:
+    """Who the manifest says got this PDF: a second record, should the ledger be lost or replaced."""
+    return {
+        rcpt
+        for e in list_editions(out, brief_id)
+        if e.sha256 == sha256
+        for rcpt, status in e.recipients.items()
+        if status == "sent"
+    }
+
+
+def last_delivered(out: Path, brief_id: str) -> tuple[Edition, Snapshot] | None:
+    """The newest edition anyone received, with its snapshot (for "Changes since the edition
+    sent <date>": `Edition.last_sent` is when). None when nothing was ever delivered."""
+    delivered = [e for e in list_editions(out, brief_id) if e.delivered and not e.pruned]
+    for edition in sorted(delivered, key=lambda e: e.last_sent, reverse=True):
+        path = editions_dir(out, brief_id) / edition.file.replace(".pdf", ".json")
+        try:
+            return edition, Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("%s: unreadable edition snapshot (%s); trying an older edition", path, exc)
+    return None
+
+
+def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
+    """The snapshot "Changes since" compares with: the last delivered edition's.
+
+    None when nothing was ever delivered (the build then compares with its previous build).
+    """
+    found = last_delivered(out, brief_id)
+    return found[1] if found else None
+
+
+def prune_editions(out: Path, brief_id: str, retention_days: int, now: datetime) -> list[str]:
+    """Remove the files of editions last sent more than retention_days ago; their names."""
+    editions = list_editions(out, brief_id)
+    kept = [e for e in editions if not e.pruned]
+    if not kept or _iso(now) < max(e.last_sent for e in editions):
+        return []  # nothing to do, or the clock reads before the newest delivery: never trust it
+    limit = _iso(now - timedelta(days=retention_days))
+    folder = editions_dir(out, brief_id)
+    removed = []
+    try:
+        for edition in kept:
+            if edition.last_sent >= limit:
+                continue
+            for path in (folder / edition.file, folder / edition.file.replace(".pdf", ".json")):
+                path.unlink(missing_ok=True)
+            _append(folder / MANIFEST, {"file": edition.file, "pruned": _iso(now)})
+            removed.append(edition.file)
+    except OSError as exc:
+        raise EditionError(f"{folder}: pruning old editions failed: {exc}") from exc
+    return removed

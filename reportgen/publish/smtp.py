@@ -1,0 +1,244 @@
+"""The SMTP transport: one connection and one login per run, failures sorted by class.
+
+- 4xx replies, timeouts and dropped connections are *transient*: retried with
+  exponential backoff and jitter, bounded by `max_attempts` and `max_retry_time`.
+- Other 5xx replies are *permanent* for that message: no retry.
+- Setup failures (login refused, AUTH or STARTTLS not offered, an untrusted
+  certificate, "authentication required") are *fatal* for the run: one attempt,
+  one clear message, and every later message of the run fails at once without
+  talking to the server again (a wrong password is tried once, not once a message).
+
+AUTH is never sent in clear: `security = "none"` with a username is refused
+unless the host is a loopback address or `[smtp] allow_plaintext_auth = true`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import random
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from typing import Literal
+
+from reportgen.config import PASSWORD_ENV, ConfigError, SmtpConfig
+from reportgen.publish.message import address_of
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["transient", "permanent", "fatal"]
+FATAL_CODES = {
+    530,
+    534,
+    535,
+    538,
+}  # auth required / too weak / credentials refused / encryption needed
+
+
+def smtp_password(smtp: SmtpConfig, environ: dict[str, str]) -> str | None:
+    """The password, only ever from the environment; required when a username is set."""
+    password = environ.get(PASSWORD_ENV) or None
+    if smtp.username and password is None:
+        raise ConfigError(f"smtp.username is set: put the password in {PASSWORD_ENV}")
+    return password
+
+
+def check_plaintext_auth(smtp: SmtpConfig, where: str) -> None:
+    """A username over `security = "none"` would send the password in clear: only to loopback."""
+    clear = smtp.username and smtp.security == "none" and not smtp.allow_plaintext_auth
+    if clear and not is_loopback(smtp.host):
+        raise ConfigError(
+            f'{where}: smtp.security: "none" with a username would send the password in clear'
+            f" to {smtp.host}; use starttls or tls (or allow_plaintext_auth = true for a trusted relay)"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: a connection that never leaves the machine."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """How one message to one recipient ended."""
+
+    recipient: str
+    sent: bool
+    code: int | None
+    detail: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: Kind
+    code: int | None
+    detail: str
+
+
+def classify(exc: Exception) -> Failure:
+    """Sort an smtplib/socket error into transient, permanent (this message) or fatal (the run)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(exc.recipients.values()), (None, b""))
+        kind: Kind = "transient" if code is not None and 400 <= code < 500 else "permanent"
+        return Failure(kind, code, f"recipient refused: {code} {_text(reply)}")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return Failure(
+            "fatal", exc.smtp_code, f"login refused: {exc.smtp_code} {_text(exc.smtp_error)}"
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+        kind = "transient" if 400 <= code < 500 else "fatal" if code in FATAL_CODES else "permanent"
+        return Failure(kind, code, f"{code} {_text(exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return Failure("fatal", None, f"the server does not offer it: {exc}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return Failure("transient", None, f"connection dropped: {exc}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return Failure("fatal", None, f"TLS certificate refused: {exc.verify_message}")
+    if isinstance(exc, TimeoutError):
+        return Failure("transient", None, "timed out waiting for the server")
+    if isinstance(exc, OSError):
+        return Failure("transient", None, f"cannot connect: {exc.strerror or exc}")
+    return Failure("fatal", None, f"{type(exc).__name__}: {exc}")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class Mailer:
+    """One SMTP connection reused for a run's messages, reopened after a transient failure.
+
+    When the server cannot be reached at all after a message's retries, or the
+    setup failed for good (login refused ...), later messages fail at once.
+    """
+
+    def __init__(
+        self,
+        smtp: SmtpConfig,
+        password: str | None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.smtp = smtp
+        self._password = password
+        self._sleep = sleep
+        self._clock = clock
+        self._conn: smtplib.SMTP | None = None
+        self._stopped: str | None = None  # why nothing more is attempted this run
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self._conn.close()
+            self._conn = None
+
+    def send(self, message: EmailMessage, sender: str, recipient: str) -> SendOutcome:
+        """Send until the server's 250, a permanent refusal, or the retry budget is spent."""
+        data = message.as_bytes(policy=SMTP_POLICY)
+        deadline = self._clock() + self.smtp.max_retry_time
+        attempt = 0
+        while True:
+            if self._stopped:
+                return SendOutcome(
+                    recipient, False, None, f"not attempted: {self._stopped}", attempt
+                )
+            attempt += 1
+            try:
+                self._connection().sendmail(address_of(sender), [address_of(recipient)], data)
+                return SendOutcome(recipient, True, 250, "accepted", attempt)
+            except (smtplib.SMTPException, OSError) as exc:
+                failure = classify(exc)
+            log.info("%s: attempt %d: %s", recipient, attempt, failure.detail)
+            if failure.kind != "permanent":
+                self._drop()
+            delay = self.smtp.backoff * 2 ** (attempt - 1) * (0.5 + random.random())
+            if (
+                failure.kind != "transient"
+                or attempt >= self.smtp.max_attempts
+                or self._clock() + delay > deadline
+            ):
+                return self._give_up(recipient, failure, attempt)
+            self._sleep(delay)
+
+    def _give_up(self, recipient: str, failure: Failure, attempts: int) -> SendOutcome:
+        detail = failure.detail
+        where = f"{self.smtp.host}:{self.smtp.port}"
+        if failure.kind == "fatal":
+            self._stopped = f"{where}: {failure.detail}"
+        if failure.kind == "transient":
+            detail += f" (gave up after {attempts} attempt{'s' * (attempts > 1)})"
+            if failure.code is None:
+                self._stopped = f"{where} unreachable ({failure.detail})"
+        return SendOutcome(recipient, False, failure.code, detail, attempts)
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = self.smtp
+        context = ssl.create_default_context()
+        conn: smtplib.SMTP
+        if smtp.security == "tls":
+            conn = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+        else:
+            conn = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        try:
+            conn.ehlo()
+            if smtp.security == "starttls":
+                conn.starttls(context=context)
+                conn.ehlo()
+            if smtp.username:
+                _login(conn, smtp.username, self._password or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+
+def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
+    """AUTH with one mechanism, once (smtplib's login() tries each offered one on a refusal:
+    a wrong password then counts several failed logins against the account)."""
+    if not conn.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("the server offers no AUTH (check host and security)")
+    offered = conn.esmtp_features["auth"].upper().split()
+    conn.user, conn.password = username, password
+    methods = (
+        ("CRAM-MD5", conn.auth_cram_md5),
+        ("PLAIN", conn.auth_plain),
+        ("LOGIN", conn.auth_login),
+    )
+    for name, method in methods:
+        if name in offered:
+            conn.auth(name, method)
+            return
+    raise smtplib.SMTPNotSupportedError(
+        f"no AUTH mechanism reportgen knows (offered: {' '.join(offered)})"
+    )

@@ -1,0 +1,99 @@
+"""What an email says about a brief, taken from the validated brief (never from the PDF or a file).
+
+`summarize(checked)` is pure: the build core calls it once per brief and keeps
+the result in `Built.summary`, so delivery never loads brief.yaml again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from reportgen.brief.data import format_with_unit
+from reportgen.brief.validate import Checked
+
+# Only for text that already passed validation (only helper calls, see render.markdown):
+# helpers become plain text here; each mail template escapes what it prints.
+_HELPER_TEXT = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+_DROPPED = "\x00"  # stands where a helper shows nothing in a mail, removed with the space before it
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One figure of the key-figures box, with the name of the source it comes from."""
+
+    label: str
+    value: str  # formatted with its unit, as in the PDF
+    period: str | None
+    source: str  # the source's short name or title
+
+
+@dataclass(frozen=True)
+class BriefSummary:
+    """The facts a message about one brief shows: plain values, picklable."""
+
+    brief_id: str
+    title: str
+    company: str
+    ticker: str | None
+    as_of: date
+    verdict: str
+    risk: str
+    reward: str
+    summary: str  # Markdown, helpers resolved to plain text
+    key_figures: list[KeyFigure]
+    recipients: list[str]
+
+
+def summarize(checked: Checked) -> BriefSummary:
+    """The email's view of a checked brief."""
+    spec = checked.spec
+    brief = spec.brief
+    figures = {m.id: format_with_unit(m.value, m.unit, m.high) for m in brief.metrics}
+    key = [
+        KeyFigure(m.label, figures[m.id], m.period, _source_name(checked, m.source))
+        for m in brief.metrics
+        if m.key
+    ]
+    doc = spec.docs.get("verdict.summary")
+    summary = _plain_helpers(doc.text, figures) if doc else ""
+    return BriefSummary(
+        brief_id=spec.brief_id,
+        title=brief.title,
+        company=brief.subject.name,
+        ticker=brief.subject.ticker,
+        as_of=brief.as_of,
+        verdict=brief.verdict.label,
+        risk=brief.verdict.risk,
+        reward=brief.verdict.reward,
+        summary=_paragraphs(summary),
+        key_figures=key,
+        recipients=list(brief.recipients),
+    )
+
+
+def _source_name(checked: Checked, source_id: str) -> str:
+    source = checked.spec.brief.sources[source_id]
+    return source.short or source.title
+
+
+def _plain_helpers(text: str, figures: dict[str, str]) -> str:
+    """metric() -> its formatted value; cite/table/chart -> nothing (the mail has no footnotes)."""
+
+    def drop(_id: str) -> str:
+        return _DROPPED
+
+    text = _HELPER_TEXT.from_string(text).render(
+        metric=figures.__getitem__, cite=drop, table=drop, chart=drop
+    )
+    return re.sub(r"[ \t]*" + _DROPPED, "", text)  # "word {{ cite('a') }}." -> "word."
+
+
+def _paragraphs(markdown: str) -> str:
+    """Unwrap the lines of each paragraph (YAML folds them where the analyst typed them)."""
+    paragraphs = re.split(r"\n\s*\n", markdown.strip())
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs if p.strip())

@@ -1,0 +1,271 @@
+"""The ledger is trusted only when it is sound: fault injection on the real SQLite file.
+
+Corrupted pages, a file that is not a database, another process holding the
+lock, a lock taken right after the server's 250, and a run killed while the
+server held its message: no duplicate send, no lost recipient, one true line.
+And the clock (a `now` parameter): stepped back, or a changed time zone, never
+delivers an edition twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINIMAL, write_brief
+from smtp_server import WAIT, Recorder, smtp_server, write_config
+
+from reportgen.batch import build_brief
+from reportgen.config import load_config
+from reportgen.publish.ledger import Ledger, LedgerError, state_path
+from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
+
+TO = ["pm@example.com", "cio@example.com"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    result = build_brief(write_brief(root / "briefs" / "acme", MINIMAL), root / "out")
+    assert result.ok, result.problems
+    return root
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(built, target)
+    return target
+
+
+@pytest.fixture
+def server() -> Any:
+    with smtp_server() as running:
+        yield running
+
+
+def send(
+    project: Path, port: int, *, force: bool = False, wait: float = 0.5, to: list[str] = TO
+) -> RunReport:
+    config = load_config(write_config(project, port, to=to))
+    return send_briefs(config, [project / "briefs" / "acme"], force=force, ledger_wait=wait)
+
+
+def db_file(project: Path) -> Path:
+    return state_path(project / "out")
+
+
+def brief_mails(recorder: Recorder) -> list[str]:
+    return sorted(r.rcpt_tos[0] for r in recorder.received if r.message["X-Reportgen-Brief"])
+
+
+def notices(recorder: Recorder) -> list[str]:
+    return [r.message["Subject"] for r in recorder.received if r.rcpt_tos == ["ops@example.com"]]
+
+
+def test_corrupted_pages_refuse_to_send_say_so_in_one_line_and_notify(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    data = bytearray(db_file(project).read_bytes())
+    assert len(data) > 4096 * 2
+    data[4096:] = b"\xa5" * (len(data) - 4096)  # every page after the first overwritten
+    db_file(project).write_bytes(bytes(data))
+    with pytest.raises(LedgerError) as caught:
+        send(project, port, force=True)
+    assert "damaged" in str(caught.value) and "\n" not in str(caught.value)
+    assert brief_mails(recorder) == sorted(TO)  # the first run only: nothing sent again
+    [notice] = notices(recorder)
+    assert "ledger cannot be used" in notice
+
+
+@pytest.mark.parametrize("content", [b"", b"SQLite format 3\x00" + b"\x00" * 100, b"x" * 8192])
+def test_a_file_that_is_not_a_ledger_is_refused_at_the_command_line(
+    project: Path, server: tuple[Recorder, int], content: bytes
+) -> None:
+    recorder, port = server
+    config = write_config(project, port, to=TO)
+    db_file(project).parent.mkdir(parents=True, exist_ok=True)
+    db_file(project).write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "send", "--config", str(config)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if content == b"":  # an empty file is a new, empty database: nothing was ever delivered
+        assert result.returncode == 0, result.stderr
+        return
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "delivery ledger" in result.stderr
+    assert brief_mails(recorder) == []
+    runs = subprocess.run(
+        [sys.executable, "-m", "reportgen", "runs", "--config", str(config)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert runs.returncode == 1 and "Traceback" not in runs.stderr
+    assert len(runs.stderr.strip().splitlines()) == 1
+
+
+def test_a_locked_ledger_is_a_bounded_wait_and_one_line(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    other = sqlite3.connect(db_file(project), isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(LedgerError, match="locked by another process") as caught:
+            send(project, port, force=True, wait=0.3)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "\n" not in str(caught.value)
+    assert brief_mails(recorder) == sorted(TO)
+    assert len(notices(recorder)) == 1
+
+
+def test_a_lock_taken_right_after_the_250_neither_resends_nor_loses_a_recipient(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    db_file(project).parent.mkdir(parents=True, exist_ok=True)
+    Ledger(db_file(project)).close()
+    locker = sqlite3.connect(db_file(project), isolation_level=None, check_same_thread=False)
+
+    def lock_once() -> None:
+        recorder.after_store = None
+        locker.execute("BEGIN EXCLUSIVE")  # the server has the message; its 250 is on its way
+
+    recorder.after_store = lock_once
+    try:
+        first = send(project, port, wait=0.3)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert first.exit_code == 1  # the second recipient could not be recorded, so not sent
+    [outcome] = first.outcomes
+    assert outcome.details[0].startswith("pm@example.com: sent")
+    assert outcome.details[1].startswith("cio@example.com: not sent:")
+    assert (db_file(project).parent / "unrecorded.jsonl").is_file()  # the 250, kept durably
+
+    again = send(project, port)
+    assert again.exit_code == 0, again.outcomes
+    assert brief_mails(recorder) == sorted(TO)  # each exactly once
+    assert not (db_file(project).parent / "unrecorded.jsonl").exists()
+    with sqlite3.connect(db_file(project)) as db:
+        rows = dict(db.execute("SELECT recipient, status FROM deliveries WHERE brief='acme'"))
+    assert rows == {"pm@example.com": "sent", "cio@example.com": "sent"}
+
+
+def test_a_run_killed_while_the_server_held_its_message_is_not_resent(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    config = write_config(project, port, to=["pm@example.com"])
+    recorder.data_replies = [WAIT]
+    env = {k: v for k, v in os.environ.items() if k != "REPORTGEN_SMTP_PASSWORD"}
+    command = [sys.executable, "-m", "reportgen", "send", "--config", str(config)]
+    run = subprocess.Popen(command, cwd=project, env=env, stderr=subprocess.PIPE)
+    try:
+        assert recorder.waiting.wait(120), "the run never reached the server"
+    finally:
+        run.kill()
+        run.wait(60)
+    recorder.release.set()  # whether the server kept it, the run that died cannot know
+    before = brief_mails(recorder)
+
+    again = send(project, port, to=["pm@example.com"])  # unconfirmed: not sent again, said so
+    assert again.exit_code == 1
+    [detail] = again.outcomes[0].details
+    assert detail.startswith("pm@example.com: unconfirmed") and "--force" in detail
+    assert brief_mails(recorder) == before  # nothing sent again
+    assert notices(recorder)  # a person is told to check
+    forced = send(project, port, to=["pm@example.com"], force=True)
+    assert forced.exit_code == 0
+    assert brief_mails(recorder) == [*before, "pm@example.com"]
+
+
+# --- the clock: an edition delivered is never delivered again --------------------------
+
+NIGHT = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)  # 06:05 in Shanghai, just after the run time
+
+
+@pytest.fixture
+def nightly_project(tmp_path: Path) -> Path:
+    write_brief(tmp_path / "briefs" / "acme", MINIMAL)
+    return tmp_path
+
+
+def nightly(project: Path, port: int, now: datetime, timezone: str = "Asia/Shanghai") -> RunReport:
+    path = write_config(project, port, to=["pm@example.com"])
+    path.write_text(path.read_text().replace("Asia/Shanghai", timezone))
+    return run_nightly(load_config(path), now=now)
+
+
+def test_a_clock_stepped_back_across_the_run_time_sends_nothing_again(
+    nightly_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert nightly(nightly_project, port, NIGHT).exit_code == 0
+    back = nightly(nightly_project, port, NIGHT - timedelta(minutes=30))  # 05:35: "yesterday"
+    assert back.exit_code == 0, back.outcomes
+    [detail] = back.outcomes[0].details
+    assert "older than the one already delivered" in detail and "clock is behind" in detail
+    assert brief_mails(recorder) == ["pm@example.com"]
+
+
+def test_a_changed_time_zone_does_not_make_the_same_night_new(
+    nightly_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert nightly(nightly_project, port, NIGHT).exit_code == 0  # edition 22:00 UTC
+    moved = NIGHT.replace(hour=14) + timedelta(days=1)  # 06:05 in Los Angeles, 16 h later
+    report = nightly(nightly_project, port, moved, "America/Los_Angeles")
+    assert "less than a night ago" in report.outcomes[0].details[0]
+    assert brief_mails(recorder) == ["pm@example.com"]
+    next_night = nightly(nightly_project, port, moved + timedelta(days=1), "America/Los_Angeles")
+    assert next_night.outcomes[0].state == "sent"  # a real new night goes out
+    assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
+
+
+def test_a_correction_the_same_night_goes_out_and_a_clock_behind_it_is_a_failure(
+    nightly_project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert nightly(nightly_project, port, NIGHT).exit_code == 0
+    spec = {**MINIMAL, "metrics": [{**MINIMAL["metrics"][0], "value": 13.1}, MINIMAL["metrics"][1]]}
+    write_brief(nightly_project / "briefs" / "acme", spec)
+    assert nightly(nightly_project, port, NIGHT + timedelta(hours=1)).outcomes[0].state == "sent"
+    spec["metrics"][0]["value"] = 14.2
+    write_brief(nightly_project / "briefs" / "acme", spec)
+    behind = nightly(nightly_project, port, NIGHT - timedelta(hours=2))
+    assert behind.exit_code == 1 and "clock is behind" in behind.outcomes[0].details[0]
+    assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
+
+
+def test_a_ledger_replaced_by_an_empty_one_does_not_send_again(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    for path in db_file(project).parent.glob("state.sqlite*"):
+        path.unlink()
+    db_file(project).write_bytes(b"")  # overwritten: a valid, empty database
+    again = send(project, port)
+    assert again.exit_code == 0 and again.outcomes[0].state == "unchanged"
+    assert all("editions manifest" in d for d in again.outcomes[0].details)
+    assert brief_mails(recorder) == sorted(TO)

@@ -1,0 +1,229 @@
+"""The email a portfolio manager gets, read back from the .eml `send --dry-run` writes.
+
+Subject (ticker, verdict, at most 78 characters), "What changed" first, key
+figures with their sources, the firm and disclaimer at the foot, the
+attachment named `<id>-<as_of>.pdf`, bodies from templates a project can override.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MINIMAL, write_brief
+from smtp_server import free_port, write_config
+
+from reportgen.batch import build_brief
+from reportgen.brief.spec import load_spec
+from reportgen.brief.validate import validate
+from reportgen.config import load_config
+from reportgen.publish.message import SUBJECT_MAX, subject_line
+from reportgen.publish.nightly import send_briefs
+from reportgen.publish.summary import BriefSummary, summarize
+
+CHANGES = {
+    "brief": "acme",
+    "since": "2026-11-20",
+    "metrics": [
+        {
+            "id": "revenue",
+            "label": "Revenue",
+            "old": "USD 11bn",
+            "new": "USD 12.5bn",
+            "source": "alpha",
+        }
+    ],
+    "verdict": {"old": "Hold", "new": "High-Risk, High-Reward"},
+    "risks_added": ["Competition"],
+    "risks_removed": [],
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once)."""
+    root = tmp_path_factory.mktemp("project")
+    brief = write_brief(root / "briefs" / "acme", MINIMAL)
+    result = build_brief(brief, root / "out")
+    assert result.ok, result.problems
+    return root
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "project"
+    shutil.copytree(built, target)
+    return target
+
+
+def dry_run(project: Path, extra_config: str = "", **settings: Any) -> EmailMessage:
+    """`send --dry-run` for acme to pm@example.com; the .eml read back."""
+    path = write_config(project, free_port(), to=["pm@example.com"], **settings)
+    path.write_text(path.read_text() + extra_config)
+    report = send_briefs(load_config(path), [project / "briefs" / "acme"], dry_run=project / "eml")
+    assert report.exit_code == 0, report.outcomes
+    data = (project / "eml" / "acme--pm@example.com.eml").read_bytes()
+    return message_from_bytes(data, policy=policy.default)  # type: ignore[return-value]
+
+
+def bodies(msg: EmailMessage) -> tuple[str, str]:
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    return text.replace("\r\n", "\n"), html.replace("\r\n", "\n")  # as sent: CRLF lines
+
+
+def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path) -> None:
+    (project / "out" / "acme" / "changes.json").write_text(json.dumps(CHANGES), encoding="utf-8")
+    msg = dry_run(project)
+    assert msg["From"] == "Research Desk <desk@example.com>"
+    assert msg["To"] == "pm@example.com"
+    assert msg["Subject"] == "[ACME] Acme's Big Bet: High-Risk, High-Reward (data as of 2026-11-21)"
+    assert msg["Message-ID"].startswith("<reportgen.") and msg["Message-ID"].endswith(
+        "@example.com>"
+    )
+    assert msg["Date"] and msg["X-Reportgen-Brief"] == "acme"
+    text, html = bodies(msg)
+    for body in (text, html):
+        assert "High-Risk, High-Reward" in body
+        assert "USD 12.5bn" in body  # the key figure, formatted as in the PDF
+        assert "Revenue reached USD 12.5bn." in body  # helpers resolved, no {{ }} left
+        assert "What changed since 2026-11-20" in body
+        assert "New risk: Competition" in body
+        assert "Revenue: USD 11bn \u2192 USD 12.5bn" in body
+    assert "{{" not in text + html
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_filename() == "acme-2026-11-21.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
+
+
+def test_what_changed_comes_first_then_key_figures_with_their_sources(project: Path) -> None:
+    (project / "out" / "acme" / "changes.json").write_text(json.dumps(CHANGES), encoding="utf-8")
+    text, html = bodies(dry_run(project))
+    for body in (text, html):
+        changed, figures = body.index("What changed"), body.index("Key figures")
+        assert changed < figures < body.index("Revenue reached")
+        assert "Alpha Report" in body[figures:]  # the source's name beside its figure
+    assert "- Revenue: USD 12.5bn (FY2025), source: Alpha Report" in text
+
+
+def test_no_changes_file_means_no_changes_section(project: Path) -> None:
+    text, html = bodies(dry_run(project))
+    assert "What changed" not in text and "What changed" not in html
+    assert text.index("Verdict:") < text.index("Key figures")
+
+
+def test_firm_name_and_disclaimer_at_the_foot(project: Path) -> None:
+    theme = (
+        '\n[theme]\nfirm = "Northwind Research"\ndisclaimer = "For professional investors only."\n'
+    )
+    text, html = bodies(dry_run(project, theme))
+    for body in (text, html):
+        assert "Northwind Research" in body and "For professional investors only." in body
+        assert body.index("Northwind Research") > body.index("Key figures")
+    default_text, _ = bodies(dry_run(project))
+    assert "Not investment advice." in default_text.split("--")[-1]
+
+
+def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
+    spec = {
+        **MINIMAL,
+        "title": "Acme <b>Bold</b> & Co",
+        "verdict": {
+            **MINIMAL["verdict"],
+            "summary": "<img src=x onerror=alert(1)> **Bold** call ![p](https://t.example/p.png).",
+        },
+    }
+    write_brief(project / "briefs" / "acme", spec)
+    text, html = bodies(dry_run(project))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img" not in html  # not the raw tag, nor the Markdown image: no remote loads
+    assert "<strong>Bold</strong> call" in html
+    assert "Acme &lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html
+    assert "Acme <b>Bold</b> & Co" in text  # text/plain is not escaped
+
+
+def test_a_project_overrides_the_mail_templates(project: Path) -> None:
+    mail = project / "templates" / "mail"
+    mail.mkdir(parents=True)
+    (mail / "brief.txt.j2").write_text(
+        'Desk note for {{ s.ticker }}\n{% include "builtin!mail/brief.txt.j2" %}', encoding="utf-8"
+    )
+    text, html = bodies(dry_run(project))
+    assert text.startswith("Desk note for ACME\nAcme's Big Bet")
+    assert "Desk note" not in html  # the HTML body is still the built-in one
+
+
+def summary_of(**change: Any) -> BriefSummary:
+    return BriefSummary(
+        brief_id="acme",
+        title=change.get("title", "Acme's Big Bet"),
+        company="Acme Corp",
+        ticker=change.get("ticker", "ACME"),
+        as_of=date(2026, 11, 21),
+        verdict=change.get("verdict", "High-Risk, High-Reward"),
+        risk="high",
+        reward="high",
+        summary="",
+        key_figures=[],
+        recipients=[],
+    )
+
+
+TEMPLATE = "{title}: {verdict} (data as of {as_of})"  # config.md's own example
+
+
+def test_a_long_title_is_shortened_never_the_ticker_or_the_verdict() -> None:
+    title = "Alibaba's AI Bet: capex, cloud share, chips and the long road to profit in 2027"
+    subject = subject_line(TEMPLATE, summary_of(title=title, ticker="BABA"))
+    assert len(subject) <= SUBJECT_MAX
+    assert subject.startswith("[BABA] Alibaba's AI Bet")
+    assert subject.endswith("\u2026: High-Risk, High-Reward (data as of 2026-11-21)")
+    short = subject_line(TEMPLATE, summary_of(ticker="BABA"))
+    assert short == "[BABA] Acme's Big Bet: High-Risk, High-Reward (data as of 2026-11-21)"
+
+
+def test_a_template_naming_the_ticker_gets_no_prefix_and_the_limit_still_holds() -> None:
+    template = "{ticker} | {title} | {verdict}"
+    subject = subject_line(template, summary_of(title="T" * 200, verdict="Very-High-Risk " * 8))
+    assert subject.startswith("ACME | ") and len(subject) <= SUBJECT_MAX
+    assert subject_line(template, summary_of()) == "ACME | Acme's Big Bet | High-Risk, High-Reward"
+    assert subject_line(TEMPLATE, summary_of(ticker=None)).startswith("Acme's Big Bet: ")
+
+
+def test_summarize_is_pure_and_resolves_helpers_to_text(tmp_path: Path) -> None:
+    spec = {**MINIMAL, "verdict": {**MINIMAL["verdict"], "summary": "verdict.md"}}
+    brief = write_brief(tmp_path / "acme", spec)
+    (brief / "verdict.md").write_text(
+        'Revenue reached {{ metric("revenue") }} {{ cite("alpha") }}.\nSecond line.\n\nNext.',
+        encoding="utf-8",
+    )
+    checked = validate(load_spec(brief))
+    (brief / "brief.yaml").unlink()  # summarize reads nothing from disk
+    summary = summarize(checked)
+    assert summary.summary == "Revenue reached USD 12.5bn. Second line.\n\nNext."
+    [figure] = summary.key_figures
+    assert (figure.label, figure.value, figure.period, figure.source) == (
+        "Revenue",
+        "USD 12.5bn",
+        "FY2025",
+        "Alpha Report",
+    )
+
+
+def test_a_broken_mail_template_fails_that_brief_in_one_line(project: Path) -> None:
+    mail = project / "templates" / "mail"
+    mail.mkdir(parents=True)
+    (mail / "brief.html.j2").write_text("<p>{{ s.title }}</p>\n<p>{{ nothing_here }}</p>\n")
+    path = write_config(project, free_port(), to=["pm@example.com"])
+    report = send_briefs(load_config(path), [project / "briefs" / "acme"], dry_run=project / "eml")
+    assert report.exit_code == 1
+    [detail] = report.outcomes[0].details
+    assert "brief.html.j2:2: mail template: 'nothing_here' is undefined" in detail
+    assert not (project / "eml").exists()
