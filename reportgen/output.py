@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen.errors import Problem, ReportgenError
-from reportgen.publish.summary import BriefSummary
+from reportgen.publish.summary import BriefSummary, KeyFigure
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
 
 if TYPE_CHECKING:
@@ -321,7 +321,7 @@ def _summary_dict(summary: BriefSummary | None) -> dict[str, Any] | None:
 def _summary_from(raw: dict[str, Any] | None) -> BriefSummary | None:
     if raw is None:
         return None
-    figures = [(str(label), str(value)) for label, value in raw["key_figures"]]
+    figures = [KeyFigure(**figure) for figure in raw["key_figures"]]
     return BriefSummary(
         **{**raw, "as_of": date.fromisoformat(raw["as_of"]), "key_figures": figures}
     )

@@ -7,9 +7,9 @@ attachment named `<id>-<as_of>.pdf`, bodies from templates a project can overrid
 
 from __future__ import annotations
 
-import json
+import copy
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,22 +27,7 @@ from reportgen.publish.message import SUBJECT_MAX, subject_line
 from reportgen.publish.nightly import send_briefs
 from reportgen.publish.summary import BriefSummary, summarize
 
-CHANGES = {
-    "brief": "acme",
-    "since": "2026-11-20",
-    "metrics": [
-        {
-            "id": "revenue",
-            "label": "Revenue",
-            "old": "USD 11bn",
-            "new": "USD 12.5bn",
-            "source": "alpha",
-        }
-    ],
-    "verdict": {"old": "Hold", "new": "High-Risk, High-Reward"},
-    "risks_added": ["Competition"],
-    "risks_removed": [],
-}
+BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +38,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = build_brief(brief, root / "out")
     assert result.ok, result.problems
     return root
+
+
+def rebuild_with_changes(project: Path) -> None:
+    """Build an older acme first, then today's: the last build then says what changed
+    (revenue 11 -> 12.5, verdict Hold -> High-Risk, High-Reward, risk Pricing -> Competition)."""
+    older = copy.deepcopy(MINIMAL)
+    older["verdict"]["label"] = "Hold"
+    older["risks"][0]["title"] = "Pricing"
+    older["metrics"][0]["value"] = 11
+    brief = write_brief(project / "briefs" / "acme", older)
+    assert build_brief(brief, project / "out", now=BEFORE).ok
+    write_brief(brief, MINIMAL)
+    assert build_brief(brief, project / "out").ok
 
 
 @pytest.fixture
@@ -79,7 +77,7 @@ def bodies(msg: EmailMessage) -> tuple[str, str]:
 
 
 def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path) -> None:
-    (project / "out" / "acme" / "changes.json").write_text(json.dumps(CHANGES), encoding="utf-8")
+    rebuild_with_changes(project)
     msg = dry_run(project)
     assert msg["From"] == "Research Desk <desk@example.com>"
     assert msg["To"] == "pm@example.com"
@@ -104,7 +102,7 @@ def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path) -> Non
 
 
 def test_what_changed_comes_first_then_key_figures_with_their_sources(project: Path) -> None:
-    (project / "out" / "acme" / "changes.json").write_text(json.dumps(CHANGES), encoding="utf-8")
+    rebuild_with_changes(project)
     text, html = bodies(dry_run(project))
     for body in (text, html):
         changed, figures = body.index("What changed"), body.index("Key figures")
@@ -141,6 +139,7 @@ def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
         },
     }
     write_brief(project / "briefs" / "acme", spec)
+    assert build_brief(project / "briefs" / "acme", project / "out").ok  # send mails the last build
     text, html = bodies(dry_run(project))
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<img" not in html  # not the raw tag, nor the Markdown image: no remote loads

@@ -22,7 +22,14 @@ import pytest
 
 from reportgen.batch import build_brief
 from reportgen.build import make_brief
-from reportgen.output import RECORD_FILE, Inputs, last_good, read_previous, write_built
+from reportgen.output import (
+    EDITIONS_LINK,
+    RECORD_FILE,
+    Inputs,
+    last_good,
+    read_previous,
+    write_built,
+)
 from reportgen.render.environment import Renderer
 from tests.conftest import MINIMAL, REPO, write_brief
 
@@ -164,4 +171,18 @@ def test_an_output_folder_from_before_versions_is_taken_over(
     assert not (out / "acme").is_symlink()
     write_built(two_builds["second"], out)
     assert (out / "acme").is_symlink()
-    assert sorted(p.name for p in (out / "acme").iterdir()) == sorted(NAMES)
+    assert sorted(p.name for p in (out / "acme").iterdir()) == sorted([*NAMES, EDITIONS_LINK])
+    assert (out / "acme" / EDITIONS_LINK).resolve() == (out / ".reportgen/editions/acme").resolve()
+
+
+def test_delivered_editions_outlive_every_build_version(
+    two_builds: dict[str, Any], tmp_path: Path
+) -> None:
+    """`<out>/<id>/editions/` is the same folder before and after a rebuild (a link in each
+    version to <out>/.reportgen/editions/<id>/), so a new build never hides an edition."""
+    out = _fresh_out(two_builds, tmp_path)
+    kept = out / "acme" / EDITIONS_LINK / "2026-11-21-0123abcd.pdf"
+    kept.write_bytes(b"%PDF- an edition")
+    write_built(two_builds["second"], out)
+    assert (out / "acme" / EDITIONS_LINK / kept.name).read_bytes() == b"%PDF- an edition"
+    assert (out / ".reportgen" / "editions" / "acme" / kept.name).is_file()
