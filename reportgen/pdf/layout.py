@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from reportgen.errors import Problem
 from reportgen.pdf.boxes import layout_problems
+from reportgen.pdf.fit import fitted
 from reportgen.render.svg import charts_as_images
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,10 @@ class Rendered:
 
 
 def render_pdf(html: str, root: Path, where: Path) -> Rendered:
-    """Lay out once, check the boxes, write the PDF: WeasyPrint's warnings become problems."""
+    """Lay out (again, tighter, only when the back matter would stand alone on the last
+    page: fit.py), check the boxes, write the PDF: WeasyPrint's warnings become problems."""
     with _weasyprint_log() as records:
-        document = layout(html, root)
+        document = fitted(html, lambda page: layout(page, root))
         pdf: bytes = document.write_pdf()
     return Rendered(pdf, layout_problems(document, records, where))
 

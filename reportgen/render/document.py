@@ -20,7 +20,7 @@ from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
-from reportgen.render.markdown import render_markdown
+from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.tables import TableView, build_table
 
 Partial = Callable[..., str]
@@ -42,8 +42,7 @@ class Citations:
         return self.order.index(source_id) + 1
 
     def mark(self, source_id: str) -> str:
-        n = self.number(source_id)
-        return f'<sup class="fn"><a href="#source-{n}">[{n}]</a></sup>'
+        return FOOTNOTE_MARK.format(n=self.number(source_id))
 
     def listed(self) -> list[tuple[int, str, Source]]:
         return [(i + 1, sid, self.sources[sid]) for i, sid in enumerate(self.order)]

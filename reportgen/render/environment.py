@@ -60,6 +60,8 @@ class Renderer:
         )
         self.env.filters["trusted"] = Markup
         self.env.filters["accent"] = self.theme.recolour
+        self.env.filters["date"] = self.theme.date
+        self.env.filters["dates_in"] = self.theme.dates_in
 
     def partial(self, name: str, **context: Any) -> str:
         """Render a fragment (table, chart) to trusted HTML for placement in Markdown output."""
