@@ -185,6 +185,8 @@ class _Validator:
             ("tables", i, "columns"), frame, table.columns
         ):
             return
+        if table.format and not self.need_columns(("tables", i, "format"), frame, table.format):
+            return
         if table.sort and not self.need_columns(
             ("tables", i, "sort"), frame, [table.sort.lstrip("-")]
         ):

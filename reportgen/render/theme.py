@@ -33,7 +33,10 @@ LOGO_TYPES = {
     ".svg": "image/svg+xml",
 }
 LOGO_MAX_BYTES = 1_000_000
-FALLBACK_FONTS = '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", sans-serif'
+FALLBACK_FONTS = (
+    '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", '
+    '"PingFang SC", "Hiragino Sans", "Microsoft YaHei", "Yu Gothic", sans-serif'
+)
 PROJECT_TEMPLATES = "templates"
 ISO_DATE = re.compile(r"\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b")
 
@@ -47,6 +50,7 @@ class Theme:
     css: str = ""  # trusted: built by theme_css from validated values only
     disclaimer: str = ""
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
+    fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
     date_format: str = DATE_FORMAT  # checked strftime directives (config.py)
 
     def fingerprint(self) -> str:
@@ -79,7 +83,9 @@ def load_theme(config: Config) -> Theme:
     theme = config.theme
     logo = _logo_uri(config, theme.logo) if theme.logo else ""
     css = theme_css(theme)
-    return Theme(theme.firm, logo, css, theme.disclaimer, theme.accent, theme.date_format)
+    return Theme(
+        theme.firm, logo, css, theme.disclaimer, theme.accent, tuple(theme.fonts), theme.date_format
+    )
 
 
 def theme_css(theme: ThemeConfig) -> str:
