@@ -1,0 +1,205 @@
+"""Conflicts: the same figure reported with different values by different sources.
+
+Metrics with the same label and period whose values differ by more than
+`checks.tolerance_pct` (relative, default 0.5%); and CSV rows for the same
+entity (a table's first shown column, a chart's x) and period from different
+sources (a `source` column) that disagree. A row conflict that repeats a
+metric conflict (same values, same sources) is reported once, at the metric.
+Conflicts are returned as data for the brief's reconciliation appendix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from reportgen.brief.data import Frame, format_with_unit
+from reportgen.brief.integrity.datasets import Dataset, datasets
+from reportgen.brief.integrity.periods import norm, same_period
+from reportgen.brief.models import Metric
+from reportgen.brief.spec import Place, Spec
+from reportgen.errors import Problem
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One value of a disputed figure, as one source reports it."""
+
+    value: float
+    high: float | None
+    unit: str | None
+    source: str
+    where: str  # a metric id, or 'file.csv line 6'
+    metric_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return format_with_unit(self.value, self.unit, self.high)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A figure the sources disagree on: every value with its source."""
+
+    label: str
+    period: str | None
+    values: tuple[Reported, ...]
+    place: Place
+    key: str
+    table: str | None = None  # title of the table or chart that shows the disputed rows
+    also: tuple[str, ...] = ()  # other places the same disagreement appears
+
+    @property
+    def spread(self) -> str:
+        """Highest minus lowest, in percentage points for percentages."""
+        if len({r.unit for r in self.values}) > 1:
+            return "different units"
+        unit = self.values[0].unit
+        gap = max(r.value if r.high is None else r.high for r in self.values) - min(
+            r.value for r in self.values
+        )
+        return format_with_unit(round(gap, 9), "pp" if (unit or "").strip() == "%" else unit)
+
+    @property
+    def signature(self) -> frozenset[tuple[float, str]]:
+        return frozenset((round(r.value, 9), r.source) for r in self.values)
+
+    def problem(self) -> Problem:
+        period = f" ({self.period})" if self.period else ""
+        values = " vs ".join(f"{r.text} ({r.source}, {r.where})" for r in self.values)
+        also = f"; also in {', '.join(self.also)}" if self.also else ""
+        message = (
+            f"conflicting figures for '{self.label}'{period}: {values}, spread {self.spread}{also}"
+        )
+        return Problem(self.place.path, self.place.line, self.key, message, "warning")
+
+
+def find_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
+    """Every disagreement in the brief, each reported once."""
+    return _merge(
+        metric_conflicts(spec, tolerance_pct), _row_conflicts(spec, frames, tolerance_pct)
+    )
+
+
+def _disagree(a: float, b: float, tolerance_pct: float) -> bool:
+    return abs(a - b) > tolerance_pct / 100 * max(abs(a), abs(b))
+
+
+def metric_conflicts(spec: Spec, tolerance_pct: float) -> list[Conflict]:
+    """Metrics sharing a label and period whose values (or units) disagree."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, metric in enumerate(spec.brief.metrics):
+        groups.setdefault((norm(metric.label), norm(metric.period)), []).append(i)
+    conflicts = []
+    for indexes in groups.values():
+        group = [spec.brief.metrics[i] for i in indexes]
+        if not any(_metrics_disagree(a, b, tolerance_pct) for a, b in combinations(group, 2)):
+            continue
+        values = tuple(Reported(m.value, m.high, m.unit, m.source, m.id, m.id) for m in group)
+        where = spec.place(("metrics", indexes[1], "value"))
+        conflicts.append(
+            Conflict(group[0].label, group[0].period, values, where, f"metrics[{indexes[1]}].value")
+        )
+    return conflicts
+
+
+def _metrics_disagree(a: Metric, b: Metric, tolerance_pct: float) -> bool:
+    if norm(a.unit) != norm(b.unit):
+        return True
+    ends = [
+        (a.value, b.value),
+        (a.high if a.high is not None else a.value, b.high if b.high is not None else b.value),
+    ]
+    return any(_disagree(x, y, tolerance_pct) for x, y in ends)
+
+
+def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
+    conflicts = []
+    for data in datasets(spec, frames):
+        if "source" in data.frame.df.columns:
+            conflicts += _dataset_conflicts(data, tolerance_pct)
+    return conflicts
+
+
+def _dataset_conflicts(data: Dataset, tolerance_pct: float) -> list[Conflict]:
+    """Pairs of rows: same entity, same period, different sources, values apart."""
+    conflicts = []
+    pairs = [
+        pair
+        for rows in _by_entity(data).values()
+        for pair in combinations(rows, 2)
+        if _same_fact(data, *pair)
+    ]
+    for column in data.value_columns():
+        numbers = data.numeric(column)
+        for a, b in pairs:
+            x, y = numbers[a], numbers[b]
+            if x is not None and y is not None and _disagree(x, y, tolerance_pct):
+                conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
+    return conflicts
+
+
+def _by_entity(data: Dataset) -> dict[str, list[int]]:
+    """Row numbers per entity (rows with none left out): pairs are only ever sought within one."""
+    groups: dict[str, list[int]] = {}
+    for row in range(len(data.frame.df)):
+        entity = norm(data.text(data.entity, row))
+        if entity:
+            groups.setdefault(entity, []).append(row)
+    return groups
+
+
+def _same_fact(data: Dataset, a: int, b: int) -> bool:
+    """Two rows of one entity about the same period, from different sources."""
+    period = data.period_column
+    return norm(data.text("source", a)) != norm(data.text("source", b)) and same_period(
+        data.text(period, a), data.text(period, b)
+    )
+
+
+def _row_conflict(
+    data: Dataset, column: str, first: tuple[int, float], second: tuple[int, float]
+) -> Conflict:
+    unit = data.unit(column)
+    values = tuple(
+        Reported(
+            value,
+            None,
+            unit,
+            data.text("source", row),
+            f"{data.name} line {data.frame.row_line(row)}",
+        )
+        for row, value in (first, second)
+    )
+    periods = list(
+        dict.fromkeys(
+            p for p in (data.text(data.period_column, r) for r, _ in (first, second)) if p
+        )
+    )
+    label = f"{data.text(data.entity, first[0])}: {data.labels.get(column, column)}"
+    place = Place(data.frame.path, data.frame.row_line(second[0]))
+    return Conflict(label, " / ".join(periods) or None, values, place, column, table=data.title)
+
+
+def _merge(metric: list[Conflict], rows: list[Conflict]) -> list[Conflict]:
+    """Report a disagreement once: a row conflict that repeats a metric conflict joins it."""
+    merged = list(metric)
+    for row in rows:
+        twin = next(
+            (i for i, c in enumerate(merged) if c.signature == row.signature and c.table is None),
+            None,
+        )
+        if twin is None:
+            merged.append(row)
+            continue
+        c = merged[twin]
+        merged[twin] = Conflict(
+            c.label, c.period, c.values, c.place, c.key, row.table, (*c.also, _lines(row))
+        )
+    return merged
+
+
+def _lines(row: Conflict) -> str:
+    """'china_share.csv lines 2, 6' for the rows of a row conflict."""
+    file = row.values[0].where.rsplit(" line ", 1)[0]
+    return f"{file} lines " + ", ".join(r.where.rsplit(" ", 1)[-1] for r in row.values)
