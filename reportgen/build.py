@@ -6,6 +6,7 @@ scheduler call. A failed brief is reported and the batch goes on.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from reportgen.brief.review import FINDINGS_FILE, findings_json
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.errors import BriefError, Problem, ReportgenError
@@ -56,6 +58,16 @@ class BuildResult:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def open_findings(self) -> list[Problem]:
+        """Warnings not accepted in review.yaml (brief/review.py): each makes it a draft."""
+        return [p for p in self.warnings if p.finding]
+
+    @property
+    def publishable(self) -> bool:
+        """Built, and every finding reviewed: no DRAFT mark, may be emailed."""
+        return self.ok and not self.open_findings
 
 
 _stage_times: ContextVar[dict[str, float] | None] = ContextVar("stage_times", default=None)
@@ -186,6 +198,8 @@ def _render_and_write(
         if any(p.severity == "error" for p in found):
             raise BriefError(found)
         files[pdf_path] = rendered.pdf
+        sha = hashlib.sha256(rendered.pdf).hexdigest()
+        files[target / FINDINGS_FILE] = findings_json(checked.spec.brief_id, checked.review, sha)
         files[target / SNAPSHOT_FILE] = document.snapshot.to_json()
         files[target / CHANGES_FILE] = document.changes.to_json()
     with stage("write"):

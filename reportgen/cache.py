@@ -115,7 +115,15 @@ def read_stamp(out_dir: Path, brief_id: str) -> Stamp | None:
     try:
         raw = json.loads(stamp_path(out_dir, brief_id).read_text(encoding="utf-8"))
         problems = [
-            Problem(Path(p["path"]), p["line"], p["key"], p["message"], p["severity"])
+            Problem(
+                Path(p["path"]),
+                p["line"],
+                p["key"],
+                p["message"],
+                p["severity"],
+                p.get("finding"),
+                tuple(p.get("values", ())),
+            )
             for p in raw["problems"]
         ]
         return Stamp(raw["key"], dict(raw["outputs"]), problems)
@@ -145,6 +153,7 @@ def problem_dict(problem: Problem) -> dict[str, object]:
         "key": problem.key,
         "message": problem.message,
         "severity": problem.severity,
+        **({"finding": problem.finding, "values": list(problem.values)} if problem.finding else {}),
     }
 
 

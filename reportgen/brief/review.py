@@ -18,7 +18,9 @@ a draft: it builds, marked DRAFT, and is never emailed.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -94,7 +96,8 @@ def load_review(brief_dir: Path) -> tuple[list[Acceptance], list[Problem]]:
         return [], []
     if not isinstance(data, CommentedSeq):
         return [], [Problem(path, 1, "review", "must be a list of entries (- key: ...)")]
-    entries, problems = [], []
+    entries: list[Acceptance] = []
+    problems: list[Problem] = []
     for index, item in enumerate(data):
         line = data.lc.item(index)[0] + 1
         entry = _entry(item, path, line, f"[{index}]", problems)
@@ -107,28 +110,11 @@ def _entry(
     item: Any, path: Path, line: int, where: str, problems: list[Problem]
 ) -> Acceptance | None:
     """One entry, checked: key, accepted {by, on, reason}, values."""
-
-    def bad(key: str, message: str) -> None:
-        problems.append(Problem(path, line, f"{where}{key}", message))
-
-    if not isinstance(item, dict):
-        return bad("", "must be a mapping: key, accepted, values")
-    accepted = item.get("accepted")
-    unknown = sorted(set(map(str, item)) - {"key", "accepted", "values"})
-    if unknown:
-        return bad(f".{unknown[0]}", "unknown key (known: key, accepted, values)")
-    if not isinstance(item.get("key"), str) or not item["key"].strip():
-        return bad(".key", "required: the finding's key, as `reportgen review` lists it")
-    if not isinstance(accepted, dict):
-        return bad(".accepted", "required: {by: NAME, on: YYYY-MM-DD, reason: TEXT}")
-    for name in ("by", "reason"):
-        if not isinstance(accepted.get(name), str) or not accepted[name].strip():
-            return bad(f".accepted.{name}", "required text")
-    if not isinstance(accepted.get("on"), date):
-        return bad(".accepted.on", "required: the date of the review, YYYY-MM-DD")
-    values = item.get("values", [])
-    if not isinstance(values, list) or not all(_is_value(v) for v in values):
-        return bad(".values", "must be a list of numbers and texts")
+    wrong = _malformed(item)
+    if wrong is not None:
+        problems.append(Problem(path, line, f"{where}{wrong[0]}", wrong[1]))
+        return None
+    accepted = item["accepted"]
     if words := markers(accepted["reason"]):
         problems.append(
             Problem(
@@ -146,9 +132,32 @@ def _entry(
         accepted["by"].strip(),
         accepted["on"],
         accepted["reason"].strip(),
-        tuple(_plain(v) for v in values),
+        tuple(_plain(v) for v in item.get("values", [])),
         line,
     )
+
+
+def _malformed(item: Any) -> tuple[str, str] | None:
+    """(key, message) of the first thing wrong with an entry, or None."""
+    if not isinstance(item, dict):
+        return "", "must be a mapping: key, accepted, values"
+    unknown = sorted(set(map(str, item)) - {"key", "accepted", "values"})
+    if unknown:
+        return f".{unknown[0]}", "unknown key (known: key, accepted, values)"
+    if not isinstance(item.get("key"), str) or not item["key"].strip():
+        return ".key", "required: the finding's key, as `reportgen review` lists it"
+    accepted = item.get("accepted")
+    if not isinstance(accepted, dict):
+        return ".accepted", "required: {by: NAME, on: YYYY-MM-DD, reason: TEXT}"
+    for name in ("by", "reason"):
+        if not isinstance(accepted.get(name), str) or not accepted[name].strip():
+            return f".accepted.{name}", "required text"
+    if not isinstance(accepted.get("on"), date):
+        return ".accepted.on", "required: the date of the review, YYYY-MM-DD"
+    values = item.get("values", [])
+    if not isinstance(values, list) or not all(_is_value(v) for v in values):
+        return ".values", "must be a list of numbers and texts"
+    return None
 
 
 def _is_value(value: object) -> bool:
@@ -271,3 +280,50 @@ def _dump(data: CommentedSeq) -> str:
     stream = io.StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()
+
+
+# ---------------------------------------------------------------- findings.json
+
+FINDINGS_FILE = "findings.json"
+
+
+def _finding_dict(problem: Problem, acceptance: Acceptance | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "finding": problem.finding,
+        "where": f"{problem.path}:{problem.line}" if problem.line else str(problem.path),
+        "key": problem.key,
+        "message": problem.message,
+        "values": list(problem.values),
+    }
+    if acceptance is not None:
+        out["accepted"] = {"by": acceptance.by, "on": acceptance.on.isoformat()}
+        out["accepted"]["reason"] = acceptance.reason
+    return out
+
+
+def findings_json(brief_id: str, gate: Gate, pdf_sha256: str) -> bytes:
+    """build/<id>/findings.json: what the author must know about the PDF with this hash."""
+    report = {
+        "brief": brief_id,
+        "pdf_sha256": pdf_sha256,
+        "publishable": gate.publishable,
+        "open": [_finding_dict(p) for p in gate.open],
+        "accepted": [_finding_dict(p, a) for p, a in gate.accepted],
+    }
+    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def why_not_publishable(pdf: Path) -> list[str]:
+    """Why the PDF must not be emailed (empty: it may): its open findings, or a
+    findings.json that is missing or describes another PDF."""
+    path = pdf.parent / FINDINGS_FILE
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        sha, publishable, found = report["pdf_sha256"], report["publishable"], report["open"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{path}: missing or unreadable: rebuild the brief"]
+    if sha != hashlib.sha256(pdf.read_bytes()).hexdigest():
+        return [f"{path} describes another build than {pdf.name}: rebuild the brief"]
+    if publishable:
+        return []
+    return [f"{f['where']}: {f['key']}: [{f['finding']}] {f['message']}" for f in found]

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from reportgen.brief.review import why_not_publishable
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
 from reportgen.errors import BriefError, ReportgenError
 from reportgen.publish import deliver
@@ -153,6 +154,11 @@ def recipients_for(mail: MailConfig, summary: deliver.BriefSummary) -> list[str]
 
 def prepare(brief_dir: Path, pdf: Path, mail: MailConfig) -> Ready:
     """Everything needed to send one built PDF; DeliveryError/BriefError when it cannot go out."""
+    if draft := why_not_publishable(pdf):  # the publishing gate: open findings stay home
+        raise deliver.DeliveryError(
+            f"draft, not sent ({len(draft)} open finding(s); see `reportgen review {brief_dir}`): "
+            + " / ".join(draft)
+        )
     summary = deliver.summarize(brief_dir)
     recipients = recipients_for(mail, summary)
     deliver.subject_line(mail.subject, summary)  # refuse an injected subject before any send

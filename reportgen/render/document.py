@@ -8,11 +8,12 @@ footnote numbers follow the order in which sources are first cited.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from reportgen.brief.data import format_with_unit
 from reportgen.brief.integrity import Conflict
+from reportgen.brief.integrity.freshness import is_stale
 from reportgen.brief.models import Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
@@ -52,6 +53,7 @@ class KeyFigure:
     value: str
     period: str | None
     marks: str
+    as_of: str | None = None  # the period of a stale figure, tagged "as of" for the reader
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Reconciliation:
     values: list[tuple[str, str]]  # (formatted value, trusted marks)
     spread: str
     used: str
+    reason: str | None = None  # the reviewer's, from review.yaml, once accepted
 
 
 @dataclass
@@ -93,7 +96,7 @@ class Document:
     sources: list[tuple[int, str, Source]]
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
-    notes: list[str] = field(default_factory=list)
+    draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
 
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
@@ -143,11 +146,10 @@ class _Composer:
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
         reconciliations = self.reconciliations()
-        reconciled = {c.problem() for c in self.checked.conflicts}  # shown in their own table
-        notes = [p.message for p in self.checked.warnings if p not in reconciled]
-        # every h2 the page shows, in order: what PDF verification looks for
+        # every h2 the page shows, in order: what PDF verification looks for. Check
+        # messages are for the author (check, build output, findings.json), never the page.
         titles = [*(s.title for s in sections), "Risks"]
-        titles += ["Source reconciliation"] if reconciliations or notes else []
+        titles += ["Source reconciliation"] if reconciliations else []
         snapshot = take_snapshot(
             self.spec.brief_id,
             self.brief,
@@ -167,7 +169,7 @@ class _Composer:
             sources=self.cite.listed(),
             snapshot=snapshot,
             changes=compare(previous, snapshot),
-            notes=notes,
+            draft=not self.checked.publishable,
         )
 
     def markdown(self, key: str) -> str:
@@ -188,7 +190,15 @@ class _Composer:
     def metric_html(self, metric: Metric) -> str:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         mark = self.cite.mark(metric.source)
-        return f'<span class="metric"><span class="figure">{_escape(value)}</span>{mark}</span>'
+        as_of = self.as_of(metric)
+        tag = f' <span class="as-of">as of {_escape(as_of)}</span>' if as_of else ""
+        return (
+            f'<span class="metric"><span class="figure">{_escape(value)}</span>{mark}{tag}</span>'
+        )
+
+    def as_of(self, metric: Metric) -> str | None:
+        """The period of a figure older than the brief's limits: readers see how old it is."""
+        return metric.period if metric.period and is_stale(self.brief, metric) else None
 
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
@@ -226,7 +236,8 @@ class _Composer:
 
     def key_figure(self, metric: Metric) -> KeyFigure:
         value = format_with_unit(metric.value, metric.unit, metric.high)
-        return KeyFigure(metric.label, value, metric.period, self.cite.mark(metric.source))
+        marks = self.cite.mark(metric.source)
+        return KeyFigure(metric.label, value, metric.period, marks, self.as_of(metric))
 
     def reconciliations(self) -> list[Reconciliation]:
         """Every figure the sources disagree on: each value with its source, and which the brief uses."""
@@ -236,7 +247,12 @@ class _Composer:
             values = [(r.text, self.cite.mark(r.source)) for r in conflict.values]
             out.append(
                 Reconciliation(
-                    conflict.label, conflict.period, values, conflict.spread, _used(conflict, usage)
+                    conflict.label,
+                    conflict.period,
+                    values,
+                    conflict.spread,
+                    _used(conflict, usage),
+                    self.checked.review.reason_for(conflict.finding),
                 )
             )
         return out
