@@ -212,7 +212,7 @@ def accept(
     if not by.strip() or not reason.strip():
         raise ReviewError("--by and --reason must not be empty")
     path = review_path(brief_dir)
-    data = _existing(path)
+    data, header = _existing(path)
     for key, values in chosen.items():
         entry = _yaml_entry(key, by.strip(), on, reason.strip(), values)
         at = next((i for i, item in enumerate(data) if item.get("key") == key), None)
@@ -220,7 +220,7 @@ def accept(
             data.append(entry)
         else:
             data[at] = entry
-    write_atomic(path, _dump(data).encode("utf-8"))
+    write_atomic(path, (header + _dump(data)).encode("utf-8"))
     return list(chosen)
 
 
@@ -245,16 +245,18 @@ def _chosen(gate: Gate, keys: Sequence[str]) -> dict[str, tuple[Value, ...]]:
     return chosen
 
 
-def _existing(path: Path) -> CommentedSeq:
-    """review.yaml as round-trip data (comments kept), or an empty list."""
+def _existing(path: Path) -> tuple[CommentedSeq, str]:
+    """review.yaml as round-trip data (its comments kept), and the text of a file that
+    holds only comments so far (ruamel reads that as nothing, so it is kept as is)."""
     if not path.is_file():
-        return CommentedSeq()
-    data = YAML(typ="rt").load(path.read_text(encoding="utf-8-sig"))
+        return CommentedSeq(), ""
+    text = path.read_text(encoding="utf-8-sig")
+    data = YAML(typ="rt").load(text)
     if data is None:
-        return CommentedSeq()
+        return CommentedSeq(), text if not text.strip() or text.endswith("\n") else text + "\n"
     if not isinstance(data, CommentedSeq):
         raise ReviewError(f"{path}: must be a list of entries (- key: ...)")
-    return data
+    return data, ""
 
 
 def _yaml_entry(
