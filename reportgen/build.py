@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from reportgen.brief.review import FINDINGS_FILE, findings_json
+from reportgen.brief.findings import FINDINGS_FILE, findings_json
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.errors import BriefError, Problem, ReportgenError

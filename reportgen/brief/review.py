@@ -18,9 +18,7 @@ a draft: it builds, marked DRAFT, and is never emailed.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -282,50 +280,3 @@ def _dump(data: CommentedSeq) -> str:
     stream = io.StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()
-
-
-# ---------------------------------------------------------------- findings.json
-
-FINDINGS_FILE = "findings.json"
-
-
-def _finding_dict(problem: Problem, acceptance: Acceptance | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "finding": problem.finding,
-        "where": f"{problem.path}:{problem.line}" if problem.line else str(problem.path),
-        "key": problem.key,
-        "message": problem.message,
-        "values": list(problem.values),
-    }
-    if acceptance is not None:
-        out["accepted"] = {"by": acceptance.by, "on": acceptance.on.isoformat()}
-        out["accepted"]["reason"] = acceptance.reason
-    return out
-
-
-def findings_json(brief_id: str, gate: Gate, pdf_sha256: str) -> bytes:
-    """build/<id>/findings.json: what the author must know about the PDF with this hash."""
-    report = {
-        "brief": brief_id,
-        "pdf_sha256": pdf_sha256,
-        "publishable": gate.publishable,
-        "open": [_finding_dict(p) for p in gate.open],
-        "accepted": [_finding_dict(p, a) for p, a in gate.accepted],
-    }
-    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")
-
-
-def why_not_publishable(pdf: Path) -> list[str]:
-    """Why the PDF must not be emailed (empty: it may): its open findings, or a
-    findings.json that is missing or describes another PDF."""
-    path = pdf.parent / FINDINGS_FILE
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-        sha, publishable, found = report["pdf_sha256"], report["publishable"], report["open"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return [f"{path}: missing or unreadable: rebuild the brief"]
-    if sha != hashlib.sha256(pdf.read_bytes()).hexdigest():
-        return [f"{path} describes another build than {pdf.name}: rebuild the brief"]
-    if publishable:
-        return []
-    return [f"{f['where']}: {f['key']}: [{f['finding']}] {f['message']}" for f in found]

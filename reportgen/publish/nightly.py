@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from reportgen.brief.review import why_not_publishable
+from reportgen.brief.findings import why_not_publishable
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
 from reportgen.errors import BriefError, ReportgenError
 from reportgen.publish import deliver

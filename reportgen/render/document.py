@@ -8,7 +8,7 @@ footnote numbers follow the order in which sources are first cited.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from reportgen.brief.data import format_with_unit
@@ -97,6 +97,7 @@ class Document:
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
     draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
+    stale: dict[str, str] = field(default_factory=dict)  # metric id -> period, tagged "as of"
 
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
@@ -170,6 +171,7 @@ class _Composer:
             snapshot=snapshot,
             changes=compare(previous, snapshot),
             draft=not self.checked.publishable,
+            stale={m.id: period for m in self.brief.metrics if (period := self.as_of(m))},
         )
 
     def markdown(self, key: str) -> str:
