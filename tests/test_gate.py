@@ -64,7 +64,7 @@ def test_scaffold_builds_a_draft_marked_on_every_page(scaffold: Path, tmp_path: 
     pages = pdf_pages(tmp_path / "acme-2026" / "acme-2026.pdf")
     assert len(pages) > 1 and all("DRAFT" in page for page in pages)
     html = (tmp_path / "acme-2026" / "acme-2026.html").read_text(encoding="utf-8")
-    assert '<div class="draft-mark" aria-hidden="true">DRAFT</div>' in html
+    assert '<div class="draft-mark" aria-hidden="true"><span>DRAFT</span></div>' in html
     findings = json.loads((tmp_path / "acme-2026" / "findings.json").read_text(encoding="utf-8"))
     assert findings["publishable"] is False and findings["accepted"] == []
     assert len(findings["open"]) == len(report["open_findings"])
