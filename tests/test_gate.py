@@ -256,3 +256,18 @@ def test_placeholders_in_csv_cells_and_source_titles(
     assert f"{folder}/peers.csv:3: row: placeholder text left in the brief (TODO)" in result.output
     line = line_of(folder, "title: XXX Review")
     assert f"{folder}/brief.yaml:{line}: sources.beta.title: placeholder" in result.output
+
+
+def test_a_stale_figure_that_changed_is_tagged_in_the_changes_box(
+    make_brief: MakeBrief, minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    minimal["metrics"][0]["period"] = "Q1 2025"
+    folder = make_brief(minimal)
+    assert build_brief(folder, tmp_path).ok
+    minimal["metrics"][0]["value"] = 13.1
+    make_brief(minimal)
+    assert build_brief(folder, tmp_path).ok
+    html = (tmp_path / "acme" / "acme.html").read_text(encoding="utf-8")
+    box = html[html.index('class="changes"') : html.index("</aside>")]
+    assert "Revenue: USD 12.5bn → <strong>USD 13.1bn</strong>" in box
+    assert '<span class="as-of">as of Q1 2025</span>' in box
