@@ -9,6 +9,7 @@ one line, never a traceback, and the other briefs go on.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import resource
 import time
@@ -19,10 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from reportgen.brief.findings import findings_json
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
+from reportgen.output import open_findings
 from reportgen.publish.summary import BriefSummary, summarize
 from reportgen.render.changes import Changes, Snapshot
 from reportgen.render.document import compose
@@ -45,6 +48,7 @@ class Built:
     snapshot: Snapshot | None = None
     changes: Changes | None = None
     summary: BriefSummary | None = None
+    findings: bytes | None = None  # findings.json: what the author must know about this PDF
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage and "total"
 
     @property
@@ -80,6 +84,16 @@ class BuildResult:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def open_findings(self) -> list[Problem]:
+        """Warnings not accepted in review.yaml (brief/review.py): each makes it a draft."""
+        return list(open_findings(self.problems))
+
+    @property
+    def publishable(self) -> bool:
+        """Built, and every finding reviewed: no DRAFT mark, may be emailed."""
+        return self.ok and not self.open_findings
 
 
 def find_briefs(paths: Iterable[Path]) -> list[Path]:
@@ -219,6 +233,8 @@ def _make(
     built.problems = strictly(found) if strict else found
     if not any(p.severity == "error" for p in built.problems):
         built.pdf = rendered.pdf
+        sha = hashlib.sha256(rendered.pdf).hexdigest()
+        built.findings = findings_json(spec.brief_id, checked.review, sha)
     else:
         built.html = None  # not promoted: the previous output stays
     return built

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
+FINDINGS_FILE = "findings.json"  # for the author: brief/findings.py
 VERSIONS = Path(".reportgen") / "versions"
 # Delivered editions outlive every version: kept here, linked from each version as editions/.
 EDITIONS = Path(".reportgen") / "editions"
@@ -124,6 +125,8 @@ def _files(built: Built, out_dir: Path) -> dict[str, bytes]:
     files[f"{built.brief_id}.pdf"] = built.pdf
     files[SNAPSHOT_FILE] = built.snapshot.to_json()
     files[CHANGES_FILE] = built.changes.to_json()
+    if built.findings is not None:
+        files[FINDINGS_FILE] = built.findings
     return files
 
 
@@ -255,6 +258,7 @@ class LastGood:
     changes: Changes | None
     inputs: str  # digest of the brief's files it was made from (for `only_changed`)
     snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
+    open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: a draft, never sent
 
 
 def last_good(out_dir: Path, brief_id: str) -> LastGood:
@@ -273,7 +277,14 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         raise OutputError(f"{pdf_path}: not a complete PDF (truncated or edited?): rebuild it")
     snapshot = _read_output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
     return LastGood(
-        brief_id, pdf_path, pdf, record.summary, record.changes, record.inputs, snapshot
+        brief_id,
+        pdf_path,
+        pdf,
+        record.summary,
+        record.changes,
+        record.inputs,
+        snapshot,
+        open_findings(record.problems),
     )
 
 
@@ -292,8 +303,20 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
     pdf_path = out_dir / built.brief_id / f"{built.brief_id}.pdf"
     snapshot = built.snapshot.to_json() if built.snapshot is not None else None
     return LastGood(
-        built.brief_id, pdf_path, built.pdf, built.summary, built.changes, inputs, snapshot
+        built.brief_id,
+        pdf_path,
+        built.pdf,
+        built.summary,
+        built.changes,
+        inputs,
+        snapshot,
+        open_findings(built.problems),
     )
+
+
+def open_findings(problems: list[Problem]) -> tuple[Problem, ...]:
+    """The findings nobody accepted in review.yaml: any one makes the build a draft."""
+    return tuple(p for p in problems if p.severity == "warning" and p.finding)
 
 
 # --- JSON forms ------------------------------------------------------------------
@@ -307,11 +330,20 @@ def problem_dict(problem: Problem) -> dict[str, object]:
         "key": problem.key,
         "message": problem.message,
         "severity": problem.severity,
+        **({"finding": problem.finding, "values": list(problem.values)} if problem.finding else {}),
     }
 
 
 def problem_from_dict(raw: dict[str, Any]) -> Problem:
-    return Problem(Path(raw["path"]), raw["line"], raw["key"], raw["message"], raw["severity"])
+    return Problem(
+        Path(raw["path"]),
+        raw["line"],
+        raw["key"],
+        raw["message"],
+        raw["severity"],
+        raw.get("finding"),
+        tuple(raw.get("values", ())),
+    )
 
 
 def _summary_dict(summary: BriefSummary | None) -> dict[str, Any] | None:

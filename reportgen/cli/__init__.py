@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reportgen import __version__
+from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
@@ -369,3 +370,4 @@ def _register_delivery() -> None:
 
 
 _register_delivery()
+main.add_command(review)
