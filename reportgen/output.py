@@ -24,20 +24,17 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from reportgen.built import Built, open_findings
 from reportgen.errors import Problem, ReportgenError
 from reportgen.publish.summary import BriefSummary, KeyFigure
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
-
-if TYPE_CHECKING:
-    from reportgen.build import Built
 
 log = logging.getLogger(__name__)
 
@@ -62,22 +59,6 @@ def write_file(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.chmod(path, 0o644)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, then os.replace over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -312,11 +293,6 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
         snapshot,
         open_findings(built.problems),
     )
-
-
-def open_findings(problems: list[Problem]) -> tuple[Problem, ...]:
-    """The findings nobody accepted in review.yaml: any one makes the build a draft."""
-    return tuple(p for p in problems if p.severity == "warning" and p.finding)
 
 
 # --- JSON forms ------------------------------------------------------------------

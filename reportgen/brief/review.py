@@ -31,7 +31,7 @@ from ruamel.yaml.error import YAMLError
 
 from reportgen.brief.placeholders import is_placeholder, markers
 from reportgen.errors import Problem, ReportgenError, Value, one_line
-from reportgen.output import write_atomic
+from reportgen.files import write_atomic
 
 REVIEW_FILE = "review.yaml"
 

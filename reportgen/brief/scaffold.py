@@ -20,7 +20,7 @@ from reportgen.brief.schema import SCHEMA_FILE, schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
 from reportgen.errors import ReportgenError
-from reportgen.output import write_atomic
+from reportgen.files import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
-    from reportgen.build import BuildResult
+    from reportgen.built import BuildResult
     from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
@@ -289,7 +289,7 @@ def new(brief_id: str, parent: Path) -> None:
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of brief.yaml (for editor autocompletion)."""
     from reportgen.brief.schema import schema_text
-    from reportgen.output import write_atomic
+    from reportgen.files import write_atomic
 
     if out is None:
         click.echo(schema_text(), nl=False)

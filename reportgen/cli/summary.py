@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from reportgen.batch import BatchSummary
-from reportgen.build import BuildResult
+from reportgen.built import BuildResult
 from reportgen.errors import one_line
 from reportgen.output import problem_dict
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from reportgen.config import Config, MailConfig
 from reportgen.errors import DeliveryError, one_line
-from reportgen.output import LastGood, write_atomic
+from reportgen.files import write_atomic
+from reportgen.output import LastGood
 from reportgen.publish import editions, message, once, smtp
 from reportgen.publish.ledger import Attempt, Ledger
 from reportgen.publish.summary import BriefSummary
