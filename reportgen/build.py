@@ -17,10 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from reportgen.brief.market import Rating
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.output import write_atomic
+from reportgen.render.backmatter import scale_of
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, load_snapshot
 from reportgen.render.document import compose
 from reportgen.render.environment import Renderer
@@ -106,11 +108,13 @@ def find_briefs(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def check_brief(brief_dir: Path, strict: bool = False) -> tuple[Checked | None, list[Problem]]:
+def check_brief(
+    brief_dir: Path, strict: bool = False, ratings: Sequence[Rating] | None = None
+) -> tuple[Checked | None, list[Problem]]:
     """Load and validate: the checked brief (None on errors, or on warnings when strict)
-    and every problem found."""
+    and every problem found. `ratings`: the [compliance] scale, when the project has one."""
     try:
-        checked = validate(load_spec(brief_dir))
+        checked = validate(load_spec(brief_dir), ratings)
     except BriefError as exc:
         return None, exc.problems
     if strict and checked.warnings:
@@ -134,11 +138,11 @@ def build_brief(
 ) -> BuildResult:
     """Build one brief into out_dir/<id>/<id>.html and .pdf; never raises for a bad brief.
     A PDF that fails verification is not promoted: status "failed", problems say why."""
+    renderer = renderer or Renderer()
     with stage("check"):
-        checked, problems = check_brief(brief_dir, strict)
+        checked, problems = check_brief(brief_dir, strict, scale_of(renderer.theme))
     if checked is None:
         return BuildResult(brief_dir, "failed", problems)
-    renderer = renderer or Renderer()
     try:
         outputs, late = _render_and_write(
             checked, out_dir, renderer, pdf, now or generated_time(), strict

@@ -98,6 +98,24 @@ class ThemeConfig(_Section):
         return value
 
 
+class RatingConfig(_Section):
+    """One rating of the scale; its upside bounds (fractions: 0.15 is 15%) make it checkable."""
+
+    name: str = Field(min_length=1)
+    definition: str = ""
+    upside_min: float | None = None  # inclusive
+    upside_max: float | None = None  # exclusive
+
+
+class ComplianceConfig(_Section):
+    """The back matter of every brief (config.md, v1.1)."""
+
+    ratings: list[RatingConfig] = Field(default_factory=list)  # best first
+    certification: str = ""
+    disclosures: str = ""  # a Markdown file relative to reportgen.toml, or inline text
+    retention_days: int = Field(1095, ge=1)  # editions are kept at least this long
+
+
 class Config(_Section):
     path: Path | None = None
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -105,6 +123,7 @@ class Config(_Section):
     mail: MailConfig | None = None
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
+    compliance: ComplianceConfig | None = None
 
     @property
     def base_dir(self) -> Path:

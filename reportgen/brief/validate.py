@@ -14,8 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame, read_csv
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
 from reportgen.errors import BriefError, Problem
@@ -35,9 +37,10 @@ class Checked:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def validate(spec: Spec) -> Checked:
-    """Run every rule; raise BriefError with all errors (and warnings) when any fails."""
-    v = _Validator(spec)
+def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
+    """Run every rule; raise BriefError with all errors (and warnings) when any fails.
+    `ratings`: the project's [compliance] scale, when it has one."""
+    v = _Validator(spec, ratings)
     v.run()
     errors = [p for p in v.problems if p.severity == "error"]
     if errors:
@@ -47,8 +50,9 @@ def validate(spec: Spec) -> Checked:
 
 
 class _Validator:
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, ratings: Sequence[Rating] | None = None):
         self.spec = spec
+        self.ratings = ratings
         self.brief = spec.brief
         self.problems: list[Problem] = []
         self.frames: dict[str, Frame] = {}
@@ -73,6 +77,7 @@ class _Validator:
         self.check_sections()
         self.check_risks()
         self.check_markdown()
+        self.problems += check_sellside(self.spec, self.frame, self.known_source, self.ratings)
         self.check_unused_sources()
         self.check_figures()
 

@@ -183,10 +183,12 @@ class _BuildReport:
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
+    from reportgen.render.backmatter import scale_of
 
+    scale = scale_of(_look(None)["theme"])  # the [compliance] rating scale, if any
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict)
+        checked, problems = check_brief(brief_dir, strict, scale)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None
