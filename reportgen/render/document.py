@@ -18,6 +18,7 @@ from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
 from reportgen.render.markdown import render_markdown
+from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import TableView, build_table
 
 Partial = Callable[..., str]
@@ -94,6 +95,7 @@ class Document:
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
     notes: list[str] = field(default_factory=list)
+    sellside: SellSide = field(default_factory=SellSide)  # v1.1: market, comps, catalysts
 
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
@@ -138,15 +140,18 @@ class _Composer:
         self.charts = {c.id: c for c in self.brief.charts}
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
+        side = SellSideComposer(self.checked, self.cite.mark)
+        market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]
+        sellside = side.rest(market)
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
         reconciliations = self.reconciliations()
         reconciled = {c.problem() for c in self.checked.conflicts}  # shown in their own table
         notes = [p.message for p in self.checked.warnings if p not in reconciled]
         # every h2 the page shows, in order: what PDF verification looks for
-        titles = [*(s.title for s in sections), "Risks"]
+        titles = [*(s.title for s in sections), *sellside.titles, "Risks"]
         titles += ["Source reconciliation"] if reconciliations or notes else []
         snapshot = take_snapshot(
             self.spec.brief_id,
@@ -168,6 +173,7 @@ class _Composer:
             snapshot=snapshot,
             changes=compare(previous, snapshot),
             notes=notes,
+            sellside=sellside,
         )
 
     def markdown(self, key: str) -> str:
