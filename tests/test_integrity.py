@@ -294,7 +294,8 @@ def test_strict_check_turns_warnings_into_errors() -> None:
     strict = runner.invoke(main, ["check", "--strict", str(EXAMPLE)])
     assert strict.exit_code == 1
     assert "warning:" not in strict.output
-    assert f"{EXAMPLE}/brief.yaml:156: metrics[16].period: stale figure" in strict.output
+    stale = line(EXAMPLE, "period: Q1 2025")
+    assert f"{EXAMPLE}/brief.yaml:{stale}: metrics[16].period: stale figure" in strict.output
 
 
 def test_strict_build_fails_on_warnings_even_when_unchanged(

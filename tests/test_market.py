@@ -163,3 +163,10 @@ def test_pdf_shows_market_block_on_page_one_comps_and_catalysts(tmp_path: Path) 
     )
     assert "Q4 results" in catalysts and "cloud growth" in catalysts
     assert "Share price and price target (USD)" in whole
+
+
+def test_schema_lists_the_v11_keys() -> None:
+    from reportgen.brief.schema import brief_schema
+
+    properties = brief_schema()["properties"]
+    assert {"market", "prices", "valuation", "catalysts"} <= set(properties)
