@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reportgen.errors import Problem, ReportgenError
 
@@ -106,11 +113,30 @@ class RatingConfig(_Section):
     upside_min: float | None = None  # inclusive
     upside_max: float | None = None  # exclusive
 
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> RatingConfig:
+        """A rating no upside can earn would flag every brief that uses it."""
+        low, high = self.upside_min, self.upside_max
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"{self.name}: upside_min {low:g} must be below upside_max {high:g}")
+        return self
+
 
 class ComplianceConfig(_Section):
     """The back matter of every brief (config.md, v1.1)."""
 
     ratings: list[RatingConfig] = Field(default_factory=list)  # best first
+
+    @field_validator("ratings")
+    @classmethod
+    def _unique_names(cls, value: list[RatingConfig]) -> list[RatingConfig]:
+        """A brief's rating must name exactly one rule."""
+        names = [r.name for r in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"rating {twice[0]!r} is defined twice")
+        return value
+
     certification: str = ""
     disclosures: str = ""  # a Markdown file relative to reportgen.toml, or inline text
     retention_days: int = Field(1095, ge=1)  # editions are kept at least this long

@@ -137,3 +137,19 @@ def test_project_of_three_briefs_shows_67_33_in_the_pdf_back_matter(tmp_path: Pa
     assert "Across the 3 rated of the 3 briefs" in back
     assert "Test Desk. The analysts named on this brief certify" in back
     assert "Firm disclosures. We hold no position. <script>alert(1)</script>" in back
+
+
+@pytest.mark.parametrize(
+    ("ratings", "message"),
+    [
+        ('{name = "Buy", upside_min = 0.2, upside_max = 0.1}', "Buy: upside_min 0.2 must be below"),
+        ('{name = "Buy"}, {name = "Buy"}', "rating 'Buy' is defined twice"),
+    ],
+)
+def test_a_scale_that_cannot_be_checked_is_a_config_error(
+    tmp_path: Path, ratings: str, message: str
+) -> None:
+    path = tmp_path / "reportgen.toml"
+    path.write_text(f"[compliance]\nratings = [{ratings}]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)

@@ -7,7 +7,7 @@ footnote numbers follow the order in which sources are first cited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,6 +18,7 @@ from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
 from reportgen.render.markdown import render_markdown
+from reportgen.render.pricechart import PastCall
 from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import TableView, build_table
 
@@ -121,15 +122,21 @@ class Document:
 
 
 def compose(
-    checked: Checked, partial: Partial, generated: datetime, previous: Snapshot | None = None
+    checked: Checked,
+    partial: Partial,
+    generated: datetime,
+    previous: Snapshot | None = None,
+    calls: Sequence[PastCall] | None = None,
 ) -> Document:
     """Resolve every helper, table, chart and footnote of a checked brief; compare with the
-    previous build's snapshot, if any, for the changes box."""
-    return _Composer(checked, partial).compose(generated, previous)
+    previous build's snapshot, if any, for the changes box. `calls`: the delivered editions'
+    ratings and targets for the price chart (default: the brief's market.history)."""
+    return _Composer(checked, partial, calls).compose(generated, previous)
 
 
 class _Composer:
-    def __init__(self, checked: Checked, partial: Partial):
+    def __init__(self, checked: Checked, partial: Partial, calls: Sequence[PastCall] | None = None):
+        self.calls = calls
         self.checked = checked
         self.spec = checked.spec
         self.brief = checked.spec.brief
@@ -140,7 +147,7 @@ class _Composer:
         self.charts = {c.id: c for c in self.brief.charts}
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
-        side = SellSideComposer(self.checked, self.cite.mark)
+        side = SellSideComposer(self.checked, self.cite.mark, self.calls)
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]
