@@ -109,7 +109,7 @@ def test_metric_stating_another_market_value_is_a_warning(make_brief: Callable[.
     folder, problems = problems_of(make_brief, spec)
     assert [str(p) for p in problems if "reportgen computes" in p.message] == [
         f"{folder / 'brief.yaml'}:{line_of(folder, 'value: 300')}: metrics[2].value: warning: "
-        "'Market cap' states 300 USD bn but reportgen computes USD 250.0bn "
+        "'Market cap' states USD 300bn but reportgen computes USD 250.0bn "
         "(price 100 × 2.5bn shares)"
     ]
 
@@ -122,7 +122,7 @@ def test_metric_stating_another_multiple_is_a_warning(make_brief: Callable[..., 
     folder, problems = problems_of(make_brief, spec)
     assert [str(p) for p in problems if "reportgen computes" in p.message] == [
         f"{folder / 'brief.yaml'}:{line_of(folder, 'value: 18')}: metrics[2].value: warning: "
-        "'P/E 2026' states 18 x but reportgen computes 20.0x (Acme's P/E 2026 in the comparables)"
+        "'P/E 2026' states 18x but reportgen computes 20.0x (Acme's P/E 2026 in the comparables)"
     ]
 
 
@@ -170,3 +170,12 @@ def test_schema_lists_the_v11_keys() -> None:
 
     properties = brief_schema()["properties"]
     assert {"market", "prices", "valuation", "catalysts"} <= set(properties)
+
+
+def test_prices_without_a_market_block_is_an_error(make_brief: Callable[..., Path]) -> None:
+    spec = market_spec()
+    del spec["market"]
+    _, problems = problems_of(make_brief, spec)
+    assert [(p.key, p.message) for p in problems if p.severity == "error"] == [
+        ("prices", "a price chart needs a market block (its currency and source)")
+    ]

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import Frame, decimals_for, format_number
+from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
 from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
 from reportgen.brief.models import Market, Metric, Valuation
 from reportgen.brief.spec import Loc, Spec
@@ -64,7 +64,10 @@ def check_sellside(
     problems: list[Problem] = []
     if brief.market is not None:
         problems += _market(spec, brief.market, known_source, ratings)
-    if brief.prices is not None:
+    if brief.prices is not None and brief.market is None:
+        message = "a price chart needs a market block (its currency and source)"
+        problems.append(spec.problem(("prices",), message))
+    elif brief.prices is not None:
         problems += _prices(spec, frame_of(("prices",), brief.prices))
     comps = None
     if brief.valuation is not None:
@@ -120,14 +123,17 @@ def _rating_fits(
 def describe_rule(rating: Rating) -> str:
     """'upside ≥ 15%', 'upside from −10% to below 15%', 'upside below −10%'."""
     low, high = rating.upside_min, rating.upside_max
-    pct = lambda v: f"{format_number(v * 100)}%"  # noqa: E731 - a one-line formatter
     if low is not None and high is not None:
-        return f"upside from {pct(low)} to below {pct(high)}"
+        return f"upside from {_pct(low)} to below {_pct(high)}"
     if low is not None:
-        return f"upside ≥ {pct(low)}"
+        return f"upside ≥ {_pct(low)}"
     if high is not None:
-        return f"upside below {pct(high)}"
+        return f"upside below {_pct(high)}"
     return "any upside"
+
+
+def _pct(fraction: float) -> str:
+    return f"{format_number(fraction * 100)}%"
 
 
 def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
@@ -214,11 +220,8 @@ def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
         computed, shown, how = found
         if _agree(metric, computed, brief.checks.tolerance_pct):
             continue
-        stated = format_number(metric.value) + ("%" if metric.unit == "%" else "")
-        message = (
-            f"'{metric.label}' states {stated}{'' if metric.unit == '%' else ' ' + (metric.unit or '')}"
-            f" but reportgen computes {shown} ({how})"
-        ).replace("  ", " ")
+        stated = format_with_unit(metric.value, metric.unit)
+        message = f"'{metric.label}' states {stated} but reportgen computes {shown} ({how})"
         problems.append(spec.problem(("metrics", i, "value"), message, "warning"))
     return problems
 

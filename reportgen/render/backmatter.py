@@ -50,7 +50,7 @@ class BackMatter:
 def scale_of(theme: object) -> tuple[Rating, ...] | None:
     """The rating scale a theme carries (a Theme's `compliance`), for the brief checks."""
     back = getattr(theme, "compliance", None)
-    return back.ratings if isinstance(back, BackMatter) else None
+    return (back.ratings or None) if isinstance(back, BackMatter) else None
 
 
 def load_back_matter(config: Config) -> BackMatter | None:
