@@ -332,7 +332,7 @@ def test_back_matter_is_refitted_rather_than_left_alone(
 ) -> None:
     """The shortest brief whose Sources spill onto page 2 is laid out again, tighter,
     and fits on one page; a brief with a real second page keeps it."""
-    from reportgen.pdf.fit import back_matter_alone, fitted
+    from reportgen.pdf.fit import fitted, page_to_save
     from reportgen.pdf.layout import layout
 
     minimal["sections"][0].update(body="FILLER", tables=[], charts=[])  # a one-page brief
@@ -348,7 +348,7 @@ def test_back_matter_is_refitted_rather_than_left_alone(
             (middle, high) if len(_pages_for(html, middle, folder).pages) == 1 else (low, middle)
         )
     spilled = html.replace("<p>FILLER</p>", _filler_html(high))
-    assert back_matter_alone(layout(spilled, folder))
+    assert page_to_save(layout(spilled, folder))
     assert len(fitted(spilled, lambda page: layout(page, folder)).pages) == 1
     longer = html.replace("<p>FILLER</p>", _filler_html(high * 2))
-    assert not back_matter_alone(layout(longer, folder))
+    assert not page_to_save(layout(longer, folder))

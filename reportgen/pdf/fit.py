@@ -1,11 +1,13 @@
-"""Stage 6a: keep the back matter off a page of its own when a small adjustment fits it.
+"""Stage 6a: no page wasted at the end of the brief when a small adjustment saves it.
 
 A last page that holds nothing but Sources and the disclaimer (or their last
-lines) looks unfinished on paper. When the first layout ends like that, the
-page is laid out again with slightly tighter type (style.css, `html[data-fit]`:
-leading, paragraph spacing, chart height), step by step, and the first try
-that saves the page is kept. If none does, the back matter keeps its own page:
-the adjustments stay small, so the brief never looks squeezed.
+lines) looks unfinished on paper, and so does a page a third empty before a
+section the template starts on a new page (the compliance back matter). When
+the first layout ends like that, the page is laid out again with slightly
+tighter type (style.css, `html[data-fit]`: leading, paragraph spacing, chart
+height), step by step, and the first try with fewer pages is kept. If none
+saves a page, the first layout stands: the adjustments stay small, so the brief
+never looks squeezed, and a brief that ends well costs one layout as before.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ _HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
 
 
 def fitted(html: str, lay_out: Callable[[str], Any]) -> Any:
-    """The laid-out document; re-laid tighter only when the back matter would stand alone."""
+    """The laid-out document; re-laid tighter only when that could save a page."""
     document = lay_out(html)
-    if not back_matter_alone(document):
+    if not page_to_save(document):
         return document
     for step in FIT_STEPS:
         candidate = lay_out(_HTML_TAG.sub(f'<html data-fit="{step}"', html, count=1))
@@ -32,32 +34,76 @@ def fitted(html: str, lay_out: Callable[[str], Any]) -> Any:
     return document
 
 
-def back_matter_alone(document: Any) -> bool:
-    """Does the last page start at the Sources heading or after it (nothing of the brief
-    proper above them)? A brief of one page never does."""
-    if len(document.pages) < 2:
+FORCED = ("page", "left", "right", "recto", "verso")
+# A page used less than this may be pulled back onto the one before: the brief's last page
+# when it holds a mere tail, a page before a forced break when it is a third empty or more.
+SHORT_TAIL, SHORT_BEFORE_BREAK = 0.25, 0.7
+
+
+def page_to_save(document: Any) -> bool:
+    """Does the brief (or a part of it that ends at a page the template forces, such as
+    a compliance section) end on a page that is worth saving: one holding only Sources
+    and what follows them, or a short tail?"""
+    pages = [_blocks(page) for page in document.pages]
+    for number in range(1, len(pages)):
+        blocks, elements = pages[number]
+        if not blocks or not _ends_a_flow(pages, number) or _forced_start(pages, number):
+            continue
+        ids = [element.get("id") for element in elements]
+        sources = ids.index(PAGE.sources.anchor) if PAGE.sources.anchor in ids else len(ids)
+        short = SHORT_TAIL if number == len(pages) - 1 else SHORT_BEFORE_BREAK
+        if blocks[0][0] >= sources or _used(document.pages[number]) < short:
+            return True
+    return False
+
+
+def _ends_a_flow(pages: list[tuple[list[tuple[int, Any]], list[Any]]], number: int) -> bool:
+    """The last page, or the page before one the template forces."""
+    return number == len(pages) - 1 or _forced_start(pages, number + 1)
+
+
+def _forced_start(pages: list[tuple[list[tuple[int, Any]], list[Any]]], number: int) -> bool:
+    """Does this page start with an element that begins here on a forced page break?"""
+    blocks = pages[number][0]
+    if not blocks:
         return False
-    blocks = _body_children(document.pages[-1])
-    index = {id(element): i for i, element in enumerate(blocks)}
-    sources = next((i for i, el in enumerate(blocks) if el.get("id") == PAGE.sources.anchor), None)
-    first = _first_block(document.pages[-1], index)
-    return sources is not None and first is not None and first >= sources
+    position, box = blocks[0]
+    started_here = position not in {p for p, _ in pages[number - 1][0]}
+    return started_here and box.style["break_before"] in FORCED
 
 
-def _body_children(page: Any) -> list[Any]:
-    """The elements directly inside <body>, in document order."""
-    root = next((box.element for box in page._page_box.children if box.element is not None), None)
-    body = root.find("body") if root is not None else None
-    return list(body) if body is not None else []
+def _used(page: Any) -> float:
+    """The share of the page's text block its content fills, top to lowest box."""
+    body = _body_box(page._page_box)
+    frame = page._page_box
+    if body is None or not body.children:
+        return 0.0
+    top = frame.content_box_y()
+    bottom = max(child.position_y + child.margin_height() for child in body.children)
+    return (bottom - top) / frame.height
 
 
-def _first_block(page: Any, index: dict[int, int]) -> int | None:
-    """The position (in <body>) of the first of body's children with a box on this page."""
-    stack = list(page._page_box.children)
-    while stack:
-        box = stack.pop(0)
-        position = index.get(id(getattr(box, "element", None)))
-        if position is not None:
-            return position
-        stack[:0] = list(getattr(box, "children", ()))
+def _blocks(page: Any) -> tuple[list[tuple[int, Any]], list[Any]]:
+    """The boxes of <body>'s children on this page, with their position among them, and
+    those children: what of the page's document order this page holds."""
+    body = _body_box(page._page_box)
+    if body is None:
+        return [], []
+    elements = list(body.element)
+    index = {id(element): i for i, element in enumerate(elements)}
+    blocks = [
+        (index[id(box.element)], box)
+        for box in body.children
+        if id(getattr(box, "element", None)) in index
+    ]
+    return blocks, elements
+
+
+def _body_box(box: Any) -> Any:
+    """The <body> box of a page (under the page's <html> box)."""
+    for child in getattr(box, "children", ()):
+        if getattr(child, "element_tag", None) == "body":
+            return child
+        if getattr(child, "element_tag", None) == "html":
+            return _body_box(child)
     return None

@@ -65,8 +65,8 @@ class Rendered:
 
 
 def render_pdf(html: str, root: Path, where: Path) -> Rendered:
-    """Lay out (again, tighter, only when the back matter would stand alone on the last
-    page: fit.py), check the boxes, write the PDF: WeasyPrint's warnings become problems."""
+    """Lay out (again, a little tighter, only when that saves a wasted last page: fit.py),
+    check the boxes, write the PDF: WeasyPrint's warnings become problems."""
     with _weasyprint_log() as records:
         document = fitted(html, lambda page: layout(page, root))
         pdf: bytes = document.write_pdf()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
+from reportgen.render.backmatter import BackMatter, load_back_matter
 from reportgen.render.charts import ACCENT, ACCENT_SOFT
 from reportgen.render.svg import recolour
 from reportgen.render.templates import builtin_templates
@@ -50,6 +51,7 @@ class Theme:
     css: str = ""  # trusted: built by theme_css from validated values only
     disclaimer: str = ""
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
+    compliance: BackMatter | None = None  # [compliance] and the project's ratings (backmatter.py)
     fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
     date_format: str = DATE_FORMAT  # checked strftime directives (config.py)
 
@@ -84,7 +86,14 @@ def load_theme(config: Config) -> Theme:
     logo = _logo_uri(config, theme.logo) if theme.logo else ""
     css = theme_css(theme)
     return Theme(
-        theme.firm, logo, css, theme.disclaimer, theme.accent, tuple(theme.fonts), theme.date_format
+        theme.firm,
+        logo,
+        css,
+        theme.disclaimer,
+        theme.accent,
+        load_back_matter(config),
+        tuple(theme.fonts),
+        theme.date_format,
     )
 
 
