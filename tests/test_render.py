@@ -221,3 +221,43 @@ def test_the_html_embeds_inter_for_latin_and_names_cjk_fallbacks(
     assert '<style media="screen">' not in _page_with(
         tmp_path / "serif", ThemeConfig(fonts=["DejaVu Serif"])
     )  # a firm's own font: nothing of Inter embedded
+
+
+FONTS_JS = (
+    "<script>document.fonts.ready.then(() => { const seen = [];"
+    " document.fonts.forEach(f => seen.push(`${f.family} ${f.weight} ${f.style} ${f.status}`));"
+    " document.body.setAttribute('data-fonts', seen.join('; ')); });</script></body>"
+)
+
+
+def test_chromium_loads_the_embedded_faces(tmp_path: Path) -> None:
+    """Offline, in a fresh profile: the browser takes Inter from the page itself."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists() or font_file("Inter", "Regular") is None:
+        pytest.skip("needs /usr/bin/chromium and fonts-inter: bash scripts/setup.sh --dev")
+    page = tmp_path / "page.html"
+    page.write_text(
+        _page_with(tmp_path, ThemeConfig()).replace("</body>", FONTS_JS), encoding="utf-8"
+    )
+    flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+    flags += " --disable-background-networking --disable-component-update --disable-sync"
+    dom = subprocess.run(
+        [
+            str(chromium),
+            *flags.split(),
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    found = re.search(r'data-fonts="([^"]*)"', dom)
+    assert found is not None, dom[-500:]
+    assert (
+        found.group(1)
+        == "Inter 400 normal loaded; Inter 700 normal loaded; Inter 400 italic loaded"
+    )
