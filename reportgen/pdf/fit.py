@@ -19,7 +19,14 @@ from typing import Any
 from reportgen.render.contract import PAGE
 
 FIT_STEPS = (1, 2)  # style.css defines html[data-fit="1"] and html[data-fit="2"]
+FORCED = ("page", "left", "right", "recto", "verso")  # break-before values that force a page
+# A page used less than this may be pulled back onto the one before: the brief's last page
+# when it holds a mere tail, a page before a forced break when it is a third empty or more.
+SHORT_TAIL, SHORT_BEFORE_BREAK = 0.25, 0.7
 _HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
+
+Blocks = tuple[list[tuple[int, Any]], list[Any]]
+"""A page's boxes of <body>'s children with their positions, and those children."""
 
 
 def fitted(html: str, lay_out: Callable[[str], Any]) -> Any:
@@ -32,12 +39,6 @@ def fitted(html: str, lay_out: Callable[[str], Any]) -> Any:
         if len(candidate.pages) < len(document.pages):
             return candidate
     return document
-
-
-FORCED = ("page", "left", "right", "recto", "verso")
-# A page used less than this may be pulled back onto the one before: the brief's last page
-# when it holds a mere tail, a page before a forced break when it is a third empty or more.
-SHORT_TAIL, SHORT_BEFORE_BREAK = 0.25, 0.7
 
 
 def page_to_save(document: Any) -> bool:
@@ -57,12 +58,12 @@ def page_to_save(document: Any) -> bool:
     return False
 
 
-def _ends_a_flow(pages: list[tuple[list[tuple[int, Any]], list[Any]]], number: int) -> bool:
+def _ends_a_flow(pages: list[Blocks], number: int) -> bool:
     """The last page, or the page before one the template forces."""
     return number == len(pages) - 1 or _forced_start(pages, number + 1)
 
 
-def _forced_start(pages: list[tuple[list[tuple[int, Any]], list[Any]]], number: int) -> bool:
+def _forced_start(pages: list[Blocks], number: int) -> bool:
     """Does this page start with an element that begins here on a forced page break?"""
     blocks = pages[number][0]
     if not blocks:
@@ -83,7 +84,7 @@ def _used(page: Any) -> float:
     return (bottom - top) / frame.height
 
 
-def _blocks(page: Any) -> tuple[list[tuple[int, Any]], list[Any]]:
+def _blocks(page: Any) -> Blocks:
     """The boxes of <body>'s children on this page, with their position among them, and
     those children: what of the page's document order this page holds."""
     body = _body_box(page._page_box)
