@@ -3,7 +3,8 @@
 The files are a working tour of brief-format v1: metrics (with key figures),
 tables (columns, sort, highlight), one chart of every kind, a section body in
 a .md file and one inline, all four helpers, and risks. Every value is marked
-PLACEHOLDER so that nobody mistakes it for data. brief.yaml starts with the
+PLACEHOLDER so that nobody mistakes it for data: it builds at once, as a DRAFT
+that is never emailed until every placeholder is replaced (placeholders.py). brief.yaml starts with the
 yaml-language-server comment that points editors at the brief schema, written
 once beside the brief folders and shared by them.
 """
@@ -19,7 +20,7 @@ from reportgen.brief.schema import SCHEMA_FILE, schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
 from reportgen.errors import ReportgenError
-from reportgen.output import write_atomic
+from reportgen.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,14 @@ def _files(brief_id: str, today: date) -> dict[str, str]:
 
 BRIEF_YAML = """\
 # A new brief. Every value below is a PLACEHOLDER: replace it with real,
-# sourced data before this brief goes to anyone. The format is described in
-# docs/writing-a-brief.md; `reportgen check` lists what is still wrong, and
-# `reportgen serve` shows the brief live while you edit.
+# sourced data before this brief goes to anyone. Replace the made-up numbers,
+# ticker, dates and CSV rows too, not only the words marked PLACEHOLDER.
+# While any PLACEHOLDER, TODO, TBD, XXX or "lorem ipsum" is left, the brief
+# builds only as a DRAFT (marked on every page) and is never emailed:
+# `reportgen check` lists each one with its file and line. Other findings
+# (conflicting or stale figures) are signed off with `reportgen review`.
+# The format is described in docs/writing-a-brief.md; `reportgen serve`
+# shows the brief live while you edit.
 
 title: "PLACEHOLDER: @NAME@"
 subtitle: "PLACEHOLDER subtitle: the one-line thesis"

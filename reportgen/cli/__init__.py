@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reportgen import __version__
+from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
-    from reportgen.build import BuildResult
+    from reportgen.built import BuildResult
     from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
@@ -288,7 +289,7 @@ def new(brief_id: str, parent: Path) -> None:
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of brief.yaml (for editor autocompletion)."""
     from reportgen.brief.schema import schema_text
-    from reportgen.output import write_atomic
+    from reportgen.files import write_atomic
 
     if out is None:
         click.echo(schema_text(), nl=False)
@@ -369,3 +370,4 @@ def _register_delivery() -> None:
 
 
 _register_delivery()
+main.add_command(review)

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.errors import ReportgenError
-from reportgen.output import editions_folder, write_atomic
+from reportgen.files import write_atomic
+from reportgen.output import editions_folder
 from reportgen.render.changes import Snapshot
 
 log = logging.getLogger(__name__)

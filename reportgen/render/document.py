@@ -15,6 +15,7 @@ from markupsafe import escape
 
 from reportgen.brief.data import format_with_unit
 from reportgen.brief.integrity import Conflict
+from reportgen.brief.integrity.freshness import is_stale
 from reportgen.brief.models import Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
@@ -55,6 +56,7 @@ class KeyFigure:
     value: str
     period: str | None
     marks: str
+    as_of: str | None = None  # the period of a stale figure, tagged "as of" for the reader
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class Reconciliation:
     values: list[tuple[str, str]]  # (formatted value, trusted marks)
     spread: str
     used: str
+    reason: str | None = None  # the reviewer's, from review.yaml, once accepted
 
 
 @dataclass
@@ -97,7 +100,8 @@ class Document:
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
     headings: list[Heading]  # every <h2> of the page, in order (contract.py)
-    notes: list[str] = field(default_factory=list)
+    draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
+    stale: dict[str, str] = field(default_factory=dict)  # metric id -> period, tagged "as of"
 
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
@@ -151,9 +155,9 @@ class _Composer:
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
         reconciliations = self.reconciliations()
-        reconciled = {c.problem() for c in self.checked.conflicts}  # shown in their own table
-        notes = [p.message for p in self.checked.warnings if p not in reconciled]
-        headings = page_headings([s.title for s in sections], bool(reconciliations or notes))
+        # every h2 the page shows, in order: what PDF verification looks for. Check
+        # messages are for the author (check, build output, findings.json), never the page.
+        headings = page_headings([s.title for s in sections], bool(reconciliations))
         snapshot = take_snapshot(
             self.spec.brief_id,
             self.brief,
@@ -174,7 +178,8 @@ class _Composer:
             snapshot=snapshot,
             changes=compare(previous, snapshot),
             headings=headings,
-            notes=notes,
+            draft=not self.checked.publishable,
+            stale={m.id: period for m in self.brief.metrics if (period := self.as_of(m))},
         )
 
     def markdown(self, key: str) -> str:
@@ -195,7 +200,13 @@ class _Composer:
     def metric_html(self, metric: Metric) -> str:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         mark = self.cite.mark(metric.source)
-        return f'<span class="metric"><span class="figure">{escape(value)}</span>{mark}</span>'
+        as_of = self.as_of(metric)
+        tag = f' <span class="as-of">as of {escape(as_of)}</span>' if as_of else ""
+        return f'<span class="metric"><span class="figure">{escape(value)}</span>{mark}{tag}</span>'
+
+    def as_of(self, metric: Metric) -> str | None:
+        """The period of a figure older than the brief's limits: readers see how old it is."""
+        return metric.period if metric.period and is_stale(self.brief, metric) else None
 
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
@@ -233,7 +244,8 @@ class _Composer:
 
     def key_figure(self, metric: Metric) -> KeyFigure:
         value = format_with_unit(metric.value, metric.unit, metric.high)
-        return KeyFigure(metric.label, value, metric.period, self.cite.mark(metric.source))
+        marks = self.cite.mark(metric.source)
+        return KeyFigure(metric.label, value, metric.period, marks, self.as_of(metric))
 
     def reconciliations(self) -> list[Reconciliation]:
         """Every figure the sources disagree on: each value with its source, and which the brief uses."""
@@ -243,7 +255,12 @@ class _Composer:
             values = [(r.text, self.cite.mark(r.source)) for r in conflict.values]
             out.append(
                 Reconciliation(
-                    conflict.label, conflict.period, values, conflict.spread, _used(conflict, usage)
+                    conflict.label,
+                    conflict.period,
+                    values,
+                    conflict.spread,
+                    _used(conflict, usage),
+                    self.checked.review.reason_for(conflict.finding),
                 )
             )
         return out
