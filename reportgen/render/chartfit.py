@@ -23,6 +23,7 @@ VALUE_FONT = 8.5
 
 GAP = 0.6  # space kept between neighbouring labels, in ems
 LEGEND = {"handlelength": 1.2, "handletextpad": 0.5, "columnspacing": 1.4}
+LINE = 1.2  # a line of label text, in ems
 PLOT_SHARE = 0.86  # the plot's share of the figure's width, before layout measures it
 
 
@@ -61,13 +62,15 @@ def axes_width(ax: Any) -> float:
     return float(ax.get_position().width * ax.figure.get_figwidth() * 72)
 
 
-def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> bool:
-    """Set x labels flat, on two lines, thinned (time axis) or slanted; True when not flat."""
+def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> float:
+    """Set x labels flat, on two lines, thinned (time axis) or slanted; returns the height
+    in points they take beyond one flat line, for the figure to grow by (the plot keeps its
+    height however its labels are set)."""
     positions = list(ax.get_xticks())
     slot = axes_width(ax) / max(len(names), 1)
     if _side_by_side(names, slot):
         ax.set_xticks(positions, names)
-        return False
+        return 0.0
     wrapped = [two_lines(n) for n in names]
     if _side_by_side(wrapped, slot):
         ax.set_xticks(positions, wrapped)
@@ -80,7 +83,8 @@ def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> bool:
             label.set_rotation(45)
             label.set_horizontalalignment("right")
             label.set_rotation_mode("anchor")
-    return True
+        return max(map(text_width, names)) * math.sin(math.pi / 4)
+    return LINE * FONT if any("\n" in w for w in wrapped) else 0.0
 
 
 def _side_by_side(names: list[str], slot: float) -> bool:

@@ -114,8 +114,9 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
         if chart.kind == "barh":
             chartfit.fit_y_labels(ax, names[::-1])
             fig.tight_layout(pad=0.4)
-        elif chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line"):
-            fig.tight_layout(pad=0.4)  # the labels now take more height
+        elif extra := chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line"):
+            fig.set_figheight(fig.get_figheight() + extra / 72)
+            fig.tight_layout(pad=0.4)
         # tight_layout leaves a placeholder layout engine behind, and savefig then draws
         # the whole figure twice (once to measure): none left, one draw, the same SVG.
         fig.set_layout_engine(None)
