@@ -13,19 +13,21 @@ import hashlib
 import logging
 import resource
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from reportgen.brief.findings import findings_json
+from reportgen.brief.market import Rating
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
 from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.publish.summary import summarize
+from reportgen.render.backmatter import scale_of
 from reportgen.render.changes import Snapshot
 from reportgen.render.document import compose
 from reportgen.render.environment import Renderer
@@ -71,12 +73,16 @@ def _memory_limit() -> str:
 
 
 def check_brief(
-    brief_dir: Path, strict: bool = False, limits: Limits = DEFAULT_LIMITS
+    brief_dir: Path,
+    strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    ratings: Sequence[Rating] | None = None,
 ) -> tuple[Checked | None, list[Problem]]:
-    """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings when strict)
-    and every problem found. Never raises: any failure is this brief's problem."""
+    """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings
+    when strict) and every problem found. `ratings`: the [compliance] scale, when the project
+    has one. Never raises: any failure is this brief's problem."""
     try:
-        checked = validate(load_spec(brief_dir, limits))
+        checked = validate(load_spec(brief_dir, limits), ratings)
     except Exception as exc:  # one bad brief must not stop the others
         return None, failure(brief_dir, exc, "brief")
     if strict and checked.warnings:
@@ -126,7 +132,7 @@ def make_brief(
     stages = _Stages()
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        checked, problems = check_brief(brief_dir, strict, limits)
+        checked, problems = check_brief(brief_dir, strict, limits, scale_of(renderer.theme))
     if checked is None:
         return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:

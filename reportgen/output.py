@@ -129,10 +129,18 @@ def editions_folder(out_dir: Path, brief_id: str) -> Path:
 
 
 def _link_editions(out_dir: Path, brief_id: str, version: Path) -> None:
-    """`<out>/<id>/editions/` in every version: a relative link to the editions folder."""
-    editions_folder(out_dir, brief_id).mkdir(parents=True, exist_ok=True)
-    target = os.path.relpath(editions_folder(out_dir, brief_id), version)
-    os.symlink(target, version / EDITIONS_LINK, target_is_directory=True)
+    """`<out>/<id>/editions/` in a version, once the brief has editions: a relative link to
+    the folder that keeps them, so a new build never hides one."""
+    kept = editions_folder(out_dir, brief_id)
+    if kept.is_dir() and not (version / EDITIONS_LINK).exists():
+        os.symlink(os.path.relpath(kept, version), version / EDITIONS_LINK, True)
+
+
+def link_editions(out_dir: Path, brief_id: str) -> None:
+    """The same for the current version, when its first edition has just been kept."""
+    current = out_dir / brief_id
+    if current.is_dir():
+        _link_editions(out_dir, brief_id, current.resolve())
 
 
 def _new_version(out_dir: Path, brief_id: str) -> Path:

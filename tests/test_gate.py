@@ -15,9 +15,9 @@ from conftest import EXAMPLE, MINIMAL, write_brief
 from pypdf import PdfReader
 from smtp_server import smtp_server, write_config
 
+from reportgen.batch import build_brief
 from reportgen.brief.placeholders import markers
 from reportgen.brief.scaffold import new_brief
-from reportgen.build import build_brief
 from reportgen.cli import main
 from reportgen.config import load_config
 from reportgen.publish.nightly import run_nightly

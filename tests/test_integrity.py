@@ -320,7 +320,8 @@ def test_strict_check_turns_warnings_into_errors(unreviewed: Path) -> None:
     strict = runner.invoke(main, ["check", "--strict", str(unreviewed)])
     assert strict.exit_code == 1
     assert "warning:" not in strict.output
-    assert f"{unreviewed}/brief.yaml:156: metrics[16].period: stale figure" in strict.output
+    stale = line(EXAMPLE, "period: Q1 2025")
+    assert f"{unreviewed}/brief.yaml:{stale}: metrics[16].period: stale figure" in strict.output
     reviewed = runner.invoke(main, ["check", "--strict", str(EXAMPLE)])
     assert reviewed.exit_code == 0 and reviewed.output == ""  # accepted findings do not count
 

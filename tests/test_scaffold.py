@@ -58,6 +58,15 @@ def test_shows_every_feature_of_the_contract(made: Path) -> None:
     assert brief.risks and brief.verdict.summary
 
 
+def test_scaffolds_the_v11_keys(made: Path) -> None:
+    checked, problems = check_brief(made)
+    assert checked is not None and problems == []
+    brief = checked.spec.brief
+    assert brief.market and brief.market.target and brief.market.horizon and brief.market.history
+    assert brief.prices and brief.valuation and len(brief.catalysts) == 2
+    assert all("PLACEHOLDER" in c.event for c in brief.catalysts)
+
+
 def test_placeholders_are_marked(made: Path) -> None:
     checked, _ = check_brief(made)
     assert checked is not None

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen.brief.bounds import number_problem
+from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame, read_csv
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.labels import guessed_legend
+from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
 from reportgen.brief.review import Gate, apply_review, load_review
@@ -57,10 +59,11 @@ class Checked:
         return self.review.publishable
 
 
-def validate(spec: Spec) -> Checked:
+def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
     """Run every rule; raise BriefError with all errors (and warnings) when any fails.
-    Warnings accepted in review.yaml are left out of `warnings` (see review.py)."""
-    v = _Validator(spec)
+    Warnings accepted in review.yaml are left out of `warnings` (see review.py).
+    `ratings`: the project's [compliance] scale, when it has one."""
+    v = _Validator(spec, ratings)
     v.run()
     entries, review_problems = load_review(spec.root)
     problems = v.problems + review_problems
@@ -81,8 +84,9 @@ def _image_name(src: str) -> str:
 
 
 class _Validator:
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, ratings: Sequence[Rating] | None = None):
         self.spec = spec
+        self.ratings = ratings
         self.brief = spec.brief
         self.problems: list[Problem] = []
         self.frames: dict[str, Frame] = {}
@@ -109,6 +113,7 @@ class _Validator:
         self.check_sections()
         self.check_risks()
         self.check_markdown()
+        self.problems += check_sellside(self.spec, self.frame, self.known_source, self.ratings)
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)

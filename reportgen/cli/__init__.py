@@ -224,11 +224,13 @@ class _BuildReport:
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
+    from reportgen.render.backmatter import scale_of
 
-    limits = _config_or_exit().limits  # judge a brief as `build` will in this project
+    config = _config_or_exit()  # judge a brief as `build` will in this project
+    limits, scale = config.limits, scale_of(_look(config, None)["theme"])
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict, limits)
+        checked, problems = check_brief(brief_dir, strict, limits, scale)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None

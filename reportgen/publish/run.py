@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from reportgen.config import Config, MailConfig
+from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, one_line
 from reportgen.files import write_atomic
 from reportgen.output import LastGood
@@ -220,7 +220,7 @@ class Run:
             path = editions.record_edition(
                 self.out, brief, good.summary.as_of, good.pdf, good.snapshot, statuses, self.now
             )
-            retention = self.config.compliance.retention_days
+            retention = (self.config.compliance or ComplianceConfig()).retention_days
             pruned = editions.prune_editions(self.out, brief, retention, self.now)
         except editions.EditionError as exc:
             self.fail(brief, str(exc))

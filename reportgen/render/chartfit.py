@@ -18,6 +18,7 @@ from typing import Any
 # Why these: the figure is 4.5 in (324 units) wide and style.css shows it at most 32rem
 # wide, on a screen and in print. At 390 px (a 350 px column) 8.5 units are 9.2 CSS px;
 # at 1280 px 9 units are 0.89x the body text; in the PDF (9.6 pt root) 8.1-8.5 pt.
+FIGURE_WIDTH = 4.5  # inches
 FONT = 9.0
 VALUE_FONT = 8.5
 
@@ -63,28 +64,32 @@ def axes_width(ax: Any) -> float:
 
 
 def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> float:
-    """Set x labels flat, on two lines, thinned (time axis) or slanted; returns the height
-    in points they take beyond one flat line, for the figure to grow by (the plot keeps its
-    height however its labels are set)."""
+    """Set x labels flat, on two lines, thinned (time axis) or slanted, laying the figure out
+    for each try (the plot's width depends on its labels); returns the height in points they
+    take beyond one flat line, for the figure to grow by (the plot keeps its height)."""
     positions = list(ax.get_xticks())
-    slot = axes_width(ax) / max(len(names), 1)
-    if _side_by_side(names, slot):
-        ax.set_xticks(positions, names)
-        return 0.0
     wrapped = [two_lines(n) for n in names]
-    if _side_by_side(wrapped, slot):
-        ax.set_xticks(positions, wrapped)
-    elif time_axis:
+    for labels in (names, wrapped):
+        ax.set_xticks(positions, labels)
+        layout(ax.figure)
+        if _side_by_side(labels, axes_width(ax) / max(len(names), 1)):
+            return LINE * FONT if any("\n" in label for label in labels) else 0.0
+    if time_axis:
+        slot = axes_width(ax) / max(len(names), 1)
         step = math.ceil((max(map(text_width, wrapped)) + GAP * FONT) / slot)
         ax.set_xticks(positions, [w if i % step == 0 else "" for i, w in enumerate(wrapped)])
-    else:
-        ax.set_xticks(positions, names)
-        for label in ax.get_xticklabels():
-            label.set_rotation(45)
-            label.set_horizontalalignment("right")
-            label.set_rotation_mode("anchor")
-        return max(map(text_width, names)) * math.sin(math.pi / 4)
-    return LINE * FONT if any("\n" in w for w in wrapped) else 0.0
+        return LINE * FONT
+    ax.set_xticks(positions, names)
+    for label in ax.get_xticklabels():
+        label.set_rotation(45)
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    return max(map(text_width, names)) * math.sin(math.pi / 4)
+
+
+def layout(fig: Any) -> None:
+    """matplotlib's tight layout with the house padding."""
+    fig.tight_layout(pad=0.4)
 
 
 def _side_by_side(names: list[str], slot: float) -> bool:

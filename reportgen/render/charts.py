@@ -17,7 +17,7 @@ from reportgen.brief.labels import axis_title, series_name
 from reportgen.brief.models import Chart
 from reportgen.cache import cached_svg
 from reportgen.render import chartfit
-from reportgen.render.chartfit import FONT, VALUE_FONT
+from reportgen.render.chartfit import FIGURE_WIDTH, FONT, VALUE_FONT
 from reportgen.render.svg import inline_svg
 
 if TYPE_CHECKING:
@@ -104,19 +104,17 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
     with matplotlib.rc_context(cast(Any, STYLE)):
         # 4.5 in wide (a phone's aspect): the page shows it at most 32rem wide, so the
         # same SVG reads at 390 px, at 1280 px and on A4 (see chartfit.FONT).
-        fig = Figure(figsize=(4.5, 2.7 if chart.kind != "barh" else 0.5 + 0.3 * len(wide)))
+        fig = Figure(figsize=(FIGURE_WIDTH, 2.7 if chart.kind != "barh" else 0.5 + 0.3 * len(wide)))
         ax = fig.subplots()
         DRAWERS[chart.kind](ax, chart, wide, labels)
         if len(labels) > 1:
             chartfit.legend_above(ax)
-        fig.tight_layout(pad=0.4)
         names = [str(x) for x in wide.index]
         if chart.kind == "barh":
             chartfit.fit_y_labels(ax, names[::-1])
-            fig.tight_layout(pad=0.4)
         elif extra := chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line"):
             fig.set_figheight(fig.get_figheight() + extra / 72)
-            fig.tight_layout(pad=0.4)
+        chartfit.layout(fig)
         # tight_layout leaves a placeholder layout engine behind, and savefig then draws
         # the whole figure twice (once to measure): none left, one draw, the same SVG.
         fig.set_layout_engine(None)

@@ -7,7 +7,7 @@ footnote numbers follow the order in which sources are first cited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,6 +22,8 @@ from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
 from reportgen.render.markdown import render_markdown
+from reportgen.render.pricechart import PastCall
+from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import TableView, build_table
 
 Partial = Callable[..., str]
@@ -102,6 +104,7 @@ class Document:
     headings: list[Heading]  # every <h2> of the page, in order (contract.py)
     draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
     stale: dict[str, str] = field(default_factory=dict)  # metric id -> period, tagged "as of"
+    sellside: SellSide = field(default_factory=SellSide)  # v1.1: market, comps, catalysts
 
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
@@ -131,15 +134,21 @@ class Document:
 
 
 def compose(
-    checked: Checked, partial: Partial, generated: datetime, previous: Snapshot | None = None
+    checked: Checked,
+    partial: Partial,
+    generated: datetime,
+    previous: Snapshot | None = None,
+    calls: Sequence[PastCall] | None = None,
 ) -> Document:
     """Resolve every helper, table, chart and footnote of a checked brief; compare with the
-    previous build's snapshot, if any, for the changes box."""
-    return _Composer(checked, partial).compose(generated, previous)
+    previous build's snapshot, if any, for the changes box. `calls`: the delivered editions'
+    ratings and targets for the price chart (default: the brief's market.history)."""
+    return _Composer(checked, partial, calls).compose(generated, previous)
 
 
 class _Composer:
-    def __init__(self, checked: Checked, partial: Partial):
+    def __init__(self, checked: Checked, partial: Partial, calls: Sequence[PastCall] | None = None):
+        self.calls = calls
         self.checked = checked
         self.spec = checked.spec
         self.brief = checked.spec.brief
@@ -150,14 +159,19 @@ class _Composer:
         self.charts = {c.id: c for c in self.brief.charts}
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
+        side = SellSideComposer(self.checked, self.cite.mark, self.calls)
+        market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]
+        sellside = side.rest(market)
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
         reconciliations = self.reconciliations()
         # every h2 the page shows, in order: what PDF verification looks for. Check
         # messages are for the author (check, build output, findings.json), never the page.
-        headings = page_headings([s.title for s in sections], bool(reconciliations))
+        headings = page_headings(
+            [s.title for s in sections], sellside.titles, bool(reconciliations)
+        )
         snapshot = take_snapshot(
             self.spec.brief_id,
             self.brief,
@@ -180,6 +194,7 @@ class _Composer:
             headings=headings,
             draft=not self.checked.publishable,
             stale={m.id: period for m in self.brief.metrics if (period := self.as_of(m))},
+            sellside=sellside,
         )
 
     def markdown(self, key: str) -> str:
