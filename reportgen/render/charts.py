@@ -103,8 +103,10 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
 
     with matplotlib.rc_context(cast(Any, STYLE)):
         # 4.5 in wide (a phone's aspect): the page shows it at most 32rem wide, so the
-        # same SVG reads at 390 px, at 1280 px and on A4 (see chartfit.FONT).
-        fig = Figure(figsize=(FIGURE_WIDTH, 2.7 if chart.kind != "barh" else 0.5 + 0.3 * len(wide)))
+        # same SVG reads at 390 px, at 1280 px and on A4 (see chartfit.FONT). A long
+        # ranking gets thinner bars, never a taller figure than print's 80 mm shows unscaled.
+        height = 2.7 if chart.kind != "barh" else min(0.5 + 0.3 * len(wide), 3.2)
+        fig = Figure(figsize=(FIGURE_WIDTH, height))
         ax = fig.subplots()
         DRAWERS[chart.kind](ax, chart, wide, labels)
         if len(labels) > 1:
