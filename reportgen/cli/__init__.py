@@ -24,7 +24,7 @@ DEFAULT_OUT = Path("build")
 
 
 def _brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
-    from reportgen.build import find_briefs
+    from reportgen.brief.spec import find_briefs
 
     found = find_briefs(briefs or (DEFAULT_BRIEFS,))
     if not found:
