@@ -15,8 +15,6 @@ from reportgen import __version__
 from reportgen.cli.review import review
 
 if TYPE_CHECKING:
-    from reportgen.batch import BatchSummary
-    from reportgen.built import BuildResult
     from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
@@ -102,6 +100,7 @@ def build(
     within a time and memory limit.
     """
     from reportgen.batch import BatchOptions, build_many
+    from reportgen.cli.report import BuildReport
     from reportgen.errors import ReportgenError
     from reportgen.workers import Ceilings
 
@@ -121,7 +120,7 @@ def build(
         limits=config.limits,
         **_look(config, templates),
     )
-    report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
+    report = BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
             summary = build_many(dirs, out or _configured_out(config), options, report.result)
@@ -163,59 +162,6 @@ def _look(config: Config, templates: Path | None) -> dict[str, Any]:
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-
-
-class _BuildReport:
-    """Each brief's result as it ends: a progress bar on a terminal, else a line each."""
-
-    def __init__(self, total: int, *, quiet: bool, as_json: bool, verbose: bool):
-        self.total, self.quiet, self.as_json, self.verbose = total, quiet, as_json, verbose
-        use_bar = sys.stdout.isatty() and not (quiet or as_json or verbose) and total > 1
-        self.bar: Any = (
-            click.progressbar(
-                length=total, label="building", show_pos=True, item_show_func=lambda item: item
-            )
-            if use_bar
-            else None
-        )
-        self.held: list[BuildResult] = []  # failures, printed once the bar is done
-
-    def __enter__(self) -> _BuildReport:
-        if self.bar is not None:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-    def result(self, result: BuildResult) -> None:
-        from reportgen.cli.summary import result_json
-
-        if self.as_json:
-            click.echo(result_json(result))
-        elif self.bar is not None:
-            self.bar.update(1, result.brief_id)
-            self.held += [result] if not result.ok else []
-        elif not self.quiet or not result.ok:
-            self.lines(result)
-
-    def lines(self, result: BuildResult) -> None:
-        from reportgen.cli.summary import result_line, timings_line
-
-        for problem in result.problems if not self.quiet else result.errors:
-            click.echo(str(problem), err=True)
-        click.echo(result_line(result), err=not result.ok)
-        if self.verbose and result.timings:
-            click.echo(timings_line(result))
-
-    def summary(self, summary: BatchSummary) -> None:
-        from reportgen.cli.summary import summary_table
-
-        for result in self.held:
-            self.lines(result)
-        if self.total > 1 and not (self.quiet or self.as_json):
-            click.echo(summary_table(summary))
 
 
 @main.command()
