@@ -187,7 +187,14 @@ def _sections(rng: random.Random, name: str) -> dict[str, str]:
     }
 
 
+def _level(level: str) -> str:
+    """'very-high' -> 'Very High', as a verdict label writes it."""
+    return level.replace("-", " ").title()
+
+
 def _spec(name: str, n: int, metrics: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
+    risk = rng.choice(["medium", "high", "very-high"])
+    reward = rng.choice(["medium", "high"])
     return {
         "title": f"{name}'s Capacity Bet",
         "subtitle": "Capex, share and the path to profit",
@@ -195,9 +202,9 @@ def _spec(name: str, n: int, metrics: list[dict[str, Any]], rng: random.Random) 
         "as_of": "2026-11-21",
         "authors": ["Benchmark Desk"],
         "verdict": {
-            "label": "High-Risk, High-Reward",
-            "risk": rng.choice(["medium", "high", "very-high"]),
-            "reward": rng.choice(["medium", "high"]),
+            "label": f"{_level(risk)}-Risk, {_level(reward)}-Reward",  # the label names its levels
+            "risk": risk,
+            "reward": reward,
             "summary": f'{name} plans {{{{ metric("capex") }}}} of spending; revenue grew '
             '{{ metric("revenue_growth") }}. ' + paragraph(rng),
         },

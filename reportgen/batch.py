@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reportgen.brief.spec import BRIEF_FILE
-from reportgen.build import BuildResult, Built, failure, make_brief
+from reportgen.build import failure, make_brief
+from reportgen.built import BuildResult, Built
 from reportgen.cache import (
     CHART_DIR,
     ChartCache,

@@ -9,77 +9,30 @@ one line, never a traceback, and the other briefs go on.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import resource
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
+from reportgen.brief.findings import findings_json
+from reportgen.brief.market import Rating
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.validate import Checked, validate
+from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
-from reportgen.publish.summary import BriefSummary, summarize
-from reportgen.render.changes import Changes, Snapshot
+from reportgen.publish.summary import summarize
+from reportgen.render.backmatter import scale_of
+from reportgen.render.changes import Snapshot
 from reportgen.render.document import compose
 from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
-
-Status = Literal["built", "skipped", "failed", "checked"]
-
-
-@dataclass
-class Built:
-    """One brief made in memory: its outputs and what its mail needs (picklable)."""
-
-    brief_dir: Path
-    brief_id: str
-    problems: list[Problem] = field(default_factory=list)
-    html: str | None = None  # None: not made (see problems)
-    pdf: bytes | None = None  # None: an HTML-only preview, or not made
-    snapshot: Snapshot | None = None
-    changes: Changes | None = None
-    summary: BriefSummary | None = None
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage and "total"
-
-    @property
-    def ok(self) -> bool:
-        return self.html is not None and not any(p.severity == "error" for p in self.problems)
-
-
-@dataclass
-class BuildResult:
-    """What happened to one brief in a build: made and written, skipped or failed."""
-
-    brief_dir: Path
-    status: Status
-    problems: list[Problem] = field(default_factory=list)
-    outputs: list[Path] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see `make_brief`)
-    peak_mib: float = 0.0  # peak resident memory of the process that built it (batch builds)
-    built: Built | None = None  # the values behind a "built" result, for delivery
-    digest: str = ""  # of the brief's files it was made from (cache.tree_digest)
-
-    @property
-    def brief_id(self) -> str:
-        return self.brief_dir.resolve().name
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "failed"
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
 
 def find_briefs(paths: Iterable[Path]) -> list[Path]:
@@ -120,12 +73,16 @@ def _memory_limit() -> str:
 
 
 def check_brief(
-    brief_dir: Path, strict: bool = False, limits: Limits = DEFAULT_LIMITS
+    brief_dir: Path,
+    strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+    ratings: Sequence[Rating] | None = None,
 ) -> tuple[Checked | None, list[Problem]]:
-    """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings when strict)
-    and every problem found. Never raises: any failure is this brief's problem."""
+    """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings
+    when strict) and every problem found. `ratings`: the [compliance] scale, when the project
+    has one. Never raises: any failure is this brief's problem."""
     try:
-        checked = validate(load_spec(brief_dir, limits))
+        checked = validate(load_spec(brief_dir, limits), ratings)
     except Exception as exc:  # one bad brief must not stop the others
         return None, failure(brief_dir, exc, "brief")
     if strict and checked.warnings:
@@ -175,7 +132,7 @@ def make_brief(
     stages = _Stages()
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        checked, problems = check_brief(brief_dir, strict, limits)
+        checked, problems = check_brief(brief_dir, strict, limits, scale_of(renderer.theme))
     if checked is None:
         return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:
@@ -219,6 +176,8 @@ def _make(
     built.problems = strictly(found) if strict else found
     if not any(p.severity == "error" for p in built.problems):
         built.pdf = rendered.pdf
+        sha = hashlib.sha256(rendered.pdf).hexdigest()
+        built.findings = findings_json(spec.brief_id, checked.review, sha)
     else:
         built.html = None  # not promoted: the previous output stays
     return built

@@ -29,7 +29,8 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from reportgen.output import Record, intact, read_record, write_atomic
+from reportgen.files import write_atomic
+from reportgen.output import Record, intact, read_record
 
 log = logging.getLogger(__name__)
 

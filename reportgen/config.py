@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reportgen.errors import Problem, ReportgenError
 from reportgen.workers import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
@@ -124,8 +131,41 @@ class Limits(_Section):
 DEFAULT_LIMITS = Limits()
 
 
+class RatingConfig(_Section):
+    """One rating of the scale; its upside bounds (fractions: 0.15 is 15%) make it checkable."""
+
+    name: str = Field(min_length=1)
+    definition: str = ""
+    upside_min: float | None = None  # inclusive
+    upside_max: float | None = None  # exclusive
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> RatingConfig:
+        """A rating no upside can earn would flag every brief that uses it."""
+        low, high = self.upside_min, self.upside_max
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"{self.name}: upside_min {low:g} must be below upside_max {high:g}")
+        return self
+
+
 class ComplianceConfig(_Section):
-    retention_days: int = Field(1095, ge=1)  # delivered editions are kept at least this long
+    """The back matter of every brief (config.md, v1.1)."""
+
+    ratings: list[RatingConfig] = Field(default_factory=list)  # best first
+
+    @field_validator("ratings")
+    @classmethod
+    def _unique_names(cls, value: list[RatingConfig]) -> list[RatingConfig]:
+        """A brief's rating must name exactly one rule."""
+        names = [r.name for r in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"rating {twice[0]!r} is defined twice")
+        return value
+
+    certification: str = ""
+    disclosures: str = ""  # a Markdown file relative to reportgen.toml, or inline text
+    retention_days: int = Field(1095, ge=1)  # editions are kept at least this long
 
 
 class Config(_Section):
@@ -136,7 +176,7 @@ class Config(_Section):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
     limits: Limits = Field(default_factory=Limits)
-    compliance: ComplianceConfig = Field(default_factory=ComplianceConfig)
+    compliance: ComplianceConfig | None = None
 
     @property
     def base_dir(self) -> Path:

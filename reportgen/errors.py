@@ -9,15 +9,26 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
+Value = float | str
+"""A value a finding concerns (a reported figure, a period): what a review accepted."""
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One finding about a brief, printed as `file:line: key: message`."""
+    """One finding about a brief, printed as `file:line: key: message`.
+
+    A warning a reviewer can sign off carries `finding`, a key stable across edits
+    (`conflict:china_share_alibaba`, `stale:global_share_aws`), and the `values` it is
+    about: an acceptance in review.yaml lapses when they change (see brief/review.py).
+    """
 
     path: Path
     line: int | None
     key: str
     message: str
     severity: Severity = "error"
+    finding: str | None = None
+    values: tuple[Value, ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"

@@ -24,24 +24,22 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from reportgen.built import Built, open_findings
 from reportgen.errors import Problem, ReportgenError
 from reportgen.publish.summary import BriefSummary, KeyFigure
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
 
-if TYPE_CHECKING:
-    from reportgen.build import Built
-
 log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
+FINDINGS_FILE = "findings.json"  # for the author: brief/findings.py
 VERSIONS = Path(".reportgen") / "versions"
 # Delivered editions outlive every version: kept here, linked from each version as editions/.
 EDITIONS = Path(".reportgen") / "editions"
@@ -61,22 +59,6 @@ def write_file(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.chmod(path, 0o644)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, then os.replace over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -124,6 +106,8 @@ def _files(built: Built, out_dir: Path) -> dict[str, bytes]:
     files[f"{built.brief_id}.pdf"] = built.pdf
     files[SNAPSHOT_FILE] = built.snapshot.to_json()
     files[CHANGES_FILE] = built.changes.to_json()
+    if built.findings is not None:
+        files[FINDINGS_FILE] = built.findings
     return files
 
 
@@ -145,10 +129,18 @@ def editions_folder(out_dir: Path, brief_id: str) -> Path:
 
 
 def _link_editions(out_dir: Path, brief_id: str, version: Path) -> None:
-    """`<out>/<id>/editions/` in every version: a relative link to the editions folder."""
-    editions_folder(out_dir, brief_id).mkdir(parents=True, exist_ok=True)
-    target = os.path.relpath(editions_folder(out_dir, brief_id), version)
-    os.symlink(target, version / EDITIONS_LINK, target_is_directory=True)
+    """`<out>/<id>/editions/` in a version, once the brief has editions: a relative link to
+    the folder that keeps them, so a new build never hides one."""
+    kept = editions_folder(out_dir, brief_id)
+    if kept.is_dir() and not (version / EDITIONS_LINK).exists():
+        os.symlink(os.path.relpath(kept, version), version / EDITIONS_LINK, True)
+
+
+def link_editions(out_dir: Path, brief_id: str) -> None:
+    """The same for the current version, when its first edition has just been kept."""
+    current = out_dir / brief_id
+    if current.is_dir():
+        _link_editions(out_dir, brief_id, current.resolve())
 
 
 def _new_version(out_dir: Path, brief_id: str) -> Path:
@@ -255,6 +247,7 @@ class LastGood:
     changes: Changes | None
     inputs: str  # digest of the brief's files it was made from (for `only_changed`)
     snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
+    open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: a draft, never sent
 
 
 def last_good(out_dir: Path, brief_id: str) -> LastGood:
@@ -273,7 +266,14 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         raise OutputError(f"{pdf_path}: not a complete PDF (truncated or edited?): rebuild it")
     snapshot = _read_output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
     return LastGood(
-        brief_id, pdf_path, pdf, record.summary, record.changes, record.inputs, snapshot
+        brief_id,
+        pdf_path,
+        pdf,
+        record.summary,
+        record.changes,
+        record.inputs,
+        snapshot,
+        open_findings(record.problems),
     )
 
 
@@ -292,7 +292,14 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
     pdf_path = out_dir / built.brief_id / f"{built.brief_id}.pdf"
     snapshot = built.snapshot.to_json() if built.snapshot is not None else None
     return LastGood(
-        built.brief_id, pdf_path, built.pdf, built.summary, built.changes, inputs, snapshot
+        built.brief_id,
+        pdf_path,
+        built.pdf,
+        built.summary,
+        built.changes,
+        inputs,
+        snapshot,
+        open_findings(built.problems),
     )
 
 
@@ -307,11 +314,20 @@ def problem_dict(problem: Problem) -> dict[str, object]:
         "key": problem.key,
         "message": problem.message,
         "severity": problem.severity,
+        **({"finding": problem.finding, "values": list(problem.values)} if problem.finding else {}),
     }
 
 
 def problem_from_dict(raw: dict[str, Any]) -> Problem:
-    return Problem(Path(raw["path"]), raw["line"], raw["key"], raw["message"], raw["severity"])
+    return Problem(
+        Path(raw["path"]),
+        raw["line"],
+        raw["key"],
+        raw["message"],
+        raw["severity"],
+        raw.get("finding"),
+        tuple(raw.get("values", ())),
+    )
 
 
 def _summary_dict(summary: BriefSummary | None) -> dict[str, Any] | None:

@@ -152,7 +152,7 @@ def test_inline_table_stands_instead_of_after_the_body(
     assert html.index("Before.") < html.index('id="table-peers"') < html.index("After")
 
 
-def test_warnings_are_shown_in_the_appendix(
+def test_warnings_go_to_the_author_and_the_page_says_draft(
     make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
 ) -> None:
     minimal["sources"]["unused"] = {"title": "Never cited"}
@@ -160,11 +160,8 @@ def test_warnings_are_shown_in_the_appendix(
     result = build_brief(folder, tmp_path / "out", pdf=False)
     assert result.ok and [w.key for w in result.warnings] == ["sources.unused"]
     html = (tmp_path / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
-    appendix = html[html.index('id="appendix"') :]
-    assert (
-        "source &#39;unused&#39; is never cited" in appendix
-        or "source 'unused' is never cited" in appendix
-    )
+    assert "never cited" not in html and 'id="appendix"' not in html  # issue 11: no tool talk
+    assert 'class="draft-mark"' in html and not result.publishable
     assert "Never cited" not in html[html.index('id="sources"') :]  # only cited sources are listed
 
 

@@ -139,7 +139,10 @@ def test_key_covers_brief_templates_options_and_epoch(
     assert len(seen) == 5
 
 
-def test_failed_brief_keeps_old_stamp_and_is_retried(brief: Path, tmp_path: Path) -> None:
+def test_failed_brief_keeps_old_stamp_and_is_retried(
+    brief: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the CLI's look (./reportgen.toml) must match build_many's default
     out = tmp_path / "out"
     build_many([brief], out, HTML_ONLY)
     yaml = brief / "brief.yaml"

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from reportgen.brief.integrity import parse_period, same_period
@@ -271,8 +272,19 @@ def test_implausible_percentage(make_brief: MakeBrief, minimal: dict[str, Any]) 
 # ------------------------------------------------------------------ the example and --strict
 
 
-def test_example_shows_only_its_real_conflicts_and_staleness() -> None:
-    found = [(p.key, p.message.split(":")[0]) for p in check_brief(EXAMPLE)[1]]
+@pytest.fixture
+def unreviewed(example_copy: Path) -> Path:
+    """The example before its review: every finding open."""
+    (example_copy / "review.yaml").unlink()
+    return example_copy
+
+
+def test_example_shows_only_its_real_conflicts_and_staleness(unreviewed: Path) -> None:
+    checked, problems = check_brief(EXAMPLE)
+    assert checked is not None and problems == []  # reviewed: all accepted in review.yaml
+    accepted = [p.key for p, _ in checked.review.accepted]
+    found = [(p.key, p.message.split(":")[0]) for p in check_brief(unreviewed)[1]]
+    assert [key for key, _ in found] == accepted
     assert found == [
         (
             "metrics[8].value",
@@ -289,7 +301,7 @@ def test_example_shows_only_its_real_conflicts_and_staleness() -> None:
         ("metrics[16].period", "stale figure 'Alibaba Cloud share of global cloud' (Q1 2025)"),
         ("metrics[17].period", "stale figure 'AWS share of global cloud' (Q1 2025)"),
     ]
-    messages = [p.message for p in check_brief(EXAMPLE)[1]]
+    messages = [p.message for p in check_brief(unreviewed)[1]]
     assert (
         "35.8% (ambition, china_share_alibaba_ambition) vs 36% (push, china_share_alibaba_push)"
         in messages[1]
@@ -301,14 +313,17 @@ def test_example_shows_only_its_real_conflicts_and_staleness() -> None:
     )
 
 
-def test_strict_check_turns_warnings_into_errors() -> None:
+def test_strict_check_turns_warnings_into_errors(unreviewed: Path) -> None:
     runner = CliRunner()
-    plain = runner.invoke(main, ["check", str(EXAMPLE)])
+    plain = runner.invoke(main, ["check", str(unreviewed)])
     assert plain.exit_code == 0 and "warning: stale figure" in plain.output
-    strict = runner.invoke(main, ["check", "--strict", str(EXAMPLE)])
+    strict = runner.invoke(main, ["check", "--strict", str(unreviewed)])
     assert strict.exit_code == 1
     assert "warning:" not in strict.output
-    assert f"{EXAMPLE}/brief.yaml:156: metrics[16].period: stale figure" in strict.output
+    stale = line(EXAMPLE, "period: Q1 2025")
+    assert f"{unreviewed}/brief.yaml:{stale}: metrics[16].period: stale figure" in strict.output
+    reviewed = runner.invoke(main, ["check", "--strict", str(EXAMPLE)])
+    assert reviewed.exit_code == 0 and reviewed.output == ""  # accepted findings do not count
 
 
 def test_strict_build_fails_on_warnings_even_when_unchanged(

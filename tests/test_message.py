@@ -135,13 +135,13 @@ def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
         "title": "Acme <b>Bold</b> & Co",
         "verdict": {
             **MINIMAL["verdict"],
-            "summary": "<img src=x onerror=alert(1)> **Bold** call ![p](https://t.example/p.png).",
+            "summary": "<img src=x onerror=alert(document.cookie)> **Bold** call ![p](https://t.example/p.png).",
         },
     }
     write_brief(project / "briefs" / "acme", spec)
     assert build_brief(project / "briefs" / "acme", project / "out").ok  # send mails the last build
     text, html = bodies(dry_run(project))
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;img src=x onerror=alert(document.cookie)&gt;" in html
     assert "<img" not in html  # not the raw tag, nor the Markdown image: no remote loads
     assert "<strong>Bold</strong> call" in html
     assert "Acme &lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html

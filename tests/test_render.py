@@ -111,7 +111,7 @@ def test_section_titles_come_from_the_page_contract() -> None:
     source = (builtin_templates() / PAGE_TEMPLATE).read_text(encoding="utf-8")
     for part in (PAGE.risks, PAGE.reconciliation, PAGE.sources):
         assert f">{part.title}<" not in source and f"{{% block {part.block} %}}" in source
-    headings = page_headings(["Thesis", "Outlook"], appendix=True)
+    headings = page_headings(["Thesis", "Outlook"], [], appendix=True)
     assert [(h.title, h.block) for h in headings] == [
         ("Thesis", "sections"),
         ("Outlook", "sections"),
@@ -120,7 +120,7 @@ def test_section_titles_come_from_the_page_contract() -> None:
         ("Sources", "sources"),
     ]
     html = '<h2><span class="num">1</span>Thesis &amp; more</h2><h2>Sources</h2>'
-    assert missing_headings(html, page_headings(["Thesis & more"], appendix=False)) == [
+    assert missing_headings(html, page_headings(["Thesis & more"], [], appendix=False)) == [
         Heading("Risks", "risks")
     ]
 

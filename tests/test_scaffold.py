@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from reportgen.batch import build_brief
+from reportgen.brief.placeholders import is_placeholder
 from reportgen.brief.scaffold import ScaffoldError, new_brief
 from reportgen.brief.schema import SCHEMA_FILE, brief_schema
 from reportgen.build import check_brief
@@ -29,13 +30,17 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "seeds" / "acme-q3"
 
 
-def test_builds_at_once_without_warnings(made: Path, tmp_path: Path) -> None:
+def test_builds_at_once_as_a_draft_warning_only_of_its_placeholders(
+    made: Path, tmp_path: Path
+) -> None:
     result = build_brief(made, tmp_path / "build")
     assert result.status == "built", [str(p) for p in result.problems]
-    assert result.problems == []
+    assert result.problems and all(is_placeholder(p.finding) for p in result.problems)
+    assert not result.publishable
     pdf = PdfReader(tmp_path / "build" / "acme-q3" / "acme-q3.pdf")
-    text = "".join(page.extract_text() for page in pdf.pages)
-    assert "PLACEHOLDER" in text
+    pages = [page.extract_text() for page in pdf.pages]
+    assert "PLACEHOLDER" in "".join(pages)
+    assert all("DRAFT" in page for page in pages)
 
 
 def test_shows_every_feature_of_the_contract(made: Path) -> None:
@@ -51,6 +56,15 @@ def test_shows_every_feature_of_the_contract(made: Path) -> None:
     helpers = {call.name for calls in checked.helpers.values() for call in calls}
     assert helpers == {"metric", "cite", "table", "chart"}
     assert brief.risks and brief.verdict.summary
+
+
+def test_scaffolds_the_v11_keys(made: Path) -> None:
+    checked, problems = check_brief(made)
+    assert checked is not None and problems == []
+    brief = checked.spec.brief
+    assert brief.market and brief.market.target and brief.market.horizon and brief.market.history
+    assert brief.prices and brief.valuation and len(brief.catalysts) == 2
+    assert all("PLACEHOLDER" in c.event for c in brief.catalysts)
 
 
 def test_placeholders_are_marked(made: Path) -> None:

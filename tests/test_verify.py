@@ -152,7 +152,11 @@ def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> N
     )
     assert re.search(r"6 quarters\[\d\] vs 9 quarters\[\d\] 3 quarters", appendix)
     assert "35.8% (ambition) in key figures, verdict" in appendix
-    assert "stale figure 'AWS share of global cloud' (Q1 2025)" in appendix  # notes on the data
+    assert "Reviewed: A 0.2pp gap, within rounding." in appendix  # the reviewer's reason
+    assert "stale figure" not in text  # check messages are for the author, not the reader
+    assert (
+        "as of Q1 2025" in text[: text.index("Source reconciliation")]
+    )  # the stale figure, tagged
 
 
 def test_font_that_cannot_load_is_an_error_a_css_slip_a_warning(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ class Risk(Model):
     sources: list[str] = Field(min_length=1)
 
 
-AgeKind = Literal["month", "quarter", "half", "year", "source"]
+AgeKind = Literal["month", "quarter", "half", "year", "source", "price"]
 
 
 class Checks(Model):
@@ -133,9 +133,77 @@ class Checks(Model):
     max_age_days: PositiveInt | dict[AgeKind, PositiveInt] | None = Field(
         None,
         description="Days after which a figure is stale: one limit, or one per kind "
-        "(month, quarter, half, year, source).",
+        "(month, quarter, half, year, source, price).",
     )
     max_pages: PositiveInt = Field(30, description="The PDF may not run longer than this.")
+
+
+# ---------------------------------------------------------------- v1.1: market, valuation
+
+
+def _date_to_text(value: object) -> object:
+    """YAML reads `when: 2027-02-15` as a date; the catalyst keeps the text the author wrote."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+WhenText = Annotated[
+    str,
+    BeforeValidator(_date_to_text),
+    Field(pattern=r"^\d{4}-(?:\d{2}(?:-\d{2})?|Q[1-4])$"),
+]
+
+
+Day = date  # a field named `date` would shadow the type inside its class
+
+
+class Call(Model):
+    """A past rating and target, for the price chart when no delivered edition holds it."""
+
+    date: Day
+    rating: str | None = None
+    target: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
+class Market(Model):
+    price: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        description="Last share price."
+    )
+    currency: Text = Field(description="Currency of price and target, e.g. USD.")
+    date: Day = Field(description="Date of the price; stale like any figure.")
+    shares: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="Shares outstanding, in billions: market value = price × shares."
+    )
+    target: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+        None, description="Price target; upside = target / price − 1 is computed."
+    )
+    horizon: str | None = Field(None, description="Required with target, e.g. '12 months'.")
+    rating: str | None = Field(None, description="One of [compliance].ratings in reportgen.toml.")
+    source: Text = Field(description="Source id of the price (and target, shares).")
+    history: list[Call] = Field(default_factory=list, description="Past calls, oldest first.")
+    max_age_days: PositiveInt | None = Field(
+        None, description="The price is stale after this many days (extension; default 7)."
+    )
+
+
+class Multiple(Model):
+    label: Text = Field(description="Column heading, e.g. 'P/E FY2026'.")
+    of: Text = Field(
+        description="One operation: column op column, or column op number (op: + - * /)."
+    )
+
+
+class Valuation(Model):
+    data: Text = Field(description="CSV, one row per company: the inputs the multiples need.")
+    subject: MatchText = Field(description="The covered company's value in the first column.")
+    multiples: list[Multiple] = Field(min_length=1)
+    source: str | None = Field(None, description="Source id; optional if the CSV has `source`.")
+
+
+class Catalyst(Model):
+    when: WhenText = Field(description="YYYY-MM-DD, YYYY-MM or YYYY-Qn.")
+    event: Text
+    watch: str | None = Field(None, description="What to look for.")
+    sources: list[str] = Field(min_length=1)
 
 
 class Brief(Model):
@@ -154,4 +222,14 @@ class Brief(Model):
     risks: list[Risk] = Field(min_length=1)
     checks: Checks = Field(
         default_factory=Checks, description="Limits of the figure checks (extension)."
+    )
+    market: Market | None = Field(None, description="The price block on page one (v1.1).")
+    prices: Text | None = Field(
+        None, description="CSV of the share price: columns date, close (in market.currency)."
+    )
+    valuation: Valuation | None = Field(
+        None, description="Comparables; reportgen computes the multiples (v1.1)."
+    )
+    catalysts: list[Catalyst] = Field(
+        default_factory=list, description="Dated events that could move the thesis (v1.1)."
     )

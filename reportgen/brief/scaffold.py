@@ -2,8 +2,10 @@
 
 The files are a working tour of brief-format v1: metrics (with key figures),
 tables (columns, sort, highlight), one chart of every kind, a section body in
-a .md file and one inline, all four helpers, and risks. Every value is marked
-PLACEHOLDER so that nobody mistakes it for data. brief.yaml starts with the
+a .md file and one inline, all four helpers, risks, and v1.1's market block
+(with a price history), comparables and catalysts. Every value is marked
+PLACEHOLDER so that nobody mistakes it for data: it builds at once, as a DRAFT
+that is never emailed until every placeholder is replaced (placeholders.py). brief.yaml starts with the
 yaml-language-server comment that points editors at the brief schema, written
 once beside the brief folders and shared by them.
 """
@@ -12,14 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from reportgen.brief.schema import SCHEMA_FILE, schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
 from reportgen.errors import ReportgenError
-from reportgen.output import write_atomic
+from reportgen.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +79,51 @@ def new_brief(brief_id: str, parent: Path, today: date | None = None) -> Scaffol
 def _files(brief_id: str, today: date) -> dict[str, str]:
     """Every file of the new brief, by name."""
     name = brief_id.replace("-", " ").title()
-    brief = BRIEF_YAML.replace("@NAME@", name).replace("@TODAY@", today.isoformat())
+    dates = {
+        "@NAME@": name,
+        "@TODAY@": today.isoformat(),
+        "@EARLIER@": (today - timedelta(days=182)).isoformat(),
+        "@NEXT_QUARTER@": _quarter(today, 1),
+        "@LATER_QUARTER@": _quarter(today, 2),
+    }
+    brief = BRIEF_YAML
+    for mark, value in dates.items():
+        brief = brief.replace(mark, value)
     return {
         BRIEF_FILE: f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n" + brief,
         "overview.md": OVERVIEW_MD,
         "market_share.csv": MARKET_SHARE_CSV,
         "revenue.csv": REVENUE_CSV,
+        "comps.csv": COMPS_CSV,
+        "prices.csv": _prices_csv(today),
     }
+
+
+def _quarter(today: date, ahead: int) -> str:
+    """The quarter `ahead` quarters after today's, as a catalyst date: '2027-Q1'."""
+    index = today.year * 4 + (today.month - 1) // 3 + ahead
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
+def _prices_csv(today: date) -> str:
+    """A placeholder price history: one close a month for six months, ending today."""
+    closes = (38.0, 40.5, 39.2, 42.8, 44.1, 45.0)
+    days = [today - timedelta(days=30 * (len(closes) - 1 - i)) for i in range(len(closes))]
+    return "date,close\n" + "".join(
+        f"{d.isoformat()},{c:.2f}\n" for d, c in zip(days, closes, strict=True)
+    )
 
 
 BRIEF_YAML = """\
 # A new brief. Every value below is a PLACEHOLDER: replace it with real,
-# sourced data before this brief goes to anyone. The format is described in
-# docs/writing-a-brief.md; `reportgen check` lists what is still wrong, and
-# `reportgen serve` shows the brief live while you edit.
+# sourced data before this brief goes to anyone. Replace the made-up numbers,
+# ticker, dates and CSV rows too, not only the words marked PLACEHOLDER.
+# While any PLACEHOLDER, TODO, TBD, XXX or "lorem ipsum" is left, the brief
+# builds only as a DRAFT (marked on every page) and is never emailed:
+# `reportgen check` lists each one with its file and line. Other findings
+# (conflicting or stale figures) are signed off with `reportgen review`.
+# The format is described in docs/writing-a-brief.md; `reportgen serve`
+# shows the brief live while you edit.
 
 title: "PLACEHOLDER: @NAME@"
 subtitle: "PLACEHOLDER subtitle: the one-line thesis"
@@ -150,6 +183,36 @@ metrics:                        # or a CSV file name, e.g. `metrics: metrics.csv
     unit: "%"
     period: FY2025
     source: placeholder-filing
+
+market:                         # the price block on page one (v1.1)
+  price: 45.00                  # PLACEHOLDER price
+  currency: USD
+  date: @TODAY@                 # the price's date: stale after 7 days (checks.max_age_days: {price: N})
+  shares: 1.2                   # in billions: market value = price × shares, computed
+  target: 56                    # upside = target / price - 1, computed, never typed
+  horizon: 12 months            # required with a target
+  rating: Buy                   # one of [compliance].ratings in reportgen.toml
+  source: placeholder-report
+  history:                      # past calls, marked on the price chart
+    - {date: @EARLIER@, rating: Hold, target: 42}
+prices: prices.csv              # columns date, close: the price chart
+
+valuation:                      # comparables: reportgen computes every multiple
+  data: comps.csv
+  subject: Example Co           # the covered company's row (highlighted)
+  multiples:                    # one operation: column op column, or column op number
+    - {label: "P/E FY2026", of: price / eps_fy2026}
+    - {label: "EV/EBITDA FY2026", of: ev / ebitda_fy2026}
+  source: placeholder-report
+
+catalysts:                      # dated events: YYYY-MM-DD, YYYY-MM or YYYY-Qn
+  - when: @NEXT_QUARTER@
+    event: "PLACEHOLDER catalyst: quarterly results"
+    watch: "PLACEHOLDER: what to look for"
+    sources: [placeholder-filing]
+  - when: @LATER_QUARTER@
+    event: "PLACEHOLDER catalyst: investor day"
+    sources: [placeholder-report]
 
 tables:
   - id: market-share
@@ -250,6 +313,14 @@ Example Co,31
 Rival One,27
 Rival Two,22
 Others,20
+"""
+
+COMPS_CSV = """\
+company,price,eps_fy2026,ev,ebitda_fy2026
+Example Co,45.00,3.10,60,6.5
+Rival One,80.00,4.00,120,10.0
+Rival Two,22.00,-0.50,30,2.0
+Rival Three,35.00,2.50,48,4.0
 """
 
 REVENUE_CSV = """\

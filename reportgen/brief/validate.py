@@ -11,19 +11,34 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen.brief.bounds import number_problem
+from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame, read_csv
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
+from reportgen.brief.placeholders import placeholders
+from reportgen.brief.review import Gate, apply_review, load_review
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec, is_inside
 from reportgen.errors import BriefError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
+LEVEL_WORDS = {
+    "low": "low",
+    "medium": "medium",
+    "moderate": "medium",
+    "high": "high",
+    "very high": "very-high",
+}
+LEVEL_IN_LABEL = re.compile(
+    r"\b(very[\s-]+high|high|medium|moderate|low)[\s-]+(risk|reward)\b", re.IGNORECASE
+)
+"""'High-Risk', 'very high reward', 'Moderate Risk': a level word joined to risk or reward."""
 
 
 @dataclass
@@ -33,19 +48,29 @@ class Checked:
     spec: Spec
     frames: dict[str, Frame]
     helpers: dict[str, list[HelperCall]]
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # open: not accepted in review.yaml
     conflicts: list[Conflict] = field(default_factory=list)
+    review: Gate = field(default_factory=Gate)
+
+    @property
+    def publishable(self) -> bool:
+        """Every finding reviewed and accepted: no DRAFT mark, may be emailed."""
+        return self.review.publishable
 
 
-def validate(spec: Spec) -> Checked:
-    """Run every rule; raise BriefError with all errors (and warnings) when any fails."""
-    v = _Validator(spec)
+def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
+    """Run every rule; raise BriefError with all errors (and warnings) when any fails.
+    Warnings accepted in review.yaml are left out of `warnings` (see review.py).
+    `ratings`: the project's [compliance] scale, when it has one."""
+    v = _Validator(spec, ratings)
     v.run()
-    errors = [p for p in v.problems if p.severity == "error"]
+    entries, review_problems = load_review(spec.root)
+    problems = v.problems + review_problems
+    errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise BriefError(v.problems)
-    warnings = [p for p in v.problems if p.severity == "warning"]
-    return Checked(spec, v.frames, v.helpers, warnings, v.conflicts)
+        raise BriefError(problems)
+    gate = apply_review([p for p in problems if p.severity == "warning"], entries)
+    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate)
 
 
 def _image_name(src: str) -> str:
@@ -58,8 +83,9 @@ def _image_name(src: str) -> str:
 
 
 class _Validator:
-    def __init__(self, spec: Spec):
+    def __init__(self, spec: Spec, ratings: Sequence[Rating] | None = None):
         self.spec = spec
+        self.ratings = ratings
         self.brief = spec.brief
         self.problems: list[Problem] = []
         self.frames: dict[str, Frame] = {}
@@ -70,11 +96,13 @@ class _Validator:
     def error(self, loc: Loc, message: str) -> None:
         self.problems.append(self.spec.problem(loc, message))
 
-    def warn(self, loc: Loc, message: str) -> None:
-        self.problems.append(self.spec.problem(loc, message, "warning"))
+    def warn(self, loc: Loc, message: str, finding: str, values: tuple[str, ...] = ()) -> None:
+        problem = self.spec.problem(loc, message, "warning")
+        self.problems.append(replace(problem, finding=finding, values=values))
 
     def run(self) -> None:
         self.check_brief_id()
+        self.check_verdict_label()
         self.check_unique_ids()
         self.check_metrics()
         for i, table in enumerate(self.brief.tables):
@@ -84,13 +112,28 @@ class _Validator:
         self.check_sections()
         self.check_risks()
         self.check_markdown()
+        self.problems += check_sellside(self.spec, self.frame, self.known_source, self.ratings)
         self.check_unused_sources()
         self.check_figures()
+        self.problems += placeholders(self.spec, self.frames)
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):
             message = f"brief folder name '{self.spec.brief_id}' must use only a-z, 0-9 and '-'"
             self.problems.append(Problem(self.spec.yaml_path, None, "id", message))
+
+    def check_verdict_label(self) -> None:
+        """A label that names a risk or reward level must name the levels given (docs/checks.md)."""
+        verdict = self.brief.verdict
+        for level, what in LEVEL_IN_LABEL.findall(verdict.label):
+            said = LEVEL_WORDS[re.sub(r"[\s-]+", " ", level.lower())]
+            actual = verdict.risk if what.lower() == "risk" else verdict.reward
+            if said != actual:
+                self.error(
+                    ("verdict", "label"),
+                    f"'{verdict.label}' says {said} {what.lower()} but verdict.{what.lower()} "
+                    f"is {actual}: make the label match, or word it without a level",
+                )
 
     def check_unique_ids(self) -> None:
         groups: list[tuple[str, Sequence[Metric | Table | Chart]]] = [
@@ -194,7 +237,10 @@ class _Validator:
             values = {str(v) for v in frame.df[first]}
             if table.highlight not in values:
                 self.warn(
-                    ("tables", i, "highlight"), f"no row where {first} is '{table.highlight}'"
+                    ("tables", i, "highlight"),
+                    f"no row where {first} is '{table.highlight}'",
+                    f"highlight:{table.id}",
+                    (table.highlight,),
                 )
 
     def check_chart(self, i: int, chart: Chart) -> None:
@@ -226,7 +272,12 @@ class _Validator:
         if chart.highlight is not None and chart.highlight not in {
             str(v) for v in frame.df[chart.x]
         }:
-            self.warn(("charts", i, "highlight"), f"no '{chart.highlight}' in column {chart.x}")
+            self.warn(
+                ("charts", i, "highlight"),
+                f"no '{chart.highlight}' in column {chart.x}",
+                f"highlight:{chart.id}",
+                (chart.highlight,),
+            )
 
     def check_sections(self) -> None:
         tables = {t.id for t in self.brief.tables}
@@ -297,7 +348,7 @@ class _Validator:
     def check_unused_sources(self) -> None:
         for sid in self.brief.sources:
             if sid not in self.cited:
-                self.warn(("sources", sid), f"source '{sid}' is never cited")
+                self.warn(("sources", sid), f"source '{sid}' is never cited", f"unused:{sid}")
 
     def check_figures(self) -> None:
         """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reportgen import __version__
+from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
-    from reportgen.build import BuildResult
+    from reportgen.built import BuildResult
     from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
@@ -223,11 +224,13 @@ class _BuildReport:
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
+    from reportgen.render.backmatter import scale_of
 
-    limits = _config_or_exit().limits  # judge a brief as `build` will in this project
+    config = _config_or_exit()  # judge a brief as `build` will in this project
+    limits, scale = config.limits, scale_of(_look(config, None)["theme"])
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict, limits)
+        checked, problems = check_brief(brief_dir, strict, limits, scale)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None
@@ -288,7 +291,7 @@ def new(target: str, parent: Path | None) -> None:
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of brief.yaml (for editor autocompletion)."""
     from reportgen.brief.schema import schema_text
-    from reportgen.output import write_atomic
+    from reportgen.files import write_atomic
 
     if out is None:
         click.echo(schema_text(), nl=False)
@@ -369,3 +372,4 @@ def _register_delivery() -> None:
 
 
 _register_delivery()
+main.add_command(review)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from reportgen.batch import BatchSummary
-from reportgen.build import BuildResult
+from reportgen.built import BuildResult
 from reportgen.errors import one_line
 from reportgen.output import problem_dict
 
@@ -40,6 +40,8 @@ def result_json(result: BuildResult) -> str:
             "outputs": [str(p) for p in result.outputs],
             "errors": [problem_dict(p) for p in result.errors],
             "warnings": [problem_dict(p) for p in result.warnings],
+            "publishable": result.publishable,
+            "open_findings": [problem_dict(p) for p in result.open_findings],
             "seconds": round(result.timings.get("total", 0.0), 4),
             "peak_mib": round(result.peak_mib, 1),
             "timings": {k: round(v, 4) for k, v in result.timings.items()},

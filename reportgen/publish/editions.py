@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.errors import ReportgenError
-from reportgen.output import editions_folder, write_atomic
+from reportgen.files import write_atomic
+from reportgen.output import editions_folder, link_editions
 from reportgen.render.changes import Snapshot
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def record_edition(
             "recipients": statuses,
         }
         _append(folder / MANIFEST, line)
+        link_editions(out, brief_id)  # <out>/<id>/editions/ from the current build too
     except OSError as exc:
         raise EditionError(f"{folder}: edition not kept: {exc.strerror or exc}") from exc
     return path

@@ -32,7 +32,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reportgen.batch import BatchOptions, build_many
-from reportgen.build import BuildResult, find_briefs
+from reportgen.build import find_briefs
+from reportgen.built import BuildResult
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
 from reportgen.output import LastGood, OutputError, just_built, last_good
 from reportgen.publish import message, once, smtp

@@ -19,9 +19,10 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
-from reportgen.config import Config, MailConfig
+from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, one_line
-from reportgen.output import LastGood, write_atomic
+from reportgen.files import write_atomic
+from reportgen.output import LastGood
 from reportgen.publish import editions, message, once, smtp
 from reportgen.publish.ledger import Attempt, Ledger
 from reportgen.publish.summary import BriefSummary
@@ -80,7 +81,14 @@ def recipients_for(mail: MailConfig, summary: BriefSummary) -> list[str]:
 
 
 def prepare(good: LastGood, mail: MailConfig) -> Ready:
-    """A good PDF with its recipients; DeliveryError when it cannot go out (checked before any send)."""
+    """A good PDF with its recipients; DeliveryError when it cannot go out (checked before any
+    send). The publishing gate: a draft (a finding not accepted in review.yaml) stays home."""
+    if good.open_findings:
+        found = " / ".join(f"{p} [{p.finding}]" for p in good.open_findings)
+        raise DeliveryError(
+            f"draft, not sent ({len(good.open_findings)} open finding(s); see"
+            f" `reportgen review` for brief {good.brief_id}): {found}"
+        )
     recipients = recipients_for(mail, good.summary)
     message.subject_line(mail.subject, good.summary)  # refuse an injected subject up front
     return Ready(good, hashlib.sha256(good.pdf).hexdigest(), recipients)
@@ -212,7 +220,7 @@ class Run:
             path = editions.record_edition(
                 self.out, brief, good.summary.as_of, good.pdf, good.snapshot, statuses, self.now
             )
-            retention = self.config.compliance.retention_days
+            retention = (self.config.compliance or ComplianceConfig()).retention_days
             pruned = editions.prune_editions(self.out, brief, retention, self.now)
         except editions.EditionError as exc:
             self.fail(brief, str(exc))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.config import PASSWORD_ENV, Config
-from reportgen.output import write_atomic
+from reportgen.files import write_atomic
 from reportgen.publish.ledger import STATE_DIR
 
 UNIT = "reportgen-nightly"

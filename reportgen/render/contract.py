@@ -30,6 +30,7 @@ class PageContract:
     """The fixed sections of brief.html.j2, in page order around the brief's own sections."""
 
     sections_block: str = "sections"  # renders the brief's sections, one <h2> each
+    sellside_block: str = "sellside"  # v1.1: valuation and catalysts, after the sections
     risks: Part = Part("risks", "Risks", "risks")
     reconciliation: Part = Part("appendix", "Source reconciliation", "appendix")
     sources: Part = Part("sources", "Sources", "sources")
@@ -46,9 +47,12 @@ class Heading:
     block: str
 
 
-def page_headings(section_titles: Sequence[str], appendix: bool) -> list[Heading]:
+def page_headings(
+    section_titles: Sequence[str], sellside_titles: Sequence[str], appendix: bool
+) -> list[Heading]:
     """Every <h2> of the page, in order: what the rendered HTML and the PDF must show."""
     headings = [Heading(title, PAGE.sections_block) for title in section_titles]
+    headings += [Heading(title, PAGE.sellside_block) for title in sellside_titles]
     fixed = [PAGE.risks, *([PAGE.reconciliation] if appendix else []), PAGE.sources]
     return headings + [Heading(part.title, part.block) for part in fixed]
 

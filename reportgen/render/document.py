@@ -7,7 +7,7 @@ footnote numbers follow the order in which sources are first cited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,12 +15,15 @@ from markupsafe import escape
 
 from reportgen.brief.data import format_with_unit
 from reportgen.brief.integrity import Conflict
+from reportgen.brief.integrity.freshness import is_stale
 from reportgen.brief.models import Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
 from reportgen.render.markdown import render_markdown
+from reportgen.render.pricechart import PastCall
+from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import TableView, build_table
 
 Partial = Callable[..., str]
@@ -55,6 +58,7 @@ class KeyFigure:
     value: str
     period: str | None
     marks: str
+    as_of: str | None = None  # the period of a stale figure, tagged "as of" for the reader
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Reconciliation:
     values: list[tuple[str, str]]  # (formatted value, trusted marks)
     spread: str
     used: str
+    reason: str | None = None  # the reviewer's, from review.yaml, once accepted
 
 
 @dataclass
@@ -97,7 +102,9 @@ class Document:
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
     headings: list[Heading]  # every <h2> of the page, in order (contract.py)
-    notes: list[str] = field(default_factory=list)
+    draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
+    stale: dict[str, str] = field(default_factory=dict)  # metric id -> period, tagged "as of"
+    sellside: SellSide = field(default_factory=SellSide)  # v1.1: market, comps, catalysts
 
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
@@ -127,15 +134,21 @@ class Document:
 
 
 def compose(
-    checked: Checked, partial: Partial, generated: datetime, previous: Snapshot | None = None
+    checked: Checked,
+    partial: Partial,
+    generated: datetime,
+    previous: Snapshot | None = None,
+    calls: Sequence[PastCall] | None = None,
 ) -> Document:
     """Resolve every helper, table, chart and footnote of a checked brief; compare with the
-    previous build's snapshot, if any, for the changes box."""
-    return _Composer(checked, partial).compose(generated, previous)
+    previous build's snapshot, if any, for the changes box. `calls`: the delivered editions'
+    ratings and targets for the price chart (default: the brief's market.history)."""
+    return _Composer(checked, partial, calls).compose(generated, previous)
 
 
 class _Composer:
-    def __init__(self, checked: Checked, partial: Partial):
+    def __init__(self, checked: Checked, partial: Partial, calls: Sequence[PastCall] | None = None):
+        self.calls = calls
         self.checked = checked
         self.spec = checked.spec
         self.brief = checked.spec.brief
@@ -146,14 +159,19 @@ class _Composer:
         self.charts = {c.id: c for c in self.brief.charts}
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
+        side = SellSideComposer(self.checked, self.cite.mark, self.calls)
+        market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]
+        sellside = side.rest(market)
         risks = [self.risk(i) for i in range(len(self.brief.risks))]
         key_figures = [self.key_figure(m) for m in self.brief.metrics if m.key]
         reconciliations = self.reconciliations()
-        reconciled = {c.problem() for c in self.checked.conflicts}  # shown in their own table
-        notes = [p.message for p in self.checked.warnings if p not in reconciled]
-        headings = page_headings([s.title for s in sections], bool(reconciliations or notes))
+        # every h2 the page shows, in order: what PDF verification looks for. Check
+        # messages are for the author (check, build output, findings.json), never the page.
+        headings = page_headings(
+            [s.title for s in sections], sellside.titles, bool(reconciliations)
+        )
         snapshot = take_snapshot(
             self.spec.brief_id,
             self.brief,
@@ -174,7 +192,9 @@ class _Composer:
             snapshot=snapshot,
             changes=compare(previous, snapshot),
             headings=headings,
-            notes=notes,
+            draft=not self.checked.publishable,
+            stale={m.id: period for m in self.brief.metrics if (period := self.as_of(m))},
+            sellside=sellside,
         )
 
     def markdown(self, key: str) -> str:
@@ -195,7 +215,13 @@ class _Composer:
     def metric_html(self, metric: Metric) -> str:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         mark = self.cite.mark(metric.source)
-        return f'<span class="metric"><span class="figure">{escape(value)}</span>{mark}</span>'
+        as_of = self.as_of(metric)
+        tag = f' <span class="as-of">as of {escape(as_of)}</span>' if as_of else ""
+        return f'<span class="metric"><span class="figure">{escape(value)}</span>{mark}{tag}</span>'
+
+    def as_of(self, metric: Metric) -> str | None:
+        """The period of a figure older than the brief's limits: readers see how old it is."""
+        return metric.period if metric.period and is_stale(self.brief, metric) else None
 
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
@@ -233,7 +259,8 @@ class _Composer:
 
     def key_figure(self, metric: Metric) -> KeyFigure:
         value = format_with_unit(metric.value, metric.unit, metric.high)
-        return KeyFigure(metric.label, value, metric.period, self.cite.mark(metric.source))
+        marks = self.cite.mark(metric.source)
+        return KeyFigure(metric.label, value, metric.period, marks, self.as_of(metric))
 
     def reconciliations(self) -> list[Reconciliation]:
         """Every figure the sources disagree on: each value with its source, and which the brief uses."""
@@ -243,7 +270,12 @@ class _Composer:
             values = [(r.text, self.cite.mark(r.source)) for r in conflict.values]
             out.append(
                 Reconciliation(
-                    conflict.label, conflict.period, values, conflict.spread, _used(conflict, usage)
+                    conflict.label,
+                    conflict.period,
+                    values,
+                    conflict.spread,
+                    _used(conflict, usage),
+                    self.checked.review.reason_for(conflict.finding),
                 )
             )
         return out

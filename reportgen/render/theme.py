@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reportgen.config import Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
+from reportgen.render.backmatter import BackMatter, load_back_matter
 from reportgen.render.charts import ACCENT, ACCENT_SOFT
 from reportgen.render.svg import recolour
 from reportgen.render.templates import builtin_templates
@@ -44,6 +45,7 @@ class Theme:
     css: str = ""  # trusted: built by theme_css from validated values only
     disclaimer: str = ""
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
+    compliance: BackMatter | None = None  # [compliance] and the project's ratings (backmatter.py)
 
     def fingerprint(self) -> str:
         """Stable text for build caches: a theme change must rebuild every brief."""
@@ -61,7 +63,7 @@ def load_theme(config: Config) -> Theme:
     theme = config.theme
     logo = _logo_uri(config, theme.logo) if theme.logo else ""
     css = theme_css(theme)
-    return Theme(theme.firm, logo, css, theme.disclaimer, theme.accent)
+    return Theme(theme.firm, logo, css, theme.disclaimer, theme.accent, load_back_matter(config))
 
 
 def theme_css(theme: ThemeConfig) -> str:

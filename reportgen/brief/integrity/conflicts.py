@@ -10,7 +10,8 @@ Conflicts are returned as data for the brief's reconciliation appendix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 from reportgen.brief.data import Frame, format_with_unit
@@ -48,6 +49,7 @@ class Conflict:
     key: str
     table: str | None = None  # title of the table or chart that shows the disputed rows
     also: tuple[str, ...] = ()  # other places the same disagreement appears
+    finding: str = ""  # the review key, e.g. conflict:china_share_alibaba (see `_keyed`)
 
     @property
     def spread(self) -> str:
@@ -71,14 +73,59 @@ class Conflict:
         message = (
             f"conflicting figures for '{self.label}'{period}: {values}, spread {self.spread}{also}"
         )
-        return Problem(self.place.path, self.place.line, self.key, message, "warning")
+        return Problem(
+            self.place.path,
+            self.place.line,
+            self.key,
+            message,
+            "warning",
+            finding=self.finding,
+            values=self.numbers,
+        )
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        """Every value reported (both ends of a range): what a review accepts."""
+        return tuple(v for r in self.values for v in (r.value, r.high) if v is not None)
 
 
 def find_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
     """Every disagreement in the brief, each reported once."""
-    return _merge(
-        metric_conflicts(spec, tolerance_pct), _row_conflicts(spec, frames, tolerance_pct)
+    return _keyed(
+        _merge(metric_conflicts(spec, tolerance_pct), _row_conflicts(spec, frames, tolerance_pct))
     )
+
+
+def _keyed(conflicts: list[Conflict]) -> list[Conflict]:
+    """Each conflict's review key: `conflict:` + what its metric ids share
+    (china_share_alibaba_ambition, china_share_alibaba_push -> china_share_alibaba), or
+    every id when that is ambiguous; for CSV rows, the file and the row's label and period."""
+    stems = [_stem(c) for c in conflicts]
+    keys = []
+    for c, stem in zip(conflicts, stems, strict=True):
+        ids = [r.metric_id for r in c.values if r.metric_id]
+        if len(ids) == len(c.values) and (not stem or stems.count(stem) > 1):
+            stem = "+".join(ids)
+        keys.append(f"conflict:{stem}")
+    return [replace(c, finding=key) for c, key in zip(conflicts, keys, strict=True)]
+
+
+def _stem(conflict: Conflict) -> str:
+    ids = [r.metric_id for r in conflict.values if r.metric_id]
+    if len(ids) != len(conflict.values):
+        period = f":{_slug(conflict.period)}" if conflict.period else ""
+        return f"{conflict.place.path.name}:{_slug(conflict.label)}{period}"
+    parts = [i.split("_") for i in ids]
+    common = []
+    for words in zip(*parts, strict=False):
+        if len(set(words)) > 1:
+            break
+        common.append(words[0])
+    return "_".join(common)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def _disagree(a: float, b: float, tolerance_pct: float) -> bool:
@@ -193,9 +240,7 @@ def _merge(metric: list[Conflict], rows: list[Conflict]) -> list[Conflict]:
             merged.append(row)
             continue
         c = merged[twin]
-        merged[twin] = Conflict(
-            c.label, c.period, c.values, c.place, c.key, row.table, (*c.also, _lines(row))
-        )
+        merged[twin] = replace(c, table=row.table, also=(*c.also, _lines(row)))
     return merged
 
 

@@ -9,6 +9,7 @@ outside a plausible range.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from reportgen.brief.data import Frame, decimals_for, format_with_unit
 from reportgen.brief.integrity.datasets import datasets
@@ -57,6 +58,9 @@ def share_sums(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> li
                             f"shares in '{data.title}'{f' ({what})' if what else ''} add up to "
                             f"{format_with_unit(round(total, 6), '%')}, more than 100%",
                             "warning",
+                            finding=f"share-sum:{data.name}:{column}"
+                            + "".join(f":{p}" for p in (source, period) if p),
+                            values=(round(total, 6),),
                         )
                     )
     return problems
@@ -90,14 +94,18 @@ def growth_consistency(spec: Spec) -> list[Problem]:
         if stated_high < low or stated_low > high:
             implied = (new.value / old.value - 1) * 100
             problems.append(
-                spec.problem(
-                    ("metrics", i, "value"),
-                    (
-                        f"growth '{growth.label}' of {format_with_unit(growth.value, '%', growth.high)} contradicts its levels: "
-                        f"{format_with_unit(old.value, old.unit)} ({old.period}) to {format_with_unit(new.value, new.unit)} "
-                        f"({new.period}) is {format_with_unit(round(implied, 1), '%')}"
+                replace(
+                    spec.problem(
+                        ("metrics", i, "value"),
+                        (
+                            f"growth '{growth.label}' of {format_with_unit(growth.value, '%', growth.high)} contradicts its levels: "
+                            f"{format_with_unit(old.value, old.unit)} ({old.period}) to {format_with_unit(new.value, new.unit)} "
+                            f"({new.period}) is {format_with_unit(round(implied, 1), '%')}"
+                        ),
+                        "warning",
                     ),
-                    "warning",
+                    finding=f"growth:{growth.id}",
+                    values=(growth.value, old.value, new.value),
                 )
             )
     return problems
@@ -127,13 +135,17 @@ def percent_ranges(spec: Spec) -> list[Problem]:
         top = metric.high if metric.high is not None else metric.value
         if metric.value < low or top > high:
             problems.append(
-                spec.problem(
-                    ("metrics", i, "value"),
-                    (
-                        f"'{metric.label}' is {format_with_unit(metric.value, '%', metric.high)}, outside the plausible "
-                        f"range {low:g}% to {high:g}% for {kind}"
+                replace(
+                    spec.problem(
+                        ("metrics", i, "value"),
+                        (
+                            f"'{metric.label}' is {format_with_unit(metric.value, '%', metric.high)}, outside the plausible "
+                            f"range {low:g}% to {high:g}% for {kind}"
+                        ),
+                        "warning",
                     ),
-                    "warning",
+                    finding=f"range:{metric.id}",
+                    values=(metric.value, top),
                 )
             )
     return problems

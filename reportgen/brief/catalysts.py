@@ -1,0 +1,84 @@
+"""Catalysts: dated events that could move the thesis, as a short timeline.
+
+A catalyst is dated to a day (2027-02-15), a month (2027-02) or a quarter
+(2027-Q1); the timeline is sorted by the period's first day. A catalyst whose
+whole period ended before `as_of` has probably happened already: a warning,
+so that the author either removes it or reports what happened.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from reportgen.brief.models import Catalyst
+from reportgen.brief.spec import Spec
+from reportgen.errors import Problem
+
+
+@dataclass(frozen=True)
+class When:
+    """A catalyst's date: its first and last day and how a reader sees it."""
+
+    start: date
+    end: date
+    text: str  # '15 Feb 2027', 'Feb 2027', 'Q1 2027'
+
+
+def parse_when(text: str) -> When:
+    """'2027-02-15' | '2027-02' | '2027-Q1' (the model checked the shape) -> When.
+    ValueError for a shape that names no real day (2027-02-30, 2027-13)."""
+    year, _, rest = text.partition("-")
+    y = int(year)
+    if rest.startswith("Q"):
+        q = int(rest[1])
+        start = date(y, 3 * q - 2, 1)
+        return When(start, _month_end(y, 3 * q), f"Q{q} {y}")
+    if len(rest) == 2:
+        start = date(y, int(rest), 1)
+        return When(start, _month_end(y, start.month), start.strftime("%b %Y"))
+    day = date.fromisoformat(text)
+    return When(day, day, f"{day.day} {day.strftime('%b %Y')}")
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+@dataclass(frozen=True)
+class Dated:
+    index: int  # position in brief.yaml, for messages
+    when: When
+    catalyst: Catalyst
+
+
+def timeline(catalysts: list[Catalyst]) -> list[Dated]:
+    """The catalysts whose dates parse, earliest first (ties keep the author's order)."""
+    dated = []
+    for i, catalyst in enumerate(catalysts):
+        try:
+            dated.append(Dated(i, parse_when(catalyst.when), catalyst))
+        except ValueError:
+            continue  # reported by check_catalysts
+    return sorted(dated, key=lambda d: (d.when.start, d.index))
+
+
+def check_catalysts(spec: Spec) -> list[Problem]:
+    """Impossible dates are errors; a catalyst wholly before `as_of` is a warning."""
+    problems = []
+    as_of = spec.brief.as_of
+    for i, catalyst in enumerate(spec.brief.catalysts):
+        loc = ("catalysts", i, "when")
+        try:
+            when = parse_when(catalyst.when)
+        except ValueError:
+            problems.append(spec.problem(loc, f"'{catalyst.when}' is not a real date"))
+            continue
+        if when.end < as_of:
+            message = (
+                f"catalyst '{catalyst.event}' is dated {when.text}, before as_of "
+                f"{as_of.isoformat()}: already happened?"
+            )
+            problems.append(spec.problem(loc, message, "warning"))
+    return problems

@@ -1,0 +1,267 @@
+"""Stage 2c: the v1.1 keys (market, prices, valuation, catalysts) checked, and their numbers
+cross-checked against each other and against the brief's metrics.
+
+Errors (the brief is not built): unknown sources, a target without a horizon,
+a rating not on the [compliance] scale, a formula that is not one operation or
+names a column the CSV lacks, a valuation CSV without the subject's row, a
+prices CSV without numeric `close` or real `date` values, an impossible date.
+
+Warnings (like every figure check): a stale price, a catalyst before `as_of`,
+a rating the scale's upside rule does not give to the computed upside, and a
+metric that states a computed figure differently. A metric is compared when:
+
+- upside: its id or label has the word "upside" and its unit is % -> the
+  market block's target / price − 1;
+- market value: its id or label says "market value", "market cap",
+  "market capitalisation/capitalization" or "mkt cap", and its unit is the
+  market's currency with a scale (bn, m, tn) -> price × shares;
+- a multiple: its label is a multiple's label (case and spacing aside) ->
+  the subject's computed multiple.
+
+Two figures agree when they round to the same value at the metric's own
+decimals (27% states 26.7% correctly) or are within `checks.tolerance_pct`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from reportgen.brief.catalysts import check_catalysts
+from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
+from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
+from reportgen.brief.models import Market, Metric, Valuation
+from reportgen.brief.spec import Loc, Spec
+from reportgen.brief.valuation import (
+    Comps,
+    FormulaError,
+    compute_comps,
+    format_value,
+    parse_formula,
+)
+from reportgen.errors import Problem
+
+FrameOf = Callable[[Loc, str], Frame | None]
+KnownSource = Callable[[Loc, str], None]
+
+_UPSIDE = re.compile(r"\bupside\b", re.IGNORECASE)
+_MARKET_VALUE = re.compile(
+    r"market[ _]?(?:value|cap(?:itali[sz]ation)?)\b|\bmkt[ _]?cap\b", re.IGNORECASE
+)
+_SCALES = {"bn": 1.0, "b": 1.0, "billion": 1.0, "m": 1e-3, "mn": 1e-3, "million": 1e-3}
+_SCALES.update({"tn": 1e3, "trillion": 1e3})
+
+
+def check_sellside(
+    spec: Spec,
+    frame_of: FrameOf,
+    known_source: KnownSource,
+    ratings: Sequence[Rating] | None = None,
+) -> list[Problem]:
+    """Every v1.1 check; `ratings` is the [compliance] scale when the project has one."""
+    brief = spec.brief
+    problems: list[Problem] = []
+    if brief.market is not None:
+        problems += _market(spec, brief.market, known_source, ratings)
+    if brief.prices is not None and brief.market is None:
+        message = "a price chart needs a market block (its currency and source)"
+        problems.append(spec.problem(("prices",), message))
+    elif brief.prices is not None:
+        problems += _prices(spec, frame_of(("prices",), brief.prices))
+    comps = None
+    if brief.valuation is not None:
+        found, comps = _valuation(spec, brief.valuation, frame_of, known_source)
+        problems += found
+    for i, catalyst in enumerate(brief.catalysts):
+        for j, sid in enumerate(catalyst.sources):
+            known_source(("catalysts", i, "sources", j), sid)
+    problems += check_catalysts(spec)
+    problems += stated_figures(spec, comps)
+    return problems
+
+
+def _market(
+    spec: Spec, market: Market, known_source: KnownSource, ratings: Sequence[Rating] | None
+) -> list[Problem]:
+    known_source(("market", "source"), market.source)
+    problems = stale_price(spec)
+    if market.target is not None and not (market.horizon or "").strip():
+        message = f"price target {market.target:g} has no horizon: add `horizon:` (e.g. 12 months)"
+        problems.append(spec.problem(("market", "target"), message))
+    if ratings is None:
+        return problems
+    names = [r.name for r in ratings]
+    calls: list[tuple[Loc, str | None]] = [(("market", "rating"), market.rating)]
+    calls += [(("market", "history", i, "rating"), c.rating) for i, c in enumerate(market.history)]
+    for loc, rating in calls:
+        if rating is not None and rating not in names:
+            message = f"unknown rating '{rating}' (the [compliance] scale: {', '.join(names)})"
+            problems.append(spec.problem(loc, message))
+    value = upside(market)
+    if market.rating in names and value is not None:
+        problems += _rating_fits(spec, market, value, ratings)
+    return problems
+
+
+def _rating_fits(
+    spec: Spec, market: Market, value: float, ratings: Sequence[Rating]
+) -> list[Problem]:
+    fitting = ratings_for(ratings, value)
+    if market.rating in fitting:
+        return []
+    rule = next(r for r in ratings if r.name == market.rating)
+    message = (
+        f"rating '{market.rating}' does not fit the computed upside of {value * 100:.1f}% "
+        f"(target {market.target:g} / price {market.price:g} − 1): the scale defines "
+        f"{rule.name} as {describe_rule(rule)}"
+        + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
+    )
+    return [spec.problem(("market", "rating"), message, "warning")]
+
+
+def describe_rule(rating: Rating) -> str:
+    """'upside ≥ 15%', 'upside from −10% to below 15%', 'upside below −10%'."""
+    low, high = rating.upside_min, rating.upside_max
+    if low is not None and high is not None:
+        return f"upside from {_pct(low)} to below {_pct(high)}"
+    if low is not None:
+        return f"upside ≥ {_pct(low)}"
+    if high is not None:
+        return f"upside below {_pct(high)}"
+    return "any upside"
+
+
+def _pct(fraction: float) -> str:
+    return f"{format_number(fraction * 100)}%"
+
+
+def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
+    """`prices:` needs a real date and a positive number on every row."""
+    import pandas as pd
+
+    if frame is None:
+        return []
+    missing = [c for c in ("date", "close") if c not in frame.df.columns]
+    if missing:
+        have = ", ".join(map(str, frame.df.columns))
+        message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
+        return [spec.problem(("prices",), message)]
+    dates = pd.to_datetime(frame.df["date"].astype(str), errors="coerce", format="%Y-%m-%d")
+    closes = pd.to_numeric(frame.df["close"], errors="coerce")
+    for row in range(len(frame.df)):
+        bad = "date" if dates.iloc[row] != dates.iloc[row] else None
+        if bad is None and not closes.iloc[row] > 0:
+            bad = "close"
+        if bad:
+            value = frame.df[bad].iloc[row]
+            what = "a date (YYYY-MM-DD)" if bad == "date" else "a positive number"
+            message = f"column '{bad}' must be {what}, not {value!r}"
+            return [Problem(frame.path, frame.row_line(row), "prices", message)]
+    return []
+
+
+def _valuation(
+    spec: Spec,
+    valuation: Valuation,
+    frame_of: FrameOf,
+    known_source: KnownSource,
+) -> tuple[list[Problem], Comps | None]:
+    """Formulas, columns, sources and the subject's row; the comps when all are usable."""
+    problems = []
+    for i, multiple in enumerate(valuation.multiples):
+        try:
+            parse_formula(multiple.of)
+        except FormulaError as exc:
+            problems.append(spec.problem(("valuation", "multiples", i, "of"), str(exc)))
+    frame = frame_of(("valuation", "data"), valuation.data)
+    if frame is None or problems:
+        return problems, None
+    problems = _valuation_frame(spec, valuation, frame, known_source)
+    return problems, None if problems else compute_comps(valuation, frame)
+
+
+def _valuation_frame(
+    spec: Spec, valuation: Valuation, frame: Frame, known_source: KnownSource
+) -> list[Problem]:
+    df = frame.df
+    name = Path(frame.path).name
+    have = ", ".join(map(str, df.columns))
+    for i, multiple in enumerate(valuation.multiples):
+        for column in parse_formula(multiple.of).columns:
+            if column not in df.columns:
+                loc = ("valuation", "multiples", i, "of")
+                return [spec.problem(loc, f"no column '{column}' in {name} (columns: {have})")]
+    if valuation.source is not None:
+        known_source(("valuation", "source"), valuation.source)
+    elif "source" in df.columns:
+        for value in df["source"]:
+            sid = "" if value != value else str(value).strip()
+            known_source(("valuation", "data"), sid)
+    else:
+        return [spec.problem(("valuation",), f"needs a source (or a 'source' column in {name})")]
+    entity = str(df.columns[0])
+    names = ["" if v != v else str(v).strip() for v in df[entity]]
+    if valuation.subject not in names:
+        listed = ", ".join(n for n in names if n) or "none"
+        message = f"no row where {entity} is '{valuation.subject}' in {name} (rows: {listed})"
+        return [spec.problem(("valuation", "subject"), message)]
+    return []
+
+
+def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
+    """Metrics that state an upside, a market value or a multiple unlike the computed one."""
+    brief = spec.brief
+    problems = []
+    for i, metric in enumerate(brief.metrics):
+        found = _computed_for(metric, brief.market, comps)
+        if found is None:
+            continue
+        computed, shown, how = found
+        if _agree(metric, computed, brief.checks.tolerance_pct):
+            continue
+        stated = format_with_unit(metric.value, metric.unit)
+        message = f"'{metric.label}' states {stated} but reportgen computes {shown} ({how})"
+        problems.append(spec.problem(("metrics", i, "value"), message, "warning"))
+    return problems
+
+
+def _computed_for(
+    metric: Metric, market: Market | None, comps: Comps | None
+) -> tuple[float, str, str] | None:
+    """(the computed value in the metric's unit, as shown, how) for a metric that states one."""
+    words = f"{metric.id} {metric.label}".replace("_", " ")
+    unit = (metric.unit or "").strip()
+    if market is not None and _UPSIDE.search(words) and unit == "%":
+        value = upside(market)
+        if value is not None:
+            how = f"target {market.target:g} / price {market.price:g} − 1"
+            return value * 100, f"{value * 100:.1f}%", how
+    if market is not None and _MARKET_VALUE.search(words):
+        value = market_value(market)
+        parts = unit.split()
+        if value is not None and len(parts) == 2 and parts[0] == market.currency:
+            scale = _SCALES.get(parts[1].lower())
+            if scale is not None:
+                how = f"price {market.price:g} × {market.shares:g}bn shares"
+                in_unit = value / scale
+                return in_unit, f"{market.currency} {format_number(in_unit, 1)}{parts[1]}", how
+    if comps is not None and comps.subject_row is not None:
+        for j, label in enumerate(comps.labels):
+            value_j = comps.subject_row.values[j]
+            if _same_label(label, metric.label) and isinstance(value_j, float):
+                shown = format_value(value_j, comps.divisions[j])
+                return value_j, shown, f"{comps.subject_row.name}'s {label} in the comparables"
+    return None
+
+
+def _same_label(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _agree(metric: Metric, computed: float, tolerance_pct: float) -> bool:
+    """Equal at the metric's own rounding, or within the brief's tolerance."""
+    half = 0.5 * 10 ** -decimals_for([metric.value])
+    if abs(metric.value - computed) <= half + 1e-9:
+        return True
+    return abs(metric.value - computed) <= abs(computed) * tolerance_pct / 100

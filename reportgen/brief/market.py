@@ -1,0 +1,85 @@
+"""The market block's arithmetic: market value, upside, the rating an upside earns, a stale price.
+
+Market value is price × shares (shares in billions, so the value is in
+billions of `market.currency`); upside is target / price − 1. Both are
+computed, never typed. The price's `date` is a figure like any other: it is
+stale after `market.max_age_days`, else the brief's `checks.max_age_days`
+(one number, or its `price` entry), else PRICE_MAX_AGE days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportgen.brief.models import Brief, Market
+from reportgen.brief.spec import Spec
+from reportgen.config import RatingConfig
+from reportgen.errors import Problem
+
+PRICE_MAX_AGE = 7
+"""Days: a week covers a weekend and a holiday; a PM reading an older price must be told."""
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One rating of the [compliance] scale, as checks and the back matter use it."""
+
+    name: str
+    definition: str = ""
+    upside_min: float | None = None  # inclusive, a fraction: 0.15 is 15%
+    upside_max: float | None = None  # exclusive
+
+    @classmethod
+    def of(cls, config: RatingConfig) -> Rating:
+        return cls(config.name, config.definition, config.upside_min, config.upside_max)
+
+
+def market_value(market: Market) -> float | None:
+    """Price × shares, in billions of the market's currency; None without shares."""
+    return market.price * market.shares if market.shares is not None else None
+
+
+def upside(market: Market) -> float | None:
+    """target / price − 1 as a fraction (0.27 is 27%); None without a target."""
+    return market.target / market.price - 1 if market.target is not None else None
+
+
+def rating_fits(rating: Rating, value: float) -> bool:
+    """upside_min is inclusive, upside_max exclusive, so adjacent ratings never overlap."""
+    above = rating.upside_min is None or value >= rating.upside_min - 1e-12
+    below = rating.upside_max is None or value < rating.upside_max - 1e-12
+    return above and below
+
+
+def ratings_for(scale: Sequence[Rating], value: float) -> list[str]:
+    """The ratings of the scale whose upside rule admits this upside."""
+    return [r.name for r in scale if rating_fits(r, value)]
+
+
+def price_max_age(brief: Brief) -> int:
+    """The age limit of the price, by the same precedence as every other figure."""
+    assert brief.market is not None
+    if brief.market.max_age_days is not None:
+        return brief.market.max_age_days
+    limit = brief.checks.max_age_days
+    if isinstance(limit, int):
+        return limit
+    return (limit or {}).get("price", PRICE_MAX_AGE)
+
+
+def stale_price(spec: Spec) -> list[Problem]:
+    """A warning when the price is older than its limit on `as_of`."""
+    market = spec.brief.market
+    if market is None:
+        return []
+    age = (spec.brief.as_of - market.date).days
+    limit = price_max_age(spec.brief)
+    if age <= limit:
+        return []
+    message = (
+        f"stale price {market.currency} {market.price:g} ({market.date.isoformat()}): "
+        f"{age} days old on {spec.brief.as_of.isoformat()}, limit {limit} days for prices "
+        "(max_age_days)"
+    )
+    return [spec.problem(("market", "date"), message, "warning")]

@@ -1,0 +1,191 @@
+"""Comparables: the multiples of `valuation:`, computed by reportgen from the CSV's inputs.
+
+A multiple's `of` is a formula of exactly one operation, `column op column` or
+`column op number` (either order), op one of + - * /. It is read by a
+tokenizer written for it, never by eval or Python's parser, so an author's text
+can only ever name columns and numbers. A division whose denominator is zero
+or negative is "n.m." (not meaningful, as research writes it); a missing or
+non-numeric input is "n.a."; neither stops the build.
+
+The peer median leaves the subject out and uses only the peers' meaningful
+values; the subject's premium (or discount, when negative) is its multiple
+over that median, minus one.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from typing import Literal
+
+from reportgen.brief.data import Frame
+from reportgen.brief.models import Valuation
+
+Value = float | Literal["n.m.", "n.a."]
+NOT_MEANINGFUL: Literal["n.m."] = "n.m."
+NOT_AVAILABLE: Literal["n.a."] = "n.a."
+Operand = str | float
+OPS = "+-*/"
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<op>[-+*/])|(?P<bad>\S))"
+)
+
+
+class FormulaError(ValueError):
+    """`of` is not one operation between two columns, or a column and a number."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    left: Operand
+    op: str
+    right: Operand
+
+    @property
+    def columns(self) -> list[str]:
+        return [x for x in (self.left, self.right) if isinstance(x, str)]
+
+    def apply(self, row: dict[str, float | None]) -> Value:
+        """The formula on one row: n.a. for a missing input, n.m. for a denominator ≤ 0."""
+        a, b = self._value(self.left, row), self._value(self.right, row)
+        if a is None or b is None:
+            return NOT_AVAILABLE
+        if self.op == "/":
+            return NOT_MEANINGFUL if b <= 0 else a / b
+        return {"+": a + b, "-": a - b, "*": a * b}[self.op]
+
+    @staticmethod
+    def _value(operand: Operand, row: dict[str, float | None]) -> float | None:
+        return operand if isinstance(operand, float) else row.get(operand)
+
+
+def parse_formula(text: str) -> Formula:
+    """'price / eps_fy2026' -> Formula; FormulaError (a message for the author) otherwise."""
+    tokens = _tokens(text)
+    kinds = [kind for kind, _ in tokens]
+    if kinds not in (["name", "op", "name"], ["name", "op", "number"], ["number", "op", "name"]):
+        raise FormulaError(
+            f"'{text}' is not one operation: write column op column or column op number "
+            "(op: + - * /), e.g. 'price / eps'"
+        )
+    (k1, v1), (_, op), (k2, v2) = tokens
+    return Formula(float(v1) if k1 == "number" else v1, op, float(v2) if k2 == "number" else v2)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out = []
+    position = 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:  # only trailing blanks remain
+            break
+        kind = match.lastgroup or "bad"
+        if kind == "bad":
+            raise FormulaError(
+                f"'{text}': unexpected '{match['bad']}' (only column names, numbers and one of + - * /)"
+            )
+        out.append((kind, match[kind]))
+        position = match.end()
+    return out
+
+
+@dataclass(frozen=True)
+class CompRow:
+    name: str
+    values: list[Value]
+    subject: bool
+    sources: list[str]  # source ids of this row's inputs
+
+
+@dataclass(frozen=True)
+class Comps:
+    """The comparables table, computed: rows, the peer median and the subject's premium."""
+
+    entity: str  # the first column's name
+    labels: list[str]
+    divisions: list[bool]  # True where the multiple is a ratio (shown as 12.3x)
+    rows: list[CompRow]
+    median: list[Value]
+    premium: list[Value]  # subject / median - 1
+
+    @property
+    def peer_sources(self) -> list[str]:
+        return list(dict.fromkeys(s for r in self.rows if not r.subject for s in r.sources))
+
+    @property
+    def subject_row(self) -> CompRow | None:
+        return next((r for r in self.rows if r.subject), None)
+
+
+def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
+    """Every multiple for every row; the formulas were checked by the validator."""
+    import pandas as pd
+
+    df = frame.df
+    entity = str(df.columns[0])
+    formulas = [parse_formula(m.of) for m in valuation.multiples]
+    numeric = {
+        c: [None if v != v else float(v) for v in pd.to_numeric(df[c], errors="coerce")]
+        for f in formulas
+        for c in f.columns
+    }
+    rows = []
+    for i in range(len(df)):
+        name = _text(df[entity].iloc[i])
+        inputs = {c: values[i] for c, values in numeric.items()}
+        row_source = _text(df["source"].iloc[i]) if "source" in df.columns else ""
+        sources = [row_source or valuation.source or ""]
+        rows.append(
+            CompRow(
+                name,
+                [f.apply(inputs) for f in formulas],
+                name == valuation.subject,
+                [s for s in sources if s],
+            )
+        )
+    median = [
+        peer_median([r.values[j] for r in rows if not r.subject]) for j in range(len(formulas))
+    ]
+    subject = next((r for r in rows if r.subject), None)
+    premium = [
+        premium_to(subject.values[j] if subject else NOT_AVAILABLE, median[j])
+        for j in range(len(formulas))
+    ]
+    labels = [m.label for m in valuation.multiples]
+    return Comps(entity, labels, [f.op == "/" for f in formulas], rows, median, premium)
+
+
+def peer_median(values: list[Value]) -> Value:
+    """The median of the meaningful values; n.a. when no peer has one."""
+    numbers = [v for v in values if isinstance(v, float)]
+    return statistics.median(numbers) if numbers else NOT_AVAILABLE
+
+
+def premium_to(subject: Value, median: Value) -> Value:
+    """subject / median - 1; n.a. or n.m. when either is, or the median is not positive."""
+    if not isinstance(subject, float) or not isinstance(median, float):
+        return NOT_AVAILABLE if NOT_AVAILABLE in (subject, median) else NOT_MEANINGFUL
+    return NOT_MEANINGFUL if median <= 0 else subject / median - 1
+
+
+def format_value(value: Value, ratio: bool) -> str:
+    """12.345 -> '12.3x' for a ratio, '12.3' otherwise; n.m. and n.a. as they are."""
+    if isinstance(value, str):
+        return value
+    text = f"{abs(value):,.1f}{'x' if ratio else ''}"
+    return f"\u2212{text}" if value < 0 else text
+
+
+def format_premium(value: Value) -> str:
+    """0.123 -> '+12.3%', -0.05 -> '−5.0%'."""
+    if isinstance(value, str):
+        return value
+    sign = "+" if value >= 0 else "\u2212"
+    return f"{sign}{abs(value) * 100:.1f}%"
+
+
+def _text(value: object) -> str:
+    return "" if value != value else str(value).strip()  # NaN != NaN

@@ -1,0 +1,109 @@
+"""`reportgen review DIR`: list a brief's findings; `--accept KEY...` signs them off in review.yaml.
+
+Exit status: 0 done; 1 the brief has errors (nothing to review until they are
+fixed); 2 usage error: an unknown key, a placeholder (which no review can
+accept), or --accept without --by and --reason.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from reportgen.brief.review import Gate
+
+
+@click.command()
+@click.argument("brief", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--accept",
+    "keys",
+    multiple=True,
+    metavar="KEY",
+    help="Accept this finding (repeat, or several after one --accept; `all`: every open one).",
+)
+@click.argument("more_keys", nargs=-1, metavar="[KEY]...")
+@click.option("--by", metavar="NAME", help="Who reviewed (required with --accept).")
+@click.option("--reason", metavar="TEXT", help="Why it may stand; readers see it (with --accept).")
+def review(
+    brief: Path,
+    keys: tuple[str, ...],
+    more_keys: tuple[str, ...],
+    by: str | None,
+    reason: str | None,
+) -> None:
+    """List BRIEF's findings (open, accepted, lapsed), one a line with its key; or accept some.
+
+    A brief is publishable, and may be emailed, once every finding is accepted.
+    Placeholder text cannot be accepted: replace it.
+    """
+    from reportgen.brief.review import ReviewError, accept
+    from reportgen.build import check_brief
+
+    checked, problems = check_brief(brief)
+    if checked is None:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    if more_keys and not keys:
+        raise click.UsageError("name findings to accept with --accept KEY...")
+    if not keys:
+        for line in listing(checked.review, brief):
+            click.echo(line)
+        return
+    if not by or not reason:
+        raise click.UsageError("--accept needs --by NAME and --reason TEXT")
+    try:
+        written = accept(
+            brief, checked.review, [*keys, *more_keys], by=by, reason=reason, on=date.today()
+        )
+    except ReviewError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for key in written:
+        click.echo(f"accepted {key}")
+    if not written:
+        click.echo("nothing to accept")
+    after, _ = check_brief(brief)
+    if after is not None:
+        click.echo(_verdict(after.review, brief))
+
+
+def listing(gate: Gate, brief: Path) -> list[str]:
+    """One line per finding: state, key, then where and what (or who accepted it and why)."""
+    from reportgen.brief.placeholders import is_placeholder
+
+    lines = []
+    for p in gate.open:
+        if gate.lapsed.get(p.finding or ""):
+            a = gate.lapsed[p.finding or ""]
+            note = (
+                f" (accepted by {a.by} on {a.on} for {_values(a.values)}, now {_values(p.values)})"
+            )
+            state = "lapsed"
+        else:
+            note, state = "", "open"
+        fixed = " (cannot be accepted: replace it)" if is_placeholder(p.finding) else ""
+        lines.append(f"{state:<9}{p.finding or '-'}  {p}{note}{fixed}")
+    for p, a in gate.accepted:
+        lines.append(f"{'accepted':<9}{p.finding}  by {a.by} on {a.on}: {a.reason}")
+    for a in gate.resolved:
+        lines.append(f"{'resolved':<9}{a.key}  review.yaml:{a.line}: no such finding any more")
+    return [*lines, _verdict(gate, brief)]
+
+
+def _values(values: tuple[float | str, ...]) -> str:
+    return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else v for v in values) + "]"
+
+
+def _verdict(gate: Gate, brief: Path) -> str:
+    if gate.publishable:
+        return f"{brief}: publishable ({len(gate.accepted)} finding(s) accepted)"
+    return (
+        f"{brief}: draft: {len(gate.open)} open finding(s); "
+        f"accept with: reportgen review {brief} --accept KEY --by NAME --reason TEXT"
+    )

@@ -1,0 +1,113 @@
+"""The compliance back matter: [compliance] of reportgen.toml plus a project-level pass.
+
+The rating distribution is the share of the project's coverage under each
+rating: every brief under `[build].briefs` (the project's coverage, whatever
+subset one command builds) is read for its `market.rating` before any brief is
+built. The result rides on the `Theme`, so every build path (build, batch
+workers, nightly, serve) gets it, and it is part of every brief's build key:
+a rating changed in one brief rebuilds the others' back matter.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from reportgen.brief.market import Rating
+from reportgen.config import ComplianceConfig, Config, ConfigError
+from reportgen.errors import Problem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One rating's share of the rated coverage."""
+
+    rating: str
+    count: int
+    percent: str  # '67%'
+
+
+@dataclass(frozen=True)
+class BackMatter:
+    """Render-ready compliance values; `disclosures_html` is trusted (raw HTML escaped)."""
+
+    ratings: tuple[Rating, ...]
+    certification: str
+    disclosures_html: str
+    distribution: tuple[Share, ...]
+    covered: int  # briefs in the project
+    rated: int  # of which carry a rating of the scale
+
+
+def scale_of(theme: object) -> tuple[Rating, ...] | None:
+    """The rating scale a theme carries (a Theme's `compliance`), for the brief checks."""
+    back = getattr(theme, "compliance", None)
+    return (back.ratings or None) if isinstance(back, BackMatter) else None
+
+
+def load_back_matter(config: Config) -> BackMatter | None:
+    """The back matter of a project, None when reportgen.toml has no [compliance]."""
+    compliance = config.compliance
+    if compliance is None:
+        return None
+    ratings = tuple(Rating.of(r) for r in compliance.ratings)
+    found = project_ratings(config)
+    counts = Counter(r for r in found if r in {x.name for x in ratings})
+    return BackMatter(
+        ratings,
+        compliance.certification,
+        _disclosures(config, compliance),
+        distribution([r.name for r in ratings], counts),
+        len(found),
+        sum(counts.values()),
+    )
+
+
+def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
+    """Each rating of the scale, in the scale's order, with its share of the rated briefs."""
+    total = sum(counts[n] for n in names)
+    return tuple(
+        Share(n, counts[n], f"{round(100 * counts[n] / total)}%" if total else "—") for n in names
+    )
+
+
+def project_ratings(config: Config) -> list[str | None]:
+    """The `market.rating` of every brief of the project (None for a brief without one)."""
+    from reportgen.build import find_briefs
+
+    folders = find_briefs([config.resolve(p) for p in config.build.briefs])
+    return [_rating_of(folder / "brief.yaml") for folder in folders]
+
+
+def _rating_of(path: Path) -> str | None:
+    """A brief's rating, read without validating it: an unreadable brief fails its own build."""
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        log.debug("no rating read from %s", path, exc_info=True)
+        return None
+    market = data.get("market") if isinstance(data, dict) else None
+    rating = market.get("rating") if isinstance(market, dict) else None
+    return str(rating) if rating is not None else None
+
+
+def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
+    """The disclosures as HTML: a Markdown file beside reportgen.toml, or the text itself."""
+    text = compliance.disclosures
+    if text.strip().lower().endswith(".md") and "\n" not in text.strip():
+        path = config.resolve(text.strip())
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            where = config.path or Path("reportgen.toml")
+            message = f"'{text.strip()}' cannot be read ({exc.__class__.__name__}: {path})"
+            raise ConfigError(str(Problem(where, None, "compliance.disclosures", message))) from exc
+    return MarkdownIt("commonmark", {"html": False}).render(text)
