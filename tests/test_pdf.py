@@ -285,7 +285,7 @@ def test_the_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
     assert set(titles) <= set(figures) and all(figures)  # the market block adds one more
 
 
-def test_an_image_without_alt_text_is_a_warning(tmp_path: Path) -> None:
+def test_an_image_without_alt_text_or_a_page_without_language_is_a_warning(tmp_path: Path) -> None:
     (tmp_path / "dot.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>'
     )
@@ -295,3 +295,6 @@ def test_an_image_without_alt_text_is_a_warning(tmp_path: Path) -> None:
     assert "screen reader" in problems[0].message
     described = html.format("").replace("<img", '<img alt="A square"')
     assert render_pdf(described, tmp_path, tmp_path / "t.pdf").problems == []
+    no_language = described.replace(' lang="en"', "")
+    problems = render_pdf(no_language, tmp_path, tmp_path / "t.pdf").problems
+    assert [(p.key, p.severity) for p in problems] == [("lang", "warning")]
