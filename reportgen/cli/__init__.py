@@ -204,22 +204,22 @@ def verify(pdfs: tuple[Path, ...], strict: bool) -> None:
 
 
 @main.command()
-@click.argument("brief_id")
+@click.argument("target", metavar="BRIEF_ID|PATH")
 @click.option(
     "--dir",
     "parent",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_BRIEFS,
-    show_default=True,
-    help="Folder to create the brief in.",
+    default=None,
+    help=f"Folder to create the brief in (default: {DEFAULT_BRIEFS}).",
 )
-def new(brief_id: str, parent: Path) -> None:
-    """Create a new brief folder PARENT/BRIEF_ID with placeholder data that builds at once."""
-    from reportgen.brief.scaffold import new_brief
+def new(target: str, parent: Path | None) -> None:
+    """Create a new brief folder with placeholder data that builds at once: PARENT/BRIEF_ID,
+    or the folder PATH itself (`reportgen new /srv/briefs/acme-2026`: the id is acme-2026)."""
+    from reportgen.brief.scaffold import brief_place, new_brief
     from reportgen.errors import ReportgenError
 
     try:
-        made = new_brief(brief_id, parent)
+        made = new_brief(*brief_place(target, parent, DEFAULT_BRIEFS))
     except ReportgenError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
