@@ -41,7 +41,8 @@ from reportgen.cache import (
 from reportgen.clock import build_time, pinned_time
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BuildError, Problem
-from reportgen.output import Inputs, read_previous, write_built
+from reportgen.output import Inputs, write_built
+from reportgen.record import read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.environment import Renderer, builtin_templates
 from reportgen.render.theme import Theme

@@ -151,7 +151,7 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     """A worker (local or Dask) gets the previous snapshot as a value and returns the
     changes as values: it never needs the output folder."""
     from reportgen.batch import BuildTask, run_task
-    from reportgen.output import read_previous
+    from reportgen.record import read_previous
 
     out = tmp_path / "out"
     folder = make_brief(minimal)
