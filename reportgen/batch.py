@@ -41,7 +41,9 @@ from reportgen.cache import (
 from reportgen.clock import build_time, pinned_time
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BuildError, Problem
-from reportgen.output import Inputs, read_previous, write_built
+from reportgen.output import Inputs, write_built
+from reportgen.publish.editions import last_delivered_snapshot
+from reportgen.record import read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.environment import Renderer, builtin_templates
 from reportgen.render.theme import Theme
@@ -152,6 +154,12 @@ def _worker_chart_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"reportgen-charts-{os.getuid()}"
 
 
+def previous_of(out_dir: Path, brief_id: str) -> Snapshot | None:
+    """What "Changes since" compares with: the edition readers last received, or the previous
+    build when nothing was ever delivered (issue 11: "what changed" means since you got it)."""
+    return last_delivered_snapshot(out_dir, brief_id) or read_previous(out_dir, brief_id)
+
+
 def build_brief(
     brief_dir: Path,
     out_dir: Path,
@@ -167,7 +175,7 @@ def build_brief(
     brief_id = brief_dir.resolve().name
     built = make_brief(
         brief_dir,
-        read_previous(out_dir, brief_id),
+        previous_of(out_dir, brief_id),
         renderer or Renderer(),
         build_time(now),
         pdf=pdf,
@@ -268,7 +276,7 @@ def _dispatch(
         brief_id = brief_dirs[i].resolve().name
         return BuildTask(
             brief_dir,
-            read_previous(out_dir, brief_id),
+            previous_of(out_dir, brief_id),
             now,
             options.pdf,
             options.template_dirs,

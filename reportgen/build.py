@@ -13,7 +13,7 @@ import hashlib
 import logging
 import resource
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -33,18 +33,6 @@ from reportgen.render.document import compose
 from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
-
-
-def find_briefs(paths: Iterable[Path]) -> list[Path]:
-    """Brief folders named directly, or every brief folder inside a named folder."""
-    found: list[Path] = []
-    for path in paths:
-        if (path / BRIEF_FILE).is_file() or not path.is_dir():
-            found.append(path)
-            continue
-        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
-        found += inner or [path]
-    return found
 
 
 def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Problem]:

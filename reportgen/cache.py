@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from reportgen.files import write_atomic
-from reportgen.output import Record, intact, read_record
+from reportgen.record import Record, intact, read_record
 
 log = logging.getLogger(__name__)
 

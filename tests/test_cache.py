@@ -14,7 +14,7 @@ from reportgen.batch import BatchOptions, build_brief, build_many
 from reportgen.cache import CHART_DIR, batch_key, build_key, tree_digest
 from reportgen.cli import main
 from reportgen.clock import pinned_time
-from reportgen.output import RECORD_FILE
+from reportgen.record import RECORD_FILE
 from tests.conftest import MINIMAL, write_brief
 
 HTML_ONLY = BatchOptions(pdf=False, jobs=1)

@@ -54,6 +54,7 @@ def test_identical_rebuilds_are_byte_identical_without_a_box(
         "verdict": None,
         "risks_added": [],
         "risks_removed": [],
+        "since_edition": False,
     }
 
 
@@ -108,6 +109,7 @@ def test_moved_metric_verdict_and_risks_show_in_the_box_and_changes_json(
         },
         "risks_added": ["Regulation"],
         "risks_removed": ["Competition"],
+        "since_edition": False,
     }
     text = pdf_text(out / "acme" / "acme.pdf")
     box = text[text.index("CHANGES SINCE 20 NOVEMBER 2026") : text.index("VERDICT Speculative")]
@@ -151,7 +153,7 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     """A worker (local or Dask) gets the previous snapshot as a value and returns the
     changes as values: it never needs the output folder."""
     from reportgen.batch import BuildTask, run_task
-    from reportgen.output import read_previous
+    from reportgen.record import read_previous
 
     out = tmp_path / "out"
     folder = make_brief(minimal)

@@ -171,3 +171,27 @@ def test_nightly_keeps_the_edition_it_delivered_once(
     assert edition.first_sent == edition.last_sent == "2026-11-22T22:05:00+00:00"
     kept = editions_dir(tmp_path / "out", "acme") / edition.file
     assert kept.read_bytes() == attachment.get_content()
+
+
+def test_changes_since_the_edition_readers_received_not_the_last_build(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """Deliver, edit a figure, rebuild twice without delivering: the box still lists the
+    change since the edition sent, in the PDF and in the next mail."""
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    brief = project / "briefs" / "acme"
+    edited = {
+        **MINIMAL,
+        "metrics": [{**MINIMAL["metrics"][0], "value": 13.1}, *MINIMAL["metrics"][1:]],
+    }
+    write_brief(brief, edited)
+    assert build_brief(brief, project / "out").ok
+    assert build_brief(brief, project / "out").ok  # a second build compares with the edition too
+    html = (project / "out" / "acme" / "acme.html").read_text(encoding="utf-8")
+    sent_on = date.today()  # the edition was sent just now (send_briefs uses the real clock)
+    assert f"Changes since the edition sent {sent_on.day} {sent_on:%B %Y}" in html
+    assert "USD 12.5bn → <strong>USD 13.1bn</strong>" in html
+    assert send(project, port).exit_code == 0
+    text = recorder.received[-1].message.get_body(("plain",)).get_content()
+    assert "What changed since the edition sent" in text and "USD 13.1bn" in text

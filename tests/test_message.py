@@ -91,7 +91,7 @@ def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path) -> Non
         assert "High-Risk, High-Reward" in body
         assert "USD 12.5bn" in body  # the key figure, formatted as in the PDF
         assert "Revenue reached USD 12.5bn." in body  # helpers resolved, no {{ }} left
-        assert "What changed since 2026-11-20" in body
+        assert "What changed since 20 November 2026" in body
         assert "New risk: Competition" in body
         assert "Revenue: USD 11bn \u2192 USD 12.5bn" in body
     assert "{{" not in text + html

@@ -22,7 +22,7 @@ from conftest import MINIMAL, write_brief
 from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 
 from reportgen.batch import build_many
-from reportgen.build import find_briefs
+from reportgen.brief.spec import find_briefs
 from reportgen.config import Config, ScheduleConfig, load_config
 from reportgen.publish.lock import run_lock
 from reportgen.publish.nightly import batch_options, edition_time, run_nightly

@@ -22,15 +22,8 @@ import pytest
 
 from reportgen.batch import build_brief
 from reportgen.build import make_brief
-from reportgen.output import (
-    EDITIONS_LINK,
-    FINDINGS_FILE,
-    RECORD_FILE,
-    Inputs,
-    last_good,
-    read_previous,
-    write_built,
-)
+from reportgen.output import EDITIONS_LINK, FINDINGS_FILE, Inputs, write_built
+from reportgen.record import RECORD_FILE, last_good, read_previous
 from reportgen.render.environment import Renderer
 from tests.conftest import MINIMAL, REPO, write_brief
 

@@ -8,6 +8,7 @@ import http.server
 import logging
 import os
 import re
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,10 +18,11 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
+import yaml
 from PIL import Image
 
 from reportgen.batch import build_brief
-from reportgen.pdf.layout import html_to_pdf
+from reportgen.pdf.layout import html_to_pdf, render_pdf
 from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE
 
@@ -353,3 +355,76 @@ def test_back_matter_is_refitted_rather_than_left_alone(
     assert len(fitted(spilled, lambda page: layout(page, folder)).pages) == 1
     longer = html.replace("<p>FILLER</p>", _filler_html(high * 2))
     assert not page_to_save(layout(longer, folder))
+
+
+def _text(read: Callable[..., int], handle: Any) -> str:
+    """A PDFium UTF-16 string getter's value ('' when absent)."""
+    size = read(handle, None, 0)
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    read(handle, ctypes.cast(buffer, read.argtypes[1]), size)
+    return buffer.raw[: size - 2].decode("utf-16-le")
+
+
+def _structure(element: Any) -> Iterator[tuple[str, str, Any]]:
+    """Every structure element under `element`: its type, alt text and handle."""
+    for index in range(pdfium_c.FPDF_StructElement_CountChildren(element)):
+        child = pdfium_c.FPDF_StructElement_GetChildAtIndex(element, index)
+        if child:  # marked content is no element
+            kind = _text(pdfium_c.FPDF_StructElement_GetType, child)
+            yield kind, _text(pdfium_c.FPDF_StructElement_GetAltText, child), child
+            yield from _structure(child)
+
+
+def _tagged(pdf: Path) -> tuple[str, list[tuple[str, str]], list[set[str]]]:
+    """The catalog's language, every (type, alt) of the structure tree in page order, and
+    the element types under each Table."""
+    document = pdfium.PdfDocument(pdf)
+    language = _text(pdfium_c.FPDFCatalog_GetLanguage, document.raw)
+    elements, tables = [], []
+    for page in document:
+        tree = pdfium_c.FPDF_StructTree_GetForPage(page.raw)
+        for index in range(pdfium_c.FPDF_StructTree_CountChildren(tree)):
+            for kind, alt, handle in _structure(
+                pdfium_c.FPDF_StructTree_GetChildAtIndex(tree, index)
+            ):
+                elements.append((kind, alt))
+                if kind == "Table":
+                    tables.append({k for k, _, _ in _structure(handle)})
+        pdfium_c.FPDF_StructTree_Close(tree)
+    return language, elements, tables
+
+
+def test_the_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
+    """PDF/UA-1: language, headings, tables with header cells, each chart a Figure whose
+    alt text is its title (issue 14)."""
+    assert build_brief(EXAMPLE, tmp_path).ok
+    pdf = tmp_path / EXAMPLE.name / f"{EXAMPLE.name}.pdf"
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M), info
+    language, elements, tables = _tagged(pdf)
+    assert language == "en"
+    kinds = [kind for kind, _ in elements]
+    assert kinds.count("H1") == 1 and kinds.count("H2") >= 4
+    assert tables and all({"TH", "TD"} <= inside for inside in tables)
+    figures = [alt for kind, alt in elements if kind == "Figure"]
+    titles = [
+        chart["title"] for chart in yaml.safe_load((EXAMPLE / "brief.yaml").read_text())["charts"]
+    ]
+    assert set(titles) <= set(figures) and all(figures)  # the market block adds one more
+
+
+def test_an_image_without_alt_text_or_a_page_without_language_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>'
+    )
+    html = '<html lang="en"><body><h1>T</h1><p><img src="dot.svg">{}</p></body></html>'
+    problems = render_pdf(html.format(""), tmp_path, tmp_path / "t.pdf").problems
+    assert [(p.key, p.severity) for p in problems] == [("alt-text", "warning")]
+    assert "screen reader" in problems[0].message
+    described = html.format("").replace("<img", '<img alt="A square"')
+    assert render_pdf(described, tmp_path, tmp_path / "t.pdf").problems == []
+    no_language = described.replace(' lang="en"', "")
+    problems = render_pdf(no_language, tmp_path, tmp_path / "t.pdf").problems
+    assert [(p.key, p.severity) for p in problems] == [("lang", "warning")]

@@ -25,7 +25,7 @@ WHERE = Path("out/x/x.pdf")
 
 def page(body: str, sources: str = "<li>[1] Alpha Report.</li>") -> str:
     return (
-        "<html><head><style>@page { size: A4; margin: 20mm } figure, body { margin: 0 }</style></head><body>"
+        '<html lang="en"><head><style>@page { size: A4; margin: 20mm } figure, body { margin: 0 }</style></head><body>'
         f'<h2>Thesis</h2>{body}<h2>Sources</h2><ol style="list-style: none">{sources}</ol></body></html>'
     )
 

@@ -39,11 +39,28 @@ class Scaffold:
     schema: Path
 
 
+def brief_place(target: str, parent: Path | None, default: Path) -> tuple[str, Path]:
+    """The id and parent folder `reportgen new TARGET [--dir PARENT]` means: a bare id goes
+    under PARENT (default: `default`); a path (`/srv/briefs/acme-2026`, `./acme-2026`) is the
+    folder itself, its last part the id. Both a path and --dir would be ambiguous."""
+    if "/" not in target and "\\" not in target and target not in (".", ".."):
+        return target, parent or default
+    if parent is not None:
+        raise ScaffoldError(
+            f"{target}: give either a path or --dir, not both "
+            f"(e.g. reportgen new {parent / Path(target).name})"
+        )
+    folder = Path(target)
+    return folder.name, folder.parent
+
+
 def new_brief(brief_id: str, parent: Path, today: date | None = None) -> Scaffold:
     """Write `parent/<brief_id>/` from the placeholder template; never overwrite a folder."""
     if not BRIEF_ID.match(brief_id):
         raise ScaffoldError(
-            f"{brief_id}: a brief id may only use a-z, 0-9 and '-' (e.g. acme-q3-2026)"
+            f"{parent / brief_id}: the brief id {brief_id!r} (the folder's name) may only use"
+            " a-z, 0-9 and '-' (e.g. acme-q3-2026); to make it elsewhere give a path,"
+            " reportgen new /some/path/acme-q3-2026, or --dir /some/path"
         )
     folder = parent / brief_id
     if folder.exists():
@@ -236,6 +253,7 @@ charts:
     x: year
     y: [cloud, commerce]        # one line per column
     unit: USD bn
+    labels: {cloud: Cloud, commerce: Commerce}   # legend names (else guessed, with a warning)
     source: placeholder-filing
   - id: revenue-stacked
     title: "PLACEHOLDER: revenue mix"
@@ -244,6 +262,7 @@ charts:
     x: year
     y: [cloud, commerce]
     unit: USD bn
+    labels: {cloud: Cloud, commerce: Commerce}
     highlight: FY2025
     source: placeholder-filing
 

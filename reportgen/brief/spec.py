@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,15 @@ def _printable(doc: MarkdownDoc, problems: list[Problem]) -> MarkdownDoc | None:
     line = line_of(doc.text, found[0], doc.place.line or 1)
     problems.append(Problem(doc.place.path, line, doc.key, found[1]))
     return None
+
+
+def find_briefs(paths: Iterable[Path]) -> list[Path]:
+    """Brief folders named directly, or every brief folder inside a named folder."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / BRIEF_FILE).is_file() or not path.is_dir():
+            found.append(path)
+            continue
+        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
+        found += inner or [path]
+    return found

@@ -20,6 +20,7 @@ from reportgen.brief.data import Frame, read_csv
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.labels import guessed_legend
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
@@ -279,6 +280,15 @@ class _Validator:
                 f"no '{chart.highlight}' in column {chart.x}",
                 f"highlight:{chart.id}",
                 (chart.highlight,),
+            )
+        guessed = guessed_legend(chart)
+        if guessed:  # words a reader sees that the author never wrote: say so
+            shown = ", ".join(f"'{label}' for {column}" for column, label in guessed)
+            self.warn(
+                ("charts", i, "y"),
+                f"legend label guessed from the CSV header: {shown}; name it under labels:",
+                f"chart-label:{chart.id}",
+                tuple(label for _, label in guessed),
             )
 
     def check_sections(self) -> None:

@@ -15,8 +15,6 @@ from reportgen import __version__
 from reportgen.cli.review import review
 
 if TYPE_CHECKING:
-    from reportgen.batch import BatchSummary
-    from reportgen.built import BuildResult
     from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
@@ -24,7 +22,7 @@ DEFAULT_OUT = Path("build")
 
 
 def _brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
-    from reportgen.build import find_briefs
+    from reportgen.brief.spec import find_briefs
 
     found = find_briefs(briefs or (DEFAULT_BRIEFS,))
     if not found:
@@ -102,6 +100,7 @@ def build(
     within a time and memory limit.
     """
     from reportgen.batch import BatchOptions, build_many
+    from reportgen.cli.report import BuildReport
     from reportgen.errors import ReportgenError
     from reportgen.workers import Ceilings
 
@@ -121,7 +120,7 @@ def build(
         limits=config.limits,
         **_look(config, templates),
     )
-    report = _BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
+    report = BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
             summary = build_many(dirs, out or _configured_out(config), options, report.result)
@@ -165,59 +164,6 @@ def _look(config: Config, templates: Path | None) -> dict[str, Any]:
         sys.exit(1)
 
 
-class _BuildReport:
-    """Each brief's result as it ends: a progress bar on a terminal, else a line each."""
-
-    def __init__(self, total: int, *, quiet: bool, as_json: bool, verbose: bool):
-        self.total, self.quiet, self.as_json, self.verbose = total, quiet, as_json, verbose
-        use_bar = sys.stdout.isatty() and not (quiet or as_json or verbose) and total > 1
-        self.bar: Any = (
-            click.progressbar(
-                length=total, label="building", show_pos=True, item_show_func=lambda item: item
-            )
-            if use_bar
-            else None
-        )
-        self.held: list[BuildResult] = []  # failures, printed once the bar is done
-
-    def __enter__(self) -> _BuildReport:
-        if self.bar is not None:
-            self.bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-    def result(self, result: BuildResult) -> None:
-        from reportgen.cli.summary import result_json
-
-        if self.as_json:
-            click.echo(result_json(result))
-        elif self.bar is not None:
-            self.bar.update(1, result.brief_id)
-            self.held += [result] if not result.ok else []
-        elif not self.quiet or not result.ok:
-            self.lines(result)
-
-    def lines(self, result: BuildResult) -> None:
-        from reportgen.cli.summary import result_line, timings_line
-
-        for problem in result.problems if not self.quiet else result.errors:
-            click.echo(str(problem), err=True)
-        click.echo(result_line(result), err=not result.ok)
-        if self.verbose and result.timings:
-            click.echo(timings_line(result))
-
-    def summary(self, summary: BatchSummary) -> None:
-        from reportgen.cli.summary import summary_table
-
-        for result in self.held:
-            self.lines(result)
-        if self.total > 1 and not (self.quiet or self.as_json):
-            click.echo(summary_table(summary))
-
-
 @main.command()
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
@@ -258,22 +204,22 @@ def verify(pdfs: tuple[Path, ...], strict: bool) -> None:
 
 
 @main.command()
-@click.argument("brief_id")
+@click.argument("target", metavar="BRIEF_ID|PATH")
 @click.option(
     "--dir",
     "parent",
     type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_BRIEFS,
-    show_default=True,
-    help="Folder to create the brief in.",
+    default=None,
+    help=f"Folder to create the brief in (default: {DEFAULT_BRIEFS}).",
 )
-def new(brief_id: str, parent: Path) -> None:
-    """Create a new brief folder PARENT/BRIEF_ID with placeholder data that builds at once."""
-    from reportgen.brief.scaffold import new_brief
+def new(target: str, parent: Path | None) -> None:
+    """Create a new brief folder with placeholder data that builds at once: PARENT/BRIEF_ID,
+    or the folder PATH itself (`reportgen new /srv/briefs/acme-2026`: the id is acme-2026)."""
+    from reportgen.brief.scaffold import brief_place, new_brief
     from reportgen.errors import ReportgenError
 
     try:
-        made = new_brief(brief_id, parent)
+        made = new_brief(*brief_place(target, parent, DEFAULT_BRIEFS))
     except ReportgenError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

@@ -88,7 +88,7 @@ def send(
     briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_file: Path | None
 ) -> None:
     """Email the last good PDF of each brief (default: every brief in [build].briefs)."""
-    from reportgen.build import find_briefs
+    from reportgen.brief.spec import find_briefs
     from reportgen.publish.nightly import send_briefs
 
     config = _load(config_file)

@@ -11,7 +11,7 @@ import json
 from reportgen.batch import BatchSummary
 from reportgen.built import BuildResult
 from reportgen.errors import one_line
-from reportgen.output import problem_dict
+from reportgen.record import problem_dict
 
 
 def result_line(result: BuildResult) -> str:

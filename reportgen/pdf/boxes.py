@@ -70,6 +70,16 @@ def _figure_name(ident: str | None) -> str | None:
     return None
 
 
+_NO_ALT = (
+    "an image has no alt text, so a screen reader skips it: describe it, ![what it shows](file)"
+)
+
+_NO_LANG = (
+    'the page has no language, so a screen reader cannot choose its voice: keep <html lang="en">'
+    " in a template override"
+)
+
+
 def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) -> list[Problem]:
     """A missing glyph names the text it is in; font trouble and dangling links are errors;
     anything else WeasyPrint says is a warning. Repeats are reported once."""
@@ -94,6 +104,10 @@ def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) 
                     ),
                 )
             )
+        elif message.endswith("has no required alt description"):  # pdf/tags.py, tagged PDF
+            problems.append(Problem(where, None, "alt-text", _NO_ALT, "warning"))
+        elif message.startswith('Missing required "lang"'):  # pdf/tags.py: a template override
+            problems.append(Problem(where, None, "lang", _NO_LANG, "warning"))
         elif record.module == "fonts":  # weasyprint/text/fonts.py, weasyprint/pdf/fonts.py
             problems.append(Problem(where, None, "fonts", f"WeasyPrint: {message}"))
         else:

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -169,12 +169,14 @@ def last_delivered(out: Path, brief_id: str) -> tuple[Edition, Snapshot] | None:
 
 
 def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
-    """The snapshot "Changes since" compares with: the last delivered edition's.
-
-    None when nothing was ever delivered (the build then compares with its previous build).
-    """
+    """The snapshot "Changes since" compares with: the last delivered edition's, dated when it
+    was sent. None when nothing was ever delivered (the build then compares with its
+    previous build)."""
     found = last_delivered(out, brief_id)
-    return found[1] if found else None
+    if found is None:
+        return None
+    edition, snapshot = found
+    return replace(snapshot, generated=edition.last_sent, delivered=True)
 
 
 def prune_editions(out: Path, brief_id: str, retention_days: int, now: datetime) -> list[str]:

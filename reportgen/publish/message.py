@@ -161,7 +161,7 @@ class MailTemplates:
             "s": summary,
             "who": f"{summary.company} ({summary.ticker})" if summary.ticker else summary.company,
             "changes": change_lines(changes),
-            "since": (changes.since if changes else None) or "the last edition",
+            "since": changes.since_words if changes else "the last edition",
             "attachment": attachment_name(summary),
             "theme": self.theme,
             "markdown": _markdown_html,  # a context function: the overlay shares the brief's filters

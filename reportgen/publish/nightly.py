@@ -32,16 +32,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from reportgen.batch import BatchOptions, build_many
-from reportgen.build import find_briefs
+from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
-from reportgen.output import LastGood, OutputError, just_built, last_good
 from reportgen.publish import message, once, smtp
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.ledger import Run as LoggedRun
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
 from reportgen.publish.statedb import LEDGER_WAIT
+from reportgen.record import LastGood, OutputError, just_built, last_good
 from reportgen.render.environment import make_renderer
 from reportgen.render.theme import load_theme, template_dirs
 from reportgen.workers import Ceilings

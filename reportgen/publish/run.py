@@ -22,10 +22,10 @@ from pathlib import Path
 from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, one_line
 from reportgen.files import write_atomic
-from reportgen.output import LastGood
 from reportgen.publish import editions, message, once, smtp
 from reportgen.publish.ledger import Attempt, Ledger
 from reportgen.publish.summary import BriefSummary
+from reportgen.record import LastGood
 
 log = logging.getLogger(__name__)
 

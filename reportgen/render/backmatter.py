@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from reportgen.brief.market import Rating
+from reportgen.brief.spec import find_briefs
 from reportgen.config import ComplianceConfig, Config, ConfigError
 from reportgen.errors import Problem
 
@@ -81,8 +82,6 @@ def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
 
 def project_ratings(config: Config) -> list[str | None]:
     """The `market.rating` of every brief of the project (None for a brief without one)."""
-    from reportgen.build import find_briefs
-
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
     return [_rating_of(folder / "brief.yaml") for folder in folders]
 

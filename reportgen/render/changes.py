@@ -15,7 +15,9 @@ Every promoted build writes two files next to its outputs:
                                        # old is null for a new metric, new null for a removed one
      "verdict": {"old": "...", "new": "..."} or null,
      "risks_added": ["title", ...],
-     "risks_removed": ["title", ...]}
+     "risks_removed": ["title", ...],
+     "since_edition": false}           # true: compared with the last delivered edition
+                                       # (its snapshot, dated when it was sent)
 
 The brief shows a "Changes since <date>" box only when something changed, so
 rebuilding identical input gives identical bytes. changes.json always describes
@@ -57,6 +59,7 @@ class Snapshot:
     sections: list[str] = field(default_factory=list)  # every h2 title the PDF must show
     sources: list[list[Any]] = field(default_factory=list)  # [number, title] in footnote order
     max_pages: int = 30
+    delivered: bool = False  # the snapshot of a delivered edition; `generated`: when it was sent
 
     def to_json(self) -> bytes:
         return _json(asdict(self))
@@ -81,6 +84,16 @@ class Changes:
     verdict: dict[str, str] | None = None
     risks_added: list[str] = field(default_factory=list)
     risks_removed: list[str] = field(default_factory=list)
+    since_edition: bool = False  # compared with the edition readers last received
+
+    @property
+    def since_words(self) -> str:
+        """ "the edition sent 26 November 2026", or the date of the previous build."""
+        when = self.since_date
+        if when is None:
+            return "the last edition"
+        day = f"{when.day} {when:%B %Y}"
+        return f"the edition sent {day}" if self.since_edition else day
 
     @property
     def any(self) -> bool:
@@ -191,4 +204,5 @@ def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
         verdict=verdict,
         risks_added=[r for r in current.risks if r not in previous.risks],
         risks_removed=[r for r in previous.risks if r not in current.risks],
+        since_edition=previous.delivered,
     )
