@@ -88,7 +88,7 @@ class Changes:
 
     @property
     def since_words(self) -> str:
-        """"the edition sent 26 November 2026", or the date of the previous build."""
+        """ "the edition sent 26 November 2026", or the date of the previous build."""
         when = self.since_date
         if when is None:
             return "the last edition"
