@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import websocket
 from conftest import EXAMPLE, REPO
+from test_charts import unlabelled_brief
 
 from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
@@ -253,6 +254,57 @@ def test_page_is_clean_in_chromium(
     assert overflow["scrollWidth"] <= overflow["width"], overflow
     assert overflow["offenders"] == [], overflow
     assert report.screenshot.stat().st_size > 10_000
+
+
+CHART_TEXT_JS = """(() => {
+  const body = parseFloat(getComputedStyle(document.querySelector('.section p')).fontSize);
+  const sizes = [...document.querySelectorAll('.chart-svg svg text')]
+    .filter((t) => t.textContent.trim())
+    .map((t) => {
+      const m = t.getScreenCTM();  // the SVG's scale on screen (and any rotation)
+      return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    });
+  return JSON.stringify({body, count: sizes.length, min: Math.min(...sizes), max: Math.max(...sizes)});
+})()"""
+
+
+@pytest.fixture(scope="module")
+def chart_pages(
+    pages: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """The example, and a brief with crowded, unlabelled charts (test_charts.unlabelled_brief)."""
+    root = tmp_path_factory.mktemp("charts")
+    result = build_brief(unlabelled_brief(root / "acme"), root / "build", pdf=False)
+    assert result.ok, [str(p) for p in result.problems]
+    return {"example": pages["example"], "unlabelled": result.outputs[0]}
+
+
+@pytest.mark.parametrize("viewport", list(WIDTHS))
+@pytest.mark.parametrize("brief", ["example", "unlabelled"])
+def test_chart_text_reads_at_phone_and_desktop_widths(
+    browser: DevTools, chart_pages: dict[str, Path], brief: str, viewport: str
+) -> None:
+    """Issue 14: at 390 px every chart text is at least 9 CSS px; at 1280 px none is larger
+    than 1.1x the body text. Sizes are the SVG text's font size times its on-screen scale."""
+    width, height, mobile = WIDTHS[viewport]
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=width,
+        height=height,
+        deviceScaleFactor=1,
+        mobile=mobile,
+    )
+    browser.events.clear()
+    browser.call("Page.navigate", url=chart_pages[brief].resolve().as_uri())
+    browser.wait_for("Page.loadEventFired")
+    result = browser.call("Runtime.evaluate", expression=CHART_TEXT_JS, returnByValue=True)
+    sizes = json.loads(result["result"]["value"])
+    print(brief, viewport, sizes)  # the measured figures, for the record (pytest -s)
+    assert sizes["count"] > 20, sizes
+    if viewport == "phone":
+        assert sizes["min"] >= 9, sizes
+    else:
+        assert sizes["max"] <= 1.1 * sizes["body"], sizes
 
 
 def test_artifacts_are_git_ignored() -> None:

@@ -253,6 +253,7 @@ charts:
     x: year
     y: [cloud, commerce]        # one line per column
     unit: USD bn
+    labels: {cloud: Cloud, commerce: Commerce}   # legend names (else guessed, with a warning)
     source: placeholder-filing
   - id: revenue-stacked
     title: "PLACEHOLDER: revenue mix"
@@ -261,6 +262,7 @@ charts:
     x: year
     y: [cloud, commerce]
     unit: USD bn
+    labels: {cloud: Cloud, commerce: Commerce}
     highlight: FY2025
     source: placeholder-filing
 

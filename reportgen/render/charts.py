@@ -8,14 +8,16 @@ and the output is byte-stable: fixed hash salt, no date.
 from __future__ import annotations
 
 import io
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from reportgen.brief.data import Frame, format_with_unit
+from reportgen.brief.labels import axis_title, series_name
 from reportgen.brief.models import Chart
 from reportgen.cache import cached_svg
+from reportgen.render import chartfit
+from reportgen.render.chartfit import FIGURE_WIDTH, FONT, VALUE_FONT
 from reportgen.render.svg import inline_svg
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ GRID = "#e3e8ee"
 
 STYLE: dict[str, Any] = {
     "font.family": ["Inter", "DejaVu Sans", "Noto Sans CJK SC"],
-    "font.size": 9,
+    "font.size": FONT,
     "text.parse_math": False,
     "text.color": INK,
     "axes.edgecolor": "#c5ced8",
@@ -90,8 +92,7 @@ def _series(
         return wide, [series_label(str(g)) for g in wide.columns]
     wide = df.assign(_x=df[chart.x].astype(str)).set_index("_x")[chart.y_columns]
     wide = wide.apply(pd.to_numeric, errors="coerce")
-    names = chart.labels or {}
-    return wide, [names.get(c, c) for c in chart.y_columns]
+    return wide, [series_name(chart, c) for c in chart.y_columns]
 
 
 def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
@@ -102,12 +103,21 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(cast(Any, STYLE)):
-        fig = Figure(figsize=(6.6, 2.7 if chart.kind != "barh" else 0.5 + 0.32 * len(wide)))
+        # 4.5 in wide (a phone's aspect): the page shows it at most 32rem wide, so the
+        # same SVG reads at 390 px, at 1280 px and on A4 (see chartfit.FONT). A long
+        # ranking gets thinner bars, never a taller figure than print's 80 mm shows unscaled.
+        height = 2.7 if chart.kind != "barh" else min(0.5 + 0.3 * len(wide), 3.2)
+        fig = Figure(figsize=(FIGURE_WIDTH, height))
         ax = fig.subplots()
         DRAWERS[chart.kind](ax, chart, wide, labels)
         if len(labels) > 1:
-            ax.legend(loc="best", fontsize=8)
-        fig.tight_layout(pad=0.4)
+            chartfit.legend_above(ax)
+        names = [str(x) for x in wide.index]
+        if chart.kind == "barh":
+            chartfit.fit_y_labels(ax, names[::-1])
+        elif extra := chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line"):
+            fig.set_figheight(fig.get_figheight() + extra / 72)
+        chartfit.layout(fig)
         # tight_layout leaves a placeholder layout engine behind, and savefig then draws
         # the whole figure twice (once to measure): none left, one draw, the same SVG.
         fig.set_layout_engine(None)
@@ -140,32 +150,32 @@ def _highlight_band(ax: Any, chart: Chart, wide: pd.DataFrame, horizontal: bool 
     labels[at].set_color(ACCENT)
 
 
-def _value_label(chart: Chart, value: float) -> str:
-    return (
-        format_with_unit(value, chart.unit)
-        if chart.unit in ("%", "pp", "x")
-        else format_with_unit(value, None)
-    )
+def _value_texts(chart: Chart | None, values: pd.Series) -> list[str]:
+    """Bar value labels, with the chart's unit when it is short (%, pp, x); none for a gap."""
+    unit = chart.unit if chart is not None and chart.unit in ("%", "pp", "x") else None
+    return ["" if v != v else format_with_unit(float(v), unit) for v in values.astype(float)]
 
 
 def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
     count = len(wide.columns)
     width = 0.8 / count
     positions = list(range(len(wide)))
+    room = chartfit.plot_width(ax) / max(len(wide), 1) * width
+    texts, rotation = chartfit.value_texts(
+        [_value_texts(chart, wide[c]) for c in wide.columns],
+        [_value_texts(None, wide[c]) for c in wide.columns],
+        room,
+    )
     for s, column in enumerate(wide.columns):
         offsets = [p - 0.4 + width * (s + 0.5) for p in positions]
-        values = wide[column].astype(float)
-        bars = ax.bar(
-            offsets, values.fillna(0), width * 0.92, color=_colors(chart, wide, s), label=labels[s]
-        )
-        texts = ["" if v != v else _value_label(chart, v) for v in values]
-        ax.bar_label(bars, labels=texts, padding=2, fontsize=7.5)
-    ax.set_xticks(positions, _tick_labels(wide.index))
-    _wrap_ticks(ax, len(wide))
+        values = wide[column].astype(float).fillna(0)
+        bars = ax.bar(offsets, values, width * 0.92, color=_colors(chart, wide, s), label=labels[s])
+        ax.bar_label(bars, texts[s], padding=2, fontsize=VALUE_FONT, rotation=rotation)
+    ax.set_xticks(positions, [str(x) for x in wide.index])
     _highlight_band(ax, chart, wide)
     ax.grid(axis="x", visible=False)
-    _unit_axis(ax.set_ylabel, chart)
-    ax.margins(y=0.15)
+    _axis_titles(ax, chart)
+    ax.margins(y=0.3 if rotation else 0.15)
 
 
 def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
@@ -177,12 +187,11 @@ def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
         values = ordered[column].astype(float)
         colors = _colors(chart, ordered, s)
         bars = ax.barh(offsets, values.fillna(0), height * 0.92, color=colors, label=labels[s])
-        texts = ["" if v != v else _value_label(chart, v) for v in values]
-        ax.bar_label(bars, labels=texts, padding=3, fontsize=7.5)
+        ax.bar_label(bars, _value_texts(chart, values), padding=3, fontsize=VALUE_FONT)
     ax.set_yticks(range(len(ordered)), [str(x) for x in ordered.index])
     _highlight_band(ax, chart, ordered, horizontal=True)
     ax.grid(axis="y", visible=False)
-    _unit_axis(ax.set_xlabel, chart)
+    _axis_titles(ax, chart, horizontal=True)
     ax.margins(x=0.12)
 
 
@@ -201,9 +210,8 @@ def _draw_line(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
         ax.axvline(
             list(wide.index).index(chart.highlight), color=ACCENT, linewidth=1, linestyle="--"
         )
-    ax.set_xticks(range(len(wide)), _tick_labels(wide.index))
-    _wrap_ticks(ax, len(wide))
-    _unit_axis(ax.set_ylabel, chart)
+    ax.set_xticks(range(len(wide)), [str(x) for x in wide.index])
+    _axis_titles(ax, chart)
 
 
 def _draw_stacked(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
@@ -222,10 +230,9 @@ def _draw_stacked(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) 
             label=labels[s],
         )
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xticks(range(len(wide)), _tick_labels(wide.index))
-    _wrap_ticks(ax, len(wide))
+    ax.set_xticks(range(len(wide)), [str(x) for x in wide.index])
     ax.grid(axis="x", visible=False)
-    _unit_axis(ax.set_ylabel, chart)
+    _axis_titles(ax, chart)
 
 
 DRAWERS: dict[str, Callable[[Any, Chart, Any, list[str]], None]] = {
@@ -236,18 +243,14 @@ DRAWERS: dict[str, Callable[[Any, Chart, Any, list[str]], None]] = {
 }
 
 
-def _tick_labels(index: Any) -> list[str]:
-    """Long category names break over lines instead of running into each other."""
-    return [textwrap.fill(str(x), 14, break_long_words=False) for x in index]
-
-
-def _wrap_ticks(ax: Any, count: int) -> None:
-    if count > 5:
-        for label in ax.get_xticklabels():
-            label.set_rotation(30)
-            label.set_horizontalalignment("right")
-
-
-def _unit_axis(set_label: Callable[[str], Any], chart: Chart) -> None:
-    if chart.unit:
-        set_label(chart.unit)
+def _axis_titles(ax: Any, chart: Chart, horizontal: bool = False) -> None:
+    """The value axis: the author's label of a lone y column with the unit, else the unit;
+    the category axis only when the author labelled the x column."""
+    value = (
+        axis_title(chart, chart.y_columns[0], chart.unit)
+        if len(chart.y_columns) == 1
+        else chart.unit
+    )
+    category = (chart.labels or {}).get(chart.x, "")
+    ax.set_xlabel(value if horizontal else category)
+    ax.set_ylabel(category if horizontal else value)

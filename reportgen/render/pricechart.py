@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from reportgen.brief.data import Frame
 from reportgen.cache import cached_svg
+from reportgen.render import chartfit
 from reportgen.render.charts import ACCENT, BASE, INK, STYLE
 from reportgen.render.svg import inline_svg
 
@@ -54,7 +55,7 @@ def _draw(
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(cast(Any, STYLE)):
-        fig = Figure(figsize=(6.6, 2.6))
+        fig = Figure(figsize=(chartfit.FIGURE_WIDTH, 2.7))  # house size: reads on a phone and on A4
         ax = fig.subplots()
         xs = [p[0] for p in points]
         ax.plot(cast(Any, xs), [p[1] for p in points], color=BASE, linewidth=1.6, label="Price")
@@ -64,7 +65,7 @@ def _draw(
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set_ylabel(currency)
-        ax.legend(loc="upper left", fontsize=8)
+        chartfit.legend_above(ax)
         fig.tight_layout(pad=0.4)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
@@ -113,6 +114,6 @@ def _marks(ax: Any, points: Sequence[tuple[date, float]], calls: Sequence[PastCa
             textcoords="offset points",
             xytext=(0, 7 if call.target and call.target > price else -13),
             ha="center",
-            fontsize=7,
+            fontsize=chartfit.VALUE_FONT,
             color=INK,
         )

@@ -1,0 +1,152 @@
+"""Chart text that fits its space: legends above the plot, category labels flat or on two lines.
+
+matplotlib places text where it is told, overlapping or not. These helpers measure
+the text first (in points, at the chart's font size) and choose: x labels flat when
+every one fits its slot, else wrapped to two balanced lines, else (a crowded axis)
+every k-th label on a time axis or labels at 45 degrees under bars; a legend in as
+many columns as fit above the plot, so it never covers a bar or a line.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from itertools import pairwise
+from typing import Any
+
+# Chart text sizes in the SVG's user units (1 unit = 1 pt at the figure's natural size).
+# Why these: the figure is 4.5 in (324 units) wide and style.css shows it at most 32rem
+# wide, on a screen and in print. At 390 px (a 350 px column) 8.5 units are 9.2 CSS px;
+# at 1280 px 9 units are 0.89x the body text; in the PDF (9.6 pt root) 8.1-8.5 pt.
+FIGURE_WIDTH = 4.5  # inches
+FONT = 9.0
+VALUE_FONT = 8.5
+
+GAP = 0.6  # space kept between neighbouring labels, in ems
+LEGEND = {"handlelength": 1.2, "handletextpad": 0.5, "columnspacing": 1.4}
+LINE = 1.2  # a line of label text, in ems
+PLOT_SHARE = 0.86  # the plot's share of the figure's width, before layout measures it
+
+
+def text_width(text: str, size: float = FONT) -> float:
+    """The width of (possibly multi-line) text in points, in the current rc font: measured
+    with the fonts matplotlib draws with (at 72 dpi, a pixel is a point)."""
+    # Lazy: matplotlib is heavy, and only a chart being drawn measures text.
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=size)
+    return max(
+        _measurer().get_text_width_height_descent(line, prop, ismath=False)[0]
+        for line in text.split("\n")
+    )
+
+
+@cache
+def _measurer() -> Any:
+    from matplotlib.textpath import TextToPath  # lazy: see text_width
+
+    return TextToPath()
+
+
+def two_lines(text: str) -> str:
+    """The text broken at the space that makes its longer line shortest (one word stays one line)."""
+    words = text.split()
+    if len(words) < 2:
+        return text
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    first, second = min(splits, key=lambda s: max(text_width(s[0]), text_width(s[1])))
+    return f"{first}\n{second}"
+
+
+def axes_width(ax: Any) -> float:
+    """The plot area's width in points, as laid out so far."""
+    return float(ax.get_position().width * ax.figure.get_figwidth() * 72)
+
+
+def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> float:
+    """Set x labels flat, on two lines, thinned (time axis) or slanted, laying the figure out
+    for each try (the plot's width depends on its labels); returns the height in points they
+    take beyond one flat line, for the figure to grow by (the plot keeps its height)."""
+    positions = list(ax.get_xticks())
+    wrapped = [two_lines(n) for n in names]
+    for labels in (names, wrapped):
+        ax.set_xticks(positions, labels)
+        layout(ax.figure)
+        if _side_by_side(labels, axes_width(ax) / max(len(names), 1)):
+            return LINE * FONT if any("\n" in label for label in labels) else 0.0
+    if time_axis:
+        slot = axes_width(ax) / max(len(names), 1)
+        step = math.ceil((max(map(text_width, wrapped)) + GAP * FONT) / slot)
+        ax.set_xticks(positions, [w if i % step == 0 else "" for i, w in enumerate(wrapped)])
+        return LINE * FONT
+    ax.set_xticks(positions, names)
+    for label in ax.get_xticklabels():
+        label.set_rotation(45)
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    return max(map(text_width, names)) * math.sin(math.pi / 4)
+
+
+def layout(fig: Any) -> None:
+    """matplotlib's tight layout with the house padding."""
+    fig.tight_layout(pad=0.4)
+
+
+def _side_by_side(names: list[str], slot: float) -> bool:
+    """True when no two neighbouring labels, centred on ticks `slot` apart, touch."""
+    widths = [text_width(n) for n in names]
+    return all((a + b) / 2 + GAP * FONT <= slot for a, b in pairwise(widths))
+
+
+def value_texts(
+    labelled: list[list[str]], plain: list[list[str]], room: float
+) -> tuple[list[list[str]], int]:
+    """Value labels over bars `room` points wide: with their unit when they fit, else the
+    bare number (the axis carries the unit), else the bare number turned upright."""
+    for texts in (labelled, plain):
+        if max((text_width(t, VALUE_FONT) for row in texts for t in row), default=0) <= room:
+            return texts, 0
+    return plain, 90
+
+
+def plot_width(ax: Any) -> float:
+    """The plot's width in points, estimated before layout."""
+    return float(ax.figure.get_figwidth() * 72 * PLOT_SHARE)
+
+
+def fit_y_labels(ax: Any, names: list[str]) -> None:
+    """Category names on a horizontal bar chart: two lines when one would take over a third
+    of the figure's width from the bars."""
+    limit = ax.figure.get_figwidth() * 72 / 3
+    ax.set_yticks(
+        list(ax.get_yticks()), [two_lines(n) if text_width(n) > limit else n for n in names]
+    )
+
+
+def legend_above(ax: Any) -> None:
+    """The legend above the plot, left-aligned, in as many columns as fit its width."""
+    handles, labels = ax.get_legend_handles_labels()
+    room = plot_width(ax)
+    columns = next((n for n in range(len(labels), 1, -1) if _legend_width(labels, n) <= room), 1)
+    ax.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.02),
+        borderaxespad=0,
+        ncol=columns,
+        fontsize=FONT,
+        **LEGEND,
+    )
+
+
+def _legend_width(labels: list[str], columns: int) -> float:
+    """A legend's width in points: matplotlib fills it column by column."""
+    rows = math.ceil(len(labels) / columns)
+    handle = (LEGEND["handlelength"] + LEGEND["handletextpad"]) * FONT
+    widths = [
+        max(text_width(t) for t in labels[c * rows : (c + 1) * rows]) + handle
+        for c in range(columns)
+        if labels[c * rows : (c + 1) * rows]
+    ]
+    return sum(widths) + LEGEND["columnspacing"] * FONT * (len(widths) - 1)
