@@ -59,6 +59,13 @@ BODY = (
 )
 PEERS = "company,share\nAcme,40\nGlobex,35\n"
 LINES = len(BRIEF.splitlines())
+COMPLIANCE = """\
+[build]
+briefs = ["briefs"]
+
+[compliance]
+ratings = [{name = "Buy", definition = "Expected to rise"}]
+"""
 
 
 def line_of(text: str, needle: str) -> int:
@@ -277,6 +284,9 @@ class Runs:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """Every hostile brief beside a good one: one `check` and one `build -j 2` of them all."""
     root = tmp_path_factory.mktemp("hostile")
+    # [compliance] makes every command read every brief's rating for the back matter first:
+    # that read must fail only its own brief too (a bad date there once stopped them all).
+    (root / "reportgen.toml").write_text(COMPLIANCE, encoding="utf-8")
     write(root / "briefs" / "good")
     expected = {}
     for case in CASES:

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from reportgen.brief.market import Rating
-from reportgen.config import ComplianceConfig, Config, ConfigError
-from reportgen.errors import Problem
+from reportgen.brief.yamlfile import read_yaml
+from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
+from reportgen.errors import BriefError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -84,14 +83,16 @@ def project_ratings(config: Config) -> list[str | None]:
     from reportgen.build import find_briefs
 
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
-    return [_rating_of(folder / "brief.yaml") for folder in folders]
+    return [_rating_of(folder / "brief.yaml", config.limits) for folder in folders]
 
 
-def _rating_of(path: Path) -> str | None:
-    """A brief's rating, read without validating it: an unreadable brief fails its own build."""
+def _rating_of(path: Path, limits: Limits) -> str | None:
+    """A brief's rating, read within the [limits] but not validated: a brief that cannot be
+    read (a bad date, an alias bomb, a huge file) has no rating here and fails its own build,
+    so one hostile brief never stops the others' back matter."""
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, YAMLError):
+        data, _places, _problems = read_yaml(path, limits)
+    except BriefError:
         log.debug("no rating read from %s", path, exc_info=True)
         return None
     market = data.get("market") if isinstance(data, dict) else None
