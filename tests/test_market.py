@@ -9,9 +9,10 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from reportgen.batch import build_brief
 from reportgen.brief.market import market_value, upside
 from reportgen.brief.models import Market
-from reportgen.build import build_brief, check_brief
+from reportgen.build import check_brief
 from reportgen.errors import Problem
 from tests.conftest import MINIMAL, write_brief
 from tests.sellside_briefs import FILES, market_spec
