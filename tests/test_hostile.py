@@ -382,3 +382,58 @@ def test_limits_are_raised_and_lowered_in_the_config(tmp_path: Path) -> None:
     )
     raised = reportgen(tmp_path, "check", "briefs/good")
     assert raised.returncode == 0, raised.stdout
+
+
+REVIEW = """\
+- key: stale:revenue
+  accepted: {by: A. Analyst, on: 2026-11-21, reason: Checked.}
+  values: [12.5]
+"""
+REVIEW_CASES = {
+    "bad-date": (
+        REVIEW.replace("2026-11-21", "2026-02-30"),
+        "review.yaml:1: [0].accepted.on: must be a real date written YYYY-MM-DD, "
+        "not '2026-02-30' (day is out of range for month)",
+    ),
+    "alias": (
+        REVIEW.replace("[12.5]", "&v [12.5]") + REVIEW.replace("[12.5]", "*v"),
+        "review.yaml:6: review: YAML aliases (*v) are not allowed in a brief: write the value out",
+    ),
+    "tag": (
+        REVIEW.replace("[12.5]", "!!python/object/apply:os.system [echo]"),
+        "review.yaml:3: review: YAML tag '!!python/object/apply:os.system' is not allowed "
+        "in a brief: remove it",
+    ),
+    "deep": (
+        REVIEW + "- key: " + "[" * 400 + "]" * 400 + "\n",
+        "review.yaml:4: review: nested deeper than 50 levels "
+        "(raise [limits].depth in reportgen.toml)",
+    ),
+    "huge": (
+        REVIEW + "# " + "x" * (1 << 20) + "\n",
+        "review.yaml: review: 'review.yaml' is 1 MiB, over the limit of 256 KiB "
+        "(raise [limits].brief_bytes in reportgen.toml)",
+    ),
+    "bidi": (
+        REVIEW.replace("A. Analyst", '"A.\\u202EAnalyst"'),
+        "review.yaml:1: [0].accepted.by: contains U+202E (RIGHT-TO-LEFT OVERRIDE), an invisible "
+        "character that can make the text display differently from what was written: remove it",
+    ),
+}
+
+
+def test_a_hostile_review_yaml_is_its_own_one_line_error(tmp_path: Path) -> None:
+    """review.yaml is read like brief.yaml: a bad date there once blamed brief.yaml with a
+    bare ValueError, deep nesting a RecursionError; aliases, tags, a huge file and a bidi
+    override in the reviewer's name (shown to readers) were taken as they came."""
+    (tmp_path / "reportgen.toml").write_text(COMPLIANCE, encoding="utf-8")
+    write(tmp_path / "briefs" / "good")
+    for name, (text, _) in REVIEW_CASES.items():
+        (write(tmp_path / "briefs" / name) / "review.yaml").write_text(text, encoding="utf-8")
+    result = reportgen(tmp_path, "check", "briefs/good", *(f"briefs/{n}" for n in REVIEW_CASES))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for name, (_, message) in REVIEW_CASES.items():
+        assert f"briefs/{name}/{message}" in lines, result.stdout
+    assert not any(line.startswith("briefs/good/") for line in lines), result.stdout
