@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -437,3 +438,31 @@ def test_a_hostile_review_yaml_is_its_own_one_line_error(tmp_path: Path) -> None
     for name, (_, message) in REVIEW_CASES.items():
         assert f"briefs/{name}/{message}" in lines, result.stdout
     assert not any(line.startswith("briefs/good/") for line in lines), result.stdout
+
+
+def test_text_in_a_multiples_input_is_an_error_at_its_cell(tmp_path: Path) -> None:
+    """'abc' in an EPS column (or `of: price / company`) once showed "n.a." with nothing
+    said: a typo in an input hid a multiple. Empty stays "n.a."."""
+    example = Path(__file__).resolve().parent.parent / "seeds" / "alibaba-ai-2026"
+    typo, text_column = tmp_path / "briefs" / "typo", tmp_path / "briefs" / "text-column"
+    for folder in (typo, text_column):
+        shutil.copytree(example, folder)
+    comps = (typo / "comps.csv").read_text(encoding="utf-8")
+    (typo / "comps.csv").write_text(comps.replace(",10.20,", ",1O.20,"), encoding="utf-8")
+    brief = (text_column / "brief.yaml").read_text(encoding="utf-8")
+    (text_column / "brief.yaml").write_text(
+        brief.replace("of: price / eps_2026e", "of: price / company"), encoding="utf-8"
+    )
+    result = reportgen(tmp_path, "check", "briefs/typo", "briefs/text-column")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    line = next(i for i, row in enumerate(comps.splitlines(), 1) if ",10.20," in row)
+    assert (
+        f"briefs/typo/comps.csv:{line}: valuation.data: cell '1O.20' in column 'eps_2026e' "
+        "is not a number (empty is n.a.)"
+    ) in lines, result.stdout
+    assert (
+        "briefs/text-column/comps.csv:2: valuation.data: cell 'Alibaba Group' in column "
+        "'company' is not a number (empty is n.a.)"
+    ) in lines, result.stdout
