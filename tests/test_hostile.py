@@ -466,3 +466,26 @@ def test_text_in_a_multiples_input_is_an_error_at_its_cell(tmp_path: Path) -> No
         "briefs/text-column/comps.csv:2: valuation.data: cell 'Alibaba Group' in column "
         "'company' is not a number (empty is n.a.)"
     ) in lines, result.stdout
+
+
+@pytest.mark.parametrize("kind", ["device", "huge"])
+def test_disclosures_are_bounded_like_any_markdown(tmp_path: Path, kind: str) -> None:
+    """[compliance].disclosures once read whatever it named whole: a link to /dev/zero ended
+    in a MemoryError traceback (or ate the machine), a huge file went into every PDF."""
+    write(tmp_path / "briefs" / "good")
+    (tmp_path / "reportgen.toml").write_text(
+        COMPLIANCE + 'disclosures = "disclosures.md"\n', encoding="utf-8"
+    )
+    if kind == "device":
+        (tmp_path / "disclosures.md").symlink_to("/dev/zero")
+        expected = f"'disclosures.md' is not a regular file ({tmp_path / 'disclosures.md'})"
+    else:
+        (tmp_path / "disclosures.md").write_text("x" * (300 << 10), encoding="utf-8")
+        expected = (
+            "'disclosures.md' is 300 KiB, over the limit of 256 KiB "
+            "(raise [limits].markdown_bytes in reportgen.toml)"
+        )
+    result = reportgen(tmp_path, "check", "briefs/good")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr == f"error: reportgen.toml: compliance.disclosures: {expected}\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from reportgen.brief.bounds import size_problem
 from reportgen.brief.market import Rating
 from reportgen.brief.yamlfile import read_yaml
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
@@ -105,10 +106,19 @@ def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
     text = compliance.disclosures
     if text.strip().lower().endswith(".md") and "\n" not in text.strip():
         path = config.resolve(text.strip())
+        where = config.path or Path("reportgen.toml")
+        if wrong := _unreadable(path, config.limits):  # a device or a huge file: never read
+            raise ConfigError(str(Problem(where, None, "compliance.disclosures", wrong)))
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            where = config.path or Path("reportgen.toml")
             message = f"'{text.strip()}' cannot be read ({exc.__class__.__name__}: {path})"
             raise ConfigError(str(Problem(where, None, "compliance.disclosures", message))) from exc
     return MarkdownIt("commonmark", {"html": False}).render(text)
+
+
+def _unreadable(path: Path, limits: Limits) -> str | None:
+    """Why the disclosures file is not read: not a regular file, or over [limits].markdown_bytes."""
+    if path.exists() and not path.is_file():
+        return f"'{path.name}' is not a regular file ({path})"
+    return size_problem(path, limits.markdown_bytes, "markdown_bytes") if path.is_file() else None
