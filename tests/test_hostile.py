@@ -356,6 +356,10 @@ def test_images_refused_with_a_reason_and_left_out(tmp_path: Path) -> None:
         ("[smtp]\nport = 'x'\n", "reportgen.toml:2: smtp.port: "),
         ("[limits]\ncsv_rows = -1\n", "reportgen.toml:2: limits.csv_rows: "),
         ("[build\n", "reportgen.toml:1: toml: "),
+        (  # once 'the scale defines Buy as upside ≥ nan%' on every brief rated Buy
+            "[compliance]\nratings = [{name = 'Buy', upside_min = nan}]\n",
+            "reportgen.toml: compliance.ratings.upside_min: Input should be a finite number",
+        ),
     ],
 )
 def test_a_bad_config_is_one_line(tmp_path: Path, toml: str, expected: str) -> None:
