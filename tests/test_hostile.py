@@ -493,3 +493,20 @@ def test_disclosures_are_bounded_like_any_markdown(tmp_path: Path, kind: str) ->
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert result.stderr == f"error: reportgen.toml: compliance.disclosures: {expected}\n"
+
+
+def test_review_judges_a_brief_by_the_projects_config(tmp_path: Path) -> None:
+    """`review` once ignored reportgen.toml: a title the project's raised [limits] allows
+    was an error there (nothing to review, exit 1) though `check` and `build` passed."""
+    folder = write(tmp_path / "briefs" / "long")
+    (folder / "brief.yaml").write_text(
+        BRIEF.replace("title: Acme's Big Bet", "title: " + "x" * 3000), encoding="utf-8"
+    )
+    (tmp_path / "reportgen.toml").write_text("[limits]\ntext_chars = 5000\n", encoding="utf-8")
+    for args in (["check"], ["review"]):
+        result = reportgen(tmp_path, *args, "briefs/long")
+        assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "reportgen.toml").write_text("[limits]\ntext_chars = 2000\n", encoding="utf-8")
+    result = reportgen(tmp_path, "review", "briefs/long")
+    assert result.returncode == 1
+    assert result.stderr.startswith("briefs/long/brief.yaml:1: title: text is 3,000 characters")

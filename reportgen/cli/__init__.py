@@ -16,8 +16,9 @@ from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
+    from reportgen.brief.market import Rating
     from reportgen.built import BuildResult
-    from reportgen.config import Config
+    from reportgen.config import Config, Limits
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
@@ -218,16 +219,23 @@ class _BuildReport:
             click.echo(summary_table(summary))
 
 
+def project_rules() -> tuple[Limits, tuple[Rating, ...] | None]:
+    """The [limits] and [compliance] scale of ./reportgen.toml: `check` and `review` judge a
+    brief as `build` will in this project (one line and exit 1 when the config is bad)."""
+    from reportgen.render.backmatter import scale_of
+
+    config = _config_or_exit()
+    return config.limits, scale_of(_look(config, None)["theme"])
+
+
 @main.command()
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
-    from reportgen.render.backmatter import scale_of
 
-    config = _config_or_exit()  # judge a brief as `build` will in this project
-    limits, scale = config.limits, scale_of(_look(config, None)["theme"])
+    limits, scale = project_rules()
     failed = 0
     for brief_dir in _brief_dirs(briefs):
         checked, problems = check_brief(brief_dir, strict, limits, scale)
