@@ -13,7 +13,7 @@ import hashlib
 import logging
 import resource
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -22,6 +22,7 @@ from pathlib import Path
 from reportgen.brief.findings import findings_json
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import BRIEF_FILE, load_spec
+from reportgen.brief.spec import find_briefs as find_briefs  # where it was (re-exported)
 from reportgen.brief.validate import Checked, validate
 from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, Limits
@@ -33,18 +34,6 @@ from reportgen.render.document import compose
 from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
-
-
-def find_briefs(paths: Iterable[Path]) -> list[Path]:
-    """Brief folders named directly, or every brief folder inside a named folder."""
-    found: list[Path] = []
-    for path in paths:
-        if (path / BRIEF_FILE).is_file() or not path.is_dir():
-            found.append(path)
-            continue
-        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
-        found += inner or [path]
-    return found
 
 
 def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Problem]:

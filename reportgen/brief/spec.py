@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,18 @@ class Spec:
     def problem(self, loc: Loc, message: str, severity: str = "error") -> Problem:
         where = self.place(loc)
         return Problem(where.path, where.line, format_loc(loc), message, severity)  # type: ignore[arg-type]
+
+
+def find_briefs(paths: Iterable[Path]) -> list[Path]:
+    """Brief folders named directly, or every brief folder inside a named folder."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / BRIEF_FILE).is_file() or not path.is_dir():
+            found.append(path)
+            continue
+        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
+        found += inner or [path]
+    return found
 
 
 def load_spec(root: Path, limits: Limits = DEFAULT_LIMITS) -> Spec:

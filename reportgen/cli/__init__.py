@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reportgen import __version__
+from reportgen.cli.project import config_or_exit as _config_or_exit
+from reportgen.cli.project import project_rules
 from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.batch import BatchSummary
-    from reportgen.brief.market import Rating
     from reportgen.built import BuildResult
-    from reportgen.config import Config, Limits
+    from reportgen.config import Config
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
@@ -133,18 +134,6 @@ def build(
     sys.exit(1 if summary.count("failed") else 0)
 
 
-def _config_or_exit() -> Config:
-    """./reportgen.toml (defaults when there is none); one line and exit 1 when it is bad."""
-    from reportgen.config import load_config
-    from reportgen.errors import ReportgenError
-
-    try:
-        return load_config()
-    except ReportgenError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-
-
 def _configured(briefs: list[str], config: Config) -> tuple[Path, ...]:
     """[build].briefs when reportgen.toml names them; else seeds/."""
     return tuple(config.resolve(b) for b in briefs) if config.path else ()
@@ -217,15 +206,6 @@ class _BuildReport:
             self.lines(result)
         if self.total > 1 and not (self.quiet or self.as_json):
             click.echo(summary_table(summary))
-
-
-def project_rules() -> tuple[Limits, tuple[Rating, ...] | None]:
-    """The [limits] and [compliance] scale of ./reportgen.toml: `check` and `review` judge a
-    brief as `build` will in this project (one line and exit 1 when the config is bad)."""
-    from reportgen.render.backmatter import scale_of
-
-    config = _config_or_exit()
-    return config.limits, scale_of(_look(config, None)["theme"])
 
 
 @main.command()

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reportgen.cli.project import project_rules
+
 if TYPE_CHECKING:
     from reportgen.brief.review import Gate
 
@@ -44,7 +46,6 @@ def review(
     """
     from reportgen.brief.review import ReviewError, accept
     from reportgen.build import check_brief
-    from reportgen.cli import project_rules  # here: reportgen.cli imports this module
 
     limits, scale = project_rules()
     checked, problems = check_brief(brief, False, limits, scale)

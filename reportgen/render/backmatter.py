@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from reportgen.brief.bounds import size_problem
 from reportgen.brief.market import Rating
+from reportgen.brief.spec import find_briefs
 from reportgen.brief.yamlfile import read_yaml
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
 from reportgen.errors import BriefError, Problem
@@ -81,8 +82,6 @@ def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
 
 def project_ratings(config: Config) -> list[str | None]:
     """The `market.rating` of every brief of the project (None for a brief without one)."""
-    from reportgen.build import find_briefs
-
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
     return [_rating_of(folder / "brief.yaml", config.limits) for folder in folders]
 
