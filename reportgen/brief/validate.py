@@ -64,7 +64,7 @@ def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
     `ratings`: the project's [compliance] scale, when it has one."""
     v = _Validator(spec, ratings)
     v.run()
-    entries, review_problems = load_review(spec.root)
+    entries, review_problems = load_review(spec.root, spec.limits)
     problems = v.problems + review_problems
     errors = [p for p in problems if p.severity == "error"]
     if errors:
