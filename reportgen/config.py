@@ -162,8 +162,8 @@ class RatingConfig(_Section):
 
     name: str = Field(min_length=1)
     definition: str = ""
-    upside_min: float | None = None  # inclusive
-    upside_max: float | None = None  # exclusive
+    upside_min: float | None = Field(None, allow_inf_nan=False)  # inclusive; nan fits nothing
+    upside_max: float | None = Field(None, allow_inf_nan=False)  # exclusive
 
     @model_validator(mode="after")
     def _ordered_bounds(self) -> RatingConfig:

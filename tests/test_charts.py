@@ -76,7 +76,7 @@ def test_group_makes_one_series_per_source() -> None:
     chart = Chart(id="g", title="T", data="d.csv", x="company", y="share", group="source")
     view = build_chart(chart, Frame(Path("d.csv"), long), lambda s: f"[{s}]", lambda g: f"src {g}")
     assert "src x" in view.svg and "src y" in view.svg
-    assert view.source_marks == "[x][y]"
+    assert view.source_marks == "[x]; [y]"  # each source credited on the line, "; "-separated
 
 
 def test_svg_post_processing_escapes_the_title_and_feeds_the_pdf_the_same_svg() -> None:

@@ -90,6 +90,26 @@ def test_the_edition_is_the_attachment_byte_for_byte_with_who_got_it(
     assert "gone@example.com" in result.output and "failed" in result.output
 
 
+def test_a_garbled_manifest_line_is_skipped_and_nothing_is_sent_twice(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """A torn write on a failing disk left bytes that are not UTF-8 in manifest.jsonl: send,
+    nightly and `editions` once died on a UnicodeDecodeError. The line is skipped like any
+    unreadable one; the good lines still say who got the PDF."""
+    recorder, port = server
+    assert send(project, port, to=["pm@example.com"]).exit_code == 0
+    manifest = editions_dir(project / "out", "acme") / MANIFEST
+    with manifest.open("ab") as handle:
+        handle.write(b'{"sha256": "ab\xff\xfe torn\n\x00garbage\n')
+    [edition] = list_editions(project / "out", "acme")
+    assert edition.recipients == {"pm@example.com": "sent"}
+    report = send(project, port, to=["pm@example.com"])
+    assert report.exit_code == 0, report.outcomes
+    assert len(recorder.to("pm@example.com")) == 1
+    result = CliRunner().invoke(main, ["editions", str(project / "out" / "acme")])
+    assert result.exit_code == 0 and "1/1 recipients" in result.output, result.output
+
+
 def test_nothing_delivered_means_no_edition(project: Path, server: tuple[Recorder, int]) -> None:
     recorder, port = server
     recorder.data_replies = ["554 5.7.1 rejected"]

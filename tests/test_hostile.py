@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -59,6 +60,13 @@ BODY = (
 )
 PEERS = "company,share\nAcme,40\nGlobex,35\n"
 LINES = len(BRIEF.splitlines())
+COMPLIANCE = """\
+[build]
+briefs = ["briefs"]
+
+[compliance]
+ratings = [{name = "Buy", definition = "Expected to rise"}]
+"""
 
 
 def line_of(text: str, needle: str) -> int:
@@ -277,6 +285,9 @@ class Runs:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     """Every hostile brief beside a good one: one `check` and one `build -j 2` of them all."""
     root = tmp_path_factory.mktemp("hostile")
+    # [compliance] makes every command read every brief's rating for the back matter first:
+    # that read must fail only its own brief too (a bad date there once stopped them all).
+    (root / "reportgen.toml").write_text(COMPLIANCE, encoding="utf-8")
     write(root / "briefs" / "good")
     expected = {}
     for case in CASES:
@@ -345,6 +356,10 @@ def test_images_refused_with_a_reason_and_left_out(tmp_path: Path) -> None:
         ("[smtp]\nport = 'x'\n", "reportgen.toml:2: smtp.port: "),
         ("[limits]\ncsv_rows = -1\n", "reportgen.toml:2: limits.csv_rows: "),
         ("[build\n", "reportgen.toml:1: toml: "),
+        (  # once 'the scale defines Buy as upside ≥ nan%' on every brief rated Buy
+            "[compliance]\nratings = [{name = 'Buy', upside_min = nan}]\n",
+            "reportgen.toml: compliance.ratings.upside_min: Input should be a finite number",
+        ),
     ],
 )
 def test_a_bad_config_is_one_line(tmp_path: Path, toml: str, expected: str) -> None:
@@ -372,3 +387,126 @@ def test_limits_are_raised_and_lowered_in_the_config(tmp_path: Path) -> None:
     )
     raised = reportgen(tmp_path, "check", "briefs/good")
     assert raised.returncode == 0, raised.stdout
+
+
+REVIEW = """\
+- key: stale:revenue
+  accepted: {by: A. Analyst, on: 2026-11-21, reason: Checked.}
+  values: [12.5]
+"""
+REVIEW_CASES = {
+    "bad-date": (
+        REVIEW.replace("2026-11-21", "2026-02-30"),
+        "review.yaml:1: [0].accepted.on: must be a real date written YYYY-MM-DD, "
+        "not '2026-02-30' (day is out of range for month)",
+    ),
+    "alias": (
+        REVIEW.replace("[12.5]", "&v [12.5]") + REVIEW.replace("[12.5]", "*v"),
+        "review.yaml:6: review: YAML aliases (*v) are not allowed in a brief: write the value out",
+    ),
+    "tag": (
+        REVIEW.replace("[12.5]", "!!python/object/apply:os.system [echo]"),
+        "review.yaml:3: review: YAML tag '!!python/object/apply:os.system' is not allowed "
+        "in a brief: remove it",
+    ),
+    "deep": (
+        REVIEW + "- key: " + "[" * 400 + "]" * 400 + "\n",
+        "review.yaml:4: review: nested deeper than 50 levels "
+        "(raise [limits].depth in reportgen.toml)",
+    ),
+    "huge": (
+        REVIEW + "# " + "x" * (1 << 20) + "\n",
+        "review.yaml: review: 'review.yaml' is 1 MiB, over the limit of 256 KiB "
+        "(raise [limits].brief_bytes in reportgen.toml)",
+    ),
+    "bidi": (
+        REVIEW.replace("A. Analyst", '"A.\\u202EAnalyst"'),
+        "review.yaml:1: [0].accepted.by: contains U+202E (RIGHT-TO-LEFT OVERRIDE), an invisible "
+        "character that can make the text display differently from what was written: remove it",
+    ),
+}
+
+
+def test_a_hostile_review_yaml_is_its_own_one_line_error(tmp_path: Path) -> None:
+    """review.yaml is read like brief.yaml: a bad date there once blamed brief.yaml with a
+    bare ValueError, deep nesting a RecursionError; aliases, tags, a huge file and a bidi
+    override in the reviewer's name (shown to readers) were taken as they came."""
+    (tmp_path / "reportgen.toml").write_text(COMPLIANCE, encoding="utf-8")
+    write(tmp_path / "briefs" / "good")
+    for name, (text, _) in REVIEW_CASES.items():
+        (write(tmp_path / "briefs" / name) / "review.yaml").write_text(text, encoding="utf-8")
+    result = reportgen(tmp_path, "check", "briefs/good", *(f"briefs/{n}" for n in REVIEW_CASES))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for name, (_, message) in REVIEW_CASES.items():
+        assert f"briefs/{name}/{message}" in lines, result.stdout
+    assert not any(line.startswith("briefs/good/") for line in lines), result.stdout
+
+
+def test_text_in_a_multiples_input_is_an_error_at_its_cell(tmp_path: Path) -> None:
+    """'abc' in an EPS column (or `of: price / company`) once showed "n.a." with nothing
+    said: a typo in an input hid a multiple. Empty stays "n.a."."""
+    example = Path(__file__).resolve().parent.parent / "seeds" / "alibaba-ai-2026"
+    typo, text_column = tmp_path / "briefs" / "typo", tmp_path / "briefs" / "text-column"
+    for folder in (typo, text_column):
+        shutil.copytree(example, folder)
+    comps = (typo / "comps.csv").read_text(encoding="utf-8")
+    (typo / "comps.csv").write_text(comps.replace(",10.20,", ",1O.20,"), encoding="utf-8")
+    brief = (text_column / "brief.yaml").read_text(encoding="utf-8")
+    (text_column / "brief.yaml").write_text(
+        brief.replace("of: price / eps_2026e", "of: price / company"), encoding="utf-8"
+    )
+    result = reportgen(tmp_path, "check", "briefs/typo", "briefs/text-column")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    line = next(i for i, row in enumerate(comps.splitlines(), 1) if ",10.20," in row)
+    assert (
+        f"briefs/typo/comps.csv:{line}: valuation.data: cell '1O.20' in column 'eps_2026e' "
+        "is not a number (empty is n.a.)"
+    ) in lines, result.stdout
+    assert (
+        "briefs/text-column/comps.csv:2: valuation.data: cell 'Alibaba Group' in column "
+        "'company' is not a number (empty is n.a.)"
+    ) in lines, result.stdout
+
+
+@pytest.mark.parametrize("kind", ["device", "huge"])
+def test_disclosures_are_bounded_like_any_markdown(tmp_path: Path, kind: str) -> None:
+    """[compliance].disclosures once read whatever it named whole: a link to /dev/zero ended
+    in a MemoryError traceback (or ate the machine), a huge file went into every PDF."""
+    write(tmp_path / "briefs" / "good")
+    (tmp_path / "reportgen.toml").write_text(
+        COMPLIANCE + 'disclosures = "disclosures.md"\n', encoding="utf-8"
+    )
+    if kind == "device":
+        (tmp_path / "disclosures.md").symlink_to("/dev/zero")
+        expected = f"'disclosures.md' is not a regular file ({tmp_path / 'disclosures.md'})"
+    else:
+        (tmp_path / "disclosures.md").write_text("x" * (300 << 10), encoding="utf-8")
+        expected = (
+            "'disclosures.md' is 300 KiB, over the limit of 256 KiB "
+            "(raise [limits].markdown_bytes in reportgen.toml)"
+        )
+    result = reportgen(tmp_path, "check", "briefs/good")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr == f"error: reportgen.toml: compliance.disclosures: {expected}\n"
+
+
+def test_review_judges_a_brief_by_the_projects_config(tmp_path: Path) -> None:
+    """`review` once ignored reportgen.toml: a title the project's raised [limits] allows
+    was an error there (nothing to review, exit 1) though `check` and `build` passed."""
+    folder = write(tmp_path / "briefs" / "long")
+    (folder / "brief.yaml").write_text(
+        BRIEF.replace("title: Acme's Big Bet", "title: " + "x" * 3000), encoding="utf-8"
+    )
+    (tmp_path / "reportgen.toml").write_text("[limits]\ntext_chars = 5000\n", encoding="utf-8")
+    for args in (["check"], ["review"]):
+        result = reportgen(tmp_path, *args, "briefs/long")
+        assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "reportgen.toml").write_text("[limits]\ntext_chars = 2000\n", encoding="utf-8")
+    result = reportgen(tmp_path, "review", "briefs/long")
+    assert result.returncode == 1
+    assert result.stderr.startswith("briefs/long/brief.yaml:1: title: text is 3,000 characters")

@@ -87,6 +87,20 @@ def test_corrupted_pages_refuse_to_send_say_so_in_one_line_and_notify(
     assert "ledger cannot be used" in notice
 
 
+def test_one_damaged_page_is_still_one_line(project: Path, server: tuple[Recorder, int]) -> None:
+    """quick_check reports a damaged b-tree page on two lines ('*** in database main ***' then
+    the page): the message joins them, so the run log and the notice stay one line a problem."""
+    recorder, port = server
+    assert send(project, port).exit_code == 0
+    data = bytearray(db_file(project).read_bytes())
+    data[8192 : 8192 + 3000] = b"\xff" * 3000  # the third page only
+    db_file(project).write_bytes(bytes(data))
+    with pytest.raises(LedgerError) as caught:
+        send(project, port, force=True)
+    assert "damaged" in str(caught.value) and "\n" not in str(caught.value), str(caught.value)
+    assert brief_mails(recorder) == sorted(TO)
+
+
 @pytest.mark.parametrize("content", [b"", b"SQLite format 3\x00" + b"\x00" * 100, b"x" * 8192])
 def test_a_file_that_is_not_a_ledger_is_refused_at_the_command_line(
     project: Path, server: tuple[Recorder, int], content: bytes

@@ -311,18 +311,24 @@ def test_nightly_builds_with_the_project_theme(project: Path, server: tuple[Reco
     assert pdf.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
 
 
+@pytest.mark.parametrize("compliance", [False, True])
 def test_bad_briefs_fail_alone_the_good_go_out_and_ops_hear_of_each(
-    project: Path, server: tuple[Recorder, int]
+    project: Path, server: tuple[Recorder, int], compliance: bool
 ) -> None:
     """Through the real command line: an invalid date, deep nesting and a YAML tag each fail
-    their own brief in one line; the good briefs are delivered; the notice names the bad."""
+    their own brief in one line; the good briefs are delivered; the notice names the bad.
+    With [compliance], every brief's rating is read first for the back matter: that read
+    once died on the bad date, and nothing at all went out."""
     recorder, port = server
     bad_date = copy.deepcopy(MINIMAL)
     bad_date["as_of"] = "2026-02-30"
     write_brief(project / "briefs" / "bad-date", bad_date)
     write_brief(project / "briefs" / "deep", "title: " + "{a: " * 400 + "1" + "}" * 400 + "\n")
     write_brief(project / "briefs" / "tagged", "title: !!python/object/apply:os.getcwd []\n")
-    write_config(project, port, to=["pm@example.com"])
+    config = write_config(project, port, to=["pm@example.com"])
+    if compliance:
+        scale = '[compliance]\nratings = [{name = "Buy", definition = "Expected to rise"}]\n'
+        config.write_text(config.read_text(encoding="utf-8") + scale, encoding="utf-8")
     result = subprocess.run(
         reportgen("nightly"), cwd=project, capture_output=True, text=True, timeout=600
     )

@@ -17,6 +17,7 @@ from reportgen.batch import build_brief
 from reportgen.cli import main
 from reportgen.pdf.layout import render_pdf
 from reportgen.pdf.verify import Expected, read_back, verify_built, verify_pdf
+from reportgen.render.environment import Renderer
 from tests.conftest import EXAMPLE
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -185,3 +186,77 @@ def pdfium_text(pdf: bytes) -> list[str]:
     """Page texts exactly as PDFium gives them, before read_back's clean-up."""
     document = pdfium.PdfDocument(pdf)
     return [str(page.get_textpage().get_text_range()) for page in document]
+
+
+# ------------------------------------------------------------------ attribution (#11.5)
+
+PER_ROW_CSV = "company,share,source\nAcme,40,alpha\nGlobex,35,beta\nInitech,25,alpha\n"
+
+
+def _attributed_brief(minimal: dict[str, Any]) -> dict[str, Any]:
+    """The table and the chart cite per row: `source` is in the CSV, not in `columns`."""
+    minimal["sources"]["alpha"]["short"] = "Alpha"  # beta has no short name: its title shows
+    del minimal["tables"][0]["source"], minimal["charts"][0]["source"]
+    return minimal
+
+
+def _body_text(pdf: Path) -> str:
+    return " ".join(" ".join(read_back(pdf).pages).split())
+
+
+def test_a_table_footed_per_row_marks_each_row_without_a_source_column(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = make_brief(_attributed_brief(minimal), {"peers.csv": PER_ROW_CSV})
+    result = build_brief(folder, tmp_path / "out", now=NOW)
+    assert result.status == "built", [str(p) for p in result.problems]
+    text = _body_text(tmp_path / "out" / "acme" / "acme.pdf")
+    # alpha is [1] (the verdict cites it first), beta [2]; rows sorted by share
+    assert re.search(
+        r"Acme ?\[1\] 40 Globex ?\[2\] 35 Initech ?\[1\] 25 Source: as marked per row", text
+    )
+
+
+def test_a_chart_source_line_names_its_sources(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = make_brief(_attributed_brief(minimal), {"peers.csv": PER_ROW_CSV})
+    assert build_brief(folder, tmp_path / "out", now=NOW).status == "built"
+    text = _body_text(tmp_path / "out" / "acme" / "acme.pdf")
+    assert re.search(r"Source: Alpha ?\[1\]; Beta Review ?\[2\]", text), text
+
+
+def test_an_override_dropping_a_chart_source_line_fails_naming_the_chart(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "chart.html.j2").write_text(
+        '<figure class="chart"><p class="chart-title">{{ chart.title }}</p>'
+        '<div class="chart-svg">{{ chart.svg|trusted }}</div></figure>\n',
+        encoding="utf-8",
+    )
+    folder = make_brief(minimal)
+    result = build_brief(folder, tmp_path / "out", now=NOW, renderer=Renderer([templates]))
+    pdf = tmp_path / "out" / "acme" / "acme.pdf"
+    assert result.status == "failed"
+    assert [str(p) for p in result.errors] == [
+        f"{pdf}: attribution: chart 'Peer share' has no source line with a footnote mark"
+    ]
+    assert not pdf.exists()  # never promoted
+
+
+def test_a_table_footed_per_row_with_unmarked_rows_fails() -> None:
+    table = (
+        "<figure><table><caption>Peers</caption><tr><td>Acme</td><td>40</td></tr></table>"
+        "<figcaption>Source: as marked per row</figcaption></figure><p>Rose <sup>[1]</sup>.</p>"
+    )
+    expected = Expected(figures=(("table", "Peers"),))
+    assert check(page(table), expected) == [
+        "out/x/x.pdf: attribution: table 'Peers' has no source line with a footnote mark"
+    ]
+    marked = table.replace("<td>Acme</td>", "<td>Acme<sup>[1]</sup></td>")
+    assert check(page(marked), expected) == []
+    assert check(page("<p>Rose <sup>[1]</sup>.</p>"), expected) == [
+        "out/x/x.pdf: attribution: table 'Peers' is missing from the PDF"
+    ]

@@ -192,6 +192,10 @@ def _valuation_frame(
             if column not in df.columns:
                 loc = ("valuation", "multiples", i, "of")
                 return [spec.problem(loc, f"no column '{column}' in {name} (columns: {have})")]
+            if text := _not_a_number(frame, column):
+                row, value = text
+                message = f"cell {value!r} in column '{column}' is not a number (empty is n.a.)"
+                return [Problem(frame.path, frame.row_line(row), "valuation.data", message)]
     if valuation.source is not None:
         known_source(("valuation", "source"), valuation.source)
     elif "source" in df.columns:
@@ -207,6 +211,18 @@ def _valuation_frame(
         message = f"no row where {entity} is '{valuation.subject}' in {name} (rows: {listed})"
         return [spec.problem(("valuation", "subject"), message)]
     return []
+
+
+def _not_a_number(frame: Frame, column: str) -> tuple[int, str] | None:
+    """The first filled cell of a multiple's input that is text: a typo ('8.6O') or a text
+    column (`price / company`) would otherwise show as "n.a." with nothing said."""
+    for row, value in enumerate(frame.df[column]):
+        if isinstance(value, str) and value.strip():
+            try:
+                float(value)  # as compute_comps reads it: "1,234" would be n.a. too
+            except ValueError:
+                return row, value
+    return None
 
 
 def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:

@@ -54,7 +54,9 @@ class Source(Model):
     publisher: str | None = None
     url: str | None = None
     published: date | None = None
-    short: str | None = Field(None, description="Short name for chart legends (extension).")
+    short: str | None = Field(
+        None, description="Short name for chart legends and source lines (extension)."
+    )
     max_age_days: PositiveInt | None = Field(
         None, description="Stale after this many days (extension)."
     )

@@ -27,9 +27,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from ruamel.yaml.composer import MaxDepthExceededError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from reportgen.brief.bounds import raise_hint, size_problem, text_problem
 from reportgen.brief.placeholders import is_placeholder, markers
+from reportgen.brief.yamlfile import hardened
+from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import Problem, ReportgenError, Value, one_line
 from reportgen.files import write_atomic
 
@@ -78,18 +82,30 @@ def review_path(brief_dir: Path) -> Path:
     return brief_dir / REVIEW_FILE
 
 
-def load_review(brief_dir: Path) -> tuple[list[Acceptance], list[Problem]]:
+def load_review(
+    brief_dir: Path, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[Acceptance], list[Problem]]:
     """The entries of review.yaml (none when there is no file) and its problems:
-    errors for a malformed entry, a placeholder warning for a reason still to write."""
+    errors for a malformed entry, a placeholder warning for a reason still to write.
+    Read like brief.yaml, within the [limits]: no aliases, tags or deep nesting."""
     path = review_path(brief_dir)
     if not path.is_file():
         return [], []
+    if too_big := size_problem(path, limits.brief_bytes, "brief_bytes"):
+        return [], [Problem(path, None, "review", too_big)]
     try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8-sig"))
-    except (YAMLError, UnicodeDecodeError) as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        why = one_line(str(exc)).split(" in ", 1)[0]
-        return [], [Problem(path, line + 1 if line is not None else None, "review", why)]
+        data = hardened(limits).load(path.read_text(encoding="utf-8-sig"))
+    except MaxDepthExceededError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        why = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
+        return [], [Problem(path, line, "review", why)]
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        why = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        return [], [Problem(path, mark.line + 1 if mark else None, "review", one_line(why))]
+    except (YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = " ".join(str(exc).split()) or type(exc).__name__  # a reader error spans lines
+        return [], [Problem(path, None, "review", one_line(why))]
     if data is None:
         return [], []
     if not isinstance(data, CommentedSeq):
@@ -98,17 +114,17 @@ def load_review(brief_dir: Path) -> tuple[list[Acceptance], list[Problem]]:
     problems: list[Problem] = []
     for index, item in enumerate(data):
         line = data.lc.item(index)[0] + 1
-        entry = _entry(item, path, line, f"[{index}]", problems)
+        entry = _entry(item, path, line, f"[{index}]", problems, limits)
         if entry is not None:
             entries.append(entry)
     return entries, problems
 
 
 def _entry(
-    item: Any, path: Path, line: int, where: str, problems: list[Problem]
+    item: Any, path: Path, line: int, where: str, problems: list[Problem], limits: Limits
 ) -> Acceptance | None:
     """One entry, checked: key, accepted {by, on, reason}, values."""
-    wrong = _malformed(item)
+    wrong = _malformed(item, limits)
     if wrong is not None:
         problems.append(Problem(path, line, f"{where}{wrong[0]}", wrong[1]))
         return None
@@ -128,14 +144,14 @@ def _entry(
     return Acceptance(
         item["key"].strip(),
         accepted["by"].strip(),
-        accepted["on"],
+        _date(accepted["on"]),
         accepted["reason"].strip(),
         tuple(_plain(v) for v in item.get("values", [])),
         line,
     )
 
 
-def _malformed(item: Any) -> tuple[str, str] | None:
+def _malformed(item: Any, limits: Limits) -> tuple[str, str] | None:
     """(key, message) of the first thing wrong with an entry, or None."""
     if not isinstance(item, dict):
         return "", "must be a mapping: key, accepted, values"
@@ -150,12 +166,24 @@ def _malformed(item: Any) -> tuple[str, str] | None:
     for name in ("by", "reason"):
         if not isinstance(accepted.get(name), str) or not accepted[name].strip():
             return f".accepted.{name}", "required text"
-    if not isinstance(accepted.get("on"), date):
+        if wrong := text_problem(accepted[name], limits):  # the reason reaches the page
+            return f".accepted.{name}", wrong
+    on = accepted.get("on")
+    if not isinstance(on, str | date):
         return ".accepted.on", "required: the date of the review, YYYY-MM-DD"
+    try:
+        _date(on)
+    except ValueError as exc:
+        return ".accepted.on", f"must be a real date written YYYY-MM-DD, not {on!r} ({exc})"
     values = item.get("values", [])
     if not isinstance(values, list) or not all(_is_value(v) for v in values):
         return ".values", "must be a list of numbers and texts"
     return None
+
+
+def _date(value: str | date) -> date:
+    """`on:` as a date (the hardened loader leaves dates as the text typed)."""
+    return value if isinstance(value, date) else date.fromisoformat(value.strip())
 
 
 def _is_value(value: object) -> bool:
@@ -277,6 +305,7 @@ def _dump(data: CommentedSeq) -> str:
     yaml = YAML(typ="rt")
     yaml.width = 4096  # one entry's `accepted` stays on one line
     yaml.indent(mapping=2, sequence=2, offset=0)
+    yaml.representer.ignore_aliases = lambda _data: True  # one date shared: no &id001 / *id001
     stream = io.StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()

@@ -64,6 +64,18 @@ class Spec:
         return Problem(where.path, where.line, format_loc(loc), message, severity)  # type: ignore[arg-type]
 
 
+def find_briefs(paths: Iterable[Path]) -> list[Path]:
+    """Brief folders named directly, or every brief folder inside a named folder."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / BRIEF_FILE).is_file() or not path.is_dir():
+            found.append(path)
+            continue
+        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
+        found += inner or [path]
+    return found
+
+
 def load_spec(root: Path, limits: Limits = DEFAULT_LIMITS) -> Spec:
     """Read and schema-check one brief folder; raise BriefError listing every problem."""
     yaml_path = root / BRIEF_FILE
@@ -254,15 +266,3 @@ def _printable(doc: MarkdownDoc, problems: list[Problem]) -> MarkdownDoc | None:
     line = line_of(doc.text, found[0], doc.place.line or 1)
     problems.append(Problem(doc.place.path, line, doc.key, found[1]))
     return None
-
-
-def find_briefs(paths: Iterable[Path]) -> list[Path]:
-    """Brief folders named directly, or every brief folder inside a named folder."""
-    found: list[Path] = []
-    for path in paths:
-        if (path / BRIEF_FILE).is_file() or not path.is_dir():
-            found.append(path)
-            continue
-        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
-        found += inner or [path]
-    return found

@@ -10,22 +10,21 @@ warnings: the brief still builds and shows them in its appendix.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from reportgen.brief.bounds import number_problem
 from reportgen.brief.consistency_market import check_sellside
-from reportgen.brief.data import Frame, read_csv
+from reportgen.brief.data import Frame
+from reportgen.brief.datachecks import DataChecks
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
-from reportgen.brief.labels import guessed_legend
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
 from reportgen.brief.review import Gate, apply_review, load_review
-from reportgen.brief.spec import Loc, MarkdownDoc, Spec, is_inside
+from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.errors import BriefError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
@@ -65,7 +64,7 @@ def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
     `ratings`: the project's [compliance] scale, when it has one."""
     v = _Validator(spec, ratings)
     v.run()
-    entries, review_problems = load_review(spec.root)
+    entries, review_problems = load_review(spec.root, spec.limits)
     problems = v.problems + review_problems
     errors = [p for p in problems if p.severity == "error"]
     if errors:
@@ -83,7 +82,7 @@ def _image_name(src: str) -> str:
     return repr(src if len(src) <= 80 else src[:77] + "...")
 
 
-class _Validator:
+class _Validator(DataChecks):
     def __init__(self, spec: Spec, ratings: Sequence[Rating] | None = None):
         self.spec = spec
         self.ratings = ratings
@@ -169,127 +168,6 @@ class _Validator:
                     ("metrics", i, "high"),
                     f"range end {metric.high:g} is below value {metric.value:g}",
                 )
-
-    def frame(self, loc: Loc, name: str) -> Frame | None:
-        """Read a data file once; an error at `loc` when it is missing or unreadable."""
-        path = self.spec.root / name
-        if not is_inside(self.spec.root, path):
-            self.error(loc, f"'{name}' is outside the brief folder")
-            return None
-        if not path.is_file():
-            self.error(loc, f"data file '{name}' does not exist")
-            return None
-        if name not in self.frames:
-            result = read_csv(path, self.spec.limits)
-            if isinstance(result, Problem):
-                if (
-                    result not in self.problems
-                ):  # a table and a chart may share the file: say it once
-                    self.problems.append(result)
-                return None
-            self.frames[name] = result
-        return self.frames[name]
-
-    def need_columns(self, loc: Loc, frame: Frame, columns: Iterable[str]) -> bool:
-        missing = [c for c in columns if c not in frame.df.columns]
-        if missing:
-            have = ", ".join(map(str, frame.df.columns))
-            self.error(
-                loc, f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
-            )
-        return not missing
-
-    def check_source_of(self, kind: str, i: int, item: Table | Chart, frame: Frame) -> None:
-        if item.source is not None:
-            self.known_source((kind, i, "source"), item.source)
-            return
-        if "source" not in frame.df.columns:
-            self.error((kind, i), f"needs a source (or a 'source' column in {item.data})")
-            return
-        for row, value in enumerate(frame.df["source"]):
-            sid = "" if value != value else str(value).strip()  # NaN != NaN
-            self.cited.add(sid)
-            if sid not in self.brief.sources:
-                known = ", ".join(self.brief.sources)
-                self.problems.append(
-                    Problem(
-                        frame.path,
-                        frame.row_line(row),
-                        "source",
-                        f"unknown source '{sid}' (known: {known})",
-                    )
-                )
-
-    def check_table(self, i: int, table: Table) -> None:
-        frame = self.frame(("tables", i, "data"), table.data)
-        if frame is None:
-            return
-        self.check_source_of("tables", i, table, frame)
-        if table.columns is not None and not self.need_columns(
-            ("tables", i, "columns"), frame, table.columns
-        ):
-            return
-        if table.format and not self.need_columns(("tables", i, "format"), frame, table.format):
-            return
-        if table.sort and not self.need_columns(
-            ("tables", i, "sort"), frame, [table.sort.lstrip("-")]
-        ):
-            return
-        if table.highlight is not None:
-            first = next(iter(table.columns)) if table.columns else frame.df.columns[0]
-            values = {str(v) for v in frame.df[first]}
-            if table.highlight not in values:
-                self.warn(
-                    ("tables", i, "highlight"),
-                    f"no row where {first} is '{table.highlight}'",
-                    f"highlight:{table.id}",
-                    (table.highlight,),
-                )
-
-    def check_chart(self, i: int, chart: Chart) -> None:
-        frame = self.frame(("charts", i, "data"), chart.data)
-        if frame is None:
-            return
-        self.check_source_of("charts", i, chart, frame)
-        if not self.need_columns(("charts", i, "x"), frame, [chart.x]):
-            return
-        if not self.need_columns(("charts", i, "y"), frame, chart.y_columns):
-            return
-        if chart.group and not self.need_columns(("charts", i, "group"), frame, [chart.group]):
-            return
-        import pandas as pd
-
-        for column in chart.y_columns:
-            values = pd.to_numeric(frame.df[column], errors="coerce")
-            bad = values.isna() & frame.df[column].notna()
-            if bad.any():
-                row = int(bad.to_numpy().nonzero()[0][0])
-                self.problems.append(
-                    Problem(
-                        frame.path,
-                        frame.row_line(row),
-                        f"charts[{i}].y",
-                        f"column '{column}' has a value that is not a number: {frame.df[column][row]!r}",
-                    )
-                )
-        if chart.highlight is not None and chart.highlight not in {
-            str(v) for v in frame.df[chart.x]
-        }:
-            self.warn(
-                ("charts", i, "highlight"),
-                f"no '{chart.highlight}' in column {chart.x}",
-                f"highlight:{chart.id}",
-                (chart.highlight,),
-            )
-        guessed = guessed_legend(chart)
-        if guessed:  # words a reader sees that the author never wrote: say so
-            shown = ", ".join(f"'{label}' for {column}" for column, label in guessed)
-            self.warn(
-                ("charts", i, "y"),
-                f"legend label guessed from the CSV header: {shown}; name it under labels:",
-                f"chart-label:{chart.id}",
-                tuple(label for _, label in guessed),
-            )
 
     def check_sections(self) -> None:
         tables = {t.id for t in self.brief.tables}

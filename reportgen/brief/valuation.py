@@ -4,8 +4,9 @@ A multiple's `of` is a formula of exactly one operation, `column op column` or
 `column op number` (either order), op one of + - * /. It is read by a
 tokenizer written for it, never by eval or Python's parser, so an author's text
 can only ever name columns and numbers. A division whose denominator is zero
-or negative is "n.m." (not meaningful, as research writes it); a missing or
-non-numeric input is "n.a."; neither stops the build.
+or negative is "n.m." (not meaningful, as research writes it); a missing input
+is "n.a." (text in an input cell is an error, found by the validator); neither
+stops the build.
 
 The peer median leaves the subject out and uses only the peers' meaningful
 values; the subject's premium (or discount, when negative) is its multiple

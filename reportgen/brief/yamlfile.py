@@ -56,11 +56,8 @@ def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[
 
     Raises BriefError when the file cannot be read at all."""
     text = _read_text(path, limits)
-    yaml = YAML(typ="rt")
-    yaml.Constructor, yaml.Composer = _Constructor, _Composer
-    yaml.max_depth = limits.depth + 1  # ruamel counts the scalars inside the deepest list too
     try:
-        data = yaml.load(text)
+        data = hardened(limits).load(text)
     except MaxDepthExceededError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         message = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
@@ -80,6 +77,15 @@ def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[
     walk = _Walk(path, limits)
     walk.places[()] = Place(path, 1)
     return walk.plain(data, ()), walk.places, walk.problems
+
+
+def hardened(limits: Limits) -> YAML:
+    """A round-trip loader for the files an author writes (brief.yaml, review.yaml): no
+    aliases, no tags, no nesting past [limits].depth, dates left as the text typed."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor, yaml.Composer = _Constructor, _Composer
+    yaml.max_depth = limits.depth + 1  # ruamel counts the scalars inside the deepest list too
+    return yaml
 
 
 def _read_text(path: Path, limits: Limits) -> str:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reportgen import __version__
+from reportgen.cli.project import config_or_exit as _config_or_exit
+from reportgen.cli.project import project_rules
 from reportgen.cli.review import review
 
 if TYPE_CHECKING:
@@ -131,18 +133,6 @@ def build(
     sys.exit(1 if summary.count("failed") else 0)
 
 
-def _config_or_exit() -> Config:
-    """./reportgen.toml (defaults when there is none); one line and exit 1 when it is bad."""
-    from reportgen.config import load_config
-    from reportgen.errors import ReportgenError
-
-    try:
-        return load_config()
-    except ReportgenError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-
-
 def _configured(briefs: list[str], config: Config) -> tuple[Path, ...]:
     """[build].briefs when reportgen.toml names them; else seeds/."""
     return tuple(config.resolve(b) for b in briefs) if config.path else ()
@@ -170,10 +160,8 @@ def _look(config: Config, templates: Path | None) -> dict[str, Any]:
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
-    from reportgen.render.backmatter import scale_of
 
-    config = _config_or_exit()  # judge a brief as `build` will in this project
-    limits, scale = config.limits, scale_of(_look(config, None)["theme"])
+    limits, scale = project_rules()
     failed = 0
     for brief_dir in _brief_dirs(briefs):
         checked, problems = check_brief(brief_dir, strict, limits, scale)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reportgen.cli.project import project_rules
+
 if TYPE_CHECKING:
     from reportgen.brief.review import Gate
 
@@ -45,7 +47,8 @@ def review(
     from reportgen.brief.review import ReviewError, accept
     from reportgen.build import check_brief
 
-    checked, problems = check_brief(brief)
+    limits, scale = project_rules()
+    checked, problems = check_brief(brief, False, limits, scale)
     if checked is None:
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -68,7 +71,7 @@ def review(
         click.echo(f"accepted {key}")
     if not written:
         click.echo("nothing to accept")
-    after, _ = check_brief(brief)
+    after, _ = check_brief(brief, False, limits, scale)
     if after is not None:
         click.echo(_verdict(after.review, brief))
 

@@ -7,7 +7,9 @@ Two kinds of checks, so that a brief never ships with a broken page:
 - On the finished bytes, read back here with PDFium (pypdfium2, the engine
   Chrome shows PDFs with, so it reads what a reader's viewer reads): every
   footnote mark `[n]` resolves to an entry under "Sources" and every listed
-  source is cited; every section title is present; the page count is within
+  source is cited; every section title is present; every table and chart
+  (their titles from the snapshot) is followed by its "Source:" line with a
+  mark (or "as marked per row" and marked rows); the page count is within
   the limit.
 
 `reportgen verify build/<id>/<id>.pdf` runs the same checks on a built brief,
@@ -32,21 +34,26 @@ from reportgen.render.contract import flat as _flat
 
 DEFAULT_MAX_PAGES = 30
 MARK = re.compile(r"\[(\d{1,3})\]")
+SOURCE_LINE = "source:"
+PER_ROW = "as marked per row"
 LISTED = re.compile(r"^\s*\[(\d{1,3})\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Expected:
-    """What the PDF must show: h2 titles, listed sources (number, title), page limit."""
+    """What the PDF must show: h2 titles, listed sources (number, title), page limit,
+    and the tables and charts (kind, title) that must each carry a source line."""
 
     sections: tuple[str, ...] = ()
     sources: tuple[tuple[int, str], ...] = ()
     max_pages: int = DEFAULT_MAX_PAGES
+    figures: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> Expected:
         sources = tuple((int(n), str(title)) for n, title in snapshot.sources)
-        return cls(tuple(snapshot.sections), sources, snapshot.max_pages)
+        figures = tuple((str(kind), str(title)) for kind, title in snapshot.figures)
+        return cls(tuple(snapshot.sections), sources, snapshot.max_pages, figures)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ def verify_pdf(
     pages, outline = read.pages, read.outline
     problems = _footnotes(pages, expected, where)
     problems += _sections(pages, outline, expected, where)
+    problems += _attributions(pages, expected, where)
     if len(pages) > expected.max_pages:
         problems.append(
             Problem(
@@ -188,3 +196,48 @@ def _sections(
                 Problem(where, None, "sections", f"section '{title}' is missing from the PDF")
             )
     return problems
+
+
+def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Problem]:
+    """Each table and chart shows, between its title and the next figure's, "Source:" then
+    a mark, or "as marked per row" with marked rows; the marks resolve via `_footnotes`.
+    A title may also show in the prose: one attributed showing of it is enough."""
+    body, _ = _split_sources(pages)
+    text = _flat(" ".join(page for _, page in body))
+    titles = {_flat(title) for _, title in expected.figures}
+    starts = [*sorted(at for t in titles for at in _occurrences(text, t)), len(text)]
+    problems = []
+    for kind, title in expected.figures:
+        wanted = _flat(title)
+        spans = [
+            text[at + len(wanted) : _next_start(starts, at)] for at in _occurrences(text, wanted)
+        ]
+        if not spans:
+            message = f"{kind} '{title}' is missing from the PDF"
+        elif not any(_attributed(span) for span in spans):
+            message = f"{kind} '{title}' has no source line with a footnote mark"
+        else:
+            continue
+        problems.append(Problem(where, None, "attribution", message))
+    return problems
+
+
+def _occurrences(text: str, title: str) -> list[int]:
+    """Every place the (flattened) title shows in the (flattened) text."""
+    return [m.start() for m in re.finditer(re.escape(title), text)] if title else []
+
+
+def _next_start(starts: list[int], at: int) -> int:
+    """Where the next figure title after `at` begins (the last start is the body's end)."""
+    return next(s for s in starts if s > at)
+
+
+def _attributed(span: str) -> bool:
+    """A "Source:" line with a mark after it, or footed per row with marked rows before it."""
+    cut = span.find(SOURCE_LINE)
+    if cut < 0:
+        return False
+    before, after = span[:cut], span[cut + len(SOURCE_LINE) :]
+    if after.lstrip().startswith(PER_ROW):
+        return MARK.search(before) is not None
+    return MARK.search(after) is not None

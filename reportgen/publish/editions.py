@@ -123,8 +123,8 @@ def list_editions(out: Path, brief_id: str) -> list[Edition]:
     if not manifest.is_file():
         return []
     found: dict[str, Edition] = {}
-    for number, text in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
-        try:
+    for number, text in enumerate(manifest.read_bytes().splitlines(), 1):
+        try:  # bytes: a torn or garbled line (not UTF-8) is skipped like any unreadable one
             line = json.loads(text)
             _merge(found, line)
         except (ValueError, TypeError, KeyError, AttributeError):

@@ -101,9 +101,9 @@ class StateDB:
     def _prepare(self, db: sqlite3.Connection) -> None:
         found = [row[0] for row in db.execute("PRAGMA quick_check")]
         if found != ["ok"]:
+            said = "; ".join(" ".join(row.split()) for row in found[:3])  # rows span lines
             raise LedgerError(
-                f"{self.path}: the delivery ledger is damaged"
-                f" (quick_check: {'; '.join(found[:3])}); {DAMAGED}"
+                f"{self.path}: the delivery ledger is damaged (quick_check: {said}); {DAMAGED}"
             )
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
+from reportgen.brief.bounds import size_problem
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import find_briefs
-from reportgen.config import ComplianceConfig, Config, ConfigError
-from reportgen.errors import Problem
+from reportgen.brief.yamlfile import read_yaml
+from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
+from reportgen.errors import BriefError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +83,16 @@ def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
 def project_ratings(config: Config) -> list[str | None]:
     """The `market.rating` of every brief of the project (None for a brief without one)."""
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
-    return [_rating_of(folder / "brief.yaml") for folder in folders]
+    return [_rating_of(folder / "brief.yaml", config.limits) for folder in folders]
 
 
-def _rating_of(path: Path) -> str | None:
-    """A brief's rating, read without validating it: an unreadable brief fails its own build."""
+def _rating_of(path: Path, limits: Limits) -> str | None:
+    """A brief's rating, read within the [limits] but not validated: a brief that cannot be
+    read (a bad date, an alias bomb, a huge file) has no rating here and fails its own build,
+    so one hostile brief never stops the others' back matter."""
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, YAMLError):
+        data, _places, _problems = read_yaml(path, limits)
+    except BriefError:
         log.debug("no rating read from %s", path, exc_info=True)
         return None
     market = data.get("market") if isinstance(data, dict) else None
@@ -103,10 +105,19 @@ def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
     text = compliance.disclosures
     if text.strip().lower().endswith(".md") and "\n" not in text.strip():
         path = config.resolve(text.strip())
+        where = config.path or Path("reportgen.toml")
+        if wrong := _unreadable(path, config.limits):  # a device or a huge file: never read
+            raise ConfigError(str(Problem(where, None, "compliance.disclosures", wrong)))
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            where = config.path or Path("reportgen.toml")
             message = f"'{text.strip()}' cannot be read ({exc.__class__.__name__}: {path})"
             raise ConfigError(str(Problem(where, None, "compliance.disclosures", message))) from exc
     return MarkdownIt("commonmark", {"html": False}).render(text)
+
+
+def _unreadable(path: Path, limits: Limits) -> str | None:
+    """Why the disclosures file is not read: not a regular file, or over [limits].markdown_bytes."""
+    if path.exists() and not path.is_file():
+        return f"'{path.name}' is not a regular file ({path})"
+    return size_problem(path, limits.markdown_bytes, "markdown_bytes") if path.is_file() else None

@@ -59,6 +59,7 @@ class Snapshot:
     sections: list[str] = field(default_factory=list)  # every h2 title the PDF must show
     sources: list[list[Any]] = field(default_factory=list)  # [number, title] in footnote order
     max_pages: int = 30
+    figures: list[list[str]] = field(default_factory=list)  # [kind, title]: attributed in the PDF
     delivered: bool = False  # the snapshot of a delivered edition; `generated`: when it was sent
 
     def to_json(self) -> bytes:
@@ -123,7 +124,12 @@ def verdict_text(brief: Brief) -> str:
 
 
 def take_snapshot(
-    brief_id: str, brief: Brief, generated: str, sections: list[str], sources: list[tuple[int, str]]
+    brief_id: str,
+    brief: Brief,
+    generated: str,
+    sections: list[str],
+    sources: list[tuple[int, str]],
+    figures: list[list[str]] | None = None,
 ) -> Snapshot:
     """The snapshot of a composed brief: formatted figures, so a unit change counts as a change."""
     metrics = {
@@ -144,6 +150,7 @@ def take_snapshot(
         sections=sections,
         sources=[[n, title] for n, title in sources],
         max_pages=brief.checks.max_pages,
+        figures=figures or [],
     )
 
 

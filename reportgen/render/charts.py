@@ -58,20 +58,21 @@ class ChartView:
     id: str
     title: str
     svg: str  # trusted markup produced by matplotlib from escaped data
-    source_marks: str  # trusted HTML footnote marks
+    source_marks: str  # trusted HTML: each source's name and mark, "; "-separated (the source line)
 
 
 def build_chart(
     chart: Chart, frame: Frame, cite: Callable[[str], str], series_label: Callable[[str], str]
 ) -> ChartView:
-    """Draw one chart; `series_label` names a group value (a source id -> its short name)."""
+    """Draw one chart; `cite` credits a source on the source line (its name and mark),
+    `series_label` names a group value (a source id -> its short name)."""
     wide, labels = _series(chart, frame.df, series_label)
     key = (chart.model_dump_json(), wide.to_csv(), "\x1f".join(labels))
     svg = cached_svg(key, lambda: _draw(chart, wide, labels))
     if chart.source:
         marks = cite(chart.source)
     else:
-        marks = "".join(cite(str(s).strip()) for s in dict.fromkeys(frame.df["source"].dropna()))
+        marks = "; ".join(cite(str(s).strip()) for s in dict.fromkeys(frame.df["source"].dropna()))
     return ChartView(chart.id, chart.title, svg, marks)
 
 

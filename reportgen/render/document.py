@@ -47,6 +47,11 @@ class Citations:
     def mark(self, source_id: str) -> str:
         return FOOTNOTE_MARK.format(n=self.number(source_id))
 
+    def credit(self, source_id: str) -> str:
+        """A source line's entry: the source's short name (else its title), then its mark."""
+        source = self.sources[source_id]
+        return f"{escape(source.short or source.title)} {self.mark(source_id)}"
+
     def listed(self) -> list[tuple[int, str, Source]]:
         return [(i + 1, sid, self.sources[sid]) for i, sid in enumerate(self.order)]
 
@@ -156,9 +161,10 @@ class _Composer:
         self.metrics = {m.id: m for m in self.brief.metrics}
         self.tables = {t.id: t for t in self.brief.tables}
         self.charts = {c.id: c for c in self.brief.charts}
+        self.figures: list[list[str]] = []  # [kind, title] of each table and chart shown
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
-        side = SellSideComposer(self.checked, self.cite.mark, self.calls)
+        side = SellSideComposer(self.checked, self.cite.mark, self.cite.credit, self.calls)
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]
@@ -177,6 +183,7 @@ class _Composer:
             generated.isoformat(),
             [h.title for h in headings],  # what PDF verification looks for
             [(n, source.title) for n, _, source in self.cite.listed()],
+            self.figures + sellside.figures,  # each must carry its source line
         )
         return Document(
             brief=self.brief,
@@ -225,13 +232,15 @@ class _Composer:
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
         view: TableView = build_table(table, self.checked.frames[table.data], self.cite.mark)
+        self.figures.append(["table", view.title])
         return self.partial("table.html.j2", table=view)
 
     def chart_html(self, chart_id: str) -> str:
         chart = self.charts[chart_id]
         view: ChartView = build_chart(
-            chart, self.checked.frames[chart.data], self.cite.mark, self.series_label
+            chart, self.checked.frames[chart.data], self.cite.credit, self.series_label
         )
+        self.figures.append(["chart", view.title])
         return self.partial("chart.html.j2", chart=view)
 
     def series_label(self, value: str) -> str:

@@ -24,6 +24,7 @@ Cite = Callable[[str], str]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
+COMPS_TITLE = "Comparables: multiples computed by reportgen"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class CompsView:
     premium: tuple[list[str], str] | None  # None when the subject has no row
     subject: str
     illustrative: bool  # a row's source says it is illustrative: the page says so too
+    title: str = COMPS_TITLE
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class CatalystView:
 class PriceChart:
     title: str
     svg: str
-    marks: str
+    marks: str  # trusted HTML: the source's name and footnote mark, for the source line
 
 
 @dataclass
@@ -85,15 +87,25 @@ class SellSide:
         titles = [VALUATION_TITLE] if self.comps or self.price_chart else []
         return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
 
+    @property
+    def figures(self) -> list[list[str]]:
+        """[kind, title] of the chart and table these views add, each with a source line."""
+        chart = [["chart", self.price_chart.title]] if self.price_chart else []
+        return chart + ([["table", self.comps.title]] if self.comps else [])
+
 
 class SellSideComposer:
     """`market()` first (page one), `rest()` after the body sections.
+    `cite` gives a source's footnote mark, `credit` its name and mark (a figure's source line);
     `calls`: the delivered editions' ratings and targets, when the caller has them."""
 
-    def __init__(self, checked: Checked, cite: Cite, calls: Sequence[PastCall] | None = None):
+    def __init__(
+        self, checked: Checked, cite: Cite, credit: Cite, calls: Sequence[PastCall] | None = None
+    ):
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
+        self.credit = credit
         self.calls = calls
 
     def market(self) -> MarketView | None:
@@ -126,7 +138,7 @@ class SellSideComposer:
         frame = self.checked.frames[brief.prices]
         title = f"Share price and price target ({brief.market.currency})"
         svg = draw_price_chart(price_points(frame), self.past_calls(), brief.market.currency, title)
-        return PriceChart(title, svg, self.cite(brief.market.source))
+        return PriceChart(title, svg, self.credit(brief.market.source))
 
     def past_calls(self) -> list[PastCall]:
         """The calls to mark: the editions' when given, else market.history and today's call."""

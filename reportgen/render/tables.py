@@ -3,14 +3,16 @@
 Numbers are right-aligned, with thousands separators and a true minus sign. A
 column with a unit (its `format`, or the unit in its label or name) reads like the
 same figure in the prose ("36%", not "36.0"); any other column has one number of
-decimals. A `source` column is shown as footnote marks.
+decimals. A `source` column is shown as footnote marks. A table without a source
+of its own is footed "as marked per row": each row then carries its source's mark,
+on its first cell when `columns` leaves `source` out.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
@@ -31,6 +33,7 @@ class Cell:
     numeric: bool = False
     negative: bool = False
     html: str | None = None  # trusted markup (footnote marks) instead of text
+    marks: str = ""  # trusted markup after the text: the row's source mark (first cell)
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,16 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
         decimals_for([float(v) for v in df[c].dropna()]) if num else 0
         for c, num in zip(columns, numeric, strict=True)
     ]
+    # "as marked per row" must hold even when the source column is not shown
+    per_row = not table.source and "source" in df.columns and "source" not in columns
     rows = []
     for _, record in df.iterrows():
         cells = [
             _cell(record[c], c, num, p, cite, unit)
             for c, num, p, unit in zip(columns, numeric, places, units, strict=True)
         ]
+        if per_row and cells:
+            cells[0] = replace(cells[0], marks=_row_marks(record["source"], cite))
         highlighted = table.highlight is not None and str(record[columns[0]]) == table.highlight
         rows.append((cells, highlighted))
     marks = cite(table.source) if table.source else ""
@@ -100,6 +107,13 @@ def _is_year_column(values: pd.Series) -> bool:
         and bool((present % 1 == 0).all())
         and bool(present.between(1800, 2200).all())
     )
+
+
+def _row_marks(value: object, cite: Callable[[str], str]) -> str:
+    """The mark of a row's source; none for a blank cell (validation reports it)."""
+    if value is None or value != value or not str(value).strip():
+        return ""
+    return cite(str(value).strip())
 
 
 def _cell(
