@@ -50,7 +50,9 @@ class Citations:
     def credit(self, source_id: str) -> str:
         """A source line's entry: the source's short name (else its title), then its mark."""
         source = self.sources[source_id]
-        return f"{escape(source.short or source.title)} {self.mark(source_id)}"
+        return (
+            f"{escape(source.short or source.title)}{self.mark(source_id)}"  # tight, as in the text
+        )
 
     def listed(self) -> list[tuple[int, str, Source]]:
         return [(i + 1, sid, self.sources[sid]) for i, sid in enumerate(self.order)]
