@@ -79,6 +79,16 @@ class ScheduleConfig(_Section):
         return value
 
 
+DATE_FORMAT = "%-d %B %Y"
+DATE_DIRECTIVES = {
+    **dict.fromkeys(("%d", "%-d", "%e"), "day"),
+    **dict.fromkeys(("%B", "%b", "%m", "%-m"), "month"),
+    **dict.fromkeys(("%Y", "%y"), "year"),
+    **dict.fromkeys(("%A", "%a"), "weekday"),
+    "%%": "percent",
+}
+
+
 class ThemeConfig(_Section):
     """A firm's look (reportgen.theme applies it); paths are relative to reportgen.toml."""
 
@@ -88,6 +98,7 @@ class ThemeConfig(_Section):
     fonts: list[str] = Field(default_factory=list)  # font family names, tried in order
     disclaimer: str = ""  # replaces the default "Not investment advice" paragraph
     templates: str = ""  # a folder of template overrides (default: ./templates when present)
+    date_format: str = DATE_FORMAT  # every date of the brief, as strftime: "21 November 2026"
 
     @field_validator("accent")
     @classmethod
@@ -96,6 +107,21 @@ class ThemeConfig(_Section):
         if value and not re.fullmatch(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", value):
             raise ValueError(f"must be a hex colour like #0b6e4f, not {value!r}")
         return value.lower()
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str) -> str:
+        """One date style for the whole brief: day, month and year, from known directives."""
+        directives = re.findall(r"%-?.", value)
+        unknown = [d for d in directives if d not in DATE_DIRECTIVES]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not a date directive ({' '.join(DATE_DIRECTIVES)})"
+            )
+        parts = {DATE_DIRECTIVES[d] for d in directives}
+        if not {"day", "month", "year"} <= parts:
+            raise ValueError(f"{value!r} must show a day, a month and a year, e.g. {DATE_FORMAT!r}")
+        return value
 
     @field_validator("fonts")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from reportgen.brief.helpers import (
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.spec import MarkdownDoc, Place
 from reportgen.config import Limits
-from reportgen.render.markdown import render_markdown
+from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 
 
 def doc(text: str, line: int = 1) -> MarkdownDoc:
@@ -143,3 +144,25 @@ def test_image_problem_names_the_reason(
 def test_images_are_found_with_their_lines() -> None:
     text = "Intro\n\n![one](a.png) and ![two](b.png)\n\n- ![three](c.png)\n"
     assert images_in(doc(text, line=10)) == [("a.png", 12), ("b.png", 12), ("c.png", 14)]
+
+
+def _marks(name: str, arg: str) -> str:
+    """Cites as real footnote marks, metrics as a figure ending in its source's mark."""
+    mark = FOOTNOTE_MARK.format(n=1 if arg in ("s", "m") else 2)
+    return mark if name == "cite" else f'<span class="metric">12.5%{mark}</span>'
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ('the opening {{ cite("s") }}.', "the opening[1]."),  # the space before a mark goes
+        ('the opening\n{{ cite("s") }}.', "the opening[1]."),  # so does a line break
+        ('up {{ metric("m") }} {{ cite("s") }} a year', "up 12.5%[1] a year"),  # merged
+        ('twice {{ cite("s") }}{{ cite("s") }}.', "twice[1]."),
+        ('two {{ cite("s") }} {{ cite("t") }}.', "two[1][2]."),  # different sources stay
+        ('up {{ metric("m") }} since', "up 12.5%[1] since"),  # a metric keeps its space
+    ],
+)
+def test_footnote_marks_sit_tight_and_never_repeat(text: str, shown: str, tmp_path: Path) -> None:
+    html = render_markdown(doc(text), _marks, tmp_path)
+    assert re.sub(r"<[^>]+>", "", html).strip() == shown

@@ -157,7 +157,7 @@ def test_builds_are_byte_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
         second = (tmp_path / "b" / "alibaba-ai-2026" / f"alibaba-ai-2026.{ext}").read_bytes()
         assert first == second, ext
     html = (tmp_path / "a" / "alibaba-ai-2026" / "alibaba-ai-2026.html").read_text(encoding="utf-8")
-    assert "Generated 2025-11-21 00:00 UTC" in html
+    assert "Generated 21 November 2025, 00:00 UTC" in html  # the theme's one date style
 
 
 def test_long_table_repeats_its_header_on_every_page(
@@ -172,7 +172,7 @@ def test_long_table_repeats_its_header_on_every_page(
     spanned = [text for text in pages if "Company 0" in text or "Company 1" in text]
     assert len(spanned) >= 2
     for text in spanned:
-        assert "SHARE (%)" in text.upper()  # the header row, repeated on each page
+        assert "SHARE" in text.upper()  # the header row, repeated on each page
     everything = "\n".join(pages)
     assert all(
         everything.count(f"Company {i:03d}") == 1 for i in range(140)
@@ -225,6 +225,140 @@ def test_example_pages_look_as_they_did(tmp_path: Path, monkeypatch: pytest.Monk
             f"page {number} looks different from {path.name}: mean difference {mean:.2f}, "
             f"worst 8x8 block {worst:.0f} of 255"
         )
+
+
+# ---- #14: page breaks and typography, read back from the PDF ----
+
+MARGIN_BOTTOM_PT, MARGIN_TOP_PT = 18 / 25.4 * 72, 20 / 25.4 * 72  # style.css @page margins
+MIN_FONT_PT = 6.5
+
+
+def _empty_feet(pdf: Path) -> list[float]:
+    """Per page, the share of the text block left empty below its lowest text or graphic
+    (running header and footer, in the page margins, do not count)."""
+    shares = []
+    for page in pdfium.PdfDocument(pdf):
+        height = page.get_size()[1]
+        block = height - MARGIN_TOP_PT - MARGIN_BOTTOM_PT
+        bottoms = [
+            obj.get_bounds()[1]
+            for obj in page.get_objects(max_depth=0)
+            if obj.get_bounds()[1] > MARGIN_BOTTOM_PT - 3
+            and obj.get_bounds()[3] < height - MARGIN_TOP_PT + 3
+            and obj.get_bounds()[3] - obj.get_bounds()[1] < 0.9 * block  # not a page background
+        ]
+        shares.append((min(bottoms, default=height) - MARGIN_BOTTOM_PT) / block)
+    return shares
+
+
+def _last_lines(pdf: Path) -> list[str]:
+    """Per page, the lowest line of text inside the text block."""
+    lines = []
+    for page in pdfium.PdfDocument(pdf):
+        width, height = page.get_size()
+        text = page.get_textpage()
+        rects = [text.get_rect(i) for i in range(text.count_rects())]
+        inside = [r for r in rects if r[1] > MARGIN_BOTTOM_PT - 3 and r[3] < height - MARGIN_TOP_PT]
+        low = min(inside, key=lambda r: r[1])
+        lines.append(text.get_text_bounded(0, low[1] + 0.5, width, low[3] - 0.5).strip())
+    return lines
+
+
+def _font_sizes(pdf: Path) -> dict[float, str]:
+    """Every font size used for visible text -> a sample of the text in it."""
+    sizes: dict[float, str] = {}
+    for page in pdfium.PdfDocument(pdf):
+        text = page.get_textpage()
+        for index in range(text.count_chars()):
+            char = chr(pdfium_c.FPDFText_GetUnicode(text, index))
+            if char.strip():
+                size = round(pdfium_c.FPDFText_GetFontSize(text, index), 2)
+                sizes.setdefault(size, text.get_text_range(max(0, index - 15), 30))
+    return sizes
+
+
+@pytest.fixture(scope="module")
+def example_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("example")
+    assert build_brief(EXAMPLE, out).ok
+    return out / EXAMPLE.name / f"{EXAMPLE.name}.pdf"
+
+
+def test_example_pages_are_full_and_never_end_on_a_heading(example_pdf: Path) -> None:
+    feet = _empty_feet(example_pdf)
+    assert all(share <= 0.30 for share in feet[:-1]), [f"{s:.0%}" for s in feet]
+    spec = yaml.safe_load((EXAMPLE / "brief.yaml").read_text(encoding="utf-8"))
+    captions = [item["title"] for item in spec.get("tables", []) + spec.get("charts", [])]
+    titles = [
+        t.lower() for t in [*read_back(example_pdf).outline, *captions, "Likelihood × impact"]
+    ]
+    for number, line in enumerate(_last_lines(example_pdf), start=1):
+        assert line.lower() not in titles, f"page {number} ends on the heading {line!r}"
+
+
+def test_example_typography_reads_back_clean(example_pdf: Path) -> None:
+    """Bookmarks with a space after the number, marks tight against their word, one date
+    style, table figures as the prose writes them, and no text below 6.5 pt."""
+    back = read_back(example_pdf)
+    assert back.outline[0] == "1 Investment thesis" and "7 Risks" in back.outline
+    text = "\n".join(back.pages)
+    flat = " ".join(text.split())
+    assert re.search(r"beyond that\[\d+\]\.", flat)  # authored as 'beyond that {{ cite }}'
+    assert not re.search(r"(\[\d+\])\1", text)  # never the same mark twice in a row
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)  # dates read "21 November 2026"
+    assert "Data as of 21 November 2026" in text
+    assert "Alibaba Cloud 36% 2025" in flat  # not "36.0": as the prose says it
+    sizes = _font_sizes(example_pdf)
+    assert min(sizes) >= MIN_FONT_PT, {s: sizes[s] for s in sorted(sizes)[:3]}
+
+
+def test_marks_in_a_new_brief_sit_tight_and_merge(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    """'Growth was {{ metric }} {{ cite }}' of the same source shows one mark, tight."""
+    target = _build(make_brief, minimal, tmp_path / "out")
+    text = " ".join("\n".join(read_back(target / "acme.pdf").pages).split())
+    assert "Growth was 34%[2]" in text and "[2][2]" not in text
+    prose = text.split("Sources")[0].replace("Source: [", "")
+    assert not re.search(r"[\w%)] \[\d+\]", prose)  # no space before a mark
+
+
+def _pages_for(html: str, count: int, root: Path) -> Any:
+    from reportgen.pdf.layout import layout
+
+    return layout(html.replace("<p>FILLER</p>", _filler_html(count)), root)
+
+
+def _filler_html(count: int) -> str:
+    """`count` paragraphs of one line each."""
+    return "".join(f"<p>Filler paragraph {i}, one line of a brief.</p>" for i in range(count))
+
+
+def test_back_matter_is_refitted_rather_than_left_alone(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    """The shortest brief whose Sources spill onto page 2 is laid out again, tighter,
+    and fits on one page; a brief with a real second page keeps it."""
+    from reportgen.pdf.fit import fitted, page_to_save
+    from reportgen.pdf.layout import layout
+
+    minimal["sections"][0].update(body="FILLER", tables=[], charts=[])  # a one-page brief
+    folder = make_brief(minimal)
+    result = build_brief(folder, tmp_path / "out", pdf=False)
+    assert result.ok
+    html = result.outputs[0].read_text(encoding="utf-8")
+    low, high = 0, 120  # one page with no filler, two with 120 lines: find where it spills
+    assert len(_pages_for(html, low, folder).pages) == 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (
+            (middle, high) if len(_pages_for(html, middle, folder).pages) == 1 else (low, middle)
+        )
+    spilled = html.replace("<p>FILLER</p>", _filler_html(high))
+    assert page_to_save(layout(spilled, folder))
+    assert len(fitted(spilled, lambda page: layout(page, folder)).pages) == 1
+    longer = html.replace("<p>FILLER</p>", _filler_html(high * 2))
+    assert not page_to_save(layout(longer, folder))
 
 
 def _text(read: Callable[..., int], handle: Any) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,9 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.batch import build_brief
+from reportgen.config import Config, ThemeConfig
 from reportgen.render.contract import PAGE, Heading, missing_headings, page_headings
 from reportgen.render.environment import Renderer
+from reportgen.render.fonts import FONT_BUDGET, font_file
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
+from reportgen.render.theme import load_theme
 from tests.conftest import MINIMAL, REPO, write_brief
 
 
@@ -157,3 +164,100 @@ def test_builtin_templates_follow_one_rule_and_say_where_they_looked(tmp_path: P
     shutil.copytree(REPO / "templates", installed / "reportgen" / "templates")
     result = _builtin_in(installed)
     assert result.stdout.strip() == str(installed / "reportgen" / "templates"), result.stderr
+
+
+def _page_with(tmp_path: Path, theme: ThemeConfig) -> str:
+    """The minimal brief's HTML page, built with this theme."""
+    folder = write_brief(tmp_path / "briefs" / "acme", copy.deepcopy(MINIMAL))
+    renderer = Renderer(theme=load_theme(Config(path=tmp_path / "reportgen.toml", theme=theme)))
+    result = build_brief(folder, tmp_path / "out", pdf=False, renderer=renderer)
+    assert result.ok, [str(p) for p in result.problems]
+    return result.outputs[0].read_text(encoding="utf-8")
+
+
+def test_one_date_style_from_the_theme(tmp_path: Path) -> None:
+    html = _page_with(tmp_path, ThemeConfig(date_format="%d.%m.%Y"))
+    assert "<dd>21.11.2026</dd>" in html  # data as of
+    assert "Alpha News, 01.11.2026." in html  # a source's date
+    assert "Data as of 21.11.2026 · Generated " in html  # the disclaimer line too
+    assert "November" not in html
+
+
+def test_a_date_format_without_a_year_is_refused() -> None:
+    with pytest.raises(ValueError, match="must show a day, a month and a year"):
+        ThemeConfig(date_format="%d %B")
+
+
+def test_the_html_embeds_inter_for_latin_and_names_cjk_fallbacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three faces of Inter, subset to Latin, within FONT_BUDGET, screen only (the PDF uses
+    the installed font); CJK text falls to system fonts named after Inter."""
+    from fontTools.ttLib import TTFont
+
+    if font_file("Inter", "Regular") is None:
+        pytest.skip("Inter is not installed (fonts-inter): bash scripts/setup.sh")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1763683200")  # the same build time twice
+    html = _page_with(tmp_path, ThemeConfig())
+    style = re.search(r'<style media="screen">(.*?)</style>', html, re.DOTALL)
+    assert style is not None and len(style.group(1)) <= FONT_BUDGET
+    faces = re.findall(
+        r"font-style: (\w+); font-weight: (\d+); .*?base64,([^)]+)\)", style.group(1)
+    )
+    assert [(s, w) for s, w, _ in faces] == [
+        ("normal", "400"),
+        ("normal", "700"),
+        ("italic", "400"),
+    ]
+    for _, _, data in faces:
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        assert font.flavor == "woff2" and font["name"].getDebugName(1) == "Inter"
+        cmap = font.getBestCmap()
+        assert all(ord(c) in cmap for c in "Alibaba's AI Bet – 36% · −3.5 €")
+        assert ord("阿") not in cmap  # CJK is left to the system fonts
+        assert "tnum" in {r.FeatureTag for r in font["GSUB"].table.FeatureList.FeatureRecord}
+    assert '"Noto Sans CJK SC"' in html and '"PingFang SC"' in html
+    assert html == _page_with(tmp_path / "again", ThemeConfig())  # byte-reproducible
+    assert '<style media="screen">' not in _page_with(
+        tmp_path / "serif", ThemeConfig(fonts=["DejaVu Serif"])
+    )  # a firm's own font: nothing of Inter embedded
+
+
+FONTS_JS = (
+    "<script>document.fonts.ready.then(() => { const seen = [];"
+    " document.fonts.forEach(f => seen.push(`${f.family} ${f.weight} ${f.style} ${f.status}`));"
+    " document.body.setAttribute('data-fonts', seen.join('; ')); });</script></body>"
+)
+
+
+def test_chromium_loads_the_embedded_faces(tmp_path: Path) -> None:
+    """Offline, in a fresh profile: the browser takes Inter from the page itself."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists() or font_file("Inter", "Regular") is None:
+        pytest.skip("needs /usr/bin/chromium and fonts-inter: bash scripts/setup.sh --dev")
+    page = tmp_path / "page.html"
+    page.write_text(
+        _page_with(tmp_path, ThemeConfig()).replace("</body>", FONTS_JS), encoding="utf-8"
+    )
+    flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+    flags += " --disable-background-networking --disable-component-update --disable-sync"
+    dom = subprocess.run(
+        [
+            str(chromium),
+            *flags.split(),
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    found = re.search(r'data-fonts="([^"]*)"', dom)
+    assert found is not None, dom[-500:]
+    assert (
+        found.group(1)
+        == "Inter 400 normal loaded; Inter 700 normal loaded; Inter 400 italic loaded"
+    )

@@ -55,3 +55,45 @@ def test_select_rename_sort_highlight_and_format() -> None:
 def test_whole_table_source_mark() -> None:
     result = view(Table(id="t", title="T", data="d.csv", source="a"), DF[["company", "revenue"]])
     assert result.source_marks == "<sup>a</sup>"
+
+
+SHARES = pd.DataFrame(
+    {
+        "company": ["Alibaba Cloud", "Tencent Cloud"],
+        "share_pct": [36.0, 35.8],
+        "multiple": [2.5, 12.0],
+        "capex": [1234.5, 20.0],
+    }
+)
+
+
+def test_a_unit_column_reads_like_the_prose() -> None:
+    """'Share (%)' shows 36% (as the text says it), not 36.0; the header drops the '(%)'."""
+    table = Table(
+        id="t",
+        title="T",
+        data="d.csv",
+        source="a",
+        columns={
+            "company": "Company",
+            "share_pct": "Share (%)",
+            "multiple": "EV/Sales",
+            "capex": "Capex (USD bn)",
+        },
+        format={"multiple": "x", "capex": "USD bn"},
+    )
+    result = view(table, SHARES)
+    assert [h for h, _ in result.headers] == ["Company", "Share", "EV/Sales", "Capex"]
+    first, second = (cells for cells, _ in result.rows)
+    assert [c.text for c in first[1:]] == ["36%", "2.5x", "USD 1,234.5bn"]
+    assert [c.text for c in second[1:]] == ["35.8%", "12x", "USD 20bn"]
+
+
+def test_plain_format_and_unitless_columns_keep_one_number_of_decimals() -> None:
+    table = Table(id="t", title="T", data="d.csv", source="a", format={"share_pct": "plain"})
+    result = view(table, SHARES)
+    assert [h for h, _ in result.headers][1] == "share_pct"
+    first, _ = (cells for cells, _ in result.rows)
+    assert [c.text for c in first[1:]] == ["36.0", "2.5", "1,234.5"]
+    derived = view(Table(id="t", title="T", data="d.csv", source="a"), SHARES)
+    assert derived.rows[0][0][1].text == "36%"  # from the name share_pct

@@ -183,7 +183,8 @@ def test_css_is_built_only_from_checked_values() -> None:
     assert css == (
         ":root { --accent: #abc; --accent-soft: #f5f7f9; }\n"
         'body { font-family: "Source Serif 4", "Noto Sans", "DejaVu Sans", '
-        '"Noto Sans CJK SC", "Noto Sans CJK JP", sans-serif; }'
+        '"Noto Sans CJK SC", "Noto Sans CJK JP", "PingFang SC", "Hiragino Sans", "Microsoft YaHei", '
+        '"Yu Gothic", sans-serif; }'
     )
 
 

@@ -213,7 +213,7 @@ def test_a_table_footed_per_row_marks_each_row_without_a_source_column(
     text = _body_text(tmp_path / "out" / "acme" / "acme.pdf")
     # alpha is [1] (the verdict cites it first), beta [2]; rows sorted by share
     assert re.search(
-        r"Acme ?\[1\] 40 Globex ?\[2\] 35 Initech ?\[1\] 25 Source: as marked per row", text
+        r"Acme ?\[1\] 40%? Globex ?\[2\] 35%? Initech ?\[1\] 25%? Source: as marked per row", text
     )
 
 

@@ -86,6 +86,8 @@ class DataChecks:
             ("tables", i, "columns"), frame, table.columns
         ):
             return
+        if table.format and not self.need_columns(("tables", i, "format"), frame, table.format):
+            return
         if table.sort and not self.need_columns(
             ("tables", i, "sort"), frame, [table.sort.lstrip("-")]
         ):

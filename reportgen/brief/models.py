@@ -86,6 +86,15 @@ class Table(Model):
         None, description="Row whose first shown column equals this."
     )
     source: str | None = Field(None, description="Source id; optional if the CSV has `source`.")
+    format: dict[str, Text] | None = Field(
+        None,
+        description=(
+            "Per column, how its numbers read: a unit as for metrics (%, x, pp, USD bn) shows "
+            "each value as the prose shows that figure ('36%'); 'plain' gives one number of "
+            "decimals per column. Default: the unit in the column's label or name "
+            "('Share (%)', share_pct), else plain."
+        ),
+    )
 
 
 class Chart(Model):

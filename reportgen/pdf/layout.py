@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from reportgen.errors import Problem
 from reportgen.pdf.boxes import layout_problems
+from reportgen.pdf.fit import fitted
 from reportgen.render.svg import charts_as_images
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,11 @@ PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, /Lang, alt text, PDF/UA iden
 
 
 def render_pdf(html: str, root: Path, where: Path, *, tagged: bool = True) -> Rendered:
-    """Lay out once, check the boxes, write the PDF: WeasyPrint's warnings become problems.
+    """Lay out (again, a little tighter, only when that saves a wasted last page: fit.py),
+    check the boxes, write the PDF: WeasyPrint's warnings become problems.
     `tagged=False` (benchmarks only) writes the untagged PDF tagging is measured against."""
     with _weasyprint_log() as records:
-        document = layout(html, root)
+        document = fitted(html, lambda page: layout(page, root))
         pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT if tagged else None)
     return Rendered(pdf, layout_problems(document, records, where))
 

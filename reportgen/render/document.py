@@ -21,7 +21,7 @@ from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
-from reportgen.render.markdown import render_markdown
+from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.pricechart import PastCall
 from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import TableView, build_table
@@ -45,13 +45,14 @@ class Citations:
         return self.order.index(source_id) + 1
 
     def mark(self, source_id: str) -> str:
-        n = self.number(source_id)
-        return f'<sup class="fn"><a href="#source-{n}">[{n}]</a></sup>'
+        return FOOTNOTE_MARK.format(n=self.number(source_id))
 
     def credit(self, source_id: str) -> str:
         """A source line's entry: the source's short name (else its title), then its mark."""
         source = self.sources[source_id]
-        return f"{escape(source.short or source.title)} {self.mark(source_id)}"
+        return (
+            f"{escape(source.short or source.title)}{self.mark(source_id)}"  # tight, as in the text
+        )
 
     def listed(self) -> list[tuple[int, str, Source]]:
         return [(i + 1, sid, self.sources[sid]) for i, sid in enumerate(self.order)]

@@ -33,6 +33,7 @@ from reportgen.config import Config
 from reportgen.errors import BriefError, Problem
 from reportgen.render.contract import PAGE, Heading, missing_headings
 from reportgen.render.document import Document
+from reportgen.render.fonts import embedded_fonts_css
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
 from reportgen.render.theme import Theme, load_theme, template_dirs
 
@@ -60,6 +61,9 @@ class Renderer:
         )
         self.env.filters["trusted"] = Markup
         self.env.filters["accent"] = self.theme.recolour
+        self.env.filters["date"] = self.theme.date
+        self.env.filters["dates_in"] = self.theme.dates_in
+        self.env.globals["embedded_fonts"] = lambda: embedded_fonts_css(self.theme.fonts)
 
     def partial(self, name: str, **context: Any) -> str:
         """Render a fragment (table, chart) to trusted HTML for placement in Markdown output."""

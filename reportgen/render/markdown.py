@@ -24,6 +24,8 @@ from reportgen.brief.spec import MarkdownDoc
 from reportgen.config import DEFAULT_LIMITS, Limits
 
 BLOCK_HELPERS = ("table", "chart")
+FOOTNOTE_MARK = '<sup class="fn"><a href="#source-{n}">[{n}]</a></sup>'
+"""A footnote mark, as `cite` renders it (here, because this module tidies marks in the text)."""
 
 HelperResolver = Callable[[str, str], str]
 """(helper name, id) -> trusted HTML. Called in text order, so footnotes number in reading order."""
@@ -44,6 +46,7 @@ def render_markdown(
 
     authored = _MARKS.sub("", doc.text)  # the loader refuses these; never trust that here
     text = HELPER_ENV.from_string(authored).render({name: helper(name) for name in HELPERS})
+    text = _tidy_marks(text, fragments)
     html = _markdown(root, limits).render(text)
     return _swap_tokens(html, fragments)
 
@@ -57,6 +60,29 @@ _MARKS = re.compile(f"[{_BLOCK}{_INLINE}{_END}]")
 
 def _token(index: int, block: bool) -> str:
     return f"{_BLOCK if block else _INLINE}{index}{_END}"
+
+
+def _tidy_marks(text: str, fragments: list[str]) -> str:
+    """Footnote marks sit tight against their word ("opening [1]" -> "opening[1]", authors
+    type a space before `{{ cite }}`), and a mark straight after the same mark goes
+    ("12.5%[1][1]": a metric, whose output ends in its source's mark, then a cite of it)."""
+    inline = f"{_INLINE}(\\d+){_END}"
+
+    def is_mark(index: int) -> bool:
+        return fragments[index].startswith(FOOTNOTE_MARK.partition("{n}")[0])
+
+    def tighten(match: re.Match[str]) -> str:
+        return match.group(0).lstrip(" \t\n") if is_mark(int(match.group(1))) else match.group(0)
+
+    def merge(match: re.Match[str]) -> str:
+        before, after = fragments[int(match.group(1))], fragments[int(match.group(2))]
+        repeated = is_mark(int(match.group(2))) and before.removesuffix("</span>").endswith(after)
+        return _token(int(match.group(1)), block=False) if repeated else match.group(0)
+
+    text = re.sub(f"(?:[ \t]+|[ \t]*\n[ \t]*){inline}", tighten, text)
+    while (merged := re.sub(f"{inline}{inline}", merge, text)) != text:
+        text = merged
+    return text
 
 
 def _swap_tokens(html: str, fragments: list[str]) -> str:

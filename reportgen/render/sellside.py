@@ -114,9 +114,7 @@ class SellSideComposer:
             return None
         marks = self.cite(market.source)
         cur = market.currency
-        figures = [
-            Figure("Price", f"{cur} {market.price:,.2f}", marks, market.date.strftime("%-d %b %Y"))
-        ]
+        figures = [Figure("Price", f"{cur} {market.price:,.2f}", marks, market.date.isoformat())]
         value = market_value(market)
         if value is not None:
             note = f"{format_number(market.shares or 0)}bn shares × price"

@@ -1,22 +1,30 @@
 """Stage 4b: a table spec and its DataFrame -> a view model the template lays out.
 
-Numbers are right-aligned, with thousands separators, one number of decimals per
-column and a true minus sign; a `source` column is shown as footnote marks. A
-table without a source of its own is footed "as marked per row": each row then
-carries its source's mark, on its first cell when `columns` leaves `source` out.
+Numbers are right-aligned, with thousands separators and a true minus sign. A
+column with a unit (its `format`, or the unit in its label or name) reads like the
+same figure in the prose ("36%", not "36.0"); any other column has one number of
+decimals. A `source` column is shown as footnote marks. A table without a source
+of its own is footed "as marked per row": each row then carries its source's mark,
+on its first cell when `columns` leaves `source` out.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from reportgen.brief.data import Frame, decimals_for, format_number
+from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
 from reportgen.brief.models import Table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+PLAIN = "plain"
+SUFFIX_UNITS = ("%", "x", "pp")  # written after the number, in the prose as in a cell
+_LABEL_UNIT = re.compile(r"\s*\((%|x|pp)\)\s*$")
+_NAME_UNIT = {"_pct": "%", "_percent": "%", "_pp": "pp"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,14 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
         c != "source" and pd.api.types.is_numeric_dtype(df[c]) and not _is_year_column(df[c])
         for c in columns
     ]
+    units = [
+        column_unit(str(c), label, table.format) if num else None
+        for c, label, num in zip(columns, labels, numeric, strict=True)
+    ]
+    labels = [
+        label.removesuffix(f"({unit})").rstrip() if unit else label
+        for label, unit in zip(labels, units, strict=True)
+    ]
     places = [
         decimals_for([float(v) for v in df[c].dropna()]) if num else 0
         for c, num in zip(columns, numeric, strict=True)
@@ -60,8 +76,8 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
     rows = []
     for _, record in df.iterrows():
         cells = [
-            _cell(record[c], c, num, p, cite)
-            for c, num, p in zip(columns, numeric, places, strict=True)
+            _cell(record[c], c, num, p, cite, unit)
+            for c, num, p, unit in zip(columns, numeric, places, units, strict=True)
         ]
         if per_row and cells:
             cells[0] = replace(cells[0], marks=_row_marks(record["source"], cite))
@@ -69,6 +85,18 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
         rows.append((cells, highlighted))
     marks = cite(table.source) if table.source else ""
     return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
+
+
+def column_unit(column: str, label: str, formats: dict[str, str] | None) -> str | None:
+    """The unit a numeric column's cells show: its `format`, else a suffix unit read from
+    the label ("Share (%)") or the name (share_pct); None for plain numbers."""
+    chosen = (formats or {}).get(column)
+    if chosen is not None:
+        return None if chosen.strip().lower() == PLAIN else chosen
+    found = _LABEL_UNIT.search(label)
+    if found:
+        return found.group(1)
+    return next((unit for end, unit in _NAME_UNIT.items() if column.lower().endswith(end)), None)
 
 
 def _is_year_column(values: pd.Series) -> bool:
@@ -89,7 +117,12 @@ def _row_marks(value: object, cite: Callable[[str], str]) -> str:
 
 
 def _cell(
-    value: object, column: str, numeric: bool, places: int, cite: Callable[[str], str]
+    value: object,
+    column: str,
+    numeric: bool,
+    places: int,
+    cite: Callable[[str], str],
+    unit: str | None = None,
 ) -> Cell:
     if value is None or value != value:  # None or NaN
         return Cell("\u2014", numeric=numeric)
@@ -97,7 +130,8 @@ def _cell(
         return Cell(str(value), html=cite(str(value).strip()))
     if numeric:
         number = float(value)  # type: ignore[arg-type]
-        return Cell(format_number(number, places), numeric=True, negative=number < 0)
+        text = format_with_unit(number, unit) if unit else format_number(number, places)
+        return Cell(text, numeric=True, negative=number < 0)
     if isinstance(value, float) and value.is_integer():
         return Cell(str(int(value)))  # a year column with a gap is read as floats
     return Cell(str(value))

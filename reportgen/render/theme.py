@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
-from reportgen.config import Config, ConfigError, ThemeConfig
+from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
 from reportgen.render.backmatter import BackMatter, load_back_matter
 from reportgen.render.charts import ACCENT, ACCENT_SOFT
@@ -32,8 +34,12 @@ LOGO_TYPES = {
     ".svg": "image/svg+xml",
 }
 LOGO_MAX_BYTES = 1_000_000
-FALLBACK_FONTS = '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", sans-serif'
+FALLBACK_FONTS = (
+    '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", '
+    '"PingFang SC", "Hiragino Sans", "Microsoft YaHei", "Yu Gothic", sans-serif'
+)
 PROJECT_TEMPLATES = "templates"
+ISO_DATE = re.compile(r"\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b")
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,26 @@ class Theme:
     disclaimer: str = ""
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
     compliance: BackMatter | None = None  # [compliance] and the project's ratings (backmatter.py)
+    fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
+    date_format: str = DATE_FORMAT  # checked strftime directives (config.py)
 
     def fingerprint(self) -> str:
         """Stable text for build caches: a theme change must rebuild every brief."""
         return json.dumps(asdict(self), sort_keys=True)
+
+    def date(self, value: date) -> str:
+        """Every date of the brief in the one style of the theme ("21 November 2026")."""
+        return value.strftime(self.date_format)
+
+    def dates_in(self, text: str) -> str:
+        """ISO dates inside generated text (data notes) in the theme's style too."""
+        return ISO_DATE.sub(lambda m: self._restyled(m.group(0)), text)
+
+    def _restyled(self, iso: str) -> str:
+        try:
+            return self.date(date.fromisoformat(iso))
+        except ValueError:  # 2026-02-30 looks like a date but is none: leave it as written
+            return iso
 
     def recolour(self, svg: str) -> str:
         """A chart in the firm's accent: matplotlib writes the house accent as plain hex."""
@@ -63,7 +85,16 @@ def load_theme(config: Config) -> Theme:
     theme = config.theme
     logo = _logo_uri(config, theme.logo) if theme.logo else ""
     css = theme_css(theme)
-    return Theme(theme.firm, logo, css, theme.disclaimer, theme.accent, load_back_matter(config))
+    return Theme(
+        theme.firm,
+        logo,
+        css,
+        theme.disclaimer,
+        theme.accent,
+        load_back_matter(config),
+        tuple(theme.fonts),
+        theme.date_format,
+    )
 
 
 def theme_css(theme: ThemeConfig) -> str:
