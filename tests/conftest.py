@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 from ruamel.yaml import YAML
+from smtp_server import smtp_server
+
+from reportgen.batch import build_brief
 
 # CI explores the same examples every run (a red CI must be reproducible); developers explore anew.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -135,3 +138,30 @@ def example_copy(tmp_path: Path) -> Path:
     target = tmp_path / "briefs" / EXAMPLE.name
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+# --- a project with one built brief, and an SMTP server: the delivery tests' ground ---
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once a module)."""
+    root = tmp_path_factory.mktemp("project")
+    result = build_brief(write_brief(root / "briefs" / "acme", MINIMAL), root / "out")
+    assert result.ok, result.problems
+    return root
+
+
+@pytest.fixture
+def project(built: Path, tmp_path: Path) -> Path:
+    """A private copy of `built`, for a test that sends, edits or rebuilds."""
+    target = tmp_path / "project"
+    shutil.copytree(built, target)
+    return target
+
+
+@pytest.fixture
+def server() -> Any:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd): (recorder, port)."""
+    with smtp_server() as running:
+        yield running

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from conftest import MINIMAL, write_brief
-from smtp_server import Recorder, smtp_server, write_config
+from smtp_server import Recorder, write_config
 
 from reportgen.batch import build_brief
 from reportgen.cli import main
@@ -33,27 +31,6 @@ from reportgen.publish.editions import (
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
 
 NOW = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    result = build_brief(write_brief(root / "briefs" / "acme", MINIMAL), root / "out")
-    assert result.ok, result.problems
-    return root
-
-
-@pytest.fixture
-def project(built: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(built, target)
-    return target
-
-
-@pytest.fixture
-def server() -> Any:
-    with smtp_server() as running:
-        yield running
 
 
 def send(project: Path, port: int, **settings: Any) -> RunReport:

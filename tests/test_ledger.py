@@ -10,45 +10,21 @@ delivers an edition twice.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import MINIMAL, write_brief
-from smtp_server import WAIT, Recorder, smtp_server, write_config
+from smtp_server import WAIT, Recorder, write_config
 
-from reportgen.batch import build_brief
 from reportgen.config import load_config
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
 
 TO = ["pm@example.com", "cio@example.com"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("project")
-    result = build_brief(write_brief(root / "briefs" / "acme", MINIMAL), root / "out")
-    assert result.ok, result.problems
-    return root
-
-
-@pytest.fixture
-def project(built: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(built, target)
-    return target
-
-
-@pytest.fixture
-def server() -> Any:
-    with smtp_server() as running:
-        yield running
 
 
 def send(

@@ -8,14 +8,12 @@ attachment named `<id>-<as_of>.pdf`, bodies from templates a project can overrid
 from __future__ import annotations
 
 import copy
-import shutil
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import MINIMAL, write_brief
 from smtp_server import free_port, write_config
 
@@ -30,16 +28,6 @@ from reportgen.publish.summary import BriefSummary, summarize
 BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once)."""
-    root = tmp_path_factory.mktemp("project")
-    brief = write_brief(root / "briefs" / "acme", MINIMAL)
-    result = build_brief(brief, root / "out")
-    assert result.ok, result.problems
-    return root
-
-
 def rebuild_with_changes(project: Path) -> None:
     """Build an older acme first, then today's: the last build then says what changed
     (revenue 11 -> 12.5, verdict Hold -> High-Risk, High-Reward, risk Pricing -> Competition)."""
@@ -51,13 +39,6 @@ def rebuild_with_changes(project: Path) -> None:
     assert build_brief(brief, project / "out", now=BEFORE).ok
     write_brief(brief, MINIMAL)
     assert build_brief(brief, project / "out").ok
-
-
-@pytest.fixture
-def project(built: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(built, target)
-    return target
 
 
 def dry_run(project: Path, extra_config: str = "", **settings: Any) -> EmailMessage:

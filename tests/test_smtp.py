@@ -7,7 +7,6 @@ ledger and SMTP code as the nightly job.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import ssl
 import subprocess
@@ -34,29 +33,6 @@ from reportgen.config import ConfigError, SmtpConfig, load_config
 from reportgen.errors import DeliveryError
 from reportgen.publish.nightly import RunReport, send_briefs
 from reportgen.publish.smtp import check_plaintext_auth
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once)."""
-    root = tmp_path_factory.mktemp("project")
-    brief = write_brief(root / "briefs" / "acme", MINIMAL)
-    result = build_brief(brief, root / "out")
-    assert result.ok, result.problems
-    return root
-
-
-@pytest.fixture
-def project(built: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "project"
-    shutil.copytree(built, target)
-    return target
-
-
-@pytest.fixture
-def server() -> Any:
-    with smtp_server() as running:
-        yield running
 
 
 def send(project: Path, port: int, **settings: Any) -> RunReport:
