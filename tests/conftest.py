@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from hypothesis import settings
 from ruamel.yaml import YAML
-from smtp_server import smtp_server
 
 from reportgen.batch import build_brief
 
@@ -163,5 +162,9 @@ def project(built: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def server() -> Any:
     """A real SMTP server on 127.0.0.1 (aiosmtpd): (recorder, port)."""
+    # here, not at the top: test_output's subprocesses import this file as tests.conftest,
+    # where the sibling module smtp_server is not on the path
+    from smtp_server import smtp_server
+
     with smtp_server() as running:
         yield running
