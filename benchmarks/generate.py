@@ -283,6 +283,7 @@ def _spec(name: str, n: int, metrics: list[dict[str, Any]], rng: random.Random) 
                 "data": "segments.csv",
                 "x": "year",
                 "y": SEGMENTS,
+                "labels": {name: name.capitalize() for name in SEGMENTS},
                 "unit": "USD bn",
                 "source": "filings",
             },
@@ -348,6 +349,7 @@ def write_briefs(out: Path, count: int, seed: int = 1, times: int = 1) -> list[P
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 100
+    yaml.representer.ignore_aliases = lambda data: True  # a brief may not use aliases
     folders = []
     for n in range(count):
         folder = out / f"brief-{n:04d}"

@@ -146,24 +146,19 @@ def test_cli_unreachable_dask_scheduler_is_one_line(briefs: list[Path], tmp_path
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
 
 
-def test_benchmark_generator_writes_valid_briefs(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "generate.py"),
-            "--briefs",
-            "2",
-            "--out",
-            str(tmp_path),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    folders = sorted(p for p in tmp_path.iterdir() if (p / "brief.yaml").is_file())
-    assert len(folders) == 2
-    result = CliRunner().invoke(main, ["check", *map(str, folders)])
+@pytest.mark.parametrize("times", [1, 4])
+def test_benchmark_generator_writes_briefs_that_build_strict(tmp_path: Path, times: int) -> None:
+    """The benchmark times real builds: a generated brief, usual or 4x as long (the growth
+    measure), builds with every check on and no warning."""
+    generate = [sys.executable, str(REPO / "benchmarks" / "generate.py"), "--briefs", "1"]
+    generate += ["--out", str(tmp_path / "briefs"), "--times", str(times)]
+    subprocess.run(generate, check=True, capture_output=True)
+    folders = sorted(p for p in (tmp_path / "briefs").iterdir() if (p / "brief.yaml").is_file())
+    assert len(folders) == 1
+    out = str(tmp_path / "out")
+    result = CliRunner().invoke(main, ["build", *map(str, folders), "--out", out, "--strict"])
     assert result.exit_code == 0, result.output
-    assert "error" not in result.output
+    assert "warning" not in result.output
 
 
 def _hostile(root: Path) -> list[Path]:

@@ -260,3 +260,21 @@ def test_a_table_footed_per_row_with_unmarked_rows_fails() -> None:
     assert check(page("<p>Rose <sup>[1]</sup>.</p>"), expected) == [
         "out/x/x.pdf: attribution: table 'Peers' is missing from the PDF"
     ]
+
+
+def test_a_title_that_is_a_common_word_does_not_cut_another_figure_short() -> None:
+    """A chart titled "Revenue" shows in the table header "Revenue (USD bn)" too: only a
+    title on lines of its own, as a caption is, begins the next figure."""
+    table = (
+        "<figure><table><caption>Revenue and margin</caption>"
+        "<tr><th>Year</th><th>Revenue (USD bn)</th></tr><tr><td>2025</td><td>9.7</td></tr>"
+        "</table><figcaption>Source: Alpha<sup>[1]</sup></figcaption></figure>"
+    )
+    chart = "<figure><p>Revenue</p><figcaption>Source: Alpha<sup>[1]</sup></figcaption></figure>"
+    expected = Expected(figures=(("table", "Revenue and margin"), ("chart", "Revenue")))
+    assert check(page(table + chart), expected) == []
+    unsourced = table.replace("<figcaption>Source: Alpha<sup>[1]</sup></figcaption>", "")
+    assert check(page(unsourced + chart), expected) == [
+        "out/x/x.pdf: attribution: table 'Revenue and margin' has no source line with a "
+        "footnote mark"
+    ]

@@ -201,11 +201,19 @@ def _sections(
 def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Problem]:
     """Each table and chart shows, between its title and the next figure's, "Source:" then
     a mark, or "as marked per row" with marked rows; the marks resolve via `_footnotes`.
-    A title may also show in the prose: one attributed showing of it is enough."""
+    A title may also show in the prose: one attributed showing of it is enough. Where the
+    next figure begins is where another title fills whole lines, as a caption does: a
+    title that is a common word ("Revenue") also shows inside table headers and prose."""
     body, _ = _split_sources(pages)
-    text = _flat(" ".join(page for _, page in body))
+    text, line_starts, line_ends = _flat_lines("\n".join(page for _, page in body))
     titles = {_flat(title) for _, title in expected.figures}
-    starts = [*sorted(at for t in titles for at in _occurrences(text, t)), len(text)]
+    starts = sorted(
+        at
+        for t in titles
+        for at in _occurrences(text, t)
+        if at in line_starts and at + len(t) in line_ends
+    )
+    starts.append(len(text))
     problems = []
     for kind, title in expected.figures:
         wanted = _flat(title)
@@ -220,6 +228,17 @@ def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Pro
             continue
         problems.append(Problem(where, None, "attribution", message))
     return problems
+
+
+def _flat_lines(text: str) -> tuple[str, set[int], set[int]]:
+    """The text flattened as `_flat` does, with where each of its lines starts and ends."""
+    flat_lines = [_flat(line) for line in text.splitlines()]
+    starts, ends, at = set(), set(), 0
+    for line in filter(None, flat_lines):
+        starts.add(at)
+        ends.add(at + len(line))
+        at += len(line) + 1
+    return " ".join(filter(None, flat_lines)), starts, ends
 
 
 def _occurrences(text: str, title: str) -> list[int]:
