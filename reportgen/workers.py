@@ -38,11 +38,10 @@ PRELOAD = [
     "reportgen.batch",
     "reportgen.pdf.verify",
     "reportgen.pdf.layout",
+    "reportgen.pdf.engine",  # weasyprint
     "pandas",
     "matplotlib.figure",
     "matplotlib.backends.backend_svg",
-    "weasyprint",
-    "pypdf",
 ]
 
 

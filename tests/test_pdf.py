@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 from PIL import Image
 
 from reportgen.batch import build_brief
+from reportgen.pdf.engine import NOT_A_LINUX_NAME
 from reportgen.pdf.layout import html_to_pdf, render_pdf
 from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE
@@ -48,6 +50,28 @@ def http_server() -> Iterator[tuple[str, list[str]]]:
     yield f"http://127.0.0.1:{server.server_address[1]}", hits
     server.shutdown()
     server.server_close()
+
+
+ENGINE_PROBE = """
+import sys
+started = []
+sys.addaudithook(lambda event, args: started.extend(args[1]) if event == "subprocess.Popen" else None)
+from reportgen.pdf.engine import weasyprint
+assert weasyprint.HTML
+print(" ".join(a[2:] for a in map(str, started) if a.startswith("-l")))
+"""
+
+
+def test_weasyprint_loads_without_running_a_compiler() -> None:
+    """reportgen.pdf.engine spares the gcc runs cffi makes for the Windows and macOS names
+    WeasyPrint tries first (17 of them here), and the libraries still load. A Linux name
+    of a library that is not installed (harfbuzz-vector) is still looked up."""
+    run = subprocess.run(
+        [sys.executable, "-c", ENGINE_PROBE], capture_output=True, text=True, check=True
+    )
+    searched = run.stdout.split()  # the names gcc was asked to link (-lNAME)
+    assert not [name for name in searched if NOT_A_LINUX_NAME.search(name)], searched
+    assert not {"libgobject-2.0-0", "gobject-2.0-0", "fontconfig-1"} & set(searched)
 
 
 def test_fetcher_refuses_network_and_files_outside(

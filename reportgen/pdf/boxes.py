@@ -26,7 +26,9 @@ def layout_problems(document: Any, records: list[logging.LogRecord], where: Path
 
 def overflow(document: Any, where: Path) -> list[Problem]:
     """Tables and charts (replaced boxes: SVG, images) that stick out of the text block."""
-    from weasyprint.formatting_structure.boxes import ReplacedBox, TableBox
+    from reportgen.pdf.engine import weasyprint
+
+    boxes = weasyprint.formatting_structure.boxes
 
     problems = []
     for number, page in enumerate(document.pages, start=1):
@@ -34,7 +36,7 @@ def overflow(document: Any, where: Path) -> list[Problem]:
         left, top = box.content_box_x(), box.content_box_y()
         right, bottom = left + box.width, top + box.height
         for child, name in _boxes(box, None):
-            if not isinstance(child, TableBox | ReplacedBox):
+            if not isinstance(child, boxes.TableBox | boxes.ReplacedBox):
                 continue
             x, y = child.border_box_x(), child.border_box_y()
             out = max(

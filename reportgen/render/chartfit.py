@@ -63,33 +63,42 @@ def axes_width(ax: Any) -> float:
     return float(ax.get_position().width * ax.figure.get_figwidth() * 72)
 
 
-def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> float:
-    """Set x labels flat, on two lines, thinned (time axis) or slanted, laying the figure out
-    for each try (the plot's width depends on its labels); returns the height in points they
-    take beyond one flat line, for the figure to grow by (the plot keeps its height)."""
+def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> None:
+    """Set x labels flat, on two lines, thinned (time axis) or slanted, and leave the figure
+    laid out for them. Each try is laid out (the plot's width depends on its labels); labels
+    that take more than one flat line make the figure taller (the plot keeps its height)."""
     positions = list(ax.get_xticks())
     wrapped = [two_lines(n) for n in names]
     for labels in (names, wrapped):
         ax.set_xticks(positions, labels)
         layout(ax.figure)
         if _side_by_side(labels, axes_width(ax) / max(len(names), 1)):
-            return LINE * FONT if any("\n" in label for label in labels) else 0.0
+            if any("\n" in label for label in labels):
+                _grow(ax.figure, LINE * FONT)
+            return  # laid out as it stands: one tight layout fewer (a third of a chart)
     if time_axis:
         slot = axes_width(ax) / max(len(names), 1)
         step = math.ceil((max(map(text_width, wrapped)) + GAP * FONT) / slot)
         ax.set_xticks(positions, [w if i % step == 0 else "" for i, w in enumerate(wrapped)])
-        return LINE * FONT
+        _grow(ax.figure, LINE * FONT)
+        return
     ax.set_xticks(positions, names)
     for label in ax.get_xticklabels():
         label.set_rotation(45)
         label.set_horizontalalignment("right")
         label.set_rotation_mode("anchor")
-    return max(map(text_width, names)) * math.sin(math.pi / 4)
+    _grow(ax.figure, max(map(text_width, names)) * math.sin(math.pi / 4))
 
 
 def layout(fig: Any) -> None:
     """matplotlib's tight layout with the house padding."""
     fig.tight_layout(pad=0.4)
+
+
+def _grow(fig: Any, points: float) -> None:
+    """The figure `points` taller, for labels beyond one flat line, and laid out again."""
+    fig.set_figheight(fig.get_figheight() + points / 72)
+    layout(fig)
 
 
 def _side_by_side(names: list[str], slot: float) -> bool:

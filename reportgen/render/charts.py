@@ -115,9 +115,9 @@ def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
         names = [str(x) for x in wide.index]
         if chart.kind == "barh":
             chartfit.fit_y_labels(ax, names[::-1])
-        elif extra := chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line"):
-            fig.set_figheight(fig.get_figheight() + extra / 72)
-        chartfit.layout(fig)
+            chartfit.layout(fig)
+        else:
+            chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line")  # lays it out
         # tight_layout leaves a placeholder layout engine behind, and savefig then draws
         # the whole figure twice (once to measure): none left, one draw, the same SVG.
         fig.set_layout_engine(None)
