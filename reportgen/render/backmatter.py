@@ -10,7 +10,6 @@ a rating changed in one brief rebuilds the others' back matter.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,9 @@ from markdown_it import MarkdownIt
 from reportgen.brief.bounds import size_problem
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import find_briefs
-from reportgen.brief.yamlfile import read_yaml
+from reportgen.brief.yamlfile import scalar_at
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
-from reportgen.errors import BriefError, Problem
-
-log = logging.getLogger(__name__)
+from reportgen.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -90,14 +87,7 @@ def _rating_of(path: Path, limits: Limits) -> str | None:
     """A brief's rating, read within the [limits] but not validated: a brief that cannot be
     read (a bad date, an alias bomb, a huge file) has no rating here and fails its own build,
     so one hostile brief never stops the others' back matter."""
-    try:
-        data, _places, _problems = read_yaml(path, limits)
-    except BriefError:
-        log.debug("no rating read from %s", path, exc_info=True)
-        return None
-    market = data.get("market") if isinstance(data, dict) else None
-    rating = market.get("rating") if isinstance(market, dict) else None
-    return str(rating) if rating is not None else None
+    return scalar_at(path, limits, ("market", "rating"))
 
 
 def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
