@@ -101,10 +101,14 @@ def build(
     their last good build are skipped; the others build in parallel, each
     within a time and memory limit.
     """
+    from reportgen.workers import Ceilings, start_early
+
+    if dask_address is None:
+        start_early()  # the workers' imports overlap with ours and the project's reading
+
     from reportgen.batch import BatchOptions, build_many
     from reportgen.cli.report import BuildReport
     from reportgen.errors import ReportgenError
-    from reportgen.workers import Ceilings
 
     config = _config_or_exit()
     dirs = _brief_dirs(briefs or _configured(config.build.briefs, config))
