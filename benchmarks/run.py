@@ -38,11 +38,17 @@ REFERENCE = [PYTHON, str(HERE / "reference.py")]
 EXAMPLE = HERE.parent / "seeds" / "alibaba-ai-2026"
 
 
+# Both sides run in an empty folder: run from the repository, reportgen would read the
+# example project's reportgen.toml and give every synthetic brief its compliance back
+# matter, a page the reference does not make.
+NEUTRAL = Path(tempfile.mkdtemp(prefix="reportgen-bench-cwd-"))
+
+
 def run(cmd: Sequence[str]) -> tuple[float, float, str]:
     """Run a command to the end: wall seconds, peak RSS of its process tree (MiB), stdout."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=NEUTRAL)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         out.seek(0)
@@ -104,7 +110,9 @@ def reference(briefs: Sequence[Path], out: Path, workers: int) -> tuple[float, f
     shares = [list(briefs[i::workers]) for i in range(workers)]
     start = time.perf_counter()
     procs = [
-        subprocess.Popen([*REFERENCE, *map(str, s), "--out", str(out)], stdout=subprocess.DEVNULL)
+        subprocess.Popen(
+            [*REFERENCE, *map(str, s), "--out", str(out)], stdout=subprocess.DEVNULL, cwd=NEUTRAL
+        )
         for s in shares
     ]
     peaks = [os.wait4(p.pid, 0)[2].ru_maxrss / 1024 for p in procs]
@@ -240,7 +248,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     runs, rebuilt = (1, 20) if args.quick else (args.runs, args.rebuild)
-    work = args.work or Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
+    work = (args.work or Path(tempfile.mkdtemp(prefix="reportgen-bench-"))).resolve()
     briefs = write_briefs(work / "briefs", max(args.batch, rebuilt))
     bench = Bench(work, runs)
     print(f"{machine()}\n{runs} paired runs, scratch {work}\n")
