@@ -12,7 +12,9 @@ from reportgen.render.tables import build_table
 
 
 def view(table: Table, df: pd.DataFrame):  # type: ignore[no-untyped-def]
-    return build_table(table, Frame(Path("d.csv"), df), lambda s: f"<sup>{s}</sup>")
+    return build_table(
+        table, Frame(Path("d.csv"), df), lambda s: f"<sup>{s}</sup>", lambda s: f"{s}<sup>{s}</sup>"
+    )
 
 
 DF = pd.DataFrame(
@@ -52,9 +54,11 @@ def test_select_rename_sort_highlight_and_format() -> None:
     assert result.source_marks == ""
 
 
-def test_whole_table_source_mark() -> None:
+def test_whole_table_source_is_named_on_its_source_line() -> None:
+    """One source for the whole table: the source line names it, then its mark, as a
+    chart's does ('Source: Alpha Report[1]', never a bare 'Source: [1]')."""
     result = view(Table(id="t", title="T", data="d.csv", source="a"), DF[["company", "revenue"]])
-    assert result.source_marks == "<sup>a</sup>"
+    assert result.source_marks == "a<sup>a</sup>"
 
 
 SHARES = pd.DataFrame(

@@ -226,6 +226,16 @@ def test_a_chart_source_line_names_its_sources(
     assert re.search(r"Source: Alpha ?\[1\]; Beta Review ?\[2\]", text), text
 
 
+def test_a_table_with_one_source_names_it_on_its_source_line(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = make_brief(minimal)
+    assert build_brief(folder, tmp_path / "out", now=NOW).status == "built"
+    text = _body_text(tmp_path / "out" / "acme" / "acme.pdf")
+    assert re.search(r"Peers .*? Source: Alpha Report ?\[1\]", text), text
+    assert "Source: [" not in text
+
+
 def test_an_override_dropping_a_chart_source_line_fails_naming_the_chart(
     make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -233,7 +233,9 @@ class _Composer:
 
     def table_html(self, table_id: str) -> str:
         table = self.tables[table_id]
-        view: TableView = build_table(table, self.checked.frames[table.data], self.cite.mark)
+        view: TableView = build_table(
+            table, self.checked.frames[table.data], self.cite.mark, self.cite.credit
+        )
         self.figures.append(["table", view.title])
         return self.partial("table.html.j2", table=view)
 

@@ -42,11 +42,14 @@ class TableView:
     title: str
     headers: list[tuple[str, bool]]  # (label, numeric)
     rows: list[tuple[list[Cell], bool]]  # (cells, highlighted)
-    source_marks: str  # trusted HTML: the footnote marks of the table's source(s)
+    source_marks: str  # trusted HTML: the table's source, named, with its mark (the source line)
 
 
-def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> TableView:
-    """Select, rename, sort and format; `cite` turns a source id into its footnote mark."""
+def build_table(
+    table: Table, frame: Frame, cite: Callable[[str], str], credit: Callable[[str], str]
+) -> TableView:
+    """Select, rename, sort and format; `cite` turns a source id into its footnote mark (a
+    row's), `credit` into its name and mark (the source line, as a chart's reads)."""
     import pandas as pd  # lazy: heavy, and `reportgen --help` or a check-only run never needs it
 
     df = frame.df
@@ -83,7 +86,7 @@ def build_table(table: Table, frame: Frame, cite: Callable[[str], str]) -> Table
             cells[0] = replace(cells[0], marks=_row_marks(record["source"], cite))
         highlighted = table.highlight is not None and str(record[columns[0]]) == table.highlight
         rows.append((cells, highlighted))
-    marks = cite(table.source) if table.source else ""
+    marks = credit(table.source) if table.source else ""
     return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
 
 
