@@ -43,8 +43,14 @@ class Frame:
         return int(index) + 2  # header is line 1
 
 
+# What pandas's C parser says, dropping the Python error, when reading the file object fails:
+# under [build].memory_limit, an allocation that failed (the brief then fails as out of memory).
+READ_FAILED = "Calling read(nbytes) on source failed"
+
+
 def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
-    """Read one CSV within the limits; a problem (never an exception) when it cannot be read."""
+    """Read one CSV within the limits; a problem when it cannot be read (MemoryError only
+    when memory runs out, which fails the brief naming the memory limit)."""
     import pandas as pd
 
     refused = scan_csv(path, limits)
@@ -57,6 +63,8 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     except pd.errors.EmptyDataError:
         return Problem(path, 1, "data", "the CSV file is empty")
     except pd.errors.ParserError as exc:
+        if READ_FAILED in str(exc):  # not the file's content: scan_csv has just read it whole
+            raise MemoryError(f"pandas could not read {path.name} into memory") from exc
         return Problem(
             path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}"
         )
