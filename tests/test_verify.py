@@ -152,7 +152,9 @@ def test_reconciliation_appendix_reads_back_from_the_pdf(example_pdf: Path) -> N
         r"Tencent Cloud share of China AI cloud 2025 7%\[\d\] vs 10%\[\d\] 3pp", appendix
     )
     assert re.search(r"6 quarters\[\d\] vs 9 quarters\[\d\] 3 quarters", appendix)
-    assert "35.8% (ambition) in key figures, verdict" in appendix
+    # each value the brief uses with its footnote mark, never the author's source id
+    assert re.search(r"35\.8%\[\d\] in key figures, verdict", appendix)
+    assert "(ambition)" not in appendix and "(push)" not in appendix
     assert "Reviewed: A 0.2pp gap, within rounding." in appendix  # the reviewer's reason
     assert "stale figure" not in text  # check messages are for the author, not the reader
     assert (

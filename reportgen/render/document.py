@@ -90,7 +90,7 @@ class Reconciliation:
     period: str | None
     values: list[tuple[str, str]]  # (formatted value, trusted marks)
     spread: str
-    used: str
+    used: str  # trusted HTML: which value the brief shows where, with footnote marks
     reason: str | None = None  # the reviewer's, from review.yaml, once accepted
 
 
@@ -286,7 +286,7 @@ class _Composer:
                     conflict.period,
                     values,
                     conflict.spread,
-                    _used(conflict, usage),
+                    _used(conflict, usage, self.cite.mark),
                     self.checked.review.reason_for(conflict.finding),
                 )
             )
@@ -315,17 +315,16 @@ class _Composer:
         return "verdict"
 
 
-def _used(conflict: Conflict, usage: dict[str, list[str]]) -> str:
-    """Which value the brief uses where, e.g. '35.8% in key figures, verdict; 36% in 'China''."""
+def _used(conflict: Conflict, usage: dict[str, list[str]], mark: Callable[[str], str]) -> str:
+    """Which value the brief uses where, as trusted HTML, e.g. '35.8%[3] in key figures,
+    verdict; 36%[2] in 'China'': each value with its source's footnote mark, as a reader
+    knows it (a source id is the author's name for it, not the reader's)."""
     parts = []
     for r in conflict.values:
         if r.metric_id is not None:
             where = usage.get(r.metric_id)
-            parts.append(
-                f"{r.text} ({r.source}) in {', '.join(where)}"
-                if where
-                else f"{r.text} ({r.source}) not shown"
-            )
+            shown = f"in {', '.join(where)}" if where else "not shown"
+            parts.append(f"{escape(r.text)}{mark(r.source)} {escape(shown)}")
     if conflict.table is not None:
-        parts.append(f"every value shown in '{conflict.table}'")
+        parts.append(str(escape(f"every value shown in '{conflict.table}'")))
     return "; ".join(parts)
