@@ -15,6 +15,7 @@ of a build of the example, noise included (benchmarks/tagging.py).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import re
@@ -131,6 +132,14 @@ def _stylesheet(css: str) -> Any:
     from reportgen.pdf.engine import weasyprint
 
     return weasyprint.CSS(string=css, font_config=_font_configuration(), url_fetcher=_fetch_nothing)
+
+
+@atexit.register
+def _release_fonts() -> None:
+    """Free the cached stylesheets and font configuration while WeasyPrint can still clean
+    up: left to interpreter shutdown, its FontConfiguration.__del__ prints a TypeError."""
+    _stylesheet.cache_clear()
+    _font_configuration.cache_clear()
 
 
 def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> Any:
