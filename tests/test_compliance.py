@@ -90,6 +90,27 @@ def test_disclosures_inline_or_from_a_file_with_raw_html_escaped(tmp_path: Path)
     assert back is not None and back.disclosures_html == "<p>Inline <em>text</em>.</p>\n"
 
 
+def test_an_invisible_character_in_the_back_matter_is_a_config_error(tmp_path: Path) -> None:
+    """A bidi override in the disclosures or the certification is refused, as in a brief:
+    the words would read differently from what was written."""
+    root = write_project(tmp_path)
+    disclosures = root / "disclosures.md"
+    disclosures.write_text("Line one.\n\nNo \u202epositions\u202c held.\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=re.escape(f"{disclosures}:3: compliance.disclosures: contains U+202E")
+    ):
+        load_back_matter(load_config(root / "reportgen.toml"))
+    disclosures.write_text("Clean.\n", encoding="utf-8")
+    toml = (root / "reportgen.toml").read_text()
+    (root / "reportgen.toml").write_text(
+        toml.replace('certification = "', 'certification = "\u200b'), encoding="utf-8"
+    )
+    with pytest.raises(
+        ConfigError, match=r"reportgen.toml: compliance.certification: contains U\+200B"
+    ):
+        load_back_matter(load_config(root / "reportgen.toml"))
+
+
 def test_missing_disclosures_file_is_a_config_error(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     (root / "disclosures.md").unlink()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from reportgen.batch import build_brief
@@ -15,7 +16,7 @@ from reportgen.brief.models import Market
 from reportgen.build import check_brief
 from reportgen.errors import Problem
 from tests.conftest import MINIMAL, write_brief
-from tests.sellside_briefs import FILES, market_spec
+from tests.sellside_briefs import COMPS_CSV, FILES, market_spec
 
 
 def line_of(folder: Path, needle: str) -> int:
@@ -60,6 +61,23 @@ def test_missing_subject_row_is_an_error(make_brief: Callable[..., Path]) -> Non
         f"{folder / 'brief.yaml'}:{line_of(folder, 'subject: Acme Corp')}: valuation.subject: "
         "no row where company is 'Acme Corp' in comps.csv "
         "(rows: Acme, Hooli, Globex, Initech, Umbrella, Stark)"
+    ]
+
+
+@pytest.mark.parametrize("company", ["Acme", "Hooli"])
+def test_a_company_with_two_comps_rows_is_an_error_at_the_second(
+    make_brief: Callable[..., Path], company: str
+) -> None:
+    """The subject twice would give its premium from one row; a peer twice would count
+    twice in the median: neither is said, so both are refused."""
+    spec = market_spec()
+    files = {**FILES, "comps.csv": COMPS_CSV + f"{company},70,5,350,35\n"}
+    folder = make_brief(spec, files)
+    problems = check_brief(folder)[1]
+    first = 2 if company == "Acme" else 3
+    assert [str(p) for p in problems if p.severity == "error"] == [
+        f"{folder / 'comps.csv'}:8: valuation.data: company '{company}' has two rows "
+        f"(lines {first} and 8): give each company one row"
     ]
 
 

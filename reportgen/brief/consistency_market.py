@@ -210,6 +210,19 @@ def _valuation_frame(
         listed = ", ".join(n for n in names if n) or "none"
         message = f"no row where {entity} is '{valuation.subject}' in {name} (rows: {listed})"
         return [spec.problem(("valuation", "subject"), message)]
+    return _repeated_row(frame, entity, names)
+
+
+def _repeated_row(frame: Frame, entity: str, names: list[str]) -> list[Problem]:
+    """A company with two rows: the premium would use one and the median count it twice,
+    with nothing said, so it is an error at the second row."""
+    first: dict[str, int] = {}
+    for row, company in enumerate(names):
+        if company and company in first:
+            lines = f"lines {frame.row_line(first[company])} and {frame.row_line(row)}"
+            message = f"{entity} '{company}' has two rows ({lines}): give each company one row"
+            return [Problem(frame.path, frame.row_line(row), "valuation.data", message)]
+        first.setdefault(company, row)
     return []
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from reportgen.brief.bounds import size_problem
+from reportgen.brief.bounds import bad_character, size_problem
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import find_briefs
 from reportgen.brief.yamlfile import scalar_at
@@ -56,6 +56,7 @@ def load_back_matter(config: Config) -> BackMatter | None:
     compliance = config.compliance
     if compliance is None:
         return None
+    _refuse_invisible(config, compliance)
     ratings = tuple(Rating.of(r) for r in compliance.ratings)
     found = project_ratings(config)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
@@ -93,9 +94,9 @@ def _rating_of(path: Path, limits: Limits) -> str | None:
 def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
     """The disclosures as HTML: a Markdown file beside reportgen.toml, or the text itself."""
     text = compliance.disclosures
+    where, in_file = config.path or Path("reportgen.toml"), False
     if text.strip().lower().endswith(".md") and "\n" not in text.strip():
         path = config.resolve(text.strip())
-        where = config.path or Path("reportgen.toml")
         if wrong := _unreadable(path, config.limits):  # a device or a huge file: never read
             raise ConfigError(str(Problem(where, None, "compliance.disclosures", wrong)))
         try:
@@ -103,7 +104,24 @@ def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             message = f"'{text.strip()}' cannot be read ({exc.__class__.__name__}: {path})"
             raise ConfigError(str(Problem(where, None, "compliance.disclosures", message))) from exc
+        where, in_file = path, True
+    if found := bad_character(text):
+        line = text.count("\n", 0, found[0]) + 1 if in_file else None
+        raise ConfigError(str(Problem(where, line, "compliance.disclosures", found[1])))
     return MarkdownIt("commonmark", {"html": False}).render(text)
+
+
+def _refuse_invisible(config: Config, compliance: ComplianceConfig) -> None:
+    """The back matter's words, like a brief's, hold no invisible character (a bidi
+    override can make a disclosure read differently from what was written)."""
+    where = config.path or Path("reportgen.toml")
+    texts = [("compliance.certification", compliance.certification)]
+    for i, rating in enumerate(compliance.ratings):
+        texts += [(f"compliance.ratings[{i}].name", rating.name)]
+        texts += [(f"compliance.ratings[{i}].definition", rating.definition)]
+    for key, text in texts:
+        if found := bad_character(text):
+            raise ConfigError(str(Problem(where, None, key, found[1])))
 
 
 def _unreadable(path: Path, limits: Limits) -> str | None:
