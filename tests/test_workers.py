@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 from reportgen.workers import Ceilings, run_limited
@@ -54,3 +56,28 @@ def test_no_limits_means_none() -> None:
         run_limited({0: "eat"}, behave, failed, jobs=1, ceilings=Ceilings(0, 0), per_worker=1)
     )
     assert results == {0: "eat: allocated"}
+
+
+EARLY_PROBE = """
+import time
+from multiprocessing import forkserver
+from reportgen.workers import start_early, stop_unused
+start_early()
+pid = forkserver._forkserver._forkserver_pid
+stop_unused()
+for _ in range(100):
+    state = open(f"/proc/{pid}/status").read().split("State:")[1].split()[0]
+    if state == "Z":
+        break
+    time.sleep(0.02)
+print(state)
+"""
+
+
+def test_a_fork_server_started_early_for_nothing_is_stopped() -> None:
+    """`reportgen build` starts the workers' fork server first; when every brief turns
+    out unchanged it must not go on importing (2 s of a core) after the command ends."""
+    run = subprocess.run(
+        [sys.executable, "-c", EARLY_PROBE], capture_output=True, text=True, check=True
+    )
+    assert run.stdout.split() == ["Z"]  # dead at once (a zombie until reaped), not importing

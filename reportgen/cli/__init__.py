@@ -101,10 +101,11 @@ def build(
     their last good build are skipped; the others build in parallel, each
     within a time and memory limit.
     """
-    from reportgen.workers import Ceilings, start_early
+    from reportgen.workers import Ceilings, start_early, stop_unused
 
     if dask_address is None:
         start_early()  # the workers' imports overlap with ours and the project's reading
+        click.get_current_context().call_on_close(stop_unused)  # however the command ends
 
     from reportgen.batch import BatchOptions, build_many
     from reportgen.cli.report import BuildReport
