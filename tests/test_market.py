@@ -64,21 +64,28 @@ def test_missing_subject_row_is_an_error(make_brief: Callable[..., Path]) -> Non
     ]
 
 
-@pytest.mark.parametrize("company", ["Acme", "Hooli"])
-def test_a_company_with_two_comps_rows_is_an_error_at_the_second(
-    make_brief: Callable[..., Path], company: str
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("Acme", "company 'Acme' has two rows (lines 2 and 8)"),
+        ("Hooli", "company 'Hooli' has two rows (lines 3 and 8)"),
+        ("hooli", "company 'hooli' has two rows (lines 3 and 8)"),
+        ("Stark ", "company 'Stark' has two rows (lines 7 and 8)"),
+        ("", "a row with no company"),
+        ("N/A", "a row with no company"),
+    ],
+)
+def test_a_comps_row_that_repeats_a_company_or_names_none_is_an_error(
+    make_brief: Callable[..., Path], row: str, message: str
 ) -> None:
-    """The subject twice would give its premium from one row; a peer twice would count
-    twice in the median: neither is said, so both are refused."""
-    spec = market_spec()
-    files = {**FILES, "comps.csv": COMPS_CSV + f"{company},70,5,350,35\n"}
-    folder = make_brief(spec, files)
-    problems = check_brief(folder)[1]
-    first = 2 if company == "Acme" else 3
-    assert [str(p) for p in problems if p.severity == "error"] == [
-        f"{folder / 'comps.csv'}:8: valuation.data: company '{company}' has two rows "
-        f"(lines {first} and 8): give each company one row"
-    ]
+    """The subject twice would give its premium from one row; a peer twice, or a nameless
+    row, would count in the median: none of it is said, so each is refused at its row."""
+    files = {**FILES, "comps.csv": COMPS_CSV + f"{row},70,5,350,35\n"}
+    folder = make_brief(market_spec(), files)
+    problems = [str(p) for p in check_brief(folder)[1] if p.severity == "error"]
+    assert len(problems) == 1 and problems[0].startswith(
+        f"{folder / 'comps.csv'}:8: valuation.data: {message}"
+    ), problems
 
 
 def test_stale_price_is_a_warning(make_brief: Callable[..., Path]) -> None:

@@ -24,7 +24,7 @@ from PIL import Image
 
 from reportgen.batch import build_brief
 from reportgen.pdf.engine import NOT_A_LINUX_NAME
-from reportgen.pdf.layout import html_to_pdf, render_pdf
+from reportgen.pdf.layout import _hoisted_styles, html_to_pdf, render_pdf
 from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE
 
@@ -72,6 +72,49 @@ def test_weasyprint_loads_without_running_a_compiler() -> None:
     searched = run.stdout.split()  # the names gcc was asked to link (-lNAME)
     assert not [name for name in searched if NOT_A_LINUX_NAME.search(name)], searched
     assert not {"libgobject-2.0-0", "gobject-2.0-0", "fontconfig-1"} & set(searched)
+
+
+HOUSE_PAGE = (
+    '<html lang="en"><head><style>h1 { color: #123456 } p { color: #0000ff }</style>'
+    '<style media="screen">@font-face { font-family: X; src: url(data:,) }</style></head>'
+    "<body><h1>Title</h1>{extra}<p>Text.</p></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "hoisted"),
+    [
+        ("", True),
+        ('<svg width="9" height="9"><defs><style>.c{fill:#f00}</style></defs></svg>', False),
+        ("<!-- <style>h1 { color: #00ff00 }</style> -->", False),
+        ('<style type="text/css">p { color: #00ff00 !important }</style>', False),
+        ('<style media="print">p { color: #00ff00 }</style>', False),
+        ("<STYLE>p { color: #00ff00 }</STYLE>", False),
+        ('<p style="color: #00ff00 !important">x</p>', False),
+        ('<link rel="stylesheet" href="x.css">', False),
+    ],
+)
+def test_house_css_is_parsed_once_only_when_it_is_the_pages_one_print_css(
+    extra: str, hoisted: bool
+) -> None:
+    """Handed over as a user stylesheet, the house CSS would lose to any other author CSS
+    and its !important would beat theirs: so it is taken out of the page only when
+    nothing else styles it, and the cascade is the same either way."""
+    page, sheets = _hoisted_styles(HOUSE_PAGE.replace("{extra}", extra))
+    assert bool(sheets) is hoisted
+    assert ("<style>h1" in page) is not hoisted
+
+
+def test_an_inline_svg_keeps_its_own_style_in_the_pdf(tmp_path: Path) -> None:
+    """A project template's inline SVG logo with a <style> of its own is drawn with it."""
+    svg = (
+        '<svg width="120" height="120" viewBox="0 0 10 10"><defs><style>.c{fill:#ff0000}'
+        '</style></defs><rect class="c" width="10" height="10"/></svg>'
+    )
+    pdf = render_pdf(HOUSE_PAGE.replace("{extra}", svg), tmp_path, tmp_path / "x.pdf").pdf
+    image = np.asarray(pdfium.PdfDocument(pdf)[0].render(scale=1).to_pil().convert("RGB"))
+    red = (image[:, :, 0] > 200) & (image[:, :, 1] < 60) & (image[:, :, 2] < 60)
+    assert red.sum() > 1000
 
 
 def test_fetcher_refuses_network_and_files_outside(

@@ -290,3 +290,20 @@ def test_a_title_that_is_a_common_word_does_not_cut_another_figure_short() -> No
         "out/x/x.pdf: attribution: table 'Revenue and margin' has no source line with a "
         "footnote mark"
     ]
+
+
+def test_a_figure_without_its_source_line_fails_when_titles_carry_a_prefix() -> None:
+    """A template may caption 'Table: ...' and 'Chart: ...': the chart's caption still ends
+    the table's span, so the table cannot borrow the chart's source line."""
+    table = (
+        "<figure><table><caption>Table: Peer shares</caption>"
+        "<tr><td>Acme</td><td>40</td></tr></table></figure>"
+    )
+    chart = (
+        "<figure><p>Chart: Cloud providers by share</p>"
+        "<figcaption>Source: Alpha<sup>[1]</sup></figcaption></figure>"
+    )
+    expected = Expected(figures=(("table", "Peer shares"), ("chart", "Cloud providers by share")))
+    assert check(page(table + chart), expected) == [
+        "out/x/x.pdf: attribution: table 'Peer shares' has no source line with a footnote mark"
+    ]

@@ -214,15 +214,21 @@ def _valuation_frame(
 
 
 def _repeated_row(frame: Frame, entity: str, names: list[str]) -> list[Problem]:
-    """A company with two rows: the premium would use one and the median count it twice,
-    with nothing said, so it is an error at the second row."""
+    """A company with two rows (in any case or spacing), or a row with no name: the premium
+    would use one row and the median count a peer twice, or a nameless row, with nothing
+    said, so each is an error at its row."""
     first: dict[str, int] = {}
     for row, company in enumerate(names):
-        if company and company in first:
-            lines = f"lines {frame.row_line(first[company])} and {frame.row_line(row)}"
+        line = frame.row_line(row)
+        if not company:  # pandas also reads NA and N/A as missing
+            message = f"a row with no {entity}: name the company each row is about"
+            return [Problem(frame.path, line, "valuation.data", message)]
+        key = " ".join(company.split()).casefold()
+        if key in first:
+            lines = f"lines {frame.row_line(first[key])} and {line}"
             message = f"{entity} '{company}' has two rows ({lines}): give each company one row"
-            return [Problem(frame.path, frame.row_line(row), "valuation.data", message)]
-        first.setdefault(company, row)
+            return [Problem(frame.path, line, "valuation.data", message)]
+        first[key] = row
     return []
 
 

@@ -108,22 +108,38 @@ def layout(html: str, root: Path) -> Any:
     return document.render(font_config=_font_configuration(), stylesheets=stylesheets)
 
 
-# A <style> element without attributes: the house style, sellside and theme CSS, and any a
-# project's template adds. (media="screen" ones, the embedded fonts, WeasyPrint skips.)
-_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+# The house <style> element (style.css, sellside.css and the theme: brief.html.j2), the
+# embedded fonts' screen-only one (WeasyPrint skips it), and any other style there may be.
+_HOUSE_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+_STYLE_TAG = re.compile(r"<style\b[^>]*>", re.IGNORECASE)
+_SCREEN_STYLE = '<style media="screen">'
+_OTHER_CSS = re.compile(r"<link\b|\sstyle\s*=|url\(|@import", re.IGNORECASE)
 
 
 def _hoisted_styles(html: str) -> tuple[str, list[Any]]:
-    """The page without its style elements, and their CSS as one stylesheet parsed once per
-    process. Parsing the CSS and compiling its selectors (cssselect2 compiles each through
-    eval) was a fifth of the PDF stage, the same work for every brief of a project. The
-    sheet is handed over as a user stylesheet: with every style element moved into it,
-    their order and specificities decide as before (inline style attributes still win,
-    as they did). CSS that fetches anything (url(), @import) stays where it is."""
-    sheets = _STYLE.findall(html)
-    if not sheets or any("url(" in css or "@import" in css for css in sheets):
+    """The page without its house style element, and that CSS as a stylesheet parsed once
+    per process. Parsing it and compiling its selectors (cssselect2 compiles each through
+    eval) was a fifth of the PDF stage, the same work for every brief of a project.
+
+    WeasyPrint takes such a sheet as a user stylesheet, so this is done only when the house
+    element is the page's one source of print CSS: then every rule keeps its order and
+    specificity against the others, and the PDF is byte for byte the same. Any other
+    style element (a project's, one inside an inline SVG, one in a comment), a <link>, a
+    style attribute or CSS that fetches (url(), @import) leaves the page as it is."""
+    house = _HOUSE_STYLE.search(html)
+    tags = _STYLE_TAG.findall(html)
+    others = [tag for tag in tags if tag != _SCREEN_STYLE]
+    if house is None or others != ["<style>"]:
         return html, []
-    return _STYLE.sub("", html), [_stylesheet("\n".join(sheets))]
+    rest = html[: house.start()] + html[house.end() :]
+    if _OTHER_CSS.search(house.group(1)) or _OTHER_CSS.search(_without_screen_styles(rest)):
+        return html, []
+    return rest, [_stylesheet(house.group(1))]
+
+
+def _without_screen_styles(html: str) -> str:
+    """The page without its screen-only style elements (their url()s are data: fonts)."""
+    return re.sub(r'<style media="screen">.*?</style>', "", html, flags=re.S)
 
 
 @functools.lru_cache(maxsize=8)

@@ -202,17 +202,13 @@ def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Pro
     """Each table and chart shows, between its title and the next figure's, "Source:" then
     a mark, or "as marked per row" with marked rows; the marks resolve via `_footnotes`.
     A title may also show in the prose: one attributed showing of it is enough. Where the
-    next figure begins is where another title fills whole lines, as a caption does: a
-    title that is a common word ("Revenue") also shows inside table headers and prose."""
+    next figure begins is where another title ends a line, as a caption does (a template
+    may put "Chart: " before it): a title that is a common word ("Revenue") also shows
+    inside table headers and prose, where it does not end the line."""
     body, _ = _split_sources(pages)
-    text, line_starts, line_ends = _flat_lines("\n".join(page for _, page in body))
+    text, line_ends = _flat_lines("\n".join(page for _, page in body))
     titles = {_flat(title) for _, title in expected.figures}
-    starts = sorted(
-        at
-        for t in titles
-        for at in _occurrences(text, t)
-        if at in line_starts and at + len(t) in line_ends
-    )
+    starts = sorted(at for t in titles for at in _occurrences(text, t) if at + len(t) in line_ends)
     starts.append(len(text))
     problems = []
     for kind, title in expected.figures:
@@ -230,15 +226,14 @@ def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Pro
     return problems
 
 
-def _flat_lines(text: str) -> tuple[str, set[int], set[int]]:
-    """The text flattened as `_flat` does, with where each of its lines starts and ends."""
-    flat_lines = [_flat(line) for line in text.splitlines()]
-    starts, ends, at = set(), set(), 0
-    for line in filter(None, flat_lines):
-        starts.add(at)
+def _flat_lines(text: str) -> tuple[str, set[int]]:
+    """The text flattened as `_flat` does, with where each of its lines ends."""
+    flat_lines = [line for line in map(_flat, text.splitlines()) if line]
+    ends, at = set(), 0
+    for line in flat_lines:
         ends.add(at + len(line))
         at += len(line) + 1
-    return " ".join(filter(None, flat_lines)), starts, ends
+    return " ".join(flat_lines), ends
 
 
 def _occurrences(text: str, title: str) -> list[int]:
