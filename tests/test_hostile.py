@@ -201,6 +201,12 @@ CASES = [
         "character that can make the text display differently from what was written: remove it",
     ),
     Case(
+        "bidi-reference-in-markdown",
+        markdown("Fine.\n\nThe firm &#x202E;does not&#x202C; hold a position.\n", 3),
+        "sections[0].body: contains &#x202E; (U+202E RIGHT-TO-LEFT OVERRIDE), an invisible "
+        "character that can make the text display differently from what was written: remove it",
+    ),
+    Case(
         "huge-metric",
         replaced("value: 12.5", "value: 1e308"),
         "metrics[0].value: 1e+308 is larger than 1e+15 in size "

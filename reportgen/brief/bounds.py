@@ -9,6 +9,7 @@ email subject read differently from the source, and the author should see where.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import unicodedata
@@ -51,17 +52,35 @@ def size_problem(path: Path, limit: int, key: str) -> str | None:
 
 
 def bad_character(text: str) -> tuple[int, str] | None:
-    """(index, message) of the first invisible or control character in `text`, if any."""
+    """(index, message) of the first invisible or control character in `text`, if any,
+    written as itself or as a character reference (`&#x202E;`, `&ZeroWidthSpace;`), which
+    Markdown turns into the character itself."""
     found = _INVISIBLE.search(text)
-    if found is None:
+    ref = next(
+        (m for m in _REFERENCE.finditer(text) if _INVISIBLE.fullmatch(html.unescape(m[0]))), None
+    )
+    if ref is not None and (found is None or ref.start() < found.start()):
+        char = html.unescape(ref[0])
+        what = f"{ref[0]} (U+{ord(char):04X} {_name(char)})"
+        at = ref.start()
+    elif found is not None:
+        char = found.group()
+        what = f"U+{ord(char):04X} ({_name(char)})"
+        at = found.start()
+    else:
         return None
-    char = found.group()
-    name = unicodedata.name(char, "a control or reserved character")
     message = (
-        f"contains U+{ord(char):04X} ({name}), an invisible character that can make "
+        f"contains {what}, an invisible character that can make "
         "the text display differently from what was written: remove it"
     )
-    return found.start(), message
+    return at, message
+
+
+def _name(char: str) -> str:
+    return unicodedata.name(char, "a control or reserved character")
+
+
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,40});")
 
 
 def text_problem(text: str, limits: Limits) -> str | None:
