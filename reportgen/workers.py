@@ -148,7 +148,13 @@ def start_early() -> None:
     changed, instead of after. `stop_unused` ends it when nothing needed building."""
     global _early
     _context()
-    forkserver.ensure_running()
+    # Started ignoring Ctrl-C (as it would once running): the command stops it, and its
+    # workers, itself, instead of each printing a KeyboardInterrupt from its imports.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     _early = True
 
 
