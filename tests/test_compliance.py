@@ -111,6 +111,22 @@ def test_an_invisible_character_in_the_back_matter_is_a_config_error(tmp_path: P
         load_back_matter(load_config(root / "reportgen.toml"))
 
 
+def test_a_disclosures_file_larger_than_its_size_says_is_read_within_the_limit(
+    tmp_path: Path,
+) -> None:
+    """/proc files stat as 0 bytes: the disclosures are read only up to [limits]."""
+    root = write_project(tmp_path)
+    (root / "disclosures.md").unlink()
+    (root / "disclosures.md").symlink_to("/proc/self/status")
+    toml = (root / "reportgen.toml").read_text()
+    (root / "reportgen.toml").write_text(toml + "\n[limits]\nmarkdown_bytes = 200\n")
+    with pytest.raises(
+        ConfigError,
+        match=re.escape("compliance.disclosures: 'disclosures.md' is over the limit of 200 bytes"),
+    ):
+        load_back_matter(load_config(root / "reportgen.toml"))
+
+
 def test_missing_disclosures_file_is_a_config_error(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     (root / "disclosures.md").unlink()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from reportgen.brief.bounds import bad_character, size_problem
+from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_problem
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import find_briefs
 from reportgen.brief.yamlfile import scalar_at
@@ -99,11 +99,20 @@ def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
         path = config.resolve(text.strip())
         if wrong := _unreadable(path, config.limits):  # a device or a huge file: never read
             raise ConfigError(str(Problem(where, None, "compliance.disclosures", wrong)))
+        limit = config.limits.markdown_bytes
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            with path.open("rb") as handle:  # bounded: /proc files stat as 0 bytes
+                data = handle.read(limit + 1)
+            text = data.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             message = f"'{text.strip()}' cannot be read ({exc.__class__.__name__}: {path})"
             raise ConfigError(str(Problem(where, None, "compliance.disclosures", message))) from exc
+        if len(data) > limit:
+            message = (
+                f"'{path.name}' is over the limit of {human_bytes(limit)} "
+                f"({raise_hint('markdown_bytes')})"
+            )
+            raise ConfigError(str(Problem(where, None, "compliance.disclosures", message)))
         where, in_file = path, True
     if found := bad_character(text):
         line = text.count("\n", 0, found[0]) + 1 if in_file else None
