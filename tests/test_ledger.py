@@ -77,6 +77,17 @@ def test_one_damaged_page_is_still_one_line(project: Path, server: tuple[Recorde
     assert brief_mails(recorder) == sorted(TO)
 
 
+def _reportgen(project: Path, command: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """`reportgen COMMAND --config CONFIG` as a user runs it, in the project folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "reportgen", command, "--config", str(config)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.mark.parametrize("content", [b"", b"SQLite format 3\x00" + b"\x00" * 100, b"x" * 8192])
 def test_a_file_that_is_not_a_ledger_is_refused_at_the_command_line(
     project: Path, server: tuple[Recorder, int], content: bytes
@@ -85,13 +96,7 @@ def test_a_file_that_is_not_a_ledger_is_refused_at_the_command_line(
     config = write_config(project, port, to=TO)
     db_file(project).parent.mkdir(parents=True, exist_ok=True)
     db_file(project).write_bytes(content)
-    result = subprocess.run(
-        [sys.executable, "-m", "reportgen", "send", "--config", str(config)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _reportgen(project, "send", config)
     if content == b"":  # an empty file is a new, empty database: nothing was ever delivered
         assert result.returncode == 0, result.stderr
         return
@@ -99,13 +104,7 @@ def test_a_file_that_is_not_a_ledger_is_refused_at_the_command_line(
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "delivery ledger" in result.stderr
     assert brief_mails(recorder) == []
-    runs = subprocess.run(
-        [sys.executable, "-m", "reportgen", "runs", "--config", str(config)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    runs = _reportgen(project, "runs", config)
     assert runs.returncode == 1 and "Traceback" not in runs.stderr
     assert len(runs.stderr.strip().splitlines()) == 1
 

@@ -106,15 +106,47 @@ def test_price_age_limit_follows_the_brief_checks(make_brief: Callable[..., Path
     assert not [p for p in problems if "stale price" in p.message]
 
 
-def test_metric_stating_another_upside_is_a_warning(make_brief: Callable[..., Path]) -> None:
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        (
+            {
+                "id": "upside",
+                "label": "Upside to target",
+                "value": 35,
+                "unit": "%",
+                "source": "quote",
+            },
+            "'Upside to target' states 35% but reportgen computes 30.0% (target 130 / price 100 − 1)",
+        ),
+        (
+            {
+                "id": "mcap",
+                "label": "Market cap",
+                "value": 300,
+                "unit": "USD bn",
+                "source": "quote",
+            },
+            "'Market cap' states USD 300bn but reportgen computes USD 250.0bn "
+            "(price 100 × 2.5bn shares)",
+        ),
+        (
+            {"id": "pe", "label": "P/E 2026", "value": 18, "unit": "x", "source": "alpha"},
+            "'P/E 2026' states 18x but reportgen computes 20.0x "
+            "(Acme's P/E 2026 in the comparables)",
+        ),
+    ],
+)
+def test_metric_stating_another_computed_figure_is_a_warning(
+    make_brief: Callable[..., Path], metric: dict[str, Any], message: str
+) -> None:
+    """An upside, a market value or a multiple the brief states, unlike the one computed."""
     spec = market_spec()
-    spec["metrics"].append(
-        {"id": "upside", "label": "Upside to target", "value": 35, "unit": "%", "source": "quote"}
-    )
+    spec["metrics"].append(metric)
     folder, problems = problems_of(make_brief, spec)
+    line = line_of(folder, f"value: {metric['value']}")
     assert [str(p) for p in problems if "reportgen computes" in p.message] == [
-        f"{folder / 'brief.yaml'}:{line_of(folder, 'value: 35')}: metrics[2].value: warning: "
-        "'Upside to target' states 35% but reportgen computes 30.0% (target 130 / price 100 − 1)"
+        f"{folder / 'brief.yaml'}:{line}: metrics[2].value: warning: {message}"
     ]
 
 
@@ -125,31 +157,6 @@ def test_a_rounded_statement_agrees(make_brief: Callable[..., Path]) -> None:
     )
     _, problems = problems_of(make_brief, spec)
     assert not [p for p in problems if "reportgen computes" in p.message]
-
-
-def test_metric_stating_another_market_value_is_a_warning(make_brief: Callable[..., Path]) -> None:
-    spec = market_spec()
-    spec["metrics"].append(
-        {"id": "mcap", "label": "Market cap", "value": 300, "unit": "USD bn", "source": "quote"}
-    )
-    folder, problems = problems_of(make_brief, spec)
-    assert [str(p) for p in problems if "reportgen computes" in p.message] == [
-        f"{folder / 'brief.yaml'}:{line_of(folder, 'value: 300')}: metrics[2].value: warning: "
-        "'Market cap' states USD 300bn but reportgen computes USD 250.0bn "
-        "(price 100 × 2.5bn shares)"
-    ]
-
-
-def test_metric_stating_another_multiple_is_a_warning(make_brief: Callable[..., Path]) -> None:
-    spec = market_spec()
-    spec["metrics"].append(
-        {"id": "pe", "label": "P/E 2026", "value": 18, "unit": "x", "source": "alpha"}
-    )
-    folder, problems = problems_of(make_brief, spec)
-    assert [str(p) for p in problems if "reportgen computes" in p.message] == [
-        f"{folder / 'brief.yaml'}:{line_of(folder, 'value: 18')}: metrics[2].value: warning: "
-        "'P/E 2026' states 18x but reportgen computes 20.0x (Acme's P/E 2026 in the comparables)"
-    ]
 
 
 def test_unknown_market_source_is_an_error(make_brief: Callable[..., Path]) -> None:
