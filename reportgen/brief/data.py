@@ -13,6 +13,7 @@ import csv
 import itertools
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,12 +156,21 @@ def decimals_for(values: list[float], most: int = 2) -> int:
     return most
 
 
+def round_half(value: float, places: int) -> float:
+    """`value` rounded half away from zero as it reads (17.25 -> 17.3; Python's `round` and
+    format work on the binary value, half to even: 17.2): the figure a reader recomputes."""
+    step = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
 def format_number(value: float, places: int | None = None) -> str:
-    """1234.5 -> '1,234.5'; negatives with a true minus sign."""
+    """1234.5 -> '1,234.5', rounded half away from zero; negatives with a true minus sign
+    (none on a value that rounds to zero)."""
     if places is None:
         places = decimals_for([value])
-    text = f"{abs(value):,.{places}f}"
-    return f"{MINUS}{text}" if value < 0 else text
+    shown = round_half(value, places)
+    text = f"{abs(shown):,.{places}f}"
+    return f"{MINUS}{text}" if shown < 0 else text
 
 
 CURRENCIES = ("USD", "RMB", "CNY", "HKD", "EUR", "GBP", "JPY", "$", "€", "£", "¥")

@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.brief.data import Frame
+from reportgen.brief.data import MINUS, Frame, format_number, round_half
 from reportgen.brief.models import Valuation
 
 Value = float | Literal["n.m.", "n.a."]
@@ -142,7 +142,7 @@ def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
         rows.append(
             CompRow(
                 name,
-                [f.apply(inputs) for f in formulas],
+                [_as_shown(f.apply(inputs)) for f in formulas],
                 name == valuation.subject,
                 [s for s in sources if s],
             )
@@ -157,6 +157,12 @@ def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
     ]
     labels = [m.label for m in valuation.multiples]
     return Comps(entity, labels, [f.op == "/" for f in formulas], rows, median, premium)
+
+
+def _as_shown(value: Value) -> Value:
+    """A multiple at the one decimal the table shows it with: the median and the premium are
+    computed from the figures a reader sees, so that they can be recomputed by hand."""
+    return round_half(value, 1) if isinstance(value, float) else value
 
 
 def peer_median(values: list[Value]) -> Value:
@@ -176,16 +182,15 @@ def format_value(value: Value, ratio: bool) -> str:
     """12.345 -> '12.3x' for a ratio, '12.3' otherwise; n.m. and n.a. as they are."""
     if isinstance(value, str):
         return value
-    text = f"{abs(value):,.1f}{'x' if ratio else ''}"
-    return f"\u2212{text}" if value < 0 else text
+    return f"{format_number(value, 1)}{'x' if ratio else ''}"
 
 
 def format_premium(value: Value) -> str:
     """0.123 -> '+12.3%', -0.05 -> '−5.0%'."""
     if isinstance(value, str):
         return value
-    sign = "+" if value >= 0 else "\u2212"
-    return f"{sign}{abs(value) * 100:.1f}%"
+    text = format_number(round(value * 100, 9), 1)  # 0.1725 * 100 is 17.2499...
+    return f"{text}%" if text.startswith(MINUS) else f"+{text}%"
 
 
 def _text(value: object) -> str:

@@ -24,7 +24,7 @@ Cite = Callable[[str], str]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
-COMPS_TITLE = "Comparables: multiples computed by reportgen"
+COMPS_TITLE = "Comparables: valuation multiples"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Figure:
     value: str
     marks: str
     note: str = ""  # e.g. the horizon, or how it was computed
+    call: bool = False  # part of the call (target, upside) rather than key data
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ class SellSide:
         return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
 
     @property
+    def next_catalysts(self) -> list[tuple[int, CatalystView]]:
+        """The next two catalysts on or after `as_of` with their place in the timeline
+        (1-based: the anchor page one links to)."""
+        return [(i, c) for i, c in enumerate(self.catalysts, 1) if not c.past][:2]
+
+    @property
     def figures(self) -> list[list[str]]:
         """[kind, title] of the chart and table these views add, each with a source line."""
         chart = [["chart", self.price_chart.title]] if self.price_chart else []
@@ -114,17 +121,31 @@ class SellSideComposer:
             return None
         marks = self.cite(market.source)
         cur = market.currency
-        figures = [Figure("Price", f"{cur} {market.price:,.2f}", marks, market.date.isoformat())]
+        figures = [
+            Figure(
+                "Price", f"{cur} {format_number(market.price, 2)}", marks, market.date.isoformat()
+            )
+        ]
         value = market_value(market)
         if value is not None:
             note = f"{format_number(market.shares or 0)}bn shares × price"
-            figures.append(Figure("Market value", f"{cur} {value:,.1f}bn", marks, note))
+            figures.append(
+                Figure("Market value", f"{cur} {format_number(value, 1)}bn", marks, note)
+            )
         gain = upside(market)
         if market.target is not None and gain is not None:
             figures.append(
-                Figure("Price target", f"{cur} {market.target:,.2f}", marks, market.horizon or "")
+                Figure(
+                    "Price target",
+                    f"{cur} {format_number(market.target, 2)}",
+                    marks,
+                    market.horizon or "",
+                    call=True,
+                )
             )
-            figures.append(Figure("Upside", format_premium(gain), marks, "target ÷ price − 1"))
+            figures.append(
+                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True)
+            )
         return MarketView(market.rating, figures, self.illustrative({market.source}))
 
     def rest(self, market: MarketView | None) -> SellSide:
