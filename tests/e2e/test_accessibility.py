@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLE, REPO
-from test_browser import WIDTHS, DevTools, page_socket, start_chromium
 
 from reportgen.batch import build_brief
 from reportgen.config import Config, ThemeConfig
 from reportgen.render.environment import Renderer
 from reportgen.render.theme import _ink, _tint, contrast, load_theme
+from tests.e2e.test_browser import WIDTHS, DevTools, page_socket, start_chromium
 
 A11Y = REPO / ".venv" / "a11y" / "node_modules"
 AXE = A11Y / "axe-core" / "axe.min.js"
