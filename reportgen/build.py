@@ -22,11 +22,11 @@ from pathlib import Path
 from reportgen.brief.findings import findings_json
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import BRIEF_FILE, load_spec
+from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, validate
 from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem, ReportgenError
-from reportgen.publish.summary import summarize
 from reportgen.render.backmatter import scale_of
 from reportgen.render.changes import Snapshot
 from reportgen.render.document import compose
