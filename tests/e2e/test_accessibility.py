@@ -22,7 +22,7 @@ from conftest import EXAMPLE, REPO
 
 from reportgen.batch import build_brief
 from reportgen.config import Config, ThemeConfig
-from reportgen.render.environment import Renderer
+from reportgen.project import Project
 from reportgen.render.theme import _ink, _tint, contrast, load_theme
 from tests.e2e.test_browser import WIDTHS, DevTools, page_socket, start_chromium
 
@@ -54,7 +54,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("a11y")
     example = build_brief(EXAMPLE, root / "build")
     theme = load_theme(Config(path=root / "reportgen.toml", theme=ThemeConfig(accent="#e8a33d")))
-    themed = build_brief(EXAMPLE, root / "themed", pdf=False, renderer=Renderer(theme=theme))
+    themed = build_brief(EXAMPLE, root / "themed", Project(theme=theme), pdf=False)
     assert example.ok and themed.ok
     html = root / "build" / EXAMPLE.name / f"{EXAMPLE.name}.html"
     return {
