@@ -8,6 +8,7 @@ the brief's own inputs.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -217,3 +218,62 @@ def test_a_source_named_like_a_path_is_a_warning(example_copy: Path) -> None:
     found = [p for p in problems if p.finding == "source-path:ambition:publisher"]
     assert len(found) == 1 and found[0].severity == "warning"
     assert "looks like a file path" in found[0].message
+
+
+def test_the_html_names_no_tool_or_path(project: Path) -> None:
+    html = (project / f"{EXAMPLE.name}.html").read_text(encoding="utf-8")
+    shown = re.sub(r"<(style|svg|script)\b.*?</\1>|<[^>]+>", " ", html, flags=re.S)
+    assert "reportgen" not in shown.lower()
+    assert not re.search(r"\b[\w.-]+/[\w.-]+/[\w.-]|\b[\w-]+\.(?:txt|md|csv|ya?ml)\b", shown)
+
+
+PHONE_JS = """(() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const s = getComputedStyle(p).overflowX;
+      if ((s === 'auto' || s === 'scroll') && p.getBoundingClientRect().right <= width + 1) return true;
+    }
+    return false;
+  };
+  const cut = [...document.querySelectorAll('table')]
+    .filter((t) => t.getBoundingClientRect().right > width + 1 && !scrolls(t))
+    .map((t) => t.className || t.parentElement.id);
+  const recon = [...document.querySelectorAll('table.recon td')]
+    .filter((td) => td.getBoundingClientRect().right > width + 1).length;
+  const split = [...document.querySelectorAll('sup.fn, .fig-mark, .metric')]
+    .filter((el) => el.getClientRects().length > 1)
+    .map((el) => el.textContent);
+  return JSON.stringify({cut, recon, split});
+})()"""
+
+
+def test_at_390px_no_table_is_cut_off_and_no_mark_wraps(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every table fits the phone or scrolls in its own box; the reconciliation reflows (all
+    its cells on screen); no footnote mark or figure with its mark breaks across lines."""
+    from tests.e2e.test_browser import CHROMIUM, DevTools, page_socket, start_chromium
+
+    if not CHROMIUM.exists():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)("chromium not installed")
+    process, port = start_chromium(tmp_path_factory.mktemp("chromium-phone"))
+    tools = DevTools(page_socket(port))
+    try:
+        tools.call("Page.enable")
+        tools.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=390,
+            height=844,
+            deviceScaleFactor=1,
+            mobile=True,
+        )
+        tools.call("Page.navigate", url=(project / f"{EXAMPLE.name}.html").as_uri())
+        tools.wait_for("Page.loadEventFired")
+        result = tools.call("Runtime.evaluate", expression=PHONE_JS, returnByValue=True)
+    finally:
+        tools.close()
+        process.terminate()
+        process.wait(timeout=20)
+    found = json.loads(result["result"]["value"])
+    assert found == {"cut": [], "recon": 0, "split": []}
