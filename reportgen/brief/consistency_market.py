@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
 from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
 from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
@@ -236,12 +237,17 @@ def _not_a_number(frame: Frame, column: str) -> tuple[int, str] | None:
     """The first filled cell of a multiple's input that is text: a typo ('8.6O') or a text
     column (`price / company`) would otherwise show as "n.a." with nothing said."""
     for row, value in enumerate(frame.df[column]):
-        if isinstance(value, str) and value.strip():
-            try:
-                float(value)  # as compute_comps reads it: "1,234" would be n.a. too
-            except ValueError:
-                return row, value
+        if isinstance(value, str) and value.strip() and _text(value):
+            return row, value
     return None
+
+
+def _text(cell: str) -> bool:
+    """Not a number by the rule every cell is read by (bounds.read_number): "1,234" is text."""
+    try:
+        return read_number(cell) is None
+    except ValueError:
+        return True
 
 
 def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:

@@ -20,6 +20,7 @@ from reportgen.brief.bounds import (
     bad_character,
     number_problem,
     raise_hint,
+    read_number,
     size_problem,
     text_problem,
 )
@@ -114,10 +115,13 @@ def _row_problem(row: list[str], line: int, limits: Limits) -> str | None:
 
 
 def _number_in(cell: str, limits: Limits) -> str | None:
-    """A cell pandas would read as a number must be one a page can print."""
+    """A cell pandas would read as a number must be one a page can print, and a cell
+    that holds a number must be written so that pandas reads it as one."""
     try:
-        value = float(cell)
-    except ValueError:
+        value = read_number(cell)
+    except ValueError as exc:
+        return str(exc)
+    if value is None:
         return None
     if math.isnan(value):
         return "'nan' is not a figure: leave the cell empty for a missing value"

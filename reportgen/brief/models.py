@@ -32,8 +32,14 @@ MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
 
 
+# Dates are the one lax type: brief.yaml keeps them as the text typed, pydantic parses it.
+Day = Annotated[date, Field(strict=False)]
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict: `true` is never the number 1, nor `1` the flag true (issue 21)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Subject(Model):
@@ -53,7 +59,7 @@ class Source(Model):
     title: Text
     publisher: str | None = None
     url: str | None = None
-    published: date | None = None
+    published: Day | None = None
     short: str | None = Field(
         None, description="Short name for chart legends and source lines (extension)."
     )
@@ -164,9 +170,6 @@ WhenText = Annotated[
 ]
 
 
-Day = date  # a field named `date` would shadow the type inside its class
-
-
 class Call(Model):
     """A past rating and target, for the price chart when no delivered edition holds it."""
 
@@ -221,7 +224,7 @@ class Brief(Model):
     title: Text
     subtitle: str | None = None
     subject: Subject
-    as_of: date = Field(description="The data cut-off date.")
+    as_of: Day = Field(description="The data cut-off date.")
     authors: list[str] = Field(default_factory=list)
     recipients: list[str] = Field(default_factory=list)
     verdict: Verdict

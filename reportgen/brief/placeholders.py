@@ -11,7 +11,7 @@ Markdown text, every CSV cell (and header) the brief uses is scanned for:
 - lorem ipsum, in any case.
 
 Whole words: "TBDX", "XXXL" and "TODO_LIST" are not flagged (`_` and letters
-join a word). YAML comments are not scanned: the scaffold's comments say what
+join a word). Text is read as the reader sees it (NFKC): full-width `ＴＯＤＯ` is TODO. YAML comments are not scanned: the scaffold's comments say what
 to replace. Each line is reported once, naming every marker on it.
 """
 
@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from reportgen.brief.bounds import canonical
 from reportgen.brief.data import Frame
 from reportgen.brief.spec import Loc, Place, Spec, format_loc
 from reportgen.errors import Problem
@@ -34,7 +35,7 @@ MARKDOWN_FIELDS = re.compile(r"^(?:verdict\.summary|sections\[\d+\]\.body|risks\
 
 def markers(text: str) -> list[str]:
     """The placeholder markers in a text, each once, in order of appearance."""
-    found = [m.group() for m in MARKERS.finditer(text) if _counts(m.group())]
+    found = [m.group() for m in MARKERS.finditer(canonical(text)) if _counts(m.group())]
     return list(dict.fromkeys(found))
 
 

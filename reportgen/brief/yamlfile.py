@@ -22,7 +22,13 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
-from reportgen.brief.bounds import number_problem, raise_hint, size_problem, text_problem
+from reportgen.brief.bounds import (
+    DECIMAL,
+    number_problem,
+    raise_hint,
+    size_problem,
+    text_problem,
+)
 from reportgen.config import Limits
 from reportgen.errors import BriefError, Problem
 
@@ -46,10 +52,27 @@ PLAIN_TAGS = {
 
 
 class _Constructor(RoundTripConstructor):
-    """Round-trip constructor that leaves timestamps as the text the author typed."""
+    """Round-trip constructor that leaves timestamps as the text the author typed, and
+    numbers not written the one way a brief writes them (bounds.DECIMAL: `0x10`, `1_000`,
+    `0b101`) as text too, so that a number field refuses them at their line as it refuses
+    the same text in a CSV cell, and a text field keeps what was typed."""
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        return super().construct_yaml_int(node) if _decimal(node) else str(node.value)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        return super().construct_yaml_float(node) if _decimal(node) else str(node.value)
+
+
+def _decimal(node: Any) -> bool:
+    """Digits, sign, point, exponent; or YAML's .inf and .nan (refused by number_problem)."""
+    text = str(node.value)
+    return bool(DECIMAL.fullmatch(text)) or text.lstrip("+-").lower() in (".inf", ".nan")
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
 
 
 def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[Problem]]:
