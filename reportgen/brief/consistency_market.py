@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from reportgen.brief.bounds import read_number
@@ -86,7 +87,7 @@ def _market(
     spec: Spec, market: Market, known_source: KnownSource, ratings: Sequence[Rating] | None
 ) -> list[Problem]:
     known_source(("market", "source"), market.source)
-    problems = stale_price(spec)
+    problems = stale_price(spec) + _after_as_of(spec, market)
     if market.target is not None and not (market.horizon or "").strip():
         message = f"price target {market.target:g} has no horizon: add `horizon:` (e.g. 12 months)"
         problems.append(spec.problem(("market", "target"), message))
@@ -103,6 +104,25 @@ def _market(
     if market.rating in names and value is not None:
         problems += _rating_fits(spec, market, value, ratings)
     return problems
+
+
+def _after_as_of(spec: Spec, market: Market) -> list[Problem]:
+    """The price's date, or a past call's, after the data cut-off: an error at its line."""
+    as_of = spec.brief.as_of
+    dated: list[tuple[Loc, date, str]] = [(("market", "date"), market.date, "the price")]
+    dated += [
+        (("market", "history", i, "date"), call.date, "a past call")
+        for i, call in enumerate(market.history)
+    ]
+    return [
+        spec.problem(
+            loc,
+            f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
+            f"{what} cannot be newer than the data cut-off",
+        )
+        for loc, day, what in dated
+        if day > as_of
+    ]
 
 
 def _rating_fits(
@@ -159,6 +179,27 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
             what = "a date (YYYY-MM-DD)" if bad == "date" else "a positive number"
             message = f"column '{bad}' must be {what}, not {value!r}"
             return [Problem(frame.path, frame.row_line(row), "prices", message)]
+    return _one_close_a_day(spec, frame, [d.date() for d in dates])
+
+
+def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:
+    """A day with two closes, or a close after `as_of`, is an error at its row: the chart,
+    the 52-week range and the change would pick one without saying which (issue 21)."""
+    as_of = spec.brief.as_of
+    first: dict[date, int] = {}
+    for row, day in enumerate(days):
+        line = frame.row_line(row)
+        if day > as_of:
+            message = (
+                f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
+                "a brief shows no price after its data cut-off"
+            )
+            return [Problem(frame.path, line, "prices", message)]
+        if day in first:
+            lines = f"lines {frame.row_line(first[day])} and {line}"
+            message = f"{day.isoformat()} has two closes ({lines}): give each day one row"
+            return [Problem(frame.path, line, "prices", message)]
+        first[day] = row
     return []
 
 

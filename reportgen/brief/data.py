@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from reportgen.brief.bounds import (
     bad_character,
+    canonical,
     number_problem,
     raise_hint,
     read_number,
@@ -88,8 +89,10 @@ def scan_csv(path: Path, limits: Limits) -> Problem | None:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
-            for row in rows:
+            for index, row in enumerate(rows):
                 found = _row_problem(row, rows.line_num, limits)
+                if index == 0 and not found:
+                    found = _repeated_column(row)
                 if found:
                     return Problem(path, rows.line_num, "data", found)
     except UnicodeDecodeError as exc:
@@ -111,6 +114,23 @@ def _row_problem(row: list[str], line: int, limits: Limits) -> str | None:
         found = text_problem(cell, limits) or _number_in(cell.strip(), limits)
         if found:
             return f"cell {_preview(cell)}: {found}"
+    return None
+
+
+def _repeated_column(header: list[str]) -> str | None:
+    """Two columns with one name (as read: trimmed, NFKC): pandas renames the second
+    `eps.1`, so a table or multiple would use one of them and drop the other unsaid."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(header, 1):
+        key = canonical(name).strip()
+        if not key:
+            continue  # unnamed columns (a trailing comma) are never referred to
+        if key in first:
+            return (
+                f"column '{key}' appears twice (columns {first[key]} and {number}): "
+                "give each column its own name"
+            )
+        first[key] = number
     return None
 
 
