@@ -122,6 +122,15 @@ def read_number(text: str) -> float | None:
     raise ValueError(f"write the number with the digits 0-9, as {value:g}, not with {what}")
 
 
+def line_problem(text: str, limits: Limits) -> str | None:
+    """A text that must stay on one line (a reviewer's name, a finding key): `text_problem`,
+    and no line break, which would print as a line of its own in `reportgen review`."""
+    found = next((c for c in canonical(text) if c in "\r\n"), None)
+    if found is not None:
+        return f"contains a line break (U+{ord(found):04X}): write it on one line"
+    return text_problem(text, limits)
+
+
 def number_problem(value: float, limits: Limits) -> str | None:
     """inf, nan or a figure no page could print (1e308 is 309 digits)."""
     if isinstance(value, bool):
