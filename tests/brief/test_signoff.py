@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
 
 from reportgen.cli import main
-from tests.test_review import CONFLICT, STALE, disputed
+from tests.brief.test_review import CONFLICT, STALE, disputed
 
 
 def run(*args: str | Path) -> Result:
