@@ -19,6 +19,7 @@ a draft: it builds, marked DRAFT, and is never emailed.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -133,7 +134,11 @@ def parse_review(
     for index, item in enumerate(data):
         line = data.lc.item(index)[0] + 1
         entry = _entry(item, path, line, f"[{index}]", problems, limits)
-        if entry is not None:
+        first = next((e for e in entries if entry and e.key == entry.key), None)
+        if entry is not None and first is not None:  # which one would count? neither, said
+            why = f"'{entry.key}' is accepted twice (first at line {first.line}): keep one entry"
+            problems.append(Problem(path, line, f"[{index}].key", why))
+        elif entry is not None:
             entries.append(entry)
     return entries, problems
 
@@ -245,8 +250,16 @@ def _figures_problem(figures: object, limits: Limits) -> tuple[str, str] | None:
 
 
 def _date(value: str | date) -> date:
-    """`on:` as a date (the hardened loader leaves dates as the text typed)."""
-    return value if isinstance(value, date) else date.fromisoformat(value.strip())
+    """`on:` as a date (the hardened loader leaves dates as the text typed), written as
+    brief.yaml writes dates: Python would also read `20261121` and `2026-W47-6`."""
+    if isinstance(value, date):
+        return value
+    if not ISO_DAY.fullmatch(value.strip()):
+        raise ValueError("not YYYY-MM-DD")
+    return date.fromisoformat(value.strip())
+
+
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _is_number(value: object) -> bool:

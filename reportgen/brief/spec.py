@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reportgen.brief.bounds import bad_character, line_of, read_number, size_problem
+from reportgen.brief.bounds import bad_character, canonical, line_of, read_number, size_problem
 from reportgen.brief.data import scan_csv
 from reportgen.brief.models import Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
@@ -134,9 +134,13 @@ def _metric_row(row: dict[str, str]) -> dict[str, Any]:
     for column in ("value", "high"):
         if column in out:
             out[column] = _number_or_text(out[column])
-    if "key" in out:
-        out["key"] = out["key"].lower() in ("true", "yes", "1", "y")
+    if "key" in out:  # a typo ('ture') stays text, refused at its cell, never false
+        out["key"] = FLAGS.get(canonical(out["key"]).lower(), out["key"])
     return out
+
+
+FLAGS = {"true": True, "yes": True, "y": True, "1": True}
+FLAGS.update({"false": False, "no": False, "n": False, "0": False})
 
 
 def _number_or_text(text: str) -> float | str:
@@ -203,6 +207,8 @@ def _friendly(error: Any) -> str:
         return f"must be a number, not {_as_yaml(error['input'])}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"must be a whole number, not {_as_yaml(error['input'])}"
+    if kind == "string_type":
+        return f"must be text, not {_as_yaml(error['input'])}"
     if kind == "bool_type":
         return f"must be true or false, not {_as_yaml(error['input'])}"
     if kind.startswith("date_"):
@@ -216,10 +222,13 @@ def _friendly(error: Any) -> str:
 
 
 def _as_yaml(value: object) -> str:
-    """A value as brief.yaml spells it: `true`, not Python's True."""
+    """A value as brief.yaml spells it (`true`, not Python's True), short enough for a line."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def is_inside(root: Path, path: Path) -> bool:

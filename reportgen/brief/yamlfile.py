@@ -159,6 +159,16 @@ def _read_text(path: Path, limits: Limits) -> str:
 class _Composer(Composer):
     """Refuses aliases and unusual tags as it meets them: one pass, before any node is built."""
 
+    def compose_document(self) -> Any:
+        """A brief is YAML 1.2: under a `%YAML 1.1` directive `010` would be 8 and `yes` true."""
+        event = self.parser.peek_event()
+        version = getattr(event, "version", None)
+        if version not in (None, (1, 2)):
+            shown = ".".join(map(str, version))
+            message = f"%YAML {shown} is not allowed: a brief is YAML 1.2, remove the directive"
+            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+        return super().compose_document()
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent):

@@ -152,3 +152,23 @@ def _dump(spec: dict[str, Any]) -> str:
 
 
 BRIEF_YAML = _dump(MINIMAL)
+
+
+def test_a_yaml_1_1_directive_is_refused(make_brief: Any) -> None:
+    """Under `%YAML 1.1`, `010` is 8 and `yes` is true: a brief is read as YAML 1.2 only."""
+    folder = make_brief("%YAML 1.1\n---\n" + BRIEF_YAML)
+    assert found(folder) == [
+        "brief.yaml:2: yaml: %YAML 1.1 is not allowed: a brief is YAML 1.2, remove the directive"
+    ]
+
+
+def test_a_key_flag_in_metrics_csv_is_true_false_or_an_error(
+    make_brief: Any, minimal: dict[str, Any]
+) -> None:
+    """`ture` was read as false: a figure silently left out of the key-figures box."""
+    minimal["metrics"] = "metrics.csv"
+    rows = "id,label,value,unit,source,key\nrevenue,Revenue,12.5,USD bn,alpha,ture\n"
+    rows += "growth,Revenue growth,34,%,beta,no\n"
+    assert found(make_brief(minimal, {"metrics.csv": rows})) == [
+        "metrics.csv:2: metrics[0].key: must be true or false, not 'ture'"
+    ]

@@ -182,3 +182,32 @@ def _today() -> str:
     from datetime import date
 
     return date.today().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("entries_text", "expected"),
+    [
+        (  # which of the two would count? once the last, silently
+            f"- key: {STALE}\n  accepted: {{by: A, on: 2026-11-20, reason: ok}}\n"
+            "  values: [9.5, Q1 2025]\n"
+            f"- key: {STALE}\n  accepted: {{by: B, on: 2026-11-21, reason: fine}}\n"
+            "  values: [9.5, Q1 2025]\n",
+            f"review.yaml:4: [1].key: '{STALE}' is accepted twice (first at line 1): "
+            "keep one entry",
+        ),
+        (  # Python reads 20261121 and 2026-W47-6 as dates; brief.yaml does not
+            f"- key: {STALE}\n  accepted: {{by: A, on: '20261121', reason: ok}}\n",
+            "review.yaml:1: [0].accepted.on: must be a real date written YYYY-MM-DD, "
+            "not '20261121' (not YYYY-MM-DD)",
+        ),
+    ],
+)
+def test_review_yaml_entries_have_one_meaning(
+    make_brief: Any, minimal: dict[str, Any], entries_text: str, expected: str
+) -> None:
+    folder = make_brief(disputed(minimal))
+    (folder / "review.yaml").write_text(entries_text, encoding="utf-8")
+    result = run("check", folder)
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if "warning: " not in line]
+    assert errors == [f"{folder}/{expected}"]
