@@ -24,6 +24,7 @@ from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from reportgen.brief.bounds import (
     DECIMAL,
+    line_problem,
     number_problem,
     raise_hint,
     size_problem,
@@ -224,7 +225,7 @@ class _Walk:
         for key in node:
             child = (*loc, str(key))
             self.places[child] = Place(self.path, node.lc.key(key)[0] + 1)
-            self.check(child, text_problem(str(key), self.limits))
+            self.check(child, line_problem(str(key), self.limits))  # ids: one line
             value = node[key]
             block = isinstance(value, LiteralScalarString | FoldedScalarString)
             line = node.lc.value(key)[0] + (2 if block else 1)

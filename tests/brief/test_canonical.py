@@ -172,3 +172,11 @@ def test_a_key_flag_in_metrics_csv_is_true_false_or_an_error(
     assert found(make_brief(minimal, {"metrics.csv": rows})) == [
         "metrics.csv:2: metrics[0].key: must be true or false, not 'ture'"
     ]
+
+
+def test_a_line_break_in_a_yaml_key_is_an_error(make_brief: Any) -> None:
+    """A source id is printed in messages and finding keys: one line, like every id."""
+    text = BRIEF_YAML.replace("  beta:\n", '  "be\\nta":\n')
+    assert found(make_brief(text))[0] == (
+        "brief.yaml:19: sources.be\\u000ata: contains a line break (U+000A): write it on one line"
+    )

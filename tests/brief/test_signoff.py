@@ -211,3 +211,18 @@ def test_review_yaml_entries_have_one_meaning(
     assert result.exit_code == 1
     errors = [line for line in result.output.splitlines() if "warning: " not in line]
     assert errors == [f"{folder}/{expected}"]
+
+
+def test_accept_reads_back_what_it_would_write(make_brief: Any, minimal: dict[str, Any]) -> None:
+    """A finding key built from a CSV cell with a line break would make review.yaml
+    unreadable: `--accept` says so and writes nothing, and the brief still builds."""
+    peers = 'company,share,period\nAcme,60,"2025\nH1"\nGlobex,45,"2025\nH1"\nInitech,25,2024\n'
+    folder = make_brief(minimal, {"peers.csv": peers})
+    result = run("review", folder, "--accept", "all", "--by", "A. Analyst", "--reason", "ok")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        "Error: review.yaml would not be readable, nothing written: "
+        "[0].key: contains a line break (U+000A): write it on one line"
+    )
+    assert not (folder / "review.yaml").exists()
+    assert run("check", folder).exit_code == 0
