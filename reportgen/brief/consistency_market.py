@@ -31,7 +31,7 @@ from pathlib import Path
 
 from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
+from reportgen.brief.data import NA_WORDS, Frame, decimals_for, format_number, format_with_unit
 from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
 from reportgen.brief.models import Market, Metric, Valuation
 from reportgen.brief.spec import Loc, Spec
@@ -262,7 +262,7 @@ def _repeated_row(frame: Frame, entity: str, names: list[str]) -> list[Problem]:
     first: dict[str, int] = {}
     for row, company in enumerate(names):
         line = frame.row_line(row)
-        if not company:  # pandas also reads NA and N/A as missing
+        if not company or company in NA_WORDS:  # N/A: no name either
             message = f"a row with no {entity}: name the company each row is about"
             return [Problem(frame.path, line, "valuation.data", message)]
         key = " ".join(company.split()).casefold()

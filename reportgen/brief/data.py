@@ -59,7 +59,13 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     if refused is not None:
         return refused
     try:
-        df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+        df = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+            keep_default_na=False,  # `NA` (North America), `None` are text unless in numbers
+            na_values=[""],
+        )
     except UnicodeDecodeError as exc:
         return Problem(path, None, "data", f"not UTF-8 text ({exc.reason})")
     except pd.errors.EmptyDataError:
@@ -75,7 +81,37 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     ):  # pandas turned the extra leading cells into an index
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
-    return Frame(path, df)
+    return Frame(path, _missing_in_numbers(df))
+
+
+NA_WORDS = frozenset(("N/A", "n/a", "NA", "#N/A", "#NA", "<NA>", "NULL", "null", "None"))
+"""What pandas reads as a missing value: one only in a column of numbers (`N/A` for a
+missing EPS), never in a column of text, where `NA` was shown as a dash."""
+
+
+def _missing_in_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """A column of numbers with NA_WORDS in it read as numbers with gaps."""
+    import pandas as pd
+
+    for column in df.columns:
+        cells = [str(v).strip() for v in df[column] if v == v]  # NaN != NaN
+        words = [c for c in cells if c in NA_WORDS]
+        if (
+            words
+            and len(words) < len(cells)
+            and all(_is_number(c) for c in cells if c not in words)
+        ):
+            df[column] = pd.to_numeric(
+                df[column].map(lambda v: None if str(v).strip() in NA_WORDS else v)
+            )
+    return df
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        return read_number(cell) is not None
+    except ValueError:  # refused at its cell by scan_csv
+        return False
 
 
 def scan_csv(path: Path, limits: Limits) -> Problem | None:

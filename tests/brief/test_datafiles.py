@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from reportgen.build import check_brief
 from reportgen.cli import main
+from reportgen.errors import Problem
 from tests.sellside_briefs import FILES, PRICES_CSV, market_spec
 
 
@@ -114,3 +115,19 @@ def test_a_price_on_as_of_and_distinct_days_are_fine(make_brief: Any) -> None:
 def _line_of(folder: Path, text: str) -> int:
     lines = (folder / "brief.yaml").read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(lines, 1) if text in line)
+
+
+def test_na_is_text_in_a_column_of_text_and_a_gap_in_a_column_of_numbers(
+    tmp_path: Path,
+) -> None:
+    """pandas read `NA` (North America) and `None` as missing in any column: the table
+    showed a dash where the file said NA."""
+    from reportgen.brief.data import read_csv
+
+    path = tmp_path / "regions.csv"
+    path.write_text("region,eps,share\nNA,N/A,40\nEU,3.5,NA\nNone,1,2\n", encoding="utf-8")
+    frame = read_csv(path)
+    assert not isinstance(frame, Problem)
+    assert list(frame.df["region"]) == ["NA", "EU", "None"]
+    assert [v if v == v else None for v in frame.df["eps"]] == [None, 3.5, 1.0]
+    assert [v if v == v else None for v in frame.df["share"]] == [40.0, None, 2.0]
