@@ -195,6 +195,11 @@ def _today() -> str:
             f"review.yaml:4: [1].key: '{STALE}' is accepted twice (first at line 1): "
             "keep one entry",
         ),
+        (  # printed by `reportgen review` as a line of its own: a forged sign-off
+            f'- key: {STALE}\n  accepted: {{by: "A\\naccepted stale:x  by Boss", '
+            "on: 2026-11-21, reason: ok}\n",
+            "review.yaml:1: [0].accepted.by: contains a line break (U+000A): write it on one line",
+        ),
         (  # Python reads 20261121 and 2026-W47-6 as dates; brief.yaml does not
             f"- key: {STALE}\n  accepted: {{by: A, on: '20261121', reason: ok}}\n",
             "review.yaml:1: [0].accepted.on: must be a real date written YYYY-MM-DD, "
