@@ -72,7 +72,7 @@ class MailConfig(_Section):
 
 
 class ScheduleConfig(_Section):
-    time: str = Field("06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    time: str = Field("06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # ASCII digits
     timezone: str = "UTC"
 
     @field_validator("timezone")

@@ -120,3 +120,9 @@ def test_a_config_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf[limits]\nbrief_bytes = true\n")
     with pytest.raises(ConfigError, match=r"reportgen.toml:2: limits.brief_bytes: must be a whole"):
         load_config(path)
+
+
+def test_the_schedule_time_is_written_in_ascii_digits(tmp_path: Path) -> None:
+    assert config_error(tmp_path, '[schedule]\ntime = "\uff10\uff16:\uff10\uff10"\n').startswith(
+        "reportgen.toml:2: schedule.time: String should match pattern"
+    )

@@ -166,7 +166,7 @@ def _date_to_text(value: object) -> object:
 WhenText = Annotated[
     str,
     BeforeValidator(_date_to_text),
-    Field(pattern=r"^\d{4}-(?:\d{2}(?:-\d{2})?|Q[1-4])$"),
+    Field(pattern=r"^[0-9]{4}-(?:[0-9]{2}(?:-[0-9]{2})?|Q[1-4])$"),  # ASCII: \d is any digit
 ]
 
 

@@ -180,3 +180,20 @@ def test_a_line_break_in_a_yaml_key_is_an_error(make_brief: Any) -> None:
     assert found(make_brief(text))[0] == (
         "brief.yaml:19: sources.be\\u000ata: contains a line break (U+000A): write it on one line"
     )
+
+
+def test_digits_in_patterns_and_formulas_are_ascii(make_brief: Any) -> None:
+    """`\\d` matches any script's digits: `when: ２０２７-Q1` passed the pattern and then
+    failed as a date, and `of: price / ٢` divided by two."""
+    spec = market_spec()
+    spec["catalysts"][0]["when"] = "\uff12\uff10\uff12\uff17-Q1"
+    assert [p.split(": ", 1)[1] for p in found(make_brief(spec, FILES))] == [
+        "catalysts[0].when: '\uff12\uff10\uff12\uff17-Q1' may only use "
+        "^[0-9]{4}-(?:[0-9]{2}(?:-[0-9]{2})?|Q[1-4])$"
+    ]
+    spec = market_spec()
+    spec["valuation"]["multiples"][0]["of"] = "price / \u0662"
+    assert [p.split(": ", 1)[1] for p in found(make_brief(spec, FILES))] == [
+        "valuation.multiples[0].of: 'price / \u0662': unexpected '\u0662' "
+        "(only column names, numbers and one of + - * /)"
+    ]
