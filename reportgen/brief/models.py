@@ -10,6 +10,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, StrictBool
+from pydantic_core import PydanticCustomError
 
 Level = Literal["low", "medium", "high"]
 Level4 = Literal["low", "medium", "high", "very-high"]
@@ -32,8 +33,15 @@ MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
 
 
+def _no_number(value: object) -> object:
+    """pydantic reads a number as seconds since 1970: `as_of: 1728000000` was 2024-10-04."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
 # Dates are the one lax type: brief.yaml keeps them as the text typed, pydantic parses it.
-Day = Annotated[date, Field(strict=False)]
+Day = Annotated[date, Field(strict=False), BeforeValidator(_no_number)]
 
 
 class Model(BaseModel):

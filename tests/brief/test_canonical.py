@@ -197,3 +197,11 @@ def test_digits_in_patterns_and_formulas_are_ascii(make_brief: Any) -> None:
         "valuation.multiples[0].of: 'price / \u0662': unexpected '\u0662' "
         "(only column names, numbers and one of + - * /)"
     ]
+
+
+def test_a_number_is_never_a_date(make_brief: Any) -> None:
+    """pydantic read `as_of: 1728000000` as seconds since 1970: 2024-10-04."""
+    text = BRIEF_YAML.replace("as_of: '2026-11-21'", "as_of: 1728000000")
+    assert found(make_brief(text)) == [
+        "brief.yaml:6: as_of: must be a real date written YYYY-MM-DD, not 1728000000"
+    ]
