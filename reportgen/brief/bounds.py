@@ -29,9 +29,19 @@ _INVISIBLE = re.compile(
 
 def canonical(text: str) -> str:
     """Text as the reader sees it, for every check that reads words: NFKC, so that
-    full-width `ＴＯＤＯ` is TODO and `Ｑ２ ２０２６` is Q2 2026. (No character's NFKC form
-    is an invisible character or a line break, so `bad_character` reads the text as is.)"""
-    return unicodedata.normalize("NFKC", text)
+    full-width `ＴＯＤＯ` is TODO and `Ｑ２ ２０２６` is Q2 2026, without the characters a
+    page does not show and a brief may hold (a soft hyphen: `TO\u00adDO` prints TODO; an
+    emoji's variation selector). No character's NFKC form is an invisible character or a
+    line break, so `bad_character` reads the text as is."""
+    return _IGNORABLE.sub("", unicodedata.normalize("NFKC", text))
+
+
+# Default-ignorable characters not refused by _INVISIBLE: soft hyphen, grapheme joiner,
+# Hangul fillers, Khmer and Mongolian invisibles, variation selectors, musical formatting.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
+    "\U0001d173-\U0001d17a\U000e0100-\U000e01ef]"
+)
 
 
 def raise_hint(key: str) -> str:

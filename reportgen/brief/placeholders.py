@@ -17,6 +17,7 @@ to replace. Each line is reported once, naming every marker on it.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -49,7 +50,7 @@ def placeholders(spec: Spec, frames: dict[str, Frame]) -> list[Problem]:
     problems = [_problem(place, key, words) for place, key, words in _yaml_values(spec)]
     for doc in spec.docs.values():
         for offset, line in enumerate(doc.text.splitlines()):
-            if words := markers(line):
+            if words := markers(html.unescape(line)):  # Markdown prints &#84;ODO as TODO
                 place = Place(doc.place.path, (doc.place.line or 1) + offset)
                 problems.append(_problem(place, doc.key, words))
     for frame in frames.values():

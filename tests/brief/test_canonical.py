@@ -205,3 +205,22 @@ def test_a_number_is_never_a_date(make_brief: Any) -> None:
     assert found(make_brief(text)) == [
         "brief.yaml:6: as_of: must be a real date written YYYY-MM-DD, not 1728000000"
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Margin is TO\u00adDO.",  # a soft hyphen: the page prints TODO
+        "Margin is &#84;ODO.",  # Markdown prints the character reference as T
+        "Margin is T\ufe00ODO.",  # a variation selector
+    ],
+)
+def test_a_placeholder_hidden_from_the_check_but_not_the_reader_is_found(
+    make_brief: Any, minimal: dict[str, Any], body: str
+) -> None:
+    minimal["sections"][0]["body"] = body
+    problems = found(make_brief(minimal))
+    assert any(
+        "sections[0].body: warning: placeholder text left in the brief (TODO)" in p
+        for p in problems
+    ), problems
