@@ -241,7 +241,7 @@ def _figures_problem(figures: object, limits: Limits) -> tuple[str, str] | None:
         for name in ("unit", "period", "source"):
             text = figure.get(name, "")
             if not isinstance(text, str):
-                return f"{where}.{name}", "must be text"
+                return f"{where}.{name}", f"must be text: quote it, '{text}'"
             if wrong := line_problem(text, limits):
                 return f"{where}.{name}", wrong
         if figure.get("high") is not None and not _is_number(figure["high"]):
