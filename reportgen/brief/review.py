@@ -53,10 +53,14 @@ class Acceptance:
     line: int | None = None
     figures: tuple[Figure, ...] | None = None  # None: written before figures were recorded
 
+    def same_values(self, values: Sequence[Value]) -> bool:
+        """The values accepted, in any order (36 is 36.0)."""
+        return _canonical(self.values) == _canonical(values)
+
     def holds_for(self, problem: Problem) -> bool:
         """Still valid: the finding is about exactly the values, and the figures as the
         reader sees them (unit, period, source, every side), that were accepted."""
-        if _canonical(self.values) != _canonical(problem.values):
+        if not self.same_values(problem.values):
             return False
         if not problem.figures:
             return True

@@ -103,7 +103,7 @@ def listing(gate: Gate, brief: Path) -> list[str]:
 def _lapsed(a: Acceptance, p: Problem) -> str:
     """Why an acceptance no longer holds: what was accepted, and what the reader sees now."""
     said = f" (accepted by {a.by} on {a.on}"
-    if a.values != p.values and sorted(map(str, a.values)) != sorted(map(str, p.values)):
+    if not a.same_values(p.values):
         return f"{said} for {_values(a.values)}, now {_values(p.values)})"
     if a.figures is None:
         return (
