@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,7 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
             path,
             encoding="utf-8-sig",
             skipinitialspace=True,
+            dtype=str,  # every cell as typed: which are numbers is read_number's to say
             keep_default_na=False,  # `NA` (North America), `None` are text unless in numbers
             na_values=[""],
         )
@@ -81,28 +83,27 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     ):  # pandas turned the extra leading cells into an index
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
-    return Frame(path, _missing_in_numbers(df))
+    return Frame(path, _typed(df))
 
 
 NA_WORDS = frozenset(("N/A", "n/a", "NA", "#N/A", "#NA", "<NA>", "NULL", "null", "None"))
 """What pandas reads as a missing value: one only in a column of numbers (`N/A` for a
 missing EPS), never in a column of text, where `NA` was shown as a dash."""
+IDENTIFIER = re.compile(r"[+-]?0[0-9]")
+"""`0700` (Tencent's ticker) is a code, not 700: a column holding one is text."""
 
 
-def _missing_in_numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """A column of numbers with NA_WORDS in it read as numbers with gaps."""
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns of numbers (by read_number, the rule brief.yaml follows too) as numbers,
+    with NA_WORDS as gaps; every other column as the text written."""
     import pandas as pd
 
     for column in df.columns:
         cells = [str(v).strip() for v in df[column] if v == v]  # NaN != NaN
-        words = [c for c in cells if c in NA_WORDS]
-        if (
-            words
-            and len(words) < len(cells)
-            and all(_is_number(c) for c in cells if c not in words)
-        ):
+        numbers = [c for c in cells if c not in NA_WORDS]
+        if all(_is_number(c) and not IDENTIFIER.match(c) for c in numbers):
             df[column] = pd.to_numeric(
-                df[column].map(lambda v: None if str(v).strip() in NA_WORDS else v)
+                df[column].map(lambda v: None if v != v or str(v).strip() in NA_WORDS else v)
             )
     return df
 

@@ -131,3 +131,17 @@ def test_na_is_text_in_a_column_of_text_and_a_gap_in_a_column_of_numbers(
     assert list(frame.df["region"]) == ["NA", "EU", "None"]
     assert [v if v == v else None for v in frame.df["eps"]] == [None, 3.5, 1.0]
     assert [v if v == v else None for v in frame.df["share"]] == [40.0, None, 2.0]
+
+
+def test_a_code_with_a_leading_zero_is_text_as_written(tmp_path: Path) -> None:
+    """pandas read Tencent's ticker `0700` as the number 700, and `true` as a flag: a
+    column is numbers only when every cell is one by the brief's number rule."""
+    from reportgen.brief.data import read_csv
+
+    path = tmp_path / "peers.csv"
+    path.write_text("company,ticker,listed,pe\nTencent,0700,true,18\nAlibaba,9988,false,12.5\n")
+    frame = read_csv(path)
+    assert not isinstance(frame, Problem)
+    assert list(frame.df["ticker"]) == ["0700", "9988"]
+    assert list(frame.df["listed"]) == ["true", "false"]
+    assert list(frame.df["pe"]) == [18.0, 12.5]
