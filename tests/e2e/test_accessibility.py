@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE, REPO, build_brief
 
-from reportgen.batch import build_brief
 from reportgen.config import Config, ThemeConfig
 from reportgen.project import Project
 from reportgen.render.theme import _ink, _tint, contrast, load_theme
