@@ -7,6 +7,7 @@ footnote numbers follow the order in which sources are first cited.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +31,7 @@ Partial = Callable[..., str]
 """Renders a template partial (table or chart) to trusted HTML: partial(name, **context)."""
 
 LEVELS = ("low", "medium", "high")
+RUNNING_WIDTH = 110
 NUMBERED_BLOCKS = (PAGE.sections_block, PAGE.sellside_block, PAGE.risks.block)
 
 
@@ -155,6 +157,21 @@ class Document:
     @property
     def analysts(self) -> list[Analyst]:
         return analysts(self.brief.authors)
+
+    @property
+    def running_head(self) -> str:
+        """The running header: subject, ticker, title, on one line. Shortened with "…" past
+        RUNNING_WIDTH half-width characters (a CJK character counts two), which 7.5 pt type
+        fits across the A4 text block."""
+        subject = self.brief.subject
+        ticker = f"{subject.exchange}: {subject.ticker}" if subject.exchange else subject.ticker
+        text = " · ".join(part for part in (subject.name, ticker or "", self.brief.title) if part)
+        width = 0
+        for i, char in enumerate(text):
+            width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+            if width > RUNNING_WIDTH:
+                return text[:i].rstrip(" ·") + "…"
+        return text
 
     @property
     def rated(self) -> bool:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +22,7 @@ import pypdfium2 as pdfium
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE, REPO, build_brief
 
 from reportgen.brief.data import format_number
 from reportgen.brief.valuation import format_premium, format_value
@@ -198,13 +198,33 @@ def test_a_mark_never_wraps_away_from_its_figure(pages: list[str]) -> None:
             assert not re.match(r"^\s*\d+(?:,\s\d+)*\]", line), line
 
 
-def test_the_running_header_is_one_line(project: Path) -> None:
-    document = pdfium.PdfDocument(project / f"{EXAMPLE.name}.pdf")
-    for page in list(document)[1:]:
+def running_heads(pdf: Path) -> list[str]:
+    """The text in the top margin of every page after the first."""
+    heads = []
+    for page in list(pdfium.PdfDocument(pdf))[1:]:
         width, height = page.get_size()
-        text = page.get_textpage()
-        head = text.get_text_bounded(0, height - 20 * MM, width, height).strip()
-        assert head and "\n" not in head, head
+        text = page.get_textpage().get_text_bounded(0, height - 20 * MM, width, height)
+        heads.append(text.strip())
+    return heads
+
+
+def test_the_running_header_is_one_line(project: Path) -> None:
+    heads = running_heads(project / f"{EXAMPLE.name}.pdf")
+    assert heads and all(h == heads[0] and "\n" not in h for h in heads), heads
+    assert heads[0] == "Alibaba Group Holding · NYSE: BABA · Alibaba's AI Bet"
+
+
+def test_a_long_running_header_is_shortened_to_one_line(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    """A CJK title twice the width of the page: one line, ending in an ellipsis."""
+    minimal["title"] = "阿里巴巴的人工智能赌注：资本支出、云计算份额与盈利之路，" * 3
+    minimal["subject"]["name"] = "Alibaba Group Holding Limited (阿里巴巴集团控股有限公司)"
+    minimal["sections"][0]["body"] += "\n\n" + "\n\n".join(["Filler paragraph."] * 70)
+    result = build_brief(make_brief(minimal), tmp_path / "out")
+    assert result.ok, [str(p) for p in result.problems]
+    heads = running_heads(tmp_path / "out" / "acme" / "acme.pdf")
+    assert heads and all("\n" not in h and h.endswith("…") for h in heads), heads
 
 
 def test_a_source_named_like_a_path_is_a_warning(example_copy: Path) -> None:
