@@ -217,21 +217,19 @@ def decimals_for(values: list[float], most: int = 2) -> int:
     return most
 
 
-def round_half(value: float, places: int) -> float:
-    """`value` rounded half away from zero as it reads (17.25 -> 17.3; Python's `round` and
-    format work on the binary value, half to even: 17.2): the figure a reader recomputes."""
-    step = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+def rounded(value: float, places: int) -> Decimal:
+    """Half away from zero, as research rounds (17.25 at one decimal is 17.3), from the
+    shortest decimal that reads back as the float (binary 17.25 is exact; 0.1 + 0.2 is not)."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
 
 def format_number(value: float, places: int | None = None) -> str:
-    """1234.5 -> '1,234.5', rounded half away from zero; negatives with a true minus sign
-    (none on a value that rounds to zero)."""
+    """1234.5 -> '1,234.5'; negatives with a true minus sign (none on a figure that rounds to 0)."""
     if places is None:
         places = decimals_for([value])
-    shown = round_half(value, places)
-    text = f"{abs(shown):,.{places}f}"
-    return f"{MINUS}{text}" if shown < 0 else text
+    number = rounded(value, places)
+    text = f"{abs(number):,.{places}f}"
+    return f"{MINUS}{text}" if number < 0 else text
 
 
 CURRENCIES = ("USD", "RMB", "CNY", "HKD", "EUR", "GBP", "JPY", "$", "€", "£", "¥")

@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.brief.data import MINUS, Frame, format_number, round_half
+from reportgen.brief.data import MINUS, Frame, format_number, rounded
 from reportgen.brief.models import Valuation
 
 Value = float | Literal["n.m.", "n.a."]
@@ -162,7 +162,7 @@ def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
 def _as_shown(value: Value) -> Value:
     """A multiple at the one decimal the table shows it with: the median and the premium are
     computed from the figures a reader sees, so that they can be recomputed by hand."""
-    return round_half(value, 1) if isinstance(value, float) else value
+    return float(rounded(value, 1)) if isinstance(value, float) else value
 
 
 def peer_median(values: list[Value]) -> Value:
