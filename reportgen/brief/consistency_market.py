@@ -31,7 +31,14 @@ from pathlib import Path
 
 from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import NA_WORDS, Frame, decimals_for, format_number, format_with_unit
+from reportgen.brief.data import (
+    NA_WORDS,
+    Frame,
+    decimals_for,
+    format_number,
+    format_with_unit,
+    number_of,
+)
 from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
 from reportgen.brief.models import Market, Metric, Valuation
 from reportgen.brief.spec import Loc, Spec
@@ -169,7 +176,7 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("prices",), message)]
     dates = pd.to_datetime(frame.df["date"].astype(str), errors="coerce", format="%Y-%m-%d")
-    closes = pd.to_numeric(frame.df["close"], errors="coerce")
+    closes = frame.df["close"].map(lambda v: number_of(v) or float("nan"))  # 0 is not a price
     for row in range(len(frame.df)):
         bad = "date" if dates.iloc[row] != dates.iloc[row] else None
         if bad is None and not closes.iloc[row] > 0:

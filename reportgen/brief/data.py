@@ -106,10 +106,18 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _is_number(cell: str) -> bool:
+    return number_of(cell) is not None
+
+
+def number_of(cell: object) -> float | None:
+    """A cell of a read frame as a number by the one rule (read_number), or None for a gap
+    or text: for checks of a column that must hold numbers (a chart's y, a close)."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return None if cell != cell else float(cell)  # NaN != NaN
     try:
-        return read_number(cell) is not None
+        return read_number(str(cell))
     except ValueError:  # refused at its cell by scan_csv
-        return False
+        return None
 
 
 def scan_csv(path: Path, limits: Limits) -> Problem | None:
