@@ -41,6 +41,7 @@ def record_bytes(built: Built, files: dict[str, bytes], key: str, digest: str) -
         "key": key,
         "inputs": digest,
         "outputs": {name: _sha256(data) for name, data in files.items()},
+        "publishable": built.publishable and built.pdf is not None,  # send's gate reads this
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
         "summary": _summary_dict(built.summary) if built.pdf is not None else None,
         "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
@@ -63,6 +64,7 @@ class Record:
     problems: list[Problem]  # its warnings, replayed when the brief is skipped
     summary: BriefSummary | None
     changes: Changes | None
+    publishable: bool  # the build's decision (build.decide); a record without it is rebuilt
 
 
 def read_record(out_dir: Path, brief_id: str) -> Record | None:
@@ -77,11 +79,19 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
             [problem_from_dict(p) for p in raw["problems"]],
             _summary_from(raw.get("summary")),
             Changes.from_dict(raw["changes"]) if raw.get("changes") else None,
+            _flag(raw["publishable"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if path.exists():
             log.warning("%s: ignored, unreadable (%s)", path, exc)
         return None
+
+
+def _flag(value: object) -> bool:
+    """A JSON true or false, nothing else (a record edited to "yes" is unreadable)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"publishable: {value!r} is not true or false")
+    return value
 
 
 def intact(out_dir: Path, brief_id: str, record: Record) -> bool:
@@ -107,7 +117,8 @@ class LastGood:
     changes: Changes | None
     inputs: str  # digest of the brief's files it was made from (for `only_changed`)
     snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
-    open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: a draft, never sent
+    open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: why it is a draft
+    publishable: bool = False  # the build's decision, as its record holds it: the send gate
 
 
 def last_good(out_dir: Path, brief_id: str) -> LastGood:
@@ -134,6 +145,7 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         record.inputs,
         snapshot,
         open_findings(record.problems),
+        record.publishable,
     )
 
 
@@ -160,6 +172,7 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
         inputs,
         snapshot,
         open_findings(built.problems),
+        built.publishable,
     )
 
 

@@ -20,6 +20,7 @@ from reportgen.brief.datachecks import DataChecks
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
@@ -28,6 +29,7 @@ from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.errors import BriefError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
+QUOTE = "'"
 LEVEL_WORDS = {
     "low": "low",
     "medium": "medium",
@@ -232,6 +234,8 @@ class _Validator(DataChecks):
                         doc.key,
                         f"image {_image_name(src)} not shown: {refused}",
                         "warning",
+                        finding=f"image:{doc_name(doc)}:{_image_name(src).strip(QUOTE)}",
+                        values=(refused,),
                     )
                 )
 

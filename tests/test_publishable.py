@@ -1,0 +1,108 @@
+"""Publishable is decided once, by the build, and every reader uses that one value (#18.1):
+the PDF's DRAFT mark, findings.json, the build record, `build --json` (built or cached),
+`send` and `nightly`. Every warning is a finding with a key."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import EXAMPLE, REPO
+from pypdf import PdfReader
+from smtp_server import smtp_server, write_config
+
+from reportgen.cli import main
+
+UPSIDE = "computed:price_target_upside"
+
+
+def example_project(root: Path, port: int = 25) -> Path:
+    """The example brief as briefs/<id> of a project with its [compliance], sending to `port`."""
+    shutil.copytree(EXAMPLE, root / "briefs" / EXAMPLE.name)
+    shutil.copy(REPO / "disclosures.md", root / "disclosures.md")
+    config = write_config(root, port)
+    compliance = (REPO / "reportgen.toml").read_text(encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + "\n" + compliance, encoding="utf-8")
+    return root / "briefs" / EXAMPLE.name
+
+
+def edit(brief: Path, old: str, new: str) -> None:
+    path = brief / "brief.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def build_json(*args: str) -> dict[str, object]:
+    result = cli("build", "--json", *args)
+    assert result.exit_code == 0, result.output
+    [line] = result.output.splitlines()
+    report: dict[str, object] = json.loads(line)
+    return report
+
+
+def pages(pdf: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(pdf).pages]
+
+
+@pytest.fixture
+def repriced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The issue's case: price 121 and target 160, so the stated 27% upside is now 32.2%."""
+    brief = example_project(tmp_path)
+    edit(brief, "  price: 118.40", "  price: 121.00")
+    edit(brief, "  target: 150", "  target: 160")
+    monkeypatch.chdir(tmp_path)
+    return brief
+
+
+def test_a_draft_is_a_draft_for_every_reader_and_is_never_sent(repriced: Path) -> None:
+    built = build_json()
+    cached = build_json()
+    assert (built["status"], cached["status"]) == ("built", "skipped")
+    for report in (built, cached):
+        assert report["publishable"] is False
+        assert [w["finding"] for w in report["warnings"]] == [UPSIDE]  # type: ignore[attr-defined, index]
+        assert [f["finding"] for f in report["open_findings"]] == [UPSIDE]  # type: ignore[attr-defined, index]
+    out = repriced.parent.parent / "out" / repriced.name
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert findings["publishable"] is False
+    assert [f["finding"] for f in findings["open"]] == [UPSIDE]
+    record = json.loads((out / ".reportgen-build.json").read_text(encoding="utf-8"))
+    assert record["publishable"] is False
+    assert all("DRAFT" in page for page in pages(out / f"{repriced.name}.pdf"))
+    with smtp_server() as (recorder, port):
+        write_config(repriced.parent.parent, port)
+        sent = cli("send", str(repriced))
+        assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice
+    assert sent.exit_code == 1
+    assert "draft, not sent" in sent.output and UPSIDE in sent.output
+
+
+def test_the_finding_accepted_makes_it_publishable_everywhere_and_it_is_sent(
+    repriced: Path,
+) -> None:
+    build_json()
+    accepted = cli(
+        "review", str(repriced), "--accept", UPSIDE, "--by", "A. Analyst",
+        "--reason", "The article's 27% was at the older price; the page shows both.",
+    )  # fmt: skip
+    assert accepted.exit_code == 0, accepted.output
+    built, cached = build_json(), build_json()
+    assert (built["status"], cached["status"]) == ("built", "skipped")
+    assert built["publishable"] is True and cached["publishable"] is True
+    out = repriced.parent.parent / "out" / repriced.name
+    assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["publishable"] is True
+    assert not any("DRAFT" in page for page in pages(out / f"{repriced.name}.pdf"))
+    with smtp_server() as (recorder, port):
+        write_config(repriced.parent.parent, port)
+        sent = cli("send", str(repriced))
+        assert sent.exit_code == 0, sent.output
+        readers = sorted(r for m in recorder.received for r in m.rcpt_tos)
+        assert readers == ["cio@example.com", "pm@example.com"]
