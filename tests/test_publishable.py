@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -106,3 +108,65 @@ def test_the_finding_accepted_makes_it_publishable_everywhere_and_it_is_sent(
         assert sent.exit_code == 0, sent.output
         readers = sorted(r for m in recorder.received for r in m.rcpt_tos)
         assert readers == ["cio@example.com", "pm@example.com"]
+
+
+# ---------------------------------------------------------------- every warning has a key
+
+
+def test_every_warning_the_checks_make_has_a_key_and_can_be_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warnings that had no key (so no review could accept them, and readers disagreed
+    on them): a stale price, a rating the upside does not fit, a catalyst already past, an
+    image not shown, a stated upside unlike the computed one."""
+    brief = example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    edit(brief, "  date: 2026-11-20", "  date: 2026-06-01")
+    edit(brief, "  rating: Buy", "  rating: Sell")
+    edit(brief, "when: 2027-Q1\n    event: December", "when: 2026-05\n    event: December")
+    edit(brief, "  target: 150", "  target: 160")
+    with (brief / "thesis.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n![A chart](missing.png)\n")
+    assert cli("check", str(brief)).output.count("warning:") == 5
+    result = cli("review", str(brief))
+    keys = sorted(line.split()[1] for line in result.output.splitlines() if line.startswith("open"))
+    assert keys == [
+        "computed:price_target_upside",
+        "image:thesis.md:missing.png",
+        "past-catalyst:2026-05:december-quarter-results",
+        "rating-fit",
+        "stale-price",
+    ], result.output
+    accepted = cli(
+        "review", str(brief), "--accept", "all", "--by", "A. Analyst", "--reason", "Seen."
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert "publishable" in cli("review", str(brief)).output
+
+
+def test_a_finding_of_the_laid_out_pdf_makes_every_page_a_draft(
+    make_brief: Callable[..., Path], minimal: dict[str, Any], tmp_path: Path
+) -> None:
+    """A warning found only once the PDF is laid out (an image without alt text) is put
+    through the same review: the PDF is made again with its DRAFT mark, so the mark, the
+    record and --json say the same."""
+    minimal["sections"][0]["body"] += "\n\n![](dot.svg)\n"
+    folder = make_brief(minimal, {"dot.svg": DOT})
+    out = tmp_path / "out"
+    report = build_json(str(folder), "--out", str(out))
+    assert report["publishable"] is False
+    assert [f["finding"] for f in report["open_findings"]] == ["pdf:alt-text"]  # type: ignore[attr-defined, index]
+    assert all("DRAFT" in page for page in pages(out / "acme" / "acme.pdf"))
+    findings = json.loads((out / "acme" / "findings.json").read_text(encoding="utf-8"))
+    assert [f["finding"] for f in findings["open"]] == ["pdf:alt-text"]
+    (folder / "review.yaml").write_text(  # by hand: `review` lists only the brief's own checks
+        "- key: pdf:alt-text\n  accepted: {by: A. Analyst, on: 2026-11-21, reason: A dot.}\n"
+        f"  values: [{json.dumps(findings['open'][0]['values'][0])}]\n",
+        encoding="utf-8",
+    )
+    report = build_json(str(folder), "--out", str(out))
+    assert report["publishable"] is True and report["warnings"] == []
+    assert not any("DRAFT" in page for page in pages(out / "acme" / "acme.pdf"))
+
+
+DOT = '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>'

@@ -25,6 +25,7 @@ from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
 from reportgen.brief.review import Gate, apply_review, load_review
+from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.errors import BriefError, Problem
 
@@ -118,6 +119,7 @@ class _Validator(DataChecks):
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
+        self.problems += samples(self.spec, self.frames)
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):

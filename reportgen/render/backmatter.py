@@ -1,9 +1,12 @@
 """The compliance back matter: [compliance] of reportgen.toml plus a project-level pass.
 
 The rating distribution is the share of the project's coverage under each
-rating: every brief under `[build].briefs` (the project's coverage, whatever
-subset one command builds) is read for its `market.rating` before any brief is
-built. The result rides on the `Theme`, so every build path (build, batch
+rating: every publishable brief under `[build].briefs` (the project's coverage,
+whatever subset one command builds) is read for its `market.rating` before any
+brief is built. A draft (an open finding: a scaffold's placeholders and sample
+data, a figure not signed off) is not a call anyone published, so it is not
+counted: its build record says so when it describes the brief's current files,
+else the brief's checks and review.yaml decide, as its build will. The result rides on the `Theme`, so every build path (build, batch
 workers, nightly, serve) gets it, and it is part of every brief's build key:
 a rating changed in one brief rebuilds the others' back matter.
 """
@@ -11,6 +14,7 @@ a rating changed in one brief rebuilds the others' back matter.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +45,7 @@ class BackMatter:
     certification: str
     disclosures_html: str
     distribution: tuple[Share, ...]
-    covered: int  # briefs in the project
+    covered: int  # publishable briefs in the project (drafts are no call)
     rated: int  # of which carry a rating of the scale
 
 
@@ -58,7 +62,7 @@ def load_back_matter(config: Config) -> BackMatter | None:
         return None
     _refuse_invisible(config, compliance)
     ratings = tuple(Rating.of(r) for r in compliance.ratings)
-    found = project_ratings(config)
+    found = project_ratings(config, ratings)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
     return BackMatter(
         ratings,
@@ -78,10 +82,32 @@ def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
     )
 
 
-def project_ratings(config: Config) -> list[str | None]:
-    """The `market.rating` of every brief of the project (None for a brief without one)."""
+def project_ratings(config: Config, scale: Sequence[Rating]) -> list[str | None]:
+    """The `market.rating` of every publishable brief of the project (None for one
+    without a rating); drafts are left out."""
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
-    return [_rating_of(folder / "brief.yaml", config.limits) for folder in folders]
+    return [
+        _rating_of(folder / "brief.yaml", config.limits)
+        for folder in folders
+        if publishable_now(folder, config, scale)
+    ]
+
+
+def publishable_now(folder: Path, config: Config, scale: Sequence[Rating]) -> bool:
+    """Is the brief's current content publishable? Its last build's decision when that
+    build was made from these very files, else its checks and review (as its build's)."""
+    from reportgen.brief.spec import load_spec  # lazy: only briefs changed since their build
+    from reportgen.brief.validate import validate
+    from reportgen.cache import tree_digest
+    from reportgen.record import read_record
+
+    try:
+        record = read_record(config.resolve(config.build.out), folder.resolve().name)
+        if record is not None and record.inputs and record.inputs == tree_digest(folder):
+            return record.publishable
+        return validate(load_spec(folder, config.limits), scale or None).publishable
+    except Exception:  # a brief that cannot be read or has errors: no call of it counts
+        return False
 
 
 def _rating_of(path: Path, limits: Limits) -> str | None:
