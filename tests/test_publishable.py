@@ -5,6 +5,7 @@ the PDF's DRAFT mark, findings.json, the build record, `build --json` (built or 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +171,65 @@ def test_a_finding_of_the_laid_out_pdf_makes_every_page_a_draft(
 
 
 DOT = '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="9" height="9"/></svg>'
+
+
+# ---------------------------------------------------------------- drafts do not count (#18.7)
+
+
+def back_page(pdf: Path) -> str:
+    text = pages(pdf)[-1]
+    return " ".join(text[text.index("Distribution of ratings") :].split()[:30])
+
+
+def test_a_scaffold_in_the_project_is_no_call_in_the_ratings_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    brief = example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert cli("new", "acme-2026", "--dir", "briefs").exit_code == 0
+    result = cli("build", "-q")
+    assert result.exit_code == 0, result.output
+    shown = back_page(tmp_path / "out" / brief.name / f"{brief.name}.pdf")
+    assert "Buy 1 100% Hold 0 0% Sell 0 0%" in shown, shown
+    assert "Across the 1 rated of the 1 brief" in shown
+
+
+# ---------------------------------------------------------------- sample data (#18.8)
+
+
+def test_a_scaffold_with_every_placeholder_word_deleted_is_still_a_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path
+    example_project(root)
+    monkeypatch.chdir(root)
+    assert cli("new", "acme-2026", "--dir", "briefs").exit_code == 0
+    scaffold = root / "briefs" / "acme-2026"
+    for path in scaffold.iterdir():
+        text = re.sub(r" ?\(PLACEHOLDER\)|PLACEHOLDER:? ?", "", path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
+    assert "placeholder text" not in cli("check", str(scaffold)).output
+    report = build_json(str(scaffold))
+    assert report["publishable"] is False
+    open_ = {f["finding"]: f for f in report["open_findings"]}  # type: ignore[attr-defined]
+    assert all(key.startswith("sample:") for key in open_), sorted(open_)
+    said = " ".join(f["message"] for f in open_.values())
+    for value in ("the market block (price 45, target 56)", "source 'placeholder-report'",
+                  "comps.csv lines 2, 3, 4, 5", "the sample price history"):  # fmt: skip
+        assert value in said, said
+    pdf = root / "out" / "acme-2026" / "acme-2026.pdf"
+    assert all("DRAFT" in page for page in pages(pdf))
+    market = next(k for k, f in open_.items() if "market block" in f["message"])
+    refused = cli("review", str(scaffold), "--accept", market, "--by", "A", "--reason", "Fine.")
+    assert refused.exit_code != 0 and "cannot be accepted" in refused.output
+    with smtp_server() as (recorder, port):
+        write_config(root, port)
+        sent = cli("send", str(scaffold))
+        assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice
+    assert sent.exit_code == 1 and "draft, not sent" in sent.output
+
+
+def test_real_sources_and_values_leave_no_sample_finding(example_copy: Path) -> None:
+    """The example brief shares no sample mark: not one sample finding."""
+    result = cli("review", str(example_copy))
+    assert "sample:" not in result.output
