@@ -26,10 +26,15 @@ def example_project(root: Path, port: int = 25) -> Path:
     """The example brief as briefs/<id> of a project with its [compliance], sending to `port`."""
     shutil.copytree(EXAMPLE, root / "briefs" / EXAMPLE.name)
     shutil.copy(REPO / "disclosures.md", root / "disclosures.md")
+    configure(root, port)
+    return root / "briefs" / EXAMPLE.name
+
+
+def configure(root: Path, port: int) -> None:
+    """reportgen.toml: the test server on `port`, and the example project's [compliance]."""
     config = write_config(root, port)
     compliance = (REPO / "reportgen.toml").read_text(encoding="utf-8")
     config.write_text(config.read_text(encoding="utf-8") + "\n" + compliance, encoding="utf-8")
-    return root / "briefs" / EXAMPLE.name
 
 
 def edit(brief: Path, old: str, new: str) -> None:
@@ -81,7 +86,7 @@ def test_a_draft_is_a_draft_for_every_reader_and_is_never_sent(repriced: Path) -
     assert record["publishable"] is False
     assert all("DRAFT" in page for page in pages(out / f"{repriced.name}.pdf"))
     with smtp_server() as (recorder, port):
-        write_config(repriced.parent.parent, port)
+        configure(repriced.parent.parent, port)
         sent = cli("send", str(repriced))
         assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice
     assert sent.exit_code == 1
@@ -104,7 +109,7 @@ def test_the_finding_accepted_makes_it_publishable_everywhere_and_it_is_sent(
     assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["publishable"] is True
     assert not any("DRAFT" in page for page in pages(out / f"{repriced.name}.pdf"))
     with smtp_server() as (recorder, port):
-        write_config(repriced.parent.parent, port)
+        configure(repriced.parent.parent, port)
         sent = cli("send", str(repriced))
         assert sent.exit_code == 0, sent.output
         readers = sorted(r for m in recorder.received for r in m.rcpt_tos)
@@ -223,7 +228,7 @@ def test_a_scaffold_with_every_placeholder_word_deleted_is_still_a_draft(
     refused = cli("review", str(scaffold), "--accept", market, "--by", "A", "--reason", "Fine.")
     assert refused.exit_code != 0 and "cannot be accepted" in refused.output
     with smtp_server() as (recorder, port):
-        write_config(root, port)
+        configure(root, port)
         sent = cli("send", str(scaffold))
         assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice
     assert sent.exit_code == 1 and "draft, not sent" in sent.output
@@ -233,3 +238,45 @@ def test_real_sources_and_values_leave_no_sample_finding(example_copy: Path) -> 
     """The example brief shares no sample mark: not one sample finding."""
     result = cli("review", str(example_copy))
     assert "sample:" not in result.output
+
+
+# ---------------------------------------------------------------- the call's history (#18.6)
+
+
+def test_a_new_target_is_in_changes_json_the_box_the_email_and_the_history_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    brief = example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out" / brief.name
+    with smtp_server() as (recorder, port):
+        configure(tmp_path, port)
+        assert build_json()["publishable"] is True
+        first = cli("send", str(brief))
+        assert first.exit_code == 0, first.output
+        edit(brief, "  target: 150", "  target: 160")  # 150 -> 160: the stated 27% is now off
+        reason = ["--by", "A. Analyst", "--reason", "The article's 27% predates the new target."]
+        assert cli("review", str(brief), "--accept", UPSIDE, *reason).exit_code == 0
+        assert build_json()["publishable"] is True
+        second = cli("send", str(brief))
+        assert second.exit_code == 0, second.output
+        mails = [r.message for r in recorder.received]
+    changes = json.loads((out / "changes.json").read_text(encoding="utf-8"))
+    assert changes["since_edition"] is True
+    assert changes["call"] == [
+        {"id": "target", "label": "Price target", "old": "USD 150.00", "new": "USD 160.00"}
+    ]
+    text = pages(out / f"{brief.name}.pdf")
+    first_page = " ".join(text[0].split())
+    assert "Price target: USD 150.00 → USD 160.00" in first_page, first_page
+    body = mails[-1].get_body(("plain",))
+    assert body is not None and "Price target: USD 150.00 → USD 160.00" in body.get_content()
+    back = " ".join(" ".join(text).split())
+    assert "Rating and price-target history" in back, back[-1500:]
+    history = back[back.index("Rating and price-target history") :]
+    assert history.startswith(
+        "Rating and price-target history DATE RATING PRICE TARGET"
+        " 20 May 2026 Hold USD 110.00"
+        " 21 November 2026 Buy USD 150.00"  # the delivered edition
+        " 21 November 2026 Buy USD 160.00"  # this brief
+    ), history

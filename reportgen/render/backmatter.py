@@ -16,16 +16,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_problem
 from reportgen.brief.market import Rating
+from reportgen.brief.models import Brief
 from reportgen.brief.spec import find_briefs
 from reportgen.brief.yamlfile import scalar_at
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
 from reportgen.errors import Problem
+from reportgen.render.changes import call_of, target_text
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,41 @@ class BackMatter:
     distribution: tuple[Share, ...]
     covered: int  # publishable briefs in the project (drafts are no call)
     rated: int  # of which carry a rating of the scale
+
+
+@dataclass(frozen=True)
+class CallRow:
+    """A row of the rating and price-target history: a call as readers received it."""
+
+    date: date
+    rating: str  # '' when the call had none
+    target: str  # as page one shows it, 'USD 160.00'; '' when none
+
+
+def call_history(brief: Brief, delivered: Sequence[dict[str, str]]) -> list[CallRow]:
+    """The history table: `market.history` for calls made before the first delivered
+    edition, every delivered edition's call, then this brief's (each dated by its as_of).
+    A row that repeats the call above it is left out: a row is a change of call."""
+    market = brief.market
+    if market is None:
+        return []
+    first = date.fromisoformat(delivered[0]["date"]) if delivered else None
+    rows = [
+        CallRow(c.date, c.rating or "", target_text(market, c.target) if c.target else "")
+        for c in market.history
+        if first is None or c.date < first
+    ]
+    rows += [CallRow(date.fromisoformat(c["date"]), c["rating"], c["target"]) for c in delivered]
+    now = call_of(brief)
+    rows.append(CallRow(brief.as_of, *(now.get(k, {}).get("value", "") for k in KEYS)))
+    return [r for i, r in enumerate(rows) if i == 0 or _call(r) != _call(rows[i - 1])]
+
+
+KEYS = ("rating", "target")
+
+
+def _call(row: CallRow) -> tuple[str, str]:
+    return row.rating, row.target
 
 
 def scale_of(theme: object) -> tuple[Rating, ...] | None:
