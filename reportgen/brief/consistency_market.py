@@ -119,7 +119,9 @@ def _rating_fits(
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
     problem = spec.problem(("market", "rating"), message, "warning")
-    return [replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))]
+    return [
+        replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))
+    ]
 
 
 def describe_rule(rating: Rating) -> str:

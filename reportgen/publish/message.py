@@ -131,7 +131,7 @@ def change_lines(changes: Changes | None) -> list[str]:
     lines = []
     if changes.verdict:
         lines.append(f"Verdict: {changes.verdict['old']} \u2192 {changes.verdict['new']}")
-    for m in [*changes.call, *changes.metrics]:
+    for m in changes.moved:
         if m.old is None:
             lines.append(f"{m.label}: {m.new} (new)")
         elif m.new is None:

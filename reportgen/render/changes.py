@@ -125,6 +125,11 @@ class Changes:
         return f"the edition sent {day}" if self.since_edition else day
 
     @property
+    def moved(self) -> list[CallChange | MetricChange]:
+        """The call's parts, then the metrics, that changed: each a label, old and new."""
+        return [*self.call, *self.metrics]
+
+    @property
     def any(self) -> bool:
         return bool(
             self.call or self.metrics or self.verdict or self.risks_added or self.risks_removed
