@@ -30,7 +30,6 @@ from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.errors import BriefError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
-QUOTE = "'"
 LEVEL_WORDS = {
     "low": "low",
     "medium": "medium",
@@ -74,6 +73,12 @@ def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
         raise BriefError(problems)
     gate = apply_review([p for p in problems if p.severity == "warning"], entries)
     return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate)
+
+
+def _image_key(src: str) -> str:
+    """An image in its finding's key: a local file by its name, an address by its scheme."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    return scheme.group(1).lower() if scheme else src[:80]
 
 
 def _image_name(src: str) -> str:
@@ -236,7 +241,7 @@ class _Validator(DataChecks):
                         doc.key,
                         f"image {_image_name(src)} not shown: {refused}",
                         "warning",
-                        finding=f"image:{doc_name(doc)}:{_image_name(src).strip(QUOTE)}",
+                        finding=f"image:{doc_name(doc)}:{_image_key(src)}",
                         values=(refused,),
                     )
                 )
