@@ -34,14 +34,27 @@ def _sha256(data: bytes) -> str:
 # --- reading back what an earlier run wrote -----------------------------------
 
 
-def record_bytes(built: Built, files: dict[str, bytes], key: str, digest: str) -> bytes:
+def record_bytes(
+    built: Built, files: dict[str, bytes], key: str, digest: str, before: Record | None = None
+) -> bytes:
     """The build record of a build about to be written: what it was made from, a hash of
-    each output, its warnings, and what its email needs."""
+    each output, its warnings, and what its email needs. `before`: the record it replaces
+    (a draft carries the latest publishable call forward from it)."""
+    publishable = built.publishable and built.pdf is not None
+    if publishable:
+        call = (
+            {k: v["value"] for k, v in (built.snapshot.call or {}).items()}
+            if built.snapshot
+            else {}
+        )
+    else:
+        call = before.last_publishable_call if before else None
     record = {
         "key": key,
         "inputs": digest,
         "outputs": {name: _sha256(data) for name, data in files.items()},
-        "publishable": built.publishable and built.pdf is not None,  # send's gate reads this
+        "publishable": publishable,  # the build's decision: send's gate reads this
+        "last_publishable_call": call,  # {"rating", "target"} (the ratings distribution)
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
         "summary": _summary_dict(built.summary) if built.pdf is not None else None,
         "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
@@ -65,6 +78,7 @@ class Record:
     summary: BriefSummary | None
     changes: Changes | None
     publishable: bool  # the build's decision (build.decide); a record without it is rebuilt
+    last_publishable_call: dict[str, str] | None = None  # of this or an earlier build; None: none
 
 
 def read_record(out_dir: Path, brief_id: str) -> Record | None:
@@ -80,6 +94,7 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
             _summary_from(raw.get("summary")),
             Changes.from_dict(raw["changes"]) if raw.get("changes") else None,
             _flag(raw["publishable"]),
+            _call(raw.get("last_publishable_call")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if path.exists():
@@ -92,6 +107,15 @@ def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"publishable: {value!r} is not true or false")
     return value
+
+
+def _call(value: object) -> dict[str, str] | None:
+    """A recorded call: names to texts, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise TypeError(f"last_publishable_call: {value!r} is not a call")
+    return {str(k): v for k, v in value.items()}
 
 
 def intact(out_dir: Path, brief_id: str, record: Record) -> bool:

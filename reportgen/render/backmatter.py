@@ -124,28 +124,33 @@ def project_ratings(config: Config, scale: Sequence[Rating]) -> list[str | None]
     """The `market.rating` of every publishable brief of the project (None for one
     without a rating); drafts are left out."""
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
-    return [
-        _rating_of(folder / "brief.yaml", config.limits)
-        for folder in folders
-        if publishable_now(folder, config, scale)
-    ]
+    calls = [latest_publishable_call(folder, config, scale) for folder in folders]
+    return [call.get("rating") for call in calls if call is not None]
 
 
-def publishable_now(folder: Path, config: Config, scale: Sequence[Rating]) -> bool:
-    """Is the brief's current content publishable? Its last build's decision when that
-    build was made from these very files, else its checks and review (as its build's)."""
+def latest_publishable_call(
+    folder: Path, config: Config, scale: Sequence[Rating]
+) -> dict[str, str] | None:
+    """The call ({"rating": ...}) of the brief's latest publishable content, None when it
+    never had any: the current files' when publishable (their last build's decision when
+    that build was made from them, else their checks and review, as their build's), else
+    the latest publishable build's, which each build record carries forward."""
     from reportgen.brief.spec import load_spec  # lazy: only briefs changed since their build
     from reportgen.brief.validate import validate
     from reportgen.cache import tree_digest
     from reportgen.record import read_record
 
+    record = read_record(config.resolve(config.build.out), folder.resolve().name)
+    earlier = record.last_publishable_call if record else None
     try:
-        record = read_record(config.resolve(config.build.out), folder.resolve().name)
         if record is not None and record.inputs and record.inputs == tree_digest(folder):
-            return record.publishable
-        return validate(load_spec(folder, config.limits), scale or None).publishable
-    except Exception:  # a brief that cannot be read or has errors: no call of it counts
-        return False
+            return earlier
+        if not validate(load_spec(folder, config.limits), scale or None).publishable:
+            return earlier
+    except Exception:  # a brief that cannot be read or has errors now: its earlier call
+        return earlier
+    rating = _rating_of(folder / "brief.yaml", config.limits)
+    return {"rating": rating} if rating is not None else {}
 
 
 def _rating_of(path: Path, limits: Limits) -> str | None:

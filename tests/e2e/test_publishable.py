@@ -78,6 +78,10 @@ def test_a_draft_is_a_draft_for_every_reader_and_is_never_sent(repriced: Path) -
         assert report["publishable"] is False
         assert [w["finding"] for w in report["warnings"]] == [UPSIDE]  # type: ignore[attr-defined, index]
         assert [f["finding"] for f in report["open_findings"]] == [UPSIDE]  # type: ignore[attr-defined, index]
+    said = cli("build").output.splitlines()[-1]
+    assert said.startswith("skipped alibaba-ai-2026: unchanged") and said.endswith(
+        f"; DRAFT, never emailed: open {UPSIDE} (see reportgen review)"
+    )
     out = repriced.parent.parent / "out" / repriced.name
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     assert findings["publishable"] is False
@@ -197,6 +201,22 @@ def test_a_scaffold_in_the_project_is_no_call_in_the_ratings_distribution(
     shown = back_page(tmp_path / "out" / brief.name / f"{brief.name}.pdf")
     assert "Buy 1 100% Hold 0 0% Sell 0 0%" in shown, shown
     assert "Across the 1 rated of the 1 brief" in shown
+
+
+def test_a_brief_turned_draft_counts_with_its_latest_publishable_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Buy, publishable; then a Hold with a stated upside nobody accepted (a draft): the
+    distribution still counts the Buy readers could have, not the Hold."""
+    brief = example_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert build_json()["publishable"] is True
+    edit(brief, "  rating: Buy", "  rating: Hold")
+    edit(brief, "  target: 150", "  target: 125")  # 5.6% upside: a Hold, but the 27% stated
+    report = build_json()
+    assert report["publishable"] is False
+    shown = back_page(tmp_path / "out" / brief.name / f"{brief.name}.pdf")
+    assert "Buy 1 100% Hold 0 0% Sell 0 0%" in shown, shown
 
 
 # ---------------------------------------------------------------- sample data (#18.8)
