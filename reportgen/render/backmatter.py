@@ -1,20 +1,21 @@
 """The compliance back matter: [compliance] of reportgen.toml plus a project-level pass.
 
 The rating distribution is the share of the project's coverage under each
-rating: every publishable brief under `[build].briefs` (the project's coverage,
-whatever subset one command builds) is read for its `market.rating` before any
-brief is built. A draft (an open finding: a scaffold's placeholders and sample
-data, a figure not signed off) is not a call anyone published, so it is not
-counted: its build record says so when it describes the brief's current files,
-else the brief's checks and review.yaml decide, as its build will. The result rides on the `Theme`, so every build path (build, batch
-workers, nightly, serve) gets it, and it is part of every brief's build key:
-a rating changed in one brief rebuilds the others' back matter.
+rating: the latest publishable call of every brief under `[build].briefs` (the
+project's coverage, whatever subset one command builds), read before any brief
+is built, once per command. A draft (an open finding: a scaffold's placeholders
+and sample data, a figure not signed off) is not a call anyone published: it
+counts with its latest publishable call, if it ever had one (the caller says
+which call that is: reportgen.project.latest_publishable_call). The result is
+part of the `Project` (reportgen.project), so every build path gets it, and of
+every brief's build key: a rating changed in one brief rebuilds the others'
+back matter.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,20 +88,20 @@ def _call(row: CallRow) -> tuple[str, str]:
     return row.rating, row.target
 
 
-def scale_of(theme: object) -> tuple[Rating, ...] | None:
-    """The rating scale a theme carries (a Theme's `compliance`), for the brief checks."""
-    back = getattr(theme, "compliance", None)
-    return (back.ratings or None) if isinstance(back, BackMatter) else None
+Call = dict[str, str]  # {"rating": ...}: a brief's call as the distribution counts it
+PublishedCall = Callable[[Path, Config, Sequence[Rating]], Call | None]
+"""(brief folder, config, scale) -> the brief's latest publishable call, None: never any."""
 
 
-def load_back_matter(config: Config) -> BackMatter | None:
-    """The back matter of a project, None when reportgen.toml has no [compliance]."""
+def load_back_matter(config: Config, published: PublishedCall | None = None) -> BackMatter | None:
+    """The back matter of a project, None when reportgen.toml has no [compliance].
+    `published`: each brief's latest publishable call (default: `current_call`)."""
     compliance = config.compliance
     if compliance is None:
         return None
     _refuse_invisible(config, compliance)
     ratings = tuple(Rating.of(r) for r in compliance.ratings)
-    found = project_ratings(config, ratings)
+    found = project_ratings(config, ratings, published or current_call)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
     return BackMatter(
         ratings,
@@ -120,35 +121,27 @@ def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
     )
 
 
-def project_ratings(config: Config, scale: Sequence[Rating]) -> list[str | None]:
-    """The `market.rating` of every publishable brief of the project (None for one
-    without a rating); drafts are left out."""
+def project_ratings(
+    config: Config, scale: Sequence[Rating], published: PublishedCall
+) -> list[str | None]:
+    """The rating of each brief of the project with a publishable call (None for one
+    without a rating); a brief that never had one is left out."""
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
-    calls = [latest_publishable_call(folder, config, scale) for folder in folders]
+    calls = [published(folder, config, scale) for folder in folders]
     return [call.get("rating") for call in calls if call is not None]
 
 
-def latest_publishable_call(
-    folder: Path, config: Config, scale: Sequence[Rating]
-) -> dict[str, str] | None:
-    """The call ({"rating": ...}) of the brief's latest publishable content, None when it
-    never had any: the current files' when publishable (their last build's decision when
-    that build was made from them, else their checks and review, as their build's), else
-    the latest publishable build's, which each build record carries forward."""
-    from reportgen.brief.spec import load_spec  # lazy: only briefs changed since their build
+def current_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call | None:
+    """The brief's current call when its checks and review.yaml make it publishable (as
+    its build will decide), else None: a draft or a brief with errors is no call."""
+    from reportgen.brief.spec import load_spec  # lazy: read only to decide the distribution
     from reportgen.brief.validate import validate
-    from reportgen.cache import tree_digest
-    from reportgen.record import read_record
 
-    record = read_record(config.resolve(config.build.out), folder.resolve().name)
-    earlier = record.last_publishable_call if record else None
     try:
-        if record is not None and record.inputs and record.inputs == tree_digest(folder):
-            return earlier
         if not validate(load_spec(folder, config.limits), scale or None).publishable:
-            return earlier
-    except Exception:  # a brief that cannot be read or has errors now: its earlier call
-        return earlier
+            return None
+    except Exception:  # a brief that cannot be read or has errors: no call of it counts
+        return None
     rating = _rating_of(folder / "brief.yaml", config.limits)
     return {"rating": rating} if rating is not None else {}
 
