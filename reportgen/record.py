@@ -41,25 +41,28 @@ def record_bytes(
     each output, its warnings, and what its email needs. `before`: the record it replaces
     (a draft carries the latest publishable call forward from it)."""
     publishable = built.publishable and built.pdf is not None
-    if publishable:
-        call = (
-            {k: v["value"] for k, v in (built.snapshot.call or {}).items()}
-            if built.snapshot
-            else {}
-        )
-    else:
-        call = before.last_publishable_call if before else None
     record = {
         "key": key,
         "inputs": digest,
         "outputs": {name: _sha256(data) for name, data in files.items()},
         "publishable": publishable,  # the build's decision: send's gate reads this
-        "last_publishable_call": call,  # {"rating", "target"} (the ratings distribution)
+        "last_publishable_call": _published_call(built, publishable, before),
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
         "summary": _summary_dict(built.summary) if built.pdf is not None else None,
         "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def _published_call(
+    built: Built, publishable: bool, before: Record | None
+) -> dict[str, str] | None:
+    """{"rating", "target"} of this build when publishable, else of the latest publishable
+    build before it (what the ratings distribution counts for a brief turned draft)."""
+    if not publishable:
+        return before.last_publishable_call if before else None
+    call = built.snapshot.call if built.snapshot and built.snapshot.call else {}
+    return {name: part["value"] for name, part in call.items()}
 
 
 def read_previous(out_dir: Path, brief_id: str) -> Snapshot | None:

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,11 @@ from pypdf import PdfReader
 from smtp_server import smtp_server, write_config
 
 from reportgen.cli import main
+from reportgen.config import load_config
+from reportgen.publish.nightly import run_nightly
 
 UPSIDE = "computed:price_target_upside"
+NIGHT = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)  # 06:05 in Shanghai, the example's next day
 
 
 def example_project(root: Path, port: int = 25) -> Path:
@@ -95,6 +99,16 @@ def test_a_draft_is_a_draft_for_every_reader_and_is_never_sent(repriced: Path) -
         assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice
     assert sent.exit_code == 1
     assert "draft, not sent" in sent.output and UPSIDE in sent.output
+
+
+def test_nightly_builds_the_draft_and_sends_it_to_no_reader(repriced: Path) -> None:
+    root = repriced.parent.parent
+    with smtp_server() as (recorder, port):
+        configure(root, port)
+        report = run_nightly(load_config(root / "reportgen.toml"), now=NIGHT)
+        assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice
+    assert report.exit_code == 1
+    assert UPSIDE in recorder.received[0].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 def test_the_finding_accepted_makes_it_publishable_everywhere_and_it_is_sent(
