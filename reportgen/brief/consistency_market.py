@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -145,7 +146,10 @@ def _rating_fits(
         f"{rule.name} as {describe_rule(rule)}"
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
-    return [spec.problem(("market", "rating"), message, "warning")]
+    problem = spec.problem(("market", "rating"), message, "warning")
+    return [
+        replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))
+    ]
 
 
 def describe_rule(rating: Rating) -> str:
@@ -311,7 +315,9 @@ def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
             continue
         stated = format_with_unit(metric.value, metric.unit)
         message = f"'{metric.label}' states {stated} but reportgen computes {shown} ({how})"
-        problems.append(spec.problem(("metrics", i, "value"), message, "warning"))
+        problem = spec.problem(("metrics", i, "value"), message, "warning")
+        values = (metric.value, round(computed, 6))  # a new price or target reopens it
+        problems.append(replace(problem, finding=f"computed:{metric.id}", values=values))
     return problems
 
 
