@@ -230,10 +230,10 @@ def rounded(value: float, places: int) -> Decimal:
 
 def format_number(value: float, places: int | None = None) -> str:
     """1234.5 -> '1,234.5'; negatives with a true minus sign (none on a figure that rounds to 0)."""
-    if not math.isfinite(value):
-        return str(value)  # as before: 'nan', 'inf' (Decimal cannot compare a NaN)
     if places is None:
         places = decimals_for([value])
+    if not math.isfinite(value):  # an empty cell read as NaN: shown as it always was
+        return f"{value:,.{places}f}"
     number = rounded(value, places)
     text = f"{abs(number):,.{places}f}"
     return f"{MINUS}{text}" if number < 0 else text

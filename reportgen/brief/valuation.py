@@ -182,7 +182,7 @@ def format_value(value: Value, ratio: bool) -> str:
     """12.345 -> '12.3x' for a ratio, '12.3' otherwise; n.m. and n.a. as they are."""
     if isinstance(value, str):
         return value
-    return f"{format_number(value, 1)}{'x' if ratio else ''}"
+    return format_number(value, 1) + ("x" if ratio else "")
 
 
 def format_premium(value: Value) -> str:
