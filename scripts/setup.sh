@@ -10,7 +10,11 @@ dev=0
 [ "${1:-}" = "--dev" ] && dev=1
 
 apt_packages=(fonts-noto-cjk fonts-inter fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
-[ "$dev" = 1 ] && apt_packages+=(poppler-utils chromium openssl systemd default-jre-headless npm)  # openssl: SMTP TLS test certificates; systemd: systemd-analyze verify; java, npm: the accessibility checkers
+[ "$dev" = 1 ] && apt_packages+=(poppler-utils chromium openssl systemd)  # openssl: SMTP TLS test certificates; systemd: systemd-analyze verify
+# java and npm for the accessibility checkers, unless the machine has them another way
+# (a Node.js that bundles npm conflicts with Debian's npm package)
+[ "$dev" = 1 ] && ! command -v java >/dev/null && apt_packages+=(default-jre-headless)
+[ "$dev" = 1 ] && ! command -v npm >/dev/null && apt_packages+=(npm)
 
 missing=()
 for p in "${apt_packages[@]}"; do
