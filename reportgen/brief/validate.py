@@ -20,6 +20,7 @@ from reportgen.brief.datachecks import DataChecks
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
@@ -116,6 +117,7 @@ class _Validator(DataChecks):
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
+        self.problems += header_problems(self.spec)  # what a mail header would refuse
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):
