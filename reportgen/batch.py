@@ -183,7 +183,7 @@ def build_brief(
         where=out_dir / brief_id / f"{brief_id}.pdf",
         limits=limits,
     )
-    return _written(built, out_dir, Inputs())
+    return _written(built, out_dir, Inputs(digest=tree_digest(brief_dir)))  # the edition's id
 
 
 def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:

@@ -49,6 +49,7 @@ class Recorder:
     data_replies: list[str] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     data_calls: int = 0
+    mail_calls: int = 0
     waiting: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     after_store: Callable[[], None] | None = None
@@ -58,6 +59,7 @@ class Recorder:
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        self.mail_calls += 1
         if self.require_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address

@@ -190,8 +190,7 @@ class Mailer:
             except (smtplib.SMTPException, OSError) as exc:
                 failure = classify(exc, self._expired)
             log.info("%s: attempt %d: %s", recipient.address, attempt, failure.detail)
-            if failure.kind != "permanent":
-                self._drop()
+            self._reset() if failure.kind == "permanent" else self._drop()
             delay = self.smtp.backoff * 2 ** (attempt - 1) * (0.5 + random.random())
             if (
                 failure.kind != "transient"
@@ -267,6 +266,14 @@ class Mailer:
                 self._stopped = f"{where} unreachable ({failure.detail})"
         return SendOutcome(False, failure.code, detail, attempts)
 
+    def _reset(self) -> None:
+        """RSET after a refusal, so the connection's next MAIL starts a new transaction."""
+        try:
+            if self._conn is not None:
+                self._conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
     def _drop(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -286,6 +293,7 @@ class Mailer:
             conn = smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)
         else:
             conn = smtplib.SMTP(timeout=smtp.timeout)
+        conn._host = smtp.host  # the TLS server name (set by __init__ only when it connects)
         try:
             with self._deadline(conn):
                 conn.connect(smtp.host, smtp.port)
