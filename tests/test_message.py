@@ -230,7 +230,7 @@ def test_the_body_opens_with_the_call(tmp_path: Path) -> None:
     assert (summary.rating, summary.target, summary.upside) == ("Buy", "USD 160.00", "+32.2%")
     text, html = MailTemplates(Renderer()).bodies(summary, None, "ACME-2026-11-21.pdf")
     assert text.startswith("Buy, target USD 160.00 (+32.2% upside)\nVerdict: High-Risk")
-    assert html.index("USD 160.00") < html.index("Verdict:") < html.index("Acme's Big Bet")
+    assert html.index("USD 160.00") < html.index("Verdict:") < html.index("Big Bet")
 
 
 def test_summarize_is_pure_and_resolves_helpers_to_text(tmp_path: Path) -> None:
