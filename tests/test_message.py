@@ -21,8 +21,7 @@ from smtp_server import free_port, write_config
 from reportgen.batch import build_brief
 from reportgen.brief.spec import load_spec
 from reportgen.brief.validate import validate
-from reportgen.config import load_config
-from reportgen.config import MailConfig
+from reportgen.config import MailConfig, load_config
 from reportgen.publish.message import (
     RATED_SUBJECT,
     SUBJECT,
@@ -32,9 +31,9 @@ from reportgen.publish.message import (
     subject_line,
     subject_template,
 )
-from reportgen.render.environment import Renderer
 from reportgen.publish.nightly import send_briefs
 from reportgen.publish.summary import BriefSummary, summarize
+from reportgen.render.environment import Renderer
 
 BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
 

@@ -34,7 +34,6 @@ from reportgen.config import ConfigError, SmtpConfig, load_config
 from reportgen.publish.nightly import RunReport, send_briefs
 from reportgen.publish.smtp import check_plaintext_auth
 
-
 ENCODED_BCC = "=?utf-8?q?X=0D=0ABcc:_spy=40example.com?="
 ENCODED_BODY = "=?utf-8?q?Buy=0D=0A=0D=0AFake_body?="
 

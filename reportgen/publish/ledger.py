@@ -89,6 +89,11 @@ class Ledger(StateDB):
         )
         return Known(*rows[0]) if rows else None
 
+    def ended(self, run_id: str | None) -> bool:
+        """Whether a run ended (and so reported what it left in doubt), or was killed."""
+        rows = self._read("SELECT ended FROM runs WHERE run_id=?", (run_id,))
+        return bool(rows and rows[0][0])
+
     def last_pdf(self, brief: str, mailbox: str) -> str | None:
         """The sha256 of the newest PDF of this brief the mailbox got (or may have got)."""
         rows = self._read(

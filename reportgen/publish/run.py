@@ -194,15 +194,6 @@ class Run:
     ) -> str:
         """One edition to one mailbox: skipped, written, sent or failed (the manifest's word)."""
         brief = item.brief_id
-        try:
-            known = self.ledger.known(brief, item.edition, box.address)
-        except LedgerError as exc:  # whether it went out cannot be known: not sent
-            return self._note(outcome, "failed", f"{box.address}: not sent: {exc}")
-        if known is not None and not force and dry_run is None:
-            skip = _skip(known)
-            if skip:
-                self.event(brief, "skipped", recipient=box.address, detail=skip)
-                return self._note(outcome, None, f"{box.address}: {skip}", "skipped")
         delivery = Delivery(
             brief,
             item.edition,
@@ -210,12 +201,42 @@ class Run:
             message.message_id_for(brief, item.edition, box.address, self.sender),
             hashlib.sha256(item.good.pdf).hexdigest(),
         )
+        try:
+            known = self.ledger.known(brief, item.edition, box.address)
+            skip = None if force or dry_run or known is None else self._skip(delivery, known)
+        except LedgerError as exc:  # whether it went out cannot be known: not sent
+            return self._note(outcome, "failed", f"{box.address}: not sent: {exc}")
+        if skip:
+            why, failure = skip
+            state = "failed" if failure else None
+            self.event(brief, state or "skipped", recipient=box.address, detail=why)
+            return self._note(outcome, state, f"{box.address}: {why}", "skipped")
         mail = self._message(item, box, delivery.message_id)
         if dry_run is not None:
             path = write_eml(dry_run, brief, box, mail)
             return self._note(outcome, "written", f"{box.address}: {path}", "written")
         assert mailer is not None
         return self._deliver(delivery, box, mail, mailer, outcome)
+
+    def _skip(self, d: Delivery, known: Known) -> tuple[str, bool] | None:
+        """Why a mailbox is not sent an edition the ledger knows (and whether that is a
+        failure to report), or None to send it. A
+        delivery left in doubt by a run that was killed (and so told no one) is reported as
+        a failure once: this run takes it over, and reports it."""
+        if known.status == "sent":
+            return "already delivered (this edition)", False
+        if known.status != "handed":
+            return None
+        why = (
+            "handed over, the server's reply was lost; not sent again: check with the reader,"
+            " `reportgen send --force` resends"
+        )
+        if self.ledger.ended(known.run_id):
+            return f"in doubt since run {known.run_id}: {why}", False
+        self.ledger.record(
+            self.report.run_id, d, "handed", detail=f"taken over from {known.run_id}"
+        )
+        return f"in doubt (run {known.run_id} was killed): {why}", True
 
     def _note(self, outcome: BriefOutcome, state: str | None, detail: str, word: str = "") -> str:
         """One line of a brief's outcome; a failure wins over any other state."""
@@ -321,18 +342,6 @@ class Run:
     def finish(self) -> RunReport:
         self.ledger.end_run(self.report.run_id, self.report.exit_code)
         return self.report
-
-
-def _skip(known: Known) -> str | None:
-    """Why a mailbox is not sent an edition the ledger knows, or None to send it."""
-    if known.status == "sent":
-        return "already delivered (this edition)"
-    if known.status == "handed":
-        return (
-            f"in doubt since run {known.run_id}: handed over, the server's reply was lost; not sent"
-            " again: check with the reader, `reportgen send --force` resends"
-        )
-    return None
 
 
 def write_eml(folder: Path, brief: str, box: Mailbox, mail: EmailMessage) -> Path:

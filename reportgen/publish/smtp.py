@@ -223,7 +223,11 @@ class Mailer:
             code, reply = conn.rcpt(recipient.address)
             if code not in (250, 251):
                 raise smtplib.SMTPRecipientsRefused({recipient.address: (code, reply)})
-            handover()
+            try:
+                handover()
+            except Exception as exc:  # "handed" could not be written: nothing goes out
+                self._reset()
+                return SendOutcome(False, None, f"not sent: {exc}", attempt)
             try:
                 code, reply = conn.data(data)
             except smtplib.SMTPDataError:
