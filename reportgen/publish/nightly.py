@@ -40,8 +40,10 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 def require_mail(config: Config) -> None:
     """[mail] with a sender is needed to send (its values were checked when it was read)."""
     where = str(config.path or "reportgen.toml")
-    if config.mail is None or not config.mail.from_:
-        raise ConfigError(f"{where}: [mail] with `from` is required to send (from, to, subject)")
+    if config.mail is None:
+        raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
+    if not config.mail.from_:
+        raise ConfigError(f"{where}: mail.from is required to send")
 
 
 def batch_options(config: Config) -> BatchOptions:
