@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -147,6 +147,40 @@ def silent_server() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)
         yield int(sock.getsockname()[1])
+
+
+@contextmanager
+def drip_server(interval: float = 0.02) -> Iterator[int]:
+    """Accepts connections and sends `220-still here` every `interval` seconds, never ending
+    its greeting (a tarpit: every read succeeds, so no per-read timeout ever fires)."""
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(interval)
+
+    def drip() -> None:
+        clients: list[socket.socket] = []
+        while not stop.is_set():
+            with suppress(OSError):
+                clients.append(listener.accept()[0])
+            for client in list(clients):
+                try:
+                    client.sendall(b"220-still here\r\n")
+                except OSError:
+                    clients.remove(client)
+            stop.wait(interval)
+        for client in clients:
+            client.close()
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
 
 
 def write_config(folder: Path, port: int, **settings: Any) -> Path:
