@@ -84,9 +84,10 @@ def parse_mailbox(text: str) -> Mailbox:
 
 
 def _domain(domain: str, text: str) -> str:
-    """Case-folded and IDNA-encoded (`exämple.com` -> `xn--exmple-cua.com`)."""
+    """Case-folded and IDNA-encoded (`exämple.com` -> `xn--exmple-cua.com`), without the
+    root's trailing dot."""
     try:
-        return domain.encode("idna").decode("ascii").lower()
+        return domain.rstrip(".").encode("idna").decode("ascii").lower()
     except UnicodeError as exc:
         raise ValueError(f"not a valid domain in {text!r}: {exc}") from None
 

@@ -16,7 +16,7 @@ import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -150,30 +150,40 @@ def silent_server() -> Iterator[int]:
 
 
 @contextmanager
-def drip_server(interval: float = 0.02) -> Iterator[int]:
-    """Accepts connections and sends `220-still here` every `interval` seconds, never ending
-    its greeting (a tarpit: every read succeeds, so no per-read timeout ever fires)."""
+def drip_server(script: tuple[bytes, ...] = (), interval: float = 0.02) -> Iterator[int]:
+    """A tarpit: the greeting, then one scripted reply per line received, then `NNN-still
+    here` every `interval` seconds, never finishing (every read succeeds, so no per-read
+    timeout fires). No script: it drips its greeting."""
     stop = threading.Event()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
     listener.settimeout(interval)
 
-    def drip() -> None:
-        clients: list[socket.socket] = []
-        while not stop.is_set():
-            with suppress(OSError):
-                clients.append(listener.accept()[0])
-            for client in list(clients):
+    def serve(client: socket.socket) -> None:
+        replies, reader = list(script), client.makefile("rb")
+        with client, reader:
+            if replies:
+                client.sendall(replies.pop(0))
+            while replies and not stop.is_set() and reader.readline():
+                client.sendall(replies.pop(0))
+            drip = b"250-still here\r\n" if script else b"220-still here\r\n"
+            while not stop.is_set():
                 try:
-                    client.sendall(b"220-still here\r\n")
+                    client.sendall(drip)
                 except OSError:
-                    clients.remove(client)
-            stop.wait(interval)
-        for client in clients:
-            client.close()
+                    return
+                stop.wait(interval)
 
-    thread = threading.Thread(target=drip, daemon=True)
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client = listener.accept()[0]
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
         yield int(listener.getsockname()[1])

@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -176,8 +176,8 @@ class Run:
             for box in item.mailboxes:
                 try:
                     statuses[box.address] = self._one(item, box, mailer, force, dry_run, outcome)
-                except DeliveryError as exc:  # a broken mail template: this brief only
-                    self._note(outcome, "failed", "not sent: " + str(exc))
+                except Exception as exc:  # a broken mail template ...: this brief only
+                    self._note(outcome, "failed", f"not sent: {one_line(str(exc))}")
                     break
             self.report.outcomes.append(outcome)
             if "sent" in statuses.values():
@@ -265,10 +265,11 @@ class Run:
         before = editions.snapshot_of(self.out, good.brief_id, last)
         if before is None or good.snapshot is None:
             return good.changes
-        changes = compare(before, Snapshot(**json.loads(good.snapshot)))
-        return Changes(
-            **{**changes.__dict__, "since": before.generated[:10], "since_edition": True}
-        )
+        try:
+            changes = compare(before, Snapshot(**json.loads(good.snapshot)))
+        except (ValueError, TypeError, KeyError):  # a snapshot of another shape
+            return good.changes
+        return replace(changes, since=before.generated[:10], since_edition=True)
 
     def _deliver(
         self,
@@ -335,7 +336,7 @@ class Run:
         except DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        result = mailer.send(notice, self.sender, to)
+        result = mailer.send(notice, self.sender, to)  # failures are its outcome, not raised
         state = "notice-sent" if result.sent else "notice-failed"
         self.event("*", state, recipient=to.address, code=result.code, detail=result.detail)
 

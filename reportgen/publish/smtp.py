@@ -126,7 +126,7 @@ def classify(exc: Exception, expired: bool = False) -> Failure:
         return Failure("transient", None, "timed out waiting for the server")
     if isinstance(exc, OSError):
         return Failure("transient", None, f"cannot connect: {exc.strerror or exc}")
-    return Failure("fatal", None, f"{type(exc).__name__}: {exc}")
+    return Failure("permanent", None, f"{type(exc).__name__}: {exc}")  # this message only
 
 
 def _text(reply: bytes | str) -> str:
@@ -163,12 +163,9 @@ class Mailer:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.quit()
-            except (smtplib.SMTPException, OSError):
-                self._conn.close()
-            self._conn = None
+        """QUIT, within the deadline too (a server may drip its goodbye)."""
+        self._politely(lambda conn: conn.quit())
+        self._drop()
 
     def send(
         self,
@@ -187,7 +184,7 @@ class Mailer:
             attempt += 1
             try:
                 return self._attempt(message, sender, recipient, handover, attempt)
-            except (smtplib.SMTPException, OSError) as exc:
+            except Exception as exc:  # whatever one message raises fails that message only
                 failure = classify(exc, self._expired)
             log.info("%s: attempt %d: %s", recipient.address, attempt, failure.detail)
             self._reset() if failure.kind == "permanent" else self._drop()
@@ -272,11 +269,20 @@ class Mailer:
 
     def _reset(self) -> None:
         """RSET after a refusal, so the connection's next MAIL starts a new transaction."""
-        try:
-            if self._conn is not None:
-                self._conn.rset()
-        except (smtplib.SMTPException, OSError):
+        if not self._politely(lambda conn: conn.rset()):
             self._drop()
+
+    def _politely(self, command: Callable[[smtplib.SMTP], object]) -> bool:
+        """One command on an open connection within the deadline; False when it failed."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            with self._deadline(conn):
+                command(conn)
+            return True
+        except (smtplib.SMTPException, OSError):
+            return False
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -297,7 +303,7 @@ class Mailer:
             conn = smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)
         else:
             conn = smtplib.SMTP(timeout=smtp.timeout)
-        conn._host = smtp.host  # the TLS server name (set by __init__ only when it connects)
+        conn._host = smtp.host  # type: ignore[attr-defined]  # the TLS name (__init__ sets it only when it connects)
         try:
             with self._deadline(conn):
                 conn.connect(smtp.host, smtp.port)

@@ -160,3 +160,21 @@ def test_check_refuses_a_title_with_a_line_break_at_its_line(project: Path) -> N
     result = reportgen(project, "check", "briefs/acme")
     assert result.returncode == 1
     assert "brief.yaml:1: title: U+000D (a control character)" in result.stdout + result.stderr
+
+
+GREETING = (b"220 tarpit ESMTP\r\n", b"250 tarpit\r\n")  # the greeting, the reply to EHLO
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        ((*GREETING, b"250 ok\r\n", b"550 no such user\r\n"), "550"),  # then drips on RSET
+        ((*GREETING, b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n", b"250 kept\r\n"), "sent"),
+    ],  # the second drips on QUIT
+)
+def test_a_server_that_drips_after_its_answer_is_left_within_the_deadline(
+    project: Path, script: tuple[bytes, ...], said: str
+) -> None:
+    with drip_server(script) as port:
+        report = send(project, port, to=["pm@example.com"], timeout=0.3, failures_to="")
+    assert said in report.outcomes[0].details[0]
