@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from email.policy import SMTP
 
-# C0 and C1 controls (tab included) and the Unicode line and paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls (tab included), the Unicode line and paragraph separators, and the
+# invisible and bidi characters that make a name or subject read otherwise than written.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def decoded(text: str) -> str:
@@ -32,12 +33,14 @@ def header_problem(text: str) -> str | None:
     ends the header and starts another), written plainly or inside an encoded word."""
     found = _CONTROL.search(text)
     if found:
-        return f"U+{ord(found[0]):04X} (a control character) cannot go into a mail header"
+        return (
+            f"U+{ord(found[0]):04X} (a control or invisible character) cannot go into a mail header"
+        )
     found = _CONTROL.search(decoded(text))
     if found:
         return (
-            f"an encoded word (=?...?=) here decodes to U+{ord(found[0]):04X} (a control"
-            " character), which would break the mail header"
+            f"an encoded word (=?...?=) here decodes to U+{ord(found[0]):04X} (a control or"
+            " invisible character), which would break the mail header"
         )
     return None
 

@@ -233,8 +233,12 @@ class Mailer:
                 self._drop()
                 why = classify(exc, self._expired).detail
                 return SendOutcome(False, None, f"in doubt: {why} after DATA", attempt, True)
-            if code != 250:
+            if 400 <= code < 600:
                 raise smtplib.SMTPDataError(code, reply)  # refused: not delivered
+            if not 200 <= code < 300:  # no reply one can read: it may have been stored
+                return SendOutcome(
+                    False, None, f"in doubt: reply {reply!r} after DATA", attempt, True
+                )
         return SendOutcome(True, code, "accepted", attempt)
 
     @contextmanager

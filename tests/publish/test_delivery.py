@@ -154,12 +154,25 @@ def test_a_mail_value_that_cannot_make_a_header_is_refused_by_check_and_build(
         assert f": {key}: " in message and "reportgen.toml:" in message, message
 
 
+def test_a_recipient_whose_name_reads_backwards_is_refused_at_its_line(project: Path) -> None:
+    spoof = "=?utf-8?q?=E2=80=AEmoc.elpmaxe=40mp?= <spy@example.com>"  # U+202E, encoded
+    built = build_brief(
+        write_brief(project / "briefs" / "acme", {**MINIMAL, "recipients": [spoof]}),
+        project / "out",
+    )
+    [problem] = [p for p in built.problems if p.severity == "error"]
+    assert problem.key == "recipients[0]" and "U+202E" in problem.message
+
+
 def test_check_refuses_a_title_with_a_line_break_at_its_line(project: Path) -> None:
     write_config(project, free_port())
     write_brief(project / "briefs" / "acme", {**MINIMAL, "title": "Acme\r\nBcc: spy@example.com"})
     result = reportgen(project, "check", "briefs/acme")
     assert result.returncode == 1
-    assert "brief.yaml:1: title: U+000D (a control character)" in result.stdout + result.stderr
+    assert (
+        "brief.yaml:1: title: U+000D (a control or invisible character)"
+        in result.stdout + result.stderr
+    )
 
 
 GREETING = (b"220 tarpit ESMTP\r\n", b"250 tarpit\r\n")  # the greeting, the reply to EHLO
@@ -170,7 +183,8 @@ GREETING = (b"220 tarpit ESMTP\r\n", b"250 tarpit\r\n")  # the greeting, the rep
     [
         ((*GREETING, b"250 ok\r\n", b"550 no such user\r\n"), "550"),  # then drips on RSET
         ((*GREETING, b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n", b"250 kept\r\n"), "sent"),
-    ],  # the second drips on QUIT
+        ((*GREETING, b"250 ok\r\n", b"250 ok\r\n", b"354 go\r\n", b"xyz what\r\n"), "in doubt"),
+    ],  # the second and third drip on QUIT; the third's reply after DATA is no reply
 )
 def test_a_server_that_drips_after_its_answer_is_left_within_the_deadline(
     project: Path, script: tuple[bytes, ...], said: str
