@@ -75,7 +75,6 @@ class Known:
 
     status: str  # handed | sent | failed
     run_id: str | None
-    updated: str
 
 
 class Ledger(StateDB):
@@ -84,7 +83,7 @@ class Ledger(StateDB):
     def known(self, brief: str, edition: str, mailbox: str) -> Known | None:
         """The state of this edition for this mailbox, None when never tried."""
         rows = self._read(
-            "SELECT status, run_id, updated FROM mailings WHERE brief=? AND edition=? AND mailbox=?",
+            "SELECT status, run_id FROM mailings WHERE brief=? AND edition=? AND mailbox=?",
             (brief, edition, mailbox),
         )
         return Known(*rows[0]) if rows else None

@@ -173,8 +173,8 @@ def send_briefs(
     with _opened(config, command, datetime.now(UTC), mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         ready = []
-        for brief_dir in brief_dirs:
-            brief_id = brief_dir.resolve().name
+        for brief_dir in dict.fromkeys(d.resolve() for d in brief_dirs):  # each brief once
+            brief_id = brief_dir.name
             try:
                 item = run.ready(last_good(out, brief_id))
             except OutputError as exc:
