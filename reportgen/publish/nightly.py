@@ -21,17 +21,18 @@ from pathlib import Path
 from reportgen.batch import BatchOptions, build_many
 from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
+from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import Config, ConfigError
 from reportgen.mailtext import parse_mailbox
+from reportgen.project import Project, load_project
 from reportgen.publish import message, smtp
+from reportgen.publish.editions import last_delivered_snapshot
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.ledger import Run as LoggedRun
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
 from reportgen.publish.statedb import LEDGER_WAIT
 from reportgen.record import LastGood, OutputError, just_built, last_good
-from reportgen.render.environment import make_renderer
-from reportgen.render.theme import load_theme, template_dirs
 from reportgen.workers import Ceilings
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
@@ -46,26 +47,32 @@ def require_mail(config: Config) -> None:
         raise ConfigError(f"{where}: mail.from is required to send")
 
 
+def nightly_project(config: Config) -> Project:
+    """The project as `reportgen build` reads it (the same cache, so nightly finds its PDFs):
+    read once per run (its back matter scans every brief's rating)."""
+    charts = ChartCache(config.resolve(config.build.out) / CHART_DIR)
+    return load_project(config, charts=charts)
+
+
 def batch_options(config: Config) -> BatchOptions:
-    """What `reportgen build` uses in this project: the same cache, so nightly finds its PDFs."""
+    """What `reportgen build` uses in this project."""
     return BatchOptions(
-        template_dirs=template_dirs(config),
-        theme=load_theme(config),
         strict=config.build.strict,
         ceilings=Ceilings(config.build.timeout, config.build.memory_limit),
-        limits=config.limits,
+        delivered=last_delivered_snapshot,
     )
 
 
 @contextmanager
 def _opened(
-    config: Config, command: str, now: datetime, mailer: smtp.Mailer | None, wait: float
+    project: Project, command: str, now: datetime, mailer: smtp.Mailer | None, wait: float
 ) -> Iterator[Run]:
     """Lock the output folder, open the ledger (sound, or nothing is sent), start a run;
     always close the ledger."""
+    config = project.config
     require_mail(config)
     out = config.resolve(config.build.out)
-    templates = message.MailTemplates(make_renderer(config))  # a bad template fails up front
+    templates = message.MailTemplates(project.renderer())  # a bad template fails up front
     with run_lock(out):
         ledger = None
         try:
@@ -126,11 +133,11 @@ def run_nightly(
     require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built
     now = now or datetime.now(UTC)
-    options = batch_options(config)  # a bad theme fails before the run starts
-    with _opened(config, "nightly", now, mailer, ledger_wait) as run:
+    project = nightly_project(config)  # a bad theme fails before the run starts
+    with _opened(project, "nightly", now, mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
-        built = build_many(briefs, out, options)
+        built = build_many(briefs, out, project, batch_options(config))
         ready = [item for r in built.results if (item := _ready(run, r, out))]
         with mailer:
             run.send_all(ready, mailer)
@@ -170,7 +177,7 @@ def send_briefs(
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""
     mailer = None if dry_run else _mailer(config, environ)
     command = "send" if dry_run is None else "send --dry-run"
-    with _opened(config, command, datetime.now(UTC), mailer, ledger_wait) as run:
+    with _opened(load_project(config), command, datetime.now(UTC), mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         ready = []
         for brief_dir in dict.fromkeys(d.resolve() for d in brief_dirs):  # each brief once

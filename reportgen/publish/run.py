@@ -23,6 +23,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from pathlib import Path
 
+from reportgen.brief.summary import BriefSummary
 from reportgen.cache import tree_digest
 from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, one_line
@@ -30,7 +31,6 @@ from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, mailboxes, parse_mailbox
 from reportgen.publish import editions, message, smtp
 from reportgen.publish.ledger import Delivery, Known, Ledger, LedgerError
-from reportgen.publish.summary import BriefSummary
 from reportgen.record import LastGood
 from reportgen.render.changes import Changes, Snapshot, compare
 from reportgen.render.theme import template_dirs

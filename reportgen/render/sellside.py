@@ -18,6 +18,7 @@ from reportgen.brief.market import market_value, upside
 from reportgen.brief.models import Brief
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import Comps, compute_comps, format_premium, format_value
+from reportgen.render.charts import REDRAW, ChartStore
 from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
 
 Cite = Callable[[str], str]
@@ -100,8 +101,14 @@ class SellSideComposer:
     `calls`: the delivered editions' ratings and targets, when the caller has them."""
 
     def __init__(
-        self, checked: Checked, cite: Cite, credit: Cite, calls: Sequence[PastCall] | None = None
+        self,
+        checked: Checked,
+        cite: Cite,
+        credit: Cite,
+        calls: Sequence[PastCall] | None = None,
+        charts: ChartStore = REDRAW,
     ):
+        self.charts = charts
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
@@ -137,7 +144,8 @@ class SellSideComposer:
             return None
         frame = self.checked.frames[brief.prices]
         title = f"Share price and price target ({brief.market.currency})"
-        svg = draw_price_chart(price_points(frame), self.past_calls(), brief.market.currency, title)
+        points, calls = price_points(frame), self.past_calls()
+        svg = draw_price_chart(points, calls, brief.market.currency, title, self.charts)
         return PriceChart(title, svg, self.credit(brief.market.source))
 
     def past_calls(self) -> list[PastCall]:
