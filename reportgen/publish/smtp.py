@@ -211,7 +211,8 @@ class Mailer:
         if utf8 and not conn.has_extn("smtputf8"):
             why = f"{recipient.address}: a non-ASCII local part needs SMTPUTF8, not offered"
             return SendOutcome(False, None, why, attempt)
-        options = ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else []
+        options = ["SMTPUTF8"] if utf8 else []
+        options += ["BODY=8BITMIME"] if utf8 and conn.has_extn("8bitmime") else []
         data = message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
         with self._deadline(conn):
             code, reply = conn.mail(sender.address, options)
