@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -25,20 +25,22 @@ from pathlib import Path
 
 from reportgen.brief.summary import BriefSummary
 from reportgen.cache import tree_digest
-from reportgen.config import ComplianceConfig, Config, MailConfig
+from reportgen.config import ComplianceConfig, MailConfig
 from reportgen.errors import DeliveryError, one_line
 from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, mailboxes, parse_mailbox
+from reportgen.project import Project
 from reportgen.publish import editions, message, smtp
 from reportgen.publish.ledger import Delivery, Known, Ledger, LedgerError
 from reportgen.record import LastGood
 from reportgen.render.changes import Changes, Snapshot, compare
-from reportgen.render.theme import template_dirs
 
 log = logging.getLogger(__name__)
 
-# Sections of reportgen.toml that never change what a page shows.
+# Sections of reportgen.toml that never change what a page shows, and the back matter's
+# figures that follow the other briefs of the project.
 NOT_PAGE = {"path", "build", "smtp", "mail", "schedule", "limits"}
+PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
 @dataclass
@@ -77,18 +79,19 @@ class Ready:
         return self.good.brief_id
 
 
-def page_digest(config: Config) -> str:
-    """What of the project shapes every page: [theme], [compliance] and any other page
-    section, the files they name (logo, disclosures) and the project's templates. Not the
-    ratings distribution: another brief's call does not make a new edition of this one."""
-    page = config.model_dump(mode="json", exclude=NOT_PAGE)
-    parts = [json.dumps(page, sort_keys=True)]
-    named = [config.theme.logo, (config.compliance or ComplianceConfig()).disclosures]
-    for path in [config.resolve(n) for n in named if n] + list(template_dirs(config)):
-        if path.is_dir():
-            parts.append(tree_digest(path))
-        elif path.is_file():
-            parts.append(hashlib.sha256(path.read_bytes()).hexdigest())
+def page_digest(project: Project) -> str:
+    """What of the project shapes every page, as the project read it once: the theme (the
+    logo embedded), the back matter (the disclosures as shown), the other page sections of
+    reportgen.toml and the project's templates. Not the ratings distribution: another
+    brief's call does not make a new edition of this one."""
+    back = asdict(project.back_matter) if project.back_matter else {}
+    page = [
+        asdict(project.theme),
+        {key: value for key, value in back.items() if key not in PROJECT_WIDE},
+        project.config.model_dump(mode="json", exclude=NOT_PAGE),
+    ]
+    parts = [json.dumps(page, sort_keys=True, default=str)]
+    parts += [tree_digest(d) for d in project.template_dirs if d.is_dir()]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -128,12 +131,13 @@ class Run:
 
     def __init__(
         self,
-        config: Config,
+        project: Project,
         command: str,
         ledger: Ledger,
         now: datetime,
         templates: message.MailTemplates,
     ):
+        config = project.config
         assert config.mail is not None, "[mail] is checked before a run starts"
         self.config = config
         self.mail = config.mail
@@ -143,7 +147,7 @@ class Run:
         self.command = command
         self.templates = templates
         self.out = config.resolve(config.build.out)
-        self.page = page_digest(config)
+        self.page = page_digest(project)
         self.report = RunReport(ledger.start_run(command))
         # event(brief, state, recipient=, code=, detail=): one line of this run's log
         self.event = functools.partial(ledger.event, self.report.run_id)

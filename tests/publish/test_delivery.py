@@ -20,7 +20,9 @@ from smtp_server import WAIT, Recorder, drip_server, free_port, smtp_server, wri
 
 from reportgen.batch import build_brief
 from reportgen.config import load_config
+from reportgen.project import load_project
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
+from reportgen.publish.run import page_digest
 
 
 def send(project: Path, port: int, *, force: bool = False, **settings: Any) -> RunReport:
@@ -192,3 +194,26 @@ def test_a_server_that_drips_after_its_answer_is_left_within_the_deadline(
     with drip_server(script) as port:
         report = send(project, port, to=["pm@example.com"], timeout=0.3, failures_to="")
     assert said in report.outcomes[0].details[0]
+
+
+def test_the_page_config_makes_an_edition_the_other_briefs_ratings_do_not(tmp_path: Path) -> None:
+    market = {
+        **{"price": 121.0, "currency": "USD", "date": "2026-11-21", "target": 160},
+        **{"horizon": "12 months", "rating": "Buy", "source": "alpha"},
+    }
+    write_brief(tmp_path / "briefs" / "acme", {**MINIMAL, "market": market})
+    write_brief(tmp_path / "briefs" / "beta", {**MINIMAL, "market": market})
+    path = write_config(tmp_path, free_port())
+    compliance = '\n[compliance]\nratings = [{name = "Buy"}, {name = "Hold"}]\ndisclosures = "A"\n'
+    path.write_text(path.read_text() + compliance)
+
+    def page() -> str:
+        return page_digest(load_project(load_config(path)))
+
+    first = page()
+    hold = {**MINIMAL, "market": {**market, "rating": "Hold"}}
+    write_brief(tmp_path / "briefs" / "beta", hold)  # the distribution moves: Buy 1, Hold 1
+    path.write_text(path.read_text().replace("timeout = 5", "timeout = 7"))  # not the page
+    assert page() == first
+    path.write_text(path.read_text().replace('disclosures = "A"', 'disclosures = "B"'))
+    assert page() != first
