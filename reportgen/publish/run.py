@@ -220,7 +220,7 @@ class Run:
             path = write_eml(dry_run, brief, box, mail)
             return self._note(outcome, "written", f"{box.address}: {path}", "written")
         assert mailer is not None
-        return self._deliver(delivery, box, mail, mailer, outcome)
+        return self._deliver(delivery, box, mail, mailer, outcome, known)
 
     def _skip(self, d: Delivery, known: Known) -> tuple[str, bool] | None:
         """Why a mailbox is not sent an edition the ledger knows (and whether that is a
@@ -282,16 +282,19 @@ class Run:
         mail: EmailMessage,
         mailer: smtp.Mailer,
         outcome: BriefOutcome,
+        before: Known | None,
     ) -> str:
         """Send with the ledger around it: "handed" before DATA (no send when it cannot be
-        written), the reply after (a reply that cannot be written leaves it in doubt)."""
+        written), the reply after (a reply that cannot be written leaves it in doubt). A
+        `--force` resend that fails leaves what was known: sent stays sent."""
         run_id = self.report.run_id
         result = mailer.send(
             mail, self.sender, box, lambda: self.ledger.record(run_id, d, "handed")
         )
         if result.sent or not result.doubt:
             try:
-                status = "sent" if result.sent else "failed"
+                kept = before.status if before and before.status != "failed" else "failed"
+                status = "sent" if result.sent else kept
                 self.ledger.record(run_id, d, status, result.code, result.detail)
             except LedgerError as exc:
                 log.warning("%s: %s: the reply is not recorded: %s", d.brief, d.mailbox, exc)

@@ -217,3 +217,16 @@ def test_the_page_config_makes_an_edition_the_other_briefs_ratings_do_not(tmp_pa
     assert page() == first
     path.write_text(path.read_text().replace('disclosures = "A"', 'disclosures = "B"'))
     assert page() != first
+
+
+def test_a_forced_resend_that_fails_leaves_the_delivery_sent(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    assert send(project, port, to=["pm@example.com"]).exit_code == 0
+    recorder.data_replies = ["554 5.7.1 rejected by policy"]
+    assert send(project, port, to=["pm@example.com"], force=True).exit_code == 1
+    assert ledger(project) == {"pm@example.com": "sent"}  # the reader still has it
+    again = send(project, port, to=["pm@example.com"])
+    assert again.exit_code == 0 and "already delivered" in again.outcomes[0].details[0]
+    assert len(recorder.to("pm@example.com")) == 1
