@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MINIMAL, write_brief
+from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import WAIT, Recorder, drip_server, free_port, smtp_server, write_config
 
-from reportgen.batch import build_brief
 from reportgen.config import load_config
 from reportgen.project import load_project
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs

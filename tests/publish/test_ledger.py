@@ -17,10 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, write_brief
+from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import WAIT, Recorder, write_config
 
-from reportgen.batch import build_brief
 from reportgen.config import load_config
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
