@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from reportgen.mailtext import parse_mailbox
 from reportgen.publish.statedb import STATE_DIR, LedgerError, StateDB, state_path
 
 __all__ = ["STATE_DIR", "Delivery", "Ledger", "LedgerError", "state_path"]
@@ -80,13 +82,31 @@ class Known:
 class Ledger(StateDB):
     """The state database of one output folder. Every write commits at once."""
 
-    def known(self, brief: str, edition: str, mailbox: str) -> Known | None:
-        """The state of this edition for this mailbox, None when never tried."""
+    def known(self, brief: str, edition: str, mailbox: str, inputs: str = "") -> Known | None:
+        """The state of this edition for this mailbox, None when never tried. `inputs`: the
+        digest of the brief's files, for what a ledger from before editions knew."""
         rows = self._read(
             "SELECT status, run_id FROM mailings WHERE brief=? AND edition=? AND mailbox=?",
             (brief, edition, mailbox),
         )
-        return Known(*rows[0]) if rows else None
+        return Known(*rows[0]) if rows else self._before_editions(brief, inputs, mailbox)
+
+    def _before_editions(self, brief: str, inputs: str, mailbox: str) -> Known | None:
+        """A v1.1 ledger kept deliveries by PDF, with the digest of the brief's files: that
+        content, sent (or pending) to this mailbox, is not sent again after an upgrade."""
+        legacy = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='deliveries'"
+        if not inputs or not self._read(legacy):
+            return None
+        rows = self._read(
+            "SELECT recipient, status, run_id FROM deliveries WHERE brief=? AND fingerprint=?"
+            " AND status IN ('sent', 'pending') ORDER BY status DESC",
+            (brief, inputs),
+        )
+        for recipient, status, run_id in rows:
+            with suppress(ValueError):
+                if parse_mailbox(recipient).address == mailbox:
+                    return Known("sent" if status == "sent" else "handed", run_id)
+        return None
 
     def ended(self, run_id: str | None) -> bool:
         """Whether a run ended (and so reported what it left in doubt), or was killed."""

@@ -206,7 +206,7 @@ class Run:
             hashlib.sha256(item.good.pdf).hexdigest(),
         )
         try:
-            known = self.ledger.known(brief, item.edition, box.address)
+            known = self.ledger.known(brief, item.edition, box.address, item.good.inputs)
             skip = None if force or dry_run or known is None else self._skip(delivery, known)
         except LedgerError as exc:  # whether it went out cannot be known: not sent
             return self._note(outcome, "failed", f"{box.address}: not sent: {exc}")

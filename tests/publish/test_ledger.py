@@ -9,6 +9,7 @@ another build of the same content never delivers it twice.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -229,3 +230,26 @@ def test_the_same_content_is_one_edition_whatever_the_clock_zone_or_build(
     write_brief(nightly_project / "briefs" / "acme", spec)  # a correction: a new edition
     assert nightly(nightly_project, port, NIGHT - timedelta(hours=2)).outcomes[0].state == "sent"
     assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
+
+
+def test_a_ledger_from_before_editions_sends_nothing_twice_after_the_upgrade(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """v1.1 kept deliveries by PDF, with the digest of the brief's files: after an upgrade
+    (which rebuilds every PDF) that content is not sent again to a mailbox it reached."""
+    recorder, port = server
+    inputs = json.loads((project / "out" / "acme" / ".reportgen-build.json").read_text())["inputs"]
+    db_file(project).parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_file(project)) as db:
+        db.execute(
+            "CREATE TABLE deliveries (brief TEXT, pdf_sha256 TEXT, recipient TEXT,"
+            " message_id TEXT, fingerprint TEXT, status TEXT, run_id TEXT)"
+        )
+        db.execute(
+            "INSERT INTO deliveries VALUES ('acme', 'an older PDF', 'PM <pm@EXAMPLE.com>',"
+            " '<old@example.com>', ?, 'sent', 'r1')",
+            (inputs,),
+        )
+    report = send(project, port)
+    assert report.exit_code == 0, report.outcomes
+    assert brief_mails(recorder) == ["cio@example.com"]  # pm had this content already
