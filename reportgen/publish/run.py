@@ -28,7 +28,7 @@ from reportgen.cache import tree_digest
 from reportgen.config import ComplianceConfig, MailConfig
 from reportgen.errors import DeliveryError, one_line
 from reportgen.files import write_atomic
-from reportgen.mailtext import Mailbox, mailboxes, parse_mailbox
+from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
 from reportgen.project import Project
 from reportgen.publish import editions, message, smtp
 from reportgen.publish.ledger import Delivery, Known, Ledger, LedgerError
@@ -327,9 +327,8 @@ class Run:
         if not failed or not ops:
             return
         names = ", ".join(one_line(o.brief_id) for o in failed)
-        subject = (
-            f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed: {names}"
-        )
+        subject = f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed"
+        subject += "" if header_problem(names) else f": {names}"  # a folder's name may be hostile
         lines = [f"reportgen {self.command} run {self.report.run_id} could not deliver:", ""]
         for o in failed:
             lines += [f"{one_line(o.brief_id)}:", *(f"  {one_line(d)}" for d in o.details)]

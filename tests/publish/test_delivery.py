@@ -229,3 +229,18 @@ def test_a_forced_resend_that_fails_leaves_the_delivery_sent(
     again = send(project, port, to=["pm@example.com"])
     assert again.exit_code == 0 and "already delivered" in again.outcomes[0].details[0]
     assert len(recorder.to("pm@example.com")) == 1
+
+
+def test_a_hostile_folder_name_never_silences_the_failure_notice(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    hostile = project / "briefs" / "=?utf-8?q?x=0D=0ABcc:_spy=40example.com?="
+    write_brief(hostile, MINIMAL)
+    config = load_config(write_config(project, port, to=["pm@example.com"]))
+    report = send_briefs(config, [project / "briefs" / "acme", hostile])
+    assert report.exit_code == 1
+    [notice] = recorder.to("ops@example.com")
+    assert notice.message["Bcc"] is None and "1 failed" in notice.message["Subject"]
+    assert "spy" not in str(notice.message["Subject"])
+    assert [r.rcpt_tos for r in recorder.received] == [["pm@example.com"], ["ops@example.com"]]
