@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from email.errors import NonASCIILocalPartDefect
 from email.headerregistry import Address
 from email.policy import SMTP
 
@@ -73,11 +74,13 @@ def parse_mailbox(text: str) -> Mailbox:
     if problem:
         raise ValueError(problem)
     try:
-        found = SMTP.header_factory("To", text).addresses
+        header = SMTP.header_factory("To", text)
     except Exception as exc:  # the parser's own errors (IndexError on "a@" ...)
         raise ValueError(f"not an email address: {text!r} ({exc})") from None
-    if len(found) != 1 or not found[0].username or not found[0].domain:
-        raise ValueError(f"not one email address: {text!r}")
+    found = header.addresses
+    unread = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
+    if unread or len(found) != 1 or not found[0].username or not found[0].domain:
+        raise ValueError(f"not one email address: {text!r}")  # `pm@exa mple.com` is not pm@exa
     one = found[0]
     for part in (one.display_name, one.username, one.domain):
         problem = header_problem(part)

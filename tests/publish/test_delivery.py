@@ -19,6 +19,7 @@ from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import WAIT, Recorder, drip_server, free_port, smtp_server, write_config
 
 from reportgen.config import load_config
+from reportgen.mailtext import parse_mailbox
 from reportgen.project import load_project
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
 from reportgen.publish.run import page_digest
@@ -244,3 +245,24 @@ def test_a_hostile_folder_name_never_silences_the_failure_notice(
     assert notice.message["Bcc"] is None and "1 failed" in notice.message["Subject"]
     assert "spy" not in str(notice.message["Subject"])
     assert [r.rcpt_tos for r in recorder.received] == [["pm@example.com"], ["ops@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("written", "mailbox"),
+    [
+        ("PM <pm@EXAMPLE.COM>", "pm@example.com"),
+        ("<pm@example.com>", "pm@example.com"),
+        ("pm@exämple.com", "pm@xn--exmple-cua.com"),
+        ("pä@example.com", "pä@example.com"),  # the local part as written
+        ("pm@exa mple.com", None),  # the parser would read pm@exa: refused, not guessed
+        ("a@b, c@d", None),
+        ("pm@", None),
+        ("=?utf-8?q?PM=0D=0ABcc:_x=40y.z?= <pm@example.com>", None),
+    ],
+)
+def test_a_mailbox_is_read_once_or_refused(written: str, mailbox: str | None) -> None:
+    if mailbox is None:
+        with pytest.raises(ValueError, match=r"address|control"):
+            parse_mailbox(written)
+    else:
+        assert parse_mailbox(written).address == mailbox
