@@ -150,10 +150,13 @@ def silent_server() -> Iterator[int]:
 
 
 @contextmanager
-def drip_server(script: tuple[bytes, ...] = (), interval: float = 0.02) -> Iterator[int]:
+def drip_server(
+    script: tuple[bytes, ...] = (), interval: float = 0.02, tls: bool = False
+) -> Iterator[int]:
     """A tarpit: the greeting, then one scripted reply per line received, then `NNN-still
     here` every `interval` seconds, never finishing (every read succeeds, so no per-read
-    timeout fires). No script: it drips its greeting."""
+    timeout fires). No script: it drips its greeting. `tls`: it drips a TLS handshake
+    record a byte at a time instead (implicit TLS)."""
     stop = threading.Event()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -168,6 +171,9 @@ def drip_server(script: tuple[bytes, ...] = (), interval: float = 0.02) -> Itera
             while replies and not stop.is_set() and reader.readline():
                 client.sendall(replies.pop(0))
             drip = b"250-still here\r\n" if script else b"220-still here\r\n"
+            if tls:  # a handshake record of 16 KiB, sent a byte at a time
+                client.sendall(b"\x16\x03\x03\x40\x00")
+                drip = b"\x00"
             while not stop.is_set():
                 try:
                     client.sendall(drip)

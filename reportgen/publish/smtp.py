@@ -305,7 +305,9 @@ class Mailer:
         context = ssl.create_default_context()
         conn: smtplib.SMTP
         if smtp.security == "tls":
-            conn = smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)
+            conn = smtplib.SMTP_SSL(
+                timeout=smtp.timeout, context=context
+            )  # handshake: one deadline
         else:
             conn = smtplib.SMTP(timeout=smtp.timeout)
         conn._host = smtp.host  # type: ignore[attr-defined]  # the TLS name (__init__ sets it only when it connects)

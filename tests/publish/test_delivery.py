@@ -266,3 +266,10 @@ def test_a_mailbox_is_read_once_or_refused(written: str, mailbox: str | None) ->
             parse_mailbox(written)
     else:
         assert parse_mailbox(written).address == mailbox
+
+
+def test_a_tls_handshake_dripped_a_byte_at_a_time_cannot_hold_the_run(project: Path) -> None:
+    with drip_server(tls=True) as port:
+        report = send(project, port, security="tls", timeout=0.3, max_attempts=2)
+    assert report.exit_code == 1
+    assert "[smtp].timeout deadline" in report.outcomes[0].details[0]
