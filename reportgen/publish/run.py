@@ -117,7 +117,7 @@ def readers(mail: MailConfig, summary: BriefSummary) -> list[Mailbox]:
 def prepare(good: LastGood, mail: MailConfig, page: str) -> Ready:
     """A good PDF with its edition and readers; DeliveryError when it cannot go out. The
     publishing gate: a draft (a finding not accepted in review.yaml) stays home."""
-    if good.open_findings:
+    if not good.publishable:  # the build's own decision, from its record: never re-derived
         found = " / ".join(f"{p} [{p.finding}]" for p in good.open_findings)
         raise DeliveryError(
             f"draft, not sent ({len(good.open_findings)} open finding(s); see"
