@@ -75,17 +75,17 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     process.wait(timeout=20)
 
 
-def axe_violations(tools: DevTools, html: Path, width: int, height: int, mobile: bool) -> Any:
-    tools.call(
-        "Emulation.setDeviceMetricsOverride",
-        width=width,
-        height=height,
-        deviceScaleFactor=1,
-        mobile=mobile,
-    )
+def open_page(tools: DevTools, html: Path, width: int, height: int, mobile: bool) -> None:
+    """Load the page at this viewport and wait until it has loaded."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}
+    tools.call("Emulation.setDeviceMetricsOverride", **metrics)
     tools.events.clear()
     tools.call("Page.navigate", url=html.resolve().as_uri())
     tools.wait_for("Page.loadEventFired")
+
+
+def axe_violations(tools: DevTools, html: Path, width: int, height: int, mobile: bool) -> Any:
+    open_page(tools, html, width, height, mobile)
     tools.call("Runtime.evaluate", expression=need(AXE, "axe-core").read_text(encoding="utf-8"))
     run = (
         f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(AXE_TAGS)}}}}})"

@@ -274,23 +274,15 @@ def test_at_390px_no_table_is_cut_off_and_no_mark_wraps(
 ) -> None:
     """Every table fits the phone or scrolls in its own box; the reconciliation reflows (all
     its cells on screen); no footnote mark or figure with its mark breaks across lines."""
-    from tests.e2e.test_browser import CHROMIUM, DevTools, page_socket, start_chromium
+    from tests.e2e.test_accessibility import CHROMIUM, need, open_page
+    from tests.e2e.test_browser import DevTools, page_socket, start_chromium
 
-    if not CHROMIUM.exists():
-        (pytest.fail if os.environ.get("CI") else pytest.skip)("chromium not installed")
+    need(CHROMIUM, "chromium")
     process, port = start_chromium(tmp_path_factory.mktemp("chromium-phone"))
     tools = DevTools(page_socket(port))
     try:
         tools.call("Page.enable")
-        tools.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=390,
-            height=844,
-            deviceScaleFactor=1,
-            mobile=True,
-        )
-        tools.call("Page.navigate", url=(project / f"{EXAMPLE.name}.html").as_uri())
-        tools.wait_for("Page.loadEventFired")
+        open_page(tools, project / f"{EXAMPLE.name}.html", 390, 844, True)
         result = tools.call("Runtime.evaluate", expression=PHONE_JS, returnByValue=True)
     finally:
         tools.close()
