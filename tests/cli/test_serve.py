@@ -121,7 +121,7 @@ def test_errors_show_in_the_page_and_the_server_keeps_running(served: Served) ->
     wait_for(lambda: "has errors" in served.page(), "the error page")
     page = served.page()
     assert re.search(
-        r"brief\.yaml:\d+: metrics\[0\]\.source: unknown source &#x27;placeholder-filng&#x27;", page
+        r"brief\.yaml:\d+: metrics\[0\]\.source: unknown source &#39;placeholder-filng&#39;", page
     )
     assert "/__version" in page  # it reloads itself once fixed
     assert served.get("acme-live.pdf")[0] == 409
