@@ -102,13 +102,9 @@ _one_at_a_time = threading.Lock()
 def run_task(task: BuildTask) -> TaskOutcome:
     """Make one brief; never raises for a bad brief (the Built says why it failed)."""
     with _one_at_a_time:
+        brief, project, previous = task.brief_dir, task.project, task.previous
         built = make_brief(
-            task.brief_dir,
-            task.project,
-            task.previous,
-            pdf=task.pdf,
-            strict=task.strict,
-            where=task.where,
+            brief, project, previous, pdf=task.pdf, strict=task.strict, where=task.where
         )
     return TaskOutcome(built, _peak_mib())
 
@@ -116,12 +112,6 @@ def run_task(task: BuildTask) -> TaskOutcome:
 def _peak_mib() -> float:
     """This process's peak resident memory so far: a worker's."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def previous_of(out_dir: Path, brief_id: str, delivered: Delivered | None) -> Snapshot | None:
-    """What "Changes since" compares with: the edition readers last received, or the previous
-    build when nothing was ever delivered (issue 11: "what changed" means since you got it)."""
-    return (delivered and delivered(out_dir, brief_id)) or read_previous(out_dir, brief_id)
 
 
 def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
@@ -219,26 +209,19 @@ def _dispatch(
     def task(i: int) -> BuildTask:
         brief_dir = brief_dirs[i].resolve() if remote else brief_dirs[i]
         brief_id = brief_dirs[i].resolve().name
-        return BuildTask(
-            brief_dir,
-            pinned,
-            previous_of(out_dir, brief_id, options.delivered),
-            options.pdf,
-            options.strict,
-            out_dir / brief_id / f"{brief_id}.pdf",
-        )
+        # "Changes since" the edition readers last received, else the last build (issue 11)
+        delivered = options.delivered and options.delivered(out_dir, brief_id)
+        previous = delivered or read_previous(out_dir, brief_id)
+        where = out_dir / brief_id / f"{brief_id}.pdf"
+        return BuildTask(brief_dir, pinned, previous, options.pdf, options.strict, where)
 
     tasks = {i: task(i) for i in indices}
     if options.dask:
         return f"Dask at {options.dask}", _on_dask(options.dask, tasks)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
+    ceilings, per_worker = options.ceilings, BRIEFS_PER_WORKER
     outcomes = run_limited(
-        tasks,
-        run_task,
-        _failed,
-        jobs=jobs,
-        ceilings=options.ceilings,
-        per_worker=BRIEFS_PER_WORKER,
+        tasks, run_task, _failed, jobs=jobs, ceilings=ceilings, per_worker=per_worker
     )
     return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from reportgen.errors import Problem, ReportgenError
+from reportgen.errors import ConfigError, Problem
 
 CONFIG_FILE = "reportgen.toml"
 # [build] per-brief ceilings. Generous for the example brief (5-20 s, 180 MiB resident,
@@ -215,10 +215,6 @@ class Config(_Section):
     def resolve(self, value: str | Path) -> Path:
         """A path from the config, anchored at `base_dir` unless absolute."""
         return self.base_dir / Path(value).expanduser()
-
-
-class ConfigError(ReportgenError):
-    """reportgen.toml is unreadable or breaks the contract."""
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -33,7 +33,7 @@ from reportgen.brief.spec import BRIEF_FILE
 from reportgen.built import Built
 from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import CONFIG_FILE, Config, load_config
-from reportgen.errors import ReportgenError
+from reportgen.errors import ReportgenError, ServeError
 from reportgen.project import Project, load_project
 from reportgen.render.templates import builtin_templates
 from reportgen.workers import Ceilings
@@ -46,10 +46,6 @@ HOST = "127.0.0.1"
 POLL_SECONDS = 0.1
 IDLE_SECONDS = 20  # a connection that sends nothing for this long is closed
 Signature = frozenset[tuple[str, int, int]]
-
-
-class ServeError(ReportgenError):
-    """The preview server cannot start (port taken, no brief)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ class Preview:
             version = self.build.version + 1
             stamp = time.strftime("%H:%M:%S")
             try:
-                config = self._config()
+                config = load_config(self.config_path)
                 # the chart cache `build` keeps: a prose edit redraws no chart
                 charts = ChartCache(config.resolve(config.build.out) / CHART_DIR)
                 self.project = load_project(config, self.templates, charts=charts)
@@ -102,9 +98,6 @@ class Preview:
             self.build = Build(version, built.brief_id, text, errors, warnings, stamp)
         log.info("build %d of %s: %s", version, self.brief_dir, "ok" if text else "failed")
         return self.build
-
-    def _config(self) -> Config:
-        return load_config(self.config_path)
 
     def _inputs(self, config: Config, template_dirs: list[Path]) -> list[Path]:
         """Everything a build reads besides the brief folder itself."""
@@ -206,7 +199,7 @@ def _edited(path: Path) -> bool:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+    def handle_error(self, _request: object, client_address: tuple[str, int]) -> None:
         """A client that hangs up (or goes idle) mid-request is no error: nothing to print.
         Anything else is one line in the log, never a traceback on the console."""
         exc = sys.exc_info()[1]

@@ -57,7 +57,7 @@ class Citations:
 
 
 @dataclass(frozen=True)
-class KeyFigure:
+class KeyFigureView:
     label: str
     value: str
     period: str | None
@@ -100,7 +100,7 @@ class Document:
     verdict_html: Markup
     sections: list[SectionView]
     risks: list[RiskView]
-    key_figures: list[KeyFigure]
+    key_figures: list[KeyFigureView]
     reconciliations: list[Reconciliation]
     sources: list[tuple[int, str, Source]]
     snapshot: Snapshot  # this build, stored for the next one and for verification
@@ -284,10 +284,10 @@ class _Composer:
         marks = Markup().join(self.cite.mark(s) for s in risk.sources)
         return RiskView(index + 1, risk.title, risk.likelihood, risk.impact, html, marks)
 
-    def key_figure(self, metric: Metric) -> KeyFigure:
+    def key_figure(self, metric: Metric) -> KeyFigureView:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         marks = self.cite.mark(metric.source)
-        return KeyFigure(metric.label, value, metric.period, marks, self.as_of(metric))
+        return KeyFigureView(metric.label, value, metric.period, marks, self.as_of(metric))
 
     def reconciliations(self) -> list[Reconciliation]:
         """Every figure the sources disagree on: each value with its source, and which the brief uses."""
