@@ -26,10 +26,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
+from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
+from reportgen.brief.data import (
+    NA_WORDS,
+    Frame,
+    decimals_for,
+    format_number,
+    format_with_unit,
+    number_of,
+)
 from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
 from reportgen.brief.models import Market, Metric, Valuation
 from reportgen.brief.spec import Loc, Spec
@@ -85,7 +95,7 @@ def _market(
     spec: Spec, market: Market, known_source: KnownSource, ratings: Sequence[Rating] | None
 ) -> list[Problem]:
     known_source(("market", "source"), market.source)
-    problems = stale_price(spec)
+    problems = stale_price(spec) + _after_as_of(spec, market)
     if market.target is not None and not (market.horizon or "").strip():
         message = f"price target {market.target:g} has no horizon: add `horizon:` (e.g. 12 months)"
         problems.append(spec.problem(("market", "target"), message))
@@ -104,6 +114,25 @@ def _market(
     return problems
 
 
+def _after_as_of(spec: Spec, market: Market) -> list[Problem]:
+    """The price's date, or a past call's, after the data cut-off: an error at its line."""
+    as_of = spec.brief.as_of
+    dated: list[tuple[Loc, date, str]] = [(("market", "date"), market.date, "the price")]
+    dated += [
+        (("market", "history", i, "date"), call.date, "a past call")
+        for i, call in enumerate(market.history)
+    ]
+    return [
+        spec.problem(
+            loc,
+            f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
+            f"{what} cannot be newer than the data cut-off",
+        )
+        for loc, day, what in dated
+        if day > as_of
+    ]
+
+
 def _rating_fits(
     spec: Spec, market: Market, value: float, ratings: Sequence[Rating]
 ) -> list[Problem]:
@@ -117,7 +146,10 @@ def _rating_fits(
         f"{rule.name} as {describe_rule(rule)}"
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
-    return [spec.problem(("market", "rating"), message, "warning")]
+    problem = spec.problem(("market", "rating"), message, "warning")
+    return [
+        replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))
+    ]
 
 
 def describe_rule(rating: Rating) -> str:
@@ -148,7 +180,7 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("prices",), message)]
     dates = pd.to_datetime(frame.df["date"].astype(str), errors="coerce", format="%Y-%m-%d")
-    closes = pd.to_numeric(frame.df["close"], errors="coerce")
+    closes = frame.df["close"].map(lambda v: number_of(v) or float("nan"))  # 0 is not a price
     for row in range(len(frame.df)):
         bad = "date" if dates.iloc[row] != dates.iloc[row] else None
         if bad is None and not closes.iloc[row] > 0:
@@ -158,6 +190,27 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
             what = "a date (YYYY-MM-DD)" if bad == "date" else "a positive number"
             message = f"column '{bad}' must be {what}, not {value!r}"
             return [Problem(frame.path, frame.row_line(row), "prices", message)]
+    return _one_close_a_day(spec, frame, [d.date() for d in dates])
+
+
+def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:
+    """A day with two closes, or a close after `as_of`, is an error at its row: the chart,
+    the 52-week range and the change would pick one without saying which (issue 21)."""
+    as_of = spec.brief.as_of
+    first: dict[date, int] = {}
+    for row, day in enumerate(days):
+        line = frame.row_line(row)
+        if day > as_of:
+            message = (
+                f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
+                "a brief shows no price after its data cut-off"
+            )
+            return [Problem(frame.path, line, "prices", message)]
+        if day in first:
+            lines = f"lines {frame.row_line(first[day])} and {line}"
+            message = f"{day.isoformat()} has two closes ({lines}): give each day one row"
+            return [Problem(frame.path, line, "prices", message)]
+        first[day] = row
     return []
 
 
@@ -220,7 +273,7 @@ def _repeated_row(frame: Frame, entity: str, names: list[str]) -> list[Problem]:
     first: dict[str, int] = {}
     for row, company in enumerate(names):
         line = frame.row_line(row)
-        if not company:  # pandas also reads NA and N/A as missing
+        if not company or company in NA_WORDS:  # N/A: no name either
             message = f"a row with no {entity}: name the company each row is about"
             return [Problem(frame.path, line, "valuation.data", message)]
         key = " ".join(company.split()).casefold()
@@ -236,12 +289,17 @@ def _not_a_number(frame: Frame, column: str) -> tuple[int, str] | None:
     """The first filled cell of a multiple's input that is text: a typo ('8.6O') or a text
     column (`price / company`) would otherwise show as "n.a." with nothing said."""
     for row, value in enumerate(frame.df[column]):
-        if isinstance(value, str) and value.strip():
-            try:
-                float(value)  # as compute_comps reads it: "1,234" would be n.a. too
-            except ValueError:
-                return row, value
+        if isinstance(value, str) and value.strip() and _text(value):
+            return row, value
     return None
+
+
+def _text(cell: str) -> bool:
+    """Not a number by the rule every cell is read by (bounds.read_number): "1,234" is text."""
+    try:
+        return read_number(cell) is None
+    except ValueError:
+        return True
 
 
 def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
@@ -257,7 +315,9 @@ def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
             continue
         stated = format_with_unit(metric.value, metric.unit)
         message = f"'{metric.label}' states {stated} but reportgen computes {shown} ({how})"
-        problems.append(spec.problem(("metrics", i, "value"), message, "warning"))
+        problem = spec.problem(("metrics", i, "value"), message, "warning")
+        values = (metric.value, round(computed, 6))  # a new price or target reopens it
+        problems.append(replace(problem, finding=f"computed:{metric.id}", values=values))
     return problems
 
 

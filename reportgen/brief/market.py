@@ -10,7 +10,7 @@ stale after `market.max_age_days`, else the brief's `checks.max_age_days`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportgen.brief.models import Brief, Market
 from reportgen.brief.spec import Spec
@@ -82,4 +82,5 @@ def stale_price(spec: Spec) -> list[Problem]:
         f"{age} days old on {spec.brief.as_of.isoformat()}, limit {limit} days for prices "
         "(max_age_days)"
     )
-    return [spec.problem(("market", "date"), message, "warning")]
+    problem = spec.problem(("market", "date"), message, "warning")
+    return [replace(problem, finding="stale-price", values=(market.price, market.date.isoformat()))]

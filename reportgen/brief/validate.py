@@ -13,17 +13,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from reportgen.brief.bounds import number_problem
+from reportgen.brief.bounds import canonical, number_problem
 from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
 from reportgen.brief.review import Gate, apply_review, load_review
+from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.errors import BriefError, Problem
 
@@ -73,6 +75,12 @@ def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
     return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate)
 
 
+def _image_key(src: str) -> str:
+    """An image in its finding's key: a local file by its name, an address by its scheme."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    return scheme.group(1).lower() if scheme else src[:80]
+
+
 def _image_name(src: str) -> str:
     """A local image by its name; an address only by its scheme: warnings reach the
     appendix, where a tracking URL or a data: dump has no place."""
@@ -116,6 +124,7 @@ class _Validator(DataChecks):
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
+        self.problems += samples(self.spec, self.frames)
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):
@@ -125,7 +134,7 @@ class _Validator(DataChecks):
     def check_verdict_label(self) -> None:
         """A label that names a risk or reward level must name the levels given (docs/checks.md)."""
         verdict = self.brief.verdict
-        for level, what in LEVEL_IN_LABEL.findall(verdict.label):
+        for level, what in LEVEL_IN_LABEL.findall(canonical(verdict.label)):
             said = LEVEL_WORDS[re.sub(r"[\s-]+", " ", level.lower())]
             actual = verdict.risk if what.lower() == "risk" else verdict.reward
             if said != actual:
@@ -232,6 +241,8 @@ class _Validator(DataChecks):
                         doc.key,
                         f"image {_image_name(src)} not shown: {refused}",
                         "warning",
+                        finding=f"image:{doc_name(doc)}:{_image_key(src)}",
+                        values=(refused,),
                     )
                 )
 
