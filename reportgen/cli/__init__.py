@@ -5,13 +5,16 @@ Exit status: 0 all good, 1 a brief failed or has errors, 2 usage error.
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from reportgen import __version__
+from reportgen.cli.delivery import DELIVERY_COMMANDS
 from reportgen.cli.project import config_or_exit as _config_or_exit
 from reportgen.cli.project import or_exit, project_rules
 from reportgen.cli.review import review
@@ -253,9 +256,6 @@ def schema(out: Path | None) -> None:
 )
 def serve(brief: Path | None, port: int, config_path: Path | None, templates: Path | None) -> None:
     """Preview BRIEF live: rebuilds on every saved change and reloads the browser page."""
-    import signal
-    import time
-
     from reportgen.serve import serve as start
 
     brief_dir = brief or _one_brief()
@@ -264,9 +264,7 @@ def serve(brief: Path | None, port: int, config_path: Path | None, templates: Pa
         f"Serving {brief_dir} at {server.url} (PDF: {server.url}{brief_dir.resolve().name}.pdf)"
     )
     click.echo("Rebuilds on every save. Press Ctrl-C to stop.")
-    signal.signal(
-        signal.SIGTERM, signal.default_int_handler
-    )  # `kill` stops it as cleanly as Ctrl-C
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
     try:
         while True:
             time.sleep(3600)
@@ -289,13 +287,5 @@ def _one_brief() -> Path:
     return found[0]
 
 
-def _register_delivery() -> None:
-    """send, nightly, runs, schedule live in delivery_cli.py (issue 4)."""
-    from reportgen.cli.delivery import DELIVERY_COMMANDS
-
-    for command in DELIVERY_COMMANDS:
-        main.add_command(command)
-
-
-_register_delivery()
-main.add_command(review)
+for command in (*DELIVERY_COMMANDS, review):  # send, nightly, runs, editions, schedule; review
+    main.add_command(command)
