@@ -12,6 +12,7 @@ same code runs on the same inputs, and nothing depends on timing.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import resource
 import socket
@@ -225,7 +226,7 @@ def _dispatch(
 
     tasks = {i: task(i) for i in indices}
     if options.dask:
-        return f"Dask at {options.dask}", _on_dask(options.dask, tasks)
+        return f"Dask at {options.dask}", _on_dask(options.dask, tasks, options.ceilings)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
     ceilings, per_worker = options.ceilings, BRIEFS_PER_WORKER
     outcomes = run_limited(
@@ -234,13 +235,16 @@ def _dispatch(
     return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
 
 
-def make_one(task: BuildTask, ceilings: Ceilings) -> Built:
+def run_within(task: BuildTask, ceilings: Ceilings) -> TaskOutcome:
     """One brief in a worker process under the ceilings, as a batch makes each of its briefs:
-    the preview's path (`reportgen serve`)."""
+    the preview's path, and a Dask worker's. A process that may not start one (a Dask worker
+    started as a daemon, distributed.worker.daemon) makes it itself, within Dask's limits."""
+    if multiprocessing.current_process().daemon:
+        return run_task(task)
     [(_, outcome)] = run_limited(
         {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
     )
-    return outcome.built
+    return outcome
 
 
 def _failed(task: BuildTask, message: str) -> TaskOutcome:
@@ -248,8 +252,11 @@ def _failed(task: BuildTask, message: str) -> TaskOutcome:
     return TaskOutcome(Built(task.brief_dir, task.brief_dir.resolve().name, [problem]))
 
 
-def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
-    """The same task on a Dask distributed cluster; each Built comes back to this process."""
+def _on_dask(
+    address: str, tasks: dict[int, BuildTask], ceilings: Ceilings
+) -> Iterator[tuple[int, TaskOutcome]]:
+    """The same task, with the same ceilings, on a Dask distributed cluster; each Built
+    comes back to this process."""
     try:
         from distributed import Client  # lazy: Dask is optional and slow to import
         from distributed import as_completed as dask_completed
@@ -261,7 +268,8 @@ def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, T
     except (OSError, TimeoutError, ValueError) as exc:
         raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     with client:
-        futures = {client.submit(run_task, task, pure=False): i for i, task in tasks.items()}
+        submit = client.submit
+        futures = {submit(run_within, task, ceilings, pure=False): i for i, task in tasks.items()}
         for future in dask_completed(list(futures), loop=client.loop):
             i = futures[future]
             yield i, _outcome(future, tasks[i])

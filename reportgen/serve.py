@@ -28,7 +28,7 @@ from typing import cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reportgen.batch import BuildTask, make_one
+from reportgen.batch import BuildTask, run_within
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.built import Built
 from reportgen.cache import CHART_DIR, ChartCache
@@ -125,7 +125,7 @@ class Preview:
         where = self.brief_dir / f"{self.build.brief_id}.pdf"
         stamped = replace(project, clock=project.now())  # read here, not in the worker
         task = BuildTask(self.brief_dir, stamped, None, pdf=pdf, where=where)
-        return make_one(task, Ceilings.of(project.config.build))
+        return run_within(task, Ceilings.of(project.config.build)).built
 
     def pdf(self) -> Built | None:
         """The current version made with its PDF, once per version (verified, within the
