@@ -98,15 +98,6 @@ def scope_headers(_document: Any, pdf: Any) -> None:
             item["A"]["Scope"] = "/Row" if key.split("-")[1:2] not in ([], ["0"]) else "/Column"
 
 
-def html_to_pdf(html: str, root: Path) -> bytes:
-    """The PDF alone, made as `render_pdf` makes it; its layout problems go to the log
-    (the preview shows the PDF as it is and the analyst sees why in the terminal)."""
-    rendered = render_pdf(html, root, root / "brief.pdf")
-    for problem in rendered.problems:
-        log.warning("%s", problem)
-    return rendered.pdf
-
-
 def layout(html: str, root: Path) -> Any:
     """Lay the page out once (a weasyprint Document): its boxes are checked, then written."""
     # lazy: WeasyPrint is heavy and HTML-only builds never need it

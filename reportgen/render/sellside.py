@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import format_number
 from reportgen.brief.market import market_value, upside
@@ -21,7 +23,7 @@ from reportgen.brief.valuation import Comps, compute_comps, format_premium, form
 from reportgen.render.charts import REDRAW, ChartStore
 from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
 
-Cite = Callable[[str], str]
+Cite = Callable[[str], Markup]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
@@ -30,11 +32,11 @@ COMPS_TITLE = "Comparables: valuation multiples"
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure of the market block: its text and trusted footnote marks."""
+    """A figure of the market block: its text and footnote marks."""
 
     label: str
     value: str
-    marks: str
+    marks: Markup
     note: str = ""  # e.g. the horizon, or how it was computed
     call: bool = False  # part of the call (target, upside) rather than key data
 
@@ -50,9 +52,9 @@ class MarketView:
 class CompsView:
     entity: str
     headers: list[str]
-    rows: list[tuple[str, list[str], bool, str]]  # name, cells, is subject, marks
-    median: tuple[list[str], str]  # cells, marks
-    premium: tuple[list[str], str] | None  # None when the subject has no row
+    rows: list[tuple[str, list[str], bool, Markup]]  # name, cells, is subject, marks
+    median: tuple[list[str], Markup]  # cells, marks
+    premium: tuple[list[str], Markup] | None  # None when the subject has no row
     subject: str
     illustrative: bool  # a row's source says it is illustrative: the page says so too
     title: str = COMPS_TITLE
@@ -63,7 +65,7 @@ class CatalystView:
     when: str
     event: str
     watch: str | None
-    marks: str
+    marks: Markup
     past: bool
 
 
@@ -71,7 +73,7 @@ class CatalystView:
 class PriceChart:
     title: str
     svg: str
-    marks: str  # trusted HTML: the source's name and footnote mark, for the source line
+    marks: Markup  # the source's name and footnote mark, for the source line
 
 
 @dataclass
@@ -189,11 +191,11 @@ class SellSideComposer:
                 r.name,
                 [format_value(v, comps.divisions[j]) for j, v in enumerate(r.values)],
                 r.subject,
-                "".join(self.cite(s) for s in r.sources),
+                Markup().join(self.cite(s) for s in r.sources),
             )
             for r in comps.rows
         ]
-        peers = "".join(self.cite(s) for s in comps.peer_sources)
+        peers = Markup().join(self.cite(s) for s in comps.peer_sources)
         median = ([format_value(v, comps.divisions[j]) for j, v in enumerate(comps.median)], peers)
         ids = {s for r in comps.rows for s in r.sources}
         shown = self.illustrative(ids)
@@ -206,19 +208,19 @@ class SellSideComposer:
         sources = self.brief.sources
         return any(ILLUSTRATIVE in sources[s].title.lower() for s in source_ids if s in sources)
 
-    def premium(self, comps: Comps) -> tuple[list[str], str] | None:
+    def premium(self, comps: Comps) -> tuple[list[str], Markup] | None:
         """The subject's premium row, marked with the subject's and every peer's sources."""
         subject = comps.subject_row
         if subject is None:
             return None
         ids = dict.fromkeys([*subject.sources, *comps.peer_sources])
-        return [format_premium(p) for p in comps.premium], "".join(self.cite(s) for s in ids)
+        return [format_premium(p) for p in comps.premium], Markup().join(self.cite(s) for s in ids)
 
     def catalysts(self) -> list[CatalystView]:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = "".join(self.cite(s) for s in c.sources)
+            marks = Markup().join(self.cite(s) for s in c.sources)
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
