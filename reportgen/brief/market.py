@@ -10,7 +10,7 @@ stale after `market.max_age_days`, else the brief's `checks.max_age_days`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportgen.brief.models import Brief, Market
 from reportgen.brief.spec import Spec
@@ -83,3 +83,33 @@ def stale_price(spec: Spec) -> list[Problem]:
         "(max_age_days)"
     )
     return [spec.problem(("market", "date"), message, "warning")]
+
+
+def is_v12(brief: Brief) -> bool:
+    """Does the brief use a v1.2 key? Then it is held to every v1.2 rule."""
+    market = brief.market
+    argued = market is not None and (market.method is not None or market.target_risks is not None)
+    named = any(a.role or a.email for a in brief.authors)
+    return bool(brief.scenarios or brief.estimates or argued or named)
+
+
+def target_argued(spec: Spec) -> list[Problem]:
+    """A target needs its method and the risks to it (FINRA Rule 2241 asks for both).
+
+    An error for a v1.2 brief; for a v1.1 brief, written before the rule, a warning a
+    reviewer can accept (its findings `target:method`, `target:target_risks`), so it
+    still builds, as a draft until someone has looked."""
+    market = spec.brief.market
+    if market is None or market.target is None:
+        return []
+    severity = "error" if is_v12(spec.brief) else "warning"
+    problems = []
+    for key, what in (("method", "how it is derived"), ("target_risks", "what could stop it")):
+        if (getattr(market, key) or "").strip():
+            continue
+        message = f"price target {market.target:g} needs `{key}:` ({what}, Markdown)"
+        problem = spec.problem(("market", "target"), message, severity)
+        if severity == "warning":
+            problem = replace(problem, finding=f"target:{key}", values=(market.target,))
+        problems.append(problem)
+    return problems

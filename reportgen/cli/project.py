@@ -13,7 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from reportgen.brief.market import Rating
-    from reportgen.config import Config, Limits
+    from reportgen.config import Config, Limits, VerdictConfig
 
 
 def config_or_exit() -> Config:
@@ -28,16 +28,16 @@ def config_or_exit() -> Config:
         sys.exit(1)
 
 
-def project_rules() -> tuple[Limits, tuple[Rating, ...] | None]:
-    """The [limits] and the [compliance] rating scale of ./reportgen.toml (one line and exit 1
-    when the config, its theme or its back matter is bad)."""
+def project_rules() -> tuple[Limits, tuple[Rating, ...] | None, VerdictConfig]:
+    """The [limits], the [compliance] rating scale and the [verdict] thresholds of
+    ./reportgen.toml (one line and exit 1 when the config, its theme or its back matter is bad)."""
     from reportgen.errors import ReportgenError
     from reportgen.render.backmatter import scale_of
     from reportgen.render.theme import load_theme
 
     config = config_or_exit()
     try:
-        return config.limits, scale_of(load_theme(config))
+        return config.limits, scale_of(load_theme(config)), config.verdict
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

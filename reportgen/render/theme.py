@@ -16,7 +16,14 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
+from reportgen.config import (
+    DATE_FORMAT,
+    DEFAULT_VERDICT,
+    Config,
+    ConfigError,
+    ThemeConfig,
+    VerdictConfig,
+)
 from reportgen.errors import Problem
 from reportgen.render.backmatter import BackMatter, load_back_matter
 from reportgen.render.charts import ACCENT, ACCENT_SOFT
@@ -54,10 +61,11 @@ class Theme:
     compliance: BackMatter | None = None  # [compliance] and the project's ratings (backmatter.py)
     fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
     date_format: str = DATE_FORMAT  # checked strftime directives (config.py)
+    verdict: VerdictConfig = DEFAULT_VERDICT  # [verdict]: here so every build path has it
 
     def fingerprint(self) -> str:
         """Stable text for build caches: a theme change must rebuild every brief."""
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(asdict(self), sort_keys=True, default=lambda m: m.model_dump())
 
     def date(self, value: date) -> str:
         """Every date of the brief in the one style of the theme ("21 November 2026")."""
@@ -94,6 +102,7 @@ def load_theme(config: Config) -> Theme:
         load_back_matter(config),
         tuple(theme.fonts),
         theme.date_format,
+        config.verdict,
     )
 
 
