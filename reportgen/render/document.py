@@ -166,7 +166,9 @@ class _Composer:
         self.figures: list[list[str]] = []  # [kind, title] of each table and chart shown
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
-        side = SellSideComposer(self.checked, self.cite.mark, self.cite.credit, self.calls)
+        side = SellSideComposer(
+            self.checked, self.cite.mark, self.cite.credit, self.calls, self.markdown
+        )
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
         sections = [self.section(i) for i in range(len(self.brief.sections))]

@@ -13,18 +13,32 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from reportgen.brief.catalysts import timeline
-from reportgen.brief.data import format_number
+from reportgen.brief.data import decimals_for, format_number
+from reportgen.brief.estimates import Summary, key_data, summarize
 from reportgen.brief.market import market_value, upside
-from reportgen.brief.models import Brief
+from reportgen.brief.models import CASES, Brief
+from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
 from reportgen.brief.validate import Checked
-from reportgen.brief.valuation import Comps, compute_comps, format_premium, format_value
+from reportgen.brief.valuation import (
+    NOT_AVAILABLE,
+    Comps,
+    Value,
+    compute_comps,
+    format_premium,
+    format_value,
+)
+from reportgen.config import RewardLevels, RiskLevels
 from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
+from reportgen.render.scenariochart import Levels, draw_risk_reward
 
 Cite = Callable[[str], str]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
 COMPS_TITLE = "Comparables: multiples computed by reportgen"
+SCENARIOS_TITLE = "Scenarios: value per share"
+RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
+SUMMARY_TITLE = "Financial summary"
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,66 @@ class MarketView:
     rating: str | None
     figures: list[Figure]
     illustrative: bool  # its source says it is illustrative: the page says so too
+    key_data: list[Figure] = field(default_factory=list)  # 52-week range, 12-month change
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One scenario row: each cell with the marks of its inputs."""
+
+    case: str  # "Bull"
+    value: str
+    marks: str  # the value's sources
+    upside: str  # to the price now
+    upside_marks: str  # the value's sources and the price's
+    probability: str
+    drivers: str
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A verdict level as the scenarios imply it, beside the one the brief states."""
+
+    what: str  # "Reward" or "Risk"
+    stated: str
+    implied: str
+    case: str  # "bull" or "bear"
+    upside: str  # the case's upside or downside
+    thresholds: str  # 'medium from +20.0%, high from +50.0%, very high from +100.0%'
+
+
+@dataclass(frozen=True)
+class ScenariosView:
+    title: str
+    currency: str
+    cases: list[CaseView]  # bull, base, bear
+    weighted: tuple[str, str, str]  # value, upside, marks (every scenario's and the price's)
+    implied: list[Implied]  # reward, then risk
+    chart: str  # trusted SVG: the risk-reward chart
+    chart_title: str
+    chart_marks: str  # trusted: the source line
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """How the target is derived and what could stop the price reaching it (trusted HTML)."""
+
+    target: str
+    horizon: str
+    method_html: str
+    risks_html: str
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """The financial summary, one column per year: rows of (label, marks, cells)."""
+
+    title: str
+    years: list[tuple[str, str]]  # '2026E' and its row's marks
+    rows: list[tuple[str, str, list[str]]]
+    illustrative: bool
+    credit: str  # trusted: the source line, every year's sources and the price's
 
 
 @dataclass(frozen=True)
@@ -80,18 +154,30 @@ class SellSide:
     comps: CompsView | None = None
     price_chart: PriceChart | None = None
     catalysts: list[CatalystView] = field(default_factory=list)
+    target: TargetView | None = None  # v1.2: method and risks to the target
+    scenarios: ScenariosView | None = None
+    summary: SummaryView | None = None
+
+    @property
+    def valuation(self) -> bool:
+        """Does the page show the valuation section?"""
+        parts = (self.comps, self.price_chart, self.target, self.scenarios, self.summary)
+        return any(p is not None for p in parts)
 
     @property
     def titles(self) -> list[str]:
         """The h2 titles these views add, in page order (for PDF verification)."""
-        titles = [VALUATION_TITLE] if self.comps or self.price_chart else []
+        titles = [VALUATION_TITLE] if self.valuation else []
         return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
 
     @property
     def figures(self) -> list[list[str]]:
-        """[kind, title] of the chart and table these views add, each with a source line."""
-        chart = [["chart", self.price_chart.title]] if self.price_chart else []
-        return chart + ([["table", self.comps.title]] if self.comps else [])
+        """[kind, title] of the charts and tables these views add, each with a source line."""
+        scenarios = self.scenarios
+        figures = [["chart", scenarios.chart_title]] if scenarios else []
+        figures += [["table", self.summary.title]] if self.summary else []
+        figures += [["chart", self.price_chart.title]] if self.price_chart else []
+        return figures + ([["table", self.comps.title]] if self.comps else [])
 
 
 class SellSideComposer:
@@ -100,8 +186,14 @@ class SellSideComposer:
     `calls`: the delivered editions' ratings and targets, when the caller has them."""
 
     def __init__(
-        self, checked: Checked, cite: Cite, credit: Cite, calls: Sequence[PastCall] | None = None
+        self,
+        checked: Checked,
+        cite: Cite,
+        credit: Cite,
+        calls: Sequence[PastCall] | None = None,
+        markdown: Callable[[str], str] | None = None,
     ):
+        self.markdown = markdown or (lambda key: "")  # a Markdown field's HTML, by its key
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
@@ -125,11 +217,149 @@ class SellSideComposer:
                 Figure("Price target", f"{cur} {market.target:,.2f}", marks, market.horizon or "")
             )
             figures.append(Figure("Upside", format_premium(gain), marks, "target ÷ price − 1"))
-        return MarketView(market.rating, figures, self.illustrative({market.source}))
+        shown = self.illustrative({market.source})
+        return MarketView(market.rating, figures, shown, self.key_data())
+
+    def key_data(self) -> list[Figure]:
+        """The 52-week high and low and the 12-month change, from the prices CSV."""
+        market = self.brief.market
+        if self.brief.prices is None or market is None:
+            return []
+        found = key_data(price_points(self.checked.frames[self.brief.prices]), market)
+        if found is None:
+            return []
+        marks, cur = self.cite(market.source), market.currency
+        window = f"closes to {market.date.isoformat()}"
+        figures = [
+            Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
+            Figure("52-week low", f"{cur} {format_number(found.low, 2)}", marks, window),
+        ]
+        if found.change is not None and found.year_ago is not None:
+            note = f"price ÷ close of {found.year_ago.isoformat()} − 1"
+            figures.append(Figure("12-month change", format_premium(found.change), marks, note))
+        return figures
 
     def rest(self, market: MarketView | None) -> SellSide:
-        """The views after the body: price chart and comparables, then catalysts."""
-        return SellSide(market, self.comps(), self.price_chart(), self.catalysts())
+        """The views after the body: target, scenarios and the financial summary, the price
+        chart and comparables (the valuation section), then catalysts."""
+        target, scenarios, summary = self.target(), self.scenarios(), self.summary()
+        comps, chart = self.comps(), self.price_chart()
+        return SellSide(market, comps, chart, self.catalysts(), target, scenarios, summary)
+
+    def target(self) -> TargetView | None:
+        market = self.brief.market
+        if market is None or market.target is None:
+            return None
+        method, risks = self.markdown("market.method"), self.markdown("market.target_risks")
+        if not method and not risks:
+            return None
+        price = f"{market.currency} {format_number(market.target, 2)}"
+        return TargetView(price, market.horizon or "", method, risks)
+
+    def scenarios(self) -> ScenariosView | None:
+        measured = measure(self.brief)
+        market = self.brief.market
+        if measured is None or market is None:
+            return None
+        price_mark = self.cite(market.source)
+        cases = [self.case(measured, name, price_mark) for name in CASES]
+        every = [sid for s in self.brief.scenarios for sid in s.sources]
+        marks = self.marks([*every, market.source])
+        weighted = (
+            f"{market.currency} {format_number(measured.weighted, 2)}",
+            format_premium(measured.weighted_upside),
+            marks,
+        )
+        chart = draw_risk_reward(
+            Levels(
+                market.price,
+                market.target,
+                measured.cases["bear"].value,
+                measured.cases["base"].value,
+                measured.cases["bull"].value,
+                measured.weighted,
+                market.currency,
+            ),
+            RISK_REWARD_TITLE,
+        )
+        credit = "; ".join(self.credit(s) for s in dict.fromkeys([*every, market.source]))
+        shown = self.illustrative({*every, market.source})
+        implied = self.implied(measured)
+        return ScenariosView(
+            SCENARIOS_TITLE, market.currency, cases, weighted, implied, chart,
+            RISK_REWARD_TITLE, credit, shown,
+        )  # fmt: skip
+
+    def case(self, measured: Measured, name: str, price_mark: str) -> CaseView:
+        scenario = measured.cases[name]
+        marks = self.marks(scenario.sources)
+        currency = self.brief.market.currency if self.brief.market else ""
+        return CaseView(
+            name.capitalize(),
+            f"{currency} {format_number(scenario.value, 2)}",
+            marks,
+            format_premium(measured.upside(name)),
+            marks + price_mark,
+            f"{format_number(scenario.probability * 100)}%",
+            scenario.drivers,
+        )
+
+    def implied(self, measured: Measured) -> list[Implied]:
+        """The reward and risk levels the bull and bear cases imply, beside the stated ones."""
+        levels = self.checked.verdict
+        verdict = self.brief.verdict
+        bull, bear = measured.upside("bull"), measured.upside("bear")
+        return [
+            Implied(
+                "Reward", verdict.reward, reward_level(bull, levels.reward), "bull",
+                format_premium(bull), _thresholds(levels.reward, "from"),
+            ),
+            Implied(
+                "Risk", verdict.risk, risk_level(bear, levels.risk), "bear",
+                format_premium(bear), _thresholds(levels.risk, "at"),
+            ),
+        ]  # fmt: skip
+
+    def summary(self) -> SummaryView | None:
+        estimates = self.brief.estimates
+        if estimates is None:
+            return None
+        found = summarize(estimates, self.checked.frames[estimates.data], self.brief.market)
+        years = [(y.label, self.marks(y.sources)) for y in found.years]
+        money = f"{estimates.currency} {estimates.unit}"
+        rows = [
+            self.figure_row(f"Revenue ({money})", found, "revenue"),
+            ("Revenue growth", "", [format_premium(v) for v in found.growth]),
+            self.figure_row(f"EBITDA ({money})", found, "ebitda"),
+            ("EBITDA margin", "", [_share(v) for v in found.margin]),
+            self.figure_row(f"EPS ({estimates.currency})", found, "eps", 2),
+        ]
+        market = self.brief.market
+        price_mark = self.cite(market.source) if market else ""
+        if found.pe is not None:
+            rows.append(
+                ("P/E at the current price", price_mark, [format_value(v, True) for v in found.pe])
+            )
+        rows.append(self.figure_row(f"FCF ({money})", found, "fcf"))
+        if found.fcf_yield is not None:
+            rows.append(
+                ("FCF yield on market value", price_mark, [_share(v) for v in found.fcf_yield])
+            )
+        ids = [s for y in found.years for s in y.sources] + ([market.source] if market else [])
+        credit = "; ".join(self.credit(s) for s in dict.fromkeys(ids))
+        return SummaryView(SUMMARY_TITLE, years, rows, self.illustrative(set(ids)), credit)
+
+    def figure_row(
+        self, label: str, found: Summary, column: str, places: int | None = None
+    ) -> tuple[str, str, list[str]]:
+        """A row of figures as given, at one precision for the row."""
+        values = [y.figures[column] for y in found.years]
+        if places is None:
+            places = max(1, decimals_for([v for v in values if v is not None], 2))
+        return label, "", [NOT_AVAILABLE if v is None else format_number(v, places) for v in values]
+
+    def marks(self, source_ids: Sequence[str]) -> str:
+        return "".join(self.cite(s) for s in dict.fromkeys(source_ids))
 
     def price_chart(self) -> PriceChart | None:
         brief = self.brief
@@ -193,3 +423,14 @@ class SellSideComposer:
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
+
+
+def _share(value: Value) -> str:
+    """A margin or a yield: '23.5%' (a negative one with a minus sign)."""
+    return value if isinstance(value, str) else f"{format_number(value * 100, 1)}%"
+
+
+def _thresholds(levels: RewardLevels | RiskLevels, word: str) -> str:
+    """'medium from +20.0%, high from +50.0%, very high from +100.0%'."""
+    pairs = (("medium", levels.medium), ("high", levels.high), ("very high", levels.very_high))
+    return ", ".join(f"{name} {word} {format_premium(value)}" for name, value in pairs)
