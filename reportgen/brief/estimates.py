@@ -179,24 +179,23 @@ def _sources(
 
 def _years(brief: Brief, frame: Frame) -> list[Problem]:
     """Each year once; actual years up to `as_of`; no estimate before the last actual year."""
-    df = frame.df
-    years = [int(float(v)) for v in df["year"]]
-    bases = [_text(v).upper() for v in df["basis"]]
-    actual = [y for y, b in zip(years, bases, strict=True) if b == "A"]
-    last_actual = max(actual, default=None)
+    rows = [(int(float(y)), _text(b).upper()) for y, b in zip(frame.df["year"], frame.df["basis"])]
     seen: dict[int, int] = {}
-    for row, (year, basis) in enumerate(zip(years, bases, strict=True)):
-        line = frame.row_line(row)
+    for row, (year, basis) in enumerate(rows):
         why = None
         if year in seen:
-            why = f"year {year} is given twice (lines {frame.row_line(seen[year])} and {line})"
+            lines = f"lines {frame.row_line(seen[year])} and {frame.row_line(row)}"
+            why = f"year {year} is given twice ({lines})"
         elif basis == "A" and year > brief.as_of.year:
             why = f"{year}A is an actual year after as_of {brief.as_of.isoformat()}: mark it E"
-        elif basis == "E" and last_actual is not None and year < last_actual:
-            why = f"{year}E comes before the last actual year, {last_actual}A"
         if why:
-            return [Problem(frame.path, line, "estimates.data", why)]
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
         seen[year] = row
+    last_actual = max((y for y, b in rows if b == "A"), default=None)
+    for row, (year, basis) in enumerate(rows):
+        if basis == "E" and last_actual is not None and year < last_actual:
+            why = f"{year}E comes before the last actual year, {last_actual}A"
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
     return []
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from reportgen.brief.data import format_number
+from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.models import CASES, Brief, Level4, Market, Scenario
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.valuation import format_premium
@@ -113,7 +113,8 @@ def _probabilities(spec: Spec) -> list[Problem]:
     if abs(total - 1) <= PROBABILITY_TOLERANCE + EPSILON:
         return []
     shown = " + ".join(format_number(s.probability) for s in spec.brief.scenarios)
-    message = f"probabilities add up to {format_number(total, 3)} ({shown}), not 1 (±0.005)"
+    total_shown = format_number(total, decimals_for([total], 3))
+    message = f"probabilities add up to {total_shown} ({shown}), not 1 (±0.005)"
     return [spec.problem(("scenarios",), message)]
 
 
