@@ -424,3 +424,19 @@ def test_schema_covers_every_v12_key() -> None:
     assert set(defs["Author"]["properties"]) == {"name", "role", "email"}
     authors = schema["properties"]["authors"]["items"]["anyOf"]
     assert {"type": "string"} in authors
+
+
+def test_a_scenario_value_that_moves_is_a_change(make_brief: Callable[..., Path]) -> None:
+    from reportgen.render.changes import compare, take_snapshot
+
+    def snapshot(bull: float) -> Any:
+        spec = call_spec()
+        spec["scenarios"][0]["value"] = bull
+        checked, _ = check_brief(make_brief(spec, CALL_FILES))
+        assert checked is not None
+        return take_snapshot("acme", checked.spec.brief, "2026-11-21T06:00:00", [], [])
+
+    changes = compare(snapshot(170), snapshot(180))
+    assert [(m.label, m.old, m.new) for m in changes.metrics] == [
+        ("Bull case value", "USD 170", "USD 180")
+    ]

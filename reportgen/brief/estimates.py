@@ -179,7 +179,8 @@ def _sources(
 
 def _years(brief: Brief, frame: Frame) -> list[Problem]:
     """Each year once; actual years up to `as_of`; no estimate before the last actual year."""
-    rows = [(int(float(y)), _text(b).upper()) for y, b in zip(frame.df["year"], frame.df["basis"])]
+    df = frame.df
+    rows = [(int(float(y)), _text(b).upper()) for y, b in zip(df["year"], df["basis"], strict=True)]
     seen: dict[int, int] = {}
     for row, (year, basis) in enumerate(rows):
         why = None
