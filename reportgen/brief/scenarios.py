@@ -53,7 +53,7 @@ def measure(brief: Brief) -> Measured | None:
     """The measured scenarios of a checked brief; None when it has none."""
     if not brief.scenarios or brief.market is None:
         return None
-    cases = {s.case: s for s in brief.scenarios}
+    cases: dict[str, Scenario] = {s.case: s for s in brief.scenarios}
     weighted = sum(s.probability * s.value for s in brief.scenarios)
     return Measured(brief.market.price, cases, weighted)
 
@@ -120,8 +120,8 @@ def _probabilities(spec: Spec) -> list[Problem]:
 
 def _order(spec: Spec) -> list[Problem]:
     """bear < base < bull, reported at the value that breaks the order."""
-    index = {s.case: i for i, s in enumerate(spec.brief.scenarios)}
-    value = {s.case: s.value for s in spec.brief.scenarios}
+    index: dict[str, int] = {s.case: i for i, s in enumerate(spec.brief.scenarios)}
+    value: dict[str, float] = {s.case: s.value for s in spec.brief.scenarios}
     problems = []
     for low, high in (("bear", "base"), ("base", "bull")):
         if not value[low] < value[high]:
