@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import websocket
 from conftest import EXAMPLE, REPO
-from test_charts import unlabelled_brief
 
 from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
 from reportgen.config import Config, ThemeConfig
 from reportgen.render.environment import Renderer
 from reportgen.render.theme import load_theme
+from tests.render.test_charts import unlabelled_brief
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "tests" / "artifacts"

@@ -246,7 +246,7 @@ def test_long_table_repeats_its_header_on_every_page(
     )  # no row lost or doubled
 
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "golden"
 GOLDEN_DPI = 40  # small grayscale files, still enough to see a box move or a colour change
 BLOCK = 8  # px: compare 8x8 averages, so a sub-pixel shift of anti-aliased text is no change
 
@@ -271,7 +271,7 @@ def _blocks(image: np.ndarray) -> np.ndarray:
 
 def test_example_pages_look_as_they_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The example's pages against tests/golden/*.png; a deliberate change of the look
-    regenerates them: REPORTGEN_REGEN_GOLDEN=1 pytest tests/test_pdf.py -k look (then LOOK)."""
+    regenerates them: REPORTGEN_REGEN_GOLDEN=1 pytest tests/pdf/test_pdf.py -k look (then LOOK)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert build_brief(EXAMPLE, tmp_path).ok
     pages = _page_images(tmp_path / EXAMPLE.name / f"{EXAMPLE.name}.pdf")

@@ -165,7 +165,7 @@ def test_warnings_go_to_the_author_and_the_page_says_draft(
     assert "Never cited" not in html[html.index('id="sources"') :]  # only cited sources are listed
 
 
-GOLDEN = Path(__file__).parent / "golden" / "alibaba-ai-2026.json"
+GOLDEN = Path(__file__).parent.parent / "golden" / "alibaba-ai-2026.json"
 GOLDEN_EPOCH = "1764201600"  # 2025-11-27T00:00:00Z
 
 

@@ -453,7 +453,7 @@ def test_a_hostile_review_yaml_is_its_own_one_line_error(tmp_path: Path) -> None
 def test_text_in_a_multiples_input_is_an_error_at_its_cell(tmp_path: Path) -> None:
     """'abc' in an EPS column (or `of: price / company`) once showed "n.a." with nothing
     said: a typo in an input hid a multiple. Empty stays "n.a."."""
-    example = Path(__file__).resolve().parent.parent / "seeds" / "alibaba-ai-2026"
+    example = Path(__file__).resolve().parents[2] / "seeds" / "alibaba-ai-2026"
     typo, text_column = tmp_path / "briefs" / "typo", tmp_path / "briefs" / "text-column"
     for folder in (typo, text_column):
         shutil.copytree(example, folder)
