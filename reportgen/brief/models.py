@@ -10,6 +10,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, StrictBool
+from pydantic_core import PydanticCustomError
 
 Level = Literal["low", "medium", "high"]
 Level4 = Literal["low", "medium", "high", "very-high"]
@@ -38,7 +39,11 @@ class Model(BaseModel):
 
 def _name_to_author(value: object) -> object:
     """`authors: [Research Desk]` (v1) still works: a plain string is the author's name."""
-    return {"name": value} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"name": value}
+    if not isinstance(value, dict):
+        raise PydanticCustomError("author", "must be a name, or {name, role, email}")
+    return value
 
 
 class Author(Model):
