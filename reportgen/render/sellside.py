@@ -266,7 +266,7 @@ class SellSideComposer:
         every = [sid for s in self.brief.scenarios for sid in s.sources]
         marks = self.marks([*every, market.source])
         weighted = (
-            f"{market.currency} {format_number(measured.weighted, 2)}",
+            format_number(measured.weighted, 2),  # the column heading names the currency
             format_premium(measured.weighted_upside),
             marks,
         )
@@ -293,10 +293,9 @@ class SellSideComposer:
     def case(self, measured: Measured, name: str, price_mark: str) -> CaseView:
         scenario = measured.cases[name]
         marks = self.marks(scenario.sources)
-        currency = self.brief.market.currency if self.brief.market else ""
         return CaseView(
             name.capitalize(),
-            f"{currency} {format_number(scenario.value, 2)}",
+            format_number(scenario.value, 2),
             marks,
             format_premium(measured.upside(name)),
             marks + price_mark,

@@ -101,12 +101,12 @@ def warnings(folder: Path) -> list[Problem]:
 def test_pdf_shows_each_case_the_weighted_value_and_the_levels_they_imply(tmp_path: Path) -> None:
     text = pdf_text(tmp_path, call_spec(), CALL_FILES)
     for case, (value, probability) in CASES.items():
-        row = rf"{case.capitalize()}\s*USD {half_up(value, 2)}\s*\[\d\]\s*{re.escape(signed_pct(value / PRICE - 1))}"
+        row = rf"{case.capitalize()}\s*{half_up(value, 2)}\s*\[\d\]\s*{re.escape(signed_pct(value / PRICE - 1))}"
         assert re.search(row, text), (case, row)
         assert f"{half_up(probability * 100, 0)}%" in text
     weighted = sum(v * p for v, p in CASES.values())
     assert re.search(
-        rf"Probability-weighted\s*USD {half_up(weighted, 2)}\s*(\[\d\])+\s*{re.escape(signed_pct(weighted / PRICE - 1))}",
+        rf"Weighted\s*{half_up(weighted, 2)}\s*(\[\d\])+\s*{re.escape(signed_pct(weighted / PRICE - 1))}",
         text,
     )
     bull, bear = CASES["bull"][0] / PRICE - 1, CASES["bear"][0] / PRICE - 1
