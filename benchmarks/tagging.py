@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reportgen.build import make_brief
 from reportgen.pdf.layout import render_pdf
-from reportgen.render.environment import Renderer
+from reportgen.project import Project
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "seeds" / "alibaba-ai-2026"
 CLOCK = datetime(2026, 11, 21, 6, tzinfo=UTC)
@@ -40,8 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="pairs to time (at least 5)")
     runs = max(5, parser.parse_args().runs)
-    renderer = Renderer()
-    built = make_brief(EXAMPLE, None, renderer, CLOCK)  # warm-up, and the HTML to lay out
+    project = Project(clock=CLOCK)
+    built = make_brief(EXAMPLE, project, None)  # warm-up, and the HTML to lay out
     if not built.ok or built.html is None:
         raise SystemExit(f"the example did not build: {[str(p) for p in built.problems]}")
     html, where = built.html, EXAMPLE / "example.pdf"
@@ -50,7 +50,7 @@ def main() -> None:
         for tag in (False, True) if run % 2 == 0 else (True, False):  # neither always goes first
             took = seconds(lambda: render_pdf(html, EXAMPLE, where, tagged=tag))  # noqa: B023
             (tagged if tag else plain).append(took)
-        builds.append(seconds(lambda: make_brief(EXAMPLE, None, renderer, CLOCK)))
+        builds.append(seconds(lambda: make_brief(EXAMPLE, project, None)))
     ratio = statistics.median(t / p for p, t in zip(plain, tagged, strict=True))
     extra = statistics.median(t - p for p, t in zip(plain, tagged, strict=True))
     build = statistics.median(builds)

@@ -15,13 +15,11 @@ import logging
 import os
 import resource
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,29 +27,24 @@ from urllib.parse import urlsplit
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import failure, make_brief
 from reportgen.built import BuildResult, Built
-from reportgen.cache import (
-    CHART_DIR,
-    ChartCache,
-    batch_key,
-    build_key,
-    tree_digest,
-    unchanged,
-    using_chart_cache,
-)
-from reportgen.clock import build_time, pinned_time
-from reportgen.config import DEFAULT_LIMITS, Limits
+from reportgen.cache import batch_key, build_key, tree_digest, unchanged
+from reportgen.clock import pinned_time
+from reportgen.config import Limits
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
-from reportgen.publish.editions import last_delivered_snapshot
+from reportgen.project import Project
 from reportgen.record import read_previous
 from reportgen.render.changes import Snapshot
-from reportgen.render.environment import Renderer, builtin_templates
-from reportgen.render.theme import Theme
+from reportgen.render.charts import REDRAW
+from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings, run_limited
 
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[BuildResult], None]
+# (out_dir, brief_id) -> the snapshot of the edition readers last received: delivery's
+# answer (publish.editions), handed to the build by its caller as a value.
+Delivered = Callable[[Path, str], Snapshot | None]
 
 # WeasyPrint (with Pango) keeps about half a MiB per PDF it writes, whatever we
 # share or free; a fresh worker after this many briefs keeps memory flat.
@@ -66,12 +59,9 @@ class BatchOptions:
     jobs: int | None = None  # worker processes; None: one per core
     force: bool = False  # rebuild even briefs whose inputs are unchanged
     dask: str | None = None  # a Dask scheduler address: build there instead
-    template_dirs: tuple[Path, ...] = ()
-    theme: Theme = field(default_factory=Theme)  # [theme]: part of every brief's build key
     strict: bool = False  # warnings fail a brief (an unchanged brief with warnings is rebuilt)
-    edition: datetime | None = None  # nightly: this night's build time (SOURCE_DATE_EPOCH wins)
     ceilings: Ceilings = field(default_factory=Ceilings)  # per-brief time and memory
-    limits: Limits = DEFAULT_LIMITS  # [limits]: how big a brief's inputs may be
+    delivered: Delivered | None = None  # what readers last received, for "Changes since"
 
 
 @dataclass(frozen=True)
@@ -79,15 +69,11 @@ class BuildTask:
     """One brief to make: the unit of work sent to a worker, local or remote."""
 
     brief_dir: Path
-    previous: Snapshot | None  # the last real build's snapshot, for the changes box
-    generated: datetime  # one time stamp for the whole batch, whichever machine builds
+    project: Project  # its clock pinned: one time stamp for the batch, whichever machine builds
+    previous: Snapshot | None  # what the changes box compares with
     pdf: bool = True
-    template_dirs: tuple[Path, ...] = ()
-    theme: Theme = field(default_factory=Theme)
     strict: bool = False
-    chart_dir: Path | None = None  # None: the worker's own cache (a remote machine)
     where: Path | None = None  # where the PDF goes, named in verification messages
-    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass
@@ -110,12 +96,6 @@ class BatchSummary:
         return sum(r.status == status for r in self.results)
 
 
-@lru_cache(maxsize=4)
-def _renderer(template_dirs: tuple[Path, ...], theme: Theme) -> Renderer:
-    """One Jinja environment per process and template path: templates compile once."""
-    return Renderer(template_dirs, theme)
-
-
 # matplotlib's rc settings are process-wide: a Dask worker with several threads
 # must not draw two briefs at once. Parallelism comes from processes.
 _one_at_a_time = threading.Lock()
@@ -124,23 +104,14 @@ _one_at_a_time = threading.Lock()
 def run_task(task: BuildTask) -> TaskOutcome:
     """Make one brief; never raises for a bad brief (the Built says why it failed)."""
     with _one_at_a_time:
-        try:
-            renderer = _renderer(task.template_dirs, task.theme)
-            with using_chart_cache(ChartCache(task.chart_dir or _worker_chart_dir())):
-                built = make_brief(
-                    task.brief_dir,
-                    task.previous,
-                    renderer,
-                    task.generated,
-                    pdf=task.pdf,
-                    strict=task.strict,
-                    where=task.where,
-                    limits=task.limits,
-                )
-        except Exception as exc:  # a template or theme that cannot load fails each brief
-            built = Built(
-                task.brief_dir, task.brief_dir.resolve().name, failure(task.brief_dir, exc)
-            )
+        built = make_brief(
+            task.brief_dir,
+            task.project,
+            task.previous,
+            pdf=task.pdf,
+            strict=task.strict,
+            where=task.where,
+        )
     return TaskOutcome(built, _peak_mib())
 
 
@@ -149,40 +120,32 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _worker_chart_dir() -> Path:
-    """A remote worker's own chart cache, kept across tasks in its temp folder."""
-    return Path(tempfile.gettempdir()) / f"reportgen-charts-{os.getuid()}"
-
-
-def previous_of(out_dir: Path, brief_id: str) -> Snapshot | None:
+def previous_of(out_dir: Path, brief_id: str, delivered: Delivered | None) -> Snapshot | None:
     """What "Changes since" compares with: the edition readers last received, or the previous
     build when nothing was ever delivered (issue 11: "what changed" means since you got it)."""
-    return last_delivered_snapshot(out_dir, brief_id) or read_previous(out_dir, brief_id)
+    return (delivered and delivered(out_dir, brief_id)) or read_previous(out_dir, brief_id)
 
 
 def build_brief(
     brief_dir: Path,
     out_dir: Path,
+    project: Project | None = None,
     *,
-    renderer: Renderer | None = None,
     pdf: bool = True,
     now: datetime | None = None,
     strict: bool = False,
-    limits: Limits = DEFAULT_LIMITS,
+    limits: Limits | None = None,
 ) -> BuildResult:
     """One brief in this process, no cache, no time or memory ceiling: make_brief, then
     write_built."""
+    project = project or Project()
+    if limits is not None:
+        project = replace(project, config=project.config.model_copy(update={"limits": limits}))
+    project = replace(project, clock=project.clock or now)
     brief_id = brief_dir.resolve().name
-    built = make_brief(
-        brief_dir,
-        previous_of(out_dir, brief_id),
-        renderer or Renderer(),
-        build_time(now),
-        pdf=pdf,
-        strict=strict,
-        where=out_dir / brief_id / f"{brief_id}.pdf",
-        limits=limits,
-    )
+    where = out_dir / brief_id / f"{brief_id}.pdf"
+    previous = previous_of(out_dir, brief_id, None)
+    built = make_brief(brief_dir, project, previous, pdf=pdf, strict=strict, where=where)
     return _written(built, out_dir, Inputs())
 
 
@@ -214,19 +177,21 @@ def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
 def build_many(
     brief_dirs: Sequence[Path],
     out_dir: Path,
+    project: Project,
     options: BatchOptions = BatchOptions(),
     on_result: OnResult | None = None,
 ) -> BatchSummary:
-    """Skip unchanged briefs, build the others; `on_result` hears of each brief as it ends."""
+    """Skip unchanged briefs, build the others of `project`; `on_result` hears of each brief
+    as it ends."""
     start = time.perf_counter()
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
     pending: dict[int, Inputs] = {}
     common = batch_key(
-        [*options.template_dirs, builtin_templates()],
+        [*project.template_dirs, builtin_templates()],
         pdf=options.pdf,
-        theme=options.theme.fingerprint(),
-        clock=pinned_time(options.edition),
+        theme=project.fingerprint(),
+        clock=pinned_time(project.clock),
     )
     for index, brief_dir in enumerate(brief_dirs):
         try:
@@ -242,7 +207,7 @@ def build_many(
             continue
         results[index] = skipped
         report(skipped)
-    workers, outcomes = _dispatch(brief_dirs, out_dir, options, list(pending))
+    workers, outcomes = _dispatch(brief_dirs, out_dir, project, options, list(pending))
     for index, outcome in outcomes:
         results[index] = _written(outcome.built, out_dir, pending[index])
         results[index].peak_mib = outcome.peak_mib
@@ -263,28 +228,29 @@ def _skipped(brief_dir: Path, out_dir: Path, inputs: Inputs, strict: bool) -> Bu
 
 
 def _dispatch(
-    brief_dirs: Sequence[Path], out_dir: Path, options: BatchOptions, indices: list[int]
+    brief_dirs: Sequence[Path],
+    out_dir: Path,
+    project: Project,
+    options: BatchOptions,
+    indices: list[int],
 ) -> tuple[str, Iterator[tuple[int, TaskOutcome]]]:
     """Choose where to build: Dask, or local workers with the per-brief limits."""
     if not indices:
         return "nothing to build", iter(())
-    now = build_time(options.edition)
     remote = options.dask is not None
+    # one stamp for the batch; a remote machine cannot share this machine's chart folder
+    pinned = replace(project, clock=project.now(), charts=REDRAW if remote else project.charts)
 
     def task(i: int) -> BuildTask:
         brief_dir = brief_dirs[i].resolve() if remote else brief_dirs[i]
         brief_id = brief_dirs[i].resolve().name
         return BuildTask(
             brief_dir,
-            previous_of(out_dir, brief_id),
-            now,
+            pinned,
+            previous_of(out_dir, brief_id, options.delivered),
             options.pdf,
-            options.template_dirs,
-            options.theme,
             options.strict,
-            None if remote else out_dir / CHART_DIR,
             out_dir / brief_id / f"{brief_id}.pdf",
-            options.limits,
         )
 
     tasks = {i: task(i) for i in indices}

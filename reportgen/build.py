@@ -16,21 +16,19 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 from reportgen.brief.findings import findings_json
 from reportgen.brief.market import Rating
 from reportgen.brief.spec import BRIEF_FILE, load_spec
+from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, validate
 from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, DEFAULT_VERDICT, Limits, VerdictConfig
 from reportgen.errors import BriefError, Problem, ReportgenError
-from reportgen.publish.summary import summarize
-from reportgen.render.backmatter import scale_of
+from reportgen.project import Project
 from reportgen.render.changes import Snapshot
 from reportgen.render.document import compose
-from reportgen.render.environment import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -106,29 +104,28 @@ class _Stages:
 
 def make_brief(
     brief_dir: Path,
+    project: Project,
     previous: Snapshot | None,
-    renderer: Renderer,
-    clock: datetime,
     *,
     pdf: bool = True,
     strict: bool = False,
     where: Path | None = None,
-    limits: Limits = DEFAULT_LIMITS,
 ) -> Built:
-    """Make one brief in memory, stamped `clock`, compared with `previous` for the changes
-    box. Never raises for a bad brief: a failed Built says why (a PDF that fails
-    verification is a failure too). `where`: the path the PDF is meant for, named in
-    verification messages (default: <brief>/<id>.pdf)."""
+    """Make one brief of `project` in memory, stamped with the project's clock, compared
+    with `previous` for the changes box. Never raises for a bad brief: a failed Built says
+    why (a PDF that fails verification is a failure too). `where`: the path the PDF is meant
+    for, named in verification messages (default: <brief>/<id>.pdf)."""
     stages = _Stages()
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        theme = renderer.theme
-        checked, problems = check_brief(brief_dir, strict, limits, scale_of(theme), theme.verdict)
+        checked, problems = check_brief(
+            brief_dir, strict, project.limits, project.ratings, project.verdict
+        )
     if checked is None:
         return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:
-        built = _make(checked, previous, renderer, clock, pdf, strict, stages, where)
-    except Exception as exc:  # a bug or a library failure fails this brief only
+        built = _make(checked, project, previous, pdf, strict, stages, where)
+    except Exception as exc:  # a bug, a library or a template failure fails this brief only
         built = Built(brief_dir, brief_id, failure(brief_dir, exc))
     built.problems = [*problems, *built.problems]
     built.timings = stages.done()
@@ -137,9 +134,8 @@ def make_brief(
 
 def _make(
     checked: Checked,
+    project: Project,
     previous: Snapshot | None,
-    renderer: Renderer,
-    clock: datetime,
     pdf: bool,
     strict: bool,
     stages: _Stages,
@@ -149,8 +145,11 @@ def _make(
     from reportgen.pdf.verify import Expected, render_pdf, verify_pdf  # lazy: WeasyPrint is heavy
 
     spec = checked.spec
+    renderer = project.renderer()
     with stages("compose"):
-        document = compose(checked, renderer.partial, clock, previous=previous)
+        document = compose(
+            checked, renderer.partial, project.now(), previous=previous, charts=project.charts
+        )
     with stages("html"):
         html = renderer.page(document)
     built = Built(spec.root, spec.brief_id, [], html, None, document.snapshot, document.changes)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from reportgen.brief.summary import BriefSummary
 from reportgen.errors import Problem
-from reportgen.publish.summary import BriefSummary
 from reportgen.render.changes import Changes, Snapshot
 
 Status = Literal["built", "skipped", "failed", "checked"]

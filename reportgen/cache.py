@@ -22,9 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -144,7 +142,8 @@ MEMORY_CHARTS = 256  # SVGs kept by an in-memory cache (tens of KB each)
 
 class ChartCache:
     """SVGs by content hash in one folder, shared safely by worker processes (atomic writes);
-    or, with no folder, in this process's memory (the preview, which writes nothing)."""
+    or, with no folder, in this process's memory (the preview, which writes nothing).
+    The project's chart store (render.charts.ChartStore), passed down as a value."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
@@ -172,22 +171,3 @@ class ChartCache:
         except OSError as exc:  # a read-only cache costs speed, never a brief
             log.warning("could not keep chart in cache %s: %s", self.folder, exc)
         return svg
-
-
-_chart_cache: ContextVar[ChartCache | None] = ContextVar("reportgen_chart_cache", default=None)
-
-
-@contextmanager
-def using_chart_cache(cache: ChartCache | None) -> Iterator[None]:
-    """Charts drawn inside this block go through `cache` (None: always draw)."""
-    token = _chart_cache.set(cache)
-    try:
-        yield
-    finally:
-        _chart_cache.reset(token)
-
-
-def cached_svg(parts: Sequence[str], draw: Callable[[], str]) -> str:
-    """Draw a chart through the cache in use, if any; `parts` must fully describe it."""
-    cache = _chart_cache.get()
-    return draw() if cache is None else cache.svg(parts, draw)

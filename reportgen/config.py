@@ -22,9 +22,12 @@ from pydantic import (
 )
 
 from reportgen.errors import Problem, ReportgenError
-from reportgen.workers import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 
 CONFIG_FILE = "reportgen.toml"
+# [build] per-brief ceilings. Generous for the example brief (5-20 s, 180 MiB resident,
+# 540 MiB of address space; see docs/limits.md): one that needs more is pathological.
+DEFAULT_SECONDS = 180.0
+DEFAULT_MEMORY_MIB = 2048
 PASSWORD_ENV = "REPORTGEN_SMTP_PASSWORD"
 
 

@@ -13,9 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from reportgen.brief.summary import BriefSummary, KeyFigure
 from reportgen.built import Built, open_findings
 from reportgen.errors import Problem, ReportgenError
-from reportgen.publish.summary import BriefSummary, KeyFigure
 from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)

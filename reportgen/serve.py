@@ -25,11 +25,10 @@ from typing import cast
 
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import make_brief
-from reportgen.cache import ChartCache, using_chart_cache
-from reportgen.clock import build_time
+from reportgen.cache import ChartCache
 from reportgen.config import CONFIG_FILE, Config, load_config
 from reportgen.errors import Problem, ReportgenError
-from reportgen.render.environment import make_renderer
+from reportgen.project import load_project
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +81,13 @@ class Preview:
             stamp = time.strftime("%H:%M:%S")
             try:
                 config = self._config()
-                renderer = make_renderer(config, self.templates)
+                # the chart cache in memory: a prose edit redraws no chart
+                project = load_project(config, self.templates, charts=self.charts)
             except ReportgenError as exc:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
-            self.watched = self._inputs(config, renderer.search_path[:-1])
-            with using_chart_cache(self.charts):  # a prose edit redraws no chart
-                built = make_brief(
-                    self.brief_dir, None, renderer, build_time(), pdf=False, limits=config.limits
-                )
+            self.watched = self._inputs(config, list(project.template_dirs))
+            built = make_brief(self.brief_dir, project, None, pdf=False)
             problems = built.problems
             errors = [str(p) for p in problems if p.severity == "error"]
             warnings = [str(p) for p in problems if p.severity == "warning"]

@@ -27,15 +27,13 @@ from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
+from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
+
 log = logging.getLogger(__name__)
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
-# Generous for the example brief (5-20 s, 180 MiB resident, 540 MiB of address space; see
-# docs/limits.md): a brief that needs more is pathological or needs the limit raised.
-DEFAULT_SECONDS = 180.0
-DEFAULT_MEMORY_MIB = 2048
 # Imported once by the fork server, so a fresh worker starts warm (each is forked from it).
 PRELOAD = [
     "reportgen.batch",

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from reportgen.batch import BatchOptions, BatchSummary, build_brief, build_many
 from reportgen.cli import main
+from reportgen.project import Project
 from tests.conftest import MINIMAL, REPO, write_brief
 
 EPOCH = "1700000000"
@@ -76,7 +77,11 @@ def test_worker_processes_match_serial_build(
 ) -> None:
     seen: list[str] = []
     summary = build_many(
-        briefs, tmp_path, BatchOptions(jobs=2), on_result=lambda r: seen.append(r.brief_id)
+        briefs,
+        tmp_path,
+        Project(),
+        BatchOptions(jobs=2),
+        on_result=lambda r: seen.append(r.brief_id),
     )
     assert summary.workers == "2 worker processes"
     assert sorted(seen) == sorted([*IDS, "broken"])
@@ -92,7 +97,9 @@ def test_dask_cluster_matches_serial_build(
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        summary = build_many(briefs, tmp_path / "out", BatchOptions(dask=cluster.scheduler_address))
+        summary = build_many(
+            briefs, tmp_path / "out", Project(), BatchOptions(dask=cluster.scheduler_address)
+        )
     assert summary.workers.startswith("Dask at tcp://127.0.0.1:")
     _check_batch(summary, tmp_path / "out", serial)
 

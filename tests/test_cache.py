@@ -11,13 +11,19 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.batch import BatchOptions, build_brief, build_many
-from reportgen.cache import CHART_DIR, batch_key, build_key, tree_digest
+from reportgen.cache import CHART_DIR, ChartCache, batch_key, build_key, tree_digest
 from reportgen.cli import main
 from reportgen.clock import pinned_time
+from reportgen.project import Project
 from reportgen.record import RECORD_FILE
 from tests.conftest import MINIMAL, write_brief
 
 HTML_ONLY = BatchOptions(pdf=False, jobs=1)
+
+
+def _project(out: Path) -> Project:
+    """The project as `reportgen build --out OUT` reads it: its chart cache under OUT."""
+    return Project(charts=ChartCache(out / CHART_DIR))
 
 
 @pytest.fixture(autouse=True)
@@ -63,54 +69,56 @@ def test_unchanged_brief_is_skipped_with_its_warnings(brief: Path, tmp_path: Pat
     spec = _spec_with_second_chart()
     spec["sources"]["unused"] = {"title": "Never cited"}
     write_brief(brief, spec, {"growth.csv": GROWTH_CSV})
-    first = build_many([brief], out, BatchOptions(jobs=1)).results[0]
+    first = build_many([brief], out, _project(out), BatchOptions(jobs=1)).results[0]
     assert first.status == "built" and (out / "acme" / RECORD_FILE).is_file()
     html = (out / "acme" / "acme.html").stat().st_mtime_ns
-    second = build_many([brief], out, BatchOptions(jobs=1)).results[0]
+    second = build_many([brief], out, _project(out), BatchOptions(jobs=1)).results[0]
     assert second.status == "skipped"
     assert second.outputs == first.outputs
     assert [str(p) for p in second.warnings] == [str(p) for p in first.warnings] != []
     assert (out / "acme" / "acme.html").stat().st_mtime_ns == html
-    forced = build_many([brief], out, BatchOptions(jobs=1, force=True)).results[0]
+    forced = build_many([brief], out, _project(out), BatchOptions(jobs=1, force=True)).results[0]
     assert forced.status == "built"
 
 
 @pytest.mark.parametrize("damage", ["delete", "edit"])
 def test_missing_or_edited_output_is_rebuilt(brief: Path, tmp_path: Path, damage: str) -> None:
     out = tmp_path / "out"
-    build_many([brief], out, HTML_ONLY)
+    build_many([brief], out, _project(out), HTML_ONLY)
     html = out / "acme" / "acme.html"
     good = html.read_bytes()
     if damage == "delete":
         html.unlink()
     else:
         html.write_bytes(good + b"<!-- hand edit -->")
-    assert build_many([brief], out, HTML_ONLY).results[0].status == "built"
+    assert build_many([brief], out, _project(out), HTML_ONLY).results[0].status == "built"
     assert html.read_bytes() == good
 
 
 def test_changed_metric_rebuilds_without_redrawing_charts(brief: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    build_many([brief], out, HTML_ONLY)
+    build_many([brief], out, _project(out), HTML_ONLY)
     charts = _charts(out)
     assert len(charts) == 2
     yaml = brief / "brief.yaml"
     yaml.write_text(
         yaml.read_text(encoding="utf-8").replace("value: 12.5", "value: 13.5"), encoding="utf-8"
     )
-    result = build_many([brief], out, HTML_ONLY).results[0]
+    result = build_many([brief], out, _project(out), HTML_ONLY).results[0]
     assert result.status == "built"
     assert "USD 13.5bn" in (out / "acme" / "acme.html").read_text(encoding="utf-8")
     assert _charts(out) == charts  # both charts served from the cache
     (brief / "growth.csv").write_text(GROWTH_CSV.replace("34", "35"), encoding="utf-8")
-    build_many([brief], out, HTML_ONLY)
+    build_many([brief], out, _project(out), HTML_ONLY)
     assert len(_charts(out) - charts) == 1  # only the chart of the changed CSV was drawn
 
 
 def test_cached_build_is_byte_identical_to_plain_build(brief: Path, tmp_path: Path) -> None:
     cached = tmp_path / "cached"
-    build_many([brief], cached, BatchOptions(jobs=1))  # fills the chart cache
-    build_many([brief], cached, BatchOptions(jobs=1, force=True))  # every chart from the cache
+    build_many([brief], cached, _project(cached), BatchOptions(jobs=1))  # fills the chart cache
+    build_many(
+        [brief], cached, _project(cached), BatchOptions(jobs=1, force=True)
+    )  # every chart from the cache
     plain = tmp_path / "plain"
     build_brief(brief, plain)
     for name in ("acme.html", "acme.pdf"):
@@ -142,9 +150,9 @@ def test_key_covers_brief_templates_options_and_epoch(
 def test_failed_brief_keeps_old_stamp_and_is_retried(
     brief: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # the CLI's look (./reportgen.toml) must match build_many's default
+    monkeypatch.chdir(tmp_path)  # the CLI's look (./reportgen.toml) must match Project()'s
     out = tmp_path / "out"
-    build_many([brief], out, HTML_ONLY)
+    build_many([brief], out, _project(out), HTML_ONLY)
     yaml = brief / "brief.yaml"
     good = yaml.read_text(encoding="utf-8")
     yaml.write_text(good.replace("source: alpha\n  key", "source: nope\n  key"), encoding="utf-8")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +18,7 @@ from reportgen.cli.review import review
 
 if TYPE_CHECKING:
     from reportgen.config import Config
+    from reportgen.project import Project
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
@@ -110,9 +111,11 @@ def build(
     from reportgen.batch import BatchOptions, build_many
     from reportgen.cli.report import BuildReport
     from reportgen.errors import ReportgenError
+    from reportgen.publish.editions import last_delivered_snapshot
 
     config = _config_or_exit()
     dirs = _brief_dirs(briefs or _configured(config.build.briefs, config))
+    out = out or _configured_out(config)
     ceilings = Ceilings(
         config.build.timeout if timeout is None else timeout,
         config.build.memory_limit if memory_limit is None else memory_limit,
@@ -124,13 +127,13 @@ def build(
         dask=dask_address,
         strict=strict,
         ceilings=ceilings,
-        limits=config.limits,
-        **_look(config, templates),
+        delivered=last_delivered_snapshot,
     )
+    project = _project(config, templates, out)
     report = BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     try:
         with report:
-            summary = build_many(dirs, out or _configured_out(config), options, report.result)
+            summary = build_many(dirs, out, project, options, report.result)
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -147,13 +150,14 @@ def _configured_out(config: Config) -> Path:
     return config.resolve(config.build.out) if config.path else DEFAULT_OUT
 
 
-def _look(config: Config, templates: Path | None) -> dict[str, Any]:
-    """Template overrides and the [theme] of ./reportgen.toml, as BatchOptions fields."""
+def _project(config: Config, templates: Path | None, out: Path) -> Project:
+    """The project of ./reportgen.toml, its chart cache under OUT (exit 1 when unusable)."""
+    from reportgen.cache import CHART_DIR, ChartCache
     from reportgen.errors import ReportgenError
-    from reportgen.render.theme import load_theme, template_dirs
+    from reportgen.project import load_project
 
     try:
-        return {"template_dirs": template_dirs(config, templates), "theme": load_theme(config)}
+        return load_project(config, templates, charts=ChartCache(out / CHART_DIR))
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

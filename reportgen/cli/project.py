@@ -32,12 +32,12 @@ def project_rules() -> tuple[Limits, tuple[Rating, ...] | None, VerdictConfig]:
     """The [limits], the [compliance] rating scale and the [verdict] thresholds of
     ./reportgen.toml (one line and exit 1 when the config, its theme or its back matter is bad)."""
     from reportgen.errors import ReportgenError
-    from reportgen.render.backmatter import scale_of
-    from reportgen.render.theme import load_theme
+    from reportgen.project import load_project
 
     config = config_or_exit()
     try:
-        return config.limits, scale_of(load_theme(config)), config.verdict
+        project = load_project(config)
     except ReportgenError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    return project.limits, project.ratings, project.verdict

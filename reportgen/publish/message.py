@@ -23,9 +23,9 @@ from jinja2 import Environment, TemplateError, TemplateSyntaxError, select_autoe
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from reportgen.brief.summary import BriefSummary
 from reportgen.config import MailConfig
 from reportgen.errors import DeliveryError
-from reportgen.publish.summary import BriefSummary
 from reportgen.render.changes import Changes
 from reportgen.render.environment import Renderer
 

@@ -34,16 +34,17 @@ from zoneinfo import ZoneInfo
 from reportgen.batch import BatchOptions, build_many
 from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
+from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
+from reportgen.project import Project, load_project
 from reportgen.publish import message, once, smtp
+from reportgen.publish.editions import last_delivered_snapshot
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.ledger import Run as LoggedRun
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
 from reportgen.publish.statedb import LEDGER_WAIT
 from reportgen.record import LastGood, OutputError, just_built, last_good
-from reportgen.render.environment import make_renderer
-from reportgen.render.theme import load_theme, template_dirs
 from reportgen.workers import Ceilings
 
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
@@ -70,27 +71,32 @@ def require_mail(config: Config) -> MailConfig:
     return config.mail
 
 
-def batch_options(config: Config, edition: datetime) -> BatchOptions:
-    """What `reportgen build` would use in this project, pinned to the night's edition."""
+def nightly_project(config: Config, edition: datetime) -> Project:
+    """The project as `reportgen build` reads it, pinned to the night's edition: read once
+    per run (its back matter scans every brief's rating)."""
+    charts = ChartCache(config.resolve(config.build.out) / CHART_DIR)
+    return load_project(config, clock=edition, charts=charts)
+
+
+def batch_options(config: Config) -> BatchOptions:
+    """What `reportgen build` would use in this project."""
     return BatchOptions(
-        template_dirs=template_dirs(config),
-        theme=load_theme(config),
         strict=config.build.strict,
-        edition=edition,
         ceilings=Ceilings(config.build.timeout, config.build.memory_limit),
-        limits=config.limits,
+        delivered=last_delivered_snapshot,
     )
 
 
 @contextmanager
 def _opened(
-    config: Config, command: str, now: datetime, mailer: smtp.Mailer | None, wait: float
+    project: Project, command: str, now: datetime, mailer: smtp.Mailer | None, wait: float
 ) -> Iterator[Run]:
     """Lock the output folder, open the ledger (sound, or nothing is sent), start a run;
     always close the ledger."""
+    config = project.config
     mail = require_mail(config)
     out = config.resolve(config.build.out)
-    templates = message.MailTemplates(make_renderer(config))  # a bad template fails up front
+    templates = message.MailTemplates(project.renderer())  # a bad template fails up front
     with run_lock(out):
         ledger = None
         try:
@@ -134,12 +140,12 @@ def run_nightly(
     only_changed = mail.only_changed if send_all is None else not send_all
     now = now or datetime.now(UTC)
     edition = edition_time(now, config.schedule)
-    options = batch_options(config, edition)  # a bad theme fails before the run starts
-    with _opened(config, "nightly", now, mailer, ledger_wait) as run:
+    project = nightly_project(config, edition)  # a bad theme fails before the run starts
+    with _opened(project, "nightly", now, mailer, ledger_wait) as run:
         run.edition = edition
         out = config.resolve(config.build.out)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
-        built = build_many(briefs, out, options)
+        built = build_many(briefs, out, project, batch_options(config))
         ready = [item for r in built.results if (item := _ready(run, r, out))]
         with mailer:
             run.send_all(ready, mailer, only_changed=only_changed, force=False)
@@ -179,7 +185,7 @@ def send_briefs(
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""
     mailer = None if dry_run else _mailer(config, environ)
     command = "send" if dry_run is None else "send --dry-run"
-    with _opened(config, command, datetime.now(UTC), mailer, ledger_wait) as run:
+    with _opened(load_project(config), command, datetime.now(UTC), mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         ready = []
         for brief_dir in brief_dirs:

@@ -19,12 +19,12 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 
+from reportgen.brief.summary import BriefSummary
 from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, one_line
 from reportgen.files import write_atomic
 from reportgen.publish import editions, message, once, smtp
 from reportgen.publish.ledger import Attempt, Ledger
-from reportgen.publish.summary import BriefSummary
 from reportgen.record import LastGood
 
 log = logging.getLogger(__name__)

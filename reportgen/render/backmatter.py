@@ -3,9 +3,9 @@
 The rating distribution is the share of the project's coverage under each
 rating: every brief under `[build].briefs` (the project's coverage, whatever
 subset one command builds) is read for its `market.rating` before any brief is
-built. The result rides on the `Theme`, so every build path (build, batch
-workers, nightly, serve) gets it, and it is part of every brief's build key:
-a rating changed in one brief rebuilds the others' back matter.
+built, once per command. The result is part of the `Project` (reportgen.project),
+so every build path gets it, and of every brief's build key: a rating changed
+in one brief rebuilds the others' back matter.
 """
 
 from __future__ import annotations
@@ -43,12 +43,6 @@ class BackMatter:
     distribution: tuple[Share, ...]
     covered: int  # briefs in the project
     rated: int  # of which carry a rating of the scale
-
-
-def scale_of(theme: object) -> tuple[Rating, ...] | None:
-    """The rating scale a theme carries (a Theme's `compliance`), for the brief checks."""
-    back = getattr(theme, "compliance", None)
-    return (back.ratings or None) if isinstance(back, BackMatter) else None
 
 
 def load_back_matter(config: Config) -> BackMatter | None:

@@ -8,14 +8,13 @@ and the output is byte-stable: fixed hash salt, no date.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from reportgen.brief.data import Frame, format_with_unit
 from reportgen.brief.labels import axis_title, series_name
 from reportgen.brief.models import Chart
-from reportgen.cache import cached_svg
 from reportgen.render import chartfit
 from reportgen.render.chartfit import FIGURE_WIDTH, FONT, VALUE_FONT
 from reportgen.render.svg import inline_svg
@@ -53,6 +52,23 @@ STYLE: dict[str, Any] = {
 }
 
 
+class ChartStore(Protocol):
+    """Where drawn charts are kept (reportgen.cache.ChartCache is one); the build passes
+    its store down as a value. `parts` must fully describe the chart."""
+
+    def svg(self, parts: Sequence[str], draw: Callable[[], str]) -> str: ...
+
+
+class Redraw:
+    """No store: every chart is drawn."""
+
+    def svg(self, parts: Sequence[str], draw: Callable[[], str]) -> str:
+        return draw()
+
+
+REDRAW = Redraw()
+
+
 @dataclass(frozen=True)
 class ChartView:
     id: str
@@ -62,13 +78,17 @@ class ChartView:
 
 
 def build_chart(
-    chart: Chart, frame: Frame, cite: Callable[[str], str], series_label: Callable[[str], str]
+    chart: Chart,
+    frame: Frame,
+    cite: Callable[[str], str],
+    series_label: Callable[[str], str],
+    store: ChartStore = REDRAW,
 ) -> ChartView:
     """Draw one chart; `cite` credits a source on the source line (its name and mark),
     `series_label` names a group value (a source id -> its short name)."""
     wide, labels = _series(chart, frame.df, series_label)
     key = (chart.model_dump_json(), wide.to_csv(), "\x1f".join(labels))
-    svg = cached_svg(key, lambda: _draw(chart, wide, labels))
+    svg = store.svg(key, lambda: _draw(chart, wide, labels))
     if chart.source:
         marks = cite(chart.source)
     else:

@@ -19,7 +19,7 @@ from reportgen.brief.integrity.freshness import is_stale
 from reportgen.brief.models import Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
-from reportgen.render.charts import ChartView, build_chart
+from reportgen.render.charts import REDRAW, ChartStore, ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.pricechart import PastCall
@@ -145,15 +145,24 @@ def compose(
     generated: datetime,
     previous: Snapshot | None = None,
     calls: Sequence[PastCall] | None = None,
+    charts: ChartStore = REDRAW,
 ) -> Document:
     """Resolve every helper, table, chart and footnote of a checked brief; compare with the
     previous build's snapshot, if any, for the changes box. `calls`: the delivered editions'
-    ratings and targets for the price chart (default: the brief's market.history)."""
-    return _Composer(checked, partial, calls).compose(generated, previous)
+    ratings and targets for the price chart (default: the brief's market.history);
+    `charts`: where drawn charts are kept (the project's chart cache)."""
+    return _Composer(checked, partial, calls, charts).compose(generated, previous)
 
 
 class _Composer:
-    def __init__(self, checked: Checked, partial: Partial, calls: Sequence[PastCall] | None = None):
+    def __init__(
+        self,
+        checked: Checked,
+        partial: Partial,
+        calls: Sequence[PastCall] | None = None,
+        store: ChartStore = REDRAW,
+    ):
+        self.store = store
         self.calls = calls
         self.checked = checked
         self.spec = checked.spec
@@ -167,7 +176,7 @@ class _Composer:
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
         side = SellSideComposer(
-            self.checked, self.cite.mark, self.cite.credit, self.calls, self.markdown
+            self.checked, self.cite.mark, self.cite.credit, self.calls, self.store, self.markdown
         )
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
@@ -244,7 +253,7 @@ class _Composer:
     def chart_html(self, chart_id: str) -> str:
         chart = self.charts[chart_id]
         view: ChartView = build_chart(
-            chart, self.checked.frames[chart.data], self.cite.credit, self.series_label
+            chart, self.checked.frames[chart.data], self.cite.credit, self.series_label, self.store
         )
         self.figures.append(["chart", view.title])
         return self.partial("chart.html.j2", chart=view)

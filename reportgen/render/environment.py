@@ -29,19 +29,24 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from reportgen.config import Config
 from reportgen.errors import BriefError, Problem
+from reportgen.render.backmatter import BackMatter
 from reportgen.render.contract import PAGE, Heading, missing_headings
 from reportgen.render.document import Document
 from reportgen.render.fonts import embedded_fonts_css
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
-from reportgen.render.theme import Theme, load_theme, template_dirs
+from reportgen.render.theme import Theme
 
 
 class Renderer:
     """A Jinja environment over the template search path; one per process is enough."""
 
-    def __init__(self, template_dirs: Sequence[Path] = (), theme: Theme | None = None):
+    def __init__(
+        self,
+        template_dirs: Sequence[Path] = (),
+        theme: Theme | None = None,
+        back_matter: BackMatter | None = None,
+    ):
         self.theme = theme or Theme()
         builtin = builtin_templates()
         self.search_path = [*template_dirs, builtin]
@@ -63,6 +68,7 @@ class Renderer:
         self.env.filters["accent"] = self.theme.recolour
         self.env.filters["date"] = self.theme.date
         self.env.filters["dates_in"] = self.theme.dates_in
+        self.env.globals["back_matter"] = back_matter  # [compliance], None without one
         self.env.globals["embedded_fonts"] = lambda: embedded_fonts_css(self.theme.fonts)
 
     def partial(self, name: str, **context: Any) -> str:
@@ -125,8 +131,3 @@ class Renderer:
                 where, line = filename, tb.tb_lineno
             tb = tb.tb_next
         return where, line
-
-
-def make_renderer(config: Config, templates: Path | None = None) -> Renderer:
-    """A renderer with the project's template overrides and theme (ConfigError if unusable)."""
-    return Renderer(template_dirs(config, templates), load_theme(config))

@@ -15,9 +15,8 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from reportgen.brief.data import Frame
-from reportgen.cache import cached_svg
 from reportgen.render import chartfit
-from reportgen.render.charts import ACCENT, BASE, INK, STYLE
+from reportgen.render.charts import ACCENT, BASE, INK, REDRAW, STYLE, ChartStore
 from reportgen.render.svg import inline_svg
 
 
@@ -40,11 +39,15 @@ def price_points(frame: Frame) -> list[tuple[date, float]]:
 
 
 def draw_price_chart(
-    points: Sequence[tuple[date, float]], calls: Sequence[PastCall], currency: str, title: str
+    points: Sequence[tuple[date, float]],
+    calls: Sequence[PastCall],
+    currency: str,
+    title: str,
+    store: ChartStore = REDRAW,
 ) -> str:
     """The chart as inline SVG (cached like every chart: the key is everything drawn)."""
     key = (repr(list(points)), repr(list(calls)), currency, title)
-    return cached_svg(key, lambda: _draw(points, calls, currency, title))
+    return store.svg(key, lambda: _draw(points, calls, currency, title))
 
 
 def _draw(

@@ -14,9 +14,8 @@ from typing import Any, cast
 
 from reportgen.brief.data import format_number
 from reportgen.brief.valuation import format_premium
-from reportgen.cache import cached_svg
 from reportgen.render import chartfit
-from reportgen.render.charts import ACCENT, ACCENT_SOFT, BASE, INK, MUTED, STYLE
+from reportgen.render.charts import ACCENT, ACCENT_SOFT, BASE, INK, MUTED, REDRAW, STYLE, ChartStore
 from reportgen.render.svg import inline_svg
 
 
@@ -33,9 +32,9 @@ class Levels:
     currency: str
 
 
-def draw_risk_reward(levels: Levels, title: str) -> str:
+def draw_risk_reward(levels: Levels, title: str, store: ChartStore = REDRAW) -> str:
     """The chart as inline SVG (cached like every chart: the key is everything drawn)."""
-    return cached_svg((repr(levels), title), lambda: _draw(levels, title))
+    return store.svg((repr(levels), title), lambda: _draw(levels, title))
 
 
 def _draw(levels: Levels, title: str) -> str:

@@ -28,6 +28,7 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
+from reportgen.render.charts import REDRAW, ChartStore
 from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
 from reportgen.render.scenariochart import Levels, draw_risk_reward
 
@@ -191,8 +192,10 @@ class SellSideComposer:
         cite: Cite,
         credit: Cite,
         calls: Sequence[PastCall] | None = None,
+        charts: ChartStore = REDRAW,
         markdown: Callable[[str], str] | None = None,
     ):
+        self.charts = charts
         self.markdown = markdown or (lambda key: "")  # a Markdown field's HTML, by its key
         self.checked = checked
         self.brief: Brief = checked.spec.brief
@@ -281,6 +284,7 @@ class SellSideComposer:
                 market.currency,
             ),
             RISK_REWARD_TITLE,
+            self.charts,
         )
         credit = "; ".join(self.credit(s) for s in dict.fromkeys([*every, market.source]))
         shown = self.illustrative({*every, market.source})
@@ -366,7 +370,8 @@ class SellSideComposer:
             return None
         frame = self.checked.frames[brief.prices]
         title = f"Share price and price target ({brief.market.currency})"
-        svg = draw_price_chart(price_points(frame), self.past_calls(), brief.market.currency, title)
+        points, calls = price_points(frame), self.past_calls()
+        svg = draw_price_chart(points, calls, brief.market.currency, title, self.charts)
         return PriceChart(title, svg, self.credit(brief.market.source))
 
     def past_calls(self) -> list[PastCall]:

@@ -16,16 +16,8 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from reportgen.config import (
-    DATE_FORMAT,
-    DEFAULT_VERDICT,
-    Config,
-    ConfigError,
-    ThemeConfig,
-    VerdictConfig,
-)
+from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
-from reportgen.render.backmatter import BackMatter, load_back_matter
 from reportgen.render.charts import ACCENT, ACCENT_SOFT
 from reportgen.render.svg import recolour
 from reportgen.render.templates import builtin_templates
@@ -51,21 +43,19 @@ ISO_DATE = re.compile(r"\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b")
 
 @dataclass(frozen=True)
 class Theme:
-    """Render-ready theme values; the defaults are reportgen's own look."""
+    """Render-ready theme values, the look only; the defaults are reportgen's own look."""
 
     firm: str = ""
     logo_uri: str = ""
     css: str = ""  # trusted: built by theme_css from validated values only
     disclaimer: str = ""
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
-    compliance: BackMatter | None = None  # [compliance] and the project's ratings (backmatter.py)
     fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
     date_format: str = DATE_FORMAT  # checked strftime directives (config.py)
-    verdict: VerdictConfig = DEFAULT_VERDICT  # [verdict]: here so every build path has it
 
     def fingerprint(self) -> str:
         """Stable text for build caches: a theme change must rebuild every brief."""
-        return json.dumps(asdict(self), sort_keys=True, default=lambda m: m.model_dump())
+        return json.dumps(asdict(self), sort_keys=True)
 
     def date(self, value: date) -> str:
         """Every date of the brief in the one style of the theme ("21 November 2026")."""
@@ -99,10 +89,8 @@ def load_theme(config: Config) -> Theme:
         css,
         theme.disclaimer,
         theme.accent,
-        load_back_matter(config),
         tuple(theme.fonts),
         theme.date_format,
-        config.verdict,
     )
 
 

@@ -25,7 +25,7 @@ from conftest import EXAMPLE, REPO
 from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
 from reportgen.config import Config, ThemeConfig
-from reportgen.render.environment import Renderer
+from reportgen.project import Project
 from reportgen.render.theme import load_theme
 from tests.render.test_charts import unlabelled_brief
 
@@ -168,7 +168,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     themed = new_brief("themed-new", root / "seeds").folder
     built["themed"] = build_brief(
-        themed, root / "build", pdf=False, renderer=Renderer(theme=load_theme(config))
+        themed, root / "build", Project(theme=load_theme(config)), pdf=False
     )
     for name, result in built.items():
         assert result.ok, (name, [str(p) for p in result.problems])

@@ -17,7 +17,7 @@ from reportgen.batch import build_brief
 from reportgen.cli import main
 from reportgen.pdf.layout import render_pdf
 from reportgen.pdf.verify import Expected, read_back, verify_built, verify_pdf
-from reportgen.render.environment import Renderer
+from reportgen.project import Project
 from tests.conftest import EXAMPLE
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
@@ -249,7 +249,7 @@ def test_an_override_dropping_a_chart_source_line_fails_naming_the_chart(
         encoding="utf-8",
     )
     folder = make_brief(minimal)
-    result = build_brief(folder, tmp_path / "out", now=NOW, renderer=Renderer([templates]))
+    result = build_brief(folder, tmp_path / "out", Project(template_dirs=(templates,)), now=NOW)
     pdf = tmp_path / "out" / "acme" / "acme.pdf"
     assert result.status == "failed"
     assert [str(p) for p in result.errors] == [

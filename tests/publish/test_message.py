@@ -19,11 +19,11 @@ from smtp_server import free_port, write_config
 
 from reportgen.batch import build_brief
 from reportgen.brief.spec import load_spec
+from reportgen.brief.summary import BriefSummary, summarize
 from reportgen.brief.validate import validate
 from reportgen.config import load_config
 from reportgen.publish.message import SUBJECT_MAX, subject_line
 from reportgen.publish.nightly import send_briefs
-from reportgen.publish.summary import BriefSummary, summarize
 
 BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
 

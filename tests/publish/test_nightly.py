@@ -25,7 +25,7 @@ from reportgen.batch import build_many
 from reportgen.brief.spec import find_briefs
 from reportgen.config import Config, ScheduleConfig, load_config
 from reportgen.publish.lock import run_lock
-from reportgen.publish.nightly import batch_options, edition_time, run_nightly
+from reportgen.publish.nightly import batch_options, edition_time, nightly_project, run_nightly
 
 NIGHT = datetime(
     2026, 11, 22, 22, 5, tzinfo=UTC
@@ -350,8 +350,10 @@ def test_nightly_and_build_share_one_cache(project: Path, server: tuple[Recorder
     config = config_for(project, port, to=["pm@example.com"])
     assert run_nightly(config, now=NIGHT).exit_code == 0
     edition = edition_time(NIGHT, config.schedule)
-    options = batch_options(config, edition)
-    again = build_many(find_briefs([project / "briefs"]), project / "out", options)
+    briefs = find_briefs([project / "briefs"])
+    again = build_many(
+        briefs, project / "out", nightly_project(config, edition), batch_options(config)
+    )
     assert {r.status for r in again.results} == {"skipped"}
 
 
@@ -365,3 +367,26 @@ def test_cli_a_config_of_the_wrong_shape_is_one_line(tmp_path: Path) -> None:
         assert result.returncode == 1
         assert "smtp" in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_night_reads_the_project_once(
+    project: Path, server: tuple[Recorder, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project (theme, back matter, the coverage's ratings) is one value per run:
+    every brief.yaml is scanned for its rating once a night, not once per use."""
+    from reportgen.render import backmatter
+
+    _, port = server
+    path = write_config(project, port)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('\n[compliance]\nratings = [{name = "Buy"}, {name = "Hold"}]\n')
+    scans: list[Path | None] = []
+    real = backmatter.project_ratings
+
+    def counted(config: Config) -> list[str | None]:
+        scans.append(config.path)
+        return real(config)
+
+    monkeypatch.setattr(backmatter, "project_ratings", counted)
+    assert run_nightly(load_config(path), now=NIGHT).exit_code == 0
+    assert scans == [path]

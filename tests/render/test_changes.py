@@ -153,6 +153,7 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     """A worker (local or Dask) gets the previous snapshot as a value and returns the
     changes as values: it never needs the output folder."""
     from reportgen.batch import BuildTask, run_task
+    from reportgen.project import Project
     from reportgen.record import read_previous
 
     out = tmp_path / "out"
@@ -160,7 +161,8 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     assert build_brief(folder, out, now=FIRST).ok
     minimal["metrics"][0]["value"] = 14
     make_brief(minimal)
-    outcome = run_task(BuildTask(folder.resolve(), read_previous(out, "acme"), SECOND))
+    task = BuildTask(folder.resolve(), Project(clock=SECOND), read_previous(out, "acme"))
+    outcome = run_task(task)
     assert outcome.built.ok, [str(p) for p in outcome.built.problems]
     assert outcome.built.changes is not None
     shipped = json.loads(outcome.built.changes.to_json())

@@ -16,8 +16,8 @@ from reportgen.brief.market import Rating
 from reportgen.build import check_brief
 from reportgen.cli import main
 from reportgen.config import ConfigError, load_config
+from reportgen.project import load_project
 from reportgen.render.backmatter import distribution, load_back_matter
-from reportgen.render.environment import make_renderer
 from tests.conftest import MINIMAL, write_brief
 from tests.sellside_briefs import FILES, market_spec, write_project
 
@@ -163,8 +163,8 @@ def project_of_three(root: Path) -> Path:
 
 def test_project_of_three_briefs_shows_67_33_in_the_pdf_back_matter(tmp_path: Path) -> None:
     brief = project_of_three(tmp_path / "project")
-    renderer = make_renderer(load_config(tmp_path / "project" / "reportgen.toml"))
-    result = build_brief(brief, tmp_path / "out", renderer=renderer)
+    project = load_project(load_config(tmp_path / "project" / "reportgen.toml"))
+    result = build_brief(brief, tmp_path / "out", project)
     assert result.status == "built", result.problems
     pages = [p.extract_text() or "" for p in PdfReader(tmp_path / "out/acme/acme.pdf").pages]
     back = " ".join(pages[-1].split())

@@ -17,11 +17,11 @@ import pytest
 
 from reportgen.batch import build_brief
 from reportgen.config import Config, ThemeConfig
+from reportgen.project import load_project
 from reportgen.render.contract import PAGE, Heading, missing_headings, page_headings
 from reportgen.render.environment import Renderer
 from reportgen.render.fonts import FONT_BUDGET, font_file
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
-from reportgen.render.theme import load_theme
 from tests.conftest import MINIMAL, REPO, write_brief
 
 
@@ -169,8 +169,8 @@ def test_builtin_templates_follow_one_rule_and_say_where_they_looked(tmp_path: P
 def _page_with(tmp_path: Path, theme: ThemeConfig) -> str:
     """The minimal brief's HTML page, built with this theme."""
     folder = write_brief(tmp_path / "briefs" / "acme", copy.deepcopy(MINIMAL))
-    renderer = Renderer(theme=load_theme(Config(path=tmp_path / "reportgen.toml", theme=theme)))
-    result = build_brief(folder, tmp_path / "out", pdf=False, renderer=renderer)
+    project = load_project(Config(path=tmp_path / "reportgen.toml", theme=theme))
+    result = build_brief(folder, tmp_path / "out", project, pdf=False)
     assert result.ok, [str(p) for p in result.problems]
     return result.outputs[0].read_text(encoding="utf-8")
 

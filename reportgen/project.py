@@ -1,0 +1,90 @@
+"""One `Project` value per command: what reportgen.toml says, read once, passed explicitly.
+
+Every build path (build, nightly, serve, local and Dask workers) gets the same
+value: the config and its [limits], the [compliance] rating scale and back
+matter, the template folders, the theme (the look only), the chart cache and
+the build clock. A command builds it once with `load_project`; nothing below
+reaches for it through a global, a context variable or an attribute lookup.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from reportgen.brief.market import Rating
+from reportgen.clock import build_time
+from reportgen.config import Config, Limits, VerdictConfig
+from reportgen.render.backmatter import BackMatter, load_back_matter
+from reportgen.render.charts import REDRAW, ChartStore
+from reportgen.render.environment import Renderer
+from reportgen.render.theme import Theme, load_theme, template_dirs
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything a brief is built with besides its own folder (picklable: sent to workers)."""
+
+    config: Config = field(default_factory=Config)
+    template_dirs: tuple[Path, ...] = ()  # the project's overrides, before the built-in theme
+    theme: Theme = field(default_factory=Theme)
+    back_matter: BackMatter | None = None  # [compliance], with the coverage's ratings
+    charts: ChartStore = REDRAW  # where drawn charts are kept (cache.ChartCache), or none
+    clock: datetime | None = None  # the pinned build time; None: the time of each build
+
+    @property
+    def limits(self) -> Limits:
+        return self.config.limits
+
+    @property
+    def verdict(self) -> VerdictConfig:
+        """The [verdict] thresholds a brief's verdict levels are checked against (v1.2)."""
+        return self.config.verdict
+
+    @property
+    def ratings(self) -> tuple[Rating, ...] | None:
+        """The [compliance] rating scale a brief's rating is checked against, if any."""
+        return (self.back_matter.ratings or None) if self.back_matter else None
+
+    def renderer(self) -> Renderer:
+        """The Jinja environment for this look (one per process: templates compile once)."""
+        return _renderer(self.template_dirs, self.theme, self.back_matter)
+
+    def now(self) -> datetime:
+        """The time a build is stamped with: pinned (SOURCE_DATE_EPOCH, the edition) or now."""
+        return build_time(self.clock)
+
+    def fingerprint(self) -> str:
+        """The look, the back matter and [verdict] as stable text: part of every brief's build key."""
+        back = asdict(self.back_matter) if self.back_matter else None
+        verdict = self.verdict.model_dump()  # the levels a brief's findings depend on
+        return json.dumps([asdict(self.theme), back, verdict], sort_keys=True, default=str)
+
+
+@lru_cache(maxsize=4)
+def _renderer(
+    template_dirs: tuple[Path, ...], theme: Theme, back_matter: BackMatter | None
+) -> Renderer:
+    return Renderer(template_dirs, theme, back_matter)
+
+
+def load_project(
+    config: Config,
+    templates: Path | None = None,
+    *,
+    clock: datetime | None = None,
+    charts: ChartStore = REDRAW,
+) -> Project:
+    """The project of a loaded config (ConfigError when its theme, templates or back matter
+    is unusable); `templates`: the --templates override."""
+    return Project(
+        config,
+        template_dirs(config, templates),
+        load_theme(config),
+        load_back_matter(config),
+        charts,
+        clock,
+    )
