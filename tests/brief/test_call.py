@@ -440,3 +440,45 @@ def test_a_scenario_value_that_moves_is_a_change(make_brief: Callable[..., Path]
     assert [(m.label, m.old, m.new) for m in changes.metrics] == [
         ("Bull case value", "USD 170", "USD 180")
     ]
+
+
+@pytest.mark.parametrize(
+    ("bull", "reward"), [(0.1999, "low"), (0.2, "medium"), (0.5, "high"), (1.0, "very-high")]
+)
+def test_reward_level_starts_at_its_threshold(bull: float, reward: str) -> None:
+    from reportgen.brief.scenarios import reward_level
+
+    assert reward_level(bull, VerdictConfig().reward) == reward
+
+
+@pytest.mark.parametrize(
+    ("bear", "risk"), [(-0.1499, "low"), (-0.15, "medium"), (-0.3, "high"), (-0.5, "very-high")]
+)
+def test_risk_level_starts_at_its_threshold(bear: float, risk: str) -> None:
+    from reportgen.brief.scenarios import risk_level
+
+    assert risk_level(bear, VerdictConfig().risk) == risk
+
+
+def test_a_disagreeing_verdict_accepted_with_a_reason_is_publishable(
+    make_brief: Callable[..., Path],
+) -> None:
+    spec = call_spec()
+    spec["verdict"].update(label="An asymmetric bet", reward="very-high")
+    folder = make_brief(spec, CALL_FILES)
+    (folder / "review.yaml").write_text(
+        "- key: verdict:reward\n"
+        '  accepted: {by: A. Analyst, on: 2026-11-21, reason: "Bull case is conservative."}\n'
+        "  values: [very-high, high, '+70.0%']\n"
+    )
+    checked, _ = check_brief(folder)
+    assert checked is not None and checked.publishable, checked and checked.warnings
+    spec["scenarios"][0]["value"] = 175  # the bull case moved: the acceptance lapses
+    checked, _ = check_brief(make_brief(spec, CALL_FILES))
+    assert checked is not None and not checked.publishable
+
+
+def test_key_data_a_year_before_29_february_is_the_28th() -> None:
+    from reportgen.brief.estimates import year_earlier
+
+    assert year_earlier(date(2028, 2, 29)) == date(2027, 2, 28)
