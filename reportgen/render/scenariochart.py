@@ -100,6 +100,8 @@ def _label(ax: Any, text: str, x: float, y: float, side: str, up: float) -> None
         va="bottom" if up else "center",
         fontsize=chartfit.VALUE_FONT,
         color=INK,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},  # a line passes behind
+        zorder=5,
     )
 
 
