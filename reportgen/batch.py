@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +28,6 @@ from reportgen.build import failure, make_brief
 from reportgen.built import BuildResult, Built
 from reportgen.cache import batch_key, build_key, tree_digest, unchanged
 from reportgen.clock import pinned_time
-from reportgen.config import Limits
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
 from reportgen.project import Project
@@ -124,29 +122,6 @@ def previous_of(out_dir: Path, brief_id: str, delivered: Delivered | None) -> Sn
     """What "Changes since" compares with: the edition readers last received, or the previous
     build when nothing was ever delivered (issue 11: "what changed" means since you got it)."""
     return (delivered and delivered(out_dir, brief_id)) or read_previous(out_dir, brief_id)
-
-
-def build_brief(
-    brief_dir: Path,
-    out_dir: Path,
-    project: Project | None = None,
-    *,
-    pdf: bool = True,
-    now: datetime | None = None,
-    strict: bool = False,
-    limits: Limits | None = None,
-) -> BuildResult:
-    """One brief in this process, no cache, no time or memory ceiling: make_brief, then
-    write_built."""
-    project = project or Project()
-    if limits is not None:
-        project = replace(project, config=project.config.model_copy(update={"limits": limits}))
-    project = replace(project, clock=project.clock or now)
-    brief_id = brief_dir.resolve().name
-    where = out_dir / brief_id / f"{brief_id}.pdf"
-    previous = previous_of(out_dir, brief_id, None)
-    built = make_brief(brief_dir, project, previous, pdf=pdf, strict=strict, where=where)
-    return _written(built, out_dir, Inputs())
 
 
 def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
@@ -266,6 +241,15 @@ def _dispatch(
         per_worker=BRIEFS_PER_WORKER,
     )
     return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
+
+
+def make_one(task: BuildTask, ceilings: Ceilings) -> Built:
+    """One brief in a worker process under the ceilings, as a batch makes each of its briefs:
+    the preview's path (`reportgen serve`)."""
+    [(_, outcome)] = run_limited(
+        {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
+    )
+    return outcome.built
 
 
 def _failed(task: BuildTask, message: str) -> TaskOutcome:

@@ -146,9 +146,12 @@ def _make(
 
     spec = checked.spec
     renderer = project.renderer()
+    # a clock the caller pinned is used as is: a worker's environment (SOURCE_DATE_EPOCH as
+    # it was when the fork server started) is never read again
+    generated = project.clock or project.now()
     with stages("compose"):
         document = compose(
-            checked, renderer.partial, project.now(), previous=previous, charts=project.charts
+            checked, renderer.partial, generated, previous=previous, charts=project.charts
         )
     with stages("html"):
         html = renderer.page(document)

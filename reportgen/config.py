@@ -24,6 +24,8 @@ from pydantic import (
 from reportgen.errors import Problem, ReportgenError
 
 CONFIG_FILE = "reportgen.toml"
+KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
+DAY = 86_400.0  # seconds
 # [build] per-brief ceilings. Generous for the example brief (5-20 s, 180 MiB resident,
 # 540 MiB of address space; see docs/limits.md): one that needs more is pathological.
 DEFAULT_SECONDS = 180.0
@@ -32,7 +34,9 @@ PASSWORD_ENV = "REPORTGEN_SMTP_PASSWORD"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict: `true` is never the number 1 and `1` never `true`, `"25"` never a port."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class BuildConfig(_Section):
@@ -41,8 +45,10 @@ class BuildConfig(_Section):
     strict: bool = (
         False  # nightly: a brief with warnings (stale or conflicting figures ...) is not sent
     )
-    timeout: float = Field(DEFAULT_SECONDS, ge=0)  # seconds one brief may take (0: no limit)
-    memory_limit: int = Field(DEFAULT_MEMORY_MIB, ge=0)  # MiB of address space a brief may use
+    # seconds one brief may take (0: no limit), at most a day
+    timeout: float = Field(DEFAULT_SECONDS, ge=0, le=DAY, allow_inf_nan=False)
+    # MiB of address space a brief may use (0: no limit), at most 1 TiB
+    memory_limit: int = Field(DEFAULT_MEMORY_MIB, ge=0, le=MIB)
 
 
 class SmtpConfig(_Section):
@@ -66,7 +72,7 @@ class MailConfig(_Section):
 
 
 class ScheduleConfig(_Section):
-    time: str = Field("06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    time: str = Field("06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # ASCII digits
     timezone: str = "UTC"
 
     @field_validator("timezone")
@@ -138,23 +144,21 @@ class ThemeConfig(_Section):
         return value
 
 
-KIB, MIB = 1 << 10, 1 << 20
-
-
 class Limits(_Section):
     """[limits]: how big a brief may be. Generous for real briefs (the example's brief.yaml
-    is 9 KB), small enough that a hostile one fails in seconds; docs/limits.md says why."""
+    is 9 KB), small enough that a hostile one fails in seconds; docs/limits.md says why.
+    Each has a ceiling too: past it the limit no longer protects the night (docs/limits.md)."""
 
-    brief_bytes: int = Field(256 * KIB, ge=1)  # brief.yaml, checked before it is read
-    markdown_bytes: int = Field(256 * KIB, ge=1)  # each .md file, and each inline body
-    csv_bytes: int = Field(10 * MIB, ge=1)  # each CSV file
-    csv_rows: int = Field(100_000, ge=1)  # data rows of each CSV
-    csv_columns: int = Field(200, ge=1)  # cells in any row of a CSV
-    image_bytes: int = Field(10 * MIB, ge=1)  # each image a Markdown text embeds
-    image_pixels: int = Field(50_000_000, ge=1)  # width x height: refuses decompression bombs
-    text_chars: int = Field(2_000, ge=1)  # any single text: a title, label, URL or CSV cell
+    brief_bytes: int = Field(256 * KIB, ge=1, le=16 * MIB)  # brief.yaml, checked before reading
+    markdown_bytes: int = Field(256 * KIB, ge=1, le=16 * MIB)  # each .md file and inline body
+    csv_bytes: int = Field(10 * MIB, ge=1, le=GIB)  # each CSV file
+    csv_rows: int = Field(100_000, ge=1, le=10_000_000)  # data rows of each CSV
+    csv_columns: int = Field(200, ge=1, le=10_000)  # cells in any row of a CSV
+    image_bytes: int = Field(10 * MIB, ge=1, le=GIB)  # each image a Markdown text embeds
+    image_pixels: int = Field(50_000_000, ge=1, le=500_000_000)  # refuses decompression bombs
+    text_chars: int = Field(2_000, ge=1, le=1_000_000)  # a title, label, URL or CSV cell
     depth: int = Field(50, ge=2, le=200)  # YAML nesting; past ~300 the parser itself overflows
-    max_number: float = Field(1e15, gt=0, allow_inf_nan=False)  # largest figure, in size
+    max_number: float = Field(1e15, gt=0, le=1e30, allow_inf_nan=False)  # largest figure
 
 
 DEFAULT_LIMITS = Limits()
@@ -303,7 +307,7 @@ def _read_text(path: Path) -> str:
     try:
         if path.stat().st_size > MIB:  # no real configuration comes near this
             raise ConfigError(str(Problem(path, None, "toml", "larger than 1 MiB")))
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark, as Notepad saves it
     except UnicodeDecodeError as exc:
         raise ConfigError(
             str(Problem(path, None, "toml", f"not UTF-8 text ({exc.reason})"))
@@ -315,12 +319,42 @@ def _read_text(path: Path) -> str:
 def _config_problem(path: Path, text: str, error: Any) -> str:
     """One pydantic error as `file:line: key: message`, the key's line found in the text."""
     loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] in ("model_type", "dict_type", "model_attributes_type"):
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    given = _as_toml(error.get("input"))
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
         message = "must be a table ([" + ".".join(loc) + "])"
-    elif "input" in error and error["type"].endswith(("_type", "_parsing")):
-        message = f"{message}, not {error['input']!r}"
+    elif kind in _TYPE_WORDS:
+        message = f"must be {_TYPE_WORDS[kind]}, not {given}"
+    elif kind in _BOUND_WORDS:
+        bound = next(iter(error.get("ctx", {}).values()), "")
+        shown = f"{bound:g}" if isinstance(bound, float) else bound  # 86400, 1e+30
+        message = f"must be {_BOUND_WORDS[kind]} {shown}, not {given}"
+    elif "input" in error and kind.endswith(("_type", "_parsing")):
+        message = f"{message}, not {given}"
     return str(Problem(path, _toml_line(text, loc), ".".join(loc) or "toml", message))
+
+
+_TYPE_WORDS = {
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "text in quotes",
+    "finite_number": "a finite number",
+}
+_BOUND_WORDS = {
+    "greater_than": "more than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
+def _as_toml(value: object) -> str:
+    """A value as it reads in reportgen.toml: `true`, `2.0`, `1e+30`, `'text'`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str | float) else str(value)
 
 
 def _toml_line(text: str, loc: tuple[str, ...]) -> int | None:

@@ -14,12 +14,25 @@ Value = float | str
 
 
 @dataclass(frozen=True)
+class Figure:
+    """One figure as the reader sees it: everything that shapes what is shown (a review
+    of a finding about it binds to all of it: 12.5 USD bn is not 12.5 USD m)."""
+
+    value: float
+    unit: str = ""
+    period: str = ""
+    source: str = ""
+    high: float | None = None  # the end of a range: 20-30%
+
+
+@dataclass(frozen=True)
 class Problem:
     """One finding about a brief, printed as `file:line: key: message`.
 
     A warning a reviewer can sign off carries `finding`, a key stable across edits
     (`conflict:china_share_alibaba`, `stale:global_share_aws`), and the `values` it is
-    about: an acceptance in review.yaml lapses when they change (see brief/review.py).
+    about: an acceptance in review.yaml lapses when they change (see brief/review.py),
+    or when anything else about the `figures` it concerns changes (unit, period, source).
     """
 
     path: Path
@@ -29,6 +42,7 @@ class Problem:
     severity: Severity = "error"
     finding: str | None = None
     values: tuple[Value, ...] = ()
+    figures: tuple[Figure, ...] = ()
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else f"{self.path}"

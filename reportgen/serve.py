@@ -2,13 +2,15 @@
 
 A watcher thread polls the modification times of the brief's files (and of
 reportgen.toml, the template overrides and the logo) and rebuilds the HTML
-whenever one changes, in memory (nothing is written). Only requests for its
-own address (Host 127.0.0.1:PORT or localhost:PORT) are answered, and idle
-connections are closed. Pages served here carry a small script that asks
-`/__version` whether a newer build exists and reloads; the built files never
-contain it. A brief with errors is shown as its `file:line: key: message` lines,
-and the server keeps running until the analyst fixes them. The PDF is made on
-request from the very HTML that was built, as `reportgen build` makes it.
+whenever one changes. Every build, the HTML and the PDF made on request, goes
+the way `reportgen build` makes a brief: in a worker process, within
+[build].timeout and [build].memory_limit, the PDF verified; nothing is written
+but the project's chart cache. Only requests for its own address (Host
+127.0.0.1:PORT or localhost:PORT) are answered, idle connections are closed,
+and a client that hangs up is no error. Pages served here carry a small script
+that asks `/__version` whether a newer build exists and reloads; the built files
+never contain it. A brief with errors is shown as its `file:line: key: message`
+lines, and the server keeps running until the analyst fixes them.
 """
 
 from __future__ import annotations
@@ -16,19 +18,22 @@ from __future__ import annotations
 import html
 import json
 import logging
+import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import cast
 
+from reportgen.batch import BuildTask, make_one
 from reportgen.brief.spec import BRIEF_FILE
-from reportgen.build import make_brief
-from reportgen.cache import ChartCache
+from reportgen.built import Built
+from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import CONFIG_FILE, Config, load_config
-from reportgen.errors import Problem, ReportgenError
-from reportgen.project import load_project
+from reportgen.errors import ReportgenError
+from reportgen.project import Project, load_project
+from reportgen.workers import Ceilings
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +62,7 @@ class Build:
 
 
 class Preview:
-    """Makes one brief in memory, again whenever one of its inputs changes; writes nothing."""
+    """Makes one brief as `reportgen build` does, again whenever one of its inputs changes."""
 
     def __init__(
         self, brief_dir: Path, config_path: Path | None = None, templates: Path | None = None
@@ -65,13 +70,11 @@ class Preview:
         self.brief_dir = brief_dir
         self.config_path = config_path
         self.templates = templates
-        self.lock = (
-            threading.Lock()
-        )  # one build or PDF at a time: matplotlib and WeasyPrint share state
+        self.lock = threading.Lock()  # one build at a time
         self.watched: list[Path] = [config_path or Path(CONFIG_FILE)]
         self.build = Build(0, brief_dir.resolve().name, None)
-        self._pdf: tuple[int, bytes] | None = None
-        self.charts = ChartCache(None)  # in memory: the preview writes nothing
+        self.project: Project | None = None  # of the current build
+        self._pdf: tuple[int, Built] | None = None
 
     def rebuild(self) -> Build:
         """Make the HTML now, in memory; a bad brief or config becomes a failed Build,
@@ -81,13 +84,14 @@ class Preview:
             stamp = time.strftime("%H:%M:%S")
             try:
                 config = self._config()
-                # the chart cache in memory: a prose edit redraws no chart
-                project = load_project(config, self.templates, charts=self.charts)
+                # the chart cache `build` keeps: a prose edit redraws no chart
+                charts = ChartCache(config.resolve(config.build.out) / CHART_DIR)
+                self.project = load_project(config, self.templates, charts=charts)
             except ReportgenError as exc:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
-            self.watched = self._inputs(config, list(project.template_dirs))
-            built = make_brief(self.brief_dir, project, None, pdf=False)
+            self.watched = self._inputs(config, list(self.project.template_dirs))
+            built = self._make(self.project, pdf=False)
             problems = built.problems
             errors = [str(p) for p in problems if p.severity == "error"]
             warnings = [str(p) for p in problems if p.severity == "warning"]
@@ -120,35 +124,45 @@ class Preview:
             entries.add((str(path), stat.st_mtime_ns, stat.st_size))
         return frozenset(entries)
 
-    def pdf(self) -> bytes | None:
-        """The PDF of the current build, laid out once per build from the very HTML shown
-        (as `reportgen build` lays it out); None when the build failed."""
-        from reportgen.pdf.verify import render_pdf  # lazy: WeasyPrint is heavy
+    def _make(self, project: Project, pdf: bool) -> Built:
+        """The brief made in a worker within the project's [build] ceilings."""
+        where = self.brief_dir / f"{self.build.brief_id}.pdf"
+        stamped = replace(project, clock=project.now())  # read here, not in the worker
+        task = BuildTask(self.brief_dir, stamped, None, pdf=pdf, where=where)
+        return make_one(task, Ceilings.of(project.config.build))
 
+    def pdf(self) -> Built | None:
+        """The current version made with its PDF, once per version (verified, within the
+        deadline and memory ceiling, as `reportgen build` makes it); None when the HTML
+        build failed."""
         with self.lock:
-            build = self.build
-            if build.html is None:
+            build, project = self.build, self.project
+            if build.html is None or project is None:
                 return None
             if self._pdf is None or self._pdf[0] != build.version:
-                where = self.brief_dir / f"{build.brief_id}.pdf"
-                self._pdf = (build.version, render_pdf(build.html, self.brief_dir, where).pdf)
+                self._pdf = (build.version, self._make(project, pdf=True))
             return self._pdf[1]
 
 
 class PreviewServer:
     """The HTTP server and the watcher thread around one Preview."""
 
-    def __init__(self, preview: Preview, port: int = 8000, poll: float = POLL_SECONDS):
+    def __init__(
+        self,
+        preview: Preview,
+        port: int = 8000,
+        poll: float = POLL_SECONDS,
+        idle: float = IDLE_SECONDS,
+    ):
         self.preview = preview
         self.poll = poll
         self.stopping = threading.Event()
         try:
-            self.http = ThreadingHTTPServer((HOST, port), _handler(preview))
+            self.http = _Server((HOST, port), _handler(preview, idle))
         except OSError as exc:
             raise ServeError(
                 f"cannot listen on {HOST}:{port}: {exc.strerror}; try --port 0"
             ) from exc
-        self.http.daemon_threads = True
         self.threads: list[threading.Thread] = []
 
     @property
@@ -186,11 +200,24 @@ def _edited(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".") and not path.name.endswith("~")
 
 
-def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        """A client that hangs up (or goes idle) mid-request is no error: nothing to print.
+        Anything else is one line in the log, never a traceback on the console."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.debug("%s hung up: %s", client_address[0], exc)
+        else:
+            log.error("request from %s failed: %s: %s", client_address[0], type(exc).__name__, exc)
+
+
+def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
     """A request handler bound to one preview (http.server wants a class)."""
 
     class Handler(BaseHTTPRequestHandler):
-        timeout = IDLE_SECONDS  # idle or slow clients cannot hold a thread forever
+        timeout = idle  # idle or slow clients cannot hold a thread forever
 
         def do_GET(self) -> None:
             if not self._host_ok():
@@ -220,24 +247,15 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             return True
 
         def _pdf(self, build: Build) -> None:
-            try:
-                data = preview.pdf()
-            except Exception as exc:  # a layout failure: show it like a brief error, keep serving
-                log.debug("PDF of %s failed", preview.brief_dir, exc_info=True)
-                message = str(
-                    Problem(
-                        preview.brief_dir / BRIEF_FILE, None, "pdf", f"{type(exc).__name__}: {exc}"
-                    )
-                )
-                page = error_page(
-                    Build(build.version, build.brief_id, None, [message], built_at=build.built_at)
-                )
-                self._send(500, "text/html; charset=utf-8", page.encode("utf-8"))
-                return
-            if data is None:
+            made = preview.pdf()
+            if made is None:
                 self._send(409, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
-                return
-            self._send(200, "application/pdf", data)
+            elif made.pdf is None:  # failed, over its deadline, or not verified: say why
+                errors = [str(p) for p in made.problems if p.severity == "error"]
+                failed = Build(build.version, build.brief_id, None, errors, built_at=build.built_at)
+                self._send(500, "text/html; charset=utf-8", error_page(failed).encode("utf-8"))
+            else:
+                self._send(200, "application/pdf", made.pdf)
 
         def _send(self, status: int, kind: str, body: bytes) -> None:
             self.send_response(status)

@@ -27,7 +27,7 @@ from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
-from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
+from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS, BuildConfig
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,11 @@ class Ceilings:
 
     seconds: float = DEFAULT_SECONDS  # [build].timeout / --timeout
     memory_mib: int = DEFAULT_MEMORY_MIB  # [build].memory_limit / --memory-limit
+
+    @classmethod
+    def of(cls, build: BuildConfig) -> Ceilings:
+        """The [build] ceilings of reportgen.toml."""
+        return cls(build.timeout, build.memory_limit)
 
     def timeout_message(self) -> str:
         return (

@@ -6,6 +6,8 @@ import copy
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,10 @@ import pytest
 from hypothesis import settings
 from ruamel.yaml import YAML
 
-from reportgen.batch import build_brief
+from reportgen.batch import BatchOptions, build_many
+from reportgen.built import BuildResult
+from reportgen.project import Project
+from reportgen.publish.editions import last_delivered_snapshot
 
 # CI explores the same examples every run (a red CI must be reproducible); developers explore anew.
 settings.register_profile("ci", derandomize=True, database=None)
@@ -22,6 +27,28 @@ if os.environ.get("CI"):
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "seeds" / "alibaba-ai-2026"
+
+
+def build_brief(
+    brief: Path,
+    out: Path,
+    project: Project | None = None,
+    *,
+    pdf: bool = True,
+    now: datetime | None = None,
+    strict: bool = False,
+) -> BuildResult:
+    """One brief the way `reportgen build --force` makes it (build_many: a worker with the
+    deadline and memory ceiling, "Changes since" the edition last delivered).
+    `now`: the build clock."""
+    project = project or Project()
+    if now is not None:
+        project = replace(project, clock=now)
+    options = BatchOptions(
+        pdf=pdf, jobs=1, force=True, strict=strict, delivered=last_delivered_snapshot
+    )
+    return build_many([brief], out, project, options).results[0]
+
 
 MINIMAL: dict[str, Any] = {
     "title": "Acme's Big Bet",

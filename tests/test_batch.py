@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, BatchSummary, build_brief, build_many
+from reportgen.batch import BatchOptions, BatchSummary, build_many
 from reportgen.cli import main
 from reportgen.project import Project
-from tests.conftest import MINIMAL, REPO, write_brief
+from tests.conftest import MINIMAL, REPO, build_brief, write_brief
 
 EPOCH = "1700000000"
 IDS = ("alpha-one", "beta-two", "gamma-three")

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, build_brief, build_many
+from reportgen.batch import BatchOptions, build_many
 from reportgen.cache import CHART_DIR, ChartCache, batch_key, build_key, tree_digest
 from reportgen.cli import main
 from reportgen.clock import pinned_time
 from reportgen.project import Project
 from reportgen.record import RECORD_FILE
-from tests.conftest import MINIMAL, write_brief
+from tests.conftest import MINIMAL, build_brief, write_brief
 
 HTML_ONLY = BatchOptions(pdf=False, jobs=1)
 

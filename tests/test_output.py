@@ -20,12 +20,11 @@ from typing import Any
 
 import pytest
 
-from reportgen.batch import build_brief
 from reportgen.build import make_brief
 from reportgen.output import EDITIONS_LINK, FINDINGS_FILE, Inputs, write_built
 from reportgen.project import Project
 from reportgen.record import RECORD_FILE, last_good, read_previous
-from tests.conftest import MINIMAL, REPO, write_brief
+from tests.conftest import MINIMAL, REPO, build_brief, write_brief
 
 FIRST = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 SECOND = datetime(2026, 11, 21, 6, 0, tzinfo=UTC)

@@ -27,6 +27,23 @@ _INVISIBLE = re.compile(
 )
 
 
+def canonical(text: str) -> str:
+    """Text as the reader sees it, for every check that reads words: NFKC, so that
+    full-width `ＴＯＤＯ` is TODO and `Ｑ２ ２０２６` is Q2 2026, without the characters a
+    page does not show and a brief may hold (a soft hyphen: `TO\u00adDO` prints TODO; an
+    emoji's variation selector). No character's NFKC form is an invisible character or a
+    line break, so `bad_character` reads the text as is."""
+    return _IGNORABLE.sub("", unicodedata.normalize("NFKC", text))
+
+
+# Default-ignorable characters not refused by _INVISIBLE: soft hyphen, grapheme joiner,
+# Hangul fillers, Khmer and Mongolian invisibles, variation selectors, musical formatting.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
+    "\U0001d173-\U0001d17a\U000e0100-\U000e01ef]"
+)
+
+
 def raise_hint(key: str) -> str:
     """How to raise one limit, for the end of every message about it."""
     return f"raise [limits].{key} in reportgen.toml"
@@ -92,6 +109,36 @@ def text_problem(text: str, limits: Limits) -> str | None:
         )
     found = bad_character(text)
     return found[1] if found else None
+
+
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""The one way a brief writes a number, in brief.yaml and in a CSV: ASCII digits, an
+optional sign, point and exponent. No `_`, no 0x, no other script's digits."""
+
+
+def read_number(text: str) -> float | None:
+    """The number a text holds, or None when it is text; ValueError for a number written
+    another way (`١٠٠`, `１００`, `1_000`): Python reads those, pandas and YAML do not,
+    so the same cell would be a figure in one place and "n.a." in another."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if DECIMAL.fullmatch(text) or not math.isfinite(value):  # inf and nan: number_problem
+        return value
+    odd = next((c for c in text if not c.isascii() or c == "_"), text[:1])
+    what = f"'{odd}'" if odd.isascii() else f"U+{ord(odd):04X} ({_name(odd)})"
+    raise ValueError(f"write the number with the digits 0-9, as {value:g}, not with {what}")
+
+
+def line_problem(text: str, limits: Limits) -> str | None:
+    """A text that must stay on one line (a reviewer's name, a finding key): `text_problem`,
+    and no line break, which would print as a line of its own in `reportgen review`."""
+    found = next((c for c in canonical(text) if c in "\r\n"), None)
+    if found is not None:
+        return f"contains a line break (U+{ord(found):04X}): write it on one line"
+    return text_problem(text, limits)
 
 
 def number_problem(value: float, limits: Limits) -> str | None:

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
+from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
+from reportgen.brief.data import NA_WORDS, Frame, decimals_for, format_number, format_with_unit
 from reportgen.brief.estimates import check_estimates
 from reportgen.brief.market import (
     Rating,
@@ -100,7 +102,7 @@ def _market(
     spec: Spec, market: Market, known_source: KnownSource, ratings: Sequence[Rating] | None
 ) -> list[Problem]:
     known_source(("market", "source"), market.source)
-    problems = stale_price(spec)
+    problems = stale_price(spec) + _after_as_of(spec, market)
     if market.target is not None and not (market.horizon or "").strip():
         message = f"price target {market.target:g} has no horizon: add `horizon:` (e.g. 12 months)"
         problems.append(spec.problem(("market", "target"), message))
@@ -117,6 +119,25 @@ def _market(
     if market.rating in names and value is not None:
         problems += _rating_fits(spec, market, value, ratings)
     return problems
+
+
+def _after_as_of(spec: Spec, market: Market) -> list[Problem]:
+    """The price's date, or a past call's, after the data cut-off: an error at its line."""
+    as_of = spec.brief.as_of
+    dated: list[tuple[Loc, date, str]] = [(("market", "date"), market.date, "the price")]
+    dated += [
+        (("market", "history", i, "date"), call.date, "a past call")
+        for i, call in enumerate(market.history)
+    ]
+    return [
+        spec.problem(
+            loc,
+            f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
+            f"{what} cannot be newer than the data cut-off",
+        )
+        for loc, day, what in dated
+        if day > as_of
+    ]
 
 
 def _rating_fits(
@@ -173,6 +194,27 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
             what = "a date (YYYY-MM-DD)" if bad == "date" else "a positive number"
             message = f"column '{bad}' must be {what}, not {value!r}"
             return [Problem(frame.path, frame.row_line(row), "prices", message)]
+    return _one_close_a_day(spec, frame, [d.date() for d in dates])
+
+
+def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:
+    """A day with two closes, or a close after `as_of`, is an error at its row: the chart,
+    the 52-week range and the change would pick one without saying which (issue 21)."""
+    as_of = spec.brief.as_of
+    first: dict[date, int] = {}
+    for row, day in enumerate(days):
+        line = frame.row_line(row)
+        if day > as_of:
+            message = (
+                f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
+                "a brief shows no price after its data cut-off"
+            )
+            return [Problem(frame.path, line, "prices", message)]
+        if day in first:
+            lines = f"lines {frame.row_line(first[day])} and {line}"
+            message = f"{day.isoformat()} has two closes ({lines}): give each day one row"
+            return [Problem(frame.path, line, "prices", message)]
+        first[day] = row
     return []
 
 
@@ -235,7 +277,7 @@ def _repeated_row(frame: Frame, entity: str, names: list[str]) -> list[Problem]:
     first: dict[str, int] = {}
     for row, company in enumerate(names):
         line = frame.row_line(row)
-        if not company:  # pandas also reads NA and N/A as missing
+        if not company or company in NA_WORDS:  # N/A: no name either
             message = f"a row with no {entity}: name the company each row is about"
             return [Problem(frame.path, line, "valuation.data", message)]
         key = " ".join(company.split()).casefold()
@@ -251,12 +293,17 @@ def _not_a_number(frame: Frame, column: str) -> tuple[int, str] | None:
     """The first filled cell of a multiple's input that is text: a typo ('8.6O') or a text
     column (`price / company`) would otherwise show as "n.a." with nothing said."""
     for row, value in enumerate(frame.df[column]):
-        if isinstance(value, str) and value.strip():
-            try:
-                float(value)  # as compute_comps reads it: "1,234" would be n.a. too
-            except ValueError:
-                return row, value
+        if isinstance(value, str) and value.strip() and _text(value):
+            return row, value
     return None
+
+
+def _text(cell: str) -> bool:
+    """Not a number by the rule every cell is read by (bounds.read_number): "1,234" is text."""
+    try:
+        return read_number(cell) is None
+    except ValueError:
+        return True
 
 
 def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -19,8 +20,10 @@ from typing import TYPE_CHECKING
 
 from reportgen.brief.bounds import (
     bad_character,
+    canonical,
     number_problem,
     raise_hint,
+    read_number,
     size_problem,
     text_problem,
 )
@@ -58,7 +61,14 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     if refused is not None:
         return refused
     try:
-        df = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+        df = pd.read_csv(
+            path,
+            encoding="utf-8-sig",
+            skipinitialspace=True,
+            dtype=str,  # every cell as typed: which are numbers is read_number's to say
+            keep_default_na=False,  # `NA` (North America), `None` are text unless in numbers
+            na_values=[""],
+        )
     except UnicodeDecodeError as exc:
         return Problem(path, None, "data", f"not UTF-8 text ({exc.reason})")
     except pd.errors.EmptyDataError:
@@ -74,7 +84,36 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     ):  # pandas turned the extra leading cells into an index
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
-    return Frame(path, df)
+    return Frame(path, _typed(df))
+
+
+NA_WORDS = frozenset(("N/A", "n/a", "NA", "#N/A", "#NA", "<NA>", "NULL", "null", "None"))
+"""What pandas reads as a missing value: one only in a column of numbers (`N/A` for a
+missing EPS), never in a column of text, where `NA` was shown as a dash."""
+IDENTIFIER = re.compile(r"[+-]?0[0-9]")
+"""`0700` (Tencent's ticker) is a code, not 700: a column holding one is text."""
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns of numbers (by read_number, the rule brief.yaml follows too) as numbers,
+    with NA_WORDS as gaps; every other column as the text written."""
+    import pandas as pd
+
+    for column in df.columns:
+        cells = [str(v).strip() for v in df[column] if v == v]  # NaN != NaN
+        numbers = [c for c in cells if c not in NA_WORDS]
+        if all(_is_number(c) and not IDENTIFIER.match(c) for c in numbers):
+            df[column] = pd.to_numeric(
+                df[column].map(lambda v: None if v != v or str(v).strip() in NA_WORDS else v)
+            )
+    return df
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        return read_number(cell) is not None
+    except ValueError:  # refused at its cell by scan_csv
+        return False
 
 
 def scan_csv(path: Path, limits: Limits) -> Problem | None:
@@ -88,8 +127,10 @@ def scan_csv(path: Path, limits: Limits) -> Problem | None:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
-            for row in rows:
+            for index, row in enumerate(rows):
                 found = _row_problem(row, rows.line_num, limits)
+                if index == 0 and not found:
+                    found = _repeated_column(row)
                 if found:
                     return Problem(path, rows.line_num, "data", found)
     except UnicodeDecodeError as exc:
@@ -114,11 +155,31 @@ def _row_problem(row: list[str], line: int, limits: Limits) -> str | None:
     return None
 
 
+def _repeated_column(header: list[str]) -> str | None:
+    """Two columns with one name (as read: trimmed, NFKC): pandas renames the second
+    `eps.1`, so a table or multiple would use one of them and drop the other unsaid."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(header, 1):
+        key = canonical(name).strip()
+        if not key:
+            continue  # unnamed columns (a trailing comma) are never referred to
+        if key in first:
+            return (
+                f"column '{key}' appears twice (columns {first[key]} and {number}): "
+                "give each column its own name"
+            )
+        first[key] = number
+    return None
+
+
 def _number_in(cell: str, limits: Limits) -> str | None:
-    """A cell pandas would read as a number must be one a page can print."""
+    """A cell pandas would read as a number must be one a page can print, and a cell
+    that holds a number must be written so that pandas reads it as one."""
     try:
-        value = float(cell)
-    except ValueError:
+        value = read_number(cell)
+    except ValueError as exc:
+        return str(exc)
+    if value is None:
         return None
     if math.isnan(value):
         return "'nan' is not a figure: leave the cell empty for a missing value"

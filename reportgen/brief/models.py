@@ -33,8 +33,21 @@ MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
 
 
+def _no_number(value: object) -> object:
+    """pydantic reads a number as seconds since 1970: `as_of: 1728000000` was 2024-10-04."""
+    if isinstance(value, int | float):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
+# Dates are the one lax type: brief.yaml keeps them as the text typed, pydantic parses it.
+Day = Annotated[date, Field(strict=False), BeforeValidator(_no_number)]
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict: `true` is never the number 1, nor `1` the flag true (issue 21)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _name_to_author(value: object) -> object:
@@ -82,7 +95,7 @@ class Source(Model):
     title: Text
     publisher: str | None = None
     url: str | None = None
-    published: date | None = None
+    published: Day | None = None
     short: str | None = Field(
         None, description="Short name for chart legends and source lines (extension)."
     )
@@ -189,11 +202,8 @@ def _date_to_text(value: object) -> object:
 WhenText = Annotated[
     str,
     BeforeValidator(_date_to_text),
-    Field(pattern=r"^\d{4}-(?:\d{2}(?:-\d{2})?|Q[1-4])$"),
+    Field(pattern=r"^[0-9]{4}-(?:[0-9]{2}(?:-[0-9]{2})?|Q[1-4])$"),  # ASCII: \d is any digit
 ]
-
-
-Day = date  # a field named `date` would shadow the type inside its class
 
 
 class Call(Model):
@@ -294,7 +304,7 @@ class Brief(Model):
     title: Text
     subtitle: str | None = None
     subject: Subject
-    as_of: date = Field(description="The data cut-off date.")
+    as_of: Day = Field(description="The data cut-off date.")
     authors: list[AuthorEntry] = Field(
         default_factory=list,
         description="Named analysts: a name, or {name, role, email} (v1.2).",

@@ -11,16 +11,18 @@ Markdown text, every CSV cell (and header) the brief uses is scanned for:
 - lorem ipsum, in any case.
 
 Whole words: "TBDX", "XXXL" and "TODO_LIST" are not flagged (`_` and letters
-join a word). YAML comments are not scanned: the scaffold's comments say what
+join a word). Text is read as the reader sees it (NFKC): full-width `ＴＯＤＯ` is TODO. YAML comments are not scanned: the scaffold's comments say what
 to replace. Each line is reported once, naming every marker on it.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from reportgen.brief.bounds import canonical
 from reportgen.brief.data import Frame
 from reportgen.brief.spec import Loc, Place, Spec, format_loc
 from reportgen.errors import Problem
@@ -34,7 +36,7 @@ MARKDOWN_FIELDS = re.compile(r"^(?:verdict\.summary|sections\[\d+\]\.body|risks\
 
 def markers(text: str) -> list[str]:
     """The placeholder markers in a text, each once, in order of appearance."""
-    found = [m.group() for m in MARKERS.finditer(text) if _counts(m.group())]
+    found = [m.group() for m in MARKERS.finditer(canonical(text)) if _counts(m.group())]
     return list(dict.fromkeys(found))
 
 
@@ -48,7 +50,7 @@ def placeholders(spec: Spec, frames: dict[str, Frame]) -> list[Problem]:
     problems = [_problem(place, key, words) for place, key, words in _yaml_values(spec)]
     for doc in spec.docs.values():
         for offset, line in enumerate(doc.text.splitlines()):
-            if words := markers(line):
+            if words := markers(html.unescape(line)):  # Markdown prints &#84;ODO as TODO
                 place = Place(doc.place.path, (doc.place.line or 1) + offset)
                 problems.append(_problem(place, doc.key, words))
     for frame in frames.values():

@@ -19,7 +19,8 @@ a draft: it builds, marked DRAFT, and is never emailed.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,11 +31,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from reportgen.brief.bounds import raise_hint, size_problem, text_problem
+from reportgen.brief.bounds import canonical, line_problem, raise_hint, size_problem
 from reportgen.brief.placeholders import is_placeholder, markers
 from reportgen.brief.yamlfile import hardened
 from reportgen.config import DEFAULT_LIMITS, Limits
-from reportgen.errors import Problem, ReportgenError, Value, one_line
+from reportgen.errors import Figure, Problem, ReportgenError, Value, one_line
 from reportgen.files import write_atomic
 
 REVIEW_FILE = "review.yaml"
@@ -50,10 +51,20 @@ class Acceptance:
     reason: str
     values: tuple[Value, ...]
     line: int | None = None
+    figures: tuple[Figure, ...] | None = None  # None: written before figures were recorded
 
-    def holds_for(self, values: Sequence[Value]) -> bool:
-        """Still valid: the finding is about exactly the values that were accepted."""
+    def same_values(self, values: Sequence[Value]) -> bool:
+        """The values accepted, in any order (36 is 36.0)."""
         return _canonical(self.values) == _canonical(values)
+
+    def holds_for(self, problem: Problem) -> bool:
+        """Still valid: the finding is about exactly the values, and the figures as the
+        reader sees them (unit, period, source, every side), that were accepted."""
+        if not self.same_values(problem.values):
+            return False
+        if not problem.figures:
+            return True
+        return self.figures is not None and _figures(self.figures) == _figures(problem.figures)
 
 
 @dataclass
@@ -94,7 +105,19 @@ def load_review(
     if too_big := size_problem(path, limits.brief_bytes, "brief_bytes"):
         return [], [Problem(path, None, "review", too_big)]
     try:
-        data = hardened(limits).load(path.read_text(encoding="utf-8-sig"))
+        text = path.read_text(encoding="utf-8-sig")
+    except (UnicodeDecodeError, OSError) as exc:
+        return [], [Problem(path, None, "review", one_line(str(exc)))]
+    return parse_review(text, path, limits)
+
+
+def parse_review(
+    text: str, path: Path, limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[Acceptance], list[Problem]]:
+    """review.yaml's entries and problems from its text: the one reader of the file, for
+    the build and for `--accept` checking what it is about to write."""
+    try:
+        data = hardened(limits).load(text)
     except MaxDepthExceededError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         why = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
@@ -103,7 +126,7 @@ def load_review(
         mark = exc.problem_mark or exc.context_mark
         why = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
         return [], [Problem(path, mark.line + 1 if mark else None, "review", one_line(why))]
-    except (YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except (YAMLError, ValueError, RecursionError) as exc:
         why = " ".join(str(exc).split()) or type(exc).__name__  # a reader error spans lines
         return [], [Problem(path, None, "review", one_line(why))]
     if data is None:
@@ -115,7 +138,11 @@ def load_review(
     for index, item in enumerate(data):
         line = data.lc.item(index)[0] + 1
         entry = _entry(item, path, line, f"[{index}]", problems, limits)
-        if entry is not None:
+        first = next((e for e in entries if entry and e.key == entry.key), None)
+        if entry is not None and first is not None:  # which one would count? neither, said
+            why = f"'{entry.key}' is accepted twice (first at line {first.line}): keep one entry"
+            problems.append(Problem(path, line, f"[{index}].key", why))
+        elif entry is not None:
             entries.append(entry)
     return entries, problems
 
@@ -141,6 +168,7 @@ def _entry(
                 values=tuple(words),
             )
         )
+    figures = item.get("figures")
     return Acceptance(
         item["key"].strip(),
         accepted["by"].strip(),
@@ -148,46 +176,116 @@ def _entry(
         accepted["reason"].strip(),
         tuple(_plain(v) for v in item.get("values", [])),
         line,
+        None if figures is None else tuple(_figure(f) for f in figures),
     )
 
 
+ENTRY_KEYS = ("key", "accepted", "values", "figures")
+FIGURE_KEYS = ("value", "unit", "period", "source", "high")
+
+
 def _malformed(item: Any, limits: Limits) -> tuple[str, str] | None:
-    """(key, message) of the first thing wrong with an entry, or None."""
+    """(key, message) of the first thing wrong with an entry, or None. Every text is
+    held to the brief's rules: `reportgen review` prints them, the reason reaches the page."""
     if not isinstance(item, dict):
         return "", "must be a mapping: key, accepted, values"
-    unknown = sorted(set(map(str, item)) - {"key", "accepted", "values"})
+    unknown = sorted(set(map(str, item)) - set(ENTRY_KEYS))
     if unknown:
-        return f".{unknown[0]}", "unknown key (known: key, accepted, values)"
+        return f".{unknown[0]}", f"unknown key (known: {', '.join(ENTRY_KEYS)})"
     if not isinstance(item.get("key"), str) or not item["key"].strip():
         return ".key", "required: the finding's key, as `reportgen review` lists it"
+    if wrong := line_problem(item["key"], limits):
+        return ".key", wrong
     accepted = item.get("accepted")
     if not isinstance(accepted, dict):
         return ".accepted", "required: {by: NAME, on: YYYY-MM-DD, reason: TEXT}"
     for name in ("by", "reason"):
-        if not isinstance(accepted.get(name), str) or not accepted[name].strip():
-            return f".accepted.{name}", "required text"
-        if wrong := text_problem(accepted[name], limits):  # the reason reaches the page
+        if wrong := signer_problem(accepted.get(name), limits):
             return f".accepted.{name}", wrong
-    on = accepted.get("on")
-    if not isinstance(on, str | date):
-        return ".accepted.on", "required: the date of the review, YYYY-MM-DD"
-    try:
-        _date(on)
-    except ValueError as exc:
-        return ".accepted.on", f"must be a real date written YYYY-MM-DD, not {on!r} ({exc})"
+    if wrong := _on_problem(accepted.get("on")):
+        return ".accepted.on", wrong
     values = item.get("values", [])
-    if not isinstance(values, list) or not all(_is_value(v) for v in values):
-        return ".values", "must be a list of numbers and texts"
+    if not isinstance(values, list) or not all(_is_value(v, limits) for v in values):
+        return ".values", "must be a list of numbers and texts (one line each)"
+    return _figures_problem(item.get("figures", []), limits)
+
+
+def signer_problem(text: object, limits: Limits) -> str | None:
+    """What is wrong with a `by` or `reason`, in review.yaml or on the command line."""
+    if not isinstance(text, str) or not text.strip():
+        return "required text"
+    return line_problem(text, limits)
+
+
+def _on_problem(on: object) -> str | None:
+    """`on:` must be a real date, and not one after today: a review not yet done."""
+    if not isinstance(on, str | date):
+        return "required: the date of the review, YYYY-MM-DD"
+    try:
+        day = _date(on)
+    except ValueError as exc:
+        return f"must be a real date written YYYY-MM-DD, not {on!r} ({exc})"
+    today = date.today()
+    if day > today:
+        return f"{day.isoformat()} is after today ({today.isoformat()}): date the review when it is done"
+    return None
+
+
+def _figures_problem(figures: object, limits: Limits) -> tuple[str, str] | None:
+    """`figures:` a list of {value, unit, period, source, high} as `--accept` writes it."""
+    if not isinstance(figures, list):
+        return ".figures", "must be a list of {value: NUMBER, unit: ..., period: ..., source: ...}"
+    for index, figure in enumerate(figures):
+        where = f".figures[{index}]"
+        if not isinstance(figure, dict) or not _is_number(figure.get("value")):
+            return where, "must be a mapping with a number `value` (and unit, period, source)"
+        unknown = sorted(set(map(str, figure)) - set(FIGURE_KEYS))
+        if unknown:
+            return f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(FIGURE_KEYS)})"
+        for name in ("unit", "period", "source"):
+            text = figure.get(name, "")
+            if not isinstance(text, str):
+                return f"{where}.{name}", f"must be text: quote it, '{text}'"
+            if wrong := line_problem(text, limits):
+                return f"{where}.{name}", wrong
+        if figure.get("high") is not None and not _is_number(figure["high"]):
+            return f"{where}.high", "must be a number"
     return None
 
 
 def _date(value: str | date) -> date:
-    """`on:` as a date (the hardened loader leaves dates as the text typed)."""
-    return value if isinstance(value, date) else date.fromisoformat(value.strip())
+    """`on:` as a date (the hardened loader leaves dates as the text typed), written as
+    brief.yaml writes dates: Python would also read `20261121` and `2026-W47-6`."""
+    if isinstance(value, date):
+        return value
+    if not ISO_DAY.fullmatch(value.strip()):
+        raise ValueError("not YYYY-MM-DD")
+    return date.fromisoformat(value.strip())
 
 
-def _is_value(value: object) -> bool:
-    return isinstance(value, int | float | str) and not isinstance(value, bool)
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_value(value: object, limits: Limits) -> bool:
+    if isinstance(value, str):
+        return line_problem(value, limits) is None
+    return _is_number(value)
+
+
+def _figure(item: dict[str, Any]) -> Figure:
+    """One `figures:` entry, as checked by _figures_problem."""
+    high = item.get("high")
+    return Figure(
+        float(item["value"]),
+        str(item.get("unit", "")),
+        str(item.get("period", "")),
+        str(item.get("source", "")),
+        None if high is None else float(high),
+    )
 
 
 def _plain(value: Any) -> Value:
@@ -202,6 +300,26 @@ def _canonical(values: Sequence[Value]) -> list[str]:
     )
 
 
+def _figures(figures: Sequence[Figure]) -> list[tuple[str, ...]]:
+    """Figures compared side by side, in any order: each side's value, range end, unit,
+    period and source together (two sources swapping values is a change)."""
+    return sorted(
+        (
+            _canonical([f.value])[0],
+            "-" if f.high is None else _canonical([f.high])[0],
+            _words(f.unit),
+            _words(f.period),
+            _words(f.source),
+        )
+        for f in figures
+    )
+
+
+def _words(text: str) -> str:
+    """A text as the reader sees it: NFKC, single spaces."""
+    return " ".join(canonical(text).split())
+
+
 def apply_review(warnings: Sequence[Problem], entries: Sequence[Acceptance]) -> Gate:
     """Split warnings into open and accepted; a placeholder or a warning without a
     finding key is always open."""
@@ -211,7 +329,7 @@ def apply_review(warnings: Sequence[Problem], entries: Sequence[Acceptance]) -> 
         entry = by_key.get(problem.finding or "")
         if entry is None or is_placeholder(problem.finding):
             gate.open.append(problem)
-        elif entry.holds_for(problem.values):
+        elif entry.holds_for(problem):
             gate.accepted.append((problem, entry))
         else:
             gate.open.append(problem)
@@ -229,34 +347,45 @@ def accept(
     by: str,
     reason: str,
     on: date,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[str]:
     """Write an acceptance for each key (`all`: every open finding that can be accepted)
-    into review.yaml, atomically, keeping every other entry; the keys written."""
+    into review.yaml, atomically, keeping every other entry; the keys written. `--by` and
+    `--reason` are held to review.yaml's own rules first, and the file written is read
+    back by its loader before it replaces the old one: a sign-off never breaks the brief."""
     chosen = _chosen(gate, keys)
+    for option, text in (("--by", by), ("--reason", reason)):
+        if wrong := signer_problem(text, limits):
+            raise ReviewError(f"{option}: {wrong}")
     if words := markers(reason):
         raise ReviewError(f"--reason: placeholder text ({', '.join(words)}): write the real reason")
-    if not by.strip() or not reason.strip():
-        raise ReviewError("--by and --reason must not be empty")
     path = review_path(brief_dir)
     data, header = _existing(path)
-    for key, values in chosen.items():
-        entry = _yaml_entry(key, by.strip(), on, reason.strip(), values)
+    for key, problem in chosen.items():
+        entry = _yaml_entry(key, by.strip(), on, reason.strip(), problem)
         at = next((i for i, item in enumerate(data) if item.get("key") == key), None)
         if at is None:
             data.append(entry)
         else:
             data[at] = entry
-    write_atomic(path, (header + _dump(data)).encode("utf-8"))
+    text = header + _dump(data)
+    if refused := _refused(text, path, limits):
+        raise ReviewError(f"review.yaml would not be readable, nothing written: {refused}")
+    write_atomic(path, text.encode("utf-8"))
     return list(chosen)
 
 
-def _chosen(gate: Gate, keys: Sequence[str]) -> dict[str, tuple[Value, ...]]:
-    """finding key -> its current values, for the keys asked; ReviewError for a bad one."""
+def _refused(text: str, path: Path, limits: Limits) -> str | None:
+    """The first error review.yaml's loader would report in `text`, or None."""
+    errors = [p for p in parse_review(text, path, limits)[1] if p.severity == "error"]
+    return f"{errors[0].key}: {errors[0].message}" if errors else None
+
+
+def _chosen(gate: Gate, keys: Sequence[str]) -> dict[str, Problem]:
+    """finding key -> its current finding, for the keys asked; ReviewError for a bad one."""
     current = {p.finding: p for p in [*gate.open, *(p for p, _ in gate.accepted)] if p.finding}
     if list(keys) == ["all"]:
-        return {
-            p.finding: p.values for p in gate.open if p.finding and not is_placeholder(p.finding)
-        }
+        return {p.finding: p for p in gate.open if p.finding and not is_placeholder(p.finding)}
     chosen = {}
     for key in keys:
         if key not in current:
@@ -267,7 +396,7 @@ def _chosen(gate: Gate, keys: Sequence[str]) -> dict[str, tuple[Value, ...]]:
                 f"{key}: placeholder text cannot be accepted: "
                 f"replace it ({current[key].path}:{current[key].line})"
             )
-        chosen[key] = current[key].values
+        chosen[key] = current[key]
     return chosen
 
 
@@ -285,15 +414,34 @@ def _existing(path: Path) -> tuple[CommentedSeq, str]:
     return data, ""
 
 
-def _yaml_entry(
-    key: str, by: str, on: date, reason: str, values: tuple[Value, ...]
-) -> CommentedMap:
-    """One entry as the contract shows it: `accepted` and `values` on one line each."""
+def _yaml_entry(key: str, by: str, on: date, reason: str, problem: Problem) -> CommentedMap:
+    """One entry as the contract shows it: `accepted` and `values` on one line each, and
+    one line per figure the finding concerns (what the acceptance binds to)."""
     accepted = CommentedMap([("by", by), ("on", on), ("reason", reason)])
     accepted.fa.set_flow_style()
-    listed = CommentedSeq(_yaml_value(v) for v in values)
+    entry = CommentedMap(
+        [("key", key), ("accepted", accepted), ("values", _flow(map(_yaml_value, problem.values)))]
+    )
+    if problem.figures:
+        entry["figures"] = CommentedSeq(_yaml_figure(f) for f in problem.figures)
+    return entry
+
+
+def _flow(items: Iterable[Any]) -> CommentedSeq:
+    listed = CommentedSeq(items)
     listed.fa.set_flow_style()
-    return CommentedMap([("key", key), ("accepted", accepted), ("values", listed)])
+    return listed
+
+
+def _yaml_figure(figure: Figure) -> CommentedMap:
+    """{value: 12.5, unit: USD bn, period: FY2021, source: alpha} on one line."""
+    pairs = [("value", _yaml_value(figure.value))]
+    pairs += [(name, getattr(figure, name)) for name in ("unit", "period", "source")]
+    if figure.high is not None:
+        pairs.append(("high", _yaml_value(figure.high)))
+    out = CommentedMap(pairs)
+    out.fa.set_flow_style()
+    return out
 
 
 def _yaml_value(value: Value) -> Value | int:

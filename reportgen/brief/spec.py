@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reportgen.brief.bounds import bad_character, line_of, size_problem
+from reportgen.brief.bounds import bad_character, canonical, line_of, read_number, size_problem
 from reportgen.brief.data import scan_csv
 from reportgen.brief.models import Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
@@ -134,16 +134,23 @@ def _metric_row(row: dict[str, str]) -> dict[str, Any]:
     for column in ("value", "high"):
         if column in out:
             out[column] = _number_or_text(out[column])
-    if "key" in out:
-        out["key"] = out["key"].lower() in ("true", "yes", "1", "y")
+    if "key" in out:  # a typo ('ture') stays text, refused at its cell, never false
+        out["key"] = FLAGS.get(canonical(out["key"]).lower(), out["key"])
     return out
 
 
+FLAGS = {"true": True, "yes": True, "y": True, "1": True}
+FLAGS.update({"false": False, "no": False, "n": False, "0": False})
+
+
 def _number_or_text(text: str) -> float | str:
+    """Read by the same rule as every CSV cell: `1,234` stays text (and is refused as a
+    value) as it is in a table; `1,5` is not fifteen."""
     try:
-        return float(text.replace(",", ""))
-    except ValueError:
+        number = read_number(text)
+    except ValueError:  # refused at its cell by scan_csv before any row is read
         return text
+    return text if number is None else number
 
 
 def _schema_problems(
@@ -197,7 +204,13 @@ def _friendly(error: Any) -> str:
     if kind == "string_pattern_mismatch":
         return f"{error['input']!r} may only use {error['ctx']['pattern']}"
     if kind in ("float_type", "float_parsing", "finite_number"):
-        return f"must be a number, not {error['input']!r}"
+        return f"must be a number, not {_as_yaml(error['input'])}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"must be a whole number, not {_as_yaml(error['input'])}"
+    if kind == "string_type":
+        return f"must be text, not {_as_yaml(error['input'])}"
+    if kind == "bool_type":
+        return f"must be true or false, not {_as_yaml(error['input'])}"
     if kind.startswith("date_"):
         why = error.get("ctx", {}).get("error", "")
         return f"must be a real date written YYYY-MM-DD, not {error['input']!r}" + (
@@ -206,6 +219,16 @@ def _friendly(error: Any) -> str:
     if kind == "too_short":
         return "needs at least one entry"
     return str(error["msg"])
+
+
+def _as_yaml(value: object) -> str:
+    """A value as brief.yaml spells it (`true`, not Python's True), short enough for a line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def is_inside(root: Path, path: Path) -> bool:

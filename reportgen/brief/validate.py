@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from reportgen.brief.bounds import number_problem
+from reportgen.brief.bounds import canonical, number_problem
 from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
@@ -139,7 +139,7 @@ class _Validator(DataChecks):
     def check_verdict_label(self) -> None:
         """A label that names a risk or reward level must name the levels given (docs/checks.md)."""
         verdict = self.brief.verdict
-        for level, what in LEVEL_IN_LABEL.findall(verdict.label):
+        for level, what in LEVEL_IN_LABEL.findall(canonical(verdict.label)):
             said = LEVEL_WORDS[re.sub(r"[\s-]+", " ", level.lower())]
             actual = verdict.risk if what.lower() == "risk" else verdict.reward
             if said != actual:

@@ -30,7 +30,7 @@ Operand = str | float
 OPS = "+-*/"
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>\d+(?:\.\d+)?|\.\d+)|(?P<op>[-+*/])|(?P<bad>\S))"
+    r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(?P<op>[-+*/])|(?P<bad>\S))"
 )
 
 

@@ -22,7 +22,14 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
-from reportgen.brief.bounds import number_problem, raise_hint, size_problem, text_problem
+from reportgen.brief.bounds import (
+    DECIMAL,
+    line_problem,
+    number_problem,
+    raise_hint,
+    size_problem,
+    text_problem,
+)
 from reportgen.config import Limits
 from reportgen.errors import BriefError, Problem
 
@@ -46,10 +53,27 @@ PLAIN_TAGS = {
 
 
 class _Constructor(RoundTripConstructor):
-    """Round-trip constructor that leaves timestamps as the text the author typed."""
+    """Round-trip constructor that leaves timestamps as the text the author typed, and
+    numbers not written the one way a brief writes them (bounds.DECIMAL: `0x10`, `1_000`,
+    `0b101`) as text too, so that a number field refuses them at their line as it refuses
+    the same text in a CSV cell, and a text field keeps what was typed."""
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        return super().construct_yaml_int(node) if _decimal(node) else str(node.value)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        return super().construct_yaml_float(node) if _decimal(node) else str(node.value)
+
+
+def _decimal(node: Any) -> bool:
+    """Digits, sign, point, exponent; or YAML's .inf and .nan (refused by number_problem)."""
+    text = str(node.value)
+    return bool(DECIMAL.fullmatch(text)) or text.lstrip("+-").lower() in (".inf", ".nan")
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
 
 
 def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[Problem]]:
@@ -136,6 +160,16 @@ def _read_text(path: Path, limits: Limits) -> str:
 class _Composer(Composer):
     """Refuses aliases and unusual tags as it meets them: one pass, before any node is built."""
 
+    def compose_document(self) -> Any:
+        """A brief is YAML 1.2: under a `%YAML 1.1` directive `010` would be 8 and `yes` true."""
+        event = self.parser.peek_event()
+        version = getattr(event, "version", None)
+        if version not in (None, (1, 2)):
+            shown = ".".join(map(str, version))
+            message = f"%YAML {shown} is not allowed: a brief is YAML 1.2, remove the directive"
+            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+        return super().compose_document()
+
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent):
@@ -191,7 +225,7 @@ class _Walk:
         for key in node:
             child = (*loc, str(key))
             self.places[child] = Place(self.path, node.lc.key(key)[0] + 1)
-            self.check(child, text_problem(str(key), self.limits))
+            self.check(child, line_problem(str(key), self.limits))  # ids: one line
             value = node[key]
             block = isinstance(value, LiteralScalarString | FoldedScalarString)
             line = node.lc.value(key)[0] + (2 if block else 1)

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 import click
 
 from reportgen.cli.project import project_rules
+from reportgen.errors import Figure, Problem, one_line
 
 if TYPE_CHECKING:
-    from reportgen.brief.review import Gate
+    from reportgen.brief.review import Acceptance, Gate
 
 
 @click.command()
@@ -63,7 +64,13 @@ def review(
         raise click.UsageError("--accept needs --by NAME and --reason TEXT")
     try:
         written = accept(
-            brief, checked.review, [*keys, *more_keys], by=by, reason=reason, on=date.today()
+            brief,
+            checked.review,
+            [*keys, *more_keys],
+            by=by,
+            reason=reason,
+            on=date.today(),
+            limits=limits,
         )
     except ReviewError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -82,25 +89,44 @@ def listing(gate: Gate, brief: Path) -> list[str]:
 
     lines = []
     for p in gate.open:
-        if gate.lapsed.get(p.finding or ""):
-            a = gate.lapsed[p.finding or ""]
-            note = (
-                f" (accepted by {a.by} on {a.on} for {_values(a.values)}, now {_values(p.values)})"
-            )
-            state = "lapsed"
-        else:
-            note, state = "", "open"
+        lapsed = gate.lapsed.get(p.finding or "")
+        note, state = ("", "open") if lapsed is None else (_lapsed(lapsed, p), "lapsed")
         fixed = " (cannot be accepted: replace it)" if is_placeholder(p.finding) else ""
         lines.append(f"{state:<9}{p.finding or '-'}  {p}{note}{fixed}")
     for p, a in gate.accepted:
         lines.append(f"{'accepted':<9}{p.finding}  by {a.by} on {a.on}: {a.reason}")
     for a in gate.resolved:
         lines.append(f"{'resolved':<9}{a.key}  review.yaml:{a.line}: no such finding any more")
-    return [*lines, _verdict(gate, brief)]
+    return [one_line(line) for line in [*lines, _verdict(gate, brief)]]  # never a forged line
+
+
+def _lapsed(a: Acceptance, p: Problem) -> str:
+    """Why an acceptance no longer holds: what was accepted, and what the reader sees now."""
+    said = f" (accepted by {a.by} on {a.on}"
+    if not a.same_values(p.values):
+        return f"{said} for {_values(a.values)}, now {_values(p.values)})"
+    if a.figures is None:
+        return (
+            f"{said} for {_values(a.values)}, before review.yaml recorded the unit, period "
+            "and source: check the figure and accept it again)"
+        )
+    return f"{said} for {_figures(a.figures)}, now {_figures(p.figures)})"
 
 
 def _values(values: tuple[float | str, ...]) -> str:
     return "[" + ", ".join(f"{v:g}" if isinstance(v, float) else v for v in values) + "]"
+
+
+def _figures(figures: tuple[Figure, ...]) -> str:
+    """'12.5 USD bn, FY2021, alpha; 13 USD bn, FY2021, beta'."""
+    return "; ".join(
+        ", ".join(
+            part
+            for part in (f"{_values((f.value,))[1:-1]} {f.unit}".strip(), f.period, f.source)
+            if part
+        )
+        for f in figures
+    )
 
 
 def _verdict(gate: Gate, brief: Path) -> str:

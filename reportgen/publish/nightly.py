@@ -82,7 +82,7 @@ def batch_options(config: Config) -> BatchOptions:
     """What `reportgen build` would use in this project."""
     return BatchOptions(
         strict=config.build.strict,
-        ceilings=Ceilings(config.build.timeout, config.build.memory_limit),
+        ceilings=Ceilings.of(config.build),
         delivered=last_delivered_snapshot,
     )
 

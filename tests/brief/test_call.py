@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen.batch import build_brief
 from reportgen.brief.estimates import key_data
 from reportgen.brief.models import Market
 from reportgen.build import check_brief
 from reportgen.cli import main
 from reportgen.config import ConfigError, VerdictConfig, load_config
 from reportgen.errors import Problem
+from tests.conftest import build_brief
 from tests.sellside_briefs import FILES, market_spec
 
 PRICE, SHARES = 100.0, 2.5  # market_spec's
@@ -369,7 +369,7 @@ def test_verdict_thresholds_come_from_reportgen_toml(
         ),
         (
             "[verdict]\nrisk = {high = 0.3}\n",
-            "t.toml:2: verdict.risk.high: Input should be less than 0",
+            "t.toml:2: verdict.risk.high: must be less than 0, not 0.3",
         ),
         ("[verdict]\nrisk = {extreme = -0.9}\n", "t.toml:2: verdict.risk.extreme: Extra inputs"),
     ],

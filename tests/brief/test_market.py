@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from reportgen.batch import build_brief
 from reportgen.brief.market import market_value, upside
 from reportgen.brief.models import Market
 from reportgen.build import check_brief
 from reportgen.errors import Problem
-from tests.conftest import MINIMAL, write_brief
+from tests.conftest import MINIMAL, build_brief, write_brief
 from tests.sellside_briefs import COMPS_CSV, FILES, market_spec
 
 

@@ -158,7 +158,7 @@ def test_a_hand_written_placeholder_acceptance_does_not_count(
             "- key: a\n  accepted: {by: A, on: 2026-11-21, reason: R}\n"
             "- key: b\n  accepted: {by: A, on: 2026-11-21, reason: R}\n  value: [1]\n",
             3,
-            "review.yaml:3: [1].value: unknown key (known: key, accepted, values)",
+            "review.yaml:3: [1].value: unknown key (known: key, accepted, values, figures)",
         ),
     ],
 )

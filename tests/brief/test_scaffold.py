@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from reportgen.batch import build_brief
 from reportgen.brief.placeholders import is_placeholder
 from reportgen.brief.scaffold import ScaffoldError, new_brief
 from reportgen.brief.schema import SCHEMA_FILE, brief_schema
 from reportgen.build import check_brief
+from tests.conftest import build_brief
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 

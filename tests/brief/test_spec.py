@@ -188,11 +188,15 @@ def test_metrics_csv_is_scanned_and_its_numbers_bounded(tmp_path: Path) -> None:
     assert problems(brief("m,M,inf,alpha\n")) == [
         "metrics.csv:2: data: cell 'inf': must be a finite number, not inf"
     ]
-    checked, found = check_brief(brief('m,M,"2,000,000,000,000,000",alpha\n'))
+    checked, found = check_brief(brief("m,M,2000000000000000,alpha\n"))
     assert checked is None
     assert [str(p).split("/")[-1] for p in found if p.severity == "error"] == [
-        "metrics.csv:2: metrics[0].value: 2e+15 is larger than 1e+15 in size "
+        "metrics.csv:2: data: cell '2000000000000000': 2e+15 is larger than 1e+15 in size "
         "(raise [limits].max_number in reportgen.toml)"
+    ]
+    checked, found = check_brief(brief('m,M,"1,234",alpha\n'))  # as in any CSV: text
+    assert [str(p).split("/")[-1] for p in found] == [
+        "metrics.csv:2: metrics[0].value: must be a number, not '1,234'"
     ]
 
 

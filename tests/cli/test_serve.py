@@ -6,8 +6,10 @@ import io
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,8 +19,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
+from reportgen.serve import Preview, PreviewServer
+from tests.conftest import build_brief
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 
@@ -169,13 +172,78 @@ def test_only_its_own_host_is_served(served: Served) -> None:
     assert _raw_get(served, f"127.0.0.1:{port}")[0] == 200
 
 
-def test_an_idle_connection_is_closed(served: Served) -> None:
-    """A client that connects and says nothing does not hold a thread for ever."""
-    from reportgen.serve import IDLE_SECONDS
+@pytest.fixture
+def in_process(tmp_path: Path) -> Iterator[tuple[PreviewServer, Path]]:
+    """A preview server in this process (idle connections closed after 0.3 s), its project's
+    [build].timeout at 3 s."""
+    brief = new_brief("acme", tmp_path / "seeds").folder
+    config = tmp_path / "reportgen.toml"
+    config.write_text("[build]\ntimeout = 3\n", encoding="utf-8")
+    server = PreviewServer(Preview(brief, config), port=0, idle=0.3)
+    server.start()
+    yield server, brief
+    server.stop()
 
-    port = int(served.url.rsplit(":", 1)[1].strip("/"))
-    with socket.create_connection(("127.0.0.1", port), timeout=IDLE_SECONDS * 3) as conn:
+
+def test_an_idle_connection_is_closed(in_process: tuple[PreviewServer, Path]) -> None:
+    """A client that connects and says nothing does not hold a thread for ever."""
+    server, _ = in_process
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=30) as conn:
         assert conn.recv(1) == b""  # closed by the server, well before our own timeout
+
+
+def _port(server: PreviewServer) -> int:
+    return int(server.url.rsplit(":", 1)[1].strip("/"))
+
+
+def test_clients_that_hang_up_are_no_error(
+    in_process: tuple[PreviewServer, Path], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """60 clients reset the connection mid-request or before reading the answer: the server
+    prints no traceback and goes on serving."""
+    server, _ = in_process
+    before = threading.active_count()
+    port = _port(server)
+    half = b"GET / HTTP/1.1\r\nHo"
+    whole = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    for n in range(60):
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.sendall(whole if n % 2 else half)
+        conn.close()  # with linger 0: a reset, as a client that gives up
+    wait_for(lambda: threading.active_count() <= before, "the handler threads to end")
+    with urllib.request.urlopen(server.url, timeout=30) as response:
+        assert response.status == 200
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_pdf_preview_stops_at_the_build_deadline(
+    in_process: tuple[PreviewServer, Path],
+) -> None:
+    """An SVG <use> bomb (10^9 rectangles) in the brief: the PDF preview is made as `build`
+    makes it, so it stops at [build].timeout and says so, and the server goes on."""
+    server, brief = in_process
+    levels = "".join(
+        f'<g id="l{i}">' + f'<use xlink:href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 10)
+    )
+    (brief / "bomb.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="100" height="100"><defs><rect id="l0" width="1" height="1"/>{levels}</defs>'
+        '<use xlink:href="#l9"/></svg>',
+        encoding="utf-8",
+    )
+    with (brief / "overview.md").open("a", encoding="utf-8") as handle:
+        handle.write("\n\n![bomb](bomb.svg)\n")
+    server.preview.rebuild()
+    try:
+        urllib.request.urlopen(server.url + "acme.pdf", timeout=120)
+        pytest.fail("the bomb was laid out")
+    except urllib.error.HTTPError as exc:
+        page = exc.read().decode("utf-8")
+        assert exc.code == 500
+    assert "build: not finished after 3 s, stopped" in page
+    with urllib.request.urlopen(server.url, timeout=30) as response:
+        assert response.status == 200
 
 
 def test_ctrl_c_stops_cleanly(served: Served) -> None:

@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 import websocket
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE, REPO, build_brief
 
-from reportgen.batch import build_brief
 from reportgen.brief.scaffold import new_brief
 from reportgen.config import Config, ThemeConfig
 from reportgen.project import Project

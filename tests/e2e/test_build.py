@@ -18,8 +18,7 @@ import pytest
 from pypdf import PdfReader
 from ruamel.yaml import YAML
 
-from reportgen.batch import build_brief
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, build_brief
 
 
 class _Collect(logging.Handler):

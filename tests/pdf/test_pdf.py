@@ -22,11 +22,10 @@ import pytest
 import yaml
 from PIL import Image
 
-from reportgen.batch import build_brief
 from reportgen.pdf.engine import NOT_A_LINUX_NAME
 from reportgen.pdf.layout import _hoisted_styles, html_to_pdf, render_pdf
 from reportgen.pdf.verify import read_back
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, build_brief
 
 
 @pytest.fixture

@@ -13,12 +13,11 @@ import pypdfium2 as pdfium
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import build_brief
 from reportgen.cli import main
 from reportgen.pdf.layout import render_pdf
 from reportgen.pdf.verify import Expected, read_back, verify_built, verify_pdf
 from reportgen.project import Project
-from tests.conftest import EXAMPLE
+from tests.conftest import EXAMPLE, build_brief
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
 WHERE = Path("out/x/x.pdf")

@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLE, MINIMAL, write_brief
+from conftest import EXAMPLE, MINIMAL, build_brief, write_brief
 from pypdf import PdfReader
 from smtp_server import smtp_server, write_config
 
-from reportgen.batch import build_brief
 from reportgen.brief.placeholders import markers
 from reportgen.brief.scaffold import new_brief
 from reportgen.cli import main

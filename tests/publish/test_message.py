@@ -14,10 +14,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from conftest import MINIMAL, write_brief
+from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import free_port, write_config
 
-from reportgen.batch import build_brief
 from reportgen.brief.spec import load_spec
 from reportgen.brief.summary import BriefSummary, summarize
 from reportgen.brief.validate import validate

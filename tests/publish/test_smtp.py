@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
-from conftest import MINIMAL, write_brief
+from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import (
     DROP,
     Recorder,
@@ -27,7 +27,6 @@ from smtp_server import (
     write_config,
 )
 
-from reportgen.batch import build_brief
 from reportgen.cli import main
 from reportgen.config import ConfigError, SmtpConfig, load_config
 from reportgen.errors import DeliveryError

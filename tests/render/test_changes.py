@@ -11,8 +11,8 @@ from typing import Any
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen.batch import build_brief
 from reportgen.cli import main
+from tests.conftest import build_brief
 
 EPOCH = "1795340400"  # 2026-11-22 09:40 UTC
 FIRST = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)

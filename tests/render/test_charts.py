@@ -14,9 +14,8 @@ import pandas as pd
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
-from conftest import MINIMAL, write_brief
+from conftest import MINIMAL, build_brief, write_brief
 
-from reportgen.batch import build_brief
 from reportgen.brief.data import Frame
 from reportgen.brief.labels import header_words
 from reportgen.brief.models import Chart

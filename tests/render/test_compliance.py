@@ -11,14 +11,13 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from reportgen.batch import build_brief
 from reportgen.brief.market import Rating
 from reportgen.build import check_brief
 from reportgen.cli import main
 from reportgen.config import ConfigError, load_config
 from reportgen.project import load_project
 from reportgen.render.backmatter import distribution, load_back_matter
-from tests.conftest import MINIMAL, write_brief
+from tests.conftest import MINIMAL, build_brief, write_brief
 from tests.sellside_briefs import FILES, market_spec, write_project
 
 SCALE = (

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.batch import build_brief
 from reportgen.config import Config, ThemeConfig
 from reportgen.project import load_project
 from reportgen.render.contract import PAGE, Heading, missing_headings, page_headings
 from reportgen.render.environment import Renderer
 from reportgen.render.fonts import FONT_BUDGET, font_file
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
-from tests.conftest import MINIMAL, REPO, write_brief
+from tests.conftest import MINIMAL, REPO, build_brief, write_brief
 
 
 def test_builtin_theme_is_found() -> None:

@@ -19,7 +19,7 @@ from reportgen.brief.integrity.datasets import Dataset, datasets
 from reportgen.brief.integrity.periods import norm, same_period
 from reportgen.brief.models import Metric
 from reportgen.brief.spec import Place, Spec
-from reportgen.errors import Problem
+from reportgen.errors import Figure, Problem
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,12 @@ class Reported:
     source: str
     where: str  # a metric id, or 'file.csv line 6'
     metric_id: str | None = None
+    period: str | None = None  # as this source writes it
+
+    @property
+    def figure(self) -> Figure:
+        """What the reader sees of this side: a review of the conflict binds to it."""
+        return Figure(self.value, self.unit or "", self.period or "", self.source, self.high)
 
     @property
     def text(self) -> str:
@@ -81,6 +87,7 @@ class Conflict:
             "warning",
             finding=self.finding,
             values=self.numbers,
+            figures=tuple(r.figure for r in self.values),
         )
 
     @property
@@ -142,7 +149,9 @@ def metric_conflicts(spec: Spec, tolerance_pct: float) -> list[Conflict]:
         group = [spec.brief.metrics[i] for i in indexes]
         if not any(_metrics_disagree(a, b, tolerance_pct) for a, b in combinations(group, 2)):
             continue
-        values = tuple(Reported(m.value, m.high, m.unit, m.source, m.id, m.id) for m in group)
+        values = tuple(
+            Reported(m.value, m.high, m.unit, m.source, m.id, m.id, m.period) for m in group
+        )
         where = spec.place(("metrics", indexes[1], "value"))
         conflicts.append(
             Conflict(group[0].label, group[0].period, values, where, f"metrics[{indexes[1]}].value")
@@ -215,6 +224,7 @@ def _row_conflict(
             unit,
             data.text("source", row),
             f"{data.name} line {data.frame.row_line(row)}",
+            period=data.text(data.period_column, row) or None,
         )
         for row, value in (first, second)
     )

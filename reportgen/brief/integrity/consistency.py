@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from reportgen.brief.data import Frame, decimals_for, format_with_unit
 from reportgen.brief.integrity.datasets import datasets
+from reportgen.brief.integrity.figures import figure_of
 from reportgen.brief.integrity.periods import norm, parse_period
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
@@ -106,6 +107,7 @@ def growth_consistency(spec: Spec) -> list[Problem]:
                     ),
                     finding=f"growth:{growth.id}",
                     values=(growth.value, old.value, new.value),
+                    figures=(figure_of(growth), figure_of(old), figure_of(new)),
                 )
             )
     return problems
@@ -146,6 +148,7 @@ def percent_ranges(spec: Spec) -> list[Problem]:
                     ),
                     finding=f"range:{metric.id}",
                     values=(metric.value, top),
+                    figures=(figure_of(metric),),
                 )
             )
     return problems

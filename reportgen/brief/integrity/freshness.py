@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from reportgen.brief.integrity.figures import figure_of
 from reportgen.brief.integrity.periods import parse_period
 from reportgen.brief.models import Brief, Metric
 from reportgen.brief.spec import Spec
@@ -65,7 +66,12 @@ def freshness(spec: Spec) -> list[Problem]:
         )
         values = (metric.value, *([metric.high] if metric.high is not None else []))
         problems.append(
-            replace(problem, finding=f"stale:{metric.id}", values=(*values, metric.period or ""))
+            replace(
+                problem,
+                finding=f"stale:{metric.id}",
+                values=(*values, metric.period or ""),
+                figures=(figure_of(metric),),
+            )
         )
     for sid, source in brief.sources.items():
         if source.published is None or source.published > brief.as_of:

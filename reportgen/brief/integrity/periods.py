@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from reportgen.brief.bounds import canonical
+
 PeriodKind = Literal["month", "quarter", "half", "year"]
 
 
@@ -57,7 +59,7 @@ _UNSTATED = re.compile(r"not stated|unstated|unknown|unspecified", re.IGNORECASE
 
 def parse_period(text: str | None) -> Period | None:
     """The period a text names, or None when it names no single period ('three years')."""
-    m = _PERIOD.match((text or "").strip())
+    m = _PERIOD.match(canonical(text or "").strip())
     if not m:
         return None
     unstated = bool(m["note"] and _UNSTATED.search(m["note"]))
@@ -85,5 +87,5 @@ def same_period(a: str, b: str) -> bool:
 
 
 def norm(text: str | None) -> str:
-    """Lower case, single spaces: how labels and periods are compared."""
-    return " ".join((text or "").lower().split())
+    """As read (NFKC), lower case, single spaces: how labels and periods are compared."""
+    return " ".join(canonical(text or "").lower().split())
