@@ -16,7 +16,7 @@ from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import Summary, key_data, summarize
 from reportgen.brief.market import market_value, upside
-from reportgen.brief.models import CASES, Brief
+from reportgen.brief.models import CASES, Brief, Market
 from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import (
@@ -273,19 +273,7 @@ class SellSideComposer:
             format_premium(measured.weighted_upside),
             marks,
         )
-        chart = draw_risk_reward(
-            Levels(
-                market.price,
-                market.target,
-                measured.cases["bear"].value,
-                measured.cases["base"].value,
-                measured.cases["bull"].value,
-                measured.weighted,
-                market.currency,
-            ),
-            RISK_REWARD_TITLE,
-            self.charts,
-        )
+        chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
         credit = "; ".join(self.credit(s) for s in dict.fromkeys([*every, market.source]))
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
@@ -427,6 +415,15 @@ class SellSideComposer:
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
+
+
+def _levels(measured: Measured, market: Market) -> Levels:
+    """What the risk-reward chart draws."""
+    value = {name: measured.cases[name].value for name in CASES}
+    return Levels(
+        market.price, market.target, value["bear"], value["base"], value["bull"],
+        measured.weighted, market.currency,
+    )  # fmt: skip
 
 
 def _share(value: Value) -> str:
