@@ -93,7 +93,7 @@ def check_sellside(
     problems += check_catalysts(spec)
     problems += target_argued(spec)
     problems += check_scenarios(spec, known_source, verdict)
-    problems += check_estimates(spec, frame_of, known_source)[0]
+    problems += check_estimates(spec, frame_of, known_source)
     problems += stated_figures(spec, comps)
     return problems
 

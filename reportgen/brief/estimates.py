@@ -71,7 +71,7 @@ def ratio(top: float | None, bottom: float | None) -> Value:
     return NOT_MEANINGFUL if bottom <= 0 else top / bottom
 
 
-def summarize(estimates: Estimates, frame: Frame, market: Market | None) -> Summary:
+def financial_summary(estimates: Estimates, frame: Frame, market: Market | None) -> Summary:
     """Every computed column of a checked estimates CSV."""
     years = sorted(read_years(estimates, frame), key=lambda y: y.year)
     by_year = {y.year: y for y in years}
@@ -103,25 +103,18 @@ def read_years(estimates: Estimates, frame: Frame) -> list[Year]:
     return out
 
 
-def check_estimates(
-    spec: Spec, frame_of: FrameOf, known_source: KnownSource
-) -> tuple[list[Problem], Summary | None]:
-    """Columns, cells, years against `as_of`, currency and sources; the summary when sound."""
+def check_estimates(spec: Spec, frame_of: FrameOf, known_source: KnownSource) -> list[Problem]:
+    """Columns, cells, years against `as_of`, currency and sources."""
     brief = spec.brief
     estimates = brief.estimates
     if estimates is None:
-        return [], None
+        return []
     problems = _currency(spec, estimates, brief.market)
     frame = frame_of(("estimates", "data"), estimates.data)
     if frame is None:
-        return problems, None
+        return problems
     found = _frame(spec, estimates, frame) or _sources(spec, estimates, frame, known_source)
-    if found:
-        return problems + found, None
-    found = _years(brief, frame)
-    if problems or found:
-        return problems + found, None
-    return [], summarize(estimates, frame, brief.market)
+    return problems + (found or _years(brief, frame))
 
 
 def _currency(spec: Spec, estimates: Estimates, market: Market | None) -> list[Problem]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import decimals_for, format_number
-from reportgen.brief.estimates import Summary, key_data, summarize
+from reportgen.brief.estimates import Summary, financial_summary, key_data
 from reportgen.brief.market import market_value, upside
 from reportgen.brief.models import CASES, Brief, Market
 from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
@@ -315,7 +315,7 @@ class SellSideComposer:
         estimates = self.brief.estimates
         if estimates is None:
             return None
-        found = summarize(estimates, self.checked.frames[estimates.data], self.brief.market)
+        found = financial_summary(estimates, self.checked.frames[estimates.data], self.brief.market)
         years = [(y.label, self.marks(y.sources)) for y in found.years]
         money = f"{estimates.currency} {estimates.unit}"
         rows = [
