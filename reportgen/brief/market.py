@@ -100,8 +100,14 @@ def target_argued(spec: Spec) -> list[Problem]:
     reviewer can accept (its findings `target:method`, `target:target_risks`), so it
     still builds, as a draft until someone has looked."""
     market = spec.brief.market
-    if market is None or market.target is None:
+    if market is None:
         return []
+    if market.target is None:
+        return [
+            spec.problem(("market", key), f"`{key}:` argues a price target: add `target:`")
+            for key in ("method", "target_risks")
+            if getattr(market, key) is not None
+        ]
     severity = "error" if is_v12(spec.brief) else "warning"
     problems = []
     for key, what in (("method", "how it is derived"), ("target_risks", "what could stop it")):

@@ -482,3 +482,34 @@ def test_key_data_a_year_before_29_february_is_the_28th() -> None:
     from reportgen.brief.estimates import year_earlier
 
     assert year_earlier(date(2028, 2, 29)) == date(2027, 2, 28)
+
+
+def test_a_method_without_a_target_is_an_error(make_brief: Callable[..., Path]) -> None:
+    spec = call_spec()
+    del spec["market"]["target"]
+    folder = make_brief(spec, CALL_FILES)
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'method:')}: market.method: "
+        "`method:` argues a price target: add `target:`",
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'target_risks:')}: market.target_risks: "
+        "`target_risks:` argues a price target: add `target:`",
+    ]
+
+
+def test_a_scenario_source_must_exist(make_brief: Callable[..., Path]) -> None:
+    spec = call_spec()
+    spec["scenarios"][1]["sources"] = ["gamma"]
+    folder = make_brief(spec, CALL_FILES)
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, '- gamma')}: scenarios[1].sources[0]: "
+        "unknown source 'gamma' (known: alpha, beta, quote)"
+    ]
+
+
+def test_an_estimates_csv_without_a_column_is_an_error(make_brief: Callable[..., Path]) -> None:
+    csv_text = "year,basis,revenue,ebitda,eps\n2025,A,50,10,5\n"
+    folder = make_brief(call_spec(), {**CALL_FILES, "estimates.csv": csv_text})
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'data: estimates.csv')}: estimates.data: "
+        "no column 'fcf' in estimates.csv (columns: year, basis, revenue, ebitda, eps)"
+    ]
