@@ -146,6 +146,7 @@ def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
         timings,
         built=built,
         digest=inputs.digest,
+        publishable=built.publishable,
     )
 
 
@@ -199,7 +200,14 @@ def _skipped(brief_dir: Path, out_dir: Path, inputs: Inputs, strict: bool) -> Bu
     if record is None or (strict and record.problems):
         return None
     outputs = [out_dir / brief_id / name for name in record.outputs if not name.startswith(".")]
-    return BuildResult(brief_dir, "skipped", list(record.problems), outputs, digest=inputs.digest)
+    return BuildResult(
+        brief_dir,
+        "skipped",
+        list(record.problems),
+        outputs,
+        digest=inputs.digest,
+        publishable=record.publishable,
+    )
 
 
 def _dispatch(

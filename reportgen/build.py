@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reportgen.brief.findings import findings_json
 from reportgen.brief.market import Rating
+from reportgen.brief.review import Gate, apply_review, load_review
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, validate
@@ -158,19 +159,45 @@ def _make(
     built = Built(spec.root, spec.brief_id, [], html, None, document.snapshot, document.changes)
     built.summary = summarize(checked)
     if not pdf:
+        built.publishable = checked.publishable  # an HTML preview's DRAFT mark; never sent
         return built
     where = where or spec.root / f"{spec.brief_id}.pdf"
-    with stages("pdf"):
-        rendered = render_pdf(html, spec.root, where)
-    with stages("verify"):
-        found = rendered.problems + verify_pdf(
-            rendered.pdf, Expected.of(document.snapshot), where=where
-        )
-    built.problems = strictly(found) if strict else found
+
+    def laid_out(html: str) -> tuple[bytes, list[Problem]]:
+        with stages("pdf"):
+            rendered = render_pdf(html, spec.root, where)
+        with stages("verify"):
+            expected = Expected.of(document.snapshot)
+            return rendered.pdf, rendered.problems + verify_pdf(rendered.pdf, expected, where=where)
+
+    pdf_bytes, found = laid_out(html)
+    gate = decide(checked, found)
+    if not gate.publishable and not document.draft:  # the PDF's own findings make it a draft
+        document = replace(document, draft=True)
+        with stages("html"):
+            built.html = html = renderer.page(document)
+        pdf_bytes, found = laid_out(html)
+        gate = decide(checked, found)
+    errors = [p for p in found if p.severity == "error"]
+    later = [p for p in gate.open if p not in checked.review.open]  # the PDF's open findings
+    built.problems = strictly(found) if strict else [*errors, *later]
     if not any(p.severity == "error" for p in built.problems):
-        built.pdf = rendered.pdf
-        sha = hashlib.sha256(rendered.pdf).hexdigest()
-        built.findings = findings_json(spec.brief_id, checked.review, sha)
+        built.pdf = pdf_bytes
+        built.publishable = gate.publishable
+        sha = hashlib.sha256(pdf_bytes).hexdigest()
+        built.findings = findings_json(spec.brief_id, gate, sha)
     else:
         built.html = None  # not promoted: the previous output stays
     return built
+
+
+def decide(checked: Checked, found: list[Problem]) -> Gate:
+    """Publishable, decided once for every reader (the DRAFT mark, findings.json, the build
+    record, --json, send, nightly): the brief's warnings and the laid-out PDF's own, put
+    through review.yaml together. Any open finding makes the build a draft."""
+    warnings = [p for p in found if p.severity == "warning"]
+    if not warnings:
+        return checked.review
+    entries, _ = load_review(checked.spec.root, checked.spec.limits)
+    review = checked.review
+    return apply_review([*review.open, *(p for p, _ in review.accepted), *warnings], entries)

@@ -27,6 +27,7 @@ class Built:
     changes: Changes | None = None
     summary: BriefSummary | None = None
     findings: bytes | None = None  # findings.json: what the author must know about this PDF
+    publishable: bool = False  # the build's one decision (build.decide): no DRAFT mark, may be sent
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage and "total"
 
     @property
@@ -46,6 +47,7 @@ class BuildResult:
     peak_mib: float = 0.0  # peak resident memory of the process that built it (batch builds)
     built: Built | None = None  # the values behind a "built" result, for delivery
     digest: str = ""  # of the brief's files it was made from (cache.tree_digest)
+    publishable: bool = False  # the build's decision (Built.publishable, or the build record's)
 
     @property
     def brief_id(self) -> str:
@@ -68,12 +70,8 @@ class BuildResult:
         """Warnings not accepted in review.yaml (brief/review.py): each makes it a draft."""
         return list(open_findings(self.problems))
 
-    @property
-    def publishable(self) -> bool:
-        """Built, and every finding reviewed: no DRAFT mark, may be emailed."""
-        return self.ok and not self.open_findings
-
 
 def open_findings(problems: list[Problem]) -> tuple[Problem, ...]:
-    """The findings nobody accepted in review.yaml: any one makes the build a draft."""
-    return tuple(p for p in problems if p.severity == "warning" and p.finding)
+    """The findings nobody accepted in review.yaml: a build's warnings are exactly those
+    (accepted ones are left out), and any one makes it a draft (build.decide)."""
+    return tuple(p for p in problems if p.severity == "warning")

@@ -198,7 +198,8 @@ class ComplianceConfig(_Section):
 
     certification: str = ""
     disclosures: str = ""  # a Markdown file relative to reportgen.toml, or inline text
-    retention_days: int = Field(1095, ge=1)  # editions are kept at least this long
+    # editions are kept at least this long, at most a century (a timedelta overflows past ~1e9)
+    retention_days: int = Field(1095, ge=1, le=36_500)
 
 
 class RewardLevels(_Section):

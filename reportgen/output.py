@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.built import Built
-from reportgen.record import RECORD_FILE, record_bytes
+from reportgen.record import RECORD_FILE, read_record, record_bytes
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ def write_built(
     write = write or write_file
     assert built.ok and built.html is not None, "only a good build is written"
     files = _files(built, out_dir)
-    files[RECORD_FILE] = record_bytes(built, files, inputs.key, inputs.digest)
+    before = read_record(out_dir, built.brief_id)
+    files[RECORD_FILE] = record_bytes(built, files, inputs.key, inputs.digest, before)
     version = _new_version(out_dir, built.brief_id)
     try:
         for name, data in files.items():

@@ -10,15 +10,18 @@ reaches for it through a global, a context variable or an attribute lookup.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from reportgen.brief.market import Rating
+from reportgen.cache import tree_digest
 from reportgen.clock import build_time
 from reportgen.config import Config, Limits, VerdictConfig
-from reportgen.render.backmatter import BackMatter, load_back_matter
+from reportgen.record import read_record
+from reportgen.render.backmatter import BackMatter, Call, current_call, load_back_matter
 from reportgen.render.charts import REDRAW, ChartStore
 from reportgen.render.environment import Renderer
 from reportgen.render.theme import Theme, load_theme, template_dirs
@@ -84,7 +87,23 @@ def load_project(
         config,
         template_dirs(config, templates),
         load_theme(config),
-        load_back_matter(config),
+        load_back_matter(config, latest_publishable_call),
         charts,
         clock,
     )
+
+
+def latest_publishable_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call | None:
+    """A brief's latest publishable call for the ratings distribution, None when it never
+    had one: its last build's decision when that build was made from its current files,
+    else its checks and review (`current_call`); for a draft, the call of its latest
+    publishable build, which each build record carries forward."""
+    record = read_record(config.resolve(config.build.out), folder.resolve().name)
+    earlier = record.last_publishable_call if record else None
+    try:
+        if record is not None and record.inputs and record.inputs == tree_digest(folder):
+            return earlier
+    except OSError:  # an unreadable folder: decided by its checks below
+        pass
+    now = current_call(folder, config, scale)
+    return earlier if now is None else now

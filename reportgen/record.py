@@ -34,18 +34,35 @@ def _sha256(data: bytes) -> str:
 # --- reading back what an earlier run wrote -----------------------------------
 
 
-def record_bytes(built: Built, files: dict[str, bytes], key: str, digest: str) -> bytes:
+def record_bytes(
+    built: Built, files: dict[str, bytes], key: str, digest: str, before: Record | None = None
+) -> bytes:
     """The build record of a build about to be written: what it was made from, a hash of
-    each output, its warnings, and what its email needs."""
+    each output, its warnings, and what its email needs. `before`: the record it replaces
+    (a draft carries the latest publishable call forward from it)."""
+    publishable = built.publishable and built.pdf is not None
     record = {
         "key": key,
         "inputs": digest,
         "outputs": {name: _sha256(data) for name, data in files.items()},
+        "publishable": publishable,  # the build's decision: send's gate reads this
+        "last_publishable_call": _published_call(built, publishable, before),
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
         "summary": _summary_dict(built.summary) if built.pdf is not None else None,
         "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def _published_call(
+    built: Built, publishable: bool, before: Record | None
+) -> dict[str, str] | None:
+    """{"rating", "target"} of this build when publishable, else of the latest publishable
+    build before it (what the ratings distribution counts for a brief turned draft)."""
+    if not publishable:
+        return before.last_publishable_call if before else None
+    call = built.snapshot.call if built.snapshot and built.snapshot.call else {}
+    return {name: part["value"] for name, part in call.items()}
 
 
 def read_previous(out_dir: Path, brief_id: str) -> Snapshot | None:
@@ -63,6 +80,8 @@ class Record:
     problems: list[Problem]  # its warnings, replayed when the brief is skipped
     summary: BriefSummary | None
     changes: Changes | None
+    publishable: bool  # the build's decision (build.decide); a record without it is rebuilt
+    last_publishable_call: dict[str, str] | None = None  # of this or an earlier build; None: none
 
 
 def read_record(out_dir: Path, brief_id: str) -> Record | None:
@@ -77,11 +96,29 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
             [problem_from_dict(p) for p in raw["problems"]],
             _summary_from(raw.get("summary")),
             Changes.from_dict(raw["changes"]) if raw.get("changes") else None,
+            _flag(raw["publishable"]),
+            _call(raw.get("last_publishable_call")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if path.exists():
             log.warning("%s: ignored, unreadable (%s)", path, exc)
         return None
+
+
+def _flag(value: object) -> bool:
+    """A JSON true or false, nothing else (a record edited to "yes" is unreadable)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"publishable: {value!r} is not true or false")
+    return value
+
+
+def _call(value: object) -> dict[str, str] | None:
+    """A recorded call: names to texts, or None."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise TypeError(f"last_publishable_call: {value!r} is not a call")
+    return {str(k): v for k, v in value.items()}
 
 
 def intact(out_dir: Path, brief_id: str, record: Record) -> bool:
@@ -107,7 +144,8 @@ class LastGood:
     changes: Changes | None
     inputs: str  # digest of the brief's files it was made from (for `only_changed`)
     snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
-    open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: a draft, never sent
+    open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: why it is a draft
+    publishable: bool = False  # the build's decision, as its record holds it: the send gate
 
 
 def last_good(out_dir: Path, brief_id: str) -> LastGood:
@@ -134,6 +172,7 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         record.inputs,
         snapshot,
         open_findings(record.problems),
+        record.publishable,
     )
 
 
@@ -160,6 +199,7 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
         inputs,
         snapshot,
         open_findings(built.problems),
+        built.publishable,
     )
 
 

@@ -126,3 +126,10 @@ def test_the_schedule_time_is_written_in_ascii_digits(tmp_path: Path) -> None:
     assert config_error(tmp_path, '[schedule]\ntime = "\uff10\uff16:\uff10\uff10"\n').startswith(
         "reportgen.toml:2: schedule.time: String should match pattern"
     )
+
+
+def test_the_retention_of_editions_has_a_range(tmp_path: Path) -> None:
+    """`retention_days = 99999999999` ended the nightly run in an OverflowError."""
+    assert config_error(tmp_path, "[compliance]\nretention_days = 99999999999\n") == (
+        "reportgen.toml:2: compliance.retention_days: must be at most 36500, not 99999999999"
+    )

@@ -111,23 +111,27 @@ def text_problem(text: str, limits: Limits) -> str | None:
     return found[1] if found else None
 
 
-DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+DECIMAL = re.compile(r"[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """The one way a brief writes a number, in brief.yaml and in a CSV: ASCII digits, an
-optional sign, point and exponent. No `_`, no 0x, no other script's digits."""
+optional sign, point and exponent. No `_`, no 0x, no other script's digits, and no
+leading zero: `0700` (Tencent's ticker) is a code, as written, not 700."""
 
 
 def read_number(text: str) -> float | None:
-    """The number a text holds, or None when it is text; ValueError for a number written
-    another way (`١٠٠`, `１００`, `1_000`): Python reads those, pandas and YAML do not,
-    so the same cell would be a figure in one place and "n.a." in another."""
+    """The number a text holds, or None when it is text (`0700`, `1,234`, `n.a.`);
+    ValueError for a number written another way (`١٠٠`, `１００`, `1_000`): Python reads
+    those, pandas and YAML do not, so the same cell would be a figure in one place and
+    "n.a." in another."""
     text = text.strip()
+    if DECIMAL.fullmatch(text):
+        return float(text)
     try:
         value = float(text)
     except ValueError:
         return None
-    if DECIMAL.fullmatch(text) or not math.isfinite(value):  # inf and nan: number_problem
-        return value
-    odd = next((c for c in text if not c.isascii() or c == "_"), text[:1])
+    odd = next((c for c in text if not c.isascii() or c == "_"), None)
+    if odd is None:  # ASCII: inf and nan (refused by number_problem), or a code like 0700
+        return value if not math.isfinite(value) else None
     what = f"'{odd}'" if odd.isascii() else f"U+{ord(odd):04X} ({_name(odd)})"
     raise ValueError(f"write the number with the digits 0-9, as {value:g}, not with {what}")
 

@@ -9,7 +9,8 @@ so that the author either removes it or reports what happened.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date
 
 from reportgen.brief.models import Catalyst
@@ -80,5 +81,12 @@ def check_catalysts(spec: Spec) -> list[Problem]:
                 f"catalyst '{catalyst.event}' is dated {when.text}, before as_of "
                 f"{as_of.isoformat()}: already happened?"
             )
-            problems.append(spec.problem(loc, message, "warning"))
+            problem = spec.problem(loc, message, "warning")
+            finding = f"past-catalyst:{catalyst.when}:{_slug(catalyst.event)}"
+            problems.append(replace(problem, finding=finding, values=(catalyst.when,)))
     return problems
+
+
+def _slug(text: str) -> str:
+    """An event as part of its finding key: 'Q3 FY2027 results' -> 'q3-fy2027-results'."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:40]

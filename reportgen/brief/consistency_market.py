@@ -26,12 +26,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import NA_WORDS, Frame, decimals_for, format_number, format_with_unit
+from reportgen.brief.data import (
+    NA_WORDS,
+    Frame,
+    decimals_for,
+    format_number,
+    format_with_unit,
+    number_of,
+)
 from reportgen.brief.estimates import check_estimates
 from reportgen.brief.market import (
     Rating,
@@ -153,7 +161,10 @@ def _rating_fits(
         f"{rule.name} as {describe_rule(rule)}"
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
-    return [spec.problem(("market", "rating"), message, "warning")]
+    problem = spec.problem(("market", "rating"), message, "warning")
+    return [
+        replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))
+    ]
 
 
 def describe_rule(rating: Rating) -> str:
@@ -184,7 +195,7 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("prices",), message)]
     dates = pd.to_datetime(frame.df["date"].astype(str), errors="coerce", format="%Y-%m-%d")
-    closes = pd.to_numeric(frame.df["close"], errors="coerce")
+    closes = frame.df["close"].map(lambda v: number_of(v) or float("nan"))  # 0 is not a price
     for row in range(len(frame.df)):
         bad = "date" if dates.iloc[row] != dates.iloc[row] else None
         if bad is None and not closes.iloc[row] > 0:
@@ -319,7 +330,9 @@ def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
             continue
         stated = format_with_unit(metric.value, metric.unit)
         message = f"'{metric.label}' states {stated} but reportgen computes {shown} ({how})"
-        problems.append(spec.problem(("metrics", i, "value"), message, "warning"))
+        problem = spec.problem(("metrics", i, "value"), message, "warning")
+        values = (metric.value, round(computed, 6))  # a new price or target reopens it
+        problems.append(replace(problem, finding=f"computed:{metric.id}", values=values))
     return problems
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import itertools
 import math
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -90,8 +89,6 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
 NA_WORDS = frozenset(("N/A", "n/a", "NA", "#N/A", "#NA", "<NA>", "NULL", "null", "None"))
 """What pandas reads as a missing value: one only in a column of numbers (`N/A` for a
 missing EPS), never in a column of text, where `NA` was shown as a dash."""
-IDENTIFIER = re.compile(r"[+-]?0[0-9]")
-"""`0700` (Tencent's ticker) is a code, not 700: a column holding one is text."""
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
@@ -102,7 +99,7 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     for column in df.columns:
         cells = [str(v).strip() for v in df[column] if v == v]  # NaN != NaN
         numbers = [c for c in cells if c not in NA_WORDS]
-        if all(_is_number(c) and not IDENTIFIER.match(c) for c in numbers):
+        if all(_is_number(c) for c in numbers):
             df[column] = pd.to_numeric(
                 df[column].map(lambda v: None if v != v or str(v).strip() in NA_WORDS else v)
             )
@@ -110,10 +107,18 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _is_number(cell: str) -> bool:
+    return number_of(cell) is not None
+
+
+def number_of(cell: object) -> float | None:
+    """A cell of a read frame as a number by the one rule (read_number), or None for a gap
+    or text: for checks of a column that must hold numbers (a chart's y, a close)."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return None if cell != cell else float(cell)  # NaN != NaN
     try:
-        return read_number(cell) is not None
+        return read_number(str(cell))
     except ValueError:  # refused at its cell by scan_csv
-        return False
+        return None
 
 
 def scan_csv(path: Path, limits: Limits) -> Problem | None:
@@ -227,6 +232,8 @@ def format_number(value: float, places: int | None = None) -> str:
     """1234.5 -> '1,234.5'; negatives with a true minus sign (none on a figure that rounds to 0)."""
     if places is None:
         places = decimals_for([value])
+    if not math.isfinite(value):  # an empty cell read as NaN: shown as it always was
+        return f"{value:,.{places}f}"
     number = rounded(value, places)
     text = f"{abs(number):,.{places}f}"
     return f"{MINUS}{text}" if number < 0 else text

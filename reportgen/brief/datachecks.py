@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from reportgen.brief.data import Frame, read_csv
+from reportgen.brief.data import Frame, number_of, read_csv
 from reportgen.brief.labels import guessed_legend
 from reportgen.brief.models import Brief, Chart, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
@@ -114,13 +114,10 @@ class DataChecks:
             return
         if chart.group and not self.need_columns(("charts", i, "group"), frame, [chart.group]):
             return
-        import pandas as pd  # lazy, as in data.py: a brief without charts never loads it
-
         for column in chart.y_columns:
-            values = pd.to_numeric(frame.df[column], errors="coerce")
-            bad = values.isna() & frame.df[column].notna()
-            if bad.any():
-                row = int(bad.to_numpy().nonzero()[0][0])
+            cells = list(frame.df[column])
+            row = next((r for r, v in enumerate(cells) if v == v and number_of(v) is None), None)
+            if row is not None:  # the one number rule: `0700` is a code, not 700
                 self.problems.append(
                     Problem(
                         frame.path,

@@ -82,7 +82,8 @@ def stale_price(spec: Spec) -> list[Problem]:
         f"{age} days old on {spec.brief.as_of.isoformat()}, limit {limit} days for prices "
         "(max_age_days)"
     )
-    return [spec.problem(("market", "date"), message, "warning")]
+    problem = spec.problem(("market", "date"), message, "warning")
+    return [replace(problem, finding="stale-price", values=(market.price, market.date.isoformat()))]
 
 
 def is_v12(brief: Brief) -> bool:

@@ -112,5 +112,5 @@ def _problem(place: Place, key: str, words: list[str]) -> Problem:
 
 
 def is_placeholder(finding: str | None) -> bool:
-    """Placeholder findings cannot be accepted by a review."""
-    return bool(finding) and str(finding).startswith(f"{KIND}:")
+    """Placeholder text and sample data (brief/samples.py) cannot be accepted by a review."""
+    return bool(finding) and str(finding).startswith((f"{KIND}:", "sample:"))

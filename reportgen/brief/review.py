@@ -138,12 +138,14 @@ def parse_review(
     for index, item in enumerate(data):
         line = data.lc.item(index)[0] + 1
         entry = _entry(item, path, line, f"[{index}]", problems, limits)
-        first = next((e for e in entries if entry and e.key == entry.key), None)
-        if entry is not None and first is not None:  # which one would count? neither, said
+        if entry is None:
+            continue
+        first = next((e for e in entries if e.key == entry.key), None)
+        if first is not None:  # which of the two would count? neither, and say so
             why = f"'{entry.key}' is accepted twice (first at line {first.line}): keep one entry"
             problems.append(Problem(path, line, f"[{index}].key", why))
-        elif entry is not None:
-            entries.append(entry)
+            continue
+        entries.append(entry)
     return entries, problems
 
 

@@ -3,9 +3,11 @@
 The files are a working tour of brief-format v1: metrics (with key figures),
 tables (columns, sort, highlight), one chart of every kind, a section body in
 a .md file and one inline, all four helpers, risks, and v1.1's market block
-(with a price history), comparables and catalysts. Every value is marked
-PLACEHOLDER so that nobody mistakes it for data: it builds at once, as a DRAFT
-that is never emailed until every placeholder is replaced (placeholders.py). brief.yaml starts with the
+(with a price history), comparables and catalysts. Every text is marked
+PLACEHOLDER and every number is sample data (its sources at sample.invalid, its
+market block and CSV rows as samples.py knows them), so nobody mistakes it for
+data: it builds at once, as a DRAFT that is never emailed while any placeholder
+or sample is left (placeholders.py, samples.py). brief.yaml starts with the
 yaml-language-server comment that points editors at the brief schema, written
 once beside the brief folders and shared by them.
 """
@@ -17,6 +19,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from reportgen.brief.samples import (
+    COMPS_CSV,
+    MARKET_SHARE_CSV,
+    REVENUE_CSV,
+    SAMPLE_CLOSES,
+    SAMPLE_MARKET,
+    sample_url,
+)
 from reportgen.brief.schema import SCHEMA_FILE, schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
@@ -85,6 +95,11 @@ def _files(brief_id: str, today: date) -> dict[str, str]:
         "@EARLIER@": (today - timedelta(days=182)).isoformat(),
         "@NEXT_QUARTER@": _quarter(today, 1),
         "@LATER_QUARTER@": _quarter(today, 2),
+        "@SAMPLE_REPORT@": sample_url("report"),
+        "@PRICE@": f"{SAMPLE_MARKET[0]:.2f}",
+        "@SHARES@": f"{SAMPLE_MARKET[1]:g}",
+        "@TARGET@": f"{SAMPLE_MARKET[2]:g}",
+        "@SAMPLE_FILING@": sample_url("filing"),
     }
     brief = BRIEF_YAML
     for mark, value in dates.items():
@@ -107,7 +122,7 @@ def _quarter(today: date, ahead: int) -> str:
 
 def _prices_csv(today: date) -> str:
     """A placeholder price history: one close a month for six months, ending today."""
-    closes = (38.0, 40.5, 39.2, 42.8, 44.1, 45.0)
+    closes = SAMPLE_CLOSES
     days = [today - timedelta(days=30 * (len(closes) - 1 - i)) for i in range(len(closes))]
     return "date,close\n" + "".join(
         f"{d.isoformat()},{c:.2f}\n" for d, c in zip(days, closes, strict=True)
@@ -145,15 +160,17 @@ verdict:
     {{ metric("market_share_2025") }}. Cite a source anywhere with
     {{ cite("placeholder-report") }}.
 
-sources:                        # every figure traces to one of these
+sources:                        # every figure traces to one of these; a sample.invalid
+                                # address marks a sample source: cite real ones instead
   placeholder-report:
     title: "PLACEHOLDER source: replace with the report you quote"
     publisher: Example Publisher
     published: @TODAY@
-    url: https://example.org/placeholder
+    url: @SAMPLE_REPORT@
   placeholder-filing:
     title: "PLACEHOLDER source: a company filing"
     publisher: Example Co
+    url: @SAMPLE_FILING@
 
 metrics:                        # or a CSV file name, e.g. `metrics: metrics.csv`
   - id: revenue_fy2025
@@ -185,11 +202,11 @@ metrics:                        # or a CSV file name, e.g. `metrics: metrics.csv
     source: placeholder-filing
 
 market:                         # the price block on page one (v1.1)
-  price: 45.00                  # PLACEHOLDER price
+  price: @PRICE@                  # PLACEHOLDER price
   currency: USD
   date: @TODAY@                 # the price's date: stale after 7 days (checks.max_age_days: {price: N})
-  shares: 1.2                   # in billions: market value = price × shares, computed
-  target: 56                    # upside = target / price - 1, computed, never typed
+  shares: @SHARES@                   # in billions: market value = price × shares, computed
+  target: @TARGET@                    # upside = target / price - 1, computed, never typed
   horizon: 12 months            # required with a target
   method: "PLACEHOLDER: how the target is derived (v1.2, required with a target)"
   target_risks: "PLACEHOLDER: what could stop the price reaching the target"
@@ -309,28 +326,4 @@ Place a chart or table exactly where you want it:
 {{ chart("share-barh") }}
 
 The section's own `tables:` and `charts:` follow the text.
-"""
-
-MARKET_SHARE_CSV = """\
-company,share_pct
-Example Co,31
-Rival One,27
-Rival Two,22
-Others,20
-"""
-
-COMPS_CSV = """\
-company,price,eps_fy2026,ev,ebitda_fy2026
-Example Co,45.00,3.10,60,6.5
-Rival One,80.00,4.00,120,10.0
-Rival Two,22.00,-0.50,30,2.0
-Rival Three,35.00,2.50,48,4.0
-"""
-
-REVENUE_CSV = """\
-year,cloud,commerce
-FY2022,3.1,5.2
-FY2023,3.9,5.6
-FY2024,4.8,5.9
-FY2025,6.1,6.4
 """

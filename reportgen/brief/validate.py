@@ -20,10 +20,12 @@ from reportgen.brief.datachecks import DataChecks
 from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
+from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
 from reportgen.brief.review import Gate, apply_review, load_review
+from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, Problem
@@ -79,6 +81,12 @@ def validate(
     return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict)
 
 
+def _image_key(src: str) -> str:
+    """An image in its finding's key: a local file by its name, an address by its scheme."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    return scheme.group(1).lower() if scheme else src[:80]
+
+
 def _image_name(src: str) -> str:
     """A local image by its name; an address only by its scheme: warnings reach the
     appendix, where a tracking URL or a data: dump has no place."""
@@ -130,6 +138,7 @@ class _Validator(DataChecks):
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
+        self.problems += samples(self.spec, self.frames)
 
     def check_brief_id(self) -> None:
         if not BRIEF_ID.match(self.spec.brief_id):
@@ -246,6 +255,8 @@ class _Validator(DataChecks):
                         doc.key,
                         f"image {_image_name(src)} not shown: {refused}",
                         "warning",
+                        finding=f"image:{doc_name(doc)}:{_image_key(src)}",
+                        values=(refused,),
                     )
                 )
 

@@ -15,13 +15,21 @@ from reportgen.record import problem_dict
 
 
 def result_line(result: BuildResult) -> str:
-    """One line saying what happened to a brief."""
+    """One line saying what happened to a brief (and, for a draft, which findings are open)."""
     name = one_line(result.brief_id)
-    if result.status == "skipped":
-        return f"skipped {name}: unchanged since the last build (--force rebuilds it)"
     if result.status == "failed":
         return f"failed {name}: not built, previous output left in place"
-    return f"built {name}: " + ", ".join(one_line(str(p)) for p in result.outputs)
+    if result.status == "skipped":
+        line = f"skipped {name}: unchanged since the last build (--force rebuilds it)"
+    else:
+        line = f"built {name}: " + ", ".join(one_line(str(p)) for p in result.outputs)
+    return line if result.publishable else line + _draft(result)
+
+
+def _draft(result: BuildResult) -> str:
+    """'; DRAFT, never emailed: open computed:price_target_upside (reportgen review)'."""
+    keys = ", ".join(one_line(p.finding or p.key) for p in result.open_findings)
+    return f"; DRAFT, never emailed: open {keys or 'findings'} (see reportgen review)"
 
 
 def timings_line(result: BuildResult) -> str:

@@ -8,6 +8,7 @@ font that cannot load is an error, anything else a warning.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,14 +108,21 @@ def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) 
                 )
             )
         elif message.endswith("has no required alt description"):  # pdf/tags.py, tagged PDF
-            problems.append(Problem(where, None, "alt-text", _NO_ALT, "warning"))
+            problems.append(_warning(where, "alt-text", _NO_ALT, "pdf:alt-text"))
         elif message.startswith('Missing required "lang"'):  # pdf/tags.py: a template override
-            problems.append(Problem(where, None, "lang", _NO_LANG, "warning"))
+            problems.append(_warning(where, "lang", _NO_LANG, "pdf:lang"))
         elif record.module == "fonts":  # weasyprint/text/fonts.py, weasyprint/pdf/fonts.py
             problems.append(Problem(where, None, "fonts", f"WeasyPrint: {message}"))
         else:
-            problems.append(Problem(where, None, "weasyprint", f"WeasyPrint: {message}", "warning"))
+            said = f"WeasyPrint: {message}"
+            digest = hashlib.sha256(message.encode("utf-8")).hexdigest()[:8]
+            problems.append(_warning(where, "weasyprint", said, f"pdf:weasyprint:{digest}"))
     return list(dict.fromkeys(problems))
+
+
+def _warning(where: Path, key: str, message: str, finding: str) -> Problem:
+    """A warning about the laid-out PDF: a finding like any other (accept it in review.yaml)."""
+    return Problem(where, None, key, message, "warning", finding=finding, values=(message,))
 
 
 def _text_with(document: Any, char: str) -> tuple[str, int | None]:

@@ -125,13 +125,13 @@ def message_id_for(brief_id: str, content: str, recipient: str, sender: str) -> 
 
 
 def change_lines(changes: Changes | None) -> list[str]:
-    """What changed, one line each, as both bodies list it (verdict first)."""
+    """What changed, one line each, as both bodies list it (verdict, then the call)."""
     if changes is None:
         return []
     lines = []
     if changes.verdict:
         lines.append(f"Verdict: {changes.verdict['old']} \u2192 {changes.verdict['new']}")
-    for m in changes.metrics:
+    for m in changes.moved:
         if m.old is None:
             lines.append(f"{m.label}: {m.new} (new)")
         elif m.new is None:

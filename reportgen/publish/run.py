@@ -83,7 +83,7 @@ def recipients_for(mail: MailConfig, summary: BriefSummary) -> list[str]:
 def prepare(good: LastGood, mail: MailConfig) -> Ready:
     """A good PDF with its recipients; DeliveryError when it cannot go out (checked before any
     send). The publishing gate: a draft (a finding not accepted in review.yaml) stays home."""
-    if good.open_findings:
+    if not good.publishable:  # the build's own decision, from its record: never re-derived
         found = " / ".join(f"{p} [{p.finding}]" for p in good.open_findings)
         raise DeliveryError(
             f"draft, not sent ({len(good.open_findings)} open finding(s); see"

@@ -1,27 +1,35 @@
 """The compliance back matter: [compliance] of reportgen.toml plus a project-level pass.
 
 The rating distribution is the share of the project's coverage under each
-rating: every brief under `[build].briefs` (the project's coverage, whatever
-subset one command builds) is read for its `market.rating` before any brief is
-built, once per command. The result is part of the `Project` (reportgen.project),
-so every build path gets it, and of every brief's build key: a rating changed
-in one brief rebuilds the others' back matter.
+rating: the latest publishable call of every brief under `[build].briefs` (the
+project's coverage, whatever subset one command builds), read before any brief
+is built, once per command. A draft (an open finding: a scaffold's placeholders
+and sample data, a figure not signed off) is not a call anyone published: it
+counts with its latest publishable call, if it ever had one (the caller says
+which call that is: reportgen.project.latest_publishable_call). The result is
+part of the `Project` (reportgen.project), so every build path gets it, and of
+every brief's build key: a rating changed in one brief rebuilds the others'
+back matter.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_problem
 from reportgen.brief.market import Rating
+from reportgen.brief.models import Brief
 from reportgen.brief.spec import find_briefs
 from reportgen.brief.yamlfile import scalar_at
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
 from reportgen.errors import Problem
+from reportgen.render.changes import call_of, target_text
 
 
 @dataclass(frozen=True)
@@ -41,18 +49,59 @@ class BackMatter:
     certification: str
     disclosures_html: str
     distribution: tuple[Share, ...]
-    covered: int  # briefs in the project
+    covered: int  # publishable briefs in the project (drafts are no call)
     rated: int  # of which carry a rating of the scale
 
 
-def load_back_matter(config: Config) -> BackMatter | None:
-    """The back matter of a project, None when reportgen.toml has no [compliance]."""
+@dataclass(frozen=True)
+class CallRow:
+    """A row of the rating and price-target history: a call as readers received it."""
+
+    date: date
+    rating: str  # '' when the call had none
+    target: str  # as page one shows it, 'USD 160.00'; '' when none
+
+
+def call_history(brief: Brief, delivered: Sequence[dict[str, str]]) -> list[CallRow]:
+    """The history table: `market.history` for calls made before the first delivered
+    edition, every delivered edition's call, then this brief's (each dated by its as_of).
+    A row that repeats the call above it is left out: a row is a change of call."""
+    market = brief.market
+    if market is None:
+        return []
+    first = date.fromisoformat(delivered[0]["date"]) if delivered else None
+    rows = [
+        CallRow(c.date, c.rating or "", target_text(market, c.target) if c.target else "")
+        for c in market.history
+        if first is None or c.date < first
+    ]
+    rows += [CallRow(date.fromisoformat(c["date"]), c["rating"], c["target"]) for c in delivered]
+    now = call_of(brief)
+    rows.append(CallRow(brief.as_of, *(now.get(k, {}).get("value", "") for k in KEYS)))
+    return [r for i, r in enumerate(rows) if i == 0 or _call(r) != _call(rows[i - 1])]
+
+
+KEYS = ("rating", "target")
+
+
+def _call(row: CallRow) -> tuple[str, str]:
+    return row.rating, row.target
+
+
+Call = dict[str, str]  # {"rating": ...}: a brief's call as the distribution counts it
+PublishedCall = Callable[[Path, Config, Sequence[Rating]], Call | None]
+"""(brief folder, config, scale) -> the brief's latest publishable call, None: never any."""
+
+
+def load_back_matter(config: Config, published: PublishedCall | None = None) -> BackMatter | None:
+    """The back matter of a project, None when reportgen.toml has no [compliance].
+    `published`: each brief's latest publishable call (default: `current_call`)."""
     compliance = config.compliance
     if compliance is None:
         return None
     _refuse_invisible(config, compliance)
     ratings = tuple(Rating.of(r) for r in compliance.ratings)
-    found = project_ratings(config)
+    found = project_ratings(config, ratings, published or current_call)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
     return BackMatter(
         ratings,
@@ -72,10 +121,29 @@ def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
     )
 
 
-def project_ratings(config: Config) -> list[str | None]:
-    """The `market.rating` of every brief of the project (None for a brief without one)."""
+def project_ratings(
+    config: Config, scale: Sequence[Rating], published: PublishedCall
+) -> list[str | None]:
+    """The rating of each brief of the project with a publishable call (None for one
+    without a rating); a brief that never had one is left out."""
     folders = find_briefs([config.resolve(p) for p in config.build.briefs])
-    return [_rating_of(folder / "brief.yaml", config.limits) for folder in folders]
+    calls = [published(folder, config, scale) for folder in folders]
+    return [call.get("rating") for call in calls if call is not None]
+
+
+def current_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call | None:
+    """The brief's current call when its checks and review.yaml make it publishable (as
+    its build will decide), else None: a draft or a brief with errors is no call."""
+    from reportgen.brief.spec import load_spec  # lazy: read only to decide the distribution
+    from reportgen.brief.validate import validate
+
+    try:
+        if not validate(load_spec(folder, config.limits), scale or None).publishable:
+            return None
+    except Exception:  # a brief that cannot be read or has errors: no call of it counts
+        return None
+    rating = _rating_of(folder / "brief.yaml", config.limits)
+    return {"rating": rating} if rating is not None else {}
 
 
 def _rating_of(path: Path, limits: Limits) -> str | None:

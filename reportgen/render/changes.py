@@ -14,6 +14,9 @@ Every promoted build writes two files next to its outputs:
                   "old": "USD 5.6bn", "new": "USD 6bn", "source": "ambition"}],
                                        # old is null for a new metric, new null for a removed one
      "verdict": {"old": "...", "new": "..."} or null,
+     "call": [{"id": "target", "label": "Price target", "old": "USD 150.00", "new": "USD 160.00"}],
+                                       # the call: rating, price target (and any entry of
+                                       # Snapshot.call, e.g. scenario values), old/new as shown
      "risks_added": ["title", ...],
      "risks_removed": ["title", ...],
      "since_edition": false}           # true: compared with the last delivered edition
@@ -38,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from reportgen.brief.data import format_with_unit
 
 if TYPE_CHECKING:
-    from reportgen.brief.models import Brief
+    from reportgen.brief.models import Brief, Market
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,20 @@ class Snapshot:
     max_pages: int = 30
     figures: list[list[str]] = field(default_factory=list)  # [kind, title]: attributed in the PDF
     delivered: bool = False  # the snapshot of a delivered edition; `generated`: when it was sent
+    # The call as the reader sees it: id -> {"label", "value"} ("rating", "target"). A new part
+    # of the call (the scenario values) joins by adding entries in `call_of`: compared like these.
+    call: dict[str, dict[str, str]] | None = None  # None: a snapshot from before calls
+    # The calls readers received before this build, oldest first: {"date" (the edition's
+    # as_of), "rating", "target"} of each delivered edition (the back matter's history table).
+    delivered_calls: list[dict[str, str]] = field(default_factory=list)
+
+    def calls_delivered(self) -> list[dict[str, str]]:
+        """The delivered calls a build compared with this snapshot knows of: its own
+        call too when it is a delivered edition's (dated by its as_of, as the brief is)."""
+        if not self.delivered:
+            return list(self.delivered_calls)
+        own = {k: (self.call or {}).get(k, {}).get("value", "") for k in ("rating", "target")}
+        return [*self.delivered_calls, {"date": self.as_of, **own}]
 
     def to_json(self) -> bytes:
         return _json(asdict(self))
@@ -76,6 +93,16 @@ class MetricChange:
 
 
 @dataclass(frozen=True)
+class CallChange:
+    """A part of the call that moved: rating 'Hold' -> 'Buy', target 'USD 150.00' -> ..."""
+
+    id: str
+    label: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
 class Changes:
     """The difference between the previous build and this one."""
 
@@ -86,6 +113,7 @@ class Changes:
     risks_added: list[str] = field(default_factory=list)
     risks_removed: list[str] = field(default_factory=list)
     since_edition: bool = False  # compared with the edition readers last received
+    call: list[CallChange] = field(default_factory=list)  # rating, target: before the metrics
 
     @property
     def since_words(self) -> str:
@@ -97,8 +125,15 @@ class Changes:
         return f"the edition sent {day}" if self.since_edition else day
 
     @property
+    def moved(self) -> list[CallChange | MetricChange]:
+        """The call's parts, then the metrics, that changed: each a label, old and new."""
+        return [*self.call, *self.metrics]
+
+    @property
     def any(self) -> bool:
-        return bool(self.metrics or self.verdict or self.risks_added or self.risks_removed)
+        return bool(
+            self.call or self.metrics or self.verdict or self.risks_added or self.risks_removed
+        )
 
     @property
     def since_date(self) -> date | None:
@@ -111,7 +146,8 @@ class Changes:
     def from_dict(cls, raw: dict[str, Any]) -> Changes:
         """The inverse of asdict: changes as a build record keeps them."""
         metrics = [MetricChange(**m) for m in raw.get("metrics") or []]
-        return cls(**{**raw, "metrics": metrics})
+        call = [CallChange(**c) for c in raw.get("call") or []]
+        return cls(**{**raw, "metrics": metrics, "call": call})
 
 
 def _json(data: dict[str, Any]) -> bytes:
@@ -123,6 +159,26 @@ def verdict_text(brief: Brief) -> str:
     return f"{v.label} (risk {v.risk}, reward {v.reward})"
 
 
+def call_of(brief: Brief) -> dict[str, dict[str, str]]:
+    """The call as page one shows it, id -> {"label", "value"}: the one place a new part of
+    the call (a scenario value) is added to what changes.json and the history compare."""
+    market = brief.market
+    if market is None:
+        return {}
+    call = {}
+    if market.rating is not None:
+        call["rating"] = {"label": "Rating", "value": market.rating}
+    if market.target is not None:
+        call["target"] = {"label": "Price target", "value": target_text(market)}
+    return call
+
+
+def target_text(market: Market, target: float | None = None) -> str:
+    """A price target as page one shows it: 'USD 160.00'."""
+    value = market.target if target is None else target
+    return f"{market.currency} {value:,.2f}"
+
+
 def take_snapshot(
     brief_id: str,
     brief: Brief,
@@ -130,6 +186,7 @@ def take_snapshot(
     sections: list[str],
     sources: list[tuple[int, str]],
     figures: list[list[str]] | None = None,
+    delivered_calls: list[dict[str, str]] | None = None,
 ) -> Snapshot:
     """The snapshot of a composed brief: formatted figures, so a unit change counts as a change."""
     metrics = {
@@ -152,6 +209,8 @@ def take_snapshot(
         sources=[[n, title] for n, title in sources],
         max_pages=brief.checks.max_pages,
         figures=figures or [],
+        call=call_of(brief),
+        delivered_calls=delivered_calls or [],
     )
 
 
@@ -186,9 +245,7 @@ def load_changes(folder: Path) -> Changes | None:
     if not path.is_file():
         return None
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        metrics = [MetricChange(**m) for m in raw.pop("metrics", [])]
-        return Changes(**raw, metrics=metrics)
+        return Changes.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError, OSError) as exc:
         log.warning("%s: ignored an unreadable changes file (%s)", path, exc)
         return None
@@ -218,6 +275,7 @@ def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
         if previous.verdict == current.verdict
         else {"old": previous.verdict, "new": current.verdict}
     )
+    call = _call_changes(previous.call, current.call or {})
     return Changes(
         brief=current.brief,
         since=previous.generated[:10],
@@ -226,4 +284,24 @@ def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
         risks_added=[r for r in current.risks if r not in previous.risks],
         risks_removed=[r for r in previous.risks if r not in current.risks],
         since_edition=previous.delivered,
+        call=call,
     )
+
+
+def _call_changes(
+    before: dict[str, dict[str, str]] | None, now: dict[str, dict[str, str]]
+) -> list[CallChange]:
+    """Each part of the call that moved (none against a snapshot that kept no call)."""
+    if before is None:
+        return []
+    changes = []
+    for key in [*now, *(k for k in before if k not in now)]:
+        old, new = _value(before.get(key)), _value(now.get(key))
+        if old != new:
+            label = (now.get(key) or before.get(key) or {}).get("label", key)
+            changes.append(CallChange(key, label, old, new))
+    return changes
+
+
+def _value(part: dict[str, str] | None) -> str | None:
+    return None if part is None else part.get("value")

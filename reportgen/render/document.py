@@ -18,6 +18,7 @@ from reportgen.brief.integrity import Conflict
 from reportgen.brief.integrity.freshness import is_stale
 from reportgen.brief.models import Brief, Metric, Source
 from reportgen.brief.validate import Checked
+from reportgen.render.backmatter import CallRow, call_history
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import REDRAW, ChartStore, ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
@@ -109,6 +110,7 @@ class Document:
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
     headings: list[Heading]  # every <h2> of the page, in order (contract.py)
     draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
+    history: list[CallRow] = field(default_factory=list)  # the back matter's rating history
     stale: dict[str, str] = field(default_factory=dict)  # metric id -> period, tagged "as of"
     sellside: SellSide = field(default_factory=SellSide)  # v1.1: market, comps, catalysts
 
@@ -197,6 +199,7 @@ class _Composer:
             [h.title for h in headings],  # what PDF verification looks for
             [(n, source.title) for n, _, source in self.cite.listed()],
             self.figures + sellside.figures,  # each must carry its source line
+            previous.calls_delivered() if previous else [],
         )
         return Document(
             brief=self.brief,
@@ -212,6 +215,7 @@ class _Composer:
             changes=compare(previous, snapshot),
             headings=headings,
             draft=not self.checked.publishable,
+            history=call_history(self.brief, snapshot.delivered_calls),
             stale={m.id: period for m in self.brief.metrics if (period := self.as_of(m))},
             sellside=sellside,
         )

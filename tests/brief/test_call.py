@@ -513,3 +513,9 @@ def test_an_estimates_csv_without_a_column_is_an_error(make_brief: Callable[...,
         f"{folder / 'brief.yaml'}:{line_of(folder, 'data: estimates.csv')}: estimates.data: "
         "no column 'fcf' in estimates.csv (columns: year, basis, revenue, ebitda, eps)"
     ]
+
+
+def test_format_number_leaves_a_missing_value_as_it_was() -> None:
+    from reportgen.brief.data import format_number
+
+    assert format_number(float("nan")) == "nan"  # an empty CSV cell read by pandas

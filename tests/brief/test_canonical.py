@@ -224,3 +224,14 @@ def test_a_placeholder_hidden_from_the_check_but_not_the_reader_is_found(
         "sections[0].body: warning: placeholder text left in the brief (TODO)" in p
         for p in problems
     ), problems
+
+
+def test_a_leading_zero_makes_a_code_not_a_number_in_yaml_as_in_csv(make_brief: Any) -> None:
+    """YAML read `ticker: 0700` as the number 700, a CSV cell `0700` as 700 too."""
+    text = BRIEF_YAML.replace("ticker: ACME", "ticker: 0700").replace("value: 12.5", "value: 012")
+    assert found(make_brief(text)) == [
+        "brief.yaml:25: metrics[0].value: must be a number, not '012'"
+    ]
+    ok = make_brief(BRIEF_YAML.replace("ticker: ACME", "ticker: 0700"))
+    checked, _ = check_brief(ok)
+    assert checked is not None and checked.spec.brief.subject.ticker == "0700"

@@ -145,3 +145,26 @@ def test_a_code_with_a_leading_zero_is_text_as_written(tmp_path: Path) -> None:
     assert list(frame.df["ticker"]) == ["0700", "9988"]
     assert list(frame.df["listed"]) == ["true", "false"]
     assert list(frame.df["pe"]) == [18.0, 12.5]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "peers.csv",
+            "company,share\nAcme,40\nGlobex,035\nInitech,25\n",
+            "peers.csv:3: charts[0].y: column 'share' has a value that is not a number: '035'",
+        ),
+        (
+            "prices.csv",
+            "date,close\n2026-05-20,80\n2026-08-20,090\n2026-11-20,100\n",
+            "prices.csv:3: prices: column 'close' must be a positive number, not '090'",
+        ),
+    ],
+)
+def test_a_column_that_must_hold_numbers_reads_them_by_the_one_rule(
+    make_brief: Any, name: str, text: str, expected: str
+) -> None:
+    """pandas coerced `035` to 35 where the number rule says it is a code: the check and
+    the page now read the cell the same way."""
+    assert errors(make_brief(market_spec(), {**FILES, name: text})) == [expected]

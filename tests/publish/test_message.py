@@ -14,12 +14,14 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import free_port, write_config
 
 from reportgen.brief.spec import load_spec
 from reportgen.brief.summary import BriefSummary, summarize
 from reportgen.brief.validate import validate
+from reportgen.cli import main
 from reportgen.config import load_config
 from reportgen.publish.message import SUBJECT_MAX, subject_line
 from reportgen.publish.nightly import send_briefs
@@ -119,6 +121,10 @@ def test_brief_text_is_data_in_the_html_body(project: Path) -> None:
         },
     }
     write_brief(project / "briefs" / "acme", spec)
+    review = ["review", str(project / "briefs" / "acme"), "--accept", "image:verdict.summary:https"]
+    assert (
+        CliRunner().invoke(main, [*review, "--by", "QA", "--reason", "Not shown."]).exit_code == 0
+    )
     assert build_brief(project / "briefs" / "acme", project / "out").ok  # send mails the last build
     text, html = bodies(dry_run(project))
     assert "&lt;img src=x onerror=alert(document.cookie)&gt;" in html

@@ -383,9 +383,9 @@ def test_a_night_reads_the_project_once(
     scans: list[Path | None] = []
     real = backmatter.project_ratings
 
-    def counted(config: Config) -> list[str | None]:
+    def counted(config: Config, *args: Any) -> list[str | None]:
         scans.append(config.path)
-        return real(config)
+        return real(config, *args)
 
     monkeypatch.setattr(backmatter, "project_ratings", counted)
     assert run_nightly(load_config(path), now=NIGHT).exit_code == 0

@@ -55,6 +55,7 @@ def test_identical_rebuilds_are_byte_identical_without_a_box(
         "risks_added": [],
         "risks_removed": [],
         "since_edition": False,
+        "call": [],
     }
 
 
@@ -110,6 +111,7 @@ def test_moved_metric_verdict_and_risks_show_in_the_box_and_changes_json(
         "risks_added": ["Regulation"],
         "risks_removed": ["Competition"],
         "since_edition": False,
+        "call": [],
     }
     text = pdf_text(out / "acme" / "acme.pdf")
     box = text[text.index("CHANGES SINCE 20 NOVEMBER 2026") : text.index("VERDICT Speculative")]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportgen.brief.data import Frame
+from reportgen.brief.data import Frame, number_of
 from reportgen.brief.spec import Spec
 
 PERIOD_COLUMNS = ("period", "year", "quarter", "month", "date")
@@ -30,10 +30,8 @@ class Dataset:
         return next((c for c in PERIOD_COLUMNS if c in self.frame.df.columns), None)
 
     def numeric(self, column: str) -> list[float | None]:
-        import pandas as pd  # lazy: pandas is heavy and only needed once a CSV was read
-
-        values = pd.to_numeric(self.frame.df[column], errors="coerce")
-        return [None if v != v else float(v) for v in values]  # NaN != NaN
+        """Each cell as a number by the one rule (a `0700` code is none), else None."""
+        return [number_of(v) for v in self.frame.df[column]]
 
     def text(self, column: str | None, row: int) -> str:
         if column is None:

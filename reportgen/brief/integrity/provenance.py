@@ -62,14 +62,14 @@ def provenance(doc: MarkdownDoc) -> list[Problem]:
                 f"hand-typed figure '{shown}' is not traced to a source: "
                 'make it a metric and write {{ metric("id") }}',
                 "warning",
-                finding=f"hand-typed:{_doc_name(doc)}:{shown}",
+                finding=f"hand-typed:{doc_name(doc)}:{shown}",
                 values=(shown,),
             )
         )
     return problems
 
 
-def _doc_name(doc: MarkdownDoc) -> str:
+def doc_name(doc: MarkdownDoc) -> str:
     """The .md file a text lives in, or its key when it is inline (verdict.summary)."""
     return doc.place.path.name if doc.place.path.suffix == ".md" else doc.key
 
