@@ -90,7 +90,7 @@ class ScenariosView:
     title: str
     currency: str
     cases: list[CaseView]  # bull, base, bear
-    weighted: tuple[str, str, str]  # value, upside, marks (every scenario's and the price's)
+    weighted: tuple[str, str, str, str]  # value, its marks, upside, its marks (and the price's)
     implied: list[Implied]  # reward, then risk
     chart: str  # trusted SVG: the risk-reward chart
     chart_title: str
@@ -264,17 +264,17 @@ class SellSideComposer:
         market = self.brief.market
         if measured is None or market is None:
             return None
-        price_mark = self.cite(market.source)
-        cases = [self.case(measured, name, price_mark) for name in CASES]
+        cases = [self.case(measured, name, market.source) for name in CASES]
         every = [sid for s in self.brief.scenarios for sid in s.sources]
-        marks = self.marks([*every, market.source])
         weighted = (
             format_number(measured.weighted, 2),  # the column heading names the currency
+            self.marks(every),
             format_premium(measured.weighted_upside),
-            marks,
+            self.marks([market.source, *every]),
         )
         chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
-        credit = "; ".join(self.credit(s) for s in dict.fromkeys([*every, market.source]))
+        # the price's source first: it is cited on page one, so its mark is the lowest
+        credit = "; ".join(self.credit(s) for s in dict.fromkeys([market.source, *every]))
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
         return ScenariosView(
@@ -282,15 +282,14 @@ class SellSideComposer:
             RISK_REWARD_TITLE, credit, shown,
         )  # fmt: skip
 
-    def case(self, measured: Measured, name: str, price_mark: str) -> CaseView:
+    def case(self, measured: Measured, name: str, price_source: str) -> CaseView:
         scenario = measured.cases[name]
-        marks = self.marks(scenario.sources)
         return CaseView(
             name.capitalize(),
             format_number(scenario.value, 2),
-            marks,
+            self.marks(scenario.sources),
             format_premium(measured.upside(name)),
-            marks + price_mark,
+            self.marks([price_source, *scenario.sources]),
             f"{format_number(scenario.probability * 100)}%",
             scenario.drivers,
         )
@@ -336,7 +335,7 @@ class SellSideComposer:
             rows.append(
                 ("FCF yield on market value", price_mark, [_share(v) for v in found.fcf_yield])
             )
-        ids = [s for y in found.years for s in y.sources] + ([market.source] if market else [])
+        ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
         credit = "; ".join(self.credit(s) for s in dict.fromkeys(ids))
         return SummaryView(SUMMARY_TITLE, years, rows, self.illustrative(set(ids)), credit)
 
