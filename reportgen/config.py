@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from reportgen.errors import Problem, ReportgenError
+from reportgen.mailtext import ATTACHMENT_FIELDS, SUBJECT_FIELDS, parse_mailbox, template_problem
 
 CONFIG_FILE = "reportgen.toml"
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
@@ -52,23 +53,61 @@ class BuildConfig(_Section):
 
 
 class SmtpConfig(_Section):
+    """[smtp]: every number has a range, so a typo is a config error, never a hung night."""
+
     host: str = "localhost"
-    port: int = 25
+    port: int = Field(25, ge=1, le=65535)
     security: Literal["none", "starttls", "tls"] = "none"
     username: str = ""
-    timeout: float = Field(30, gt=0)
-    max_attempts: int = Field(5, ge=1)
-    backoff: float = Field(2.0, ge=0)
-    max_retry_time: float = Field(300, gt=0)  # seconds: give up on one message after this long
+    timeout: float = Field(30, gt=0, le=3600, allow_inf_nan=False)  # seconds, one exchange
+    max_attempts: int = Field(5, ge=1, le=20)
+    backoff: float = Field(2.0, ge=0, le=3600, allow_inf_nan=False)
+    max_retry_time: float = Field(300, gt=0, le=86400, allow_inf_nan=False)  # one message, in all
     allow_plaintext_auth: bool = False  # AUTH over security = "none" to a host that is not loopback
 
 
 class MailConfig(_Section):
+    """[mail]: addresses parsed as mailboxes and templates checked here, at their key."""
+
     from_: str = Field("", alias="from")
     to: list[str] = Field(default_factory=list)
-    subject: str = "{title}: {verdict} (data as of {as_of})"
+    subject: str | None = None  # None: the default for the brief (mailtext, config.md v1.2)
+    attachment: str = "{ticker}-{as_of}.pdf"
     failures_to: str = ""
-    only_changed: bool = False
+    only_changed: bool = False  # kept for old files: every edition goes to a mailbox once
+
+    @field_validator("from_", "failures_to")
+    @classmethod
+    def _one_mailbox(cls, value: str) -> str:
+        if value:
+            parse_mailbox(value)
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _mailboxes(cls, value: list[str]) -> list[str]:
+        for i, text in enumerate(value):
+            try:
+                parse_mailbox(text)
+            except ValueError as exc:
+                raise ValueError(f"[{i}]: {exc}") from None
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str | None) -> str | None:
+        problem = None if value is None else template_problem(value, SUBJECT_FIELDS)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("attachment")
+    @classmethod
+    def _attachment(cls, value: str) -> str:
+        problem = template_problem(value, ATTACHMENT_FIELDS)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class ScheduleConfig(_Section):

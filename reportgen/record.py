@@ -142,7 +142,7 @@ class LastGood:
     pdf: bytes
     summary: BriefSummary
     changes: Changes | None
-    inputs: str  # digest of the brief's files it was made from (for `only_changed`)
+    inputs: str  # digest of the brief's files it was made from (its edition, with the config)
     snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
     open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: why it is a draft
     publishable: bool = False  # the build's decision, as its record holds it: the send gate

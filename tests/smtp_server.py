@@ -49,6 +49,7 @@ class Recorder:
     data_replies: list[str] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)
     data_calls: int = 0
+    mail_calls: int = 0
     waiting: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     after_store: Callable[[], None] | None = None
@@ -58,6 +59,7 @@ class Recorder:
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
+        self.mail_calls += 1
         if self.require_auth and not session.authenticated:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
@@ -145,6 +147,56 @@ def silent_server() -> Iterator[int]:
         sock.bind(("127.0.0.1", 0))
         sock.listen(8)
         yield int(sock.getsockname()[1])
+
+
+@contextmanager
+def drip_server(
+    script: tuple[bytes, ...] = (), interval: float = 0.02, tls: bool = False
+) -> Iterator[int]:
+    """A tarpit: the greeting, then one scripted reply per line received, then `NNN-still
+    here` every `interval` seconds, never finishing (every read succeeds, so no per-read
+    timeout fires). No script: it drips its greeting. `tls`: it drips a TLS handshake
+    record a byte at a time instead (implicit TLS)."""
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(interval)
+
+    def serve(client: socket.socket) -> None:
+        replies, reader = list(script), client.makefile("rb")
+        with client, reader:
+            if replies:
+                client.sendall(replies.pop(0))
+            while replies and not stop.is_set() and reader.readline():
+                client.sendall(replies.pop(0))
+            drip = b"250-still here\r\n" if script else b"220-still here\r\n"
+            if tls:  # a handshake record of 16 KiB, sent a byte at a time
+                client.sendall(b"\x16\x03\x03\x40\x00")
+                drip = b"\x00"
+            while not stop.is_set():
+                try:
+                    client.sendall(drip)
+                except OSError:
+                    return
+                stop.wait(interval)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client = listener.accept()[0]
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
 
 
 def write_config(folder: Path, port: int, **settings: Any) -> Path:

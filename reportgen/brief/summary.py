@@ -14,7 +14,10 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from reportgen.brief.data import format_with_unit
+from reportgen.brief.market import upside
+from reportgen.brief.models import Market
 from reportgen.brief.validate import Checked
+from reportgen.brief.valuation import format_premium
 
 # Only for text that already passed validation (only helper calls, see render.markdown):
 # helpers become plain text here; each mail template escapes what it prints.
@@ -47,6 +50,9 @@ class BriefSummary:
     summary: str  # Markdown, helpers resolved to plain text
     key_figures: list[KeyFigure]
     recipients: list[str]
+    rating: str | None = None  # the call, as page one shows it (v1.2)
+    target: str | None = None  # "USD 160.00"
+    upside: str | None = None  # "+26.7%"
 
 
 def summarize(checked: Checked) -> BriefSummary:
@@ -73,7 +79,20 @@ def summarize(checked: Checked) -> BriefSummary:
         summary=_paragraphs(summary),
         key_figures=key,
         recipients=list(brief.recipients),
+        **_call(brief.market),
     )
+
+
+def _call(market: Market | None) -> dict[str, str | None]:
+    """Rating, target and upside written as the market block writes them."""
+    if market is None:
+        return {}
+    gain = upside(market)
+    return {
+        "rating": market.rating,
+        "target": f"{market.currency} {market.target:,.2f}" if market.target else None,
+        "upside": format_premium(gain) if gain is not None else None,
+    }
 
 
 def _source_name(checked: Checked, source_id: str) -> str:

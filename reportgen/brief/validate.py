@@ -21,6 +21,7 @@ from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
+from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
@@ -138,6 +139,7 @@ class _Validator(DataChecks):
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
+        self.problems += header_problems(self.spec)  # what a mail header would refuse
         self.problems += samples(self.spec, self.frames)
 
     def check_brief_id(self) -> None:

@@ -81,7 +81,9 @@ def _run(action: Callable[[], RunReport]) -> NoReturn:
     help="Write the messages as .eml files into this folder instead of sending.",
 )
 @click.option(
-    "--force", is_flag=True, help="Send even to recipients who already got this same PDF."
+    "--force",
+    is_flag=True,
+    help="Send even to mailboxes that got this edition, or may have (in doubt).",
 )
 @config_option
 def send(
@@ -104,17 +106,17 @@ def send(
     "send_all",
     flag_value=True,
     default=None,
-    help="Send every brief, even one unchanged since its last delivery.",
+    help="Kept for old scripts: each edition goes to a mailbox once either way.",
 )
 @click.option(
     "--only-changed",
     "send_all",
     flag_value=False,
-    help="Send only briefs whose content changed since their last delivery.",
+    help="Kept for old scripts: each edition goes to a mailbox once either way.",
 )
 @config_option
 def nightly(send_all: bool | None, config_file: Path | None) -> None:
-    """Build, verify and send every brief: exactly once per brief, PDF and recipient.
+    """Build, verify and send every brief: each edition to each mailbox once.
 
     Exit status: 0 all delivered (or nothing new), 1 something failed, 75 another run holds the lock.
     """

@@ -2,13 +2,14 @@
 
     <out>/<id>/editions/<as_of>-<sha8>.pdf     the PDF exactly as attached (immutable)
     <out>/<id>/editions/<as_of>-<sha8>.json    its snapshot: what "Changes since" compares with
-    <out>/<id>/editions/manifest.jsonl         one line per delivery run of an edition:
+    <out>/<id>/editions/manifest.jsonl         one line per delivery run of a PDF:
         {"file", "as_of", "sha256", "sent", "recipients": {address: sent | failed | ...}}
         and one {"file", "pruned"} line when retention removed its files
 
 The files live in `<out>/.reportgen/editions/<id>/`, so they outlive every build
 version; `<out>/<id>/editions` is a link to that folder from each version.
-The manifest is append-only (an audit trail). Editions are kept at least
+The manifest is append-only: the archive and audit log, never consulted to
+decide whether to send (the ledger alone does). Editions are kept at least
 `[compliance].retention_days` (default 1095: three years) after they were last
 sent; pruning never removes a younger one, and does nothing while the clock
 reads earlier than the newest delivery (a clock that jumped cannot delete).
@@ -144,28 +145,31 @@ def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
     edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
 
 
-def sent_to(out: Path, brief_id: str, sha256: str) -> set[str]:
-    """Who the manifest says got this PDF: a second record, should the ledger be lost or replaced."""
-    return {
-        rcpt
-        for e in list_editions(out, brief_id)
-        if e.sha256 == sha256
-        for rcpt, status in e.recipients.items()
-        if status == "sent"
-    }
-
-
 def last_delivered(out: Path, brief_id: str) -> tuple[Edition, Snapshot] | None:
     """The newest edition anyone received, with its snapshot (for "Changes since the edition
     sent <date>": `Edition.last_sent` is when). None when nothing was ever delivered."""
     delivered = [e for e in list_editions(out, brief_id) if e.delivered and not e.pruned]
     for edition in sorted(delivered, key=lambda e: e.last_sent, reverse=True):
-        path = editions_dir(out, brief_id) / edition.file.replace(".pdf", ".json")
-        try:
-            return edition, Snapshot(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("%s: unreadable edition snapshot (%s); trying an older edition", path, exc)
+        snapshot = _snapshot(out, brief_id, edition)
+        if snapshot is not None:
+            return edition, snapshot
     return None
+
+
+def snapshot_of(out: Path, brief_id: str, sha256: str) -> Snapshot | None:
+    """The snapshot of the edition with this PDF (what one reader last got), when kept."""
+    found = [e for e in list_editions(out, brief_id) if e.sha256 == sha256 and not e.pruned]
+    snapshot = _snapshot(out, brief_id, found[0]) if found else None
+    return replace(snapshot, generated=found[0].last_sent, delivered=True) if snapshot else None
+
+
+def _snapshot(out: Path, brief_id: str, edition: Edition) -> Snapshot | None:
+    path = editions_dir(out, brief_id) / edition.file.replace(".pdf", ".json")
+    try:
+        return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("%s: unreadable edition snapshot (%s)", path, exc)
+        return None
 
 
 def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:

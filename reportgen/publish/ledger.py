@@ -1,45 +1,35 @@
 """The delivery ledger and run log: SQLite at `<out>/.reportgen/state.sqlite`.
 
-A delivery is keyed by brief, PDF content hash and recipient, and is marked
-sent only after the server's 250 for that message: that is what makes the
-nightly job send each PDF to each recipient exactly once, however often it is
-re-run. Each delivery also records the nightly edition it belonged to and the
-input fingerprint of the brief, so a clock stepped back or a changed time zone
-cannot make an edition already delivered go out again (nightly.py's rule).
+The ledger alone decides what was sent. A delivery is one *edition* of a brief
+(its content, run.edition_id) to one *mailbox* (reportgen.mailtext), in one of
+three states:
 
-The database is opened soundly by reportgen.publish.statedb (quick_check,
-bounded waits, one-line LedgerError). Beyond that:
+- `handed`: written before DATA. From then until the server's reply is read the
+  message may have arrived: the delivery is *in doubt*. A run that dies, a
+  connection dropped after DATA, a timeout or a tarpit leave it so; no later run
+  sends it again (`send --force` does).
+- `sent`: the server's 250 after DATA.
+- `failed`: refused before DATA, or refused by the reply to it: not delivered;
+  the next run tries again.
 
-- a server's answer that cannot be written (the file locked right after a 250)
-  goes to `unrecorded.jsonl` beside the database (fsynced) and is applied on the
-  next open; a delivery left `pending` by a run that died between the attempt
-  and its answer is *unconfirmed*: never re-sent automatically (at most once for
-  a recipient whose 250 may have been received), reported instead.
+A reply that cannot be written (the file locked right after a 250) leaves the
+delivery `handed`: in doubt, never sent twice.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
-from reportgen.publish.statedb import (
-    LEDGER_WAIT,
-    STATE_DIR,
-    LedgerError,
-    StateDB,
-    state_path,
-)
+from reportgen.mailtext import parse_mailbox
+from reportgen.publish.statedb import STATE_DIR, LedgerError, StateDB, state_path
 
-__all__ = ["STATE_DIR", "Ledger", "LedgerError", "state_path"]
+__all__ = ["STATE_DIR", "Delivery", "Ledger", "LedgerError", "state_path"]
 
 log = logging.getLogger(__name__)
-
-JOURNAL_FILE = "unrecorded.jsonl"
 
 
 def _now() -> str:
@@ -71,186 +61,90 @@ class Run:
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """A message about to go out: what the ledger needs to know before the first byte."""
+class Delivery:
+    """One edition of a brief to one mailbox, and the PDF and Message-ID it goes out with."""
 
     brief: str
-    content: str  # the PDF's sha256 (or a notice's key)
-    recipient: str
-    message_id: str
-    fingerprint: str = ""  # the brief's input fingerprint
-    edition: str | None = None  # nightly: the scheduled run time, ISO UTC
-
-
-@dataclass(frozen=True)
-class Result:
-    """The server's final answer for one attempt (plain values: it may wait in the journal)."""
-
-    brief: str
-    content: str
-    recipient: str
-    sent: bool
-    code: int | None
-    detail: str
-    attempts: int
-    at: str = field(default_factory=lambda: _now())
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """The newest nightly delivery of a brief to a recipient: which edition, which content."""
-
     edition: str
-    fingerprint: str | None
+    mailbox: str
+    message_id: str
+    pdf_sha256: str
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the ledger knows of a delivery."""
+
+    status: str  # handed | sent | failed
+    run_id: str | None
 
 
 class Ledger(StateDB):
     """The state database of one output folder. Every write commits at once."""
 
-    def __init__(self, path: Path, wait: float = LEDGER_WAIT):
-        super().__init__(path, wait)
-        self.journal = path.parent / JOURNAL_FILE
-        self._replay_journal()
-
-    # deliveries
-
-    def status(self, brief: str, pdf_sha256: str, recipient: str) -> str | None:
-        """pending | sent | failed for this PDF and recipient, None when never attempted."""
+    def known(self, brief: str, edition: str, mailbox: str, inputs: str = "") -> Known | None:
+        """The state of this edition for this mailbox, None when never tried. `inputs`: the
+        digest of the brief's files, for what a ledger from before editions knew."""
         rows = self._read(
-            "SELECT status FROM deliveries WHERE brief=? AND pdf_sha256=? AND recipient=?",
-            (brief, pdf_sha256, recipient),
+            "SELECT status, run_id FROM mailings WHERE brief=? AND edition=? AND mailbox=?",
+            (brief, edition, mailbox),
+        )
+        return Known(*rows[0]) if rows else self._before_editions(brief, inputs, mailbox)
+
+    def _before_editions(self, brief: str, inputs: str, mailbox: str) -> Known | None:
+        """A v1.1 ledger kept deliveries by PDF, with the digest of the brief's files: that
+        content, sent (or pending) to this mailbox, is not sent again after an upgrade."""
+        legacy = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='deliveries'"
+        if not inputs or not self._read(legacy):
+            return None
+        rows = self._read(
+            "SELECT recipient, status, run_id FROM deliveries WHERE brief=? AND fingerprint=?"
+            " AND status IN ('sent', 'pending') ORDER BY status DESC",
+            (brief, inputs),
+        )
+        for recipient, status, run_id in rows:
+            with suppress(ValueError):
+                if parse_mailbox(recipient).address == mailbox:
+                    return Known("sent" if status == "sent" else "handed", run_id)
+        return None
+
+    def ended(self, run_id: str | None) -> bool:
+        """Whether a run ended (and so reported what it left in doubt), or was killed."""
+        rows = self._read("SELECT ended FROM runs WHERE run_id=?", (run_id,))
+        return bool(rows and rows[0][0])
+
+    def last_pdf(self, brief: str, mailbox: str) -> str | None:
+        """The sha256 of the newest PDF of this brief the mailbox got (or may have got)."""
+        rows = self._read(
+            "SELECT pdf_sha256 FROM mailings WHERE brief=? AND mailbox=?"
+            " AND status IN ('sent', 'handed') ORDER BY updated DESC, rowid DESC LIMIT 1",
+            (brief, mailbox),
         )
         return rows[0][0] if rows else None
 
-    def is_sent(self, brief: str, pdf_sha256: str, recipient: str) -> bool:
-        """True once the server accepted this PDF for this recipient."""
-        return self.status(brief, pdf_sha256, recipient) == "sent"
-
-    def last_sent_fingerprint(self, brief: str, recipient: str) -> str | None:
-        """The input fingerprint of the newest PDF this recipient got for this brief."""
-        rows = self._read(
-            "SELECT fingerprint FROM deliveries WHERE brief=? AND recipient=? AND status='sent' "
-            "ORDER BY sent_at DESC LIMIT 1",
-            (brief, recipient),
-        )
-        return rows[0][0] if rows else None
-
-    def last_edition(self, brief: str, recipient: str) -> Delivered | None:
-        """The latest nightly edition of a brief delivered to (or maybe received by) a recipient.
-
-        Unconfirmed (pending) deliveries count: the server may have accepted them.
-        """
-        rows = self._read(
-            "SELECT edition, fingerprint FROM deliveries WHERE brief=? AND recipient=?"
-            " AND status IN ('sent', 'pending') AND edition IS NOT NULL"
-            " ORDER BY edition DESC LIMIT 1",
-            (brief, recipient),
-        )
-        return Delivered(*rows[0]) if rows else None
-
-    def message_id(self, brief: str, pdf_sha256: str, recipient: str) -> str | None:
-        """The Message-ID used before for this delivery, so a resend carries the same one."""
-        rows = self._read(
-            "SELECT message_id FROM deliveries WHERE brief=? AND pdf_sha256=? AND recipient=?",
-            (brief, pdf_sha256, recipient),
-        )
-        return rows[0][0] if rows else None
-
-    def record_attempt(self, run_id: str, attempt: Attempt) -> None:
-        """Before the first byte goes out: the delivery exists, pending, with its Message-ID."""
-        a = attempt
+    def record(
+        self, run_id: str, d: Delivery, status: str, code: int | None = None, detail: str = ""
+    ) -> None:
+        """`handed` before DATA (a LedgerError then means: do not send), the reply after."""
+        now = _now()
         self._write(
-            "INSERT INTO deliveries (brief, pdf_sha256, recipient, message_id, fingerprint, status,"
-            " run_id, updated, edition) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
-            " ON CONFLICT (brief, pdf_sha256, recipient) DO UPDATE SET"
-            " status='pending', run_id=excluded.run_id, updated=excluded.updated,"
-            " edition=COALESCE(excluded.edition, deliveries.edition),"
-            " fingerprint=excluded.fingerprint",
+            "INSERT INTO mailings (brief, edition, mailbox, message_id, pdf_sha256, status,"
+            " smtp_code, detail, run_id, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (brief, edition, mailbox) DO UPDATE SET status=excluded.status,"
+            " pdf_sha256=excluded.pdf_sha256, smtp_code=excluded.smtp_code,"
+            " detail=excluded.detail, run_id=excluded.run_id, updated=excluded.updated",
             (
-                a.brief,
-                a.content,
-                a.recipient,
-                a.message_id,
-                a.fingerprint,
+                d.brief,
+                d.edition,
+                d.mailbox,
+                d.message_id,
+                d.pdf_sha256,
+                status,
+                code,
+                detail,
                 run_id,
-                _now(),
-                a.edition,
+                now,
             ),
-        )
-
-    def record_result(self, result: Result) -> bool:
-        """After the server answered for good: sent (its 250) or failed (and why).
-
-        False when the ledger could not take it: the answer then waits in the journal,
-        fsynced, and is applied when the ledger next opens.
-        """
-        try:
-            self._apply(result)
-            return True
-        except LedgerError as exc:
-            log.warning("%s; kept in %s until the next run", exc, self.journal)
-        try:
-            self._journal(result)
-        except OSError as exc:  # left pending: the next run treats it as unconfirmed (at most once)
-            log.error("%s: the answer for %s not kept: %s", self.journal, result.recipient, exc)
-        return False
-
-    def _apply(self, r: Result) -> None:
-        self._write(
-            "UPDATE deliveries SET status=?, smtp_code=?, detail=?, attempts=attempts+?, updated=?,"
-            " sent_at=CASE WHEN ? THEN ? ELSE sent_at END"
-            " WHERE brief=? AND pdf_sha256=? AND recipient=?",
-            (
-                "sent" if r.sent else "failed",
-                r.code,
-                r.detail,
-                r.attempts,
-                r.at,
-                r.sent,
-                r.at,
-                r.brief,
-                r.content,
-                r.recipient,
-            ),
-        )
-
-    def _journal(self, result: Result) -> None:
-        line = json.dumps(result.__dict__, ensure_ascii=True) + "\n"
-        with open(self.journal, "a", encoding="ascii") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def _replay_journal(self) -> None:
-        """Answers an earlier run could not write (the ledger was locked): written now."""
-        if not self.journal.is_file():
-            return
-        lines = self.journal.read_text(encoding="ascii", errors="replace").splitlines()
-        for line in lines:
-            try:
-                result = Result(**json.loads(line))
-            except (ValueError, TypeError):
-                log.warning("%s: skipped an unreadable line: %r", self.journal, line[:80])
-                continue
-            self._apply(result)
-        self.journal.unlink()
-
-    # builds
-
-    def build_of(self, brief: str, edition: str) -> tuple[str, str] | None:
-        """(fingerprint, PDF hash) of this edition's last good build of a brief."""
-        rows = self._read(
-            "SELECT fingerprint, pdf_sha256 FROM builds WHERE brief=? AND edition=?",
-            (brief, edition),
-        )
-        return (rows[0][0], rows[0][1]) if rows else None
-
-    def record_build(self, brief: str, edition: str, fingerprint: str, pdf_sha256: str) -> None:
-        self._write(
-            "INSERT INTO builds (brief, edition, fingerprint, pdf_sha256, built_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (brief, edition) DO UPDATE SET fingerprint=excluded.fingerprint,"
-            " pdf_sha256=excluded.pdf_sha256, built_at=excluded.built_at",
-            (brief, edition, fingerprint, pdf_sha256, _now()),
         )
 
     # run log
@@ -281,7 +175,7 @@ class Ledger(StateDB):
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (run_id, _now(), brief, state, recipient, code, detail),
             )
-        except LedgerError as exc:
+        except LedgerError as exc:  # the outcome still reaches the output and failures_to
             log.warning("run log: %s %s not recorded: %s", brief, state, exc)
 
     def end_run(self, run_id: str, exit_code: int) -> None:
@@ -289,14 +183,14 @@ class Ledger(StateDB):
             self._write(
                 "UPDATE runs SET ended=?, exit_code=? WHERE run_id=?", (_now(), exit_code, run_id)
             )
-        except LedgerError as exc:
+        except LedgerError as exc:  # shown as "running or killed" by `reportgen runs`
             log.warning("run log: the end of run %s not recorded: %s", run_id, exc)
 
     def runs(self, limit: int = 10) -> list[Run]:
         """The newest runs first, each with its events in order."""
         rows = self._read(
-            "SELECT run_id, command, started, ended, exit_code FROM runs ORDER BY started DESC, rowid DESC"
-            " LIMIT ?",
+            "SELECT run_id, command, started, ended, exit_code FROM runs"
+            " ORDER BY started DESC, rowid DESC LIMIT ?",
             (limit,),
         )
         runs = [Run(*row) for row in rows]

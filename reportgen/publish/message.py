@@ -1,22 +1,22 @@
-"""The email for a brief: headers checked against injection, bodies from Jinja templates.
+"""The email for a brief: headers from checked, decoded text; bodies from Jinja templates.
 
 The bodies are `templates/mail/brief.txt.j2` and `brief.html.j2`, found on the
 brief's own template search path (a project's `templates/mail/` first, then
 reportgen's; `builtin!mail/...` extends the shipped one). The HTML body is
-autoescaped, the text body is not. Every header that comes from the config or
-a brief is checked for CR/LF before anything is sent, so a brief cannot add
-headers or recipients.
+autoescaped, the text body is not. Every header value was checked where it was
+written (reportgen.toml, brief.yaml: reportgen.mailtext); the filled subject is
+checked again as the library decodes it, so nothing can add a header or a recipient.
 """
 
 from __future__ import annotations
 
 import hashlib
-import string
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime
 from typing import Any
 
 from jinja2 import Environment, TemplateError, TemplateSyntaxError, select_autoescape
@@ -26,63 +26,42 @@ from markupsafe import Markup
 from reportgen.brief.summary import BriefSummary
 from reportgen.config import MailConfig
 from reportgen.errors import DeliveryError
+from reportgen.mailtext import Mailbox, header_problem
 from reportgen.render.changes import Changes
 from reportgen.render.environment import Renderer
 
-SUBJECT_FIELDS = ("title", "verdict", "as_of", "brief", "company", "ticker")
+SUBJECT = "{title}: {verdict} (data as of {as_of})"  # a brief without a rated target
+RATED_SUBJECT = "[{ticker}] {rating}, target {target} ({upside}): {title}"  # config.md v1.2
 SUBJECT_MAX = 78  # characters: what a phone's inbox shows without cutting (RFC 5322's line advice)
 ELLIPSIS = "\u2026"
 TEXT_TEMPLATE = "mail/brief.txt.j2"
 HTML_TEMPLATE = "mail/brief.html.j2"
 
 
-# --- header guard -----------------------------------------------------------
-
-
-def check_header(value: str, where: str) -> str:
-    """Refuse CR/LF (and other control characters) in a header value: header injection."""
-    if any(ch in value for ch in "\r\n") or any(ord(ch) < 32 and ch != "\t" for ch in value):
-        raise DeliveryError(f"{where}: line break or control character in a mail header: {value!r}")
+def checked(value: str, what: str) -> str:
+    """A header value as the library will read it, refused when it would break the header."""
+    problem = header_problem(value)
+    if problem:
+        raise DeliveryError(f"{what}: {problem}")
     return value
-
-
-def check_address(value: str, where: str) -> str:
-    """One mailbox (`Name <a@b>` or `a@b`), no line breaks, no second address hidden in it."""
-    check_header(value, where)
-    found = getaddresses([value])
-    if len(found) != 1 or "@" not in found[0][1] or " " in found[0][1]:
-        raise DeliveryError(f"{where}: not one email address: {value!r}")
-    return value
-
-
-def address_of(mailbox: str) -> str:
-    """The bare address of `Name <a@b>`, for the SMTP envelope."""
-    return parseaddr(mailbox)[1]
-
-
-def check_mail_config(mail: MailConfig, where: str) -> None:
-    """Everything in [mail] that becomes a header, checked before any build or send."""
-    check_address(mail.from_, f"{where}: mail.from")
-    for i, to in enumerate(mail.to):
-        check_address(to, f"{where}: mail.to[{i}]")
-    if mail.failures_to:
-        check_address(mail.failures_to, f"{where}: mail.failures_to")
-    check_header(mail.subject, f"{where}: mail.subject")
-    for _, name, spec, conversion in string.Formatter().parse(mail.subject):
-        if name is not None and (name not in SUBJECT_FIELDS or spec or conversion):
-            raise DeliveryError(
-                f"{where}: mail.subject: unknown field {{{name}}} (known: {', '.join(SUBJECT_FIELDS)})"
-            )
 
 
 # --- subject, names, ids ------------------------------------------------------
 
 
+def subject_template(mail: MailConfig, summary: BriefSummary) -> str:
+    """[mail].subject, or the default: the call first when the brief has a rated target."""
+    if mail.subject is not None:
+        return mail.subject
+    return RATED_SUBJECT if summary.ticker and summary.rating and summary.target else SUBJECT
+
+
 def subject_line(template: str, summary: BriefSummary) -> str:
-    """The [mail].subject template filled in, naming the ticker, at most SUBJECT_MAX characters.
+    """The subject template filled in, naming the ticker, at most SUBJECT_MAX characters.
 
     A template without {ticker} gets the ticker as a `[BABA] ` prefix. When too long,
-    the title is shortened first, then the verdict; the ticker never is.
+    the title is shortened first, then the verdict; the call (ticker, rating, target,
+    upside) never is.
     """
     if summary.ticker and "{ticker}" not in template:
         template = "[{ticker}] " + template
@@ -93,10 +72,13 @@ def subject_line(template: str, summary: BriefSummary) -> str:
         "brief": summary.brief_id,
         "company": summary.company,
         "ticker": summary.ticker or "",
+        "rating": summary.rating or "unrated",
+        "target": summary.target or "n.a.",
+        "upside": summary.upside or "n.a.",
     }
     for key in ("title", "verdict"):
         values[key] = _fit(template, values, key)
-    return check_header(template.format_map(values), f"{summary.brief_id}: subject")
+    return checked(template.format_map(values), f"{summary.brief_id}: subject")
 
 
 def _fit(template: str, values: dict[str, str], key: str) -> str:
@@ -112,16 +94,22 @@ def _fit(template: str, values: dict[str, str], key: str) -> str:
     return cut + ELLIPSIS if cut else ""
 
 
-def attachment_name(summary: BriefSummary) -> str:
-    """`<id>-<as_of>.pdf`: editions don't overwrite each other in a downloads folder."""
-    return f"{summary.brief_id}-{summary.as_of.isoformat()}.pdf"
+def attachment_name(template: str, summary: BriefSummary) -> str:
+    """`BABA-2026-11-21.pdf` ([mail].attachment; the brief id stands in for a missing ticker),
+    letters, digits, '.', '_' and '-' only: a name every mail client and file system keeps."""
+    values = {
+        "ticker": summary.ticker or summary.brief_id,
+        "as_of": summary.as_of.isoformat(),
+        "brief": summary.brief_id,
+    }
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", template.format_map(values)).strip(".-")
+    return name if name.lower().endswith(".pdf") else f"{name or summary.brief_id}.pdf"
 
 
-def message_id_for(brief_id: str, content: str, recipient: str, sender: str) -> str:
-    """Stable per (brief, content, recipient): a resend after a lost 250 carries the same id."""
-    digest = hashlib.sha256(f"{brief_id}\0{content}\0{recipient}".encode()).hexdigest()[:32]
-    domain = address_of(sender).rpartition("@")[2] or "reportgen.invalid"
-    return f"<reportgen.{digest}@{domain}>"
+def message_id_for(brief_id: str, edition: str, mailbox: str, sender: Mailbox) -> str:
+    """Stable per (brief, edition, mailbox): a resend with --force carries the same id."""
+    digest = hashlib.sha256(f"{brief_id}\0{edition}\0{mailbox}".encode()).hexdigest()[:32]
+    return f"<reportgen.{digest}@{sender.header.domain or 'reportgen.invalid'}>"
 
 
 def change_lines(changes: Changes | None) -> list[str]:
@@ -155,14 +143,17 @@ class MailTemplates:
             autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False)
         )
 
-    def bodies(self, summary: BriefSummary, changes: Changes | None) -> tuple[str, str]:
-        """(text, HTML) of the message about one brief."""
+    def bodies(
+        self, summary: BriefSummary, changes: Changes | None, attachment: str
+    ) -> tuple[str, str]:
+        """(text, HTML) of the message about one brief; `changes`: since the reader's last
+        edition (None: the reader's first)."""
         context = {
             "s": summary,
             "who": f"{summary.company} ({summary.ticker})" if summary.ticker else summary.company,
             "changes": change_lines(changes),
             "since": changes.since_words if changes else "the last edition",
-            "attachment": attachment_name(summary),
+            "attachment": attachment,
             "theme": self.theme,
             "markdown": _markdown_html,  # a context function: the overlay shares the brief's filters
         }
@@ -197,8 +188,8 @@ def _markdown_html(text: str) -> Markup:
 class Envelope:
     """Who sends a message to whom, when, under which Message-ID."""
 
-    sender: str
-    recipient: str
+    sender: Mailbox
+    recipient: Mailbox
     message_id: str
     now: datetime
 
@@ -211,31 +202,31 @@ def brief_message(
     envelope: Envelope,
     templates: MailTemplates,
 ) -> EmailMessage:
-    """The email for one brief and one recipient, PDF attached as `<id>-<as_of>.pdf`."""
-    subject = subject_line(mail.subject, summary)
-    msg = _headers(envelope, subject)
-    msg["X-Reportgen-Brief"] = check_header(summary.brief_id, "brief id")
-    text, html = templates.bodies(summary, changes)
+    """The email for one brief and one mailbox, the PDF attached as `[mail].attachment`."""
+    msg = _headers(envelope, subject_line(subject_template(mail, summary), summary))
+    msg["X-Reportgen-Brief"] = checked(summary.brief_id, "brief id")
+    name = attachment_name(mail.attachment, summary)
+    text, html = templates.bodies(summary, changes, name)
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
-    msg.add_attachment(
-        pdf, maintype="application", subtype="pdf", filename=attachment_name(summary)
-    )
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
     return msg
 
 
 def notice_message(envelope: Envelope, subject: str, lines: list[str]) -> EmailMessage:
     """A plain-text failure notice for the ops address."""
-    msg = _headers(envelope, subject)
+    msg = _headers(envelope, " ".join(subject.split())[:900])
     msg.set_content("\n".join(lines) + "\n")
     return msg
 
 
 def _headers(envelope: Envelope, subject: str) -> EmailMessage:
+    """Built with EmailMessage (the caller writes it with the SMTP policy): addresses as
+    Address objects, the subject checked as the library decodes it."""
     msg = EmailMessage()
-    msg["From"] = check_address(envelope.sender, "mail.from")
-    msg["To"] = check_address(envelope.recipient, "recipient")
-    msg["Subject"] = check_header(subject, "subject")
+    msg["From"] = envelope.sender.header
+    msg["To"] = envelope.recipient.header
+    msg["Subject"] = checked(subject, "subject")
     msg["Date"] = format_datetime(envelope.now)
     msg["Message-ID"] = envelope.message_id
     msg["Auto-Submitted"] = "auto-generated"

@@ -1,25 +1,13 @@
-"""The nightly job and `send`: build, verify, and email each brief exactly once.
+"""The nightly job and `send`: build, verify, and email each edition to each mailbox once.
 
-`run_nightly` builds every brief through the same batch builder as
-`reportgen build` (same cache, same unchanged-brief rule, same workers and
-per-brief limits), never sends one that failed (its previous PDF stays where
-it is and is not re-sent), and emails the rest; `once` decides per recipient
-(the same PDF already accepted, an unconfirmed earlier attempt, the edition
-rule, `only_changed`), so re-running the job sends nothing twice. A run holds
-an exclusive lock on the output folder; a second run exits at once (75). The
+`run_nightly` builds every brief through the same batch builder and cache as
+`reportgen build` (an unchanged brief is not built again), never sends one that
+failed (its previous PDF stays where it is and is not re-sent), and emails the
+rest; run.py decides per mailbox from the ledger, so re-running the job, or
+`build` then `send` then `nightly`, sends nothing twice. A run holds an
+exclusive lock on the output folder; a second run exits at once (75). The
 ledger is checked before anything is sent: an unsound one stops the run and
 failures_to is told.
-
-The build clock is pinned to the scheduled run time of the current "edition"
-(the latest `[schedule].time` in its zone), and the pinned time is part of the
-build key, so a re-run the same night skips the unchanged briefs and finds the
-very same PDFs, already delivered. The next night builds a new edition (its
-date differs), which goes out again unless `only_changed` is set: then a
-recipient gets a brief only when its files changed since the one they last
-received.
-
-Recipients of a brief: every `[mail].to` address plus the brief's own
-`recipients:` (duplicates removed).
 """
 
 from __future__ import annotations
@@ -27,17 +15,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from reportgen.batch import BatchOptions, build_many
 from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
 from reportgen.cache import CHART_DIR, ChartCache
-from reportgen.config import Config, ConfigError, MailConfig, ScheduleConfig
+from reportgen.config import Config, ConfigError
+from reportgen.mailtext import parse_mailbox
 from reportgen.project import Project, load_project
-from reportgen.publish import message, once, smtp
+from reportgen.publish import message, smtp
 from reportgen.publish.editions import last_delivered_snapshot
 from reportgen.publish.ledger import Ledger, LedgerError, state_path
 from reportgen.publish.ledger import Run as LoggedRun
@@ -50,36 +38,24 @@ from reportgen.workers import Ceilings
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
-def edition_time(now: datetime, schedule: ScheduleConfig) -> datetime:
-    """The latest scheduled run time at or before `now`, in UTC: the build clock of a night."""
-    local = now.astimezone(ZoneInfo(schedule.timezone))
-    hour, minute = (int(part) for part in schedule.time.split(":"))
-    slot = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if slot > local:
-        slot = (local - timedelta(days=1)).replace(
-            hour=hour, minute=minute, second=0, microsecond=0
-        )
-    return slot.astimezone(UTC)
-
-
-def require_mail(config: Config) -> MailConfig:
-    """[mail] is needed to send; its headers are checked here, before anything is built or sent."""
+def require_mail(config: Config) -> None:
+    """[mail] with a sender is needed to send (its values were checked when it was read)."""
     where = str(config.path or "reportgen.toml")
     if config.mail is None:
         raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
-    message.check_mail_config(config.mail, where)
-    return config.mail
+    if not config.mail.from_:
+        raise ConfigError(f"{where}: mail.from is required to send")
 
 
-def nightly_project(config: Config, edition: datetime) -> Project:
-    """The project as `reportgen build` reads it, pinned to the night's edition: read once
-    per run (its back matter scans every brief's rating)."""
+def nightly_project(config: Config) -> Project:
+    """The project as `reportgen build` reads it (the same cache, so nightly finds its PDFs):
+    read once per run (its back matter scans every brief's rating)."""
     charts = ChartCache(config.resolve(config.build.out) / CHART_DIR)
-    return load_project(config, clock=edition, charts=charts)
+    return load_project(config, charts=charts)
 
 
 def batch_options(config: Config) -> BatchOptions:
-    """What `reportgen build` would use in this project."""
+    """What `reportgen build` uses in this project."""
     return BatchOptions(
         strict=config.build.strict,
         ceilings=Ceilings.of(config.build),
@@ -94,24 +70,41 @@ def _opened(
     """Lock the output folder, open the ledger (sound, or nothing is sent), start a run;
     always close the ledger."""
     config = project.config
-    mail = require_mail(config)
+    require_mail(config)
     out = config.resolve(config.build.out)
     templates = message.MailTemplates(project.renderer())  # a bad template fails up front
     with run_lock(out):
         ledger = None
         try:
             ledger = Ledger(state_path(out), wait)
-            run = Run(config, mail, command, ledger, now)
+            run = Run(project, command, ledger, now, templates)
         except LedgerError as exc:
             if ledger is not None:
                 ledger.close()
-            once.notify_unsound_ledger(mail, mailer, command, exc, now)
+            _tell_ops(config, mailer, command, exc, now)
             raise
-        run.templates = templates
         try:
             yield run
         finally:
             ledger.close()
+
+
+def _tell_ops(
+    config: Config, mailer: smtp.Mailer | None, command: str, exc: LedgerError, now: datetime
+) -> None:
+    """failures_to hears that nothing went out because the ledger cannot be trusted."""
+    mail = config.mail
+    if mailer is None or mail is None or not mail.failures_to:
+        return
+    sender, ops = parse_mailbox(mail.from_), parse_mailbox(mail.failures_to)
+    mid = message.message_id_for("*ledger*", now.isoformat(), ops.address, sender)
+    notice = message.notice_message(
+        message.Envelope(sender, ops, mid, now),
+        f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used",
+        [str(exc), "", "No brief was sent: without a sound ledger a delivery could go out twice."],
+    )
+    with mailer:
+        mailer.send(notice, sender, ops)
 
 
 def _mailer(config: Config, environ: dict[str, str] | None) -> smtp.Mailer:
@@ -134,22 +127,21 @@ def run_nightly(
     environ: dict[str, str] | None = None,
     ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
-    """Build every brief, send the good ones exactly once, report the rest to failures_to."""
-    mail = require_mail(config)
+    """Build every brief, send each new edition once per mailbox, report the rest to
+    failures_to. `send_all` (--all / --only-changed) is kept for old scripts: an edition
+    goes to a mailbox once either way."""
+    require_mail(config)
     mailer = _mailer(config, environ)  # a missing password fails before anything is built
-    only_changed = mail.only_changed if send_all is None else not send_all
     now = now or datetime.now(UTC)
-    edition = edition_time(now, config.schedule)
-    project = nightly_project(config, edition)  # a bad theme fails before the run starts
+    project = nightly_project(config)  # a bad theme fails before the run starts
     with _opened(project, "nightly", now, mailer, ledger_wait) as run:
-        run.edition = edition
         out = config.resolve(config.build.out)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
         built = build_many(briefs, out, project, batch_options(config))
         ready = [item for r in built.results if (item := _ready(run, r, out))]
         with mailer:
-            run.send_all(ready, mailer, only_changed=only_changed, force=False)
-            run.notify_failures(mailer, edition)
+            run.send_all(ready, mailer)
+            run.notify_failures(mailer)
         return run.finish()
 
 
@@ -167,7 +159,7 @@ def _ready(run: Run, result: BuildResult, out: Path) -> Ready | None:
     except OutputError as exc:
         run.fail(result.brief_id, f"not sent: {exc}")
         return None
-    reused = "reused: unchanged since this night's earlier build"
+    reused = "reused: unchanged since its last build"
     run.event(result.brief_id, "built", detail=reused if result.built is None else None)
     run.event(result.brief_id, "verified", detail=str(good.pdf_path))
     return run.ready(good)
@@ -188,8 +180,8 @@ def send_briefs(
     with _opened(load_project(config), command, datetime.now(UTC), mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         ready = []
-        for brief_dir in brief_dirs:
-            brief_id = brief_dir.resolve().name
+        for brief_dir in dict.fromkeys(d.resolve() for d in brief_dirs):  # each brief once
+            brief_id = brief_dir.name
             try:
                 item = run.ready(last_good(out, brief_id))
             except OutputError as exc:
@@ -198,10 +190,10 @@ def send_briefs(
             if item:
                 ready.append(item)
         if mailer is None:
-            run.send_all(ready, None, only_changed=False, force=True, dry_run=dry_run)
+            run.send_all(ready, None, dry_run=dry_run)
         else:
             with mailer:
-                run.send_all(ready, mailer, only_changed=False, force=force)
+                run.send_all(ready, mailer, force=force)
                 run.notify_failures(mailer)
         return run.finish()
 

@@ -1,35 +1,46 @@
-"""One nightly or send run: the ledger's record of it, and sending each ready PDF once.
+"""One nightly or send run: each edition of a brief to each mailbox once.
 
-A `Run` takes values: a `LastGood` per brief (made this run, or the last good
-build on disk for `send`), never a brief folder to load again. Whether each
-recipient gets a brief is `once.skip_reason`'s call (same PDF already accepted,
-an unconfirmed earlier attempt, the edition rule, `only_changed`), and every
-send has the ledger around it (`once.send_recorded`). A delivered PDF is kept
-as an edition.
+An *edition* is a brief's content, not the bytes or the hour of a build:
+`edition_id` hashes the brief's input files with the project config that
+shapes its page, so the same content built by `build`, `send` or `nightly` is
+one edition. For each mailbox the ledger alone decides: `sent` is skipped,
+`handed` (in doubt: the reply to DATA was lost) is skipped and reported unless
+`send --force`, anything else is sent, with "handed" written before DATA and
+the reply after. A delivered PDF is kept in the editions archive (an audit
+log, never asked whether to send).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from pathlib import Path
 
 from reportgen.brief.summary import BriefSummary
-from reportgen.config import ComplianceConfig, Config, MailConfig
+from reportgen.cache import tree_digest
+from reportgen.config import ComplianceConfig, MailConfig
 from reportgen.errors import DeliveryError, one_line
 from reportgen.files import write_atomic
-from reportgen.publish import editions, message, once, smtp
-from reportgen.publish.ledger import Attempt, Ledger
+from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
+from reportgen.project import Project
+from reportgen.publish import editions, message, smtp
+from reportgen.publish.ledger import Delivery, Known, Ledger, LedgerError
 from reportgen.record import LastGood
+from reportgen.render.changes import Changes, Snapshot, compare
 
 log = logging.getLogger(__name__)
 
-NOTICE = once.NOTICE  # the ledger's "brief" for failure notices
+# Sections of reportgen.toml that never change what a page shows, and the back matter's
+# figures that follow the other briefs of the project.
+NOT_PAGE = {"path", "build", "smtp", "mail", "schedule", "limits"}
+PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
 @dataclass
@@ -57,57 +68,86 @@ class RunReport:
 
 @dataclass(frozen=True)
 class Ready:
-    """A good PDF ready to go out: what its messages say, and to whom."""
+    """A good PDF ready to go out: its edition, and the mailboxes it goes to."""
 
     good: LastGood
-    pdf_sha256: str
-    recipients: list[str]
+    edition: str
+    mailboxes: list[Mailbox]
 
     @property
     def brief_id(self) -> str:
         return self.good.brief_id
 
 
-def recipients_for(mail: MailConfig, summary: BriefSummary) -> list[str]:
-    """[mail].to plus the brief's own `recipients:`, each address once, each checked."""
-    found = list(dict.fromkeys(r.strip() for r in [*mail.to, *summary.recipients]))
-    for i, rcpt in enumerate(found):
-        message.check_address(rcpt, f"{summary.brief_id}: recipients[{i}]")
+def page_digest(project: Project) -> str:
+    """What of the project shapes every page, as the project read it once: the theme (the
+    logo embedded), the back matter (the disclosures as shown), the other page sections of
+    reportgen.toml and the project's templates. Not the ratings distribution: another
+    brief's call does not make a new edition of this one."""
+    back = asdict(project.back_matter) if project.back_matter else {}
+    page = [
+        asdict(project.theme),
+        {key: value for key, value in back.items() if key not in PROJECT_WIDE},
+        project.config.model_dump(mode="json", exclude=NOT_PAGE),
+    ]
+    parts = [json.dumps(page, sort_keys=True, default=str)]
+    parts += [tree_digest(d) for d in project.template_dirs if d.is_dir()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def edition_id(good: LastGood, page: str) -> str:
+    """The edition a build belongs to: its brief's files (the build record's digest) and
+    the page config. Never the PDF's bytes or the build time."""
+    if not good.inputs:
+        raise DeliveryError("its build record has no digest of its files: rebuild it")
+    return hashlib.sha256(f"{good.inputs}\0{page}".encode()).hexdigest()
+
+
+def readers(mail: MailConfig, summary: BriefSummary) -> list[Mailbox]:
+    """[mail].to plus the brief's `recipients:`, each mailbox once."""
+    try:
+        found = mailboxes([*mail.to, *summary.recipients])
+    except ValueError as exc:
+        raise DeliveryError(f"recipients: {exc}") from None
     if not found:
-        raise DeliveryError(
-            f"{summary.brief_id}: no recipients (set [mail].to or recipients: in brief.yaml)"
-        )
+        raise DeliveryError("no recipients (set [mail].to or recipients: in brief.yaml)")
     return found
 
 
-def prepare(good: LastGood, mail: MailConfig) -> Ready:
-    """A good PDF with its recipients; DeliveryError when it cannot go out (checked before any
-    send). The publishing gate: a draft (a finding not accepted in review.yaml) stays home."""
+def prepare(good: LastGood, mail: MailConfig, page: str) -> Ready:
+    """A good PDF with its edition and readers; DeliveryError when it cannot go out. The
+    publishing gate: a draft (a finding not accepted in review.yaml) stays home."""
     if not good.publishable:  # the build's own decision, from its record: never re-derived
         found = " / ".join(f"{p} [{p.finding}]" for p in good.open_findings)
         raise DeliveryError(
             f"draft, not sent ({len(good.open_findings)} open finding(s); see"
             f" `reportgen review` for brief {good.brief_id}): {found}"
         )
-    recipients = recipients_for(mail, good.summary)
-    message.subject_line(mail.subject, good.summary)  # refuse an injected subject up front
-    return Ready(good, hashlib.sha256(good.pdf).hexdigest(), recipients)
+    return Ready(good, edition_id(good, page), readers(mail, good.summary))
 
 
 class Run:
     """State shared by the steps of one run: settings, ledger, run id and report."""
 
     def __init__(
-        self, config: Config, mail: MailConfig, command: str, ledger: Ledger, now: datetime
+        self,
+        project: Project,
+        command: str,
+        ledger: Ledger,
+        now: datetime,
+        templates: message.MailTemplates,
     ):
+        config = project.config
+        assert config.mail is not None, "[mail] is checked before a run starts"
         self.config = config
-        self.mail = mail
+        self.mail = config.mail
+        self.sender = parse_mailbox(self.mail.from_)
         self.ledger = ledger
         self.now = now
         self.command = command
+        self.templates = templates
         self.out = config.resolve(config.build.out)
-        self.edition: datetime | None = None  # nightly: the scheduled run this run delivers
-        self.templates: message.MailTemplates | None = None  # set before anything is sent
+        self.page = page_digest(project)
         self.report = RunReport(ledger.start_run(command))
         # event(brief, state, recipient=, code=, detail=): one line of this run's log
         self.event = functools.partial(ledger.event, self.report.run_id)
@@ -121,7 +161,7 @@ class Run:
     def ready(self, good: LastGood) -> Ready | None:
         """The brief ready to send, or None (and a failure recorded) when it cannot go out."""
         try:
-            return prepare(good, self.mail)
+            return prepare(good, self.mail, self.page)
         except Exception as exc:  # any fault with one brief's mail fails that brief only
             self.fail(good.brief_id, f"not sent: {exc}")
             return None
@@ -131,87 +171,139 @@ class Run:
         ready: list[Ready],
         mailer: smtp.Mailer | None,
         *,
-        only_changed: bool,
-        force: bool,
+        force: bool = False,
         dry_run: Path | None = None,
     ) -> None:
         for item in ready:
-            self._send_brief(item, mailer, only_changed, force, dry_run)
+            outcome = BriefOutcome(item.brief_id, "unchanged")
+            statuses: dict[str, str] = {}
+            for box in item.mailboxes:
+                try:
+                    statuses[box.address] = self._one(item, box, mailer, force, dry_run, outcome)
+                except Exception as exc:  # a broken mail template ...: this brief only
+                    self._note(outcome, "failed", f"not sent: {one_line(str(exc))}")
+                    break
+            self.report.outcomes.append(outcome)
+            if "sent" in statuses.values():
+                self._keep_edition(item, statuses)
 
-    def _send_brief(
+    def _one(
         self,
         item: Ready,
+        box: Mailbox,
         mailer: smtp.Mailer | None,
-        only_changed: bool,
         force: bool,
         dry_run: Path | None,
-    ) -> None:
-        outcome = BriefOutcome(item.brief_id, "unchanged")
-        statuses: dict[str, str] = {}
-        got = editions.sent_to(self.out, item.brief_id, item.pdf_sha256)
-        for rcpt in item.recipients:
-            attempt = once.attempt_for(
-                self.ledger,
-                (item.brief_id, item.pdf_sha256, rcpt),
-                self.mail.from_,
-                item.good.inputs,
-                self.edition,
-            )
-            skip = None if force else self._skip(attempt, only_changed, rcpt in got)
-            if skip:
-                outcome.details.append(f"{rcpt}: {skip.reason}")
-                outcome.state = "failed" if skip.failure else outcome.state
-                statuses[rcpt] = skip.status
-                state = "failed" if skip.failure else "skipped"
-                self.event(item.brief_id, state, recipient=rcpt, detail=skip.reason)
-                continue
-            try:
-                mail = self._message(item, attempt)
-            except DeliveryError as exc:  # a broken mail template: nothing of this brief goes out
-                outcome.state = "failed"
-                outcome.details.append(f"not sent: {one_line(str(exc))}")
-                self.event(item.brief_id, "failed", detail=str(exc))
-                break
-            if dry_run is not None:
-                outcome.state = "written"
-                outcome.details.append(f"{rcpt}: {write_eml(dry_run, item.brief_id, rcpt, mail)}")
-                continue
-            assert mailer is not None
-            statuses[rcpt] = self._deliver(attempt, mail, mailer, outcome)
-        self.report.outcomes.append(outcome)
-        if "sent" in statuses.values():
-            self._keep_edition(item, statuses)
-
-    def _skip(self, attempt: Attempt, only_changed: bool, in_manifest: bool) -> once.Skip | None:
-        return once.skip_reason(
-            self.ledger,
-            attempt,
-            edition=self.edition,
-            only_changed=only_changed,
-            in_manifest=in_manifest,
+        outcome: BriefOutcome,
+    ) -> str:
+        """One edition to one mailbox: skipped, written, sent or failed (the manifest's word)."""
+        brief = item.brief_id
+        delivery = Delivery(
+            brief,
+            item.edition,
+            box.address,
+            message.message_id_for(brief, item.edition, box.address, self.sender),
+            hashlib.sha256(item.good.pdf).hexdigest(),
         )
+        try:
+            known = self.ledger.known(brief, item.edition, box.address, item.good.inputs)
+            skip = None if force or dry_run or known is None else self._skip(delivery, known)
+        except LedgerError as exc:  # whether it went out cannot be known: not sent
+            return self._note(outcome, "failed", f"{box.address}: not sent: {exc}")
+        if skip:
+            why, failure = skip
+            state = "failed" if failure else None
+            self.event(brief, state or "skipped", recipient=box.address, detail=why)
+            return self._note(outcome, state, f"{box.address}: {why}", "skipped")
+        mail = self._message(item, box, delivery.message_id)
+        if dry_run is not None:
+            path = write_eml(dry_run, brief, box, mail)
+            return self._note(outcome, "written", f"{box.address}: {path}", "written")
+        assert mailer is not None
+        return self._deliver(delivery, box, mail, mailer, outcome, known)
 
-    def _message(self, item: Ready, attempt: Attempt) -> EmailMessage:
-        assert self.templates is not None, "mail templates are loaded before a run sends"
-        envelope = message.Envelope(
-            self.mail.from_, attempt.recipient, attempt.message_id, self.now
+    def _skip(self, d: Delivery, known: Known) -> tuple[str, bool] | None:
+        """Why a mailbox is not sent an edition the ledger knows (and whether that is a
+        failure to report), or None to send it. A
+        delivery left in doubt by a run that was killed (and so told no one) is reported as
+        a failure once: this run takes it over, and reports it."""
+        if known.status == "sent":
+            return "already delivered (this edition)", False
+        if known.status != "handed":
+            return None
+        why = (
+            "handed over, the server's reply was lost; not sent again: check with the reader,"
+            " `reportgen send --force` resends"
         )
+        if self.ledger.ended(known.run_id):
+            return f"in doubt since run {known.run_id}: {why}", False
+        self.ledger.record(
+            self.report.run_id, d, "handed", detail=f"taken over from {known.run_id}"
+        )
+        return f"in doubt (run {known.run_id} was killed): {why}", True
+
+    def _note(self, outcome: BriefOutcome, state: str | None, detail: str, word: str = "") -> str:
+        """One line of a brief's outcome; a failure wins over any other state."""
+        if state and outcome.state != "failed":
+            outcome.state = state
+        outcome.details.append(detail)
+        return word or state or ""
+
+    def _message(self, item: Ready, box: Mailbox, message_id: str) -> EmailMessage:
+        envelope = message.Envelope(self.sender, box, message_id, self.now)
         good = item.good
+        changes = self._changes_for(good, box)
         return message.brief_message(
-            good.summary, good.changes, good.pdf, self.mail, envelope, self.templates
+            good.summary, changes, good.pdf, self.mail, envelope, self.templates
         )
+
+    def _changes_for(self, good: LastGood, box: Mailbox) -> Changes | None:
+        """What changed since the edition this reader last got (None: their first); the
+        build's own comparison when that edition's snapshot is no longer kept."""
+        try:
+            last = self.ledger.last_pdf(good.brief_id, box.address)
+        except LedgerError:
+            return good.changes
+        if last is None:
+            return None
+        before = editions.snapshot_of(self.out, good.brief_id, last)
+        if before is None or good.snapshot is None:
+            return good.changes
+        try:
+            changes = compare(before, Snapshot(**json.loads(good.snapshot)))
+        except (ValueError, TypeError, KeyError):  # a snapshot of another shape
+            return good.changes
+        return replace(changes, since=before.generated[:10], since_edition=True)
 
     def _deliver(
-        self, attempt: Attempt, mail: EmailMessage, mailer: smtp.Mailer, outcome: BriefOutcome
+        self,
+        d: Delivery,
+        box: Mailbox,
+        mail: EmailMessage,
+        mailer: smtp.Mailer,
+        outcome: BriefOutcome,
+        before: Known | None,
     ) -> str:
-        result = self._send_recorded(mailer, mail, attempt, attempt.brief, "")
+        """Send with the ledger around it: "handed" before DATA (no send when it cannot be
+        written), the reply after (a reply that cannot be written leaves it in doubt). A
+        `--force` resend that fails leaves what was known: sent stays sent."""
+        run_id = self.report.run_id
+        result = mailer.send(
+            mail, self.sender, box, lambda: self.ledger.record(run_id, d, "handed")
+        )
+        if result.sent or not result.doubt:
+            try:
+                kept = before.status if before and before.status != "failed" else "failed"
+                status = "sent" if result.sent else kept
+                self.ledger.record(run_id, d, status, result.code, result.detail)
+            except LedgerError as exc:
+                log.warning("%s: %s: the reply is not recorded: %s", d.brief, d.mailbox, exc)
+        state = "sent" if result.sent else "failed"
+        self.event(d.brief, state, recipient=d.mailbox, code=result.code, detail=result.detail)
         if result.sent:
-            outcome.state = "sent" if outcome.state != "failed" else "failed"
-            outcome.details.append(f"{attempt.recipient}: sent ({attempt.message_id})")
-            return "sent"
-        outcome.state = "failed"
-        outcome.details.append(f"{attempt.recipient}: {result.detail}")
-        return "failed"
+            return self._note(outcome, "sent", f"{d.mailbox}: sent ({d.message_id})")
+        word = "in doubt" if result.doubt else "failed"
+        return self._note(outcome, "failed", f"{d.mailbox}: {result.detail}", word)
 
     def _keep_edition(self, item: Ready, statuses: dict[str, str]) -> None:
         """The delivered PDF, unchanged, among the brief's editions, and who got it; old ones pruned."""
@@ -229,77 +321,39 @@ class Run:
         for name in pruned:
             self.event(brief, "edition-pruned", detail=name)
 
-    def notify_failures(self, mailer: smtp.Mailer, edition: datetime | None = None) -> None:
-        """One notice to [mail].failures_to listing every brief that failed and why.
-
-        With an edition (nightly), the same failures are reported once a night, not once a re-run.
-        """
+    def notify_failures(self, mailer: smtp.Mailer) -> None:
+        """One notice to [mail].failures_to listing every brief that failed and why."""
         failed, ops = self.report.failed, self.mail.failures_to
         if not failed or not ops:
             return
-        findings = [
-            f"{one_line(o.brief_id)}:\n" + "".join(f"  {d}\n" for d in o.details) for o in failed
-        ]
-        key = (
-            hashlib.sha256("\n".join([edition.isoformat(), *findings]).encode()).hexdigest()
-            if edition
-            else None
-        )
-        if key and self.ledger.is_sent(NOTICE, key, ops):
-            detail = "the same failures were reported this night"
-            self.event("*", "notice-skipped", recipient=ops, detail=detail)
-            return
         names = ", ".join(one_line(o.brief_id) for o in failed)
-        subject = (
-            f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed: {names}"
-        )
-        lines = [
-            f"reportgen {self.command} run {self.report.run_id} could not deliver:",
-            "",
-            *findings,
-            "Nothing was sent for a brief that failed; its previous PDF was not re-sent.",
-        ]
-        message_id = message.message_id_for(NOTICE, key or self.report.run_id, ops, self.mail.from_)
+        subject = f"[reportgen] {self.command} run {self.report.run_id}: {len(failed)} failed"
+        subject += "" if header_problem(names) else f": {names}"  # a folder's name may be hostile
+        lines = [f"reportgen {self.command} run {self.report.run_id} could not deliver:", ""]
+        for o in failed:
+            lines += [f"{one_line(o.brief_id)}:", *(f"  {one_line(d)}" for d in o.details)]
+        lines += ["", "Nothing was sent for a brief that failed; its previous PDF was not re-sent."]
+        to = parse_mailbox(ops)
+        mid = message.message_id_for("*notice*", self.report.run_id, to.address, self.sender)
         try:
-            envelope = message.Envelope(self.mail.from_, ops, message_id, self.now)
-            notice = message.notice_message(envelope, subject[:900], lines)
+            notice = message.notice_message(
+                message.Envelope(self.sender, to, mid, self.now), subject, lines
+            )
         except DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        attempt = Attempt(NOTICE, key or "", ops, message_id)
-        self._send_recorded(mailer, notice, attempt, "*", "notice-", recorded=key is not None)
-
-    def _send_recorded(
-        self,
-        mailer: smtp.Mailer,
-        mail: EmailMessage,
-        attempt: Attempt,
-        event_brief: str,
-        state_prefix: str,
-        *,
-        recorded: bool = True,
-    ) -> smtp.SendOutcome:
-        """Send one message with the ledger around it (once.send_recorded), then log the event."""
-        ledger = self.ledger if recorded else None
-        result = once.send_recorded(
-            ledger, self.report.run_id, mailer, attempt, mail, self.mail.from_
-        )
-        state = state_prefix + ("sent" if result.sent else "failed")
-        self.event(
-            event_brief, state, recipient=attempt.recipient, code=result.code, detail=result.detail
-        )
-        return result
+        result = mailer.send(notice, self.sender, to)  # failures are its outcome, not raised
+        state = "notice-sent" if result.sent else "notice-failed"
+        self.event("*", state, recipient=to.address, code=result.code, detail=result.detail)
 
     def finish(self) -> RunReport:
         self.ledger.end_run(self.report.run_id, self.report.exit_code)
         return self.report
 
 
-def write_eml(folder: Path, brief: str, recipient: str, mail: EmailMessage) -> Path:
+def write_eml(folder: Path, brief: str, box: Mailbox, mail: EmailMessage) -> Path:
     """--dry-run: the message exactly as it would be sent, as a .eml file."""
-    safe = "".join(
-        ch if ch.isalnum() or ch in "@.-_" else "_" for ch in message.address_of(recipient)
-    )
+    safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in box.address)
     path = folder / f"{brief}--{safe}.eml"
-    write_atomic(path, mail.as_bytes(policy=SMTP_POLICY))
+    write_atomic(path, mail.as_bytes(policy=SMTP_POLICY if box.ascii else SMTPUTF8_POLICY))
     return path

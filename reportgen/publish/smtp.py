@@ -1,8 +1,17 @@
 """The SMTP transport: one connection and one login per run, failures sorted by class.
 
-- 4xx replies, timeouts and dropped connections are *transient*: retried with
-  exponential backoff and jitter, bounded by `max_attempts` and `max_retry_time`.
-- Other 5xx replies are *permanent* for that message: no retry.
+- Before DATA, 4xx replies, timeouts and dropped connections are *transient*:
+  retried with exponential backoff and jitter, bounded by `max_attempts` and
+  `max_retry_time`. Other 5xx replies are *permanent* for that message.
+- From DATA on, a lost reply (dropped connection, timeout) leaves the message
+  *in doubt*: the server may have stored it, so it is never retried.
+- Every exchange has a total deadline of `[smtp].timeout` seconds: the
+  connection (greeting, EHLO, STARTTLS, login) and each message (MAIL to the
+  reply after DATA). A watchdog shuts the socket down when it passes, so a
+  server that drips `220-` lines cannot hold a run: a message takes at most
+  about `max_attempts` x (2 x timeout + backoff) in all.
+- A mailbox with a non-ASCII local part goes out with SMTPUTF8 when the server
+  offers it; otherwise that delivery alone fails (permanent).
 - Setup failures (login refused, AUTH or STARTTLS not offered, an untrusted
   certificate, "authentication required") are *fatal* for the run: one attempt,
   one clear message, and every later message of the run fails at once without
@@ -18,16 +27,20 @@ import ipaddress
 import logging
 import random
 import smtplib
+import socket
 import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from typing import Literal
 
 from reportgen.config import PASSWORD_ENV, ConfigError, SmtpConfig
-from reportgen.publish.message import address_of
+from reportgen.mailtext import Mailbox
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +83,13 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """How one message to one recipient ended."""
+    """How one message to one mailbox ended; `doubt`: handed over, its reply lost."""
 
-    recipient: str
     sent: bool
     code: int | None
     detail: str
     attempts: int
+    doubt: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,11 @@ class Failure:
     detail: str
 
 
-def classify(exc: Exception) -> Failure:
-    """Sort an smtplib/socket error into transient, permanent (this message) or fatal (the run)."""
+def classify(exc: Exception, expired: bool = False) -> Failure:
+    """Sort an smtplib/socket error into transient, permanent (this message) or fatal (the run);
+    `expired`: the exchange's deadline shut the socket down."""
+    if expired:
+        return Failure("transient", None, "no complete answer within the [smtp].timeout deadline")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()), (None, b""))
         kind: Kind = "transient" if code is not None and 400 <= code < 500 else "permanent"
@@ -110,7 +126,7 @@ def classify(exc: Exception) -> Failure:
         return Failure("transient", None, "timed out waiting for the server")
     if isinstance(exc, OSError):
         return Failure("transient", None, f"cannot connect: {exc.strerror or exc}")
-    return Failure("fatal", None, f"{type(exc).__name__}: {exc}")
+    return Failure("permanent", None, f"{type(exc).__name__}: {exc}")  # this message only
 
 
 def _text(reply: bytes | str) -> str:
@@ -138,6 +154,7 @@ class Mailer:
         self._clock = clock
         self._conn: smtplib.SMTP | None = None
         self._stopped: str | None = None  # why nothing more is attempted this run
+        self._expired = False  # the current exchange ran out of time
 
     def __enter__(self) -> Mailer:
         return self
@@ -146,42 +163,105 @@ class Mailer:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.quit()
-            except (smtplib.SMTPException, OSError):
-                self._conn.close()
-            self._conn = None
+        """QUIT, within the deadline too (a server may drip its goodbye)."""
+        self._politely(lambda conn: conn.quit())
+        self._drop()
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> SendOutcome:
-        """Send until the server's 250, a permanent refusal, or the retry budget is spent."""
-        data = message.as_bytes(policy=SMTP_POLICY)
+    def send(
+        self,
+        message: EmailMessage,
+        sender: Mailbox,
+        recipient: Mailbox,
+        handover: Callable[[], None] = lambda: None,
+    ) -> SendOutcome:
+        """Send until the reply after DATA, a permanent refusal, or the retry budget is spent.
+        `handover` runs just before DATA (the ledger's "handed"); if it raises, nothing is sent."""
         deadline = self._clock() + self.smtp.max_retry_time
         attempt = 0
         while True:
             if self._stopped:
-                return SendOutcome(
-                    recipient, False, None, f"not attempted: {self._stopped}", attempt
-                )
+                return SendOutcome(False, None, f"not attempted: {self._stopped}", attempt)
             attempt += 1
             try:
-                self._connection().sendmail(address_of(sender), [address_of(recipient)], data)
-                return SendOutcome(recipient, True, 250, "accepted", attempt)
-            except (smtplib.SMTPException, OSError) as exc:
-                failure = classify(exc)
-            log.info("%s: attempt %d: %s", recipient, attempt, failure.detail)
-            if failure.kind != "permanent":
-                self._drop()
+                return self._attempt(message, sender, recipient, handover, attempt)
+            except Exception as exc:  # whatever one message raises fails that message only
+                failure = classify(exc, self._expired)
+            log.info("%s: attempt %d: %s", recipient.address, attempt, failure.detail)
+            self._reset() if failure.kind == "permanent" else self._drop()
             delay = self.smtp.backoff * 2 ** (attempt - 1) * (0.5 + random.random())
             if (
                 failure.kind != "transient"
                 or attempt >= self.smtp.max_attempts
                 or self._clock() + delay > deadline
             ):
-                return self._give_up(recipient, failure, attempt)
+                return self._give_up(failure, attempt)
             self._sleep(delay)
 
-    def _give_up(self, recipient: str, failure: Failure, attempts: int) -> SendOutcome:
+    def _attempt(
+        self,
+        message: EmailMessage,
+        sender: Mailbox,
+        recipient: Mailbox,
+        handover: Callable[[], None],
+        attempt: int,
+    ) -> SendOutcome:
+        """MAIL, RCPT, handover, DATA on the run's connection, within one deadline."""
+        conn = self._connection()
+        utf8 = not (sender.ascii and recipient.ascii)
+        if utf8 and not conn.has_extn("smtputf8"):
+            why = f"{recipient.address}: a non-ASCII local part needs SMTPUTF8, not offered"
+            return SendOutcome(False, None, why, attempt)
+        options = ["SMTPUTF8"] if utf8 else []
+        options += ["BODY=8BITMIME"] if utf8 and conn.has_extn("8bitmime") else []
+        data = message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
+        with self._deadline(conn):
+            code, reply = conn.mail(sender.address, options)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, sender.address)
+            code, reply = conn.rcpt(recipient.address)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({recipient.address: (code, reply)})
+            try:
+                handover()
+            except Exception as exc:  # "handed" could not be written: nothing goes out
+                self._reset()
+                return SendOutcome(False, None, f"not sent: {exc}", attempt)
+            try:
+                code, reply = conn.data(data)
+            except smtplib.SMTPDataError:
+                raise  # DATA itself refused: nothing was handed over
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                why = classify(exc, self._expired).detail
+                return SendOutcome(False, None, f"in doubt: {why} after DATA", attempt, True)
+            if 400 <= code < 600:
+                raise smtplib.SMTPDataError(code, reply)  # refused: not delivered
+            if not 200 <= code < 300:  # no reply one can read: it may have been stored
+                return SendOutcome(
+                    False, None, f"in doubt: reply {reply!r} after DATA", attempt, True
+                )
+        return SendOutcome(True, code, "accepted", attempt)
+
+    @contextmanager
+    def _deadline(self, conn: smtplib.SMTP) -> Iterator[None]:
+        """At most `timeout` seconds for what runs inside: then the socket is shut down."""
+        self._expired = False
+
+        def expire() -> None:
+            self._expired = True
+            if conn.sock is not None:
+                with suppress(OSError):
+                    socket.socket.shutdown(conn.sock, socket.SHUT_RDWR)
+
+        timer = threading.Timer(self.smtp.timeout, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    def _give_up(self, failure: Failure, attempts: int) -> SendOutcome:
         detail = failure.detail
         where = f"{self.smtp.host}:{self.smtp.port}"
         if failure.kind == "fatal":
@@ -190,7 +270,24 @@ class Mailer:
             detail += f" (gave up after {attempts} attempt{'s' * (attempts > 1)})"
             if failure.code is None:
                 self._stopped = f"{where} unreachable ({failure.detail})"
-        return SendOutcome(recipient, False, failure.code, detail, attempts)
+        return SendOutcome(False, failure.code, detail, attempts)
+
+    def _reset(self) -> None:
+        """RSET after a refusal, so the connection's next MAIL starts a new transaction."""
+        if not self._politely(lambda conn: conn.rset()):
+            self._drop()
+
+    def _politely(self, command: Callable[[smtplib.SMTP], object]) -> bool:
+        """One command on an open connection within the deadline; False when it failed."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            with self._deadline(conn):
+                command(conn)
+            return True
+        except (smtplib.SMTPException, OSError):
+            return False
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -203,20 +300,26 @@ class Mailer:
         return self._conn
 
     def _connect(self) -> smtplib.SMTP:
+        """Connect, greet, EHLO, STARTTLS and log in, all within one deadline."""
         smtp = self.smtp
         context = ssl.create_default_context()
         conn: smtplib.SMTP
         if smtp.security == "tls":
-            conn = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+            conn = smtplib.SMTP_SSL(
+                timeout=smtp.timeout, context=context
+            )  # handshake: one deadline
         else:
-            conn = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+            conn = smtplib.SMTP(timeout=smtp.timeout)
+        conn._host = smtp.host  # type: ignore[attr-defined]  # the TLS name (__init__ sets it only when it connects)
         try:
-            conn.ehlo()
-            if smtp.security == "starttls":
-                conn.starttls(context=context)
+            with self._deadline(conn):
+                conn.connect(smtp.host, smtp.port)
                 conn.ehlo()
-            if smtp.username:
-                _login(conn, smtp.username, self._password or "")
+                if smtp.security == "starttls":
+                    conn.starttls(context=context)
+                    conn.ehlo()
+                if smtp.username:
+                    _login(conn, smtp.username, self._password or "")
         except BaseException:
             conn.close()
             raise

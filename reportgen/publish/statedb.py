@@ -29,29 +29,18 @@ class LedgerError(ReportgenError):
 
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
+CREATE TABLE IF NOT EXISTS mailings (
     brief TEXT NOT NULL,
-    pdf_sha256 TEXT NOT NULL,
-    recipient TEXT NOT NULL,
+    edition TEXT NOT NULL,           -- the content id of what was sent (publish/run.py)
+    mailbox TEXT NOT NULL,           -- local@domain, the domain case-folded and IDNA-encoded
     message_id TEXT NOT NULL,
-    fingerprint TEXT,
-    status TEXT NOT NULL,            -- pending | sent | failed
+    pdf_sha256 TEXT NOT NULL,        -- the PDF attached (its edition file in the archive)
+    status TEXT NOT NULL,            -- handed (in doubt until the reply) | sent | failed
     smtp_code INTEGER,
     detail TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
     run_id TEXT,
     updated TEXT NOT NULL,
-    sent_at TEXT,
-    edition TEXT,                    -- nightly: the scheduled run time (UTC) it belongs to
-    PRIMARY KEY (brief, pdf_sha256, recipient)
-);
-CREATE TABLE IF NOT EXISTS builds (
-    brief TEXT NOT NULL,
-    edition TEXT NOT NULL,           -- the scheduled run time this build belongs to
-    fingerprint TEXT NOT NULL,       -- hash of the brief's files
-    pdf_sha256 TEXT NOT NULL,
-    built_at TEXT NOT NULL,
-    PRIMARY KEY (brief, edition)
+    PRIMARY KEY (brief, edition, mailbox)
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -107,8 +96,6 @@ class StateDB:
             )
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)
-        if "edition" not in {row[1] for row in db.execute("PRAGMA table_info(deliveries)")}:
-            db.execute("ALTER TABLE deliveries ADD COLUMN edition TEXT")  # a ledger from before
 
     def _check(self, step: Callable[[sqlite3.Connection], None], wait: float) -> None:
         """Run one step, turning SQLite's errors into one line that says what to do."""

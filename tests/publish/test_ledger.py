@@ -3,12 +3,13 @@
 Corrupted pages, a file that is not a database, another process holding the
 lock, a lock taken right after the server's 250, and a run killed while the
 server held its message: no duplicate send, no lost recipient, one true line.
-And the clock (a `now` parameter): stepped back, or a changed time zone, never
-delivers an edition twice.
+And the edition is the content: a clock stepped back, a changed time zone or
+another build of the same content never delivers it twice.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -17,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL, write_brief
+from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import WAIT, Recorder, write_config
 
 from reportgen.config import load_config
@@ -149,15 +150,15 @@ def test_a_lock_taken_right_after_the_250_neither_resends_nor_loses_a_recipient(
     [outcome] = first.outcomes
     assert outcome.details[0].startswith("pm@example.com: sent")
     assert outcome.details[1].startswith("cio@example.com: not sent:")
-    assert (db_file(project).parent / "unrecorded.jsonl").is_file()  # the 250, kept durably
 
-    again = send(project, port)
-    assert again.exit_code == 0, again.outcomes
+    again = send(project, port)  # the first run's end was not written either: told once here
+    assert again.exit_code == 1, again.outcomes
     assert brief_mails(recorder) == sorted(TO)  # each exactly once
-    assert not (db_file(project).parent / "unrecorded.jsonl").exists()
+    assert again.outcomes[0].details[0].startswith("pm@example.com: in doubt (run ")
+    assert send(project, port).exit_code == 0
     with sqlite3.connect(db_file(project)) as db:
-        rows = dict(db.execute("SELECT recipient, status FROM deliveries WHERE brief='acme'"))
-    assert rows == {"pm@example.com": "sent", "cio@example.com": "sent"}
+        rows = dict(db.execute("SELECT mailbox, status FROM mailings WHERE brief='acme'"))
+    assert rows == {"pm@example.com": "handed", "cio@example.com": "sent"}  # pm's 250 unwritten
 
 
 def test_a_run_killed_while_the_server_held_its_message_is_not_resent(
@@ -177,18 +178,20 @@ def test_a_run_killed_while_the_server_held_its_message_is_not_resent(
     recorder.release.set()  # whether the server kept it, the run that died cannot know
     before = brief_mails(recorder)
 
-    again = send(project, port, to=["pm@example.com"])  # unconfirmed: not sent again, said so
-    assert again.exit_code == 1
+    again = send(project, port, to=["pm@example.com"])  # in doubt: not sent again, said so
+    assert again.exit_code == 1  # the killed run told no one: this run does, once
     [detail] = again.outcomes[0].details
-    assert detail.startswith("pm@example.com: unconfirmed") and "--force" in detail
+    assert detail.startswith("pm@example.com: in doubt (run ") and "--force" in detail
     assert brief_mails(recorder) == before  # nothing sent again
     assert notices(recorder)  # a person is told to check
+    later = send(project, port, to=["pm@example.com"])
+    assert later.exit_code == 0 and "in doubt since run" in later.outcomes[0].details[0]
     forced = send(project, port, to=["pm@example.com"], force=True)
     assert forced.exit_code == 0
     assert brief_mails(recorder) == [*before, "pm@example.com"]
 
 
-# --- the clock: an edition delivered is never delivered again --------------------------
+# --- the edition is the content: no clock, zone or build makes it new ------------------
 
 NIGHT = datetime(2026, 11, 22, 22, 5, tzinfo=UTC)  # 06:05 in Shanghai, just after the run time
 
@@ -205,56 +208,48 @@ def nightly(project: Path, port: int, now: datetime, timezone: str = "Asia/Shang
     return run_nightly(load_config(path), now=now)
 
 
-def test_a_clock_stepped_back_across_the_run_time_sends_nothing_again(
+def test_the_same_content_is_one_edition_whatever_the_clock_zone_or_build(
     nightly_project: Path, server: tuple[Recorder, int]
 ) -> None:
     recorder, port = server
     assert nightly(nightly_project, port, NIGHT).exit_code == 0
-    back = nightly(nightly_project, port, NIGHT - timedelta(minutes=30))  # 05:35: "yesterday"
-    assert back.exit_code == 0, back.outcomes
-    [detail] = back.outcomes[0].details
-    assert "older than the one already delivered" in detail and "clock is behind" in detail
+    for now, zone in [
+        (NIGHT - timedelta(minutes=30), "Asia/Shanghai"),  # the clock stepped back
+        (NIGHT + timedelta(hours=16), "America/Los_Angeles"),  # the zone changed
+        (NIGHT + timedelta(days=3), "Asia/Shanghai"),  # nights later
+    ]:
+        again = nightly(nightly_project, port, now, zone)
+        assert again.exit_code == 0 and again.outcomes[0].state == "unchanged", again.outcomes
+    brief, pdf = nightly_project / "briefs" / "acme", nightly_project / "out" / "acme" / "acme.pdf"
+    before = pdf.read_bytes()
+    assert build_brief(brief, nightly_project / "out", now=NIGHT).ok
+    assert pdf.read_bytes() != before  # another build: other bytes, the same content
+    assert send_briefs(load_config(nightly_project / "reportgen.toml"), [brief]).exit_code == 0
     assert brief_mails(recorder) == ["pm@example.com"]
-
-
-def test_a_changed_time_zone_does_not_make_the_same_night_new(
-    nightly_project: Path, server: tuple[Recorder, int]
-) -> None:
-    recorder, port = server
-    assert nightly(nightly_project, port, NIGHT).exit_code == 0  # edition 22:00 UTC
-    moved = NIGHT.replace(hour=14) + timedelta(days=1)  # 06:05 in Los Angeles, 16 h later
-    report = nightly(nightly_project, port, moved, "America/Los_Angeles")
-    assert "less than a night ago" in report.outcomes[0].details[0]
-    assert brief_mails(recorder) == ["pm@example.com"]
-    next_night = nightly(nightly_project, port, moved + timedelta(days=1), "America/Los_Angeles")
-    assert next_night.outcomes[0].state == "sent"  # a real new night goes out
-    assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
-
-
-def test_a_correction_the_same_night_goes_out_and_a_clock_behind_it_is_a_failure(
-    nightly_project: Path, server: tuple[Recorder, int]
-) -> None:
-    recorder, port = server
-    assert nightly(nightly_project, port, NIGHT).exit_code == 0
     spec = {**MINIMAL, "metrics": [{**MINIMAL["metrics"][0], "value": 13.1}, MINIMAL["metrics"][1]]}
-    write_brief(nightly_project / "briefs" / "acme", spec)
-    assert nightly(nightly_project, port, NIGHT + timedelta(hours=1)).outcomes[0].state == "sent"
-    spec["metrics"][0]["value"] = 14.2
-    write_brief(nightly_project / "briefs" / "acme", spec)
-    behind = nightly(nightly_project, port, NIGHT - timedelta(hours=2))
-    assert behind.exit_code == 1 and "clock is behind" in behind.outcomes[0].details[0]
+    write_brief(nightly_project / "briefs" / "acme", spec)  # a correction: a new edition
+    assert nightly(nightly_project, port, NIGHT - timedelta(hours=2)).outcomes[0].state == "sent"
     assert brief_mails(recorder) == ["pm@example.com", "pm@example.com"]
 
 
-def test_a_ledger_replaced_by_an_empty_one_does_not_send_again(
+def test_a_ledger_from_before_editions_sends_nothing_twice_after_the_upgrade(
     project: Path, server: tuple[Recorder, int]
 ) -> None:
+    """v1.1 kept deliveries by PDF, with the digest of the brief's files: after an upgrade
+    (which rebuilds every PDF) that content is not sent again to a mailbox it reached."""
     recorder, port = server
-    assert send(project, port).exit_code == 0
-    for path in db_file(project).parent.glob("state.sqlite*"):
-        path.unlink()
-    db_file(project).write_bytes(b"")  # overwritten: a valid, empty database
-    again = send(project, port)
-    assert again.exit_code == 0 and again.outcomes[0].state == "unchanged"
-    assert all("editions manifest" in d for d in again.outcomes[0].details)
-    assert brief_mails(recorder) == sorted(TO)
+    inputs = json.loads((project / "out" / "acme" / ".reportgen-build.json").read_text())["inputs"]
+    db_file(project).parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_file(project)) as db:
+        db.execute(
+            "CREATE TABLE deliveries (brief TEXT, pdf_sha256 TEXT, recipient TEXT,"
+            " message_id TEXT, fingerprint TEXT, status TEXT, run_id TEXT)"
+        )
+        db.execute(
+            "INSERT INTO deliveries VALUES ('acme', 'an older PDF', 'PM <pm@EXAMPLE.com>',"
+            " '<old@example.com>', ?, 'sent', 'r1')",
+            (inputs,),
+        )
+    report = send(project, port)
+    assert report.exit_code == 0, report.outcomes
+    assert brief_mails(recorder) == ["cio@example.com"]  # pm had this content already

@@ -1,8 +1,9 @@
 """The email a portfolio manager gets, read back from the .eml `send --dry-run` writes.
 
-Subject (ticker, verdict, at most 78 characters), "What changed" first, key
-figures with their sources, the firm and disclaimer at the foot, the
-attachment named `<id>-<as_of>.pdf`, bodies from templates a project can override.
+Subject (the call, ticker, verdict, at most 78 characters), the call and "What
+changed since the reader's last edition" first, key figures with their sources,
+the firm and disclaimer at the foot, the attachment named `{ticker}-{as_of}.pdf`,
+bodies from templates a project can override.
 """
 
 from __future__ import annotations
@@ -22,24 +23,41 @@ from reportgen.brief.spec import load_spec
 from reportgen.brief.summary import BriefSummary, summarize
 from reportgen.brief.validate import validate
 from reportgen.cli import main
-from reportgen.config import load_config
-from reportgen.publish.message import SUBJECT_MAX, subject_line
+from reportgen.config import MailConfig, load_config
+from reportgen.publish.message import (
+    RATED_SUBJECT,
+    SUBJECT,
+    SUBJECT_MAX,
+    MailTemplates,
+    attachment_name,
+    subject_line,
+    subject_template,
+)
 from reportgen.publish.nightly import send_briefs
+from reportgen.render.environment import Renderer
 
 BEFORE = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # the previous build, for "what changed"
 
 
-def rebuild_with_changes(project: Path) -> None:
-    """Build an older acme first, then today's: the last build then says what changed
-    (revenue 11 -> 12.5, verdict Hold -> High-Risk, High-Reward, risk Pricing -> Competition)."""
+def rebuild_with_changes(project: Path, port: int) -> None:
+    """Send pm an older acme first, then build today's: pm's mail then says what changed
+    since the edition pm got (revenue 11 -> 12.5, verdict Hold -> High-Risk, High-Reward,
+    risk Pricing -> Competition)."""
     older = copy.deepcopy(MINIMAL)
     older["verdict"]["label"] = "Hold"
     older["risks"][0]["title"] = "Pricing"
     older["metrics"][0]["value"] = 11
     brief = write_brief(project / "briefs" / "acme", older)
     assert build_brief(brief, project / "out", now=BEFORE).ok
+    config = load_config(write_config(project, port, to=["pm@example.com"]))
+    assert send_briefs(config, [brief]).exit_code == 0
     write_brief(brief, MINIMAL)
     assert build_brief(brief, project / "out").ok
+
+
+def sent_words() -> str:
+    today = datetime.now(UTC)
+    return f"What changed since the edition sent {today.day} {today:%B %Y}"
 
 
 def dry_run(project: Path, extra_config: str = "", **settings: Any) -> EmailMessage:
@@ -58,8 +76,10 @@ def bodies(msg: EmailMessage) -> tuple[str, str]:
     return text.replace("\r\n", "\n"), html.replace("\r\n", "\n")  # as sent: CRLF lines
 
 
-def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path) -> None:
-    rebuild_with_changes(project)
+def test_message_has_both_bodies_headers_and_the_exact_pdf(
+    project: Path, server: tuple[Any, int]
+) -> None:
+    rebuild_with_changes(project, server[1])
     msg = dry_run(project)
     assert msg["From"] == "Research Desk <desk@example.com>"
     assert msg["To"] == "pm@example.com"
@@ -73,18 +93,20 @@ def test_message_has_both_bodies_headers_and_the_exact_pdf(project: Path) -> Non
         assert "High-Risk, High-Reward" in body
         assert "USD 12.5bn" in body  # the key figure, formatted as in the PDF
         assert "Revenue reached USD 12.5bn." in body  # helpers resolved, no {{ }} left
-        assert "What changed since 20 November 2026" in body
+        assert sent_words() in body
         assert "New risk: Competition" in body
         assert "Revenue: USD 11bn \u2192 USD 12.5bn" in body
     assert "{{" not in text + html
     [attachment] = list(msg.iter_attachments())
-    assert attachment.get_filename() == "acme-2026-11-21.pdf"
+    assert attachment.get_filename() == "ACME-2026-11-21.pdf"  # {ticker}-{as_of}.pdf
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content() == (project / "out" / "acme" / "acme.pdf").read_bytes()
 
 
-def test_what_changed_comes_first_then_key_figures_with_their_sources(project: Path) -> None:
-    rebuild_with_changes(project)
+def test_what_changed_comes_first_then_key_figures_with_their_sources(
+    project: Path, server: tuple[Any, int]
+) -> None:
+    rebuild_with_changes(project, server[1])
     text, html = bodies(dry_run(project))
     for body in (text, html):
         changed, figures = body.index("What changed"), body.index("Key figures")
@@ -93,7 +115,9 @@ def test_what_changed_comes_first_then_key_figures_with_their_sources(project: P
     assert "- Revenue: USD 12.5bn (FY2025), source: Alpha Report" in text
 
 
-def test_no_changes_file_means_no_changes_section(project: Path) -> None:
+def test_a_readers_first_edition_has_no_changes_section(project: Path) -> None:
+    rebuild_with_changes_unsent = build_brief(project / "briefs" / "acme", project / "out")
+    assert rebuild_with_changes_unsent.ok
     text, html = bodies(dry_run(project))
     assert "What changed" not in text and "What changed" not in html
     assert text.index("Verdict:") < text.index("Key figures")
@@ -141,7 +165,7 @@ def test_a_project_overrides_the_mail_templates(project: Path) -> None:
         'Desk note for {{ s.ticker }}\n{% include "builtin!mail/brief.txt.j2" %}', encoding="utf-8"
     )
     text, html = bodies(dry_run(project))
-    assert text.startswith("Desk note for ACME\nAcme's Big Bet")
+    assert text.startswith("Desk note for ACME\nVerdict: High-Risk")
     assert "Desk note" not in html  # the HTML body is still the built-in one
 
 
@@ -158,6 +182,9 @@ def summary_of(**change: Any) -> BriefSummary:
         summary="",
         key_figures=[],
         recipients=[],
+        rating=change.get("rating"),
+        target=change.get("target"),
+        upside=change.get("upside"),
     )
 
 
@@ -180,6 +207,34 @@ def test_a_template_naming_the_ticker_gets_no_prefix_and_the_limit_still_holds()
     assert subject.startswith("ACME | ") and len(subject) <= SUBJECT_MAX
     assert subject_line(template, summary_of()) == "ACME | Acme's Big Bet | High-Risk, High-Reward"
     assert subject_line(TEMPLATE, summary_of(ticker=None)).startswith("Acme's Big Bet: ")
+
+
+def test_a_rated_brief_leads_its_subject_with_the_call_and_never_shortens_it() -> None:
+    call = {"ticker": "BABA", "rating": "Buy", "target": "USD 160.00", "upside": "+32.2%"}
+    title = "Alibaba's AI Bet: capex, cloud share, chips and the long road to profit in 2027"
+    mail = MailConfig()
+    short = summary_of(**call)
+    assert subject_template(mail, short) == RATED_SUBJECT
+    subject = subject_line(RATED_SUBJECT, short)
+    assert subject == "[BABA] Buy, target USD 160.00 (+32.2%): Acme's Big Bet"
+    long = subject_line(RATED_SUBJECT, summary_of(**call, title=title))
+    assert len(long) <= SUBJECT_MAX and long.endswith("\u2026")
+    assert long.startswith("[BABA] Buy, target USD 160.00 (+32.2%): Alibaba's AI Bet")
+    assert subject_template(mail, summary_of()) == SUBJECT  # no rating: the old default
+    assert attachment_name(mail.attachment, summary_of(ticker=None)) == "acme-2026-11-21.pdf"
+
+
+def test_the_body_opens_with_the_call(tmp_path: Path) -> None:
+    market = {
+        **{"price": 121.0, "currency": "USD", "date": "2026-11-21", "target": 160},
+        **{"horizon": "12 months", "rating": "Buy", "source": "alpha"},
+    }
+    checked = validate(load_spec(write_brief(tmp_path / "acme", {**MINIMAL, "market": market})))
+    summary = summarize(checked)
+    assert (summary.rating, summary.target, summary.upside) == ("Buy", "USD 160.00", "+32.2%")
+    text, html = MailTemplates(Renderer()).bodies(summary, None, "ACME-2026-11-21.pdf")
+    assert text.startswith("Buy, target USD 160.00 (+32.2% upside)\nVerdict: High-Risk")
+    assert html.index("USD 160.00") < html.index("Verdict:") < html.index("Big Bet")
 
 
 def test_summarize_is_pure_and_resolves_helpers_to_text(tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 
 from reportgen.batch import build_many
 from reportgen.brief.spec import find_briefs
-from reportgen.config import Config, ScheduleConfig, load_config
+from reportgen.config import Config, load_config
 from reportgen.publish.lock import run_lock
-from reportgen.publish.nightly import batch_options, edition_time, nightly_project, run_nightly
+from reportgen.publish.nightly import batch_options, nightly_project, run_nightly
 
 NIGHT = datetime(
     2026, 11, 22, 22, 5, tzinfo=UTC
@@ -107,7 +107,8 @@ def test_a_changed_brief_goes_out_the_next_night_once(
     spec["metrics"] = [{**MINIMAL["metrics"][0], "value": 13.1}, MINIMAL["metrics"][1]]
     write_brief(project / "briefs" / "acme", spec)
     next_night = run_nightly(config, now=NIGHT + timedelta(days=1))
-    assert {o.brief_id: o.state for o in next_night.outcomes} == {"acme": "sent", "beta": "sent"}
+    states = {o.brief_id: o.state for o in next_night.outcomes}
+    assert states == {"acme": "sent", "beta": "unchanged"}  # beta's edition went out already
     [acme] = [
         r for r in recorder.to("pm@example.com")[-2:] if r.message["X-Reportgen-Brief"] == "acme"
     ]
@@ -121,7 +122,7 @@ def test_a_changed_brief_goes_out_the_next_night_once(
         config, now=NIGHT + timedelta(days=1, hours=2)
     )  # same night: reuses the builds
     assert {o.state for o in rerun.outcomes} == {"unchanged"}
-    assert len(recorder.to("pm@example.com")) == 4
+    assert len(recorder.to("pm@example.com")) == 3
     with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
         details = [
             d
@@ -145,7 +146,10 @@ def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(
 
     report = run_nightly(config, now=NIGHT + timedelta(days=1))
     assert report.exit_code == 1
-    assert {o.brief_id: o.state for o in report.outcomes} == {"beta": "failed", "acme": "sent"}
+    assert {o.brief_id: o.state for o in report.outcomes} == {
+        "beta": "failed",
+        "acme": "unchanged",
+    }
     assert [b for b in briefs_got(recorder) if b[0] == "beta"] == [
         ("beta", "pm@example.com")
     ]  # night one only
@@ -157,14 +161,12 @@ def test_a_failed_build_is_not_sent_and_its_old_pdf_not_resent(
     assert "unknown source 'nowhere'" in notice.message.get_content()
 
     rerun = run_nightly(config, now=NIGHT + timedelta(days=1, hours=1))
-    assert rerun.exit_code == 1  # still failing, and said so ...
-    assert len(recorder.to("ops@example.com")) == 1  # ... but ops hear it once a night
-    assert (
-        len(recorder.received) == 3 + 2 + 1
-    )  # night one, acme night two, the notice: nothing more
+    assert rerun.exit_code == 1  # still failing, and said so: each failed run tells ops
+    assert len(recorder.to("ops@example.com")) == 2
+    assert len(recorder.received) == 3 + 2  # night one, then the notices: nothing more
 
 
-def test_only_changed_skips_briefs_whose_content_did_not_change(
+def test_only_changed_and_all_are_kept_and_each_edition_still_goes_once(
     project: Path, server: tuple[Recorder, int]
 ) -> None:
     recorder, port = server
@@ -176,7 +178,7 @@ def test_only_changed_skips_briefs_whose_content_did_not_change(
     assert {o.brief_id: o.state for o in report.outcomes} == {"acme": "unchanged", "beta": "sent"}
     assert len(recorder.to("pm@example.com")) == 2 + 1
     everything = run_nightly(config, now=NIGHT + timedelta(days=2), send_all=True)
-    assert {o.state for o in everything.outcomes} == {"sent"}
+    assert {o.state for o in everything.outcomes} == {"unchanged"}  # `send --force` resends
 
 
 def test_strict_holds_back_a_brief_with_warnings(
@@ -214,13 +216,6 @@ def test_nothing_is_lost_when_the_server_is_down(
         ("acme", "pm@example.com"),
         ("beta", "pm@example.com"),
     ]
-
-
-def test_edition_time_is_the_latest_scheduled_run() -> None:
-    schedule = ScheduleConfig(time="06:00", timezone="Asia/Shanghai")
-    assert edition_time(NIGHT, schedule) == datetime(2026, 11, 22, 22, 0, tzinfo=UTC)
-    before = datetime(2026, 11, 22, 21, 59, tzinfo=UTC)  # 05:59 in Shanghai: yesterday's edition
-    assert edition_time(before, schedule) == datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 
 
 def test_the_lock_is_exclusive_and_released(tmp_path: Path) -> None:
@@ -349,11 +344,8 @@ def test_nightly_and_build_share_one_cache(project: Path, server: tuple[Recorder
     _, port = server
     config = config_for(project, port, to=["pm@example.com"])
     assert run_nightly(config, now=NIGHT).exit_code == 0
-    edition = edition_time(NIGHT, config.schedule)
     briefs = find_briefs([project / "briefs"])
-    again = build_many(
-        briefs, project / "out", nightly_project(config, edition), batch_options(config)
-    )
+    again = build_many(briefs, project / "out", nightly_project(config), batch_options(config))
     assert {r.status for r in again.results} == {"skipped"}
 
 

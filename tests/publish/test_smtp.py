@@ -7,6 +7,7 @@ ledger and SMTP code as the nightly job.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import ssl
 import subprocess
@@ -29,9 +30,11 @@ from smtp_server import (
 
 from reportgen.cli import main
 from reportgen.config import ConfigError, SmtpConfig, load_config
-from reportgen.errors import DeliveryError
 from reportgen.publish.nightly import RunReport, send_briefs
 from reportgen.publish.smtp import check_plaintext_auth
+
+ENCODED_BCC = "=?utf-8?q?X=0D=0ABcc:_spy=40example.com?="
+ENCODED_BODY = "=?utf-8?q?Buy=0D=0A=0D=0AFake_body?="
 
 
 def send(project: Path, port: int, **settings: Any) -> RunReport:
@@ -42,7 +45,7 @@ def send(project: Path, port: int, **settings: Any) -> RunReport:
 def deliveries(project: Path) -> list[tuple[Any, ...]]:
     with sqlite3.connect(project / "out" / ".reportgen" / "state.sqlite") as db:
         return db.execute(
-            "SELECT recipient, status, smtp_code, message_id, attempts FROM deliveries ORDER BY recipient"
+            "SELECT mailbox, status, smtp_code, message_id FROM mailings ORDER BY mailbox"
         ).fetchall()
 
 
@@ -67,8 +70,8 @@ def test_554_is_permanent_no_retry_and_the_ledger_says_so(
     assert report.exit_code == 1
     assert [o.state for o in report.outcomes] == ["failed"]
     assert recorder.to("pm@example.com") == []
-    [(rcpt, status, code, _, attempts)] = deliveries(project)
-    assert (rcpt, status, code, attempts) == ("pm@example.com", "failed", 554, 1)
+    [(rcpt, status, code, _)] = deliveries(project)
+    assert (rcpt, status, code) == ("pm@example.com", "failed", 554)
     [notice] = recorder.to("ops@example.com")  # the ops address hears about it
     assert "554" in notice.message.get_content()
     assert recorder.data_calls == 2  # the refused brief once, the notice once: no retry
@@ -110,19 +113,25 @@ def test_server_that_never_answers_ends_within_its_timeout(project: Path) -> Non
     assert "gave up after 2 attempts" in report.outcomes[0].details[0]
 
 
-def test_connection_lost_before_250_retries_with_the_same_message_id(
+def test_a_reply_lost_after_data_is_in_doubt_never_resent_but_with_force(
     project: Path, server: tuple[Recorder, int]
 ) -> None:
     recorder, port = server
-    recorder.data_replies = [DROP]
+    recorder.data_replies = [DROP]  # stored, then the connection cut before the 250
     report = send(project, port, to=["pm@example.com"])
-    assert report.exit_code == 0
-    first, second = recorder.to("pm@example.com")  # the server stored it twice ...
-    assert (
-        first.message["Message-ID"] == second.message["Message-ID"]
-    )  # ... so it can drop the copy
-    [(_, status, _, message_id, attempts)] = deliveries(project)
-    assert (status, message_id, attempts) == ("sent", first.message["Message-ID"], 2)
+    assert report.exit_code == 1 and "in doubt" in report.outcomes[0].details[0]
+    [first] = recorder.to("pm@example.com")  # not retried within the run
+    [(_, status, _, message_id)] = deliveries(project)
+    assert (status, message_id) == ("handed", first.message["Message-ID"])
+    again = send(project, port, to=["pm@example.com"])  # a later run: reported, not resent
+    assert again.exit_code == 0 and "in doubt since run" in again.outcomes[0].details[0]
+    assert len(recorder.to("pm@example.com")) == 1
+    config = load_config(project / "reportgen.toml")
+    forced = send_briefs(config, [project / "briefs" / "acme"], force=True)
+    assert forced.outcomes[0].state == "sent"
+    second = recorder.to("pm@example.com")[1]
+    assert second.message["Message-ID"] == first.message["Message-ID"]  # the reader can dedupe
+    assert deliveries(project)[0][1] == "sent"
 
 
 def test_sending_again_sends_nothing_unless_forced(
@@ -152,32 +161,50 @@ def test_header_injection_in_config_is_refused_before_anything_is_sent(
     project: Path, server: tuple[Recorder, int], settings: dict[str, Any]
 ) -> None:
     recorder, port = server
-    with pytest.raises(DeliveryError, match="mail"):
+    with pytest.raises(ConfigError, match=r"reportgen.toml:\d+: mail\."):
         send(project, port, **settings)
     assert recorder.data_calls == 0
     assert not (project / "out" / ".reportgen" / "state.sqlite").exists()
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "key"),
     [
-        {"recipients": ["pm2@example.com\r\nBcc: spy@example.com"]},
-        {"title": "Acme\r\nBcc: spy@example.com"},
+        ({"recipients": ["pm2@example.com\r\nBcc: spy@example.com"]}, "recipients[0]"),
+        ({"title": "Acme\r\nBcc: spy@example.com"}, "title"),
+        ({"subject": {**MINIMAL["subject"], "ticker": ENCODED_BCC}}, "subject.ticker"),
+        ({"verdict": {**MINIMAL["verdict"], "label": ENCODED_BODY}}, "verdict.label"),
     ],
 )
-def test_header_injection_from_a_brief_is_refused_and_reported(
-    project: Path, server: tuple[Recorder, int], change: dict[str, Any]
+def test_header_injection_from_a_brief_is_refused_at_its_line_and_nothing_injected(
+    project: Path, server: tuple[Recorder, int], change: dict[str, Any], key: str
 ) -> None:
     recorder, port = server
     brief = write_brief(project / "briefs" / "acme", {**MINIMAL, **change})
-    built = build_brief(brief, project / "out")  # send mails what the last build made
-    report = send(project, port)
-    assert report.exit_code == 1
-    why = report.outcomes[0].details[0]
-    assert "line break" in why or (not built.ok and "no build record" not in why), why
-    assert [r.rcpt_tos for r in recorder.received] == [
-        ["ops@example.com"]
-    ]  # only the failure notice
+    built = build_brief(brief, project / "out")
+    [problem] = [p for p in built.problems if p.severity == "error"]
+    assert (problem.path.name, problem.key) == ("brief.yaml", key) and problem.line, problem
+    send(project, port)  # mails the last good build, made before the change
+    assert {tuple(r.rcpt_tos) for r in recorder.received} == {
+        ("pm@example.com",),
+        ("cio@example.com",),
+    }
+    for got in recorder.received:
+        message = got.message
+        assert message["Bcc"] is None and "spy" not in got.data.decode("ascii", "replace")
+        assert message["Date"] and message["Message-ID"] and message["MIME-Version"]
+
+
+def test_a_summary_tampered_after_the_build_is_refused_by_the_message_itself(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    recorder, port = server
+    record = project / "out" / "acme" / ".reportgen-build.json"
+    record.write_text(record.read_text().replace('"ACME"', json.dumps(ENCODED_BCC)))
+    report = send(project, port, to=["pm@example.com"])
+    assert report.exit_code == 1 and "encoded word" in report.outcomes[0].details[-1]
+    assert [r.rcpt_tos for r in recorder.received] == [["ops@example.com"]]  # the notice only
+    assert recorder.received[0].message["Bcc"] is None
 
 
 def test_dry_run_writes_eml_files_and_sends_nothing(
@@ -300,7 +327,7 @@ def test_an_untrusted_certificate_is_a_permanent_failure(
     assert report.exit_code == 1
     assert "TLS certificate refused" in report.outcomes[0].details[0]
     assert recorder.data_calls == 0
-    assert deliveries(project)[0][4] == 1  # one attempt: retrying cannot fix a certificate
+    assert "attempts" not in report.outcomes[0].details[0]  # retrying cannot fix a certificate
 
 
 def test_send_command_line(project: Path, server: tuple[Recorder, int]) -> None:
@@ -375,7 +402,7 @@ def test_a_wrong_password_is_tried_once_and_said_clearly(project: Path) -> None:
     [outcome] = report.outcomes
     assert outcome.details[0].startswith("pm@example.com: login refused: 535")
     assert all("not attempted" in d and "login refused: 535" in d for d in outcome.details[1:])
-    assert [r[4] for r in deliveries(project)] == [0, 0, 1]  # ceo, cio, pm: attempts
+    assert [r[1] for r in deliveries(project)] == ["failed"] * 3  # tried again next run
 
 
 def test_authentication_required_is_not_retried(project: Path) -> None:
@@ -385,4 +412,4 @@ def test_authentication_required_is_not_retried(project: Path) -> None:
     assert report.exit_code == 1
     assert "530" in report.outcomes[0].details[0]
     assert "not attempted" in report.outcomes[0].details[1]
-    assert sum(r[4] for r in deliveries(project)) == 1  # one attempt in the whole run
+    assert recorder.mail_calls == 1  # one attempt in the whole run

@@ -1,0 +1,134 @@
+"""Text bound for a mail header, checked as the mail library will read it, and mailboxes.
+
+The email library decodes encoded words (`=?utf-8?q?...?=`) in every header it
+is given, so a value is checked twice: as written and as decoded. A reader is
+a mailbox, not a string: `PM <pm@EXAMPLE.COM>` and `pm@example.com` are one
+(domain case-folded and IDNA-encoded; the local part kept as written). Used by
+the config, the brief checks and the message builder alike (stdlib only).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from email.errors import NonASCIILocalPartDefect
+from email.headerregistry import Address
+from email.policy import SMTP
+
+# C0 and C1 controls (tab included), the Unicode line and paragraph separators, and the
+# invisible and bidi characters that make a name or subject read otherwise than written.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def decoded(text: str) -> str:
+    """The value as the mail library reads it into a header (encoded words decoded)."""
+    try:
+        return str(SMTP.header_factory("X-Check", text))
+    except Exception:  # the library cannot read it: the plain text is all there is
+        return text
+
+
+def header_problem(text: str) -> str | None:
+    """Why `text` cannot go into a mail header, or None: a control character (a line break
+    ends the header and starts another), written plainly or inside an encoded word."""
+    found = _CONTROL.search(text)
+    if found:
+        return (
+            f"U+{ord(found[0]):04X} (a control or invisible character) cannot go into a mail header"
+        )
+    found = _CONTROL.search(decoded(text))
+    if found:
+        return (
+            f"an encoded word (=?...?=) here decodes to U+{ord(found[0]):04X} (a control or"
+            " invisible character), which would break the mail header"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One reader. `address` is its identity: `local@domain`, the domain case-folded and
+    IDNA-encoded; `name` is the display name it was first written with."""
+
+    address: str
+    name: str = ""
+
+    @property
+    def header(self) -> Address:
+        local, _, domain = self.address.rpartition("@")
+        return Address(self.name, local, domain)
+
+    @property
+    def ascii(self) -> bool:
+        """False for a non-ASCII local part: it needs a server that offers SMTPUTF8."""
+        return self.address.isascii()
+
+    def __str__(self) -> str:
+        return str(self.header)
+
+
+def parse_mailbox(text: str) -> Mailbox:
+    """`a@b`, `<a@b>` or `Name <a@b>` as a Mailbox; ValueError (one line) for anything else."""
+    problem = header_problem(text)
+    if problem:
+        raise ValueError(problem)
+    try:
+        header = SMTP.header_factory("To", text)
+    except Exception as exc:  # the parser's own errors (IndexError on "a@" ...)
+        raise ValueError(f"not an email address: {text!r} ({exc})") from None
+    found = header.addresses
+    unread = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
+    if unread or len(found) != 1 or not found[0].username or not found[0].domain:
+        raise ValueError(f"not one email address: {text!r}")  # `pm@exa mple.com` is not pm@exa
+    one = found[0]
+    for part in (one.display_name, one.username, one.domain):
+        problem = header_problem(part)
+        if problem:
+            raise ValueError(problem)
+    return Mailbox(f"{one.username}@{_domain(one.domain, text)}", one.display_name)
+
+
+def _domain(domain: str, text: str) -> str:
+    """Case-folded and IDNA-encoded (`exämple.com` -> `xn--exmple-cua.com`), without the
+    root's trailing dot."""
+    try:
+        return domain.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValueError(f"not a valid domain in {text!r}: {exc}") from None
+
+
+def mailboxes(texts: list[str]) -> list[Mailbox]:
+    """Each reader once, in the order first written (ValueError at the first bad one)."""
+    found: dict[str, Mailbox] = {}
+    for text in texts:
+        box = parse_mailbox(text)
+        found.setdefault(box.address, box)
+    return list(found.values())
+
+
+SUBJECT_FIELDS = (
+    *("title", "verdict", "as_of", "brief", "company"),
+    *("ticker", "rating", "target", "upside"),
+)
+ATTACHMENT_FIELDS = ("ticker", "as_of", "brief")
+
+
+def template_problem(template: str, fields: tuple[str, ...]) -> str | None:
+    """Why a [mail] template cannot be filled for every brief: an unknown field, a format
+    spec or conversion (`{title:>100000000}`), a stray brace or a control character."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"{exc} (write a literal brace as {{{{ or }}}})"
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in fields or spec or conversion):
+            written = (
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+            return f"cannot fill {written[:40]}: the fields are {{{'}, {'.join(fields)}}}"
+    return header_problem(template)
