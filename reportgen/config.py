@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from reportgen.errors import Problem, ReportgenError
+from reportgen.errors import ConfigError, Problem
 from reportgen.mailtext import ATTACHMENT_FIELDS, SUBJECT_FIELDS, parse_mailbox, template_problem
 
 CONFIG_FILE = "reportgen.toml"
@@ -308,10 +308,6 @@ class Config(_Section):
     def resolve(self, value: str | Path) -> Path:
         """A path from the config, anchored at `base_dir` unless absolute."""
         return self.base_dir / Path(value).expanduser()
-
-
-class ConfigError(ReportgenError):
-    """reportgen.toml is unreadable or breaks the contract."""
 
 
 def load_config(path: Path | None = None) -> Config:

@@ -30,14 +30,10 @@ from reportgen.brief.samples import (
 from reportgen.brief.schema import SCHEMA_FILE, schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
-from reportgen.errors import ReportgenError
+from reportgen.errors import ScaffoldError
 from reportgen.files import write_atomic
 
 log = logging.getLogger(__name__)
-
-
-class ScaffoldError(ReportgenError):
-    """The new brief cannot be created (bad id, folder already there)."""
 
 
 @dataclass(frozen=True)

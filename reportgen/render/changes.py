@@ -239,18 +239,6 @@ def load_snapshot(folder: Path) -> Snapshot | None:
         return None
 
 
-def load_changes(folder: Path) -> Changes | None:
-    """changes.json beside a built PDF as typed Changes (for `send`); None when absent or unreadable."""
-    path = folder / CHANGES_FILE
-    if not path.is_file():
-        return None
-    try:
-        return Changes.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError, OSError) as exc:
-        log.warning("%s: ignored an unreadable changes file (%s)", path, exc)
-        return None
-
-
 def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
     """Metrics that moved, verdict and risks that changed; nothing on a first build."""
     if previous is None:

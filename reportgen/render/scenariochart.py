@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass
 from typing import Any, cast
 
+from markupsafe import Markup
+
 from reportgen.brief.data import format_number
 from reportgen.brief.valuation import format_premium
 from reportgen.render import chartfit
@@ -32,12 +34,12 @@ class Levels:
     currency: str
 
 
-def draw_risk_reward(levels: Levels, title: str, store: ChartStore = REDRAW) -> str:
+def draw_risk_reward(levels: Levels, title: str, store: ChartStore = REDRAW) -> Markup:
     """The chart as inline SVG (cached like every chart: the key is everything drawn)."""
     return store.svg((repr(levels), title), lambda: _draw(levels, title))
 
 
-def _draw(levels: Levels, title: str) -> str:
+def _draw(levels: Levels, title: str) -> Markup:
     import matplotlib
     from matplotlib.figure import Figure
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import Summary, financial_summary, key_data
@@ -32,7 +34,7 @@ from reportgen.render.charts import REDRAW, ChartStore
 from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
 from reportgen.render.scenariochart import Levels, draw_risk_reward
 
-Cite = Callable[[str], str]
+Cite = Callable[[str], Markup]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
@@ -44,11 +46,11 @@ SUMMARY_TITLE = "Financial summary"
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure of the market block: its text and trusted footnote marks."""
+    """A figure of the market block: its text and footnote marks."""
 
     label: str
     value: str
-    marks: str
+    marks: Markup
     note: str = ""  # e.g. the horizon, or how it was computed
 
 
@@ -66,9 +68,9 @@ class CaseView:
 
     case: str  # "Bull"
     value: str
-    marks: str  # the value's sources
+    marks: Markup  # the value's sources
     upside: str  # to the price now
-    upside_marks: str  # the value's sources and the price's
+    upside_marks: Markup  # the value's sources and the price's
     probability: str
     drivers: str
 
@@ -90,11 +92,11 @@ class ScenariosView:
     title: str
     currency: str
     cases: list[CaseView]  # bull, base, bear
-    weighted: tuple[str, str, str, str]  # value, its marks, upside, its marks (and the price's)
+    weighted: tuple[str, Markup, str, Markup]  # value, its marks, upside, its marks (+ price's)
     implied: list[Implied]  # reward, then risk
-    chart: str  # trusted SVG: the risk-reward chart
+    chart: Markup  # the risk-reward chart's SVG
     chart_title: str
-    chart_marks: str  # trusted: the source line
+    chart_marks: Markup  # the source line
     illustrative: bool
 
 
@@ -104,8 +106,8 @@ class TargetView:
 
     target: str
     horizon: str
-    method_html: str
-    risks_html: str
+    method_html: Markup
+    risks_html: Markup
 
 
 @dataclass(frozen=True)
@@ -113,19 +115,19 @@ class SummaryView:
     """The financial summary, one column per year: rows of (label, marks, cells)."""
 
     title: str
-    years: list[tuple[str, str]]  # '2026E' and its row's marks
-    rows: list[tuple[str, str, list[str]]]
+    years: list[tuple[str, Markup]]  # '2026E' and its row's marks
+    rows: list[tuple[str, Markup, list[str]]]
     illustrative: bool
-    credit: str  # trusted: the source line, every year's sources and the price's
+    credit: Markup  # the source line: every year's sources and the price's
 
 
 @dataclass(frozen=True)
 class CompsView:
     entity: str
     headers: list[str]
-    rows: list[tuple[str, list[str], bool, str]]  # name, cells, is subject, marks
-    median: tuple[list[str], str]  # cells, marks
-    premium: tuple[list[str], str] | None  # None when the subject has no row
+    rows: list[tuple[str, list[str], bool, Markup]]  # name, cells, is subject, marks
+    median: tuple[list[str], Markup]  # cells, marks
+    premium: tuple[list[str], Markup] | None  # None when the subject has no row
     subject: str
     illustrative: bool  # a row's source says it is illustrative: the page says so too
     title: str = COMPS_TITLE
@@ -136,7 +138,7 @@ class CatalystView:
     when: str
     event: str
     watch: str | None
-    marks: str
+    marks: Markup
     past: bool
 
 
@@ -144,7 +146,7 @@ class CatalystView:
 class PriceChart:
     title: str
     svg: str
-    marks: str  # trusted HTML: the source's name and footnote mark, for the source line
+    marks: Markup  # the source's name and footnote mark, for the source line
 
 
 @dataclass
@@ -193,10 +195,10 @@ class SellSideComposer:
         credit: Cite,
         calls: Sequence[PastCall] | None = None,
         charts: ChartStore = REDRAW,
-        markdown: Callable[[str], str] | None = None,
+        markdown: Callable[[str], Markup] | None = None,
     ):
         self.charts = charts
-        self.markdown = markdown or (lambda key: "")  # a Markdown field's HTML, by its key
+        self.markdown = markdown or (lambda key: Markup())  # a Markdown field's HTML, by key
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
@@ -274,7 +276,7 @@ class SellSideComposer:
         )
         chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
         # the price's source first: it is cited on page one, so its mark is the lowest
-        credit = "; ".join(self.credit(s) for s in dict.fromkeys([market.source, *every]))
+        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys([market.source, *every]))
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
         return ScenariosView(
@@ -319,13 +321,13 @@ class SellSideComposer:
         money = f"{estimates.currency} {estimates.unit}"
         rows = [
             self.figure_row(f"Revenue ({money})", found, "revenue"),
-            ("Revenue growth", "", [format_premium(v) for v in found.growth]),
+            ("Revenue growth", Markup(), [format_premium(v) for v in found.growth]),
             self.figure_row(f"EBITDA ({money})", found, "ebitda"),
-            ("EBITDA margin", "", [_share(v) for v in found.margin]),
+            ("EBITDA margin", Markup(), [_share(v) for v in found.margin]),
             self.figure_row(f"EPS ({estimates.currency})", found, "eps", 2),
         ]
         market = self.brief.market
-        price_mark = self.cite(market.source) if market else ""
+        price_mark = self.cite(market.source) if market else Markup()
         if found.pe is not None:
             rows.append(
                 ("P/E at the current price", price_mark, [format_value(v, True) for v in found.pe])
@@ -336,20 +338,24 @@ class SellSideComposer:
                 ("FCF yield on market value", price_mark, [_share(v) for v in found.fcf_yield])
             )
         ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
-        credit = "; ".join(self.credit(s) for s in dict.fromkeys(ids))
+        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys(ids))
         return SummaryView(SUMMARY_TITLE, years, rows, self.illustrative(set(ids)), credit)
 
     def figure_row(
         self, label: str, found: Summary, column: str, places: int | None = None
-    ) -> tuple[str, str, list[str]]:
+    ) -> tuple[str, Markup, list[str]]:
         """A row of figures as given, at one precision for the row."""
         values = [y.figures[column] for y in found.years]
         if places is None:
             places = max(1, decimals_for([v for v in values if v is not None], 2))
-        return label, "", [NOT_AVAILABLE if v is None else format_number(v, places) for v in values]
+        return (
+            label,
+            Markup(),
+            [NOT_AVAILABLE if v is None else format_number(v, places) for v in values],
+        )
 
-    def marks(self, source_ids: Sequence[str]) -> str:
-        return "".join(self.cite(s) for s in dict.fromkeys(source_ids))
+    def marks(self, source_ids: Sequence[str]) -> Markup:
+        return Markup().join(self.cite(s) for s in dict.fromkeys(source_ids))
 
     def price_chart(self) -> PriceChart | None:
         brief = self.brief
@@ -381,11 +387,11 @@ class SellSideComposer:
                 r.name,
                 [format_value(v, comps.divisions[j]) for j, v in enumerate(r.values)],
                 r.subject,
-                "".join(self.cite(s) for s in r.sources),
+                Markup().join(self.cite(s) for s in r.sources),
             )
             for r in comps.rows
         ]
-        peers = "".join(self.cite(s) for s in comps.peer_sources)
+        peers = Markup().join(self.cite(s) for s in comps.peer_sources)
         median = ([format_value(v, comps.divisions[j]) for j, v in enumerate(comps.median)], peers)
         ids = {s for r in comps.rows for s in r.sources}
         shown = self.illustrative(ids)
@@ -398,19 +404,19 @@ class SellSideComposer:
         sources = self.brief.sources
         return any(ILLUSTRATIVE in sources[s].title.lower() for s in source_ids if s in sources)
 
-    def premium(self, comps: Comps) -> tuple[list[str], str] | None:
+    def premium(self, comps: Comps) -> tuple[list[str], Markup] | None:
         """The subject's premium row, marked with the subject's and every peer's sources."""
         subject = comps.subject_row
         if subject is None:
             return None
         ids = dict.fromkeys([*subject.sources, *comps.peer_sources])
-        return [format_premium(p) for p in comps.premium], "".join(self.cite(s) for s in ids)
+        return [format_premium(p) for p in comps.premium], Markup().join(self.cite(s) for s in ids)
 
     def catalysts(self) -> list[CatalystView]:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = "".join(self.cite(s) for s in c.sources)
+            marks = Markup().join(self.cite(s) for s in c.sources)
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
