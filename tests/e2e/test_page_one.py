@@ -82,7 +82,13 @@ def test_page_one_leads_with_the_call(pages: list[str], spec: dict[str, Any]) ->
         m["label"] for m in spec["metrics"] if m.get("key") and "upside" in m["label"].lower()
     ]
     assert street and all("street" in label.lower() for label in street)
-    assert "key data" in one and "market value" in one
+    assert "key data" in one and "market value" in one and "52-week high" in one
+    # the verdict measured: the bull and bear values and their upsides, from the scenarios
+    for case in (s for s in spec["scenarios"] if s["case"] in ("bull", "bear")):
+        value = format_number(case["value"], 2)
+        gain = format_premium(case["value"] / market["price"] - 1)
+        shown = f"{case['case']} {market['currency']} {value} ({gain})["
+        assert shown.lower() in one, shown
 
 
 def test_page_one_shows_the_top_three_risks_and_the_next_two_catalysts(
