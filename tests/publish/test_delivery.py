@@ -58,6 +58,24 @@ def test_one_mailbox_gets_one_mail_however_its_address_is_written(
     assert ledger(project) == {"pm@example.com": "sent"}
 
 
+def test_a_quoted_local_part_is_its_own_mailbox_on_the_envelope_too(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """`"a(b)"@x` is not `a@x`, and `"spy@evil.test,"@x` goes to no one at evil.test:
+    the envelope carries the address quoted as the header does (smtplib would read a bare
+    `a(b)@x` as `a@x`: a second mail to a@x, or one to a mailbox nobody listed)."""
+    recorder, port = server
+    quoted = ['"a(b)"@example.com', '"spy@evil.test,"@example.com']
+    rebuild(project, recipients=quoted)
+    report = send(project, port, to=["a@example.com"], failures_to="")
+    assert report.exit_code == 0, report.outcomes
+    got = sorted(r.rcpt_tos[0] for r in recorder.received)
+    assert got == sorted([*quoted, "a@example.com"])
+    assert sorted(ledger(project)) == got
+    headers = sorted(str(r.message["To"]) for r in recorder.received)
+    assert headers == got
+
+
 def test_an_idn_domain_is_encoded_and_a_utf8_local_part_fails_alone_without_smtputf8(
     project: Path, server: tuple[Recorder, int]
 ) -> None:
