@@ -131,6 +131,27 @@ def test_build_send_nightly_of_one_content_is_one_mail_per_mailbox(
     assert len(recorder.received) == 1
 
 
+def test_a_pdf_built_before_a_page_config_change_is_not_a_new_edition(
+    tmp_path: Path, server: tuple[Recorder, int]
+) -> None:
+    """The edition is the page config the PDF was *built* with: `send` after a [theme]
+    edit, without a rebuild, mailed the same PDF again as if it were new (and the rebuilt
+    one, the real new edition, then never went out)."""
+    recorder, port = server
+    write_brief(tmp_path / "briefs" / "acme", MINIMAL)
+    path = write_config(tmp_path, port, to=["pm@example.com"])
+    path.write_text(path.read_text() + '\n[theme]\nfirm = "Firm A"\n')
+    for command in (["build"], ["send"]):
+        assert reportgen(tmp_path, *command).returncode == 0
+    path.write_text(path.read_text().replace("Firm A", "Firm B"))
+    assert reportgen(tmp_path, "send").returncode == 0
+    assert len(recorder.received) == 1
+    for command in (["build"], ["send"], ["nightly"]):
+        assert reportgen(tmp_path, *command).returncode == 0
+    assert len(recorder.received) == 2
+    assert "Firm B" in recorder.received[1].message.get_body(("plain",)).get_content()
+
+
 @pytest.mark.parametrize(
     ("settings", "key"),
     [
