@@ -179,7 +179,9 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
         have = ", ".join(map(str, frame.df.columns))
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("prices",), message)]
-    dates = pd.to_datetime(frame.df["date"].astype(str), errors="coerce", format="%Y-%m-%d")
+    written = frame.df["date"].astype(str)  # digits 0-9 only: strptime reads `２０２５` as 2025
+    written = written.where(written.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"))
+    dates = pd.to_datetime(written, errors="coerce", format="%Y-%m-%d")
     closes = frame.df["close"].map(lambda v: number_of(v) or float("nan"))  # 0 is not a price
     for row in range(len(frame.df)):
         bad = "date" if dates.iloc[row] != dates.iloc[row] else None
