@@ -95,7 +95,7 @@ def _market(
     spec: Spec, market: Market, known_source: KnownSource, ratings: Sequence[Rating] | None
 ) -> list[Problem]:
     known_source(("market", "source"), market.source)
-    problems = stale_price(spec) + _after_as_of(spec, market)
+    problems = stale_price(spec) + _after_as_of(spec, market) + _one_call_a_day(spec, market)
     if market.target is not None and not (market.horizon or "").strip():
         message = f"price target {market.target:g} has no horizon: add `horizon:` (e.g. 12 months)"
         problems.append(spec.problem(("market", "target"), message))
@@ -131,6 +131,22 @@ def _after_as_of(spec: Spec, market: Market) -> list[Problem]:
         for loc, day, what in dated
         if day > as_of
     ]
+
+
+def _one_call_a_day(spec: Spec, market: Market) -> list[Problem]:
+    """Two past calls on one day: the history table and the chart would show both, and
+    neither says which stood (like a day with two closes)."""
+    first: dict[date, int] = {}
+    problems = []
+    for i, call in enumerate(market.history):
+        if call.date in first:
+            message = (
+                f"{call.date.isoformat()} has two calls (history[{first[call.date]}] and"
+                f" [{i}]): give each day one call"
+            )
+            problems.append(spec.problem(("market", "history", i, "date"), message))
+        first.setdefault(call.date, i)
+    return problems
 
 
 def _rating_fits(

@@ -97,6 +97,18 @@ def test_a_price_after_as_of_is_an_error_at_its_row(make_brief: Any) -> None:
     ]
 
 
+def test_two_past_calls_on_one_day_are_an_error_at_the_second(make_brief: Any) -> None:
+    spec = market_spec()
+    call = spec["market"]["history"][0]
+    spec["market"]["history"].append({**call, "rating": "Sell"})
+    folder = make_brief(spec, FILES)
+    day = str(call["date"])
+    [message] = errors(folder)
+    assert message.endswith(
+        f"market.history[1].date: {day} has two calls (history[0] and [1]): give each day one call"
+    )
+
+
 def test_a_market_date_after_as_of_is_an_error_at_its_line(make_brief: Any) -> None:
     spec = market_spec(date="2026-11-23")
     spec["market"]["history"][0]["date"] = "2027-01-05"
