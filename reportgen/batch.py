@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import resource
 import socket
@@ -125,13 +126,9 @@ _one_at_a_time = threading.Lock()
 def run_task(task: BuildTask) -> TaskOutcome:
     """Make one brief; never raises for a bad brief (the Built says why it failed)."""
     with _one_at_a_time:
+        brief, project, previous = task.brief_dir, task.project, task.previous
         built = make_brief(
-            task.brief_dir,
-            task.project,
-            task.previous,
-            pdf=task.pdf,
-            strict=task.strict,
-            where=task.where,
+            brief, project, previous, pdf=task.pdf, strict=task.strict, where=task.where
         )
     return TaskOutcome(built, _peak_mib())
 
@@ -139,12 +136,6 @@ def run_task(task: BuildTask) -> TaskOutcome:
 def _peak_mib() -> float:
     """This process's peak resident memory so far: a worker's."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def previous_of(out_dir: Path, brief_id: str, delivered: Delivered | None) -> Snapshot | None:
-    """What "Changes since" compares with: the edition readers last received, or the previous
-    build when nothing was ever delivered (issue 11: "what changed" means since you got it)."""
-    return (delivered and delivered(out_dir, brief_id)) or read_previous(out_dir, brief_id)
 
 
 def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
@@ -251,37 +242,33 @@ def _dispatch(
     def task(i: int) -> BuildTask:
         brief_dir = brief_dirs[i].resolve() if remote else brief_dirs[i]
         brief_id = brief_dirs[i].resolve().name
-        return BuildTask(
-            brief_dir,
-            pinned,
-            previous_of(out_dir, brief_id, options.delivered),
-            options.pdf,
-            options.strict,
-            out_dir / brief_id / f"{brief_id}.pdf",
-        )
+        # "Changes since" the edition readers last received, else the last build (issue 11)
+        delivered = options.delivered and options.delivered(out_dir, brief_id)
+        previous = delivered or read_previous(out_dir, brief_id)
+        where = out_dir / brief_id / f"{brief_id}.pdf"
+        return BuildTask(brief_dir, pinned, previous, options.pdf, options.strict, where)
 
     tasks = {i: task(i) for i in indices}
     if options.dask:
-        return f"Dask at {options.dask}", _on_dask(options.dask, tasks)
+        return f"Dask at {options.dask}", _on_dask(options.dask, tasks, options.ceilings)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
+    ceilings, per_worker = options.ceilings, BRIEFS_PER_WORKER
     outcomes = run_limited(
-        tasks,
-        run_task,
-        _failed,
-        jobs=jobs,
-        ceilings=options.ceilings,
-        per_worker=BRIEFS_PER_WORKER,
+        tasks, run_task, _failed, jobs=jobs, ceilings=ceilings, per_worker=per_worker
     )
     return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
 
 
-def make_one(task: BuildTask, ceilings: Ceilings) -> Built:
+def run_within(task: BuildTask, ceilings: Ceilings) -> TaskOutcome:
     """One brief in a worker process under the ceilings, as a batch makes each of its briefs:
-    the preview's path (`reportgen serve`)."""
+    the preview's path, and a Dask worker's. A process that may not start one (a Dask worker
+    started as a daemon, distributed.worker.daemon) makes it itself, within Dask's limits."""
+    if multiprocessing.current_process().daemon:
+        return run_task(task)
     [(_, outcome)] = run_limited(
         {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
     )
-    return outcome.built
+    return outcome
 
 
 def _failed(task: BuildTask, message: str) -> TaskOutcome:
@@ -289,8 +276,11 @@ def _failed(task: BuildTask, message: str) -> TaskOutcome:
     return TaskOutcome(Built(task.brief_dir, task.brief_dir.resolve().name, [problem]))
 
 
-def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, TaskOutcome]]:
-    """The same task on a Dask distributed cluster; each Built comes back to this process."""
+def _on_dask(
+    address: str, tasks: dict[int, BuildTask], ceilings: Ceilings
+) -> Iterator[tuple[int, TaskOutcome]]:
+    """The same task, with the same ceilings, on a Dask distributed cluster; each Built
+    comes back to this process."""
     try:
         from distributed import Client  # lazy: Dask is optional and slow to import
         from distributed import as_completed as dask_completed
@@ -302,7 +292,8 @@ def _on_dask(address: str, tasks: dict[int, BuildTask]) -> Iterator[tuple[int, T
     except (OSError, TimeoutError, ValueError) as exc:
         raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
     with client:
-        futures = {client.submit(run_task, task, pure=False): i for i, task in tasks.items()}
+        submit = client.submit
+        futures = {submit(run_within, task, ceilings, pure=False): i for i, task in tasks.items()}
         for future in dask_completed(list(futures), loop=client.loop):
             i = futures[future]
             yield i, _outcome(future, tasks[i])

@@ -27,6 +27,8 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from markupsafe import Markup
+
 from reportgen.files import write_atomic
 from reportgen.record import Record, intact, read_record
 
@@ -137,32 +139,21 @@ def unchanged(out_dir: Path, brief_id: str, key: str) -> Record | None:
     return record
 
 
-MEMORY_CHARTS = 256  # SVGs kept by an in-memory cache (tens of KB each)
-
-
 class ChartCache:
-    """SVGs by content hash in one folder, shared safely by worker processes (atomic writes);
-    or, with no folder, in this process's memory (the preview, which writes nothing).
-    The project's chart store (render.charts.ChartStore), passed down as a value."""
+    """SVGs by content hash in one folder (<out>/.reportgen/charts), shared safely by worker
+    processes (atomic writes): the project's chart store (render.charts.ChartStore)."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path):
         self.folder = folder
-        self.memory: dict[str, str] = {}
 
-    def svg(self, parts: Sequence[str], draw: Callable[[], str]) -> str:
+    def svg(self, parts: Sequence[str], draw: Callable[[], Markup]) -> Markup:
         """The cached SVG for these parts, or draw it and keep it."""
         from importlib.metadata import version
 
         key = _digest([code_fingerprint(), version("matplotlib"), *parts])
-        if self.folder is None:
-            if key not in self.memory:
-                if len(self.memory) >= MEMORY_CHARTS:  # a long preview session stays small
-                    self.memory.clear()
-                self.memory[key] = draw()
-            return self.memory[key]
         path = self.folder / f"{key}.svg"
         try:
-            return path.read_bytes().decode("utf-8")
+            return Markup(path.read_bytes().decode("utf-8"))  # a chart we drew, by its hash
         except (OSError, UnicodeDecodeError):
             pass
         svg = draw()

@@ -73,3 +73,27 @@ class BuildError(ReportgenError):
 
 class DeliveryError(ReportgenError):
     """Sending a brief by email failed."""
+
+
+class ConfigError(ReportgenError):
+    """reportgen.toml is unreadable or breaks the contract."""
+
+
+class OutputError(ReportgenError):
+    """The last good build of a brief is missing, incomplete or unreadable."""
+
+
+class TemplatesNotFound(ReportgenError):
+    """reportgen's own templates are missing: the installation is broken."""
+
+
+class ReviewError(ReportgenError):
+    """`review --accept` was asked for something it cannot do (unknown or placeholder key)."""
+
+
+class ScaffoldError(ReportgenError):
+    """The new brief cannot be created (bad id, folder already there)."""
+
+
+class ServeError(ReportgenError):
+    """The preview server cannot start (port taken, no brief)."""

@@ -15,16 +15,12 @@ from typing import Any
 
 from reportgen.brief.summary import BriefSummary, KeyFigure
 from reportgen.built import Built, open_findings
-from reportgen.errors import Problem, ReportgenError
+from reportgen.errors import OutputError, Problem
 from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
-
-
-class OutputError(ReportgenError):
-    """The last good build of a brief is missing, incomplete or unreadable."""
 
 
 def _sha256(data: bytes) -> str:

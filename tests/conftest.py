@@ -50,6 +50,22 @@ def build_brief(
     return build_many([brief], out, project, options).results[0]
 
 
+def add_svg_bomb(brief: Path, markdown: str = "overview.md") -> None:
+    """An SVG <use> bomb (10^9 rectangles) shown in a brief's Markdown: WeasyPrint would lay
+    it out for hours; only a deadline stops it."""
+    levels = "".join(
+        f'<g id="l{i}">' + f'<use xlink:href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 10)
+    )
+    (brief / "bomb.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="100" height="100"><defs><rect id="l0" width="1" height="1"/>{levels}</defs>'
+        '<use xlink:href="#l9"/></svg>',
+        encoding="utf-8",
+    )
+    with (brief / markdown).open("a", encoding="utf-8") as handle:
+        handle.write("\n\n![bomb](bomb.svg)\n")
+
+
 MINIMAL: dict[str, Any] = {
     "title": "Acme's Big Bet",
     "subject": {"name": "Acme Corp", "ticker": "ACME", "exchange": "NYSE"},

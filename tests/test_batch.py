@@ -17,9 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.batch import BatchOptions, BatchSummary, build_many
+from reportgen.brief.scaffold import new_brief
 from reportgen.cli import main
 from reportgen.project import Project
-from tests.conftest import MINIMAL, REPO, build_brief, write_brief
+from reportgen.workers import Ceilings
+from tests.conftest import MINIMAL, REPO, add_svg_bomb, build_brief, write_brief
 
 EPOCH = "1700000000"
 IDS = ("alpha-one", "beta-two", "gamma-three")
@@ -102,6 +104,20 @@ def test_dask_cluster_matches_serial_build(
         )
     assert summary.workers.startswith("Dask at tcp://127.0.0.1:")
     _check_batch(summary, tmp_path / "out", serial)
+
+
+def test_dask_workers_keep_the_deadline(tmp_path: Path) -> None:
+    """A Dask worker makes a brief as a local worker does, in a process of its own within
+    the ceilings: a PDF that would take hours (an SVG <use> bomb) stops at the deadline."""
+    from distributed import LocalCluster
+
+    brief = new_brief("bomb", tmp_path / "seeds").folder
+    add_svg_bomb(brief)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        options = BatchOptions(dask=cluster.scheduler_address, ceilings=Ceilings(3, 0))
+        [result] = build_many([brief], tmp_path / "out", Project(), options).results
+    assert result.status == "failed"
+    assert [p.message for p in result.errors] == [Ceilings(3, 0).timeout_message()]
 
 
 def test_cli_json_one_object_per_brief(briefs: list[Path], tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ Markdown renderer and the email summary all take helpers from here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
@@ -71,25 +70,6 @@ def split_helpers(doc: MarkdownDoc) -> list[Prose | HelperCall]:
 def scan_helpers(doc: MarkdownDoc) -> list[HelperCall]:
     """Every helper call in a Markdown text, in order; HelperSyntaxError for anything else."""
     return [part for part in split_helpers(doc) if isinstance(part, HelperCall)]
-
-
-def fill_metrics(doc: MarkdownDoc, figures: Mapping[str, str]) -> str:
-    """Plain text for an email: each metric call as its figure, every other call dropped
-    with the space before it. Text whose helpers do not parse is returned as written
-    (the next build reports it)."""
-    try:
-        parts = split_helpers(doc)
-    except HelperSyntaxError:
-        return doc.text
-    text = ""
-    for part in parts:
-        if isinstance(part, Prose):
-            text += part.text
-        elif part.name == "metric":
-            text += figures.get(part.arg, "")
-        else:
-            text = text.rstrip()
-    return text
 
 
 def _helper_call(node: nodes.Node, doc: MarkdownDoc) -> HelperCall:

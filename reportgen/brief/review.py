@@ -35,7 +35,7 @@ from reportgen.brief.bounds import canonical, line_problem, raise_hint, size_pro
 from reportgen.brief.placeholders import is_placeholder, markers
 from reportgen.brief.yamlfile import hardened
 from reportgen.config import DEFAULT_LIMITS, Limits
-from reportgen.errors import Figure, Problem, ReportgenError, Value, one_line
+from reportgen.errors import Figure, Problem, ReviewError, Value, one_line
 from reportgen.files import write_atomic
 
 REVIEW_FILE = "review.yaml"
@@ -83,10 +83,6 @@ class Gate:
     def reason_for(self, finding: str | None) -> str | None:
         """The reviewer's reason for an accepted finding (shown to readers beside it)."""
         return next((a.reason for p, a in self.accepted if p.finding == finding), None)
-
-
-class ReviewError(ReportgenError):
-    """`review --accept` was asked for something it cannot do (unknown or placeholder key)."""
 
 
 def review_path(brief_dir: Path) -> Path:

@@ -5,20 +5,23 @@ Exit status: 0 all good, 1 a brief failed or has errors, 2 usage error.
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from reportgen import __version__
+from reportgen.cli.delivery import DELIVERY_COMMANDS
 from reportgen.cli.project import config_or_exit as _config_or_exit
-from reportgen.cli.project import project_rules
+from reportgen.cli.project import or_exit, project_rules
 from reportgen.cli.review import review
+from reportgen.errors import ReportgenError
 
 if TYPE_CHECKING:
     from reportgen.config import Config
-    from reportgen.project import Project
 
 DEFAULT_BRIEFS = Path("seeds")
 DEFAULT_OUT = Path("build")
@@ -108,9 +111,10 @@ def build(
         start_early()  # the workers' imports overlap with ours and the project's reading
         click.get_current_context().call_on_close(stop_unused)  # however the command ends
 
-    from reportgen.batch import BatchOptions, build_many
+    from reportgen.batch import BatchOptions, BatchSummary, build_many
+    from reportgen.cache import CHART_DIR, ChartCache
     from reportgen.cli.report import BuildReport
-    from reportgen.errors import ReportgenError
+    from reportgen.project import load_project
     from reportgen.publish.editions import last_delivered_snapshot
 
     config = _config_or_exit()
@@ -129,14 +133,15 @@ def build(
         ceilings=ceilings,
         delivered=last_delivered_snapshot,
     )
-    project = _project(config, templates, out)
+    charts = ChartCache(out / CHART_DIR)
+    project = or_exit(lambda: load_project(config, templates, charts=charts))
     report = BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
-    try:
+
+    def run() -> BatchSummary:
         with report:
-            summary = build_many(dirs, out, project, options, report.result)
-    except ReportgenError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+            return build_many(dirs, out, project, options, report.result)
+
+    summary = or_exit(run)
     report.summary(summary)
     sys.exit(1 if summary.count("failed") else 0)
 
@@ -150,19 +155,6 @@ def _configured_out(config: Config) -> Path:
     return config.resolve(config.build.out) if config.path else DEFAULT_OUT
 
 
-def _project(config: Config, templates: Path | None, out: Path) -> Project:
-    """The project of ./reportgen.toml, its chart cache under OUT (exit 1 when unusable)."""
-    from reportgen.cache import CHART_DIR, ChartCache
-    from reportgen.errors import ReportgenError
-    from reportgen.project import load_project
-
-    try:
-        return load_project(config, templates, charts=ChartCache(out / CHART_DIR))
-    except ReportgenError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-
-
 @main.command()
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
@@ -170,10 +162,10 @@ def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
 
-    limits, scale = project_rules()
+    limits, scale, levels = project_rules()
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict, limits, scale)
+        checked, problems = check_brief(brief_dir, strict, limits, scale, levels)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None
@@ -213,7 +205,6 @@ def new(target: str, parent: Path | None) -> None:
     """Create a new brief folder with placeholder data that builds at once: PARENT/BRIEF_ID,
     or the folder PATH itself (`reportgen new /srv/briefs/acme-2026`: the id is acme-2026)."""
     from reportgen.brief.scaffold import brief_place, new_brief
-    from reportgen.errors import ReportgenError
 
     try:
         made = new_brief(*brief_place(target, parent, DEFAULT_BRIEFS))
@@ -265,25 +256,15 @@ def schema(out: Path | None) -> None:
 )
 def serve(brief: Path | None, port: int, config_path: Path | None, templates: Path | None) -> None:
     """Preview BRIEF live: rebuilds on every saved change and reloads the browser page."""
-    import signal
-    import time
-
-    from reportgen.errors import ReportgenError
     from reportgen.serve import serve as start
 
     brief_dir = brief or _one_brief()
-    try:
-        server = start(brief_dir, port, config_path, templates)
-    except ReportgenError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    server = or_exit(lambda: start(brief_dir, port, config_path, templates))
     click.echo(
         f"Serving {brief_dir} at {server.url} (PDF: {server.url}{brief_dir.resolve().name}.pdf)"
     )
     click.echo("Rebuilds on every save. Press Ctrl-C to stop.")
-    signal.signal(
-        signal.SIGTERM, signal.default_int_handler
-    )  # `kill` stops it as cleanly as Ctrl-C
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
     try:
         while True:
             time.sleep(3600)
@@ -306,13 +287,5 @@ def _one_brief() -> Path:
     return found[0]
 
 
-def _register_delivery() -> None:
-    """send, nightly, runs, schedule live in delivery_cli.py (issue 4)."""
-    from reportgen.cli.delivery import DELIVERY_COMMANDS
-
-    for command in DELIVERY_COMMANDS:
-        main.add_command(command)
-
-
-_register_delivery()
-main.add_command(review)
+for command in (*DELIVERY_COMMANDS, review):  # send, nightly, runs, editions, schedule; review
+    main.add_command(command)

@@ -48,8 +48,8 @@ def review(
     from reportgen.brief.review import ReviewError, accept
     from reportgen.build import check_brief
 
-    limits, scale = project_rules()
-    checked, problems = check_brief(brief, False, limits, scale)
+    limits, scale, levels = project_rules()
+    checked, problems = check_brief(brief, False, limits, scale, levels)
     if checked is None:
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -78,7 +78,7 @@ def review(
         click.echo(f"accepted {key}")
     if not written:
         click.echo("nothing to accept")
-    after, _ = check_brief(brief, False, limits, scale)
+    after, _ = check_brief(brief, False, limits, scale, levels)
     if after is not None:
         click.echo(_verdict(after.review, brief))
 

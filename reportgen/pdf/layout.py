@@ -87,15 +87,6 @@ def render_pdf(html: str, root: Path, where: Path, *, tagged: bool = True) -> Re
     return Rendered(pdf, layout_problems(document, records, where))
 
 
-def html_to_pdf(html: str, root: Path) -> bytes:
-    """The PDF alone, made as `render_pdf` makes it; its layout problems go to the log
-    (the preview shows the PDF as it is and the analyst sees why in the terminal)."""
-    rendered = render_pdf(html, root, root / "brief.pdf")
-    for problem in rendered.problems:
-        log.warning("%s", problem)
-    return rendered.pdf
-
-
 def layout(html: str, root: Path) -> Any:
     """Lay the page out once (a weasyprint Document): its boxes are checked, then written."""
     # lazy: WeasyPrint is heavy and HTML-only builds never need it

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_problem
 from reportgen.brief.market import Rating
@@ -43,11 +44,11 @@ class Share:
 
 @dataclass(frozen=True)
 class BackMatter:
-    """Render-ready compliance values; `disclosures_html` is trusted (raw HTML escaped)."""
+    """Render-ready compliance values."""
 
     ratings: tuple[Rating, ...]
     certification: str
-    disclosures_html: str
+    disclosures_html: Markup  # Markdown with raw HTML escaped
     distribution: tuple[Share, ...]
     covered: int  # publishable briefs in the project (drafts are no call)
     rated: int  # of which carry a rating of the scale
@@ -153,7 +154,7 @@ def _rating_of(path: Path, limits: Limits) -> str | None:
     return scalar_at(path, limits, ("market", "rating"))
 
 
-def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
+def _disclosures(config: Config, compliance: ComplianceConfig) -> Markup:
     """The disclosures as HTML: a Markdown file beside reportgen.toml, or the text itself."""
     text = compliance.disclosures
     where, in_file = config.path or Path("reportgen.toml"), False
@@ -179,7 +180,7 @@ def _disclosures(config: Config, compliance: ComplianceConfig) -> str:
     if found := bad_character(text):
         line = text.count("\n", 0, found[0]) + 1 if in_file else None
         raise ConfigError(str(Problem(where, line, "compliance.disclosures", found[1])))
-    return MarkdownIt("commonmark", {"html": False}).render(text)
+    return Markup(MarkdownIt("commonmark", {"html": False}).render(text))  # raw HTML escaped
 
 
 def _refuse_invisible(config: Config, compliance: ComplianceConfig) -> None:

@@ -197,6 +197,7 @@ def take_snapshot(
         }
         for m in brief.metrics
     }
+    metrics.update(scenario_values(brief))
     return Snapshot(
         brief=brief_id,
         generated=generated,
@@ -213,6 +214,19 @@ def take_snapshot(
     )
 
 
+def scenario_values(brief: Brief) -> dict[str, dict[str, str]]:
+    """The bull, base and bear values (v1.2), compared like metrics: a reader sees them move."""
+    currency = brief.market.currency if brief.market else None
+    return {
+        f"scenario_{s.case}": {
+            "label": f"{s.case.capitalize()} case value",
+            "value": format_with_unit(s.value, currency),
+            "source": s.sources[0],
+        }
+        for s in brief.scenarios
+    }
+
+
 def load_snapshot(folder: Path) -> Snapshot | None:
     """The previous build's snapshot, or None when there is none or it cannot be read."""
     path = folder / SNAPSHOT_FILE
@@ -222,18 +236,6 @@ def load_snapshot(folder: Path) -> Snapshot | None:
         return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError, OSError) as exc:
         log.warning("%s: ignored an unreadable snapshot (%s); no changes box this time", path, exc)
-        return None
-
-
-def load_changes(folder: Path) -> Changes | None:
-    """changes.json beside a built PDF as typed Changes (for `send`); None when absent or unreadable."""
-    path = folder / CHANGES_FILE
-    if not path.is_file():
-        return None
-    try:
-        return Changes.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError, OSError) as exc:
-        log.warning("%s: ignored an unreadable changes file (%s)", path, exc)
         return None
 
 

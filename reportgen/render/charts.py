@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from markupsafe import Markup
+
 from reportgen.brief.data import Frame, format_with_unit
 from reportgen.brief.labels import axis_title, series_name
 from reportgen.brief.models import Chart
@@ -56,13 +58,13 @@ class ChartStore(Protocol):
     """Where drawn charts are kept (reportgen.cache.ChartCache is one); the build passes
     its store down as a value. `parts` must fully describe the chart."""
 
-    def svg(self, parts: Sequence[str], draw: Callable[[], str]) -> str: ...
+    def svg(self, parts: Sequence[str], draw: Callable[[], Markup]) -> Markup: ...
 
 
 class Redraw:
     """No store: every chart is drawn."""
 
-    def svg(self, parts: Sequence[str], draw: Callable[[], str]) -> str:
+    def svg(self, parts: Sequence[str], draw: Callable[[], Markup]) -> Markup:
         return draw()
 
 
@@ -73,14 +75,14 @@ REDRAW = Redraw()
 class ChartView:
     id: str
     title: str
-    svg: str  # trusted markup produced by matplotlib from escaped data
-    source_marks: str  # trusted HTML: each source's name and mark, "; "-separated (the source line)
+    svg: Markup  # produced by matplotlib from escaped data
+    source_marks: Markup  # each source's name and mark, "; "-separated (the source line)
 
 
 def build_chart(
     chart: Chart,
     frame: Frame,
-    cite: Callable[[str], str],
+    cite: Callable[[str], Markup],
     series_label: Callable[[str], str],
     store: ChartStore = REDRAW,
 ) -> ChartView:
@@ -92,7 +94,8 @@ def build_chart(
     if chart.source:
         marks = cite(chart.source)
     else:
-        marks = "; ".join(cite(str(s).strip()) for s in dict.fromkeys(frame.df["source"].dropna()))
+        sources = dict.fromkeys(frame.df["source"].dropna())
+        marks = Markup("; ").join(cite(str(s).strip()) for s in sources)
     return ChartView(chart.id, chart.title, svg, marks)
 
 
@@ -115,7 +118,7 @@ def _series(
     return wide, [series_name(chart, c) for c in chart.y_columns]
 
 
-def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> str:
+def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> Markup:
     # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
     # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
     # pyplot's import (a third of a cold build's chart time) is never paid.

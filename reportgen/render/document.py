@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from markupsafe import escape
+from markupsafe import Markup
 
 from reportgen.brief.data import format_with_unit
 from reportgen.brief.integrity import Conflict
@@ -27,8 +27,8 @@ from reportgen.render.pricechart import PastCall
 from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import TableView, build_table
 
-Partial = Callable[..., str]
-"""Renders a template partial (table or chart) to trusted HTML: partial(name, **context)."""
+Partial = Callable[..., Markup]
+"""Renders a template partial (table or chart) to HTML: partial(name, **context)."""
 
 LEVELS = ("low", "medium", "high")
 
@@ -45,26 +45,24 @@ class Citations:
             self.order.append(source_id)
         return self.order.index(source_id) + 1
 
-    def mark(self, source_id: str) -> str:
-        return FOOTNOTE_MARK.format(n=self.number(source_id))
+    def mark(self, source_id: str) -> Markup:
+        return Markup(FOOTNOTE_MARK).format(n=self.number(source_id))
 
-    def credit(self, source_id: str) -> str:
+    def credit(self, source_id: str) -> Markup:
         """A source line's entry: the source's short name (else its title), then its mark."""
         source = self.sources[source_id]
-        return (
-            f"{escape(source.short or source.title)}{self.mark(source_id)}"  # tight, as in the text
-        )
+        return Markup("{}{}").format(source.short or source.title, self.mark(source_id))
 
     def listed(self) -> list[tuple[int, str, Source]]:
         return [(i + 1, sid, self.sources[sid]) for i, sid in enumerate(self.order)]
 
 
 @dataclass(frozen=True)
-class KeyFigure:
+class KeyFigureView:
     label: str
     value: str
     period: str | None
-    marks: str
+    marks: Markup
     as_of: str | None = None  # the period of a stale figure, tagged "as of" for the reader
 
 
@@ -72,7 +70,7 @@ class KeyFigure:
 class SectionView:
     title: str
     anchor: str
-    html: str
+    html: Markup
 
 
 @dataclass(frozen=True)
@@ -81,17 +79,17 @@ class RiskView:
     title: str
     likelihood: str
     impact: str
-    html: str
-    marks: str
+    html: Markup
+    marks: Markup
 
 
 @dataclass(frozen=True)
 class Reconciliation:
     label: str
     period: str | None
-    values: list[tuple[str, str]]  # (formatted value, trusted marks)
+    values: list[tuple[str, Markup]]  # (formatted value, marks)
     spread: str
-    used: str  # trusted HTML: which value the brief shows where, with footnote marks
+    used: Markup  # which value the brief shows where, with footnote marks
     reason: str | None = None  # the reviewer's, from review.yaml, once accepted
 
 
@@ -100,10 +98,10 @@ class Document:
     brief: Brief
     brief_id: str
     generated: datetime
-    verdict_html: str
+    verdict_html: Markup
     sections: list[SectionView]
     risks: list[RiskView]
-    key_figures: list[KeyFigure]
+    key_figures: list[KeyFigureView]
     reconciliations: list[Reconciliation]
     sources: list[tuple[int, str, Source]]
     snapshot: Snapshot  # this build, stored for the next one and for verification
@@ -178,7 +176,7 @@ class _Composer:
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
         side = SellSideComposer(
-            self.checked, self.cite.mark, self.cite.credit, self.calls, self.store
+            self.checked, self.cite.mark, self.cite.credit, self.calls, self.store, self.markdown
         )
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")
@@ -220,13 +218,13 @@ class _Composer:
             sellside=sellside,
         )
 
-    def markdown(self, key: str) -> str:
+    def markdown(self, key: str) -> Markup:
         doc = self.spec.docs.get(key)
         if doc is None or not doc.text.strip():
-            return ""
+            return Markup()
         return render_markdown(doc, self.helper, self.spec.root, self.spec.limits)
 
-    def helper(self, name: str, arg: str) -> str:
+    def helper(self, name: str, arg: str) -> Markup:
         if name == "metric":
             return self.metric_html(self.metrics[arg])
         if name == "cite":
@@ -235,18 +233,20 @@ class _Composer:
             return self.table_html(arg)
         return self.chart_html(arg)
 
-    def metric_html(self, metric: Metric) -> str:
+    def metric_html(self, metric: Metric) -> Markup:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         mark = self.cite.mark(metric.source)
         as_of = self.as_of(metric)
-        tag = f' <span class="as-of">as of {escape(as_of)}</span>' if as_of else ""
-        return f'<span class="metric"><span class="figure">{escape(value)}</span>{mark}{tag}</span>'
+        tag = Markup(' <span class="as-of">as of {}</span>').format(as_of) if as_of else ""
+        return Markup('<span class="metric"><span class="figure">{}</span>{}{}</span>').format(
+            value, mark, tag
+        )
 
     def as_of(self, metric: Metric) -> str | None:
         """The period of a figure older than the brief's limits: readers see how old it is."""
         return metric.period if metric.period and is_stale(self.brief, metric) else None
 
-    def table_html(self, table_id: str) -> str:
+    def table_html(self, table_id: str) -> Markup:
         table = self.tables[table_id]
         view: TableView = build_table(
             table, self.checked.frames[table.data], self.cite.mark, self.cite.credit
@@ -254,7 +254,7 @@ class _Composer:
         self.figures.append(["table", view.title])
         return self.partial("table.html.j2", table=view)
 
-    def chart_html(self, chart_id: str) -> str:
+    def chart_html(self, chart_id: str) -> Markup:
         chart = self.charts[chart_id]
         view: ChartView = build_chart(
             chart, self.checked.frames[chart.data], self.cite.credit, self.series_label, self.store
@@ -274,20 +274,24 @@ class _Composer:
         html = self.markdown(key)
         inline = {(call.name, call.arg) for call in self.checked.helpers.get(key, [])}
         # a table or chart placed in the body stands there "instead of after the body"
-        html += "".join(self.table_html(t) for t in section.tables if ("table", t) not in inline)
-        html += "".join(self.chart_html(c) for c in section.charts if ("chart", c) not in inline)
+        html += Markup().join(
+            self.table_html(t) for t in section.tables if ("table", t) not in inline
+        )
+        html += Markup().join(
+            self.chart_html(c) for c in section.charts if ("chart", c) not in inline
+        )
         return SectionView(section.title, f"section-{index + 1}", html)
 
     def risk(self, index: int) -> RiskView:
         risk = self.brief.risks[index]
         html = self.markdown(f"risks[{index}].body")
-        marks = "".join(self.cite.mark(s) for s in risk.sources)
+        marks = Markup().join(self.cite.mark(s) for s in risk.sources)
         return RiskView(index + 1, risk.title, risk.likelihood, risk.impact, html, marks)
 
-    def key_figure(self, metric: Metric) -> KeyFigure:
+    def key_figure(self, metric: Metric) -> KeyFigureView:
         value = format_with_unit(metric.value, metric.unit, metric.high)
         marks = self.cite.mark(metric.source)
-        return KeyFigure(metric.label, value, metric.period, marks, self.as_of(metric))
+        return KeyFigureView(metric.label, value, metric.period, marks, self.as_of(metric))
 
     def reconciliations(self) -> list[Reconciliation]:
         """Every figure the sources disagree on: each value with its source, and which the brief uses."""
@@ -330,8 +334,8 @@ class _Composer:
         return "verdict"
 
 
-def _used(conflict: Conflict, usage: dict[str, list[str]], mark: Callable[[str], str]) -> str:
-    """Which value the brief uses where, as trusted HTML, e.g. '35.8%[3] in key figures,
+def _used(conflict: Conflict, usage: dict[str, list[str]], mark: Callable[[str], Markup]) -> Markup:
+    """Which value the brief uses where, as HTML, e.g. '35.8%[3] in key figures,
     verdict; 36%[2] in 'China'': each value with its source's footnote mark, as a reader
     knows it (a source id is the author's name for it, not the reader's)."""
     parts = []
@@ -339,7 +343,7 @@ def _used(conflict: Conflict, usage: dict[str, list[str]], mark: Callable[[str],
         if r.metric_id is not None:
             where = usage.get(r.metric_id)
             shown = f"in {', '.join(where)}" if where else "not shown"
-            parts.append(f"{escape(r.text)}{mark(r.source)} {escape(shown)}")
+            parts.append(Markup("{}{} {}").format(r.text, mark(r.source), shown))
     if conflict.table is not None:
-        parts.append(str(escape(f"every value shown in '{conflict.table}'")))
-    return "; ".join(parts)
+        parts.append(Markup("every value shown in &#39;{}&#39;").format(conflict.table))
+    return Markup("; ").join(parts)

@@ -64,17 +64,17 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters["trusted"] = Markup
         self.env.filters["accent"] = self.theme.recolour
         self.env.filters["date"] = self.theme.date
         self.env.filters["dates_in"] = self.theme.dates_in
         self.env.globals["back_matter"] = back_matter  # [compliance], None without one
         self.env.globals["embedded_fonts"] = lambda: embedded_fonts_css(self.theme.fonts)
 
-    def partial(self, name: str, **context: Any) -> str:
-        """Render a fragment (table, chart) to trusted HTML for placement in Markdown output."""
+    def partial(self, name: str, **context: Any) -> Markup:
+        """A fragment (table, chart) as HTML for placement in Markdown output: an
+        autoescaped template's output is safe by construction."""
         with self._template_errors(name):
-            return self.env.get_template(name).render(**context)
+            return Markup(self.env.get_template(name).render(**context))
 
     def page(self, document: Document, **context: Any) -> str:
         """The whole brief as one HTML string; BriefError when the templates break the contract."""

@@ -22,6 +22,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from markupsafe import Markup
+
 log = logging.getLogger(__name__)
 
 FAMILY = "Inter"
@@ -35,11 +37,11 @@ UNICODE_RANGE = (
 LAYOUT_FEATURES = ["kern", "liga", "calt", "ccmp", "locl", "mark", "mkmk", "tnum", "case"]
 
 
-def embedded_fonts_css(families: tuple[str, ...] = ()) -> str:
+def embedded_fonts_css(families: tuple[str, ...] = ()) -> Markup:
     """@font-face rules for Inter when the page's font stack starts with it, else ''."""
     if families and families[0] != FAMILY:
-        return ""
-    return _inter_css()
+        return Markup()
+    return Markup(_inter_css())  # our own font files as data: URIs
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
-from markupsafe import escape
+from markupsafe import Markup
 
 from reportgen.brief.helpers import HELPER_ENV, HELPERS
 from reportgen.brief.images import image_problem, markdown_parser
@@ -27,15 +27,15 @@ BLOCK_HELPERS = ("table", "chart")
 FOOTNOTE_MARK = '<sup class="fn"><a href="#source-{n}">[{n}]</a></sup>'
 """A footnote mark, as `cite` renders it (here, because this module tidies marks in the text)."""
 
-HelperResolver = Callable[[str, str], str]
-"""(helper name, id) -> trusted HTML. Called in text order, so footnotes number in reading order."""
+HelperResolver = Callable[[str, str], Markup]
+"""(helper name, id) -> HTML. Called in text order, so footnotes number in reading order."""
 
 
 def render_markdown(
     doc: MarkdownDoc, resolve: HelperResolver, root: Path, limits: Limits = DEFAULT_LIMITS
-) -> str:
+) -> Markup:
     """Markdown + helpers -> HTML. The doc must have passed brief.helpers.scan_helpers."""
-    fragments: list[str] = []
+    fragments: list[Markup] = []
 
     def helper(name: str) -> Callable[[str], str]:
         def call(arg: str) -> str:
@@ -47,8 +47,8 @@ def render_markdown(
     authored = _MARKS.sub("", doc.text)  # the loader refuses these; never trust that here
     text = HELPER_ENV.from_string(authored).render({name: helper(name) for name in HELPERS})
     text = _tidy_marks(text, fragments)
-    html = _markdown(root, limits).render(text)
-    return _swap_tokens(html, fragments)
+    html = _markdown(root, limits).render(text)  # raw HTML off: the author's text is escaped
+    return Markup(_swap_tokens(html, fragments))
 
 
 # Helper output is swapped in after Markdown rendering through placeholders made of
@@ -62,7 +62,7 @@ def _token(index: int, block: bool) -> str:
     return f"{_BLOCK if block else _INLINE}{index}{_END}"
 
 
-def _tidy_marks(text: str, fragments: list[str]) -> str:
+def _tidy_marks(text: str, fragments: list[Markup]) -> str:
     """Footnote marks sit tight against their word ("opening [1]" -> "opening[1]", authors
     type a space before `{{ cite }}`), and a mark straight after the same mark goes
     ("12.5%[1][1]": a metric, whose output ends in its source's mark, then a cite of it)."""
@@ -85,7 +85,7 @@ def _tidy_marks(text: str, fragments: list[str]) -> str:
     return text
 
 
-def _swap_tokens(html: str, fragments: list[str]) -> str:
+def _swap_tokens(html: str, fragments: list[Markup]) -> str:
     html = re.sub(f"<p>{_BLOCK}(\\d+){_END}</p>", lambda m: fragments[int(m.group(1))], html)
     return re.sub(f"[{_BLOCK}{_INLINE}](\\d+){_END}", lambda m: fragments[int(m.group(1))], html)
 
@@ -101,7 +101,7 @@ def _markdown(root: Path, limits: Limits) -> MarkdownIt:
         src = str(token.attrGet("src") or "")
         if image_problem(root, src, limits) is not None:  # validation warned about it
             alt = renderer.renderInlineAsText(token.children or [], options, env)
-            return f'<span class="dropped-image">[image not shown: {escape(alt)}]</span>'
+            return Markup('<span class="dropped-image">[image not shown: {}]</span>').format(alt)
         token.attrSet("src", _data_uri(root / src))
         return str(default_image(tokens, idx, options, env))
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
 
+from markupsafe import Markup
+
 from reportgen.brief.data import Frame
 from reportgen.render import chartfit
 from reportgen.render.charts import ACCENT, BASE, INK, REDRAW, STYLE, ChartStore
@@ -44,7 +46,7 @@ def draw_price_chart(
     currency: str,
     title: str,
     store: ChartStore = REDRAW,
-) -> str:
+) -> Markup:
     """The chart as inline SVG (cached like every chart: the key is everything drawn)."""
     key = (repr(list(points)), repr(list(calls)), currency, title)
     return store.svg(key, lambda: _draw(points, calls, currency, title))
@@ -52,7 +54,7 @@ def draw_price_chart(
 
 def _draw(
     points: Sequence[tuple[date, float]], calls: Sequence[PastCall], currency: str, title: str
-) -> str:
+) -> Markup:
     import matplotlib
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure

@@ -12,17 +12,18 @@ import base64
 import re
 from collections.abc import Mapping
 
-from markupsafe import escape
+from markupsafe import Markup
 
 
-def inline_svg(svg: str, title: str, prefix: str) -> str:
+def inline_svg(svg: str, title: str, prefix: str) -> Markup:
     """Strip the XML prologue and fixed size so the SVG scales to its container, and turn
     style="fill: …" into presentation attributes, which HTML CSS engines do not re-parse."""
     start = svg.index("<svg")
     svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg[start:])
     svg = re.sub(r'\b(id="|url\(#|href="#)', lambda m: m.group(1) + prefix, svg)  # unique per page
     svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
-    return svg.replace("<svg", f'<svg role="img" aria-label="{escape(title)}"', 1)
+    labelled = Markup('<svg role="img" aria-label="{}"').format(title)
+    return Markup(svg.replace("<svg", labelled, 1))  # matplotlib's own markup, from escaped data
 
 
 def _style_to_attributes(match: re.Match[str]) -> str:

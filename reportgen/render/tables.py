@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from markupsafe import Markup
 
 from reportgen.brief.data import Frame, decimals_for, format_number, format_with_unit
 from reportgen.brief.models import Table
@@ -32,8 +34,10 @@ class Cell:
     text: str
     numeric: bool = False
     negative: bool = False
-    html: str | None = None  # trusted markup (footnote marks) instead of text
-    marks: str = ""  # trusted markup after the text: the row's source mark (first cell)
+    html: Markup | None = None  # footnote marks instead of text
+    marks: Markup = field(
+        default_factory=Markup
+    )  # after the text: the row's source mark (first cell)
 
 
 @dataclass(frozen=True)
@@ -42,11 +46,11 @@ class TableView:
     title: str
     headers: list[tuple[str, bool]]  # (label, numeric)
     rows: list[tuple[list[Cell], bool]]  # (cells, highlighted)
-    source_marks: str  # trusted HTML: the table's source, named, with its mark (the source line)
+    source_marks: Markup  # the table's source, named, with its mark (the source line)
 
 
 def build_table(
-    table: Table, frame: Frame, cite: Callable[[str], str], credit: Callable[[str], str]
+    table: Table, frame: Frame, cite: Callable[[str], Markup], credit: Callable[[str], Markup]
 ) -> TableView:
     """Select, rename, sort and format; `cite` turns a source id into its footnote mark (a
     row's), `credit` into its name and mark (the source line, as a chart's reads)."""
@@ -86,7 +90,7 @@ def build_table(
             cells[0] = replace(cells[0], marks=_row_marks(record["source"], cite))
         highlighted = table.highlight is not None and str(record[columns[0]]) == table.highlight
         rows.append((cells, highlighted))
-    marks = credit(table.source) if table.source else ""
+    marks = credit(table.source) if table.source else Markup()
     return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
 
 
@@ -112,10 +116,10 @@ def _is_year_column(values: pd.Series) -> bool:
     )
 
 
-def _row_marks(value: object, cite: Callable[[str], str]) -> str:
+def _row_marks(value: object, cite: Callable[[str], Markup]) -> Markup:
     """The mark of a row's source; none for a blank cell (validation reports it)."""
     if value is None or value != value or not str(value).strip():
-        return ""
+        return Markup()
     return cite(str(value).strip())
 
 
@@ -124,7 +128,7 @@ def _cell(
     column: str,
     numeric: bool,
     places: int,
-    cite: Callable[[str], str],
+    cite: Callable[[str], Markup],
     unit: str | None = None,
 ) -> Cell:
     if value is None or value != value:  # None or NaN

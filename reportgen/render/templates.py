@@ -17,17 +17,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import TemplatesNotFound
 
 PAGE_TEMPLATE = "brief.html.j2"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 INSTALLED_TEMPLATES = PACKAGE_DIR / "templates"
 CHECKOUT = PACKAGE_DIR.parent
 CHECKOUT_TEMPLATES = CHECKOUT / "templates"
-
-
-class TemplatesNotFound(ReportgenError):
-    """reportgen's own templates are missing: the installation is broken."""
 
 
 def builtin_templates() -> Path:

@@ -12,9 +12,11 @@ import base64
 import json
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+
+from markupsafe import Markup
 
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
@@ -47,7 +49,7 @@ class Theme:
 
     firm: str = ""
     logo_uri: str = ""
-    css: str = ""  # trusted: built by theme_css from validated values only
+    css: Markup = field(default_factory=Markup)  # built by theme_css from validated values only
     disclaimer: str = ""
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
     fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
@@ -71,11 +73,13 @@ class Theme:
         except ValueError:  # 2026-02-30 looks like a date but is none: leave it as written
             return iso
 
-    def recolour(self, svg: str) -> str:
-        """A chart in the firm's accent: matplotlib writes the house accent as plain hex."""
+    def recolour(self, svg: Markup) -> Markup:
+        """A chart in the firm's accent: matplotlib writes the house accent as plain hex
+        (a checked hex colour for another keeps the chart's markup safe)."""
         if not self.accent:
             return svg
-        return recolour(svg, {ACCENT: self.accent, ACCENT_SOFT: _tint(self.accent, 0.18)})
+        colours = {ACCENT: self.accent, ACCENT_SOFT: _tint(self.accent, 0.18)}
+        return Markup(recolour(svg, colours))
 
 
 def load_theme(config: Config) -> Theme:
@@ -94,7 +98,7 @@ def load_theme(config: Config) -> Theme:
     )
 
 
-def theme_css(theme: ThemeConfig) -> str:
+def theme_css(theme: ThemeConfig) -> Markup:
     """CSS custom properties and the font stack; empty when the theme sets neither."""
     rules = []
     if theme.accent:
@@ -102,7 +106,7 @@ def theme_css(theme: ThemeConfig) -> str:
     if theme.fonts:
         stack = ", ".join(f'"{name}"' for name in theme.fonts)
         rules.append(f"body {{ font-family: {stack}, {FALLBACK_FONTS}; }}")
-    return "\n".join(rules)
+    return Markup("\n".join(rules))  # only values that passed config.py's strict patterns
 
 
 def _tint(hex_colour: str, strength: float = 0.12) -> str:

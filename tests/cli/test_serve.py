@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from reportgen.brief.scaffold import new_brief
 from reportgen.serve import Preview, PreviewServer
-from tests.conftest import build_brief
+from tests.conftest import add_svg_bomb, build_brief
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 
@@ -121,7 +121,7 @@ def test_errors_show_in_the_page_and_the_server_keeps_running(served: Served) ->
     wait_for(lambda: "has errors" in served.page(), "the error page")
     page = served.page()
     assert re.search(
-        r"brief\.yaml:\d+: metrics\[0\]\.source: unknown source &#x27;placeholder-filng&#x27;", page
+        r"brief\.yaml:\d+: metrics\[0\]\.source: unknown source &#39;placeholder-filng&#39;", page
     )
     assert "/__version" in page  # it reloads itself once fixed
     assert served.get("acme-live.pdf")[0] == 409
@@ -223,17 +223,7 @@ def test_a_pdf_preview_stops_at_the_build_deadline(
     """An SVG <use> bomb (10^9 rectangles) in the brief: the PDF preview is made as `build`
     makes it, so it stops at [build].timeout and says so, and the server goes on."""
     server, brief = in_process
-    levels = "".join(
-        f'<g id="l{i}">' + f'<use xlink:href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 10)
-    )
-    (brief / "bomb.svg").write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-        f'width="100" height="100"><defs><rect id="l0" width="1" height="1"/>{levels}</defs>'
-        '<use xlink:href="#l9"/></svg>',
-        encoding="utf-8",
-    )
-    with (brief / "overview.md").open("a", encoding="utf-8") as handle:
-        handle.write("\n\n![bomb](bomb.svg)\n")
+    add_svg_bomb(brief)
     server.preview.rebuild()
     try:
         urllib.request.urlopen(server.url + "acme.pdf", timeout=120)

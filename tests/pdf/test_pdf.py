@@ -23,7 +23,7 @@ import yaml
 from PIL import Image
 
 from reportgen.pdf.engine import NOT_A_LINUX_NAME
-from reportgen.pdf.layout import _hoisted_styles, html_to_pdf, render_pdf
+from reportgen.pdf.layout import _hoisted_styles, render_pdf
 from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE, build_brief
 
@@ -127,7 +127,7 @@ def test_fetcher_refuses_network_and_files_outside(
     html = f"""<html><head><link rel="stylesheet" href="{url}/style.css">
     <link rel="stylesheet" href="file://{secret}"></head>
     <body><img src="{url}/x.png"><p style="background: url({url}/bg.png)">Hello</p></body></html>"""
-    pdf = html_to_pdf(html, brief)
+    pdf = render_pdf(html, brief, brief / "brief.pdf").pdf
     assert pdf.startswith(b"%PDF")
     assert hits == []
 
@@ -138,7 +138,8 @@ def test_fetcher_serves_files_inside_the_brief(tmp_path: Path) -> None:
     (brief / "dot.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text y="9">INSIDE</text></svg>'
     )
-    pdf = html_to_pdf('<html><body><img src="dot.svg"></body></html>', brief)
+    page = '<html><body><img src="dot.svg"></body></html>'
+    pdf = render_pdf(page, brief, brief / "brief.pdf").pdf
     assert pdf.startswith(b"%PDF")
 
 

@@ -12,7 +12,6 @@ from reportgen.brief.helpers import (
     HelperCall,
     HelperSyntaxError,
     Prose,
-    fill_metrics,
     scan_helpers,
     split_helpers,
 )
@@ -63,14 +62,6 @@ def test_split_gives_prose_and_calls_with_lines() -> None:
     ]
     assert [p.line if isinstance(p, Prose) else p.place.line for p in parts] == [5, 5, 5, 7, 8]
     assert isinstance(parts[1], HelperCall)
-
-
-def test_fill_metrics_gives_plain_text_for_email() -> None:
-    text = 'Revenue reached {{ metric("rev") }} {{ cite("s") }}, margin {{metric(\'m\')}}{{ chart("c") }}.'
-    assert fill_metrics(doc(text), {"rev": "USD 12.5bn", "m": "41%"}) == (
-        "Revenue reached USD 12.5bn, margin 41%."
-    )
-    assert fill_metrics(doc("Broken {{ metric( }}"), {}) == "Broken {{ metric( }}"
 
 
 def test_render_places_blocks_and_inlines(tmp_path: Path) -> None:

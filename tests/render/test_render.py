@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,26 @@ def test_chromium_loads_the_embedded_faces(tmp_path: Path) -> None:
         found.group(1)
         == "Inter 400 normal loaded; Inter 700 normal loaded; Inter 400 italic loaded"
     )
+
+
+def test_html_is_markup_by_type_and_no_filter_marks_a_string_safe(tmp_path: Path) -> None:
+    """Every fragment the page places unescaped is a markupsafe.Markup; a plain string (the
+    brief's own text) is escaped by autoescape, and there is no `trusted` filter to say
+    otherwise."""
+    from markupsafe import Markup
+
+    from reportgen.build import check_brief
+    from reportgen.render.document import compose
+
+    spec = copy.deepcopy(MINIMAL)
+    spec["sources"]["alpha"]["title"] = "<b>Alpha</b> Report"
+    checked, _ = check_brief(write_brief(tmp_path / "acme", spec))
+    assert checked is not None
+    renderer = Renderer()
+    assert "trusted" not in renderer.env.filters
+    doc = compose(checked, renderer.partial, datetime(2026, 11, 22, tzinfo=UTC))
+    fragments = [doc.verdict_html, *(s.html for s in doc.sections), *(r.html for r in doc.risks)]
+    fragments += [k.marks for k in doc.key_figures]
+    assert fragments and all(isinstance(f, Markup) for f in fragments)
+    html = renderer.page(doc)
+    assert "<b>Alpha</b>" not in html and "&lt;b&gt;Alpha&lt;/b&gt;" in html
