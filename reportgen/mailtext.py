@@ -47,6 +47,10 @@ def header_problem(text: str) -> str | None:
     return None
 
 
+ADDRESS_MAX = 254  # RFC 5321's longest path, less its angle brackets
+NAME_MAX = 200  # a display name without spaces is one unfoldable word: a header line of 998
+
+
 @dataclass(frozen=True)
 class Mailbox:
     """One reader. `address` is its identity and its envelope address: `local@domain`, the
@@ -89,6 +93,11 @@ def parse_mailbox(text: str) -> Mailbox:
         if problem:
             raise ValueError(problem)
     spec = Address("", one.username, _domain(one.domain, text)).addr_spec
+    if len(spec) > ADDRESS_MAX or len(one.display_name) > NAME_MAX:
+        raise ValueError(
+            f"an address is at most {ADDRESS_MAX} characters and its name {NAME_MAX}"
+            f" (a longer name or address cannot be folded into a mail header): {text[:60]!r}..."
+        )
     return Mailbox(spec, one.display_name)
 
 

@@ -296,6 +296,8 @@ def test_a_hostile_folder_name_never_silences_the_failure_notice(
         ("pm@exa mple.com", None),  # the parser would read pm@exa: refused, not guessed
         ("a@b, c@d", None),
         ("pm@", None),
+        ("=?utf-8?b?" + "QUFB" * 400 + "?= <pm@example.com>", None),  # a 1,201-octet line
+        ("a" * 300 + "@example.com", None),
         ("=?utf-8?q?PM=0D=0ABcc:_x=40y.z?= <pm@example.com>", None),
     ],
 )
