@@ -283,3 +283,10 @@ def test_a_rated_brief_mail_never_says_not_a_recommendation(tmp_path: Path) -> N
         assert "analysts' views" in body and "not been independently audited" in body
     text, _ = mail.bodies(summarize(unrated), None, "acme.pdf")
     assert "not a recommendation to buy or sell" in text
+
+
+def test_the_body_dates_the_data_as_the_page_does(tmp_path: Path) -> None:
+    """ "21 November 2026" as on the PDF, not the ISO 2026-11-21 of the files."""
+    summary = summarize(validate(load_spec(write_brief(tmp_path / "acme", MINIMAL))))
+    for body in MailTemplates(Renderer()).bodies(summary, None, "acme.pdf"):
+        assert "data as of 21 November 2026" in body and "2026-11-21" not in body
