@@ -36,7 +36,7 @@ from reportgen.render.scenariochart import Levels, draw_risk_reward
 
 Cite = Callable[[str], Markup]
 ILLUSTRATIVE = "illustrative"
-VALUATION_TITLE = "Valuation against peers"
+VALUATION_TITLE = "Valuation"
 CATALYSTS_TITLE = "Catalysts"
 COMPS_TITLE = "Comparables: valuation multiples"
 SCENARIOS_TITLE = "Scenarios: value per share"
