@@ -27,8 +27,7 @@ from reportgen.mailtext import parse_mailbox
 from reportgen.project import Project, load_project
 from reportgen.publish import message, smtp
 from reportgen.publish.editions import last_delivered_snapshot
-from reportgen.publish.ledger import Ledger, LedgerError, state_path
-from reportgen.publish.ledger import Run as LoggedRun
+from reportgen.publish.ledger import Ledger, LedgerError, RunLog, state_path
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
 from reportgen.publish.statedb import LEDGER_WAIT
@@ -198,7 +197,7 @@ def send_briefs(
         return run.finish()
 
 
-def recent_runs(config: Config, limit: int = 10) -> list[LoggedRun]:
+def recent_runs(config: Config, limit: int = 10) -> list[RunLog]:
     """The newest runs of this output folder, with their events (empty when none yet)."""
     path = state_path(config.resolve(config.build.out))
     if not path.is_file():
