@@ -97,3 +97,15 @@ class ScaffoldError(ReportgenError):
 
 class ServeError(ReportgenError):
     """The preview server cannot start (port taken, no brief)."""
+
+
+class LedgerError(ReportgenError):
+    """The ledger cannot be trusted or reached: damaged, not a database, or locked too long."""
+
+
+class LockHeld(ReportgenError):
+    """Another nightly or send run holds the lock of this output folder."""
+
+
+class EditionError(ReportgenError):
+    """An edition could not be kept (disk full, an existing edition file differs ...)."""

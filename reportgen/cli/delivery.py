@@ -57,8 +57,7 @@ def _report(report: RunReport) -> None:
 
 def _run(action: Callable[[], RunReport]) -> NoReturn:
     """Call a nightly/send function, mapping its errors to one line and an exit status."""
-    from reportgen.errors import ReportgenError
-    from reportgen.publish.lock import LockHeld
+    from reportgen.errors import LockHeld, ReportgenError
     from reportgen.publish.nightly import EXIT_LOCKED
 
     try:

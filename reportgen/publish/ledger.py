@@ -24,10 +24,9 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from reportgen.errors import LedgerError
 from reportgen.mailtext import parse_mailbox
-from reportgen.publish.statedb import STATE_DIR, LedgerError, StateDB, state_path
-
-__all__ = ["STATE_DIR", "Delivery", "Ledger", "LedgerError", "state_path"]
+from reportgen.publish.statedb import StateDB
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +192,10 @@ class Ledger(StateDB):
             " ORDER BY started DESC, rowid DESC LIMIT ?",
             (limit,),
         )
-        return [RunLog(*row, events=self._events(row[0])) for row in rows]
+        return [
+            RunLog(run_id, command, started, ended, code, self._events(run_id))
+            for run_id, command, started, ended, code in rows
+        ]
 
     def _events(self, run_id: str) -> tuple[Event, ...]:
         rows = self._read(

@@ -23,14 +23,15 @@ from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
 from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import Config, ConfigError
+from reportgen.errors import LedgerError
 from reportgen.mailtext import parse_mailbox
 from reportgen.project import Project, load_project
 from reportgen.publish import message, smtp
 from reportgen.publish.editions import last_delivered_snapshot
-from reportgen.publish.ledger import Ledger, LedgerError, RunLog, state_path
+from reportgen.publish.ledger import Ledger, RunLog
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
-from reportgen.publish.statedb import LEDGER_WAIT
+from reportgen.publish.statedb import LEDGER_WAIT, state_path
 from reportgen.record import LastGood, OutputError, just_built, last_good
 from reportgen.workers import Ceilings
 

@@ -26,12 +26,12 @@ from pathlib import Path
 from reportgen.brief.summary import BriefSummary
 from reportgen.cache import tree_digest
 from reportgen.config import ComplianceConfig, MailConfig
-from reportgen.errors import DeliveryError, one_line
+from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
 from reportgen.project import Project
 from reportgen.publish import editions, message, smtp
-from reportgen.publish.ledger import Delivery, Known, Ledger, LedgerError
+from reportgen.publish.ledger import Delivery, Known, Ledger
 from reportgen.record import LastGood
 from reportgen.render.changes import Changes, Snapshot, compare
 
@@ -314,7 +314,7 @@ class Run:
             )
             retention = (self.config.compliance or ComplianceConfig()).retention_days
             pruned = editions.prune_editions(self.out, brief, retention, self.now)
-        except editions.EditionError as exc:
+        except EditionError as exc:
             self.fail(brief, str(exc))
             return
         self.event(brief, "edition", detail=str(path))
