@@ -109,3 +109,17 @@ class LockHeld(ReportgenError):
 
 class EditionError(ReportgenError):
     """An edition could not be kept (disk full, an existing edition file differs ...)."""
+
+
+class HelperSyntaxError(Exception):
+    """Brief Markdown used Jinja beyond helper calls; validation makes it a Problem."""
+
+    def __init__(self, path: Path, line: int | None, message: str):
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+class FormulaError(ValueError):
+    """`of` is not one operation between two columns, or a column and a number."""

@@ -45,12 +45,11 @@ from reportgen.brief.models import Market, Metric, Valuation
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.valuation import (
     Comps,
-    FormulaError,
     compute_comps,
     format_value,
     parse_formula,
 )
-from reportgen.errors import Problem
+from reportgen.errors import FormulaError, Problem
 
 FrameOf = Callable[[Loc, str], Frame | None]
 KnownSource = Callable[[Loc, str], None]
