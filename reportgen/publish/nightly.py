@@ -77,7 +77,7 @@ def _opened(
         ledger = None
         try:
             ledger = Ledger(state_path(out), wait)
-            run = Run(project, command, ledger, now, templates)
+            run = Run.start(project, command, ledger, now, templates)
         except LedgerError as exc:
             if ledger is not None:
                 ledger.close()

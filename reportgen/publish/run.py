@@ -12,7 +12,6 @@ log, never asked whether to send).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from reportgen.brief.summary import BriefSummary
 from reportgen.cache import tree_digest
-from reportgen.config import ComplianceConfig, MailConfig
+from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
@@ -126,31 +125,60 @@ def prepare(good: LastGood, mail: MailConfig, page: str) -> Ready:
     return Ready(good, edition_id(good, page), readers(mail, good.summary))
 
 
+@dataclass(frozen=True)
 class Run:
-    """State shared by the steps of one run: settings, ledger, run id and report."""
+    """What the steps of one run share: settings, ledger, and the report they fill in.
+    Built whole by `Run.start`."""
 
-    def __init__(
-        self,
+    config: Config
+    mail: MailConfig
+    sender: Mailbox
+    ledger: Ledger
+    now: datetime
+    command: str
+    templates: message.MailTemplates
+    out: Path
+    page: str
+    report: RunReport
+
+    @classmethod
+    def start(
+        cls,
         project: Project,
         command: str,
         ledger: Ledger,
         now: datetime,
         templates: message.MailTemplates,
-    ):
+    ) -> Run:
+        """A run logged as started in the ledger (LedgerError when it cannot be)."""
         config = project.config
         assert config.mail is not None, "[mail] is checked before a run starts"
-        self.config = config
-        self.mail = config.mail
-        self.sender = parse_mailbox(self.mail.from_)
-        self.ledger = ledger
-        self.now = now
-        self.command = command
-        self.templates = templates
-        self.out = config.resolve(config.build.out)
-        self.page = page_digest(project)
-        self.report = RunReport(ledger.start_run(command))
-        # event(brief, state, recipient=, code=, detail=): one line of this run's log
-        self.event = functools.partial(ledger.event, self.report.run_id)
+        return cls(
+            config,
+            config.mail,
+            parse_mailbox(config.mail.from_),
+            ledger,
+            now,
+            command,
+            templates,
+            config.resolve(config.build.out),
+            page_digest(project),
+            RunReport(ledger.start_run(command)),
+        )
+
+    def event(
+        self,
+        brief: str,
+        state: str,
+        *,
+        recipient: str | None = None,
+        code: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """One line of this run's log."""
+        self.ledger.event(
+            self.report.run_id, brief, state, recipient=recipient, code=code, detail=detail
+        )
 
     def fail(self, brief: str, why: str) -> None:
         why = one_line(why)
