@@ -45,8 +45,9 @@ def review(
     A brief is publishable, and may be emailed, once every finding is accepted.
     Placeholder text cannot be accepted: replace it.
     """
-    from reportgen.brief.review import ReviewError, accept
+    from reportgen.brief.accept import accept
     from reportgen.build import check_brief
+    from reportgen.errors import ReviewError
 
     limits, scale = project_rules()
     checked, problems = check_brief(brief, False, limits, scale)
