@@ -28,7 +28,6 @@ Value = float | Literal["n.m.", "n.a."]
 NOT_MEANINGFUL: Literal["n.m."] = "n.m."
 NOT_AVAILABLE: Literal["n.a."] = "n.a."
 Operand = str | float
-OPS = "+-*/"
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(?P<op>[-+*/])|(?P<bad>\S))"
