@@ -229,9 +229,10 @@ def example_copy(tmp_path: Path) -> Path:
 # --- a project with one built brief, and an SMTP server: the delivery tests' ground ---
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once a module)."""
+    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once a
+    session; tests change only their private copy, `project`)."""
     root = tmp_path_factory.mktemp("project")
     result = build_brief(write_brief(root / "briefs" / "acme", MINIMAL), root / "out")
     assert result.ok, result.problems
