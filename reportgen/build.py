@@ -26,7 +26,7 @@ from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, validate
 from reportgen.built import Built
-from reportgen.config import DEFAULT_LIMITS, Limits
+from reportgen.config import DEFAULT_LIMITS, DEFAULT_VERDICT, Limits, VerdictConfig
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.project import Project
 from reportgen.render.changes import Snapshot
@@ -65,12 +65,14 @@ def check_brief(
     strict: bool = False,
     limits: Limits = DEFAULT_LIMITS,
     ratings: Sequence[Rating] | None = None,
+    verdict: VerdictConfig = DEFAULT_VERDICT,
 ) -> tuple[Checked | None, list[Problem]]:
     """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings
     when strict) and every problem found. `ratings`: the [compliance] scale, when the project
-    has one. Never raises: any failure is this brief's problem."""
+    has one; `verdict`: its [verdict] thresholds. Never raises: any failure is this brief's
+    problem."""
     try:
-        checked = validate(load_spec(brief_dir, limits), ratings)
+        checked = validate(load_spec(brief_dir, limits), ratings, verdict)
     except Exception as exc:  # one bad brief must not stop the others
         return None, failure(brief_dir, exc, "brief")
     if strict and checked.warnings:
@@ -118,7 +120,9 @@ def make_brief(
     stages = _Stages()
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        checked, problems = check_brief(brief_dir, strict, project.limits, project.ratings)
+        checked, problems = check_brief(
+            brief_dir, strict, project.limits, project.ratings, project.verdict
+        )
     if checked is None:
         return Built(brief_dir, brief_id, problems, timings=stages.done())
     try:

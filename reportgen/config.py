@@ -241,6 +241,54 @@ class ComplianceConfig(_Section):
     retention_days: int = Field(1095, ge=1, le=36_500)
 
 
+class RewardLevels(_Section):
+    """The bull upside (a fraction: 0.5 is +50%) at which reward is at least each level."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    medium: float = Field(0.20, gt=0, le=100, allow_inf_nan=False)
+    high: float = Field(0.50, gt=0, le=100, allow_inf_nan=False)
+    very_high: float = Field(1.00, gt=0, le=100, alias="very-high", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _rising(self) -> RewardLevels:
+        """Each level asks for more upside than the one below, or a level could never apply."""
+        if not self.medium < self.high < self.very_high:
+            raise ValueError(
+                f"must rise: medium {self.medium:g} < high {self.high:g} < "
+                f"very-high {self.very_high:g}"
+            )
+        return self
+
+
+class RiskLevels(_Section):
+    """The bear downside (a fraction: −0.3 is −30%) at which risk is at least each level."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    medium: float = Field(-0.15, lt=0, ge=-1, allow_inf_nan=False)
+    high: float = Field(-0.30, lt=0, ge=-1, allow_inf_nan=False)
+    very_high: float = Field(-0.50, lt=0, ge=-1, alias="very-high", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _falling(self) -> RiskLevels:
+        """Each level needs a deeper fall than the one below (a price falls at most 100%)."""
+        if not self.medium > self.high > self.very_high:
+            raise ValueError(
+                f"must fall: medium {self.medium:g} > high {self.high:g} > "
+                f"very-high {self.very_high:g}"
+            )
+        return self
+
+
+class VerdictConfig(_Section):
+    """[verdict] (config.md v1.2): the levels a brief's scenarios imply for its verdict."""
+
+    reward: RewardLevels = Field(default_factory=RewardLevels)
+    risk: RiskLevels = Field(default_factory=RiskLevels)
+
+
+DEFAULT_VERDICT = VerdictConfig()
+
+
 class Config(_Section):
     path: Path | None = None
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -250,6 +298,7 @@ class Config(_Section):
     theme: ThemeConfig = Field(default_factory=ThemeConfig)
     limits: Limits = Field(default_factory=Limits)
     compliance: ComplianceConfig | None = None
+    verdict: VerdictConfig = Field(default_factory=VerdictConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -357,8 +406,11 @@ def _toml_line(text: str, loc: tuple[str, ...]) -> int | None:
                 return number
             continue
         assigned = re.match(r"([A-Za-z0-9_.\"' -]+?)\s*=", stripped)
-        if assigned and current == table:
+        if assigned and loc[: len(current)] == current:
             name = tuple(p.strip().strip("\"'") for p in assigned.group(1).split("."))
-            if name[-1] == key or name == loc:
+            whole = (*current, *name)
+            if current == table and (name[-1] == key or name == loc):
+                return number
+            if len(whole) < len(loc) and loc[: len(whole)] == whole:  # an inline table
                 return number
     return None

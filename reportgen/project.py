@@ -19,7 +19,7 @@ from pathlib import Path
 from reportgen.brief.market import Rating
 from reportgen.cache import tree_digest
 from reportgen.clock import build_time
-from reportgen.config import Config, Limits
+from reportgen.config import Config, Limits, VerdictConfig
 from reportgen.record import read_record
 from reportgen.render.backmatter import BackMatter, Call, current_call, load_back_matter
 from reportgen.render.charts import REDRAW, ChartStore
@@ -43,6 +43,11 @@ class Project:
         return self.config.limits
 
     @property
+    def verdict(self) -> VerdictConfig:
+        """The [verdict] thresholds a brief's verdict levels are checked against (v1.2)."""
+        return self.config.verdict
+
+    @property
     def ratings(self) -> tuple[Rating, ...] | None:
         """The [compliance] rating scale a brief's rating is checked against, if any."""
         return (self.back_matter.ratings or None) if self.back_matter else None
@@ -56,9 +61,10 @@ class Project:
         return build_time(self.clock)
 
     def fingerprint(self) -> str:
-        """The look and the back matter as stable text: part of every brief's build key."""
+        """The look, the back matter and [verdict] as stable text: part of every brief's build key."""
         back = asdict(self.back_matter) if self.back_matter else None
-        return json.dumps([asdict(self.theme), back], sort_keys=True, default=str)
+        verdict = self.verdict.model_dump()  # the levels a brief's findings depend on
+        return json.dumps([asdict(self.theme), back, verdict], sort_keys=True, default=str)
 
 
 @lru_cache(maxsize=4)

@@ -53,6 +53,8 @@ def market_spec(
         "rating": rating,
         "source": "quote",
         "history": [{"date": "2026-05-20", "rating": "Hold", "target": 90}],
+        "method": "The peers' median multiple on next year's earnings.",  # v1.2, with a target
+        "target_risks": "Competition; a slower cloud market.",
         **market,
     }
     spec["prices"] = "prices.csv"

@@ -40,8 +40,17 @@ from reportgen.brief.data import (
     format_with_unit,
     number_of,
 )
-from reportgen.brief.market import Rating, market_value, ratings_for, stale_price, upside
+from reportgen.brief.estimates import check_estimates
+from reportgen.brief.market import (
+    Rating,
+    market_value,
+    ratings_for,
+    stale_price,
+    target_argued,
+    upside,
+)
 from reportgen.brief.models import Market, Metric, Valuation
+from reportgen.brief.scenarios import check_scenarios
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.valuation import (
     Comps,
@@ -49,6 +58,7 @@ from reportgen.brief.valuation import (
     format_value,
     parse_formula,
 )
+from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import FormulaError, Problem
 
 FrameOf = Callable[[Loc, str], Frame | None]
@@ -67,8 +77,10 @@ def check_sellside(
     frame_of: FrameOf,
     known_source: KnownSource,
     ratings: Sequence[Rating] | None = None,
+    verdict: VerdictConfig = DEFAULT_VERDICT,
 ) -> list[Problem]:
-    """Every v1.1 check; `ratings` is the [compliance] scale when the project has one."""
+    """Every v1.1 and v1.2 check; `ratings` is the [compliance] scale when the project has
+    one, `verdict` the [verdict] thresholds."""
     brief = spec.brief
     problems: list[Problem] = []
     if brief.market is not None:
@@ -86,6 +98,9 @@ def check_sellside(
         for j, sid in enumerate(catalyst.sources):
             known_source(("catalysts", i, "sources", j), sid)
     problems += check_catalysts(spec)
+    problems += target_argued(spec)
+    problems += check_scenarios(spec, known_source, verdict)
+    problems += check_estimates(spec, frame_of, known_source)
     problems += stated_figures(spec, comps)
     return problems
 

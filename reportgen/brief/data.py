@@ -13,6 +13,7 @@ import csv
 import itertools
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -221,12 +222,21 @@ def decimals_for(values: list[float], most: int = 2) -> int:
     return most
 
 
+def rounded(value: float, places: int) -> Decimal:
+    """Half away from zero, as research rounds (17.25 at one decimal is 17.3), from the
+    shortest decimal that reads back as the float (binary 17.25 is exact; 0.1 + 0.2 is not)."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
 def format_number(value: float, places: int | None = None) -> str:
-    """1234.5 -> '1,234.5'; negatives with a true minus sign."""
+    """1234.5 -> '1,234.5'; negatives with a true minus sign (none on a figure that rounds to 0)."""
     if places is None:
         places = decimals_for([value])
-    text = f"{abs(value):,.{places}f}"
-    return f"{MINUS}{text}" if value < 0 else text
+    if not math.isfinite(value):  # an empty cell read as NaN: shown as it always was
+        return f"{value:,.{places}f}"
+    number = rounded(value, places)
+    text = f"{abs(number):,.{places}f}"
+    return f"{MINUS}{text}" if number < 0 else text
 
 
 CURRENCIES = ("USD", "RMB", "CNY", "HKD", "EUR", "GBP", "JPY", "$", "€", "£", "¥")

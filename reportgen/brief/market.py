@@ -84,3 +84,39 @@ def stale_price(spec: Spec) -> list[Problem]:
     )
     problem = spec.problem(("market", "date"), message, "warning")
     return [replace(problem, finding="stale-price", values=(market.price, market.date.isoformat()))]
+
+
+def is_v12(brief: Brief) -> bool:
+    """Does the brief use a v1.2 key? Then it is held to every v1.2 rule."""
+    market = brief.market
+    argued = market is not None and (market.method is not None or market.target_risks is not None)
+    named = any(a.role or a.email for a in brief.authors)
+    return bool(brief.scenarios or brief.estimates or argued or named)
+
+
+def target_argued(spec: Spec) -> list[Problem]:
+    """A target needs its method and the risks to it (FINRA Rule 2241 asks for both).
+
+    An error for a v1.2 brief; for a v1.1 brief, written before the rule, a warning a
+    reviewer can accept (its findings `target:method`, `target:target_risks`), so it
+    still builds, as a draft until someone has looked."""
+    market = spec.brief.market
+    if market is None:
+        return []
+    if market.target is None:
+        return [
+            spec.problem(("market", key), f"`{key}:` argues a price target: add `target:`")
+            for key in ("method", "target_risks")
+            if getattr(market, key) is not None
+        ]
+    severity = "error" if is_v12(spec.brief) else "warning"
+    problems = []
+    for key, what in (("method", "how it is derived"), ("target_risks", "what could stop it")):
+        if (getattr(market, key) or "").strip():
+            continue
+        message = f"price target {market.target:g} needs `{key}:` ({what}, Markdown)"
+        problem = spec.problem(("market", "target"), message, severity)
+        if severity == "warning":
+            problem = replace(problem, finding=f"target:{key}", values=(market.target,))
+        problems.append(problem)
+    return problems

@@ -50,6 +50,34 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+def _name_to_author(value: object) -> object:
+    """`authors: [Research Desk]` (v1) still works: a plain string is the author's name."""
+    if isinstance(value, str):
+        return {"name": value}
+    if not isinstance(value, dict):
+        raise PydanticCustomError("author", "must be a name, or {name, role, email}")
+    return value
+
+
+class Author(Model):
+    """A named analyst (v1.2): shown in the header and in the certification."""
+
+    name: Text = Field(description="The analyst's name, e.g. 'Mei Chen'.")
+    role: str | None = Field(None, description="e.g. 'Senior Analyst'.")
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = Field(
+        None, description="Where readers reach the analyst."
+    )
+
+    def __str__(self) -> str:
+        """The name: templates that join authors as text (v1) keep working."""
+        return self.name
+
+
+AuthorEntry = Annotated[
+    Author, BeforeValidator(_name_to_author, json_schema_input_type=str | Author)
+]
+
+
 class Subject(Model):
     name: Text = Field(description="Company name as shown in the title block and running header.")
     ticker: str | None = Field(None, description="Exchange ticker, e.g. BABA.")
@@ -199,6 +227,15 @@ class Market(Model):
         None, description="Price target; upside = target / price − 1 is computed."
     )
     horizon: str | None = Field(None, description="Required with target, e.g. '12 months'.")
+    method: str | None = Field(
+        None,
+        description="Markdown: how the target is derived (v1.2; required with target).",
+    )
+    target_risks: str | None = Field(
+        None,
+        description="Markdown: what could stop the price reaching the target (v1.2; "
+        "required with target).",
+    )
     rating: str | None = Field(None, description="One of [compliance].ratings in reportgen.toml.")
     source: Text = Field(description="Source id of the price (and target, shares).")
     history: list[Call] = Field(default_factory=list, description="Past calls, oldest first.")
@@ -228,12 +265,50 @@ class Catalyst(Model):
     sources: list[str] = Field(min_length=1)
 
 
+# ---------------------------------------------------------------- v1.2: the call, argued
+
+Case = Literal["bull", "base", "bear"]
+CASES: tuple[Case, ...] = ("bull", "base", "bear")
+
+
+class Scenario(Model):
+    """One case of the call: a value per share, how likely it is and what drives it."""
+
+    case: Case
+    value: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        description="Value per share in market.currency."
+    )
+    probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        description="A fraction: the three add up to 1 (±0.005)."
+    )
+    drivers: Text = Field(description="What has to happen for this value.")
+    sources: list[str] = Field(min_length=1, description="Source ids of the value's inputs.")
+
+
+Scale = Literal["bn", "m", "tn"]
+
+
+class Estimates(Model):
+    """The financial summary: one row per fiscal year of a CSV."""
+
+    data: Text = Field(
+        description="CSV with columns year, basis (A = actual, E = estimate), revenue, "
+        "ebitda, eps, fcf (an optional source column)."
+    )
+    currency: Text = Field(description="Currency of every figure; eps is per share.")
+    unit: Scale = Field(description="Scale of revenue, ebitda and fcf: bn, m or tn.")
+    source: str | None = Field(None, description="Source id; optional if the CSV has `source`.")
+
+
 class Brief(Model):
     title: Text
     subtitle: str | None = None
     subject: Subject
     as_of: Day = Field(description="The data cut-off date.")
-    authors: list[str] = Field(default_factory=list)
+    authors: list[AuthorEntry] = Field(
+        default_factory=list,
+        description="Named analysts: a name, or {name, role, email} (v1.2).",
+    )
     recipients: list[str] = Field(default_factory=list)
     verdict: Verdict
     sources: dict[str, Source] = Field(min_length=1)
@@ -254,4 +329,11 @@ class Brief(Model):
     )
     catalysts: list[Catalyst] = Field(
         default_factory=list, description="Dated events that could move the thesis (v1.1)."
+    )
+    scenarios: list[Scenario] = Field(
+        default_factory=list,
+        description="Bull, base and bear values with probabilities (v1.2); needs market.",
+    )
+    estimates: Estimates | None = Field(
+        None, description="The financial summary: actual and estimate years (v1.2)."
     )

@@ -204,6 +204,8 @@ market:                         # the price block on page one (v1.1)
   shares: @SHARES@                   # in billions: market value = price × shares, computed
   target: @TARGET@                    # upside = target / price - 1, computed, never typed
   horizon: 12 months            # required with a target
+  method: "PLACEHOLDER: how the target is derived (v1.2, required with a target)"
+  target_risks: "PLACEHOLDER: what could stop the price reaching the target"
   rating: Buy                   # one of [compliance].ratings in reportgen.toml
   source: placeholder-report
   history:                      # past calls, marked on the price chart

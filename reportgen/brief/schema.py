@@ -27,7 +27,7 @@ def brief_schema() -> dict[str, Any]:
         "$schema": DIALECT,
         **schema,
         "title": "reportgen brief.yaml",
-        "description": "An investment brief: brief-format v1. See docs/writing-a-brief.md.",
+        "description": "An investment brief: brief-format v1.2. See docs/writing-a-brief.md.",
     }
     schema["properties"]["metrics"] = _metrics_input(schema["properties"]["metrics"])
     for definition in schema["$defs"].values():

@@ -246,6 +246,10 @@ def _collect_markdown(spec: Spec, problems: list[Problem]) -> dict[str, Markdown
     fields: list[tuple[Loc, str]] = [(("verdict", "summary"), brief.verdict.summary)]
     fields += [(("sections", i, "body"), s.body) for i, s in enumerate(brief.sections)]
     fields += [(("risks", i, "body"), r.body) for i, r in enumerate(brief.risks)]
+    if brief.market is not None:  # v1.2: the target's method and the risks to it
+        for key in ("method", "target_risks"):
+            text = getattr(brief.market, key)
+            fields += [(("market", key), text)] if text else []
     docs = {}
     for loc, value in fields:
         doc = _markdown_doc(spec, loc, value, problems)

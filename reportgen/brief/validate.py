@@ -29,6 +29,7 @@ from reportgen.brief.review import Gate, apply_review
 from reportgen.brief.reviewfile import load_review
 from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
+from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
@@ -55,6 +56,7 @@ class Checked:
     warnings: list[Problem] = field(default_factory=list)  # open: not accepted in review.yaml
     conflicts: list[Conflict] = field(default_factory=list)
     review: Gate = field(default_factory=Gate)
+    verdict: VerdictConfig = DEFAULT_VERDICT  # the [verdict] thresholds it was checked by
 
     @property
     def publishable(self) -> bool:
@@ -62,11 +64,15 @@ class Checked:
         return self.review.publishable
 
 
-def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
+def validate(
+    spec: Spec,
+    ratings: Sequence[Rating] | None = None,
+    verdict: VerdictConfig = DEFAULT_VERDICT,
+) -> Checked:
     """Run every rule; raise BriefError with all errors (and warnings) when any fails.
     Warnings accepted in review.yaml are left out of `warnings` (see review.py).
-    `ratings`: the project's [compliance] scale, when it has one."""
-    v = _Validator(spec, ratings)
+    `ratings`: the project's [compliance] scale, when it has one; `verdict`: its thresholds."""
+    v = _Validator(spec, ratings, verdict)
     v.run()
     entries, review_problems = load_review(spec.root, spec.limits)
     problems = v.problems + review_problems
@@ -74,7 +80,7 @@ def validate(spec: Spec, ratings: Sequence[Rating] | None = None) -> Checked:
     if errors:
         raise BriefError(problems)
     gate = apply_review([p for p in problems if p.severity == "warning"], entries)
-    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate)
+    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict)
 
 
 def _image_key(src: str) -> str:
@@ -93,9 +99,15 @@ def _image_name(src: str) -> str:
 
 
 class _Validator(DataChecks):
-    def __init__(self, spec: Spec, ratings: Sequence[Rating] | None = None):
+    def __init__(
+        self,
+        spec: Spec,
+        ratings: Sequence[Rating] | None = None,
+        verdict: VerdictConfig = DEFAULT_VERDICT,
+    ):
         self.spec = spec
         self.ratings = ratings
+        self.verdict = verdict
         self.brief = spec.brief
         self.problems: list[Problem] = []
         self.frames: dict[str, Frame] = {}
@@ -122,7 +134,9 @@ class _Validator(DataChecks):
         self.check_sections()
         self.check_risks()
         self.check_markdown()
-        self.problems += check_sellside(self.spec, self.frame, self.known_source, self.ratings)
+        self.problems += check_sellside(
+            self.spec, self.frame, self.known_source, self.ratings, self.verdict
+        )
         self.check_unused_sources()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)

@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.brief.data import Frame
+from reportgen.brief.data import MINUS, Frame, format_number
 from reportgen.brief.models import Valuation
 from reportgen.errors import FormulaError
 
@@ -172,16 +172,15 @@ def format_value(value: Value, ratio: bool) -> str:
     """12.345 -> '12.3x' for a ratio, '12.3' otherwise; n.m. and n.a. as they are."""
     if isinstance(value, str):
         return value
-    text = f"{abs(value):,.1f}{'x' if ratio else ''}"
-    return f"\u2212{text}" if value < 0 else text
+    return format_number(value, 1) + ("x" if ratio else "")
 
 
 def format_premium(value: Value) -> str:
     """0.123 -> '+12.3%', -0.05 -> '−5.0%'."""
     if isinstance(value, str):
         return value
-    sign = "+" if value >= 0 else "\u2212"
-    return f"{sign}{abs(value) * 100:.1f}%"
+    text = format_number(value * 100, 1)
+    return f"{'' if text.startswith(MINUS) else '+'}{text}%"
 
 
 def _text(value: object) -> str:

@@ -162,10 +162,10 @@ def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
     from reportgen.build import check_brief
 
-    limits, scale = project_rules()
+    limits, scale, levels = project_rules()
     failed = 0
     for brief_dir in _brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict, limits, scale)
+        checked, problems = check_brief(brief_dir, strict, limits, scale, levels)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None

@@ -16,7 +16,7 @@ from reportgen.errors import ReportgenError
 
 if TYPE_CHECKING:
     from reportgen.brief.market import Rating
-    from reportgen.config import Config, Limits
+    from reportgen.config import Config, Limits, VerdictConfig
 
 T = TypeVar("T")
 
@@ -37,11 +37,11 @@ def config_or_exit() -> Config:
     return or_exit(load_config)
 
 
-def project_rules() -> tuple[Limits, tuple[Rating, ...] | None]:
-    """The [limits] and the [compliance] rating scale of ./reportgen.toml (one line and exit 1
-    when the config, its theme or its back matter is bad)."""
+def project_rules() -> tuple[Limits, tuple[Rating, ...] | None, VerdictConfig]:
+    """The [limits], the [compliance] rating scale and the [verdict] thresholds of
+    ./reportgen.toml (one line and exit 1 when the config, its theme or its back matter is bad)."""
     from reportgen.project import load_project
 
     config = config_or_exit()
     project = or_exit(lambda: load_project(config))
-    return project.limits, project.ratings
+    return project.limits, project.ratings, project.verdict

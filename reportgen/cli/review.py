@@ -49,8 +49,8 @@ def review(
     from reportgen.build import check_brief
     from reportgen.errors import ReviewError
 
-    limits, scale = project_rules()
-    checked, problems = check_brief(brief, False, limits, scale)
+    limits, scale, levels = project_rules()
+    checked, problems = check_brief(brief, False, limits, scale, levels)
     if checked is None:
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -79,7 +79,7 @@ def review(
         click.echo(f"accepted {key}")
     if not written:
         click.echo("nothing to accept")
-    after, _ = check_brief(brief, False, limits, scale)
+    after, _ = check_brief(brief, False, limits, scale, levels)
     if after is not None:
         click.echo(_verdict(after.review, brief))
 

@@ -197,6 +197,7 @@ def take_snapshot(
         }
         for m in brief.metrics
     }
+    metrics.update(scenario_values(brief))
     return Snapshot(
         brief=brief_id,
         generated=generated,
@@ -211,6 +212,19 @@ def take_snapshot(
         call=call_of(brief),
         delivered_calls=delivered_calls or [],
     )
+
+
+def scenario_values(brief: Brief) -> dict[str, dict[str, str]]:
+    """The bull, base and bear values (v1.2), compared like metrics: a reader sees them move."""
+    currency = brief.market.currency if brief.market else None
+    return {
+        f"scenario_{s.case}": {
+            "label": f"{s.case.capitalize()} case value",
+            "value": format_with_unit(s.value, currency),
+            "source": s.sources[0],
+        }
+        for s in brief.scenarios
+    }
 
 
 def load_snapshot(folder: Path) -> Snapshot | None:

@@ -176,7 +176,7 @@ class _Composer:
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
         side = SellSideComposer(
-            self.checked, self.cite.mark, self.cite.credit, self.calls, self.store
+            self.checked, self.cite.mark, self.cite.credit, self.calls, self.store, self.markdown
         )
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")

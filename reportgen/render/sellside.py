@@ -15,19 +15,33 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from reportgen.brief.catalysts import timeline
-from reportgen.brief.data import format_number
+from reportgen.brief.data import decimals_for, format_number
+from reportgen.brief.estimates import Summary, financial_summary, key_data
 from reportgen.brief.market import market_value, upside
-from reportgen.brief.models import Brief
+from reportgen.brief.models import CASES, Brief, Market
+from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
 from reportgen.brief.validate import Checked
-from reportgen.brief.valuation import Comps, compute_comps, format_premium, format_value
+from reportgen.brief.valuation import (
+    NOT_AVAILABLE,
+    Comps,
+    Value,
+    compute_comps,
+    format_premium,
+    format_value,
+)
+from reportgen.config import RewardLevels, RiskLevels
 from reportgen.render.charts import REDRAW, ChartStore
 from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
+from reportgen.render.scenariochart import Levels, draw_risk_reward
 
 Cite = Callable[[str], Markup]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
 COMPS_TITLE = "Comparables: multiples computed by reportgen"
+SCENARIOS_TITLE = "Scenarios: value per share"
+RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
+SUMMARY_TITLE = "Financial summary"
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,66 @@ class MarketView:
     rating: str | None
     figures: list[Figure]
     illustrative: bool  # its source says it is illustrative: the page says so too
+    key_data: list[Figure] = field(default_factory=list)  # 52-week range, 12-month change
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One scenario row: each cell with the marks of its inputs."""
+
+    case: str  # "Bull"
+    value: str
+    marks: Markup  # the value's sources
+    upside: str  # to the price now
+    upside_marks: Markup  # the value's sources and the price's
+    probability: str
+    drivers: str
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A verdict level as the scenarios imply it, beside the one the brief states."""
+
+    what: str  # "Reward" or "Risk"
+    stated: str
+    implied: str
+    case: str  # "bull" or "bear"
+    upside: str  # the case's upside or downside
+    thresholds: str  # 'medium from +20.0%, high from +50.0%, very high from +100.0%'
+
+
+@dataclass(frozen=True)
+class ScenariosView:
+    title: str
+    currency: str
+    cases: list[CaseView]  # bull, base, bear
+    weighted: tuple[str, Markup, str, Markup]  # value, its marks, upside, its marks (+ price's)
+    implied: list[Implied]  # reward, then risk
+    chart: Markup  # the risk-reward chart's SVG
+    chart_title: str
+    chart_marks: Markup  # the source line
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """How the target is derived and what could stop the price reaching it (trusted HTML)."""
+
+    target: str
+    horizon: str
+    method_html: Markup
+    risks_html: Markup
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """The financial summary, one column per year: rows of (label, marks, cells)."""
+
+    title: str
+    years: list[tuple[str, Markup]]  # '2026E' and its row's marks
+    rows: list[tuple[str, Markup, list[str]]]
+    illustrative: bool
+    credit: Markup  # the source line: every year's sources and the price's
 
 
 @dataclass(frozen=True)
@@ -83,18 +157,30 @@ class SellSide:
     comps: CompsView | None = None
     price_chart: PriceChart | None = None
     catalysts: list[CatalystView] = field(default_factory=list)
+    target: TargetView | None = None  # v1.2: method and risks to the target
+    scenarios: ScenariosView | None = None
+    summary: SummaryView | None = None
+
+    @property
+    def valuation(self) -> bool:
+        """Does the page show the valuation section?"""
+        parts = (self.comps, self.price_chart, self.target, self.scenarios, self.summary)
+        return any(p is not None for p in parts)
 
     @property
     def titles(self) -> list[str]:
         """The h2 titles these views add, in page order (for PDF verification)."""
-        titles = [VALUATION_TITLE] if self.comps or self.price_chart else []
+        titles = [VALUATION_TITLE] if self.valuation else []
         return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
 
     @property
     def figures(self) -> list[list[str]]:
-        """[kind, title] of the chart and table these views add, each with a source line."""
-        chart = [["chart", self.price_chart.title]] if self.price_chart else []
-        return chart + ([["table", self.comps.title]] if self.comps else [])
+        """[kind, title] of the charts and tables these views add, each with a source line."""
+        scenarios = self.scenarios
+        figures = [["chart", scenarios.chart_title]] if scenarios else []
+        figures += [["table", self.summary.title]] if self.summary else []
+        figures += [["chart", self.price_chart.title]] if self.price_chart else []
+        return figures + ([["table", self.comps.title]] if self.comps else [])
 
 
 class SellSideComposer:
@@ -109,8 +195,10 @@ class SellSideComposer:
         credit: Cite,
         calls: Sequence[PastCall] | None = None,
         charts: ChartStore = REDRAW,
+        markdown: Callable[[str], Markup] | None = None,
     ):
         self.charts = charts
+        self.markdown = markdown or (lambda key: Markup())  # a Markdown field's HTML, by key
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
@@ -134,11 +222,140 @@ class SellSideComposer:
                 Figure("Price target", f"{cur} {market.target:,.2f}", marks, market.horizon or "")
             )
             figures.append(Figure("Upside", format_premium(gain), marks, "target ÷ price − 1"))
-        return MarketView(market.rating, figures, self.illustrative({market.source}))
+        shown = self.illustrative({market.source})
+        return MarketView(market.rating, figures, shown, self.key_data())
+
+    def key_data(self) -> list[Figure]:
+        """The 52-week high and low and the 12-month change, from the prices CSV."""
+        market = self.brief.market
+        if self.brief.prices is None or market is None:
+            return []
+        found = key_data(price_points(self.checked.frames[self.brief.prices]), market)
+        if found is None:
+            return []
+        marks, cur = self.cite(market.source), market.currency
+        window = f"closes to {market.date.isoformat()}"
+        figures = [
+            Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
+            Figure("52-week low", f"{cur} {format_number(found.low, 2)}", marks, window),
+        ]
+        if found.change is not None and found.year_ago is not None:
+            note = f"price ÷ close of {found.year_ago.isoformat()} − 1"
+            figures.append(Figure("12-month change", format_premium(found.change), marks, note))
+        return figures
 
     def rest(self, market: MarketView | None) -> SellSide:
-        """The views after the body: price chart and comparables, then catalysts."""
-        return SellSide(market, self.comps(), self.price_chart(), self.catalysts())
+        """The views after the body: target, scenarios and the financial summary, the price
+        chart and comparables (the valuation section), then catalysts."""
+        target, scenarios, summary = self.target(), self.scenarios(), self.summary()
+        comps, chart = self.comps(), self.price_chart()
+        return SellSide(market, comps, chart, self.catalysts(), target, scenarios, summary)
+
+    def target(self) -> TargetView | None:
+        market = self.brief.market
+        if market is None or market.target is None:
+            return None
+        method, risks = self.markdown("market.method"), self.markdown("market.target_risks")
+        if not method and not risks:
+            return None
+        price = f"{market.currency} {format_number(market.target, 2)}"
+        return TargetView(price, market.horizon or "", method, risks)
+
+    def scenarios(self) -> ScenariosView | None:
+        measured = measure(self.brief)
+        market = self.brief.market
+        if measured is None or market is None:
+            return None
+        cases = [self.case(measured, name, market.source) for name in CASES]
+        every = [sid for s in self.brief.scenarios for sid in s.sources]
+        weighted = (
+            format_number(measured.weighted, 2),  # the column heading names the currency
+            self.marks(every),
+            format_premium(measured.weighted_upside),
+            self.marks([market.source, *every]),
+        )
+        chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
+        # the price's source first: it is cited on page one, so its mark is the lowest
+        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys([market.source, *every]))
+        shown = self.illustrative({*every, market.source})
+        implied = self.implied(measured)
+        return ScenariosView(
+            SCENARIOS_TITLE, market.currency, cases, weighted, implied, chart,
+            RISK_REWARD_TITLE, credit, shown,
+        )  # fmt: skip
+
+    def case(self, measured: Measured, name: str, price_source: str) -> CaseView:
+        scenario = measured.cases[name]
+        return CaseView(
+            name.capitalize(),
+            format_number(scenario.value, 2),
+            self.marks(scenario.sources),
+            format_premium(measured.upside(name)),
+            self.marks([price_source, *scenario.sources]),
+            f"{format_number(scenario.probability * 100)}%",
+            scenario.drivers,
+        )
+
+    def implied(self, measured: Measured) -> list[Implied]:
+        """The reward and risk levels the bull and bear cases imply, beside the stated ones."""
+        levels = self.checked.verdict
+        verdict = self.brief.verdict
+        bull, bear = measured.upside("bull"), measured.upside("bear")
+        return [
+            Implied(
+                "Reward", verdict.reward, reward_level(bull, levels.reward), "bull",
+                format_premium(bull), _thresholds(levels.reward, "from"),
+            ),
+            Implied(
+                "Risk", verdict.risk, risk_level(bear, levels.risk), "bear",
+                format_premium(bear), _thresholds(levels.risk, "at"),
+            ),
+        ]  # fmt: skip
+
+    def summary(self) -> SummaryView | None:
+        estimates = self.brief.estimates
+        if estimates is None:
+            return None
+        found = financial_summary(estimates, self.checked.frames[estimates.data], self.brief.market)
+        years = [(y.label, self.marks(y.sources)) for y in found.years]
+        money = f"{estimates.currency} {estimates.unit}"
+        rows = [
+            self.figure_row(f"Revenue ({money})", found, "revenue"),
+            ("Revenue growth", Markup(), [format_premium(v) for v in found.growth]),
+            self.figure_row(f"EBITDA ({money})", found, "ebitda"),
+            ("EBITDA margin", Markup(), [_share(v) for v in found.margin]),
+            self.figure_row(f"EPS ({estimates.currency})", found, "eps", 2),
+        ]
+        market = self.brief.market
+        price_mark = self.cite(market.source) if market else Markup()
+        if found.pe is not None:
+            rows.append(
+                ("P/E at the current price", price_mark, [format_value(v, True) for v in found.pe])
+            )
+        rows.append(self.figure_row(f"FCF ({money})", found, "fcf"))
+        if found.fcf_yield is not None:
+            rows.append(
+                ("FCF yield on market value", price_mark, [_share(v) for v in found.fcf_yield])
+            )
+        ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
+        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys(ids))
+        return SummaryView(SUMMARY_TITLE, years, rows, self.illustrative(set(ids)), credit)
+
+    def figure_row(
+        self, label: str, found: Summary, column: str, places: int | None = None
+    ) -> tuple[str, Markup, list[str]]:
+        """A row of figures as given, at one precision for the row."""
+        values = [y.figures[column] for y in found.years]
+        if places is None:
+            places = max(1, decimals_for([v for v in values if v is not None], 2))
+        return (
+            label,
+            Markup(),
+            [NOT_AVAILABLE if v is None else format_number(v, places) for v in values],
+        )
+
+    def marks(self, source_ids: Sequence[str]) -> Markup:
+        return Markup().join(self.cite(s) for s in dict.fromkeys(source_ids))
 
     def price_chart(self) -> PriceChart | None:
         brief = self.brief
@@ -203,3 +420,23 @@ class SellSideComposer:
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
+
+
+def _levels(measured: Measured, market: Market) -> Levels:
+    """What the risk-reward chart draws."""
+    value = {name: measured.cases[name].value for name in CASES}
+    return Levels(
+        market.price, market.target, value["bear"], value["base"], value["bull"],
+        measured.weighted, market.currency,
+    )  # fmt: skip
+
+
+def _share(value: Value) -> str:
+    """A margin or a yield: '23.5%' (a negative one with a minus sign)."""
+    return value if isinstance(value, str) else f"{format_number(value * 100, 1)}%"
+
+
+def _thresholds(levels: RewardLevels | RiskLevels, word: str) -> str:
+    """'medium from +20.0%, high from +50.0%, very high from +100.0%'."""
+    pairs = (("medium", levels.medium), ("high", levels.high), ("very high", levels.very_high))
+    return ", ".join(f"{name} {word} {format_premium(value)}" for name, value in pairs)

@@ -80,7 +80,9 @@ def test_plain_tags_only_restate_the_type(tmp_path: Path) -> None:
 def test_depth_is_bounded_before_the_parser_recurses(tmp_path: Path) -> None:
     limits = Limits(depth=5)
     ok = write_brief(tmp_path / "a", HEAD + "authors: [[[x]]]\n")
-    assert problems(ok, limits) == ["brief.yaml:12: authors[0]: must be text, not a list"]
+    assert problems(ok, limits) == [
+        "brief.yaml:12: authors[0]: must be a name, or {name, role, email}"
+    ]
     deep = write_brief(tmp_path / "b", HEAD + "authors: " + "[" * 5000 + "]" * 5000 + "\n")
     assert problems(deep) == [
         "brief.yaml:12: yaml: nested deeper than 50 levels (raise [limits].depth in reportgen.toml)"

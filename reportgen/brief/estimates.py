@@ -1,0 +1,240 @@
+"""The financial summary and key data (brief-format v1.2), computed from the brief's inputs.
+
+`estimates:` names a CSV with one row per fiscal year: year, basis (A for an
+actual year, E for an estimate), revenue, ebitda, eps and fcf (revenue, ebitda
+and fcf in `unit` of `currency`, eps per share), and optionally a source per
+row. Computed for each year: revenue growth over the year before, EBITDA
+margin, P/E at the current price (price / eps) and FCF yield on the market
+value (fcf / (price × shares)). A division by zero or a negative number is
+"n.m.", a missing input "n.a.", as in the comparables.
+
+Key data come from the `prices` CSV: the 52-week high and low (closes in the
+365 days up to `market.date`) and the 12-month change (market.price over the
+close on or before the same day a year earlier, minus one).
+
+Errors, at their line: a missing column, a year that is not a year or is given
+twice, a basis other than A or E, a text figure, an A year after `as_of`, an E
+year before the last A year, a currency unlike market.currency, no source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from reportgen.brief.data import Frame
+from reportgen.brief.models import Brief, Estimates, Market
+from reportgen.brief.spec import Loc, Spec
+from reportgen.brief.valuation import NOT_AVAILABLE, NOT_MEANINGFUL, Value
+from reportgen.errors import Problem
+
+COLUMNS = ("year", "basis", "revenue", "ebitda", "eps", "fcf")
+FIGURES = ("revenue", "ebitda", "eps", "fcf")
+SCALE = {"bn": 1.0, "m": 1e-3, "tn": 1e3}  # to billions, the unit of the market value
+YEAR_DAYS = 365
+
+FrameOf = Callable[[Loc, str], Frame | None]
+KnownSource = Callable[[Loc, str], None]
+
+
+@dataclass(frozen=True)
+class Year:
+    """One row of the estimates CSV, as read."""
+
+    year: int
+    basis: str  # "A" or "E"
+    figures: dict[str, float | None]  # revenue, ebitda, eps, fcf; None when empty
+    sources: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}{self.basis}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The financial summary, computed: per year its growth, margin, P/E and FCF yield."""
+
+    years: list[Year]
+    growth: list[Value]  # revenue / the year before's − 1
+    margin: list[Value]  # ebitda / revenue
+    pe: list[Value] | None  # price / eps; None without a market block
+    fcf_yield: list[Value] | None  # fcf / market value; None without shares
+
+
+def ratio(top: float | None, bottom: float | None) -> Value:
+    """top / bottom: n.a. for a missing input, n.m. for a denominator ≤ 0."""
+    if top is None or bottom is None:
+        return NOT_AVAILABLE
+    return NOT_MEANINGFUL if bottom <= 0 else top / bottom
+
+
+def financial_summary(estimates: Estimates, frame: Frame, market: Market | None) -> Summary:
+    """Every computed column of a checked estimates CSV."""
+    years = sorted(read_years(estimates, frame), key=lambda y: y.year)
+    by_year = {y.year: y for y in years}
+    growth: list[Value] = []
+    for y in years:
+        before = by_year.get(y.year - 1)
+        change = ratio(y.figures["revenue"], before.figures["revenue"] if before else None)
+        growth.append(change - 1 if isinstance(change, float) else change)
+    margin = [ratio(y.figures["ebitda"], y.figures["revenue"]) for y in years]
+    pe = fcf_yield = None
+    if market is not None:
+        pe = [ratio(market.price, y.figures["eps"]) for y in years]
+        if market.shares is not None:
+            value = market.price * market.shares / SCALE[estimates.unit]  # in `unit`
+            fcf_yield = [ratio(y.figures["fcf"], value) for y in years]
+    return Summary(years, growth, margin, pe, fcf_yield)
+
+
+def read_years(estimates: Estimates, frame: Frame) -> list[Year]:
+    """The rows of a checked CSV, in file order."""
+    df = frame.df
+    out = []
+    for row in range(len(df)):
+        cell = {c: df[c].iloc[row] for c in df.columns}
+        row_source = _text(cell.get("source"))
+        sources = tuple(s for s in (row_source or estimates.source or "",) if s)
+        figures = {c: _number(cell[c]) for c in FIGURES}
+        out.append(Year(int(float(cell["year"])), _text(cell["basis"]).upper(), figures, sources))
+    return out
+
+
+def check_estimates(spec: Spec, frame_of: FrameOf, known_source: KnownSource) -> list[Problem]:
+    """Columns, cells, years against `as_of`, currency and sources."""
+    brief = spec.brief
+    estimates = brief.estimates
+    if estimates is None:
+        return []
+    problems = _currency(spec, estimates, brief.market)
+    frame = frame_of(("estimates", "data"), estimates.data)
+    if frame is None:
+        return problems
+    found = _frame(spec, estimates, frame) or _sources(spec, estimates, frame, known_source)
+    return problems + (found or _years(brief, frame))
+
+
+def _currency(spec: Spec, estimates: Estimates, market: Market | None) -> list[Problem]:
+    """P/E and FCF yield divide the estimates by the price: one currency for both."""
+    if market is None or estimates.currency == market.currency:
+        return []
+    message = (
+        f"currency {estimates.currency} is not the market's {market.currency}: P/E and FCF "
+        "yield divide these figures by the price, so give them in one currency"
+    )
+    return [spec.problem(("estimates", "currency"), message)]
+
+
+def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
+    """Every column there; each cell a year, A or E, or a number (empty is n.a.)."""
+    df = frame.df
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        have = ", ".join(map(str, df.columns))
+        message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
+        return [spec.problem(("estimates", "data"), message)]
+    for row in range(len(df)):
+        why = _row_problem({c: df[c].iloc[row] for c in COLUMNS})
+        if why:
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+    return []
+
+
+def _row_problem(cell: dict[str, object]) -> str | None:
+    year = _number(cell["year"])
+    if year is None or year != int(year) or not 1900 <= year <= 2200:
+        return f"year must be a year such as 2026, not {cell['year']!r}"
+    if _text(cell["basis"]).upper() not in ("A", "E"):
+        return f"basis must be A (actual) or E (estimate), not {cell['basis']!r}"
+    for column in FIGURES:
+        value = cell[column]
+        if _text(value) and _number(value) is None:
+            return f"{column} {value!r} is not a number (leave it empty for n.a.)"
+    return None
+
+
+def _sources(
+    spec: Spec, estimates: Estimates, frame: Frame, known_source: KnownSource
+) -> list[Problem]:
+    if estimates.source is not None:
+        known_source(("estimates", "source"), estimates.source)
+        return []
+    if "source" not in frame.df.columns:
+        name = Path(frame.path).name
+        return [spec.problem(("estimates",), f"needs a source (or a 'source' column in {name})")]
+    for value in frame.df["source"]:
+        known_source(("estimates", "data"), _text(value))
+    return []
+
+
+def _years(brief: Brief, frame: Frame) -> list[Problem]:
+    """Each year once; actual years up to `as_of`; no estimate before the last actual year."""
+    df = frame.df
+    rows = [(int(float(y)), _text(b).upper()) for y, b in zip(df["year"], df["basis"], strict=True)]
+    seen: dict[int, int] = {}
+    for row, (year, basis) in enumerate(rows):
+        why = None
+        if year in seen:
+            lines = f"lines {frame.row_line(seen[year])} and {frame.row_line(row)}"
+            why = f"year {year} is given twice ({lines})"
+        elif basis == "A" and year > brief.as_of.year:
+            why = f"{year}A is an actual year after as_of {brief.as_of.isoformat()}: mark it E"
+        if why:
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+        seen[year] = row
+    last_actual = max((y for y, b in rows if b == "A"), default=None)
+    for row, (year, basis) in enumerate(rows):
+        if basis == "E" and last_actual is not None and year < last_actual:
+            why = f"{year}E comes before the last actual year, {last_actual}A"
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+    return []
+
+
+# ---------------------------------------------------------------- key data from `prices`
+
+
+@dataclass(frozen=True)
+class KeyData:
+    """The 52-week range and 12-month change, from the prices CSV and the market block."""
+
+    high: float  # the highest close in the 365 days up to market.date
+    low: float
+    change: float | None  # market.price / the close a year earlier − 1; None without one
+    year_ago: date | None  # the date of that close
+
+
+def key_data(points: list[tuple[date, float]], market: Market) -> KeyData | None:
+    """None when no close falls in the 365 days up to market.date."""
+    start = market.date - timedelta(days=YEAR_DAYS - 1)
+    window = [close for day, close in points if start <= day <= market.date]
+    if not window:
+        return None
+    before = [(day, close) for day, close in points if day <= year_earlier(market.date)]
+    base = max(before) if before else None
+    change = market.price / base[1] - 1 if base else None
+    return KeyData(max(window), min(window), change, base[0] if base else None)
+
+
+def year_earlier(day: date) -> date:
+    """The same day a year earlier (29 February falls back to the 28th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _number(value: object) -> float | None:
+    """A cell as a number; None when empty or text."""
+    if value is None or value != value or isinstance(value, bool):  # NaN != NaN
+        return None
+    try:
+        return float(str(value).replace(",", "")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str:
+    return "" if value is None or value != value else str(value).strip()
