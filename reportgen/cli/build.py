@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli.project import brief_dirs, config_or_exit, configured, configured_out, or_exit
 from reportgen.workers import Ceilings, start_early, stop_unused
 
 
@@ -84,6 +83,13 @@ def build(
     # Imported only now, so that these imports (0.3 s) overlap with the workers' start.
     from reportgen.batch import BatchOptions, BatchSummary, build_many
     from reportgen.cache import CHART_DIR, ChartCache
+    from reportgen.cli.project import (
+        brief_dirs,
+        config_or_exit,
+        configured,
+        configured_out,
+        or_exit,
+    )
     from reportgen.cli.report import BuildReport
     from reportgen.project import load_project
     from reportgen.publish.editions import last_delivered_snapshot
