@@ -24,7 +24,8 @@ from reportgen.render.charts import REDRAW, ChartStore, ChartView, build_chart
 from reportgen.render.contract import Heading, Part, page_headings
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.pricechart import PastCall
-from reportgen.render.sellside import SellSide, SellSideComposer
+from reportgen.render.sellside import SellSideComposer
+from reportgen.render.sellsideviews import SellSide
 from reportgen.render.tables import TableView, build_table
 
 Partial = Callable[..., Markup]
