@@ -12,9 +12,11 @@ log, never asked whether to send).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -140,6 +142,7 @@ class Run:
     out: Path
     page: str
     report: RunReport
+    event: Callable[..., None]  # (brief, state, recipient=, code=, detail=): one line of its log
 
     @classmethod
     def start(
@@ -153,6 +156,7 @@ class Run:
         """A run logged as started in the ledger (LedgerError when it cannot be)."""
         config = project.config
         assert config.mail is not None, "[mail] is checked before a run starts"
+        run_id = ledger.start_run(command)
         return cls(
             config,
             config.mail,
@@ -163,21 +167,8 @@ class Run:
             templates,
             config.resolve(config.build.out),
             page_digest(project),
-            RunReport(ledger.start_run(command)),
-        )
-
-    def event(
-        self,
-        brief: str,
-        state: str,
-        *,
-        recipient: str | None = None,
-        code: int | None = None,
-        detail: str | None = None,
-    ) -> None:
-        """One line of this run's log."""
-        self.ledger.event(
-            self.report.run_id, brief, state, recipient=recipient, code=code, detail=detail
+            RunReport(run_id),
+            functools.partial(ledger.event, run_id),
         )
 
     def fail(self, brief: str, why: str) -> None:
