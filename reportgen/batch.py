@@ -11,6 +11,8 @@ same code runs on the same inputs, and nothing depends on timing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -19,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -48,6 +50,27 @@ Delivered = Callable[[Path, str], Snapshot | None]
 # WeasyPrint (with Pango) keeps about half a MiB per PDF it writes, whatever we
 # share or free; a fresh worker after this many briefs keeps memory flat.
 BRIEFS_PER_WORKER = 50
+
+# Sections of reportgen.toml that never change what a page shows, and the back matter's
+# figures that follow the other briefs of the project.
+NOT_PAGE = {"path", "build", "smtp", "mail", "schedule", "limits"}
+PROJECT_WIDE = {"distribution", "covered", "rated"}
+
+
+def page_digest(project: Project) -> str:
+    """What of the project shapes every page, as the project read it once: the theme (the
+    logo embedded), the back matter (the disclosures as shown), the other page sections of
+    reportgen.toml and the project's templates. Not the ratings distribution: another
+    brief's call does not make a new edition of this one."""
+    back = asdict(project.back_matter) if project.back_matter else {}
+    page = [
+        asdict(project.theme),
+        {key: value for key, value in back.items() if key not in PROJECT_WIDE},
+        project.config.model_dump(mode="json", exclude=NOT_PAGE),
+    ]
+    parts = [json.dumps(page, sort_keys=True, default=str)]
+    parts += [tree_digest(d) for d in project.template_dirs if d.is_dir()]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -160,6 +183,7 @@ def build_many(
         theme=project.fingerprint(),
         clock=pinned_time(project.clock),
     )
+    page = page_digest(project)
     for index, brief_dir in enumerate(brief_dirs):
         try:
             digest = tree_digest(brief_dir)
@@ -167,7 +191,7 @@ def build_many(
             results[index] = BuildResult(brief_dir, "failed", failure(brief_dir, exc, "brief"))
             report(results[index])
             continue
-        inputs = Inputs(build_key(digest, common), digest)
+        inputs = Inputs(build_key(digest, common), digest, page)
         skipped = None if options.force else _skipped(brief_dir, out_dir, inputs, options.strict)
         if skipped is None:
             pending[index] = inputs

@@ -66,6 +66,14 @@ class SmtpConfig(_Section):
     max_retry_time: float = Field(300, gt=0, le=86400, allow_inf_nan=False)  # one message, in all
     allow_plaintext_auth: bool = False  # AUTH over security = "none" to a host that is not loopback
 
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        """A name or an IP address: "" or a line break was a "cannot connect" at 6 a.m."""
+        if not re.fullmatch(r"[A-Za-z0-9._:\[\]-]+", value):
+            raise ValueError(f"not a host name or IP address: {value!r}")
+        return value
+
 
 class MailConfig(_Section):
     """[mail]: addresses parsed as mailboxes and templates checked here, at their key."""

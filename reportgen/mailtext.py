@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from email.errors import NonASCIILocalPartDefect
 from email.headerregistry import Address
 from email.policy import SMTP
+from email.utils import unquote
 
 # C0 and C1 controls (tab included), the Unicode line and paragraph separators, and the
 # invisible and bidi characters that make a name or subject read otherwise than written.
@@ -46,10 +47,15 @@ def header_problem(text: str) -> str | None:
     return None
 
 
+ADDRESS_MAX = 254  # RFC 5321's longest path, less its angle brackets
+NAME_MAX = 200  # a display name without spaces is one unfoldable word: a header line of 998
+
+
 @dataclass(frozen=True)
 class Mailbox:
-    """One reader. `address` is its identity: `local@domain`, the domain case-folded and
-    IDNA-encoded; `name` is the display name it was first written with."""
+    """One reader. `address` is its identity and its envelope address: `local@domain`, the
+    local part quoted where it must be (`"a(b)"@x` is not `a@x`), the domain case-folded
+    and IDNA-encoded; `name` is the display name it was first written with."""
 
     address: str
     name: str = ""
@@ -57,7 +63,7 @@ class Mailbox:
     @property
     def header(self) -> Address:
         local, _, domain = self.address.rpartition("@")
-        return Address(self.name, local, domain)
+        return Address(self.name, unquote(local), domain)
 
     @property
     def ascii(self) -> bool:
@@ -86,7 +92,13 @@ def parse_mailbox(text: str) -> Mailbox:
         problem = header_problem(part)
         if problem:
             raise ValueError(problem)
-    return Mailbox(f"{one.username}@{_domain(one.domain, text)}", one.display_name)
+    spec = Address("", one.username, _domain(one.domain, text)).addr_spec
+    if len(spec) > ADDRESS_MAX or len(one.display_name) > NAME_MAX:
+        raise ValueError(
+            f"an address is at most {ADDRESS_MAX} characters and its name {NAME_MAX}"
+            f" (a longer name or address cannot be folded into a mail header): {text[:60]!r}..."
+        )
+    return Mailbox(spec, one.display_name)
 
 
 def _domain(domain: str, text: str) -> str:

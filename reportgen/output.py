@@ -24,11 +24,10 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.built import Built
-from reportgen.record import RECORD_FILE, read_record, record_bytes
+from reportgen.record import RECORD_FILE, Inputs, read_record, record_bytes
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
 
 log = logging.getLogger(__name__)
@@ -40,6 +39,7 @@ EDITIONS = Path(".reportgen") / "editions"
 EDITIONS_LINK = "editions"
 
 WriteFile = Callable[[Path, bytes], None]
+NO_INPUTS = Inputs()  # a build written without a cache key (tests, previews)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -51,16 +51,8 @@ def write_file(path: Path, data: bytes) -> None:
     os.chmod(path, 0o644)
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What a build was made from: the cache key and the digest of the brief's own files."""
-
-    key: str = ""
-    digest: str = ""
-
-
 def write_built(
-    built: Built, out_dir: Path, inputs: Inputs = Inputs(), *, write: WriteFile | None = None
+    built: Built, out_dir: Path, inputs: Inputs = NO_INPUTS, *, write: WriteFile | None = None
 ) -> list[Path]:
     """Write a good build as a new version of `<out>/<id>/` and switch to it atomically;
     the paths of its outputs. On any error the previous version stays whole.
@@ -69,7 +61,7 @@ def write_built(
     assert built.ok and built.html is not None, "only a good build is written"
     files = _files(built, out_dir)
     before = read_record(out_dir, built.brief_id)
-    files[RECORD_FILE] = record_bytes(built, files, inputs.key, inputs.digest, before)
+    files[RECORD_FILE] = record_bytes(built, files, inputs, before)
     version = _new_version(out_dir, built.brief_id)
     try:
         for name, data in files.items():

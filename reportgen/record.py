@@ -27,19 +27,33 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a build was made from: the cache key, the digest of the brief's own files and
+    of the project config that shapes its page (with the digest: its edition)."""
+
+    key: str = ""
+    digest: str = ""
+    page: str = ""
+
+
 # --- reading back what an earlier run wrote -----------------------------------
 
 
 def record_bytes(
-    built: Built, files: dict[str, bytes], key: str, digest: str, before: Record | None = None
+    built: Built,
+    files: dict[str, bytes],
+    inputs: Inputs,
+    before: Record | None = None,
 ) -> bytes:
     """The build record of a build about to be written: what it was made from, a hash of
     each output, its warnings, and what its email needs. `before`: the record it replaces
     (a draft carries the latest publishable call forward from it)."""
     publishable = built.publishable and built.pdf is not None
     record = {
-        "key": key,
-        "inputs": digest,
+        "key": inputs.key,
+        "inputs": inputs.digest,
+        "page": inputs.page,  # the page config it was built with: its edition, with "inputs"
         "outputs": {name: _sha256(data) for name, data in files.items()},
         "publishable": publishable,  # the build's decision: send's gate reads this
         "last_publishable_call": _published_call(built, publishable, before),
@@ -78,6 +92,7 @@ class Record:
     changes: Changes | None
     publishable: bool  # the build's decision (build.decide); a record without it is rebuilt
     last_publishable_call: dict[str, str] | None = None  # of this or an earlier build; None: none
+    page: str = ""  # digest of the page config it was built with ("": an older record)
 
 
 def read_record(out_dir: Path, brief_id: str) -> Record | None:
@@ -94,6 +109,7 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
             Changes.from_dict(raw["changes"]) if raw.get("changes") else None,
             _flag(raw["publishable"]),
             _call(raw.get("last_publishable_call")),
+            str(raw.get("page", "")),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if path.exists():
@@ -142,6 +158,7 @@ class LastGood:
     snapshot: bytes | None = None  # kept with a delivered edition (the next changes box)
     open_findings: tuple[Problem, ...] = ()  # not accepted in review.yaml: why it is a draft
     publishable: bool = False  # the build's decision, as its record holds it: the send gate
+    page: str = ""  # the page config it was built with ("": the project's now)
 
 
 def last_good(out_dir: Path, brief_id: str) -> LastGood:
@@ -169,6 +186,7 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         snapshot,
         open_findings(record.problems),
         record.publishable,
+        record.page,
     )
 
 

@@ -92,6 +92,14 @@ def config_error(tmp_path: Path, text: str | bytes) -> str:
             "[build]\nmemory_limit = 99999999999\n",
             "reportgen.toml:2: build.memory_limit: must be at most 1048576, not 99999999999",
         ),
+        (  # "" or a line break in the host was a "cannot connect" at send time
+            '[smtp]\nhost = ""\n',
+            "reportgen.toml:2: smtp.host: not a host name or IP address: ''",
+        ),
+        (
+            '[smtp]\nhost = "127.0.0.1\\r\\nX"\n',
+            "reportgen.toml:2: smtp.host: not a host name or IP address: '127.0.0.1\\r\\nX'",
+        ),
     ],
 )
 def test_a_config_value_out_of_its_type_or_range_is_an_error_at_its_key(

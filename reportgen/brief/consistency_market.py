@@ -109,7 +109,7 @@ def _market(
     spec: Spec, market: Market, known_source: KnownSource, ratings: Sequence[Rating] | None
 ) -> list[Problem]:
     known_source(("market", "source"), market.source)
-    problems = stale_price(spec) + _after_as_of(spec, market)
+    problems = stale_price(spec) + _after_as_of(spec, market) + _one_call_a_day(spec, market)
     if market.target is not None and not (market.horizon or "").strip():
         message = f"price target {market.target:g} has no horizon: add `horizon:` (e.g. 12 months)"
         problems.append(spec.problem(("market", "target"), message))
@@ -145,6 +145,22 @@ def _after_as_of(spec: Spec, market: Market) -> list[Problem]:
         for loc, day, what in dated
         if day > as_of
     ]
+
+
+def _one_call_a_day(spec: Spec, market: Market) -> list[Problem]:
+    """Two past calls on one day: the history table and the chart would show both, and
+    neither says which stood (like a day with two closes)."""
+    first: dict[date, int] = {}
+    problems = []
+    for i, call in enumerate(market.history):
+        if call.date in first:
+            message = (
+                f"{call.date.isoformat()} has two calls (history[{first[call.date]}] and"
+                f" [{i}]): give each day one call"
+            )
+            problems.append(spec.problem(("market", "history", i, "date"), message))
+        first.setdefault(call.date, i)
+    return problems
 
 
 def _rating_fits(
@@ -193,7 +209,9 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
         have = ", ".join(map(str, frame.df.columns))
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("prices",), message)]
-    dates = pd.to_datetime(frame.df["date"].astype(str), errors="coerce", format="%Y-%m-%d")
+    written = frame.df["date"].astype(str)  # digits 0-9 only: strptime reads `２０２５` as 2025
+    written = written.where(written.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"))
+    dates = pd.to_datetime(written, errors="coerce", format="%Y-%m-%d")
     closes = frame.df["close"].map(lambda v: number_of(v) or float("nan"))  # 0 is not a price
     for row in range(len(frame.df)):
         bad = "date" if dates.iloc[row] != dates.iloc[row] else None

@@ -17,7 +17,7 @@ import yaml as libyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.composer import Composer, MaxDepthExceededError
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -59,7 +59,14 @@ class _Constructor(RoundTripConstructor):
     the same text in a CSV cell, and a text field keeps what was typed."""
 
     def construct_yaml_int(self, node: Any) -> Any:
-        return super().construct_yaml_int(node) if _decimal(node) else str(node.value)
+        if not _decimal(node):
+            return str(node.value)
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # Python's 4300-digit limit, with advice about sys for the author
+            digits = sum(ch.isdigit() for ch in str(node.value))
+            message = f"a whole number of {digits:,} digits: too long to be a figure"
+            raise ConstructorError(None, None, message, node.start_mark) from None
 
     def construct_yaml_float(self, node: Any) -> Any:
         return super().construct_yaml_float(node) if _decimal(node) else str(node.value)

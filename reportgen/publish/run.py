@@ -17,15 +17,15 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from pathlib import Path
 
+from reportgen.batch import page_digest
 from reportgen.brief.summary import BriefSummary
-from reportgen.cache import tree_digest
 from reportgen.config import ComplianceConfig, Config, MailConfig
 from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
@@ -37,11 +37,6 @@ from reportgen.record import LastGood
 from reportgen.render.changes import Changes, Snapshot, compare
 
 log = logging.getLogger(__name__)
-
-# Sections of reportgen.toml that never change what a page shows, and the back matter's
-# figures that follow the other briefs of the project.
-NOT_PAGE = {"path", "build", "smtp", "mail", "schedule", "limits"}
-PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
 @dataclass
@@ -80,28 +75,13 @@ class Ready:
         return self.good.brief_id
 
 
-def page_digest(project: Project) -> str:
-    """What of the project shapes every page, as the project read it once: the theme (the
-    logo embedded), the back matter (the disclosures as shown), the other page sections of
-    reportgen.toml and the project's templates. Not the ratings distribution: another
-    brief's call does not make a new edition of this one."""
-    back = asdict(project.back_matter) if project.back_matter else {}
-    page = [
-        asdict(project.theme),
-        {key: value for key, value in back.items() if key not in PROJECT_WIDE},
-        project.config.model_dump(mode="json", exclude=NOT_PAGE),
-    ]
-    parts = [json.dumps(page, sort_keys=True, default=str)]
-    parts += [tree_digest(d) for d in project.template_dirs if d.is_dir()]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
 def edition_id(good: LastGood, page: str) -> str:
     """The edition a build belongs to: its brief's files (the build record's digest) and
-    the page config. Never the PDF's bytes or the build time."""
+    the page config it was built with (the record's; `page`, the project's now, for a build
+    just made or an older record). Never the PDF's bytes or the build time."""
     if not good.inputs:
         raise DeliveryError("its build record has no digest of its files: rebuild it")
-    return hashlib.sha256(f"{good.inputs}\0{page}".encode()).hexdigest()
+    return hashlib.sha256(f"{good.inputs}\0{good.page or page}".encode()).hexdigest()
 
 
 def readers(mail: MailConfig, summary: BriefSummary) -> list[Mailbox]:

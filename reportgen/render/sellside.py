@@ -81,17 +81,31 @@ class SellSideComposer:
             return None
         marks = self.cite(market.source)
         cur = market.currency
-        figures = [Figure("Price", f"{cur} {market.price:,.2f}", marks, market.date.isoformat())]
+        figures = [
+            Figure(
+                "Price", f"{cur} {format_number(market.price, 2)}", marks, market.date.isoformat()
+            )
+        ]
         value = market_value(market)
         if value is not None:
             note = f"{format_number(market.shares or 0)}bn shares × price"
-            figures.append(Figure("Market value", f"{cur} {value:,.1f}bn", marks, note))
+            figures.append(
+                Figure("Market value", f"{cur} {format_number(value, 1)}bn", marks, note)
+            )
         gain = upside(market)
         if market.target is not None and gain is not None:
             figures.append(
-                Figure("Price target", f"{cur} {market.target:,.2f}", marks, market.horizon or "")
+                Figure(
+                    "Price target",
+                    f"{cur} {format_number(market.target, 2)}",
+                    marks,
+                    market.horizon or "",
+                    call=True,
+                )
             )
-            figures.append(Figure("Upside", format_premium(gain), marks, "target ÷ price − 1"))
+            figures.append(
+                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True)
+            )
         shown = self.illustrative({market.source})
         return MarketView(market.rating, figures, shown, self.key_data())
 

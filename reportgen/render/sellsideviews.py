@@ -11,7 +11,7 @@ from markupsafe import Markup
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
-COMPS_TITLE = "Comparables: multiples computed by reportgen"
+COMPS_TITLE = "Comparables: valuation multiples"
 SCENARIOS_TITLE = "Scenarios: value per share"
 RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
 SUMMARY_TITLE = "Financial summary"
@@ -25,6 +25,7 @@ class Figure:
     value: str
     marks: Markup
     note: str = ""  # e.g. the horizon, or how it was computed
+    call: bool = False  # part of the call (target, upside) rather than key data
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,12 @@ class SellSide:
         """The h2 titles these views add, in page order (for PDF verification)."""
         titles = [VALUATION_TITLE] if self.valuation else []
         return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
+
+    @property
+    def next_catalysts(self) -> list[tuple[int, CatalystView]]:
+        """The next two catalysts on or after `as_of` with their place in the timeline
+        (1-based: the anchor page one links to)."""
+        return [(i, c) for i, c in enumerate(self.catalysts, 1) if not c.past][:2]
 
     @property
     def figures(self) -> list[list[str]]:

@@ -87,6 +87,14 @@ def test_brief_yaml_numbers_follow_the_csv_rule(
     assert found(make_brief(text)) == [f"brief.yaml:25: {expected}"]
 
 
+def test_a_whole_number_too_long_for_python_is_an_error_at_its_line(make_brief: Any) -> None:
+    """Not Python's "use sys.set_int_max_str_digits()" without a line."""
+    text = BRIEF_YAML.replace("value: 12.5", f"value: {'9' * 5000}")
+    assert found(make_brief(text)) == [
+        "brief.yaml:25: yaml: a whole number of 5,000 digits: too long to be a figure"
+    ]
+
+
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [

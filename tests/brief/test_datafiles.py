@@ -80,12 +80,33 @@ def test_a_day_with_two_closes_is_an_error_at_the_second(make_brief: Any) -> Non
     ]
 
 
+@pytest.mark.parametrize("day", ["２０２６-08-21", "٢٠٢٦-08-21"])
+def test_a_price_date_in_other_digits_is_refused_at_its_cell(make_brief: Any, day: str) -> None:
+    """Like a number, a date is written with the digits 0-9 (strptime read `２０２６` as 2026)."""
+    prices = PRICES_CSV + f"{day},95\n"
+    assert errors(make_brief(market_spec(), {**FILES, "prices.csv": prices})) == [
+        f"prices.csv:5: prices: column 'date' must be a date (YYYY-MM-DD), not '{day}'"
+    ]
+
+
 def test_a_price_after_as_of_is_an_error_at_its_row(make_brief: Any) -> None:
     prices = PRICES_CSV + "2030-01-02,140\n"
     assert errors(make_brief(market_spec(), {**FILES, "prices.csv": prices})) == [
         "prices.csv:5: prices: 2030-01-02 is after as_of (2026-11-21): "
         "a brief shows no price after its data cut-off"
     ]
+
+
+def test_two_past_calls_on_one_day_are_an_error_at_the_second(make_brief: Any) -> None:
+    spec = market_spec()
+    call = spec["market"]["history"][0]
+    spec["market"]["history"].append({**call, "rating": "Sell"})
+    folder = make_brief(spec, FILES)
+    day = str(call["date"])
+    [message] = errors(folder)
+    assert message.endswith(
+        f"market.history[1].date: {day} has two calls (history[0] and [1]): give each day one call"
+    )
 
 
 def test_a_market_date_after_as_of_is_an_error_at_its_line(make_brief: Any) -> None:

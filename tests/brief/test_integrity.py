@@ -148,6 +148,21 @@ def test_rows_from_two_sources_that_disagree_conflict(
     ]
 
 
+def test_one_source_giving_one_fact_two_values_conflicts_with_itself(
+    make_brief: MakeBrief, minimal: dict[str, Any]
+) -> None:
+    """Two rows, one entity, one period, one source, two values: the brief showed both
+    rows and checked neither against the other (only rows of two sources were paired)."""
+    minimal["tables"][0].pop("source")
+    minimal["charts"][0].pop("source")
+    rows = "company,share,period,source\nAcme,40,H1 2025,alpha\nAcme,44,H1 2025,alpha\n"
+    folder = make_brief(minimal, {"peers.csv": rows})
+    assert warnings(folder) == [
+        f"{folder}/peers.csv:3: share: warning: conflicting figures for 'Acme: Share (%)' (H1 2025): "
+        "40% (alpha, peers.csv line 2) vs 44% (alpha, peers.csv line 3), spread 4pp"
+    ]
+
+
 def test_unstated_period_in_the_same_year_is_the_same_period(
     make_brief: MakeBrief, minimal: dict[str, Any]
 ) -> None:

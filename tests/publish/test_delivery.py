@@ -58,6 +58,24 @@ def test_one_mailbox_gets_one_mail_however_its_address_is_written(
     assert ledger(project) == {"pm@example.com": "sent"}
 
 
+def test_a_quoted_local_part_is_its_own_mailbox_on_the_envelope_too(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """`"a(b)"@x` is not `a@x`, and `"spy@evil.test,"@x` goes to no one at evil.test:
+    the envelope carries the address quoted as the header does (smtplib would read a bare
+    `a(b)@x` as `a@x`: a second mail to a@x, or one to a mailbox nobody listed)."""
+    recorder, port = server
+    quoted = ['"a(b)"@example.com', '"spy@evil.test,"@example.com']
+    rebuild(project, recipients=quoted)
+    report = send(project, port, to=["a@example.com"], failures_to="")
+    assert report.exit_code == 0, report.outcomes
+    got = sorted(r.rcpt_tos[0] for r in recorder.received)
+    assert got == sorted([*quoted, "a@example.com"])
+    assert sorted(ledger(project)) == got
+    headers = sorted(str(r.message["To"]) for r in recorder.received)
+    assert headers == got
+
+
 def test_an_idn_domain_is_encoded_and_a_utf8_local_part_fails_alone_without_smtputf8(
     project: Path, server: tuple[Recorder, int]
 ) -> None:
@@ -111,6 +129,27 @@ def test_build_send_nightly_of_one_content_is_one_mail_per_mailbox(
     assert [r.rcpt_tos for r in recorder.received] == [["pm@example.com"]]
     assert run_nightly(load_config(tmp_path / "reportgen.toml")).exit_code == 0
     assert len(recorder.received) == 1
+
+
+def test_a_pdf_built_before_a_page_config_change_is_not_a_new_edition(
+    tmp_path: Path, server: tuple[Recorder, int]
+) -> None:
+    """The edition is the page config the PDF was *built* with: `send` after a [theme]
+    edit, without a rebuild, mailed the same PDF again as if it were new (and the rebuilt
+    one, the real new edition, then never went out)."""
+    recorder, port = server
+    write_brief(tmp_path / "briefs" / "acme", MINIMAL)
+    path = write_config(tmp_path, port, to=["pm@example.com"])
+    path.write_text(path.read_text() + '\n[theme]\nfirm = "Firm A"\n')
+    for command in (["build"], ["send"]):
+        assert reportgen(tmp_path, *command).returncode == 0
+    path.write_text(path.read_text().replace("Firm A", "Firm B"))
+    assert reportgen(tmp_path, "send").returncode == 0
+    assert len(recorder.received) == 1
+    for command in (["build"], ["send"], ["nightly"]):
+        assert reportgen(tmp_path, *command).returncode == 0
+    assert len(recorder.received) == 2
+    assert "Firm B" in recorder.received[1].message.get_body(("plain",)).get_content()
 
 
 @pytest.mark.parametrize(
@@ -257,6 +296,8 @@ def test_a_hostile_folder_name_never_silences_the_failure_notice(
         ("pm@exa mple.com", None),  # the parser would read pm@exa: refused, not guessed
         ("a@b, c@d", None),
         ("pm@", None),
+        ("=?utf-8?b?" + "QUFB" * 400 + "?= <pm@example.com>", None),  # a 1,201-octet line
+        ("a" * 300 + "@example.com", None),
         ("=?utf-8?q?PM=0D=0ABcc:_x=40y.z?= <pm@example.com>", None),
     ],
 )

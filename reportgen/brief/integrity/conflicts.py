@@ -178,7 +178,7 @@ def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -
 
 
 def _dataset_conflicts(data: Dataset, tolerance_pct: float) -> list[Conflict]:
-    """Pairs of rows: same entity, same period, different sources, values apart."""
+    """Pairs of rows: same entity, same period, values apart."""
     conflicts = []
     pairs = [
         pair
@@ -206,11 +206,10 @@ def _by_entity(data: Dataset) -> dict[str, list[int]]:
 
 
 def _same_fact(data: Dataset, a: int, b: int) -> bool:
-    """Two rows of one entity about the same period, from different sources."""
+    """Two rows of one entity about the same period, from any sources: one source giving
+    two values for one fact disagrees with itself (its first row was silently dropped)."""
     period = data.period_column
-    return norm(data.text("source", a)) != norm(data.text("source", b)) and same_period(
-        data.text(period, a), data.text(period, b)
-    )
+    return same_period(data.text(period, a), data.text(period, b))
 
 
 def _row_conflict(
