@@ -97,3 +97,29 @@ class ScaffoldError(ReportgenError):
 
 class ServeError(ReportgenError):
     """The preview server cannot start (port taken, no brief)."""
+
+
+class LedgerError(ReportgenError):
+    """The ledger cannot be trusted or reached: damaged, not a database, or locked too long."""
+
+
+class LockHeld(ReportgenError):
+    """Another nightly or send run holds the lock of this output folder."""
+
+
+class EditionError(ReportgenError):
+    """An edition could not be kept (disk full, an existing edition file differs ...)."""
+
+
+class HelperSyntaxError(Exception):
+    """Brief Markdown used Jinja beyond helper calls; validation makes it a Problem."""
+
+    def __init__(self, path: Path, line: int | None, message: str):
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(message)
+
+
+class FormulaError(ValueError):
+    """`of` is not one operation between two columns, or a column and a number."""

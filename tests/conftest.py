@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,49 @@ def make_brief(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+EXAMPLE_NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)  # the shared build's clock
+
+
+@dataclass(frozen=True)
+class ExampleBuild:
+    """The example built once per session: read its outputs, never change them."""
+
+    result: BuildResult
+    folder: Path
+    weasyprint_warnings: list[str]
+
+    @property
+    def html(self) -> Path:
+        return self.folder / f"{EXAMPLE.name}.html"
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / f"{EXAMPLE.name}.pdf"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(scope="session")
+def example_built(tmp_path_factory: pytest.TempPathFactory) -> ExampleBuild:
+    """One build of the example (at EXAMPLE_NOW) shared by every test that only reads it:
+    each such build costs seconds of WeasyPrint."""
+    out = tmp_path_factory.mktemp("example")
+    collect = _Collect()
+    logging.getLogger("weasyprint").addHandler(collect)
+    try:
+        result = build_brief(EXAMPLE, out, now=EXAMPLE_NOW)
+    finally:
+        logging.getLogger("weasyprint").removeHandler(collect)
+    return ExampleBuild(result, out / EXAMPLE.name, collect.messages)
+
+
 @pytest.fixture
 def example_copy(tmp_path: Path) -> Path:
     """A private copy of the example brief, safe to modify."""
@@ -185,9 +229,10 @@ def example_copy(tmp_path: Path) -> Path:
 # --- a project with one built brief, and an SMTP server: the delivery tests' ground ---
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once a module)."""
+    """A project folder with briefs/acme and its built out/acme/acme.pdf (built once a
+    session; tests change only their private copy, `project`)."""
     root = tmp_path_factory.mktemp("project")
     result = build_brief(write_brief(root / "briefs" / "acme", MINIMAL), root / "out")
     assert result.ok, result.problems

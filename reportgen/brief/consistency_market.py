@@ -54,13 +54,12 @@ from reportgen.brief.scenarios import check_scenarios
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.valuation import (
     Comps,
-    FormulaError,
     compute_comps,
     format_value,
     parse_formula,
 )
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
-from reportgen.errors import Problem
+from reportgen.errors import FormulaError, Problem
 
 FrameOf = Callable[[Loc, str], Frame | None]
 KnownSource = Callable[[Loc, str], None]

@@ -15,6 +15,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from reportgen.brief.spec import MarkdownDoc, Place
+from reportgen.errors import HelperSyntaxError
 
 HELPERS = ("metric", "cite", "table", "chart")
 
@@ -37,27 +38,22 @@ class Prose:
     line: int
 
 
-class HelperSyntaxError(Exception):
-    def __init__(self, place: Place, message: str):
-        self.place = place
-        self.message = message
-        super().__init__(message)
-
-
 def split_helpers(doc: MarkdownDoc) -> list[Prose | HelperCall]:
     """A Markdown text as prose and helper calls, in order; HelperSyntaxError for anything else."""
     try:
         tree = HELPER_ENV.parse(doc.text)
     except TemplateSyntaxError as exc:
-        raise HelperSyntaxError(_line(doc, exc.lineno), exc.message or "template syntax") from exc
+        place = _line(doc, exc.lineno)
+        raise HelperSyntaxError(place.path, place.line, exc.message or "template syntax") from exc
     parts: list[Prose | HelperCall] = []
     for node in tree.body:
         if isinstance(node, nodes.TemplateData):
             parts.append(Prose(node.data, _line(doc, node.lineno).line or 1))
             continue
         if not isinstance(node, nodes.Output):
+            place = _line(doc, node.lineno)
             raise HelperSyntaxError(
-                _line(doc, node.lineno), 'only {{ helper("id") }} calls are allowed'
+                place.path, place.line, 'only {{ helper("id") }} calls are allowed'
             )
         for child in node.nodes:
             if isinstance(child, nodes.TemplateData):
@@ -83,10 +79,14 @@ def _helper_call(node: nodes.Node, doc: MarkdownDoc) -> HelperCall:
         and isinstance(node.args[0].value, str)
     )
     if not ok:
-        raise HelperSyntaxError(place, 'expected a helper call such as metric("id")')
+        raise HelperSyntaxError(
+            place.path, place.line, 'expected a helper call such as metric("id")'
+        )
     name = node.node.name  # type: ignore[attr-defined]
     if name not in HELPERS:
-        raise HelperSyntaxError(place, f"unknown helper '{name}' (known: {', '.join(HELPERS)})")
+        raise HelperSyntaxError(
+            place.path, place.line, f"unknown helper '{name}' (known: {', '.join(HELPERS)})"
+        )
     return HelperCall(name, node.args[0].value, place)  # type: ignore[attr-defined]
 
 

@@ -17,7 +17,7 @@ from reportgen.brief.bounds import canonical, number_problem
 from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
-from reportgen.brief.helpers import HelperCall, HelperSyntaxError, scan_helpers
+from reportgen.brief.helpers import HelperCall, scan_helpers
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
@@ -25,11 +25,12 @@ from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
-from reportgen.brief.review import Gate, apply_review, load_review
+from reportgen.brief.review import Gate, apply_review
+from reportgen.brief.reviewfile import load_review
 from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
-from reportgen.errors import BriefError, Problem
+from reportgen.errors import BriefError, HelperSyntaxError, Problem
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
 LEVEL_WORDS = {
@@ -237,7 +238,7 @@ class _Validator(DataChecks):
             try:
                 calls = scan_helpers(doc)
             except HelperSyntaxError as exc:
-                self.problems.append(Problem(exc.place.path, exc.place.line, key, exc.message))
+                self.problems.append(Problem(exc.path, exc.line, key, exc.message))
                 continue
             self.helpers[key] = calls
             for call in calls:

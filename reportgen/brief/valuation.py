@@ -22,20 +22,16 @@ from typing import Literal
 
 from reportgen.brief.data import MINUS, Frame, format_number, rounded
 from reportgen.brief.models import Valuation
+from reportgen.errors import FormulaError
 
 Value = float | Literal["n.m.", "n.a."]
 NOT_MEANINGFUL: Literal["n.m."] = "n.m."
 NOT_AVAILABLE: Literal["n.a."] = "n.a."
 Operand = str | float
-OPS = "+-*/"
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(?P<op>[-+*/])|(?P<bad>\S))"
 )
-
-
-class FormulaError(ValueError):
-    """`of` is not one operation between two columns, or a column and a number."""
 
 
 @dataclass(frozen=True)

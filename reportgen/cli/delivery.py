@@ -1,4 +1,4 @@
-"""Commands of the delivery side: send, nightly, runs, editions, schedule (registered on the main group).
+"""Commands of the delivery side: send, nightly, runs, editions, schedule.
 
 Thin: read the config, call reportgen.publish.nightly / .schedule, print,
 map the outcome to the exit status (0 ok, 1 something failed, 75 locked).
@@ -9,13 +9,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import click
 
-if TYPE_CHECKING:
-    from reportgen.config import Config
-    from reportgen.publish.run import RunReport
+from reportgen.brief.spec import find_briefs
+from reportgen.config import Config, load_config
+from reportgen.errors import LockHeld, ReportgenError, one_line
+from reportgen.publish.editions import EDITIONS_DIR, editions_dir, list_editions
+from reportgen.publish.nightly import EXIT_LOCKED, recent_runs, run_nightly, send_briefs
+from reportgen.publish.run import RunReport
+from reportgen.publish.schedule import UNIT, crontab_line, install_units, systemd_units
 
 config_option = click.option(
     "--config",
@@ -27,9 +31,6 @@ config_option = click.option(
 
 
 def _load(config_file: Path | None) -> Config:
-    from reportgen.config import load_config
-    from reportgen.errors import ReportgenError
-
     try:
         return load_config(config_file)
     except ReportgenError as exc:
@@ -43,8 +44,6 @@ def _die(message: str, code: int = 1) -> NoReturn:
 
 def _report(report: RunReport) -> None:
     """Each brief's outcome; names and details escaped, so none can forge a line."""
-    from reportgen.errors import one_line
-
     for outcome in report.outcomes:
         err = outcome.state == "failed"
         click.echo(f"{outcome.state} {one_line(outcome.brief_id)}", err=err)
@@ -57,10 +56,6 @@ def _report(report: RunReport) -> None:
 
 def _run(action: Callable[[], RunReport]) -> NoReturn:
     """Call a nightly/send function, mapping its errors to one line and an exit status."""
-    from reportgen.errors import ReportgenError
-    from reportgen.publish.lock import LockHeld
-    from reportgen.publish.nightly import EXIT_LOCKED
-
     try:
         report = action()
     except LockHeld as exc:
@@ -90,9 +85,6 @@ def send(
     briefs: tuple[Path, ...], dry_run: Path | None, force: bool, config_file: Path | None
 ) -> None:
     """Email the last good PDF of each brief (default: every brief in [build].briefs)."""
-    from reportgen.brief.spec import find_briefs
-    from reportgen.publish.nightly import send_briefs
-
     config = _load(config_file)
     dirs = find_briefs(briefs or [config.resolve(b) for b in config.build.briefs])
     if not dirs:
@@ -120,8 +112,6 @@ def nightly(send_all: bool | None, config_file: Path | None) -> None:
 
     Exit status: 0 all delivered (or nothing new), 1 something failed, 75 another run holds the lock.
     """
-    from reportgen.publish.nightly import run_nightly
-
     config = _load(config_file)
     _run(lambda: run_nightly(config, send_all=send_all))
 
@@ -131,9 +121,6 @@ def nightly(send_all: bool | None, config_file: Path | None) -> None:
 @config_option
 def runs(limit: int, config_file: Path | None) -> None:
     """Recent nightly and send runs: what happened to each brief, with SMTP codes."""
-    from reportgen.errors import ReportgenError
-    from reportgen.publish.nightly import recent_runs
-
     try:
         found = recent_runs(_load(config_file), limit)
     except ReportgenError as exc:
@@ -158,8 +145,6 @@ def editions(folder: Path, config_file: Path | None) -> None:
 
     FOLDER is a brief folder (its editions are in [build].out) or its output folder.
     """
-    from reportgen.publish.editions import EDITIONS_DIR, editions_dir, list_editions
-
     if (folder / EDITIONS_DIR).is_dir():
         out, brief_id = folder.parent, folder.resolve().name
     else:
@@ -194,8 +179,6 @@ def editions(folder: Path, config_file: Path | None) -> None:
 @config_option
 def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path | None) -> None:
     """Print (or --install) a systemd service + timer for the nightly job, or a crontab line."""
-    from reportgen.publish.schedule import UNIT, crontab_line, install_units, systemd_units
-
     config = _load(config_file)
     if config.path is None:
         _die(
@@ -215,6 +198,3 @@ def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path
     for path in install_units(config, unit_dir):
         click.echo(f"wrote {path}")
     click.echo(f"now: systemctl --user daemon-reload && systemctl --user enable --now {UNIT}.timer")
-
-
-DELIVERY_COMMANDS = (send, nightly, runs, editions, schedule)

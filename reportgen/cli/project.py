@@ -1,22 +1,24 @@
-"""./reportgen.toml as the commands read it: the config, and the rules a brief is judged by.
+"""./reportgen.toml as the commands read it, and the briefs they are given.
 
-Its own module because `check` (reportgen.cli) and `review` (reportgen.cli.review, which
-reportgen.cli imports) both judge a brief as `build` will in this project.
+Light on purpose: `build` reads these before its heavy imports, which overlap
+with the workers' start (see cli/build.py).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from pathlib import Path
+from typing import TypeVar
 
 import click
 
+from reportgen.brief.spec import find_briefs
+from reportgen.config import Config, load_config
 from reportgen.errors import ReportgenError
 
-if TYPE_CHECKING:
-    from reportgen.brief.market import Rating
-    from reportgen.config import Config, Limits, VerdictConfig
+DEFAULT_BRIEFS = Path("seeds")
+DEFAULT_OUT = Path("build")
 
 T = TypeVar("T")
 
@@ -32,16 +34,22 @@ def or_exit(action: Callable[[], T]) -> T:
 
 def config_or_exit() -> Config:
     """./reportgen.toml (defaults when there is none); one line and exit 1 when it is bad."""
-    from reportgen.config import load_config
-
     return or_exit(load_config)
 
 
-def project_rules() -> tuple[Limits, tuple[Rating, ...] | None, VerdictConfig]:
-    """The [limits], the [compliance] rating scale and the [verdict] thresholds of
-    ./reportgen.toml (one line and exit 1 when the config, its theme or its back matter is bad)."""
-    from reportgen.project import load_project
+def brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
+    found = find_briefs(briefs or (DEFAULT_BRIEFS,))
+    if not found:
+        raise click.UsageError(
+            f"no briefs found under {', '.join(map(str, briefs or (DEFAULT_BRIEFS,)))}"
+        )
+    return found
 
-    config = config_or_exit()
-    project = or_exit(lambda: load_project(config))
-    return project.limits, project.ratings, project.verdict
+
+def configured(briefs: list[str], config: Config) -> tuple[Path, ...]:
+    """[build].briefs when reportgen.toml names them; else seeds/."""
+    return tuple(config.resolve(b) for b in briefs) if config.path else ()
+
+
+def configured_out(config: Config) -> Path:
+    return config.resolve(config.build.out) if config.path else DEFAULT_OUT

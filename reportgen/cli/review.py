@@ -10,15 +10,15 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from reportgen.cli.project import project_rules
-from reportgen.errors import Figure, Problem, one_line
-
-if TYPE_CHECKING:
-    from reportgen.brief.review import Acceptance, Gate
+from reportgen.brief.accept import accept
+from reportgen.brief.placeholders import is_placeholder
+from reportgen.brief.review import Acceptance, Gate
+from reportgen.build import check_brief
+from reportgen.cli.check import project_rules
+from reportgen.errors import Figure, Problem, ReviewError, one_line
 
 
 @click.command()
@@ -45,9 +45,6 @@ def review(
     A brief is publishable, and may be emailed, once every finding is accepted.
     Placeholder text cannot be accepted: replace it.
     """
-    from reportgen.brief.review import ReviewError, accept
-    from reportgen.build import check_brief
-
     limits, scale, levels = project_rules()
     checked, problems = check_brief(brief, False, limits, scale, levels)
     if checked is None:
@@ -85,8 +82,6 @@ def review(
 
 def listing(gate: Gate, brief: Path) -> list[str]:
     """One line per finding: state, key, then where and what (or who accepted it and why)."""
-    from reportgen.brief.placeholders import is_placeholder
-
     lines = []
     for p in gate.open:
         lapsed = gate.lapsed.get(p.finding or "")

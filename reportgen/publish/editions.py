@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import EditionError
 from reportgen.files import write_atomic
 from reportgen.output import editions_folder, link_editions
 from reportgen.render.changes import Snapshot
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 
 EDITIONS_DIR = "editions"
 MANIFEST = "manifest.jsonl"
-
-
-class EditionError(ReportgenError):
-    """An edition could not be kept (disk full, an existing edition file differs ...)."""
 
 
 @dataclass

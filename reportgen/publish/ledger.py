@@ -21,13 +21,12 @@ from __future__ import annotations
 import logging
 import secrets
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from reportgen.errors import LedgerError
 from reportgen.mailtext import parse_mailbox
-from reportgen.publish.statedb import STATE_DIR, LedgerError, StateDB, state_path
-
-__all__ = ["STATE_DIR", "Delivery", "Ledger", "LedgerError", "state_path"]
+from reportgen.publish.statedb import StateDB
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +47,16 @@ class Event:
     detail: str | None
 
 
-@dataclass
-class Run:
-    """A run of `nightly` or `send`, with what happened to each brief."""
+@dataclass(frozen=True)
+class RunLog:
+    """What the run log kept of a past run of `nightly` or `send`, and of each brief in it."""
 
     run_id: str
     command: str
     started: str
     ended: str | None
     exit_code: int | None
-    events: list[Event] = field(default_factory=list)
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -186,21 +185,22 @@ class Ledger(StateDB):
         except LedgerError as exc:  # shown as "running or killed" by `reportgen runs`
             log.warning("run log: the end of run %s not recorded: %s", run_id, exc)
 
-    def runs(self, limit: int = 10) -> list[Run]:
+    def runs(self, limit: int = 10) -> list[RunLog]:
         """The newest runs first, each with its events in order."""
         rows = self._read(
             "SELECT run_id, command, started, ended, exit_code FROM runs"
             " ORDER BY started DESC, rowid DESC LIMIT ?",
             (limit,),
         )
-        runs = [Run(*row) for row in rows]
-        for run in runs:
-            run.events = [
-                Event(*row)
-                for row in self._read(
-                    "SELECT at, brief, state, recipient, smtp_code, detail FROM run_events"
-                    " WHERE run_id=? ORDER BY id",
-                    (run.run_id,),
-                )
-            ]
-        return runs
+        return [
+            RunLog(run_id, command, started, ended, code, self._events(run_id))
+            for run_id, command, started, ended, code in rows
+        ]
+
+    def _events(self, run_id: str) -> tuple[Event, ...]:
+        rows = self._read(
+            "SELECT at, brief, state, recipient, smtp_code, detail FROM run_events"
+            " WHERE run_id=? ORDER BY id",
+            (run_id,),
+        )
+        return tuple(Event(*row) for row in rows)

@@ -8,14 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reportgen.errors import ReportgenError
-from reportgen.publish.ledger import STATE_DIR
+from reportgen.errors import LockHeld
+from reportgen.publish.statedb import STATE_DIR
 
 LOCK_FILE = "run.lock"
-
-
-class LockHeld(ReportgenError):
-    """Another nightly or send run holds the lock of this output folder."""
 
 
 @contextmanager

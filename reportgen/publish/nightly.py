@@ -23,15 +23,15 @@ from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
 from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import Config, ConfigError
+from reportgen.errors import LedgerError
 from reportgen.mailtext import parse_mailbox
 from reportgen.project import Project, load_project
 from reportgen.publish import message, smtp
 from reportgen.publish.editions import last_delivered_snapshot
-from reportgen.publish.ledger import Ledger, LedgerError, state_path
-from reportgen.publish.ledger import Run as LoggedRun
+from reportgen.publish.ledger import Ledger, RunLog
 from reportgen.publish.lock import run_lock
 from reportgen.publish.run import Ready, Run, RunReport
-from reportgen.publish.statedb import LEDGER_WAIT
+from reportgen.publish.statedb import LEDGER_WAIT, state_path
 from reportgen.record import LastGood, OutputError, just_built, last_good
 from reportgen.workers import Ceilings
 
@@ -77,7 +77,7 @@ def _opened(
         ledger = None
         try:
             ledger = Ledger(state_path(out), wait)
-            run = Run(project, command, ledger, now, templates)
+            run = Run.start(project, command, ledger, now, templates)
         except LedgerError as exc:
             if ledger is not None:
                 ledger.close()
@@ -198,7 +198,7 @@ def send_briefs(
         return run.finish()
 
 
-def recent_runs(config: Config, limit: int = 10) -> list[LoggedRun]:
+def recent_runs(config: Config, limit: int = 10) -> list[RunLog]:
     """The newest runs of this output folder, with their events (empty when none yet)."""
     path = state_path(config.resolve(config.build.out))
     if not path.is_file():

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -25,13 +26,13 @@ from pathlib import Path
 
 from reportgen.batch import page_digest
 from reportgen.brief.summary import BriefSummary
-from reportgen.config import ComplianceConfig, MailConfig
-from reportgen.errors import DeliveryError, one_line
+from reportgen.config import ComplianceConfig, Config, MailConfig
+from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
 from reportgen.project import Project
 from reportgen.publish import editions, message, smtp
-from reportgen.publish.ledger import Delivery, Known, Ledger, LedgerError
+from reportgen.publish.ledger import Delivery, Known, Ledger
 from reportgen.record import LastGood
 from reportgen.render.changes import Changes, Snapshot, compare
 
@@ -106,31 +107,49 @@ def prepare(good: LastGood, mail: MailConfig, page: str) -> Ready:
     return Ready(good, edition_id(good, page), readers(mail, good.summary))
 
 
+@dataclass(frozen=True)
 class Run:
-    """State shared by the steps of one run: settings, ledger, run id and report."""
+    """What the steps of one run share: settings, ledger, and the report they fill in.
+    Built whole by `Run.start`."""
 
-    def __init__(
-        self,
+    config: Config
+    mail: MailConfig
+    sender: Mailbox
+    ledger: Ledger
+    now: datetime
+    command: str
+    templates: message.MailTemplates
+    out: Path
+    page: str
+    report: RunReport
+    event: Callable[..., None]  # (brief, state, recipient=, code=, detail=): one line of its log
+
+    @classmethod
+    def start(
+        cls,
         project: Project,
         command: str,
         ledger: Ledger,
         now: datetime,
         templates: message.MailTemplates,
-    ):
+    ) -> Run:
+        """A run logged as started in the ledger (LedgerError when it cannot be)."""
         config = project.config
         assert config.mail is not None, "[mail] is checked before a run starts"
-        self.config = config
-        self.mail = config.mail
-        self.sender = parse_mailbox(self.mail.from_)
-        self.ledger = ledger
-        self.now = now
-        self.command = command
-        self.templates = templates
-        self.out = config.resolve(config.build.out)
-        self.page = page_digest(project)
-        self.report = RunReport(ledger.start_run(command))
-        # event(brief, state, recipient=, code=, detail=): one line of this run's log
-        self.event = functools.partial(ledger.event, self.report.run_id)
+        run_id = ledger.start_run(command)
+        return cls(
+            config,
+            config.mail,
+            parse_mailbox(config.mail.from_),
+            ledger,
+            now,
+            command,
+            templates,
+            config.resolve(config.build.out),
+            page_digest(project),
+            RunReport(run_id),
+            functools.partial(ledger.event, run_id),
+        )
 
     def fail(self, brief: str, why: str) -> None:
         why = one_line(why)
@@ -294,7 +313,7 @@ class Run:
             )
             retention = (self.config.compliance or ComplianceConfig()).retention_days
             pruned = editions.prune_editions(self.out, brief, retention, self.now)
-        except editions.EditionError as exc:
+        except EditionError as exc:
             self.fail(brief, str(exc))
             return
         self.event(brief, "edition", detail=str(path))

@@ -15,17 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reportgen.errors import ReportgenError
+from reportgen.errors import LedgerError
 
 STATE_DIR = ".reportgen"
 STATE_FILE = "state.sqlite"
 LEDGER_WAIT = 10.0  # seconds a run waits for another process's lock on the ledger
 LOCKED_WAIT = 0.25  # seconds per later write once the ledger was found locked
 DAMAGED = "nothing is sent from it: restore it from a backup or move it aside"
-
-
-class LedgerError(ReportgenError):
-    """The ledger cannot be trusted or reached: damaged, not a database, or locked too long."""
 
 
 _SCHEMA = """

@@ -32,7 +32,7 @@ from markupsafe import Markup
 from reportgen.errors import BriefError, Problem
 from reportgen.render.backmatter import BackMatter
 from reportgen.render.contract import PAGE, Heading, missing_headings
-from reportgen.render.document import Document
+from reportgen.render.documentviews import Document
 from reportgen.render.fonts import embedded_fonts_css
 from reportgen.render.markdown import merge_marks, typeset
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates

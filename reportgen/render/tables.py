@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PLAIN = "plain"
-SUFFIX_UNITS = ("%", "x", "pp")  # written after the number, in the prose as in a cell
 _LABEL_UNIT = re.compile(r"\s*\((%|x|pp)\)\s*$")
 _NAME_UNIT = {"_pct": "%", "_percent": "%", "_pp": "pp"}
 

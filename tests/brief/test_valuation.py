@@ -10,13 +10,13 @@ import pytest
 from reportgen.brief.data import read_csv
 from reportgen.brief.models import Valuation
 from reportgen.brief.valuation import (
-    FormulaError,
     compute_comps,
     format_premium,
     format_value,
     parse_formula,
 )
 from reportgen.build import check_brief
+from reportgen.errors import FormulaError
 from tests.sellside_briefs import COMPS_CSV, FILES, market_spec
 
 

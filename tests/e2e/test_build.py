@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 import os
 import re
 import subprocess
@@ -18,34 +17,16 @@ import pytest
 from pypdf import PdfReader
 from ruamel.yaml import YAML
 
-from tests.conftest import EXAMPLE, build_brief
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+from tests.conftest import EXAMPLE, ExampleBuild, build_brief
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """One build of the example for the module; WeasyPrint must not log a single warning."""
-    out = tmp_path_factory.mktemp("out")
-    collect = _Collect()
-    logging.getLogger("weasyprint").addHandler(collect)
-    try:
-        result = build_brief(EXAMPLE, out)
-    finally:
-        logging.getLogger("weasyprint").removeHandler(collect)
+def built(example_built: ExampleBuild) -> tuple[Path, Path]:
+    """The session's build of the example; WeasyPrint must not log a single warning."""
+    result = example_built.result
     assert result.ok, [str(p) for p in result.problems]
-    assert collect.messages == []
-    return (
-        out / "alibaba-ai-2026" / "alibaba-ai-2026.html",
-        out / "alibaba-ai-2026" / "alibaba-ai-2026.pdf",
-    )
+    assert example_built.weasyprint_warnings == []
+    return example_built.html, example_built.pdf
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from reportgen.brief.data import format_number
 from reportgen.brief.valuation import format_premium, format_value
 from reportgen.build import check_brief
 from reportgen.cli import main
-from reportgen.render.document import Analyst, analysts
+from reportgen.render.documentviews import Analyst, analysts
 from reportgen.render.markdown import FOOTNOTE_MARK, merge_marks, typeset
 
 LEVEL = {"low": 1, "medium": 2, "high": 3}

@@ -25,7 +25,7 @@ from PIL import Image
 from reportgen.pdf.engine import NOT_A_LINUX_NAME
 from reportgen.pdf.layout import _hoisted_styles, render_pdf
 from reportgen.pdf.verify import read_back
-from tests.conftest import EXAMPLE, build_brief
+from tests.conftest import EXAMPLE, ExampleBuild, build_brief
 
 
 @pytest.fixture
@@ -345,10 +345,9 @@ def _font_sizes(pdf: Path) -> dict[float, str]:
 
 
 @pytest.fixture(scope="module")
-def example_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("example")
-    assert build_brief(EXAMPLE, out).ok
-    return out / EXAMPLE.name / f"{EXAMPLE.name}.pdf"
+def example_pdf(example_built: ExampleBuild) -> Path:
+    assert example_built.result.ok
+    return example_built.pdf
 
 
 def test_example_pages_are_full_and_never_end_on_a_heading(example_pdf: Path) -> None:
@@ -469,11 +468,10 @@ def _tagged(pdf: Path) -> tuple[str, list[tuple[str, str]], list[set[str]]]:
     return language, elements, tables
 
 
-def test_the_pdf_is_tagged_for_screen_readers(tmp_path: Path) -> None:
+def test_the_pdf_is_tagged_for_screen_readers(example_pdf: Path) -> None:
     """PDF/UA-1: language, headings, tables with header cells, each chart a Figure whose
     alt text is its title (issue 14)."""
-    assert build_brief(EXAMPLE, tmp_path).ok
-    pdf = tmp_path / EXAMPLE.name / f"{EXAMPLE.name}.pdf"
+    pdf = example_pdf
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Tagged:\s+yes$", info, re.M), info
     language, elements, tables = _tagged(pdf)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ from reportgen.cli import main
 from reportgen.pdf.layout import render_pdf
 from reportgen.pdf.verify import Expected, read_back, verify_built, verify_pdf
 from reportgen.project import Project
-from tests.conftest import EXAMPLE, build_brief
+from tests.conftest import EXAMPLE_NOW, ExampleBuild, build_brief
 
-NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+NOW = EXAMPLE_NOW
 WHERE = Path("out/x/x.pdf")
 
 
@@ -126,12 +125,11 @@ def test_brief_failing_verification_is_not_promoted(
 
 
 @pytest.fixture(scope="module")
-def example_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    result = build_brief(EXAMPLE, out, now=NOW)
+def example_pdf(example_built: ExampleBuild) -> Path:
+    result = example_built.result  # built at EXAMPLE_NOW, which is NOW
     assert result.ok, [str(p) for p in result.problems]
     assert not [p for p in result.errors if p.path.suffix == ".pdf"]  # verification passed
-    return out / EXAMPLE.name / f"{EXAMPLE.name}.pdf"
+    return example_built.pdf
 
 
 def test_example_verifies_clean_from_the_command_line(example_pdf: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLE, MINIMAL, build_brief, write_brief
+from conftest import MINIMAL, ExampleBuild, build_brief, write_brief
 from pypdf import PdfReader
 from smtp_server import smtp_server, write_config
 
@@ -153,12 +153,12 @@ def test_every_kind_of_finding_has_a_key_and_makes_a_draft(
 
 @pytest.mark.parametrize("which", ["example", "every kind"])
 def test_the_readers_copy_carries_no_tool_talk(
-    which: str, findings_built: tuple[Path, dict[str, Any]], tmp_path: Path
+    which: str, findings_built: tuple[Path, dict[str, Any]], example_built: ExampleBuild
 ) -> None:
     if which == "example":
-        result = build_brief(EXAMPLE, tmp_path)
+        result = example_built.result
         assert result.publishable, [str(p) for p in result.problems]
-        target = tmp_path / EXAMPLE.name
+        target = example_built.folder
     else:
         target = findings_built[0]
     html = (target / f"{target.name}.html").read_text(encoding="utf-8")

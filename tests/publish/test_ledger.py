@@ -22,8 +22,10 @@ from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import WAIT, Recorder, write_config
 
 from reportgen.config import load_config
-from reportgen.publish.ledger import Ledger, LedgerError, state_path
+from reportgen.errors import LedgerError
+from reportgen.publish.ledger import Ledger
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
+from reportgen.publish.statedb import state_path
 
 TO = ["pm@example.com", "cio@example.com"]
 

@@ -10,7 +10,6 @@ from PIL import Image
 
 from reportgen.brief.helpers import (
     HelperCall,
-    HelperSyntaxError,
     Prose,
     scan_helpers,
     split_helpers,
@@ -18,6 +17,7 @@ from reportgen.brief.helpers import (
 from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.spec import MarkdownDoc, Place
 from reportgen.config import Limits
+from reportgen.errors import HelperSyntaxError
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 
 

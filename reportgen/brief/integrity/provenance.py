@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reportgen.brief.helpers import HelperSyntaxError, Prose, split_helpers
+from reportgen.brief.helpers import Prose, split_helpers
 from reportgen.brief.integrity.periods import MONTHS
 from reportgen.brief.spec import MarkdownDoc
-from reportgen.errors import Problem
+from reportgen.errors import HelperSyntaxError, Problem
 
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 _NOT_PROSE = re.compile(
