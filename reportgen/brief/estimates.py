@@ -146,9 +146,9 @@ def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
 def _row_problem(cell: dict[str, object]) -> str | None:
     year = _number(cell["year"])
     if year is None or year != int(year) or not 1900 <= year <= 2200:
-        return f"year must be a year such as 2026, not {cell['year']!r}"
+        return f"year must be a year such as 2026, not {_text(cell['year'])!r}"
     if _text(cell["basis"]).upper() not in ("A", "E"):
-        return f"basis must be A (actual) or E (estimate), not {cell['basis']!r}"
+        return f"basis must be A (actual) or E (estimate), not {_text(cell['basis'])!r}"
     for column in FIGURES:
         value = cell[column]
         if _text(value) and _number(value) is None:

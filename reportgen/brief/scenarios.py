@@ -112,7 +112,9 @@ def _probabilities(spec: Spec) -> list[Problem]:
     total = sum(s.probability for s in spec.brief.scenarios)
     if abs(total - 1) <= PROBABILITY_TOLERANCE + EPSILON:
         return []
-    shown = " + ".join(format_number(s.probability) for s in spec.brief.scenarios)
+    shown = " + ".join(
+        format_number(s.probability, decimals_for([s.probability], 6)) for s in spec.brief.scenarios
+    )
     total_shown = format_number(total, decimals_for([total], 3))
     message = f"probabilities add up to {total_shown} ({shown}), not 1 (±0.005)"
     return [spec.problem(("scenarios",), message)]

@@ -180,6 +180,16 @@ def test_computed_figures_round_half_away_from_zero() -> None:
     assert format_number(-0.04, 1) == "0.0"  # no minus sign on a figure shown as zero
 
 
+def test_a_computed_figure_on_a_half_rounds_as_by_hand() -> None:
+    """200 -> 200.5 is +0.25% growth, 0.3% at one decimal, though the float is 0.00249999..."""
+    from reportgen.brief.data import format_number
+    from reportgen.brief.valuation import format_premium
+
+    assert format_premium(200.5 / 200 - 1) == "+0.3%"
+    assert format_number(1.15 * 100 - 100, 1) == "15.0" and format_number(2.675, 2) == "2.68"
+    assert format_number(1e300, 2).endswith(",000.00")  # any finite float, any precision
+
+
 # ---------------------------------------------------------------- errors at their line
 
 
@@ -201,6 +211,11 @@ def test_computed_figures_round_half_away_from_zero() -> None:
             lambda s: s["scenarios"][0].update(probability=0.3),
             "scenarios:",
             "scenarios: probabilities add up to 1.05 (0.3 + 0.5 + 0.25), not 1 (±0.005)",
+        ),
+        (
+            lambda s: s["scenarios"][1].update(probability=0.506),
+            "scenarios:",
+            "scenarios: probabilities add up to 1.006 (0.25 + 0.506 + 0.25), not 1 (±0.005)",
         ),
         (
             lambda s: s["scenarios"][2].update(value=140),
@@ -251,6 +266,7 @@ def test_scenarios_need_a_market_block(make_brief: Callable[..., Path]) -> None:
         ("2025,E,30,6,3,4", "year 2025 is given twice (lines 3 and 6)"),
         ("2028,F,30,6,3,4", "basis must be A (actual) or E (estimate), not 'F'"),
         ("2028,E,30,6,3.x,4", "eps '3.x' is not a number (leave it empty for n.a.)"),
+        ("2028.5,E,30,6,3,4", "year must be a year such as 2026, not '2028.5'"),
     ],
 )
 def test_estimate_rows_are_errors_at_their_csv_line(
