@@ -11,6 +11,10 @@ dev=0
 
 apt_packages=(fonts-noto-cjk fonts-inter fonts-dejavu-core libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 [ "$dev" = 1 ] && apt_packages+=(poppler-utils chromium openssl systemd)  # openssl: SMTP TLS test certificates; systemd: systemd-analyze verify
+# java and npm for the accessibility checkers, unless the machine has them another way
+# (a Node.js that bundles npm conflicts with Debian's npm package)
+[ "$dev" = 1 ] && ! command -v java >/dev/null && apt_packages+=(default-jre-headless)
+[ "$dev" = 1 ] && ! command -v npm >/dev/null && apt_packages+=(npm)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -33,6 +37,10 @@ if [ "$dev" = 1 ]; then
 else
   pip_install -e .
 fi
+# The accessibility checkers tests/test_accessibility.py runs: axe-core (in Chromium) and the
+# W3C validator vnu.jar (on Java), from npm into .venv/a11y (git-ignored with .venv).
+[ "$dev" = 1 ] && npm install --prefix .venv/a11y --no-audit --no-fund --silent axe-core@4 vnu-jar@26 >/dev/null
+
 # Bytecode for the package, as pip writes for an ordinary install: every reportgen process
 # (the command, the workers' fork server) starts about 0.1 s sooner. An editable install
 # leaves it to the first run, which PYTHONDONTWRITEBYTECODE (set on some machines) stops.

@@ -43,6 +43,14 @@ LEVEL_IN_LABEL = re.compile(
     r"\b(very[\s-]+high|high|medium|moderate|low)[\s-]+(risk|reward)\b", re.IGNORECASE
 )
 """'High-Risk', 'very high reward', 'Moderate Risk': a level word joined to risk or reward."""
+PATH_LIKE = re.compile(
+    r"(?<![\w:/])(?:~|\.{1,2})?/[\w.-]"  # /srv/x, ./x, ~/x
+    r"|\b[A-Za-z]:\\"  # C:\\
+    r"|\b[\w.-]+/[\w.-]+/[\w.-]"  # shared/seeds/x
+    r"|\b[\w-]+\.(?:txt|md|csv|tsv|ya?ml|json|toml|html?|pdf|docx?|xlsx?)\b",  # a file's name
+    re.IGNORECASE,
+)
+"""A file path or file name in reader-facing text (a source's publisher or title)."""
 
 
 @dataclass
@@ -137,6 +145,7 @@ class _Validator(DataChecks):
             self.spec, self.frame, self.known_source, self.ratings, self.verdict
         )
         self.check_unused_sources()
+        self.check_source_paths()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
         self.problems += header_problems(self.spec)  # what a mail header would refuse
@@ -266,6 +275,19 @@ class _Validator(DataChecks):
         for sid in self.brief.sources:
             if sid not in self.cited:
                 self.warn(("sources", sid), f"source '{sid}' is never cited", f"unused:{sid}")
+
+    def check_source_paths(self) -> None:
+        """A publisher or title that reads as a file path is the author's, not the reader's."""
+        for sid, source in self.brief.sources.items():
+            for key in ("publisher", "title"):
+                text = getattr(source, key) or ""
+                if "://" not in text and PATH_LIKE.search(text):
+                    self.warn(
+                        ("sources", sid, key),
+                        f"source '{sid}' {key} '{text}' looks like a file path: readers see it "
+                        "in Sources; name the publisher or title as a reader would",
+                        f"source-path:{sid}:{key}",
+                    )
 
     def check_figures(self) -> None:
         """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""

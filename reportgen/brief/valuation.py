@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.brief.data import MINUS, Frame, format_number
+from reportgen.brief.data import MINUS, Frame, format_number, rounded
 from reportgen.brief.models import Valuation
 
 Value = float | Literal["n.m.", "n.a."]
@@ -142,7 +142,7 @@ def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
         rows.append(
             CompRow(
                 name,
-                [f.apply(inputs) for f in formulas],
+                [_as_shown(f.apply(inputs)) for f in formulas],
                 name == valuation.subject,
                 [s for s in sources if s],
             )
@@ -157,6 +157,12 @@ def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
     ]
     labels = [m.label for m in valuation.multiples]
     return Comps(entity, labels, [f.op == "/" for f in formulas], rows, median, premium)
+
+
+def _as_shown(value: Value) -> Value:
+    """A multiple at the one decimal the table shows it with: the median and the premium are
+    computed from the figures a reader sees, so that they can be recomputed by hand."""
+    return float(rounded(value, 1)) if isinstance(value, float) else value
 
 
 def peer_median(values: list[Value]) -> Value:
@@ -183,8 +189,8 @@ def format_premium(value: Value) -> str:
     """0.123 -> '+12.3%', -0.05 -> '−5.0%'."""
     if isinstance(value, str):
         return value
-    text = format_number(value * 100, 1)
-    return f"{'' if text.startswith(MINUS) else '+'}{text}%"
+    text = format_number(round(value * 100, 9), 1)  # 0.1725 * 100 is 17.2499...
+    return f"{text}%" if text.startswith(MINUS) else f"+{text}%"
 
 
 def _text(value: object) -> str:

@@ -83,8 +83,19 @@ def render_pdf(html: str, root: Path, where: Path, *, tagged: bool = True) -> Re
     `tagged=False` (benchmarks only) writes the untagged PDF tagging is measured against."""
     with _weasyprint_log() as records:
         document = fitted(html, lambda page: layout(page, root))
-        pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT if tagged else None)
+        variant = PDF_VARIANT if tagged else None
+        pdf: bytes = document.write_pdf(pdf_variant=variant, finisher=scope_headers)
     return Rendered(pdf, layout_problems(document, records, where))
+
+
+def scope_headers(_document: Any, pdf: Any) -> None:
+    """PDF/UA: every table header cell says what it heads. WeasyPrint tags <th> as /TH with
+    an /ID "table-row-column" but writes no /Scope: a header in a table's first row heads
+    its column, any other (a row's first cell, th scope="row") its row."""
+    for item in pdf.objects:
+        if isinstance(item, dict) and item.get("S") == "/TH" and isinstance(item.get("A"), dict):
+            key = getattr(item.get("ID"), "string", "")
+            item["A"]["Scope"] = "/Row" if key.split("-")[1:2] not in ([], ["0"]) else "/Column"
 
 
 def layout(html: str, root: Path) -> Any:

@@ -33,7 +33,7 @@ from reportgen.render.contract import PAGE
 from reportgen.render.contract import flat as _flat
 
 DEFAULT_MAX_PAGES = 30
-MARK = re.compile(r"\[(\d{1,3})\]")
+MARK = re.compile(r"\[(\d{1,3}(?:,\s?\d{1,3})*)\]")  # "[2]", or marks merged: "[2, 3]"
 SOURCE_LINE = "source:"
 PER_ROW = "as marked per row"
 LISTED = re.compile(r"^\s*\[(\d{1,3})\]", re.MULTILINE)
@@ -144,8 +144,9 @@ def _footnotes(pages: list[str], expected: Expected, where: Path) -> list[Proble
     listed = [int(n) for n in LISTED.findall(listing)]
     first_page: dict[int, int] = {}
     for page, text in body:
-        for n in MARK.findall(text):
-            first_page.setdefault(int(n), page)
+        for group in MARK.findall(text):
+            for n in group.split(","):
+                first_page.setdefault(int(n), page)
     problems = [
         Problem(
             where, None, "footnotes", f"footnote mark [{n}] on page {page} has no entry in Sources"

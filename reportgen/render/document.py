@@ -7,6 +7,7 @@ footnote numbers follow the order in which sources are first cited.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from reportgen.brief.validate import Checked
 from reportgen.render.backmatter import CallRow, call_history
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
 from reportgen.render.charts import REDRAW, ChartStore, ChartView, build_chart
-from reportgen.render.contract import Heading, Part, page_headings
+from reportgen.render.contract import PAGE, Heading, Part, page_headings
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.pricechart import PastCall
 from reportgen.render.sellside import SellSide, SellSideComposer
@@ -31,6 +32,8 @@ Partial = Callable[..., Markup]
 """Renders a template partial (table or chart) to HTML: partial(name, **context)."""
 
 LEVELS = ("low", "medium", "high")
+RUNNING_WIDTH = 110
+NUMBERED_BLOCKS = (PAGE.sections_block, PAGE.sellside_block, PAGE.risks.block)
 
 
 class Citations:
@@ -84,6 +87,27 @@ class RiskView:
 
 
 @dataclass(frozen=True)
+class Analyst:
+    """A named author as the header and the certification show them."""
+
+    name: str
+    role: str = ""
+    email: str = ""
+
+
+def analysts(authors: Sequence[object]) -> list[Analyst]:
+    """`authors` entries, plain names or {name, role, email}, as one shape for the page."""
+    return [
+        Analyst(a)
+        if isinstance(a, str)
+        else Analyst(
+            str(getattr(a, "name", "")), getattr(a, "role", "") or "", getattr(a, "email", "") or ""
+        )
+        for a in authors
+    ]
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     label: str
     period: str | None
@@ -129,6 +153,44 @@ class Document:
     @property
     def as_of(self) -> date:
         return self.brief.as_of
+
+    @property
+    def analysts(self) -> list[Analyst]:
+        return analysts(self.brief.authors)
+
+    @property
+    def running_head(self) -> str:
+        """The running header: subject, ticker, title, on one line. Shortened with "…" past
+        RUNNING_WIDTH half-width characters (a CJK character counts two), which 7.5 pt type
+        fits across the A4 text block."""
+        subject = self.brief.subject
+        ticker = f"{subject.exchange}: {subject.ticker}" if subject.exchange else subject.ticker
+        text = " · ".join(part for part in (subject.name, ticker or "", self.brief.title) if part)
+        width = 0
+        for i, char in enumerate(text):
+            width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+            if width > RUNNING_WIDTH:
+                return text[:i].rstrip(" ·") + "…"
+        return text
+
+    @property
+    def rated(self) -> bool:
+        """A rating on the page: the firm's disclosures apply, never a "not a recommendation"."""
+        return bool(self.brief.market and self.brief.market.rating)
+
+    @property
+    def top_risks(self) -> list[RiskView]:
+        """The three risks that score highest on likelihood × impact (ties: the author's order)."""
+        score = {level: i + 1 for i, level in enumerate(LEVELS)}
+        ranked = sorted(self.risks, key=lambda r: -score[r.likelihood] * score[r.impact])
+        return ranked[:3]
+
+    def number(self, title: str) -> int | None:
+        """The number of a numbered section (the brief's own, the sell-side ones, Risks):
+        consecutive down the page; the appendix, sources and back matter have none."""
+        numbered = [h.title for h in self.headings if h.block in NUMBERED_BLOCKS]
+        last = max((i for i, t in enumerate(numbered) if t == title), default=None)
+        return None if last is None else last + 1
 
     def shows(self, part: Part) -> bool:
         """Does the page show this fixed section? (the appendix only when it has something)"""

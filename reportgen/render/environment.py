@@ -34,6 +34,7 @@ from reportgen.render.backmatter import BackMatter
 from reportgen.render.contract import PAGE, Heading, missing_headings
 from reportgen.render.document import Document
 from reportgen.render.fonts import embedded_fonts_css
+from reportgen.render.markdown import merge_marks, typeset
 from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
 from reportgen.render.theme import Theme
 
@@ -67,6 +68,7 @@ class Renderer:
         self.env.filters["accent"] = self.theme.recolour
         self.env.filters["date"] = self.theme.date
         self.env.filters["dates_in"] = self.theme.dates_in
+        self.env.filters["typeset"] = typeset
         self.env.globals["back_matter"] = back_matter  # [compliance], None without one
         self.env.globals["embedded_fonts"] = lambda: embedded_fonts_css(self.theme.fonts)
 
@@ -80,7 +82,9 @@ class Renderer:
         """The whole brief as one HTML string; BriefError when the templates break the contract."""
         with self._template_errors(PAGE_TEMPLATE):
             template = self.env.get_template(PAGE_TEMPLATE)
-            html = template.render(doc=document, theme=self.theme, page=PAGE, **context)
+            html = merge_marks(
+                template.render(doc=document, theme=self.theme, page=PAGE, **context)
+            )
         missing = missing_headings(html, document.headings)
         if missing:
             raise BriefError(self._contract_problems(template, missing))

@@ -27,6 +27,32 @@ BLOCK_HELPERS = ("table", "chart")
 FOOTNOTE_MARK = '<sup class="fn"><a href="#source-{n}">[{n}]</a></sup>'
 """A footnote mark, as `cite` renders it (here, because this module tidies marks in the text)."""
 
+_MARK_RUN = re.compile("(?:" + re.escape(FOOTNOTE_MARK).replace(r"\{n\}", r"\d+") + "){2,}")
+_MARK_NUMBER = re.compile(r'href="#source-(\d+)"')
+
+
+def merge_marks(html: str) -> str:
+    """Marks side by side become one, ascending and without repeats: "[3][2]" -> "[2, 3]",
+    each number still a link to its source (the page, once rendered)."""
+
+    def merged(run: re.Match[str]) -> str:
+        numbers = sorted({int(n) for n in _MARK_NUMBER.findall(run.group(0))})
+        links = ",\u00a0".join(f'<a href="#source-{n}">{n}</a>' for n in numbers)
+        return f'<sup class="fn">[{links}]</sup>'
+
+    return _MARK_RUN.sub(merged, html)
+
+
+_NEGATIVE = re.compile(r"(?<![\w.\u2212-])-(?=\d)")
+_RANGE = re.compile(r"(?<![\w.-])(\d+(?:\.\d+)?(?:%|x|bn|m|pp)?)-(?=\d+(?:\.\d+)?(?![\d-]))")
+
+
+def typeset(text: str) -> str:
+    """A hyphen that negates a number becomes the minus sign ("-10%" -> "−10%"), and one
+    between two numbers an en dash ("20-30%" -> "20–30%"); ISO dates keep theirs."""
+    return _RANGE.sub("\\1\u2013", _NEGATIVE.sub("\u2212", text))
+
+
 HelperResolver = Callable[[str, str], Markup]
 """(helper name, id) -> HTML. Called in text order, so footnotes number in reading order."""
 
@@ -107,6 +133,7 @@ def _markdown(root: Path, limits: Limits) -> MarkdownIt:
 
     md.add_render_rule("image", image)
     md.core.ruler.push("shift_headings", _shift_headings)
+    md.core.ruler.push("typeset", _typeset_text)
     return md
 
 
@@ -115,6 +142,14 @@ def _shift_headings(state: Any) -> None:
     for token in state.tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+
+
+def _typeset_text(state: Any) -> None:
+    """Minus signs and en dashes in the prose (not in code)."""
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                child.content = typeset(child.content)
 
 
 def _data_uri(path: Path) -> str:

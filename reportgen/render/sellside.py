@@ -38,7 +38,7 @@ Cite = Callable[[str], Markup]
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation against peers"
 CATALYSTS_TITLE = "Catalysts"
-COMPS_TITLE = "Comparables: multiples computed by reportgen"
+COMPS_TITLE = "Comparables: valuation multiples"
 SCENARIOS_TITLE = "Scenarios: value per share"
 RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
 SUMMARY_TITLE = "Financial summary"
@@ -52,6 +52,7 @@ class Figure:
     value: str
     marks: Markup
     note: str = ""  # e.g. the horizon, or how it was computed
+    call: bool = False  # part of the call (target, upside) rather than key data
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,12 @@ class SellSide:
         return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
 
     @property
+    def next_catalysts(self) -> list[tuple[int, CatalystView]]:
+        """The next two catalysts on or after `as_of` with their place in the timeline
+        (1-based: the anchor page one links to)."""
+        return [(i, c) for i, c in enumerate(self.catalysts, 1) if not c.past][:2]
+
+    @property
     def figures(self) -> list[list[str]]:
         """[kind, title] of the charts and tables these views add, each with a source line."""
         scenarios = self.scenarios
@@ -211,17 +218,31 @@ class SellSideComposer:
             return None
         marks = self.cite(market.source)
         cur = market.currency
-        figures = [Figure("Price", f"{cur} {market.price:,.2f}", marks, market.date.isoformat())]
+        figures = [
+            Figure(
+                "Price", f"{cur} {format_number(market.price, 2)}", marks, market.date.isoformat()
+            )
+        ]
         value = market_value(market)
         if value is not None:
             note = f"{format_number(market.shares or 0)}bn shares × price"
-            figures.append(Figure("Market value", f"{cur} {value:,.1f}bn", marks, note))
+            figures.append(
+                Figure("Market value", f"{cur} {format_number(value, 1)}bn", marks, note)
+            )
         gain = upside(market)
         if market.target is not None and gain is not None:
             figures.append(
-                Figure("Price target", f"{cur} {market.target:,.2f}", marks, market.horizon or "")
+                Figure(
+                    "Price target",
+                    f"{cur} {format_number(market.target, 2)}",
+                    marks,
+                    market.horizon or "",
+                    call=True,
+                )
             )
-            figures.append(Figure("Upside", format_premium(gain), marks, "target ÷ price − 1"))
+            figures.append(
+                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True)
+            )
         shown = self.illustrative({market.source})
         return MarketView(market.rating, figures, shown, self.key_data())
 

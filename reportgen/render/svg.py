@@ -16,10 +16,12 @@ from markupsafe import Markup
 
 
 def inline_svg(svg: str, title: str, prefix: str) -> Markup:
-    """Strip the XML prologue and fixed size so the SVG scales to its container, and turn
+    """Strip the XML prologue, metadata and fixed size so the SVG scales to its container, and turn
     style="fill: …" into presentation attributes, which HTML CSS engines do not re-parse."""
     start = svg.index("<svg")
-    svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg[start:])
+    # matplotlib's RDF metadata (creator, date) is not SVG an HTML page may hold (vnu)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg[start:], flags=re.S)
+    svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg)
     svg = re.sub(r'\b(id="|url\(#|href="#)', lambda m: m.group(1) + prefix, svg)  # unique per page
     svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
     labelled = Markup('<svg role="img" aria-label="{}"').format(title)

@@ -102,21 +102,51 @@ def theme_css(theme: ThemeConfig) -> Markup:
     """CSS custom properties and the font stack; empty when the theme sets neither."""
     rules = []
     if theme.accent:
-        rules.append(f":root {{ --accent: {theme.accent}; --accent-soft: {_tint(theme.accent)}; }}")
+        soft = _tint(theme.accent)
+        ink = _ink(theme.accent, soft)
+        rules.append(
+            f":root {{ --accent: {theme.accent}; --accent-soft: {soft}; --accent-ink: {ink}; }}"
+        )
     if theme.fonts:
         stack = ", ".join(f'"{name}"' for name in theme.fonts)
         rules.append(f"body {{ font-family: {stack}, {FALLBACK_FONTS}; }}")
     return Markup("\n".join(rules))  # only values that passed config.py's strict patterns
 
 
-def _tint(hex_colour: str, strength: float = 0.12) -> str:
-    """The accent mixed into white: the soft background of the verdict and highlights."""
+def _channels(hex_colour: str) -> list[int]:
     digits = hex_colour.lstrip("#")
     if len(digits) == 3:
         digits = "".join(d * 2 for d in digits)
-    channels = [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
-    mixed = [round(255 - (255 - c) * strength) for c in channels]
-    return "#" + "".join(f"{c:02x}" for c in mixed)
+    return [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
+
+
+def _hex(channels: list[int]) -> str:
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+def _tint(hex_colour: str, strength: float = 0.12) -> str:
+    """The accent mixed into white: the soft background of the verdict and highlights."""
+    return _hex([round(255 - (255 - c) * strength) for c in _channels(hex_colour)])
+
+
+def _luminance(channels: list[int]) -> float:
+    """WCAG 2 relative luminance."""
+    linear = [c / 255 / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """The WCAG contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((_luminance(_channels(a)), _luminance(_channels(b))), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _ink(hex_colour: str, background: str, ratio: float = 4.6) -> str:
+    """The accent darkened just enough to be read as text on its tint (WCAG AA, 4.5:1)."""
+    channels = _channels(hex_colour)
+    while contrast(_hex(channels), background) < ratio:
+        channels = [int(c * 0.95) for c in channels]
+    return _hex(channels)
 
 
 def _logo_uri(config: Config, name: str) -> str:

@@ -68,7 +68,7 @@ def test_pdf_holds_title_sections_and_sources(pdf_text: str, spec: dict) -> None
     assert flat(spec["title"]) in text
     for section in spec["sections"]:
         assert flat(section["title"]) in text, section["title"]
-    for heading in ("Risks", "Sources", "Key figures", "Not investment advice"):
+    for heading in ("Risks", "Sources", "Key figures", "Produced"):
         assert heading.lower() in text.lower()
     for source in spec["sources"].values():
         assert flat(source["title"]) in text

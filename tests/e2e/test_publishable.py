@@ -48,6 +48,13 @@ def edit(brief: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def retarget(brief: Path, target: int) -> None:
+    """A new price target, with the base case moved to it: the scenarios still argue the
+    target (no `scenarios:target` finding), so the stated upside is the one finding."""
+    edit(brief, "  target: 150", f"  target: {target}")
+    edit(brief, "  - case: base\n    value: 150", f"  - case: base\n    value: {target}")
+
+
 def cli(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
@@ -69,7 +76,7 @@ def repriced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The issue's case: price 121 and target 160, so the stated 27% upside is now 32.2%."""
     brief = example_project(tmp_path)
     edit(brief, "  price: 118.40", "  price: 121.00")
-    edit(brief, "  target: 150", "  target: 160")
+    retarget(brief, 160)
     monkeypatch.chdir(tmp_path)
     return brief
 
@@ -148,7 +155,7 @@ def test_every_warning_the_checks_make_has_a_key_and_can_be_accepted(
     edit(brief, "  date: 2026-11-20", "  date: 2026-06-01")
     edit(brief, "  rating: Buy", "  rating: Sell")
     edit(brief, "when: 2027-Q1\n    event: December", "when: 2026-05\n    event: December")
-    edit(brief, "  target: 150", "  target: 160")
+    retarget(brief, 160)
     with (brief / "thesis.md").open("a", encoding="utf-8") as handle:
         handle.write("\n![A chart](missing.png)\n")
     assert cli("check", str(brief)).output.count("warning:") == 5
@@ -288,7 +295,7 @@ def test_a_new_target_is_in_changes_json_the_box_the_email_and_the_history_table
         assert build_json()["publishable"] is True
         first = cli("send", str(brief))
         assert first.exit_code == 0, first.output
-        edit(brief, "  target: 150", "  target: 160")  # 150 -> 160: the stated 27% is now off
+        retarget(brief, 160)  # 150 -> 160: the stated 27% is now off
         reason = ["--by", "A. Analyst", "--reason", "The article's 27% predates the new target."]
         assert cli("review", str(brief), "--accept", UPSIDE, *reason).exit_code == 0
         assert build_json()["publishable"] is True

@@ -224,7 +224,7 @@ def test_builds_are_byte_reproducible(tmp_path: Path, monkeypatch: pytest.Monkey
         second = (tmp_path / "b" / "alibaba-ai-2026" / f"alibaba-ai-2026.{ext}").read_bytes()
         assert first == second, ext
     html = (tmp_path / "a" / "alibaba-ai-2026" / "alibaba-ai-2026.html").read_text(encoding="utf-8")
-    assert "Generated 21 November 2025, 00:00 UTC" in html  # the theme's one date style
+    assert "Produced 21 November 2025, 00:00 UTC" in html  # the theme's one date style
 
 
 def test_long_table_repeats_its_header_on_every_page(
@@ -367,7 +367,9 @@ def test_example_typography_reads_back_clean(example_pdf: Path) -> None:
     """Bookmarks with a space after the number, marks tight against their word, one date
     style, table figures as the prose writes them, and no text below 6.5 pt."""
     back = read_back(example_pdf)
-    assert back.outline[0] == "1 Investment thesis" and "7 Risks" in back.outline
+    assert (
+        back.outline[0] == "1 Investment thesis" and "9 Risks" in back.outline
+    )  # sections numbered without a gap
     text = "\n".join(back.pages)
     flat = " ".join(text.split())
     assert re.search(r"beyond that\[\d+\]\.", flat)  # authored as 'beyond that {{ cite }}'

@@ -181,7 +181,7 @@ def test_css_is_built_only_from_checked_values() -> None:
     assert theme_css(ThemeConfig()) == ""
     css = theme_css(ThemeConfig(accent="#ABC", fonts=["Source Serif 4"]))
     assert css == (
-        ":root { --accent: #abc; --accent-soft: #f5f7f9; }\n"
+        ":root { --accent: #abc; --accent-soft: #f5f7f9; --accent-ink: #616c76; }\n"
         'body { font-family: "Source Serif 4", "Noto Sans", "DejaVu Sans", '
         '"Noto Sans CJK SC", "Noto Sans CJK JP", "PingFang SC", "Hiragino Sans", "Microsoft YaHei", '
         '"Yu Gothic", sans-serif; }'
