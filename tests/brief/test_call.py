@@ -421,6 +421,17 @@ def test_authors_are_names_or_named_analysts(make_brief: Callable[..., Path]) ->
     assert [e.split(": ")[1] for e in errors(folder)] == ["authors[0].email"]
 
 
+def test_an_author_name_or_role_on_two_lines_is_an_error(make_brief: Callable[..., Path]) -> None:
+    """'Mei\\r\\nBcc: x@y' passed check and printed as it came in the header and certification."""
+    spec = call_spec()
+    spec["authors"] = ["Desk\nTwo", {"name": "Mei\r\nBcc: x@y", "role": "Analyst\n"}]
+    folder = make_brief(spec, CALL_FILES)
+    assert [e.split(": ", 1)[1] for e in errors(folder)] == [
+        "authors[0].name: contains a line break (U+000A): write it on one line",
+        "authors[1].name: contains a line break (U+000D): write it on one line",
+    ]  # a role ending in a newline (`role: |`) is one line
+
+
 def test_schema_covers_every_v12_key() -> None:
     result = CliRunner().invoke(main, ["schema"])
     assert result.exit_code == 0
