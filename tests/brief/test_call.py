@@ -305,6 +305,17 @@ def test_a_v12_target_without_method_is_an_error_at_the_target(
     ]
 
 
+def test_a_method_the_reader_cannot_see_is_no_method(make_brief: Callable[..., Path]) -> None:
+    """A soft hyphen alone (or a zero-width space) passed as a method and printed nothing."""
+    spec = call_spec()
+    spec["market"]["method"] = "\u00ad"
+    folder = make_brief(spec, CALL_FILES)
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'target: 130')}: market.target: "
+        "price target 130 needs `method:` (how it is derived, Markdown)"
+    ]
+
+
 def test_a_v11_target_without_method_still_builds_with_findings(
     make_brief: Callable[..., Path],
 ) -> None:
