@@ -9,7 +9,7 @@ value (fcf / (price × shares)). A division by zero or a negative number is
 "n.m.", a missing input "n.a.", as in the comparables.
 
 Key data come from the `prices` CSV: the 52-week high and low (closes in the
-365 days up to `market.date`) and the 12-month change (market.price over the
+365 days up to `market.date`, market.price being the close that day) and the 12-month change (market.price over the
 close on or before the same day a year earlier, minus one).
 
 Errors, at their line: a missing column, a year that is not a year or is given
@@ -212,6 +212,8 @@ def key_data(points: list[tuple[date, float]], market: Market) -> KeyData | None
     window = [close for day, close in points if start <= day <= market.date]
     if not window:
         return None
+    if all(day != market.date for day, _ in points):  # the price is that day's close
+        window.append(market.price)
     before = [(day, close) for day, close in points if day <= year_earlier(market.date)]
     base = max(before) if before else None
     change = market.price / base[1] - 1 if base else None

@@ -172,6 +172,22 @@ def test_key_data_from_prices_a_year_to_the_market_date(tmp_path: Path) -> None:
         assert re.search(shown + r"\s*\[\d\]", text, re.IGNORECASE), shown
 
 
+def test_the_price_is_the_close_of_its_day(make_brief: Callable[..., Path]) -> None:
+    """A price of 300 beside a 52-week high of 100 from the CSV: a warning; without a row
+    that day the price itself counts in the 52-week range."""
+    spec = call_spec()
+    spec["market"]["price"] = 300
+    _, problems = check_brief(make_brief(spec, CALL_FILES))
+    found = [p for p in problems if p.finding == "market:close"]
+    assert [p.message for p in found] == [
+        "price 300 on 2026-11-20 is not the close that day in prices.csv (line 4: 100): the "
+        "52-week range and 12-month change are read from that file; give one price"
+    ]
+    market = Market.model_validate(call_spec(price=300)["market"])
+    found_data = key_data([(date(2026, 6, 1), 80.0), (date(2026, 11, 19), 100.0)], market)
+    assert found_data is not None and (found_data.high, found_data.low) == (300.0, 80.0)
+
+
 def test_computed_figures_round_half_away_from_zero() -> None:
     from reportgen.brief.data import format_number
     from reportgen.brief.valuation import format_premium, format_value
