@@ -136,6 +136,9 @@ def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
         have = ", ".join(map(str, df.columns))
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("estimates", "data"), message)]
+    if df.empty:  # a summary of labels and no year
+        message = f"{Path(frame.path).name} has no rows: give one row per fiscal year"
+        return [spec.problem(("estimates", "data"), message)]
     for row in range(len(df)):
         why = _row_problem({c: df[c].iloc[row] for c in COLUMNS})
         if why:

@@ -293,6 +293,16 @@ def test_estimate_rows_are_errors_at_their_csv_line(
     assert errors(folder) == [f"{folder / 'estimates.csv'}:6: estimates.data: {message}"]
 
 
+def test_estimates_with_a_header_and_no_row_are_an_error(make_brief: Callable[..., Path]) -> None:
+    """It built a financial summary of row labels and no year."""
+    header = ESTIMATES_CSV.splitlines()[0] + "\n"
+    folder = make_brief(call_spec(), {**CALL_FILES, "estimates.csv": header})
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'data: estimates.csv')}: estimates.data: "
+        "estimates.csv has no rows: give one row per fiscal year"
+    ]
+
+
 def test_estimates_in_another_currency_than_the_price_is_an_error(
     make_brief: Callable[..., Path],
 ) -> None:
