@@ -92,7 +92,11 @@ def check_scenarios(
 
 
 def _cases(spec: Spec) -> list[Problem]:
-    """Each of bull, base and bear exactly once."""
+    """Each of bull, base and bear exactly once; past three, one error (not one a row)."""
+    scenarios = spec.brief.scenarios
+    if len(scenarios) > len(CASES):
+        message = f"{len(scenarios):,} cases: give exactly three, bull, base and bear"
+        return [spec.problem(("scenarios", len(CASES)), message)]
     problems = []
     first: dict[str, int] = {}
     for i, scenario in enumerate(spec.brief.scenarios):

@@ -258,6 +258,18 @@ def test_scenario_errors_name_their_line(
     assert "\n".join(errors(folder)) == f"{folder / 'brief.yaml'}:{line}: {shown}"
 
 
+def test_thousands_of_scenarios_are_one_error(make_brief: Callable[..., Path]) -> None:
+    """2,000 extra bull cases printed 2,000 'given twice' lines."""
+    spec = call_spec()
+    bull = spec["scenarios"][0]
+    spec["scenarios"] += [{**bull, "value": 200 + i, "sources": ["alpha"]} for i in range(2000)]
+    folder = make_brief(spec, CALL_FILES)
+    found = errors(folder)
+    assert len(found) == 1 and found[0].endswith(
+        "scenarios[3]: 2,003 cases: give exactly three, bull, base and bear"
+    )
+
+
 def test_probabilities_within_half_a_thousandth_add_up(make_brief: Callable[..., Path]) -> None:
     spec = call_spec()
     spec["scenarios"][1]["probability"] = 0.504
