@@ -168,8 +168,13 @@ def _sources(
     if "source" not in frame.df.columns:
         name = Path(frame.path).name
         return [spec.problem(("estimates",), f"needs a source (or a 'source' column in {name})")]
-    for value in frame.df["source"]:
-        known_source(("estimates", "data"), _text(value))
+    for row, value in enumerate(frame.df["source"]):  # a bad cell is reported at its row
+        sid = _text(value)
+        if sid not in spec.brief.sources:
+            known = ", ".join(spec.brief.sources)
+            why = f"unknown source '{sid}' (known: {known})" if sid else "no source in this row"
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+        known_source(("estimates", "data"), sid)
     return []
 
 

@@ -305,6 +305,23 @@ def test_estimate_rows_are_errors_at_their_csv_line(
     assert errors(folder) == [f"{folder / 'estimates.csv'}:6: estimates.data: {message}"]
 
 
+@pytest.mark.parametrize(
+    ("source", "message"), [("", "no source in this row"), ("nope", "unknown source 'nope'")]
+)
+def test_a_bad_source_cell_in_estimates_is_an_error_at_its_row(
+    make_brief: Callable[..., Path], source: str, message: str
+) -> None:
+    """It was reported at brief.yaml's `data:` line, an empty cell as "unknown source ''"."""
+    spec = call_spec()
+    del spec["estimates"]["source"]
+    rows = ESTIMATES_CSV.splitlines()
+    csv_text = f"{rows[0]},source\n{rows[1]},beta\n{rows[2]},{source}\n"
+    folder = make_brief(spec, {**CALL_FILES, "estimates.csv": csv_text})
+    assert [e.split(" (known:")[0] for e in errors(folder)] == [
+        f"{folder / 'estimates.csv'}:3: estimates.data: {message}"
+    ]
+
+
 def test_estimates_with_a_header_and_no_row_are_an_error(make_brief: Callable[..., Path]) -> None:
     """It built a financial summary of row labels and no year."""
     header = ESTIMATES_CSV.splitlines()[0] + "\n"
