@@ -364,7 +364,7 @@ def test_images_refused_with_a_reason_and_left_out(tmp_path: Path) -> None:
         ("[build\n", "reportgen.toml:1: toml: "),
         (  # once 'the scale defines Buy as upside ≥ nan%' on every brief rated Buy
             "[compliance]\nratings = [{name = 'Buy', upside_min = nan}]\n",
-            "reportgen.toml: compliance.ratings.upside_min: must be a finite number, not nan",
+            "reportgen.toml:2: compliance.ratings.upside_min: must be a finite number, not nan",
         ),
     ],
 )
