@@ -113,7 +113,8 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         if path.exists():
-            log.warning("%s: ignored, unreadable (%s)", path, exc)
+            why = f"no {exc} (an older reportgen wrote it)" if isinstance(exc, KeyError) else exc
+            log.warning("%s: ignored, unreadable: %s; the brief is built again", path, why)
         return None
 
 

@@ -212,6 +212,7 @@ class KeyData:
     low: float
     change: float | None  # market.price / the close a year earlier − 1; None without one
     year_ago: date | None  # the date of that close
+    since: date  # the first day of the 52-week window (the close a year earlier falls before it)
 
 
 def key_data(points: list[tuple[date, float]], market: Market) -> KeyData | None:
@@ -225,7 +226,7 @@ def key_data(points: list[tuple[date, float]], market: Market) -> KeyData | None
     before = [(day, close) for day, close in points if day <= year_earlier(market.date)]
     base = max(before) if before else None
     change = market.price / base[1] - 1 if base else None
-    return KeyData(max(window), min(window), change, base[0] if base else None)
+    return KeyData(max(window), min(window), change, base[0] if base else None, start)
 
 
 def year_earlier(day: date) -> date:

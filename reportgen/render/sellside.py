@@ -36,7 +36,7 @@ from reportgen.render.scenariochart import Levels, draw_risk_reward
 
 Cite = Callable[[str], Markup]
 ILLUSTRATIVE = "illustrative"
-VALUATION_TITLE = "Valuation against peers"
+VALUATION_TITLE = "Valuation"
 CATALYSTS_TITLE = "Catalysts"
 COMPS_TITLE = "Comparables: valuation multiples"
 SCENARIOS_TITLE = "Scenarios: value per share"
@@ -255,7 +255,7 @@ class SellSideComposer:
         if found is None:
             return []
         marks, cur = self.cite(market.source), market.currency
-        window = f"closes to {market.date.isoformat()}"
+        window = f"closes from {found.since.isoformat()}"
         figures = [
             Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
             Figure("52-week low", f"{cur} {format_number(found.low, 2)}", marks, window),

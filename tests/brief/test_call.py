@@ -160,10 +160,13 @@ def test_key_data_from_prices_a_year_to_the_market_date(tmp_path: Path) -> None:
     found = key_data(points, market)
     assert found is not None
     assert (found.high, found.low, found.year_ago) == (130.0, 80.0, date(2025, 11, 20))
+    assert found.since == date(2025, 11, 21)
     assert found.change == pytest.approx(PRICE / 50.0 - 1)
     text = pdf_text(tmp_path, call_spec(), {**CALL_FILES, "prices.csv": prices})
     change = re.escape(signed_pct(PRICE / 50 - 1))
-    note = r"\s*(?:(?:closes to|price ÷ close of) [^\n]*?\s*)?"  # the key data's note, if between
+    # the window is shown, so a base below the 52-week low is explained on the page
+    assert "closes from 21 November 2025" in " ".join(text.split())
+    note = r"\s*(?:(?:closes|price ÷ close of) [^\n]*?\s*)?"  # the key data's note, if between
     for shown in (
         rf"52-week high{note}USD 130\.00",
         rf"52-week low{note}USD 80\.00",

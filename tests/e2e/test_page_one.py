@@ -123,6 +123,15 @@ def test_no_tool_name_path_or_not_a_recommendation_beside_a_rating(pages: list[s
     assert "not a recommendation" not in text.lower()
     assert "Not investment advice" not in text  # the footer of a rated brief
     assert "See important disclosures at the end of this brief" in pages[1]
+    assert not re.search(r"\bproject\b", text, re.IGNORECASE)  # the tool's word, not the reader's
+
+
+def test_the_prose_rates_the_shares_only_with_the_rating(
+    pages: list[str], spec: dict[str, Any]
+) -> None:
+    """A thesis that "rates the shares High-Risk, High-Reward" beside a Buy is a second rating."""
+    said = re.findall(r"\brates? the shares (?:an? )?([\w-]+)", flat("\n".join(pages)))
+    assert said and set(said) == {spec["market"]["rating"]}, said
 
 
 def test_back_matter_names_analysts_production_time_and_pricing_date(

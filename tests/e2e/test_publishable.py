@@ -223,7 +223,7 @@ def test_a_scaffold_in_the_project_is_no_call_in_the_ratings_distribution(
     assert result.exit_code == 0, result.output
     shown = back_page(tmp_path / "out" / brief.name / f"{brief.name}.pdf")
     assert "Buy 1 100% Hold 0 0% Sell 0 0%" in shown, shown
-    assert "Across the 1 rated of the 1 brief" in shown
+    assert "Of the 1 brief in coverage on" in shown and ", 1 carries a rating." in shown
 
 
 def test_a_brief_turned_draft_counts_with_its_latest_publishable_call(

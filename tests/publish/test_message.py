@@ -267,3 +267,26 @@ def test_a_broken_mail_template_fails_that_brief_in_one_line(project: Path) -> N
     [detail] = report.outcomes[0].details
     assert "brief.html.j2:2: mail template: 'nothing_here' is undefined" in detail
     assert not (project / "eml").exists()
+
+
+def test_a_rated_brief_mail_never_says_not_a_recommendation(tmp_path: Path) -> None:
+    """A Buy in the subject and "not a recommendation to buy" at the foot contradict each other."""
+    market = {
+        **{"price": 121.0, "currency": "USD", "date": "2026-11-21", "target": 160},
+        **{"horizon": "12 months", "rating": "Buy", "source": "alpha"},
+    }
+    rated = validate(load_spec(write_brief(tmp_path / "rated", {**MINIMAL, "market": market})))
+    unrated = validate(load_spec(write_brief(tmp_path / "acme", MINIMAL)))
+    mail = MailTemplates(Renderer())
+    for body in mail.bodies(summarize(rated), None, "ACME-2026-11-21.pdf"):
+        assert "not a recommendation" not in body.lower() and "investment advice" not in body
+        assert "analysts' views" in body and "not been independently audited" in body
+    text, _ = mail.bodies(summarize(unrated), None, "acme.pdf")
+    assert "not a recommendation to buy or sell" in text
+
+
+def test_the_body_dates_the_data_as_the_page_does(tmp_path: Path) -> None:
+    """ "21 November 2026" as on the PDF, not the ISO 2026-11-21 of the files."""
+    summary = summarize(validate(load_spec(write_brief(tmp_path / "acme", MINIMAL))))
+    for body in MailTemplates(Renderer()).bodies(summary, None, "acme.pdf"):
+        assert "data as of 21 November 2026" in body and "2026-11-21" not in body

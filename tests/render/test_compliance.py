@@ -171,7 +171,8 @@ def test_project_of_three_briefs_shows_67_33_in_the_pdf_back_matter(tmp_path: Pa
     assert "Buy Expected total return above 15% over 12 months" in back
     assert "Hold Expected total return between \u221210% and 15% over 12 months" in back
     assert re.search(r"Buy 2 67% Hold 1 33% Sell 0 0%", back), back
-    assert "Across the 3 rated of the 3 briefs" in back
+    assert "Of the 3 briefs in coverage on" in back and ", 3 carry a rating." in back
+    assert "project" not in back  # the reader's word is coverage, not the tool's
     assert "The analysts named on this brief certify" in back
     assert "Test Desk" in back.split("Analyst certification", 1)[1]  # signed by name
     assert "Firm disclosures. We hold no position. <script>alert(1)</script>" in back
