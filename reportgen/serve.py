@@ -232,10 +232,11 @@ def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
         def _host_ok(self) -> bool:
             """Only our own Host: a DNS-rebinding page (Host: attacker.example) must not
             read an unpublished brief through the analyst's browser."""
-            host = self.headers.get("Host")
-            if host is None:
-                self._send(400, "text/plain; charset=utf-8", b"a Host header is required\n")
+            hosts = self.headers.get_all("Host") or []
+            if len(hosts) != 1:  # a second Host could be read by a proxy in front instead
+                self._send(400, "text/plain; charset=utf-8", b"one Host header is required\n")
                 return False
+            host = hosts[0]
             port = cast(tuple[str, int], self.server.server_address)[1]
             if host.strip().lower() not in {f"{HOST}:{port}", f"localhost:{port}"}:
                 self._send(421, "text/plain; charset=utf-8", b"wrong host: use the URL printed\n")

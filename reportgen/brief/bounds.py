@@ -139,10 +139,15 @@ def read_number(text: str) -> float | None:
 def line_problem(text: str, limits: Limits) -> str | None:
     """A text that must stay on one line (a reviewer's name, a finding key): `text_problem`,
     and no line break, which would print as a line of its own in `reportgen review`."""
+    return line_break(text) or text_problem(text, limits)
+
+
+def line_break(text: str) -> str | None:
+    """Why a one-line text (a name, a key) is not on one line, or None."""
     found = next((c for c in canonical(text) if c in "\r\n"), None)
     if found is not None:
         return f"contains a line break (U+{ord(found):04X}): write it on one line"
-    return text_problem(text, limits)
+    return None
 
 
 def number_problem(value: float, limits: Limits) -> str | None:

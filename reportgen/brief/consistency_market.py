@@ -24,6 +24,7 @@ decimals (27% states 26.7% correctly) or are within `checks.tolerance_pct`.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -222,7 +223,33 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
             what = "a date (YYYY-MM-DD)" if bad == "date" else "a positive number"
             message = f"column '{bad}' must be {what}, not {value!r}"
             return [Problem(frame.path, frame.row_line(row), "prices", message)]
-    return _one_close_a_day(spec, frame, [d.date() for d in dates])
+    days = [d.date() for d in dates]
+    return _one_close_a_day(spec, frame, days) or _close_is_the_price(
+        spec, frame, days, list(closes)
+    )
+
+
+def _close_is_the_price(
+    spec: Spec, frame: Frame, days: list[date], closes: list[float]
+) -> list[Problem]:
+    """The close on market.date is market.price: the 52-week range and the 12-month change
+    beside the price are read from the file, so two prices that day disagree on the page."""
+    market = spec.brief.market
+    assert market is not None  # prices are only checked with a market block
+    if market.date not in days:
+        return []
+    row = days.index(market.date)
+    close = closes[row]
+    if math.isclose(close, market.price, rel_tol=1e-9):
+        return []
+    name, line = Path(frame.path).name, frame.row_line(row)
+    message = (
+        f"price {format_number(market.price)} on {market.date.isoformat()} is not the close "
+        f"that day in {name} (line {line}: {format_number(close)}): the 52-week range and "
+        "12-month change are read from that file; give one price"
+    )
+    problem = spec.problem(("market", "price"), message, "warning")
+    return [replace(problem, finding="market:close", values=(market.price, close))]
 
 
 def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:

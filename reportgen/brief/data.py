@@ -13,7 +13,7 @@ import csv
 import itertools
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -222,10 +222,17 @@ def decimals_for(values: list[float], most: int = 2) -> int:
     return most
 
 
+WIDE = Context(prec=400)  # every finite float at any shown precision
+SNAP_DIGITS = 9  # a computed 200.5 / 200 − 1 is 0.0024999999999999467: by hand it is 0.25%
+
+
 def rounded(value: float, places: int) -> Decimal:
     """Half away from zero, as research rounds (17.25 at one decimal is 17.3), from the
-    shortest decimal that reads back as the float (binary 17.25 is exact; 0.1 + 0.2 is not)."""
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    shortest decimal that reads back as the float, first snapped to `SNAP_DIGITS` more
+    decimals so that float error in a computed figure does not move it off a half."""
+    exact = Decimal(repr(float(value)))
+    snapped = exact.quantize(Decimal(1).scaleb(-(places + SNAP_DIGITS)), context=WIDE)
+    return snapped.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=WIDE)
 
 
 def format_number(value: float, places: int | None = None) -> str:

@@ -9,7 +9,7 @@ value (fcf / (price × shares)). A division by zero or a negative number is
 "n.m.", a missing input "n.a.", as in the comparables.
 
 Key data come from the `prices` CSV: the 52-week high and low (closes in the
-365 days up to `market.date`) and the 12-month change (market.price over the
+365 days up to `market.date`, market.price being the close that day) and the 12-month change (market.price over the
 close on or before the same day a year earlier, minus one).
 
 Errors, at their line: a missing column, a year that is not a year or is given
@@ -136,6 +136,9 @@ def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
         have = ", ".join(map(str, df.columns))
         message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
         return [spec.problem(("estimates", "data"), message)]
+    if df.empty:  # a summary of labels and no year
+        message = f"{Path(frame.path).name} has no rows: give one row per fiscal year"
+        return [spec.problem(("estimates", "data"), message)]
     for row in range(len(df)):
         why = _row_problem({c: df[c].iloc[row] for c in COLUMNS})
         if why:
@@ -146,9 +149,9 @@ def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
 def _row_problem(cell: dict[str, object]) -> str | None:
     year = _number(cell["year"])
     if year is None or year != int(year) or not 1900 <= year <= 2200:
-        return f"year must be a year such as 2026, not {cell['year']!r}"
+        return f"year must be a year such as 2026, not {_text(cell['year'])!r}"
     if _text(cell["basis"]).upper() not in ("A", "E"):
-        return f"basis must be A (actual) or E (estimate), not {cell['basis']!r}"
+        return f"basis must be A (actual) or E (estimate), not {_text(cell['basis'])!r}"
     for column in FIGURES:
         value = cell[column]
         if _text(value) and _number(value) is None:
@@ -165,8 +168,13 @@ def _sources(
     if "source" not in frame.df.columns:
         name = Path(frame.path).name
         return [spec.problem(("estimates",), f"needs a source (or a 'source' column in {name})")]
-    for value in frame.df["source"]:
-        known_source(("estimates", "data"), _text(value))
+    for row, value in enumerate(frame.df["source"]):  # a bad cell is reported at its row
+        sid = _text(value)
+        if sid not in spec.brief.sources:
+            known = ", ".join(spec.brief.sources)
+            why = f"unknown source '{sid}' (known: {known})" if sid else "no source in this row"
+            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+        known_source(("estimates", "data"), sid)
     return []
 
 
@@ -213,6 +221,8 @@ def key_data(points: list[tuple[date, float]], market: Market) -> KeyData | None
     window = [close for day, close in points if start <= day <= market.date]
     if not window:
         return None
+    if all(day != market.date for day, _ in points):  # the price is that day's close
+        window.append(market.price)
     before = [(day, close) for day, close in points if day <= year_earlier(market.date)]
     base = max(before) if before else None
     change = market.price / base[1] - 1 if base else None

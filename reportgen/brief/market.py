@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from reportgen.brief.bounds import canonical
+from reportgen.brief.data import format_number
 from reportgen.brief.models import Brief, Market
 from reportgen.brief.spec import Spec
 from reportgen.config import RatingConfig
@@ -112,9 +114,9 @@ def target_argued(spec: Spec) -> list[Problem]:
     severity = "error" if is_v12(spec.brief) else "warning"
     problems = []
     for key, what in (("method", "how it is derived"), ("target_risks", "what could stop it")):
-        if (getattr(market, key) or "").strip():
+        if canonical(getattr(market, key) or "").strip():  # a soft hyphen alone prints nothing
             continue
-        message = f"price target {market.target:g} needs `{key}:` ({what}, Markdown)"
+        message = f"price target {format_number(market.target)} needs `{key}:` ({what}, Markdown)"
         problem = spec.problem(("market", "target"), message, severity)
         if severity == "warning":
             problem = replace(problem, finding=f"target:{key}", values=(market.target,))

@@ -14,6 +14,7 @@ and a verdict.risk or verdict.reward that the scenarios do not imply.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -83,7 +84,7 @@ def check_scenarios(
     if brief.market is None:
         message = "scenarios need a market block (the price they are measured against)"
         return [spec.problem(("scenarios",), message)]
-    problems = _cases(spec) or _probabilities(spec) + _order(spec)
+    problems = _cases(spec) or _as_shown(spec) or _probabilities(spec) + _order(spec)
     if problems:
         return problems
     measured = measure(brief)
@@ -92,7 +93,11 @@ def check_scenarios(
 
 
 def _cases(spec: Spec) -> list[Problem]:
-    """Each of bull, base and bear exactly once."""
+    """Each of bull, base and bear exactly once; past three, one error (not one a row)."""
+    scenarios = spec.brief.scenarios
+    if len(scenarios) > len(CASES):
+        message = f"{len(scenarios):,} cases: give exactly three, bull, base and bear"
+        return [spec.problem(("scenarios", len(CASES)), message)]
     problems = []
     first: dict[str, int] = {}
     for i, scenario in enumerate(spec.brief.scenarios):
@@ -108,11 +113,29 @@ def _cases(spec: Spec) -> list[Problem]:
     return problems
 
 
+def _as_shown(spec: Spec) -> list[Problem]:
+    """A probability the page shows rounded (0.33333 as 33.33%) would weight the value by
+    another figure than the one shown: at most four decimals, as the page prints them."""
+    problems = []
+    for i, scenario in enumerate(spec.brief.scenarios):
+        percent = scenario.probability * 100
+        if not math.isclose(percent, round(percent, 2), abs_tol=1e-9):
+            shown = format_number(percent, 2)
+            message = (
+                f"probability {scenario.probability!r} is shown as {shown}%: write it with at "
+                "most four decimals, so the weighted value is computed from the figure shown"
+            )
+            problems.append(spec.problem(("scenarios", i, "probability"), message))
+    return problems
+
+
 def _probabilities(spec: Spec) -> list[Problem]:
     total = sum(s.probability for s in spec.brief.scenarios)
     if abs(total - 1) <= PROBABILITY_TOLERANCE + EPSILON:
         return []
-    shown = " + ".join(format_number(s.probability) for s in spec.brief.scenarios)
+    shown = " + ".join(
+        format_number(s.probability, decimals_for([s.probability], 6)) for s in spec.brief.scenarios
+    )
     total_shown = format_number(total, decimals_for([total], 3))
     message = f"probabilities add up to {total_shown} ({shown}), not 1 (±0.005)"
     return [spec.problem(("scenarios",), message)]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from reportgen.brief.bounds import canonical, number_problem
+from reportgen.brief.bounds import canonical, line_break, number_problem
 from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
@@ -133,6 +133,7 @@ class _Validator(DataChecks):
     def run(self) -> None:
         self.check_brief_id()
         self.check_verdict_label()
+        self.check_authors()
         self.check_unique_ids()
         self.check_metrics()
         for i, table in enumerate(self.brief.tables):
@@ -169,6 +170,16 @@ class _Validator(DataChecks):
                     f"'{verdict.label}' says {said} {what.lower()} but verdict.{what.lower()} "
                     f"is {actual}: make the label match, or word it without a level",
                 )
+
+    def check_authors(self) -> None:
+        """A name or role prints on one line in the header and the certification."""
+        for i, author in enumerate(self.brief.authors):
+            for key in ("name", "role"):
+                why = line_break(
+                    (getattr(author, key) or "").strip()
+                )  # `name: |` ends in a newline
+                if why:
+                    self.error(("authors", i, key), why)
 
     def check_unique_ids(self) -> None:
         groups: list[tuple[str, Sequence[Metric | Table | Chart]]] = [

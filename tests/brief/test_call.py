@@ -175,6 +175,22 @@ def test_key_data_from_prices_a_year_to_the_market_date(tmp_path: Path) -> None:
         assert re.search(shown + r"\s*\[\d\]", text, re.IGNORECASE), shown
 
 
+def test_the_price_is_the_close_of_its_day(make_brief: Callable[..., Path]) -> None:
+    """A price of 300 beside a 52-week high of 100 from the CSV: a warning; without a row
+    that day the price itself counts in the 52-week range."""
+    spec = call_spec()
+    spec["market"]["price"] = 300
+    _, problems = check_brief(make_brief(spec, CALL_FILES))
+    found = [p for p in problems if p.finding == "market:close"]
+    assert [p.message for p in found] == [
+        "price 300 on 2026-11-20 is not the close that day in prices.csv (line 4: 100): the "
+        "52-week range and 12-month change are read from that file; give one price"
+    ]
+    market = Market.model_validate(call_spec(price=300)["market"])
+    found_data = key_data([(date(2026, 6, 1), 80.0), (date(2026, 11, 19), 100.0)], market)
+    assert found_data is not None and (found_data.high, found_data.low) == (300.0, 80.0)
+
+
 def test_computed_figures_round_half_away_from_zero() -> None:
     from reportgen.brief.data import format_number
     from reportgen.brief.valuation import format_premium, format_value
@@ -182,6 +198,16 @@ def test_computed_figures_round_half_away_from_zero() -> None:
     assert format_number(17.25, 1) == "17.3" and format_value(17.25, True) == "17.3x"
     assert format_number(-17.25, 1) == "\u221217.3" and format_premium(0.12345) == "+12.3%"
     assert format_number(-0.04, 1) == "0.0"  # no minus sign on a figure shown as zero
+
+
+def test_a_computed_figure_on_a_half_rounds_as_by_hand() -> None:
+    """200 -> 200.5 is +0.25% growth, 0.3% at one decimal, though the float is 0.00249999..."""
+    from reportgen.brief.data import format_number
+    from reportgen.brief.valuation import format_premium
+
+    assert format_premium(200.5 / 200 - 1) == "+0.3%"
+    assert format_number(1.15 * 100 - 100, 1) == "15.0" and format_number(2.675, 2) == "2.68"
+    assert format_number(1e300, 2).endswith(",000.00")  # any finite float, any precision
 
 
 # ---------------------------------------------------------------- errors at their line
@@ -207,6 +233,11 @@ def test_computed_figures_round_half_away_from_zero() -> None:
             "scenarios: probabilities add up to 1.05 (0.3 + 0.5 + 0.25), not 1 (±0.005)",
         ),
         (
+            lambda s: s["scenarios"][1].update(probability=0.506),
+            "scenarios:",
+            "scenarios: probabilities add up to 1.006 (0.25 + 0.506 + 0.25), not 1 (±0.005)",
+        ),
+        (
             lambda s: s["scenarios"][2].update(value=140),
             "value: 140",
             "scenarios[2].value: bear value 140 must be below the base value 130 "
@@ -228,6 +259,35 @@ def test_scenario_errors_name_their_line(
     first, scenarios = line_of(folder, "case: bull"), line_of(folder, "scenarios:")
     shown = message.format(first=first, yaml=folder / "brief.yaml", scenarios=scenarios)
     assert "\n".join(errors(folder)) == f"{folder / 'brief.yaml'}:{line}: {shown}"
+
+
+def test_thousands_of_scenarios_are_one_error(make_brief: Callable[..., Path]) -> None:
+    """2,000 extra bull cases printed 2,000 'given twice' lines."""
+    spec = call_spec()
+    bull = spec["scenarios"][0]
+    spec["scenarios"] += [{**bull, "value": 200 + i, "sources": ["alpha"]} for i in range(2000)]
+    folder = make_brief(spec, CALL_FILES)
+    found = errors(folder)
+    assert len(found) == 1 and found[0].endswith(
+        "scenarios[3]: 2,003 cases: give exactly three, bull, base and bear"
+    )
+
+
+def test_a_probability_with_more_decimals_than_shown_is_an_error(
+    make_brief: Callable[..., Path],
+) -> None:
+    """0.33333 showed as 33.33%, and the weighted value could not be computed from it."""
+    spec = call_spec()
+    for scenario, p in zip(spec["scenarios"], (0.33333, 0.33334, 0.33333), strict=True):
+        scenario["probability"] = p
+    folder = make_brief(spec, CALL_FILES)
+    assert [e.split(": ", 1)[1] for e in errors(folder)][:1] == [
+        "scenarios[0].probability: probability 0.33333 is shown as 33.33%: write it with at "
+        "most four decimals, so the weighted value is computed from the figure shown"
+    ]
+    for scenario, p in zip(spec["scenarios"], (0.3333, 0.3334, 0.3333), strict=True):
+        scenario["probability"] = p
+    assert errors(make_brief(spec, CALL_FILES)) == []
 
 
 def test_probabilities_within_half_a_thousandth_add_up(make_brief: Callable[..., Path]) -> None:
@@ -255,6 +315,7 @@ def test_scenarios_need_a_market_block(make_brief: Callable[..., Path]) -> None:
         ("2025,E,30,6,3,4", "year 2025 is given twice (lines 3 and 6)"),
         ("2028,F,30,6,3,4", "basis must be A (actual) or E (estimate), not 'F'"),
         ("2028,E,30,6,3.x,4", "eps '3.x' is not a number (leave it empty for n.a.)"),
+        ("2028.5,E,30,6,3,4", "year must be a year such as 2026, not '2028.5'"),
     ],
 )
 def test_estimate_rows_are_errors_at_their_csv_line(
@@ -262,6 +323,33 @@ def test_estimate_rows_are_errors_at_their_csv_line(
 ) -> None:
     folder = make_brief(call_spec(), {**CALL_FILES, "estimates.csv": ESTIMATES_CSV + row + "\n"})
     assert errors(folder) == [f"{folder / 'estimates.csv'}:6: estimates.data: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"), [("", "no source in this row"), ("nope", "unknown source 'nope'")]
+)
+def test_a_bad_source_cell_in_estimates_is_an_error_at_its_row(
+    make_brief: Callable[..., Path], source: str, message: str
+) -> None:
+    """It was reported at brief.yaml's `data:` line, an empty cell as "unknown source ''"."""
+    spec = call_spec()
+    del spec["estimates"]["source"]
+    rows = ESTIMATES_CSV.splitlines()
+    csv_text = f"{rows[0]},source\n{rows[1]},beta\n{rows[2]},{source}\n"
+    folder = make_brief(spec, {**CALL_FILES, "estimates.csv": csv_text})
+    assert [e.split(" (known:")[0] for e in errors(folder)] == [
+        f"{folder / 'estimates.csv'}:3: estimates.data: {message}"
+    ]
+
+
+def test_estimates_with_a_header_and_no_row_are_an_error(make_brief: Callable[..., Path]) -> None:
+    """It built a financial summary of row labels and no year."""
+    header = ESTIMATES_CSV.splitlines()[0] + "\n"
+    folder = make_brief(call_spec(), {**CALL_FILES, "estimates.csv": header})
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'data: estimates.csv')}: estimates.data: "
+        "estimates.csv has no rows: give one row per fiscal year"
+    ]
 
 
 def test_estimates_in_another_currency_than_the_price_is_an_error(
@@ -285,6 +373,17 @@ def test_a_v12_target_without_method_is_an_error_at_the_target(
 ) -> None:
     spec = call_spec()
     del spec["market"]["method"]
+    folder = make_brief(spec, CALL_FILES)
+    assert errors(folder) == [
+        f"{folder / 'brief.yaml'}:{line_of(folder, 'target: 130')}: market.target: "
+        "price target 130 needs `method:` (how it is derived, Markdown)"
+    ]
+
+
+def test_a_method_the_reader_cannot_see_is_no_method(make_brief: Callable[..., Path]) -> None:
+    """A soft hyphen alone (or a zero-width space) passed as a method and printed nothing."""
+    spec = call_spec()
+    spec["market"]["method"] = "\u00ad"
     folder = make_brief(spec, CALL_FILES)
     assert errors(folder) == [
         f"{folder / 'brief.yaml'}:{line_of(folder, 'target: 130')}: market.target: "
@@ -406,6 +505,17 @@ def test_authors_are_names_or_named_analysts(make_brief: Callable[..., Path]) ->
     spec["authors"] = [{"name": "Mei Chen", "email": "not an address"}]
     folder = make_brief(spec, CALL_FILES)
     assert [e.split(": ")[1] for e in errors(folder)] == ["authors[0].email"]
+
+
+def test_an_author_name_or_role_on_two_lines_is_an_error(make_brief: Callable[..., Path]) -> None:
+    """'Mei\\r\\nBcc: x@y' passed check and printed as it came in the header and certification."""
+    spec = call_spec()
+    spec["authors"] = ["Desk\nTwo", {"name": "Mei\r\nBcc: x@y", "role": "Analyst\n"}]
+    folder = make_brief(spec, CALL_FILES)
+    assert [e.split(": ", 1)[1] for e in errors(folder)] == [
+        "authors[0].name: contains a line break (U+000A): write it on one line",
+        "authors[1].name: contains a line break (U+000D): write it on one line",
+    ]  # a role ending in a newline (`role: |`) is one line
 
 
 def test_schema_covers_every_v12_key() -> None:

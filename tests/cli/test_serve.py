@@ -148,11 +148,11 @@ def test_pdf_link_serves_the_current_build(served: Served) -> None:
     assert "USD 14.25bn" in text
 
 
-def _raw_get(served: Served, host: str | None) -> tuple[int, bytes]:
-    """GET / with exactly this Host header (None: none at all), over a real socket."""
+def _raw_get(served: Served, *hosts: str | None) -> tuple[int, bytes]:
+    """GET / with exactly these Host headers (None: none at all), over a real socket."""
     port = int(served.url.rsplit(":", 1)[1].strip("/"))
     with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
-        header = f"Host: {host}\r\n" if host is not None else ""
+        header = "".join(f"Host: {host}\r\n" for host in hosts if host is not None)
         conn.sendall(f"GET / HTTP/1.0\r\n{header}\r\n".encode())
         data = b""
         while chunk := conn.recv(65536):
@@ -170,6 +170,14 @@ def test_only_its_own_host_is_served(served: Served) -> None:
     assert _raw_get(served, None)[0] == 400
     assert _raw_get(served, f"localhost:{port}")[0] == 200
     assert _raw_get(served, f"127.0.0.1:{port}")[0] == 200
+
+
+def test_two_host_headers_are_refused(served: Served) -> None:
+    """Ours first and an attacker's second was served: a proxy may read the other one."""
+    port = served.url.rsplit(":", 1)[1].strip("/")
+    status, body = _raw_get(served, f"127.0.0.1:{port}", "attacker.example")
+    assert status == 400 and b"Acme" not in body
+    assert _raw_get(served, f"127.0.0.1:{port}", f"127.0.0.1:{port}")[0] == 400
 
 
 @pytest.fixture

@@ -76,6 +76,8 @@ def repriced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The issue's case: price 121 and target 160, so the stated 27% upside is now 32.2%."""
     brief = example_project(tmp_path)
     edit(brief, "  price: 118.40", "  price: 121.00")
+    prices = brief / "prices.csv"  # the close of the price's day with it (finding market:close)
+    prices.write_text(prices.read_text().replace("2026-11-20,118.40", "2026-11-20,121.00"))
     retarget(brief, 160)
     monkeypatch.chdir(tmp_path)
     return brief
