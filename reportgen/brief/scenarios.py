@@ -14,7 +14,6 @@ and a verdict.risk or verdict.reward that the scenarios do not imply.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -84,7 +83,7 @@ def check_scenarios(
     if brief.market is None:
         message = "scenarios need a market block (the price they are measured against)"
         return [spec.problem(("scenarios",), message)]
-    problems = _cases(spec) or _as_shown(spec) or _probabilities(spec) + _order(spec)
+    problems = _cases(spec) or _probabilities(spec) + _order(spec)
     if problems:
         return problems
     measured = measure(brief)
@@ -110,22 +109,6 @@ def _cases(spec: Spec) -> list[Problem]:
     if missing:
         message = f"no {' or '.join(missing)} case: give bull, base and bear"
         problems.append(spec.problem(("scenarios",), message))
-    return problems
-
-
-def _as_shown(spec: Spec) -> list[Problem]:
-    """A probability the page shows rounded (0.33333 as 33.33%) would weight the value by
-    another figure than the one shown: at most four decimals, as the page prints them."""
-    problems = []
-    for i, scenario in enumerate(spec.brief.scenarios):
-        percent = scenario.probability * 100
-        if not math.isclose(percent, round(percent, 2), abs_tol=1e-9):
-            shown = format_number(percent, 2)
-            message = (
-                f"probability {scenario.probability!r} is shown as {shown}%: write it with at "
-                "most four decimals, so the weighted value is computed from the figure shown"
-            )
-            problems.append(spec.problem(("scenarios", i, "probability"), message))
     return problems
 
 

@@ -273,23 +273,6 @@ def test_thousands_of_scenarios_are_one_error(make_brief: Callable[..., Path]) -
     )
 
 
-def test_a_probability_with_more_decimals_than_shown_is_an_error(
-    make_brief: Callable[..., Path],
-) -> None:
-    """0.33333 showed as 33.33%, and the weighted value could not be computed from it."""
-    spec = call_spec()
-    for scenario, p in zip(spec["scenarios"], (0.33333, 0.33334, 0.33333), strict=True):
-        scenario["probability"] = p
-    folder = make_brief(spec, CALL_FILES)
-    assert [e.split(": ", 1)[1] for e in errors(folder)][:1] == [
-        "scenarios[0].probability: probability 0.33333 is shown as 33.33%: write it with at "
-        "most four decimals, so the weighted value is computed from the figure shown"
-    ]
-    for scenario, p in zip(spec["scenarios"], (0.3333, 0.3334, 0.3333), strict=True):
-        scenario["probability"] = p
-    assert errors(make_brief(spec, CALL_FILES)) == []
-
-
 def test_probabilities_within_half_a_thousandth_add_up(make_brief: Callable[..., Path]) -> None:
     spec = call_spec()
     spec["scenarios"][1]["probability"] = 0.504
