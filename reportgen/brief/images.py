@@ -73,3 +73,18 @@ def _content_problem(path: Path, limits: Limits) -> str | None:
     if width * height > limits.image_pixels:
         return f"{size}, more than {limits.image_pixels:,} ({raise_hint('image_pixels')})"
     return None
+
+
+def image_key(src: str) -> str:
+    """An image in its finding's key: a local file by its name, an address by its scheme."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    return scheme.group(1).lower() if scheme else src[:80]
+
+
+def image_name(src: str) -> str:
+    """A local image by its name; an address only by its scheme: warnings reach the
+    appendix, where a tracking URL or a data: dump has no place."""
+    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    if scheme:
+        return f"at a '{scheme.group(1)}:' address"
+    return repr(src if len(src) <= 80 else src[:77] + "...")

@@ -18,7 +18,7 @@ from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
 from reportgen.brief.helpers import HelperCall, scan_helpers
-from reportgen.brief.images import image_problem, images_in
+from reportgen.brief.images import image_key, image_name, image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.mailfields import header_problems
@@ -89,21 +89,6 @@ def validate(
         raise BriefError(problems)
     gate = apply_review([p for p in problems if p.severity == "warning"], entries)
     return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict)
-
-
-def _image_key(src: str) -> str:
-    """An image in its finding's key: a local file by its name, an address by its scheme."""
-    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
-    return scheme.group(1).lower() if scheme else src[:80]
-
-
-def _image_name(src: str) -> str:
-    """A local image by its name; an address only by its scheme: warnings reach the
-    appendix, where a tracking URL or a data: dump has no place."""
-    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
-    if scheme:
-        return f"at a '{scheme.group(1)}:' address"
-    return repr(src if len(src) <= 80 else src[:77] + "...")
 
 
 class _Validator(DataChecks):
@@ -276,9 +261,9 @@ class _Validator(DataChecks):
                         doc.place.path,
                         line,
                         doc.key,
-                        f"image {_image_name(src)} not shown: {refused}",
+                        f"image {image_name(src)} not shown: {refused}",
                         "warning",
-                        finding=f"image:{doc_name(doc)}:{_image_key(src)}",
+                        finding=f"image:{doc_name(doc)}:{image_key(src)}",
                         values=(refused,),
                     )
                 )
