@@ -100,15 +100,15 @@ def _csv_cells(frame: Frame) -> list[Problem]:
 def _problem(place: Place, key: str, words: list[str]) -> Problem:
     shown = ", ".join(words)
     message = f"placeholder text left in the brief ({shown}): replace it with the real content"
-    return Problem(
-        place.path,
-        place.line,
-        key,
-        message,
-        "warning",
-        finding=f"{KIND}:{place.path.name}:{place.line or 0}",
-        values=tuple(words),
-    )
+    return unacceptable(place, key, KIND, message, tuple(words))
+
+
+def unacceptable(
+    place: Place, key: str, kind: str, message: str, values: tuple[str, ...]
+) -> Problem:
+    """A finding no review can accept (placeholders, samples), keyed by file and line."""
+    finding = f"{kind}:{place.path.name}:{place.line or 0}"
+    return Problem(place.path, place.line, key, message, "warning", finding, values)
 
 
 def is_placeholder(finding: str | None) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from reportgen.brief.data import Frame, format_number
+from reportgen.brief.placeholders import unacceptable
 from reportgen.brief.spec import Place, Spec
 from reportgen.errors import Problem
 
@@ -142,12 +143,4 @@ def _problem(place: Place, key: str, what: str) -> Problem:
         f"sample data of `reportgen new` still in the brief: {what}: "
         "replace it with real, sourced values"
     )
-    return Problem(
-        place.path,
-        place.line,
-        key,
-        message,
-        "warning",
-        finding=f"{KIND}:{place.path.name}:{place.line or 0}",
-        values=(what,),
-    )
+    return unacceptable(place, key, KIND, message, (what,))
