@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from reportgen.brief.data import Frame
+from reportgen.brief.data import Frame, number_of
 from reportgen.brief.models import Brief, Estimates, Market
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.valuation import NOT_AVAILABLE, NOT_MEANINGFUL, Value
@@ -98,8 +98,8 @@ def read_years(estimates: Estimates, frame: Frame) -> list[Year]:
         cell = {c: df[c].iloc[row] for c in df.columns}
         row_source = _text(cell.get("source"))
         sources = tuple(s for s in (row_source or estimates.source or "",) if s)
-        figures = {c: _number(cell[c]) for c in FIGURES}
-        out.append(Year(int(float(cell["year"])), _text(cell["basis"]).upper(), figures, sources))
+        figures = {c: number_of(cell[c]) for c in FIGURES}
+        out.append(Year(_year(cell["year"]), _text(cell["basis"]).upper(), figures, sources))
     return out
 
 
@@ -147,14 +147,14 @@ def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
 
 
 def _row_problem(cell: dict[str, object]) -> str | None:
-    year = _number(cell["year"])
+    year = number_of(cell["year"])
     if year is None or year != int(year) or not 1900 <= year <= 2200:
         return f"year must be a year such as 2026, not {_text(cell['year'])!r}"
     if _text(cell["basis"]).upper() not in ("A", "E"):
         return f"basis must be A (actual) or E (estimate), not {_text(cell['basis'])!r}"
     for column in FIGURES:
         value = cell[column]
-        if _text(value) and _number(value) is None:
+        if _text(value) and number_of(value) is None:
             return f"{column} {value!r} is not a number (leave it empty for n.a.)"
     return None
 
@@ -181,7 +181,7 @@ def _sources(
 def _years(brief: Brief, frame: Frame) -> list[Problem]:
     """Each year once; actual years up to `as_of`; no estimate before the last actual year."""
     df = frame.df
-    rows = [(int(float(y)), _text(b).upper()) for y, b in zip(df["year"], df["basis"], strict=True)]
+    rows = [(_year(y), _text(b).upper()) for y, b in zip(df["year"], df["basis"], strict=True)]
     seen: dict[int, int] = {}
     for row, (year, basis) in enumerate(rows):
         why = None
@@ -237,14 +237,9 @@ def year_earlier(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _number(value: object) -> float | None:
-    """A cell as a number; None when empty or text."""
-    if value is None or value != value or isinstance(value, bool):  # NaN != NaN
-        return None
-    try:
-        return float(str(value).replace(",", "")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
-    except ValueError:
-        return None
+def _year(value: object) -> int:
+    """A year cell that `_row_problem` passed (so a number by the one rule)."""
+    return int(number_of(value) or 0)
 
 
 def _text(value: object) -> str:

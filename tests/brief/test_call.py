@@ -299,6 +299,9 @@ def test_scenarios_need_a_market_block(make_brief: Callable[..., Path]) -> None:
         ("2028,F,30,6,3,4", "basis must be A (actual) or E (estimate), not 'F'"),
         ("2028,E,30,6,3.x,4", "eps '3.x' is not a number (leave it empty for n.a.)"),
         ("2028.5,E,30,6,3,4", "year must be a year such as 2026, not '2028.5'"),
+        # the one number rule (a traceback, and 1,370 read as 1370, before)
+        ('"2,028",E,30,6,3,4', "year must be a year such as 2026, not '2,028'"),
+        ('2028,E,"1,370",6,3,4', "revenue '1,370' is not a number (leave it empty for n.a.)"),
     ],
 )
 def test_estimate_rows_are_errors_at_their_csv_line(
