@@ -122,3 +122,9 @@ def target_argued(spec: Spec) -> list[Problem]:
             problem = replace(problem, finding=f"target:{key}", values=(market.target,))
         problems.append(problem)
     return problems
+
+
+def target_text(market: Market, target: float | None = None) -> str:
+    """A price target as every reader sees it (page, history, email): 'USD 160.00'."""
+    value = market.target if target is None else target
+    return f"{market.currency} {format_number(value or 0.0, 2)}"

@@ -14,7 +14,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from reportgen.brief.data import format_with_unit
-from reportgen.brief.market import upside
+from reportgen.brief.market import target_text, upside
 from reportgen.brief.models import Market
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import format_premium
@@ -90,7 +90,7 @@ def _call(market: Market | None) -> dict[str, str | None]:
     gain = upside(market)
     return {
         "rating": market.rating,
-        "target": f"{market.currency} {market.target:,.2f}" if market.target else None,
+        "target": target_text(market) if market.target else None,
         "upside": format_premium(gain) if gain is not None else None,
     }
 

@@ -24,13 +24,13 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_problem
-from reportgen.brief.market import Rating
+from reportgen.brief.market import Rating, target_text
 from reportgen.brief.models import Brief
 from reportgen.brief.spec import find_briefs
 from reportgen.brief.yamlfile import scalar_at
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
 from reportgen.errors import Problem
-from reportgen.render.changes import call_of, target_text
+from reportgen.render.changes import call_of
 
 
 @dataclass(frozen=True)

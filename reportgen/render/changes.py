@@ -39,9 +39,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reportgen.brief.data import format_with_unit
+from reportgen.brief.market import target_text
 
 if TYPE_CHECKING:
-    from reportgen.brief.models import Brief, Market
+    from reportgen.brief.models import Brief
 
 log = logging.getLogger(__name__)
 
@@ -171,12 +172,6 @@ def call_of(brief: Brief) -> dict[str, dict[str, str]]:
     if market.target is not None:
         call["target"] = {"label": "Price target", "value": target_text(market)}
     return call
-
-
-def target_text(market: Market, target: float | None = None) -> str:
-    """A price target as page one shows it: 'USD 160.00'."""
-    value = market.target if target is None else target
-    return f"{market.currency} {value:,.2f}"
 
 
 def take_snapshot(

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import Summary, financial_summary, key_data
-from reportgen.brief.market import market_value, upside
+from reportgen.brief.market import market_value, target_text, upside
 from reportgen.brief.models import CASES, Brief, Market
 from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
 from reportgen.brief.validate import Checked
@@ -97,7 +97,7 @@ class SellSideComposer:
             figures.append(
                 Figure(
                     "Price target",
-                    f"{cur} {format_number(market.target, 2)}",
+                    target_text(market),
                     marks,
                     market.horizon or "",
                     call=True,
@@ -142,7 +142,7 @@ class SellSideComposer:
         method, risks = self.markdown("market.method"), self.markdown("market.target_risks")
         if not method and not risks:
             return None
-        price = f"{market.currency} {format_number(market.target, 2)}"
+        price = target_text(market)
         return TargetView(price, market.horizon or "", method, risks)
 
     def scenarios(self) -> ScenariosView | None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from reportgen.brief.market import market_value, upside
+from reportgen.brief.market import market_value, target_text, upside
 from reportgen.brief.models import Market
 from reportgen.build import check_brief
 from reportgen.errors import Problem
@@ -211,3 +211,13 @@ def test_prices_without_a_market_block_is_an_error(make_brief: Callable[..., Pat
     assert [(p.key, p.message) for p in problems if p.severity == "error"] == [
         ("prices", "a price chart needs a market block (its currency and source)")
     ]
+
+
+def test_a_target_reads_the_same_to_every_reader() -> None:
+    """Page, history table, what changed and the email all write a target through
+    target_text: half away from zero (the email's f-string wrote 160.125 as 160.12)."""
+    market = Market.model_validate(
+        {"price": 118.4, "currency": "USD", "date": "2026-11-20", "target": 160.125, "source": "q"}
+    )
+    assert target_text(market) == "USD 160.13"
+    assert target_text(market, 1234.5) == "USD 1,234.50"
