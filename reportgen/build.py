@@ -177,7 +177,10 @@ def _make(
         document = replace(document, draft=True)
         with stages("html"):
             built.html = html = renderer.page(document)
-        pdf_bytes, found = laid_out(html)
+        pdf_bytes, again = laid_out(html)
+        # a draft stays a draft: the first layout's findings still count, even when the
+        # marked layout no longer raises them (the mark and the decision never disagree)
+        found = list(dict.fromkeys([*found, *again]))
         gate = decide(checked, found)
     errors = [p for p in found if p.severity == "error"]
     later = [p for p in gate.open if p not in checked.review.open]  # the PDF's open findings

@@ -139,7 +139,9 @@ def current_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call 
     from reportgen.brief.validate import validate
 
     try:
-        if not validate(load_spec(folder, config.limits), scale or None).publishable:
+        if not validate(
+            load_spec(folder, config.limits), scale or None, config.verdict
+        ).publishable:
             return None
     except Exception:  # a brief that cannot be read or has errors: no call of it counts
         return None
