@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from pathlib import Path
 
 from reportgen.batch import page_digest
@@ -216,7 +214,7 @@ class Run:
             return self._note(outcome, state, f"{box.address}: {why}", "skipped")
         mail = self._message(item, box, delivery.message_id)
         if dry_run is not None:
-            path = write_eml(dry_run, brief, box, mail)
+            path = write_eml(dry_run, brief, self.sender, box, mail)
             return self._note(outcome, "written", f"{box.address}: {path}", "written")
         assert mailer is not None
         return self._deliver(delivery, box, mail, mailer, outcome, known)
@@ -350,9 +348,9 @@ class Run:
         return self.report
 
 
-def write_eml(folder: Path, brief: str, box: Mailbox, mail: EmailMessage) -> Path:
+def write_eml(folder: Path, brief: str, sender: Mailbox, box: Mailbox, mail: EmailMessage) -> Path:
     """--dry-run: the message exactly as it would be sent, as a .eml file."""
     safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in box.address)
     path = folder / f"{brief}--{safe}.eml"
-    write_atomic(path, mail.as_bytes(policy=SMTP_POLICY if box.ascii else SMTPUTF8_POLICY))
+    write_atomic(path, smtp.as_sent(mail, sender, box))
     return path

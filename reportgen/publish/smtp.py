@@ -207,13 +207,13 @@ class Mailer:
     ) -> SendOutcome:
         """MAIL, RCPT, handover, DATA on the run's connection, within one deadline."""
         conn = self._connection()
-        utf8 = not (sender.ascii and recipient.ascii)
+        utf8 = needs_utf8(sender, recipient)
         if utf8 and not conn.has_extn("smtputf8"):
             why = f"{recipient.address}: a non-ASCII local part needs SMTPUTF8, not offered"
             return SendOutcome(False, None, why, attempt)
         options = ["SMTPUTF8"] if utf8 else []
         options += ["BODY=8BITMIME"] if utf8 and conn.has_extn("8bitmime") else []
-        data = message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)
+        data = as_sent(message, sender, recipient)
         with self._deadline(conn):
             code, reply = conn.mail(sender.address, options)
             if code != 250:
@@ -345,3 +345,14 @@ def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
     raise smtplib.SMTPNotSupportedError(
         f"no AUTH mechanism reportgen knows (offered: {' '.join(offered)})"
     )
+
+
+def needs_utf8(sender: Mailbox, recipient: Mailbox) -> bool:
+    """A non-ASCII local part on either side: the message goes out with SMTPUTF8."""
+    return not (sender.ascii and recipient.ascii)
+
+
+def as_sent(message: EmailMessage, sender: Mailbox, recipient: Mailbox) -> bytes:
+    """The message's bytes exactly as DATA sends them (and --dry-run writes them)."""
+    utf8 = needs_utf8(sender, recipient)
+    return message.as_bytes(policy=SMTPUTF8_POLICY if utf8 else SMTP_POLICY)

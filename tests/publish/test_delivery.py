@@ -95,6 +95,25 @@ def test_an_idn_domain_is_encoded_and_a_utf8_local_part_fails_alone_without_smtp
     assert mail.rcpt_tos == ["pä@example.com"] and mail.message["To"] == "pä@example.com"
 
 
+def test_a_dry_run_writes_the_bytes_a_real_send_would(
+    project: Path, server: tuple[Recorder, int], tmp_path: Path
+) -> None:
+    """A non-ASCII sender goes out with SMTPUTF8; the .eml said From: =?utf-8?q?...?=@..."""
+    rebuild(project)
+    recorder, port = server
+    sender = "Desk <dä@example.com>"
+    config = load_config(write_config(project, port, sender=sender, to=["cio@example.com"]))
+    eml = tmp_path / "eml"
+    eml.mkdir()
+    dry = send_briefs(config, [project / "briefs" / "acme"], dry_run=eml, ledger_wait=0.5)
+    assert dry.exit_code == 0, dry.outcomes
+    [written] = eml.glob("*.eml")
+    assert b"From: Desk <d\xc3\xa4@example.com>" in written.read_bytes()
+    assert send(project, port, sender=sender, to=["cio@example.com"]).exit_code == 0
+    [mail] = recorder.received
+    assert mail.message["From"] == "Desk <dä@example.com>"
+
+
 def test_a_server_that_never_answers_data_leaves_one_delivery_in_doubt(
     project: Path, server: tuple[Recorder, int]
 ) -> None:
