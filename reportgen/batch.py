@@ -265,9 +265,12 @@ def run_within(task: BuildTask, ceilings: Ceilings) -> TaskOutcome:
     started as a daemon, distributed.worker.daemon) makes it itself, within Dask's limits."""
     if multiprocessing.current_process().daemon:
         return run_task(task)
-    [(_, outcome)] = run_limited(
-        {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
-    )
+    try:
+        [(_, outcome)] = run_limited(
+            {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
+        )
+    except OSError as exc:  # no process could be started (fork refused, out of PIDs)
+        return _failed(task, f"could not start a worker process: {exc}")
     return outcome
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, BatchSummary, build_many
+from reportgen import batch
+from reportgen.batch import BatchOptions, BatchSummary, BuildTask, build_many, run_within
 from reportgen.brief.scaffold import new_brief
 from reportgen.cli import main
 from reportgen.project import Project
@@ -254,3 +255,19 @@ def test_cli_time_and_memory_limits_fail_the_brief_and_say_how_to_raise_them(
     assert "--memory-limit" in big.stderr and "[build].memory_limit" in big.stderr
     assert "Traceback" not in slow.output + big.output
     assert not (tmp_path / IDS[0]).exists()  # nothing half-written
+
+
+def test_a_worker_that_cannot_start_fails_the_brief_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview's path: the kernel refusing a process was a traceback in serve's thread."""
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(batch, "run_limited", refused)
+    brief = write_brief(tmp_path / "acme", MINIMAL)
+    built = run_within(BuildTask(brief, Project(), None, pdf=False), Ceilings()).built
+    assert not built.ok
+    [problem] = built.problems
+    assert "could not start a worker process" in str(problem) and "\n" not in str(problem)
