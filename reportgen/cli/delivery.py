@@ -17,8 +17,7 @@ from reportgen.brief.spec import find_briefs
 from reportgen.config import Config, load_config
 from reportgen.errors import LockHeld, ReportgenError, one_line
 from reportgen.publish.editions import EDITIONS_DIR, editions_dir, list_editions
-from reportgen.publish.nightly import EXIT_LOCKED, recent_runs, run_nightly, send_briefs
-from reportgen.publish.run import RunReport
+from reportgen.publish.nightly import EXIT_LOCKED, RunReport, recent_runs, run_nightly, send_briefs
 from reportgen.publish.schedule import UNIT, crontab_line, install_units, systemd_units
 
 config_option = click.option(

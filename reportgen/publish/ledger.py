@@ -1,4 +1,5 @@
-"""The delivery ledger and run log: SQLite at `<out>/.reportgen/state.sqlite`.
+"""The state of an output folder, in `<out>/.reportgen/`: the delivery ledger and run log
+(SQLite, `state.sqlite`) and the lock that lets one run at a time (`run.lock`).
 
 The ledger alone decides what was sent. A delivery is one *edition* of a brief
 (its content, run.edition_id) to one *mailbox* (reportgen.mailtext), in one of
@@ -14,21 +15,100 @@ three states:
 
 A reply that cannot be written (the file locked right after a 250) leaves the
 delivery `handed`: in doubt, never sent twice.
+
+The database is trusted only when it is sound: opening runs `PRAGMA
+quick_check`, and a damaged or foreign file is a `LedgerError` (one line); every
+wait for another process's lock is bounded (`busy_timeout`) and a timeout is a
+one-line `LedgerError`. Once the file was found locked, later writes wait only
+briefly, so a held lock cannot stall a run write after write.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import secrets
-from contextlib import suppress
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-from reportgen.errors import LedgerError
+from reportgen.errors import LedgerError, LockHeld
 from reportgen.mailtext import parse_mailbox
-from reportgen.publish.statedb import StateDB
 
 log = logging.getLogger(__name__)
+
+STATE_DIR = ".reportgen"
+LEDGER_WAIT = 10.0  # seconds a run waits for another process's lock on the ledger
+LOCKED_WAIT = 0.25  # seconds per later write once the ledger was found locked
+DAMAGED = "nothing is sent from it: restore it from a backup or move it aside"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mailings (
+    brief TEXT NOT NULL,
+    edition TEXT NOT NULL,           -- the content id of what was sent (publish/run.py)
+    mailbox TEXT NOT NULL,           -- local@domain, the domain case-folded and IDNA-encoded
+    message_id TEXT NOT NULL,
+    pdf_sha256 TEXT NOT NULL,        -- the PDF attached (its edition file in the archive)
+    status TEXT NOT NULL,            -- handed (in doubt until the reply) | sent | failed
+    smtp_code INTEGER,
+    detail TEXT,
+    run_id TEXT,
+    updated TEXT NOT NULL,
+    PRIMARY KEY (brief, edition, mailbox)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    command TEXT NOT NULL,
+    started TEXT NOT NULL,
+    ended TEXT,
+    exit_code INTEGER
+);
+CREATE TABLE IF NOT EXISTS run_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    at TEXT NOT NULL,
+    brief TEXT NOT NULL,
+    state TEXT NOT NULL,             -- built | verified | sent | skipped | failed | notice-sent ...
+    recipient TEXT,
+    smtp_code INTEGER,
+    detail TEXT
+);
+"""
+
+
+def state_path(out_dir: Path) -> Path:
+    """Where the ledger lives for an output folder."""
+    return out_dir / STATE_DIR / "state.sqlite"
+
+
+@contextmanager
+def run_lock(out_dir: Path) -> Iterator[Path]:
+    """Hold `<out>/.reportgen/run.lock` (exclusive, non-blocking); the kernel frees it when the
+    process dies."""
+    path = out_dir / STATE_DIR / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise LockHeld(
+                f"{path}: another reportgen run holds the lock (pid {holder}); exiting"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield path
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _now() -> str:
@@ -61,7 +141,8 @@ class RunLog:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One edition of a brief to one mailbox, and the PDF and Message-ID it goes out with."""
+    """One edition of a brief to one mailbox, and the PDF and Message-ID it goes out with
+    (in the order of the ledger's columns)."""
 
     brief: str
     edition: str
@@ -78,8 +159,71 @@ class Known:
     run_id: str | None
 
 
-class Ledger(StateDB):
-    """The state database of one output folder. Every write commits at once."""
+class Ledger:
+    """The state database of one output folder: one checked connection, every write committed
+    at once; reads and writes fail as one-line LedgerErrors."""
+
+    def __init__(self, path: Path, wait: float = LEDGER_WAIT):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, timeout=wait, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{path}: cannot open the delivery ledger: {exc}") from exc
+        try:
+            self._open(wait)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self, wait: float) -> None:
+        """Sound, in WAL mode (readers never block the run), current schema; SQLite's errors
+        as one line that says what to do."""
+        try:
+            found = [row[0] for row in self._db.execute("PRAGMA quick_check")]
+            if found != ["ok"]:
+                said = "; ".join(" ".join(row.split()) for row in found[:3])  # rows span lines
+                raise LedgerError(
+                    f"{self.path}: the delivery ledger is damaged (quick_check: {said}); {DAMAGED}"
+                )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LedgerError(
+                    f"{self.path}: the delivery ledger stayed locked by another process"
+                    f" for more than {wait:g}s ({exc}); nothing was sent"
+                ) from exc
+            raise LedgerError(f"{self.path}: the delivery ledger cannot be used: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(
+                f"{self.path}: the delivery ledger is damaged ({exc}); {DAMAGED}"
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{self.path}: cannot read the delivery ledger: {exc}") from exc
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement in its own transaction; LedgerError (one line) when it cannot commit."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(sql, params)
+                self._db.execute("COMMIT")
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                self._db.execute(f"PRAGMA busy_timeout = {int(LOCKED_WAIT * 1000)}")
+                raise LedgerError(f"{self.path}: locked by another process: {exc}") from exc
+            raise LedgerError(f"{self.path}: cannot write the delivery ledger: {exc}") from exc
 
     def known(self, brief: str, edition: str, mailbox: str, inputs: str = "") -> Known | None:
         """The state of this edition for this mailbox, None when never tried. `inputs`: the
@@ -125,25 +269,13 @@ class Ledger(StateDB):
         self, run_id: str, d: Delivery, status: str, code: int | None = None, detail: str = ""
     ) -> None:
         """`handed` before DATA (a LedgerError then means: do not send), the reply after."""
-        now = _now()
         self._write(
             "INSERT INTO mailings (brief, edition, mailbox, message_id, pdf_sha256, status,"
             " smtp_code, detail, run_id, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (brief, edition, mailbox) DO UPDATE SET status=excluded.status,"
             " pdf_sha256=excluded.pdf_sha256, smtp_code=excluded.smtp_code,"
             " detail=excluded.detail, run_id=excluded.run_id, updated=excluded.updated",
-            (
-                d.brief,
-                d.edition,
-                d.mailbox,
-                d.message_id,
-                d.pdf_sha256,
-                status,
-                code,
-                detail,
-                run_id,
-                now,
-            ),
+            (*astuple(d), status, code, detail, run_id, _now()),
         )
 
     # run log

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reportgen.config import PASSWORD_ENV, Config
 from reportgen.files import write_atomic
-from reportgen.publish.statedb import STATE_DIR
+from reportgen.publish.ledger import STATE_DIR
 
 UNIT = "reportgen-nightly"
 DEFAULT_UNIT_DIR = Path("~/.config/systemd/user")
