@@ -16,7 +16,8 @@ import click
 from reportgen.brief.spec import find_briefs
 from reportgen.config import Config, load_config
 from reportgen.errors import LockHeld, ReportgenError, one_line
-from reportgen.publish.editions import EDITIONS_DIR, editions_dir, list_editions
+from reportgen.output import editions_folder
+from reportgen.publish.editions import EDITIONS_DIR, list_editions
 from reportgen.publish.nightly import EXIT_LOCKED, RunReport, recent_runs, run_nightly, send_briefs
 from reportgen.publish.schedule import UNIT, crontab_line, install_units, systemd_units
 
@@ -91,20 +92,12 @@ def send(
     _run(lambda: send_briefs(config, dirs, dry_run=dry_run, force=force))
 
 
+OLD_SCRIPTS = "Kept for old scripts: each edition goes to a mailbox once either way."
+
+
 @click.command()
-@click.option(
-    "--all",
-    "send_all",
-    flag_value=True,
-    default=None,
-    help="Kept for old scripts: each edition goes to a mailbox once either way.",
-)
-@click.option(
-    "--only-changed",
-    "send_all",
-    flag_value=False,
-    help="Kept for old scripts: each edition goes to a mailbox once either way.",
-)
+@click.option("--all", "send_all", flag_value=True, default=None, help=OLD_SCRIPTS)
+@click.option("--only-changed", "send_all", flag_value=False, help=OLD_SCRIPTS)
 @config_option
 def nightly(send_all: bool | None, config_file: Path | None) -> None:
     """Build, verify and send every brief: each edition to each mailbox once.
@@ -153,7 +146,7 @@ def editions(folder: Path, config_file: Path | None) -> None:
     if not found:
         click.echo(f"{brief_id}: no editions yet (nothing delivered by send or nightly)")
         return
-    where = editions_dir(out, brief_id)
+    where = editions_folder(out, brief_id)
     for e in found:
         got = sum(status == "sent" for status in e.recipients.values())
         kept = f"pruned {e.pruned}" if e.pruned else str(where / e.file)

@@ -46,9 +46,6 @@ def checked(value: str, what: str) -> str:
     return value
 
 
-# --- subject, names, ids ------------------------------------------------------
-
-
 def subject_template(mail: MailConfig, summary: BriefSummary) -> str:
     """[mail].subject, or the default: the call first when the brief has a rated target."""
     if mail.subject is not None:
@@ -129,9 +126,6 @@ def change_lines(changes: Changes | None) -> list[str]:
     lines += [f"New risk: {title}" for title in changes.risks_added]
     lines += [f"Risk dropped: {title}" for title in changes.risks_removed]
     return lines
-
-
-# --- bodies -------------------------------------------------------------------
 
 
 class MailTemplates:

@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -423,18 +422,6 @@ def _tell_ops(
         )
 
 
-def _mailer(config: Config, environ: dict[str, str] | None) -> smtp.Mailer:
-    """The SMTP side, checked before anything is built: [smtp] present, the password at hand,
-    and no password in clear to a host that is not this machine."""
-    where = str(config.path or "reportgen.toml")
-    if config.smtp is None:
-        raise ConfigError(f"{where}: [smtp] is required to send (host, port, security)")
-    settings = config.smtp
-    smtp.check_plaintext_auth(settings, where)
-    password = smtp.smtp_password(settings, dict(os.environ if environ is None else environ))
-    return smtp.Mailer(settings, password)
-
-
 def run_nightly(
     config: Config,
     *,
@@ -447,7 +434,7 @@ def run_nightly(
     failures_to. `send_all` (--all / --only-changed) is kept for old scripts: an edition
     goes to a mailbox once either way."""
     require_mail(config)
-    mailer = _mailer(config, environ)  # a missing password fails before anything is built
+    mailer = smtp.mailer_for(config, environ)  # a missing password fails before anything is built
     now = now or datetime.now(UTC)
     project = nightly_project(config)  # a bad theme fails before the run starts
     with _opened(project, "nightly", now, mailer, ledger_wait) as run:
@@ -487,7 +474,7 @@ def send_briefs(
     ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""
-    mailer = None if dry_run else _mailer(config, environ)
+    mailer = None if dry_run else smtp.mailer_for(config, environ)
     command = "send" if dry_run is None else "send --dry-run"
     project, now = load_project(config), datetime.now(UTC)
     with _opened(project, command, now, mailer, ledger_wait, force, dry_run) as run:
