@@ -1,26 +1,20 @@
-"""The state of an output folder, in `<out>/.reportgen/`: the delivery ledger and run log
+"""The state of an output folder in `<out>/.reportgen/`: the delivery ledger and run log
 (SQLite, `state.sqlite`) and the lock that lets one run at a time (`run.lock`).
 
-The ledger alone decides what was sent. A delivery is one *edition* of a brief
-(its content, run.edition_id) to one *mailbox* (reportgen.mailtext), in one of
-three states:
+The ledger alone decides what was sent. A delivery is one *edition* of a brief (its content,
+nightly.edition_id) to one *mailbox* (reportgen.mailtext), in one of three states:
 
-- `handed`: written before DATA. From then until the server's reply is read the
-  message may have arrived: the delivery is *in doubt*. A run that dies, a
-  connection dropped after DATA, a timeout or a tarpit leave it so; no later run
-  sends it again (`send --force` does).
+- `handed`: written before DATA. Until the server's reply is read the message may have
+  arrived: the delivery is *in doubt* (a run that died, a connection dropped after DATA, a
+  timeout, a tarpit, or a 250 that could not be written) and no later run sends it again
+  (`send --force` does).
 - `sent`: the server's 250 after DATA.
-- `failed`: refused before DATA, or refused by the reply to it: not delivered;
-  the next run tries again.
+- `failed`: refused before DATA or by the reply to it: not delivered; the next run tries again.
 
-A reply that cannot be written (the file locked right after a 250) leaves the
-delivery `handed`: in doubt, never sent twice.
-
-The database is trusted only when it is sound: opening runs `PRAGMA
-quick_check`, and a damaged or foreign file is a `LedgerError` (one line); every
-wait for another process's lock is bounded (`busy_timeout`) and a timeout is a
-one-line `LedgerError`. Once the file was found locked, later writes wait only
-briefly, so a held lock cannot stall a run write after write.
+The database is trusted only when it is sound (`PRAGMA quick_check` on opening: a damaged or
+foreign file is a one-line `LedgerError`). Every wait for another process's lock is bounded
+(`busy_timeout`, then a one-line `LedgerError`), and once the file was found locked later
+writes wait only briefly, so a held lock cannot stall a run write after write.
 """
 
 from __future__ import annotations
@@ -31,12 +25,13 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reportgen.config import Config
 from reportgen.errors import LedgerError, LockHeld
 from reportgen.mailtext import parse_mailbox
 
@@ -50,7 +45,7 @@ DAMAGED = "nothing is sent from it: restore it from a backup or move it aside"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mailings (
     brief TEXT NOT NULL,
-    edition TEXT NOT NULL,           -- the content id of what was sent (publish/run.py)
+    edition TEXT NOT NULL,           -- the content id of what was sent (publish/nightly.py)
     mailbox TEXT NOT NULL,           -- local@domain, the domain case-folded and IDNA-encoded
     message_id TEXT NOT NULL,
     pdf_sha256 TEXT NOT NULL,        -- the PDF attached (its edition file in the archive)
@@ -299,23 +294,26 @@ class Ledger:
         code: int | None = None,
         detail: str | None = None,
     ) -> None:
-        """Log one state of one brief in a run; a run log that cannot be written never stops a run."""
-        try:
-            self._write(
-                "INSERT INTO run_events (run_id, at, brief, state, recipient, smtp_code, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, _now(), brief, state, recipient, code, detail),
-            )
-        except LedgerError as exc:  # the outcome still reaches the output and failures_to
-            log.warning("run log: %s %s not recorded: %s", brief, state, exc)
+        """Log one state of one brief in a run."""
+        self._log(
+            f"{brief} {state}",
+            "INSERT INTO run_events (run_id, at, brief, state, recipient, smtp_code, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, _now(), brief, state, recipient, code, detail),
+        )
 
     def end_run(self, run_id: str, exit_code: int) -> None:
+        """Unrecorded, the run shows as "running or killed" in `reportgen runs`."""
+        sql = "UPDATE runs SET ended=?, exit_code=? WHERE run_id=?"
+        self._log(f"the end of run {run_id}", sql, (_now(), exit_code, run_id))
+
+    def _log(self, what: str, sql: str, params: tuple[Any, ...]) -> None:
+        """A run log that cannot be written never stops a run: the outcome still reaches the
+        output and failures_to."""
         try:
-            self._write(
-                "UPDATE runs SET ended=?, exit_code=? WHERE run_id=?", (_now(), exit_code, run_id)
-            )
-        except LedgerError as exc:  # shown as "running or killed" by `reportgen runs`
-            log.warning("run log: the end of run %s not recorded: %s", run_id, exc)
+            self._write(sql, params)
+        except LedgerError as exc:
+            log.warning("run log: %s not recorded: %s", what, exc)
 
     def runs(self, limit: int = 10) -> list[RunLog]:
         """The newest runs first, each with its events in order."""
@@ -336,3 +334,12 @@ class Ledger:
             (run_id,),
         )
         return tuple(Event(*row) for row in rows)
+
+
+def recent_runs(config: Config, limit: int = 10) -> list[RunLog]:
+    """The newest runs of this output folder, with their events (empty when none yet)."""
+    path = state_path(config.resolve(config.build.out))
+    if not path.is_file():
+        return []
+    with closing(Ledger(path)) as ledger:
+        return ledger.runs(limit)

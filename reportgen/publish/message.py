@@ -54,12 +54,9 @@ def subject_template(mail: MailConfig, summary: BriefSummary) -> str:
 
 
 def subject_line(template: str, summary: BriefSummary) -> str:
-    """The subject template filled in, naming the ticker, at most SUBJECT_MAX characters.
-
-    A template without {ticker} gets the ticker as a `[BABA] ` prefix. When too long,
-    the title is shortened first, then the verdict; the call (ticker, rating, target,
-    upside) never is.
-    """
+    """The subject template filled in, naming the ticker (a `[BABA] ` prefix when the template
+    does not), at most SUBJECT_MAX characters: the title is cut first, then the verdict; the
+    call (ticker, rating, target, upside) never is."""
     if summary.ticker and "{ticker}" not in template:
         template = "[{ticker}] " + template
     values = {
@@ -207,8 +204,16 @@ def brief_message(
     return msg
 
 
-def notice_message(envelope: Envelope, subject: str, lines: list[str]) -> EmailMessage:
-    """A plain-text failure notice for the ops address."""
+def notice_message(
+    sender: Mailbox,
+    to: Mailbox,
+    now: datetime,
+    key: tuple[str, str],
+    subject: str,
+    lines: list[str],
+) -> EmailMessage:
+    """A plain-text failure notice for the ops address; `key` (what and when) makes its Message-ID."""
+    envelope = Envelope(sender, to, message_id_for(*key, to.address, sender), now)
     msg = _headers(envelope, " ".join(subject.split())[:900])
     msg.set_content("\n".join(lines) + "\n")
     return msg

@@ -1,21 +1,17 @@
 """The nightly job and `send`: build, verify, and email each edition of a brief to each
 mailbox once.
 
-An *edition* is a brief's content, not the bytes or the hour of a build:
-`edition_id` hashes the brief's input files with the project config that
-shapes its page, so the same content built by `build`, `send` or `nightly` is
-one edition. For each mailbox the ledger alone decides: `sent` is skipped,
-`handed` (in doubt: the reply to DATA was lost) is skipped and reported unless
-`send --force`, anything else is sent, with "handed" written before DATA and
-the reply after. So re-running the job, or `build` then `send` then `nightly`,
-sends nothing twice. A delivered PDF is kept in the editions archive (an audit
-log, never asked whether to send).
+An *edition* is a brief's content (`edition_id`: its input files and the config that shapes
+its page), not the bytes or the hour of a build: the same content built by `build`, `send` or
+`nightly` is one edition. For each mailbox the ledger alone decides: `sent` is skipped,
+`handed` (in doubt: the reply to DATA was lost) is skipped and reported unless `send --force`,
+anything else is sent, with "handed" written before DATA and the reply after. A delivered PDF
+is kept in the editions archive (an audit log, never asked whether to send).
 
-`run_nightly` builds every brief through the same batch builder and cache as
-`reportgen build` (an unchanged brief is not built again) and never sends one
-that failed (its previous PDF is not re-sent). A run holds an exclusive lock on
-the output folder; a second run exits at once (75). The ledger is checked
-before anything is sent: an unsound one stops the run and failures_to is told.
+`run_nightly` builds every brief with the batch builder and cache of `reportgen build` and
+never sends one that failed (its previous PDF is not re-sent). A run holds an exclusive lock
+on the output folder (a second run exits at once, 75) and a sound ledger, or sends nothing
+and tells failures_to.
 """
 
 from __future__ import annotations
@@ -33,24 +29,15 @@ from pathlib import Path
 
 from reportgen.batch import BatchOptions, build_many, page_digest
 from reportgen.brief.spec import find_briefs
-from reportgen.brief.summary import BriefSummary
 from reportgen.built import BuildResult
 from reportgen.cache import CHART_DIR, ChartCache
-from reportgen.config import ComplianceConfig, Config, ConfigError, MailConfig
+from reportgen.config import ComplianceConfig, Config, ConfigError
 from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
 from reportgen.project import Project, load_project
 from reportgen.publish import editions, message, smtp
-from reportgen.publish.ledger import (
-    LEDGER_WAIT,
-    Delivery,
-    Known,
-    Ledger,
-    RunLog,
-    run_lock,
-    state_path,
-)
+from reportgen.publish.ledger import LEDGER_WAIT, Delivery, Known, Ledger, run_lock, state_path
 from reportgen.record import LastGood, OutputError, just_built, last_good
 from reportgen.render.changes import Changes, Snapshot, compare
 from reportgen.workers import Ceilings
@@ -107,17 +94,6 @@ def edition_id(good: LastGood, page: str) -> str:
     return hashlib.sha256(f"{good.inputs}\0{good.page or page}".encode()).hexdigest()
 
 
-def readers(mail: MailConfig, summary: BriefSummary) -> list[Mailbox]:
-    """[mail].to plus the brief's `recipients:`, each mailbox once."""
-    try:
-        found = mailboxes([*mail.to, *summary.recipients])
-    except ValueError as exc:
-        raise DeliveryError(f"recipients: {exc}") from None
-    if not found:
-        raise DeliveryError("no recipients (set [mail].to or recipients: in brief.yaml)")
-    return found
-
-
 class Run:
     """What the steps of one run share: settings, ledger, and the report they fill in."""
 
@@ -168,7 +144,14 @@ class Run:
                     f"draft, not sent ({len(good.open_findings)} open finding(s); see"
                     f" `reportgen review` for brief {good.brief_id}): {found}"
                 )
-            return Ready(good, edition_id(good, self.page), readers(self.mail, good.summary))
+            edition = edition_id(good, self.page)
+            try:  # [mail].to plus the brief's `recipients:`, each mailbox once
+                boxes = mailboxes([*self.mail.to, *good.summary.recipients])
+            except ValueError as exc:
+                raise DeliveryError(f"recipients: {exc}") from None
+            if not boxes:
+                raise DeliveryError("no recipients (set [mail].to or recipients: in brief.yaml)")
+            return Ready(good, edition, boxes)
         except Exception as exc:  # any fault with one brief's mail fails that brief only
             self.fail(good.brief_id, f"not sent: {exc}")
             return None
@@ -320,31 +303,16 @@ class Run:
             lines += [f"{one_line(o.brief_id)}:", *(f"  {one_line(d)}" for d in o.details)]
         lines += ["", "Nothing was sent for a brief that failed; its previous PDF was not re-sent."]
         to = parse_mailbox(ops)
-        try:  # a failure to send is the notice's outcome, not raised
-            result = send_notice(
-                mailer, self.sender, to, self.now, ("*notice*", run_id), subject, lines
+        try:
+            notice = message.notice_message(
+                self.sender, to, self.now, ("*notice*", run_id), subject, lines
             )
         except DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
+        result = mailer.send(notice, self.sender, to)  # failures are its outcome, not raised
         state = "notice-sent" if result.sent else "notice-failed"
         self.event("*", state, recipient=to.address, code=result.code, detail=result.detail)
-
-
-def send_notice(
-    mailer: smtp.Mailer,
-    sender: Mailbox,
-    to: Mailbox,
-    now: datetime,
-    key: tuple[str, str],
-    subject: str,
-    lines: list[str],
-) -> smtp.SendOutcome:
-    """A plain-text notice to the ops mailbox (DeliveryError when the subject cannot be a
-    header); `key` makes its Message-ID."""
-    mid = message.message_id_for(*key, to.address, sender)
-    notice = message.notice_message(message.Envelope(sender, to, mid, now), subject, lines)
-    return mailer.send(notice, sender, to)
 
 
 def write_eml(folder: Path, brief: str, sender: Mailbox, box: Mailbox, mail: EmailMessage) -> Path:
@@ -416,10 +384,11 @@ def _tell_ops(
     sender, ops = parse_mailbox(mail.from_), parse_mailbox(mail.failures_to)
     subject = f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used"
     why = "No brief was sent: without a sound ledger a delivery could go out twice."
+    notice = message.notice_message(
+        sender, ops, now, ("*ledger*", now.isoformat()), subject, [str(exc), "", why]
+    )
     with mailer:
-        send_notice(
-            mailer, sender, ops, now, ("*ledger*", now.isoformat()), subject, [str(exc), "", why]
-        )
+        mailer.send(notice, sender, ops)
 
 
 def run_nightly(
@@ -490,12 +459,3 @@ def send_briefs(
             if item:
                 ready.append(item)
         return run.deliver(ready)
-
-
-def recent_runs(config: Config, limit: int = 10) -> list[RunLog]:
-    """The newest runs of this output folder, with their events (empty when none yet)."""
-    path = state_path(config.resolve(config.build.out))
-    if not path.is_file():
-        return []
-    with closing(Ledger(path)) as ledger:
-        return ledger.runs(limit)

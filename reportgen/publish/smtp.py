@@ -89,7 +89,6 @@ class SendOutcome:
     sent: bool
     code: int | None
     detail: str
-    attempts: int
     doubt: bool = False
 
 
@@ -135,11 +134,9 @@ def _text(reply: bytes | str) -> str:
 
 
 class Mailer:
-    """One SMTP connection reused for a run's messages, reopened after a transient failure.
-
-    When the server cannot be reached at all after a message's retries, or the
-    setup failed for good (login refused ...), later messages fail at once.
-    """
+    """One SMTP connection reused for a run's messages, reopened after a transient failure;
+    once the server is unreachable after a message's retries, or the setup failed for good
+    (login refused ...), later messages fail at once."""
 
     def __init__(self, smtp: SmtpConfig, password: str | None):
         self.smtp = smtp
@@ -172,10 +169,10 @@ class Mailer:
         attempt = 0
         while True:
             if self._stopped:
-                return SendOutcome(False, None, f"not attempted: {self._stopped}", attempt)
+                return SendOutcome(False, None, f"not attempted: {self._stopped}")
             attempt += 1
             try:
-                return self._attempt(message, sender, recipient, handover, attempt)
+                return self._attempt(message, sender, recipient, handover)
             except Exception as exc:  # whatever one message raises fails that message only
                 failure = classify(exc, self._expired)
             log.info("%s: attempt %d: %s", recipient.address, attempt, failure.detail)
@@ -195,7 +192,6 @@ class Mailer:
         sender: Mailbox,
         recipient: Mailbox,
         handover: Callable[[], None],
-        attempt: int,
     ) -> SendOutcome:
         """MAIL, RCPT, handover, DATA on the run's connection, within one deadline."""
         if self._conn is None:
@@ -204,7 +200,7 @@ class Mailer:
         utf8 = needs_utf8(sender, recipient)
         if utf8 and not conn.has_extn("smtputf8"):
             why = f"{recipient.address}: a non-ASCII local part needs SMTPUTF8, not offered"
-            return SendOutcome(False, None, why, attempt)
+            return SendOutcome(False, None, why)
         options = ["SMTPUTF8"] if utf8 else []
         options += ["BODY=8BITMIME"] if utf8 and conn.has_extn("8bitmime") else []
         data = as_sent(message, sender, recipient)
@@ -219,7 +215,7 @@ class Mailer:
                 handover()
             except Exception as exc:  # "handed" could not be written: nothing goes out
                 self._reset()
-                return SendOutcome(False, None, f"not sent: {exc}", attempt)
+                return SendOutcome(False, None, f"not sent: {exc}")
             try:
                 code, reply = conn.data(data)
             except smtplib.SMTPDataError:
@@ -227,14 +223,12 @@ class Mailer:
             except (smtplib.SMTPException, OSError) as exc:
                 self._drop()
                 why = classify(exc, self._expired).detail
-                return SendOutcome(False, None, f"in doubt: {why} after DATA", attempt, True)
+                return SendOutcome(False, None, f"in doubt: {why} after DATA", doubt=True)
             if 400 <= code < 600:
                 raise smtplib.SMTPDataError(code, reply)  # refused: not delivered
             if not 200 <= code < 300:  # no reply one can read: it may have been stored
-                return SendOutcome(
-                    False, None, f"in doubt: reply {reply!r} after DATA", attempt, True
-                )
-        return SendOutcome(True, code, "accepted", attempt)
+                return SendOutcome(False, None, f"in doubt: reply {reply!r} after DATA", doubt=True)
+        return SendOutcome(True, code, "accepted")
 
     @contextmanager
     def _deadline(self, conn: smtplib.SMTP) -> Iterator[None]:
@@ -264,7 +258,7 @@ class Mailer:
             detail += f" (gave up after {attempts} attempt{'s' * (attempts > 1)})"
             if failure.code is None:
                 self._stopped = f"{where} unreachable ({failure.detail})"
-        return SendOutcome(False, failure.code, detail, attempts)
+        return SendOutcome(False, failure.code, detail)
 
     def _reset(self) -> None:
         """RSET after a refusal, so the connection's next MAIL starts a new transaction."""
