@@ -10,8 +10,8 @@ here so that tables, metrics and charts write a figure the same way.
 from __future__ import annotations
 
 import csv
-import itertools
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
@@ -75,12 +75,10 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     except pd.errors.ParserError as exc:
         if READ_FAILED in str(exc):  # not the file's content: scan_csv has just read it whole
             raise MemoryError(f"pandas could not read {path.name} into memory") from exc
-        return Problem(
-            path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}"
-        )
-    if not isinstance(
-        df.index, pd.RangeIndex
-    ):  # pandas turned the extra leading cells into an index
+        line = re.search(r"\bline (\d+)", str(exc))
+        message = f"unreadable CSV: {' '.join(str(exc).split())}"
+        return Problem(path, int(line.group(1)) if line else None, "data", message)
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the extra leading cells an index
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
     return Frame(path, _typed(df))
@@ -93,21 +91,15 @@ missing EPS), never in a column of text, where `NA` was shown as a dash."""
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Columns of numbers (by read_number, the rule brief.yaml follows too) as numbers,
-    with NA_WORDS as gaps; every other column as the text written."""
+    with NA_WORDS as gaps; every other column, and one of NA_WORDS only, as the text written."""
     import pandas as pd
 
     for column in df.columns:
         cells = [str(v).strip() for v in df[column] if v == v]  # NaN != NaN
         numbers = [c for c in cells if c not in NA_WORDS]
-        if all(_is_number(c) for c in numbers):
-            df[column] = pd.to_numeric(
-                df[column].map(lambda v: None if v != v or str(v).strip() in NA_WORDS else v)
-            )
+        if (numbers or not cells) and all(number_of(c) is not None for c in numbers):
+            df[column] = pd.to_numeric(df[column].mask(df[column].str.strip().isin(NA_WORDS)))
     return df
-
-
-def _is_number(cell: str) -> bool:
-    return number_of(cell) is not None
 
 
 def number_of(cell: object) -> float | None:
@@ -134,8 +126,7 @@ def scan_csv(path: Path, limits: Limits) -> Problem | None:
             rows = csv.reader(handle)
             for index, row in enumerate(rows):
                 found = _row_problem(row, rows.line_num, limits)
-                if index == 0 and not found:
-                    found = _repeated_column(row)
+                found = found or (_repeated_column(row) if index == 0 else None)
                 if found:
                     return Problem(path, rows.line_num, "data", found)
     except UnicodeDecodeError as exc:
@@ -204,14 +195,6 @@ def _long_row(path: Path) -> int | None:
         rows = csv.reader(handle)
         width = len(next(rows, []))
         return next((rows.line_num for row in rows if len(row) > width), None)
-
-
-def _parser_line(message: str) -> int | None:
-    words = message.replace(",", " ").split()
-    for before, word in itertools.pairwise(words):
-        if before == "line" and word.isdigit():
-            return int(word)
-    return None
 
 
 def decimals_for(values: list[float], most: int = 2) -> int:

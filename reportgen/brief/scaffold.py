@@ -1,15 +1,11 @@
 """`reportgen new`: a new brief folder that builds at once and shows every feature.
 
-The files are a working tour of brief-format v1: metrics (with key figures),
-tables (columns, sort, highlight), one chart of every kind, a section body in
-a .md file and one inline, all four helpers, risks, and v1.1's market block
-(with a price history), comparables and catalysts. Every text is marked
-PLACEHOLDER and every number is sample data (its sources at sample.invalid, its
-market block and CSV rows as samples.py knows them), so nobody mistakes it for
-data: it builds at once, as a DRAFT that is never emailed while any placeholder
-or sample is left (placeholders.py, samples.py). brief.yaml starts with the
-yaml-language-server comment that points editors at the brief schema, written
-once beside the brief folders and shared by them.
+The files are a working tour of brief-format v1: metrics (with key figures), tables,
+one chart of every kind, a section body in a .md file and one inline, all four helpers,
+risks, and v1.1's market block (with a price history), comparables and catalysts. Every
+text is marked PLACEHOLDER and every number is sample data (placeholders.py finds both),
+so it builds at once as a DRAFT that is never emailed. brief.yaml starts with the
+yaml-language-server comment pointing editors at the schema, written beside the briefs.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from reportgen.brief.samples import (
+from reportgen.brief.placeholders import (
     COMPS_CSV,
     MARKET_SHARE_CSV,
     REVENUE_CSV,

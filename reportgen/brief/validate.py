@@ -24,10 +24,9 @@ from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
-from reportgen.brief.placeholders import placeholders
+from reportgen.brief.placeholders import placeholders, samples
 from reportgen.brief.review import Gate, apply_review
 from reportgen.brief.reviewfile import load_review
-from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
