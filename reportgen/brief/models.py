@@ -19,11 +19,8 @@ ChartKind = Literal["bar", "barh", "line", "stacked-bar"]
 
 def _scalar_to_text(value: object) -> object:
     """Let `highlight: 2024` match a CSV cell that reads '2024'."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return format(value, "g")
-    return value
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return format(value, "g") if number else value
 
 
 Text = Annotated[str, Field(min_length=1)]
@@ -31,6 +28,8 @@ MatchText = Annotated[str, BeforeValidator(_scalar_to_text)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+MaxAge = Annotated[PositiveInt | None, Field(description="Stale after this many days (extension).")]
 
 
 def _no_number(value: object) -> object:
@@ -99,9 +98,7 @@ class Source(Model):
     short: str | None = Field(
         None, description="Short name for chart legends and source lines (extension)."
     )
-    max_age_days: PositiveInt | None = Field(
-        None, description="Stale after this many days (extension)."
-    )
+    max_age_days: MaxAge = None
 
 
 class Metric(Model):
@@ -113,9 +110,7 @@ class Metric(Model):
     period: str | None = None
     source: Text
     key: StrictBool = Field(False, description="Show in the key-figures box.")
-    max_age_days: PositiveInt | None = Field(
-        None, description="Stale after this many days (extension)."
-    )
+    max_age_days: MaxAge = None
 
 
 class Table(Model):
@@ -211,19 +206,17 @@ class Call(Model):
 
     date: Day
     rating: str | None = None
-    target: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    target: Positive | None = None
 
 
 class Market(Model):
-    price: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
-        description="Last share price."
-    )
+    price: Positive = Field(description="Last share price.")
     currency: Text = Field(description="Currency of price and target, e.g. USD.")
     date: Day = Field(description="Date of the price; stale like any figure.")
-    shares: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    shares: Positive | None = Field(
         None, description="Shares outstanding, in billions: market value = price × shares."
     )
-    target: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    target: Positive | None = Field(
         None, description="Price target; upside = target / price − 1 is computed."
     )
     horizon: str | None = Field(None, description="Required with target, e.g. '12 months'.")
@@ -275,9 +268,7 @@ class Scenario(Model):
     """One case of the call: a value per share, how likely it is and what drives it."""
 
     case: Case
-    value: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
-        description="Value per share in market.currency."
-    )
+    value: Positive = Field(description="Value per share in market.currency.")
     probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
         description="A fraction: the three add up to 1 (±0.005)."
     )

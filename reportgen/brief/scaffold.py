@@ -68,21 +68,18 @@ def new_brief(brief_id: str, parent: Path, today: date | None = None) -> Scaffol
     if folder.exists():
         raise ScaffoldError(f"{folder}: already exists; choose another id or remove it")
     files = _files(brief_id, today or date.today())
-    written = []
     for name, text in files.items():
         write_atomic(folder / name, text.encode("utf-8"))
-        written.append(folder / name)
     schema = parent / SCHEMA_FILE
     write_atomic(schema, schema_text().encode("utf-8"))  # refreshed: it follows this reportgen
-    log.info("created %s (%d files) and %s", folder, len(written), schema)
-    return Scaffold(folder, written, schema)
+    log.info("created %s (%d files) and %s", folder, len(files), schema)
+    return Scaffold(folder, [folder / name for name in files], schema)
 
 
 def _files(brief_id: str, today: date) -> dict[str, str]:
     """Every file of the new brief, by name."""
-    name = brief_id.replace("-", " ").title()
-    dates = {
-        "@NAME@": name,
+    marks = {
+        "@NAME@": brief_id.replace("-", " ").title(),
         "@TODAY@": today.isoformat(),
         "@EARLIER@": (today - timedelta(days=182)).isoformat(),
         "@NEXT_QUARTER@": _quarter(today, 1),
@@ -94,7 +91,7 @@ def _files(brief_id: str, today: date) -> dict[str, str]:
         "@SAMPLE_FILING@": sample_url("filing"),
     }
     brief = BRIEF_YAML
-    for mark, value in dates.items():
+    for mark, value in marks.items():
         brief = brief.replace(mark, value)
     return {
         BRIEF_FILE: f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n" + brief,
