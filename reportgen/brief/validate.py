@@ -21,24 +21,18 @@ from reportgen.brief.helpers import HelperCall, scan_helpers
 from reportgen.brief.images import image_key, image_name, image_problem, images_in
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
-from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders, samples
-from reportgen.brief.review import Gate, apply_review
+from reportgen.brief.review import Acceptance, Gate, apply_review
 from reportgen.brief.reviewfile import load_review
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
+from reportgen.mailtext import header_problem, parse_mailbox
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
-LEVEL_WORDS = {
-    "low": "low",
-    "medium": "medium",
-    "moderate": "medium",
-    "high": "high",
-    "very high": "very-high",
-}
+LEVEL_WORDS = {"moderate": "medium", "very high": "very-high"}  # other words are the level
 LEVEL_IN_LABEL = re.compile(
     r"\b(very[\s-]+high|high|medium|moderate|low)[\s-]+(risk|reward)\b", re.IGNORECASE
 )
@@ -64,6 +58,7 @@ class Checked:
     conflicts: list[Conflict] = field(default_factory=list)
     review: Gate = field(default_factory=Gate)
     verdict: VerdictConfig = DEFAULT_VERDICT  # the [verdict] thresholds it was checked by
+    entries: list[Acceptance] = field(default_factory=list)  # review.yaml, read once
 
     @property
     def publishable(self) -> bool:
@@ -87,16 +82,11 @@ def validate(
     if errors:
         raise BriefError(problems)
     gate = apply_review([p for p in problems if p.severity == "warning"], entries)
-    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict)
+    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict, entries)
 
 
 class _Validator(DataChecks):
-    def __init__(
-        self,
-        spec: Spec,
-        ratings: Sequence[Rating] | None = None,
-        verdict: VerdictConfig = DEFAULT_VERDICT,
-    ):
+    def __init__(self, spec: Spec, ratings: Sequence[Rating] | None, verdict: VerdictConfig):
         self.spec = spec
         self.ratings = ratings
         self.verdict = verdict
@@ -134,7 +124,7 @@ class _Validator(DataChecks):
         self.check_source_paths()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
-        self.problems += header_problems(self.spec)  # what a mail header would refuse
+        self.check_mail_headers()
         self.problems += samples(self.spec, self.frames)
 
     def check_brief_id(self) -> None:
@@ -146,7 +136,8 @@ class _Validator(DataChecks):
         """A label that names a risk or reward level must name the levels given (docs/checks.md)."""
         verdict = self.brief.verdict
         for level, what in LEVEL_IN_LABEL.findall(canonical(verdict.label)):
-            said = LEVEL_WORDS[re.sub(r"[\s-]+", " ", level.lower())]
+            said = re.sub(r"[\s-]+", " ", level.lower())
+            said = LEVEL_WORDS.get(said, said)
             actual = verdict.risk if what.lower() == "risk" else verdict.reward
             if said != actual:
                 self.error(
@@ -159,9 +150,7 @@ class _Validator(DataChecks):
         """A name or role prints on one line in the header and the certification."""
         for i, author in enumerate(self.brief.authors):
             for key in ("name", "role"):
-                why = line_break(
-                    (getattr(author, key) or "").strip()
-                )  # `name: |` ends in a newline
+                why = line_break((getattr(author, key) or "").strip())  # `name: |` ends in \n
                 if why:
                     self.error(("authors", i, key), why)
 
@@ -200,21 +189,13 @@ class _Validator(DataChecks):
                 )
 
     def check_sections(self) -> None:
-        tables = {t.id for t in self.brief.tables}
-        charts = {c.id for c in self.brief.charts}
+        tables, charts = {t.id for t in self.brief.tables}, {c.id for c in self.brief.charts}
         for i, section in enumerate(self.brief.sections):
-            for j, tid in enumerate(section.tables):
-                if tid not in tables:
-                    self.error(
-                        ("sections", i, "tables", j),
-                        f"unknown table '{tid}' (known: {', '.join(sorted(tables))})",
-                    )
-            for j, cid in enumerate(section.charts):
-                if cid not in charts:
-                    self.error(
-                        ("sections", i, "charts", j),
-                        f"unknown chart '{cid}' (known: {', '.join(sorted(charts))})",
-                    )
+            for kind, ids in (("table", tables), ("chart", charts)):
+                for j, name in enumerate(getattr(section, f"{kind}s")):
+                    if name not in ids:
+                        message = f"unknown {kind} '{name}' (known: {', '.join(sorted(ids))})"
+                        self.error(("sections", i, f"{kind}s", j), message)
 
     def check_risks(self) -> None:
         for i, risk in enumerate(self.brief.risks):
@@ -241,30 +222,19 @@ class _Validator(DataChecks):
                     self.cited.add(call.arg)
                 if call.arg not in known[call.name]:
                     listed = ", ".join(sorted(known[call.name])) or "none"
-                    self.problems.append(
-                        Problem(
-                            call.place.path,
-                            call.place.line,
-                            key,
-                            f"{call.name}(\"{call.arg}\"): unknown {call.name} id '{call.arg}' (known: {listed})",
-                        )
-                    )
+                    what = f'{call.name}("{call.arg}"): unknown {call.name} id'
+                    message = f"{what} '{call.arg}' (known: {listed})"
+                    self.problems.append(Problem(call.place.path, call.place.line, key, message))
 
     def check_images(self, doc: MarkdownDoc) -> None:
         """An image the page will not show is a warning at its line, never a silent gap."""
         for src, line in images_in(doc):
             refused = image_problem(self.spec.root, src, self.spec.limits)
             if refused:
+                message = f"image {image_name(src)} not shown: {refused}"
+                finding = f"image:{doc_name(doc)}:{image_key(src)}"
                 self.problems.append(
-                    Problem(
-                        doc.place.path,
-                        line,
-                        doc.key,
-                        f"image {image_name(src)} not shown: {refused}",
-                        "warning",
-                        finding=f"image:{doc_name(doc)}:{image_key(src)}",
-                        values=(refused,),
-                    )
+                    Problem(doc.place.path, line, doc.key, message, "warning", finding, (refused,))
                 )
 
     def check_unused_sources(self) -> None:
@@ -284,6 +254,29 @@ class _Validator(DataChecks):
                         "in Sources; name the publisher or title as a reader would",
                         f"source-path:{sid}:{key}",
                     )
+
+    def check_mail_headers(self) -> None:
+        """What `send` would refuse in a mail header or envelope (reportgen.mailtext), found by
+        `check` and `build` at its line: the subject's texts and the recipients' mailboxes."""
+        brief, market = self.brief, self.brief.market
+        texts: list[tuple[Loc, str | None]] = [
+            (("title",), brief.title),
+            (("subject", "name"), brief.subject.name),
+            (("subject", "ticker"), brief.subject.ticker),
+            (("verdict", "label"), brief.verdict.label),
+        ]
+        if market is not None:
+            texts += [
+                (("market", "rating"), market.rating),
+                (("market", "currency"), market.currency),
+            ]
+        found = [(loc, header_problem(text)) for loc, text in texts if text]
+        for i, address in enumerate(brief.recipients):
+            try:
+                parse_mailbox(address)
+            except ValueError as exc:
+                found.append((("recipients", i), str(exc)))
+        self.problems += [self.spec.problem(loc, why) for loc, why in found if why]
 
     def check_figures(self) -> None:
         """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""
