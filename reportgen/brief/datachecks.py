@@ -5,7 +5,6 @@ A mixin of the validator (validate.py), which owns the problem list and the cite
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from reportgen.brief.data import Frame, number_of, read_csv
 from reportgen.brief.labels import guessed_legend
@@ -39,9 +38,7 @@ class DataChecks:
         if name not in self.frames:
             result = read_csv(path, self.spec.limits)
             if isinstance(result, Problem):
-                if (
-                    result not in self.problems
-                ):  # a table and a chart may share the file: say it once
+                if result not in self.problems:  # a table and a chart may share the file
                     self.problems.append(result)
                 return None
             self.frames[name] = result
@@ -51,9 +48,7 @@ class DataChecks:
         missing = [c for c in columns if c not in frame.df.columns]
         if missing:
             have = ", ".join(map(str, frame.df.columns))
-            self.error(
-                loc, f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
-            )
+            self.error(loc, f"no column '{missing[0]}' in {frame.path.name} (columns: {have})")
         return not missing
 
     def check_source_of(self, kind: str, i: int, item: Table | Chart, frame: Frame) -> None:
@@ -67,35 +62,21 @@ class DataChecks:
             sid = "" if value != value else str(value).strip()  # NaN != NaN
             self.cited.add(sid)
             if sid not in self.brief.sources:
-                known = ", ".join(self.brief.sources)
-                self.problems.append(
-                    Problem(
-                        frame.path,
-                        frame.row_line(row),
-                        "source",
-                        f"unknown source '{sid}' (known: {known})",
-                    )
-                )
+                message = f"unknown source '{sid}' (known: {', '.join(self.brief.sources)})"
+                self.problems.append(Problem(frame.path, frame.row_line(row), "source", message))
 
     def check_table(self, i: int, table: Table) -> None:
         frame = self.frame(("tables", i, "data"), table.data)
         if frame is None:
             return
         self.check_source_of("tables", i, table, frame)
-        if table.columns is not None and not self.need_columns(
-            ("tables", i, "columns"), frame, table.columns
-        ):
-            return
-        if table.format and not self.need_columns(("tables", i, "format"), frame, table.format):
-            return
-        if table.sort and not self.need_columns(
-            ("tables", i, "sort"), frame, [table.sort.lstrip("-")]
-        ):
-            return
+        sort = [table.sort.lstrip("-")] if table.sort else None
+        for key, columns in (("columns", table.columns), ("format", table.format), ("sort", sort)):
+            if columns and not self.need_columns(("tables", i, key), frame, columns):
+                return
         if table.highlight is not None:
             first = next(iter(table.columns)) if table.columns else frame.df.columns[0]
-            values = {str(v) for v in frame.df[first]}
-            if table.highlight not in values:
+            if table.highlight not in map(str, frame.df[first]):
                 self.warn(
                     ("tables", i, "highlight"),
                     f"no row where {first} is '{table.highlight}'",
@@ -108,27 +89,19 @@ class DataChecks:
         if frame is None:
             return
         self.check_source_of("charts", i, chart, frame)
-        if not self.need_columns(("charts", i, "x"), frame, [chart.x]):
-            return
-        if not self.need_columns(("charts", i, "y"), frame, chart.y_columns):
-            return
-        if chart.group and not self.need_columns(("charts", i, "group"), frame, [chart.group]):
-            return
+        group = [chart.group] if chart.group else []
+        for key, columns in (("x", [chart.x]), ("y", chart.y_columns), ("group", group)):
+            if not self.need_columns(("charts", i, key), frame, columns):
+                return
         for column in chart.y_columns:
             cells = list(frame.df[column])
             row = next((r for r, v in enumerate(cells) if v == v and number_of(v) is None), None)
             if row is not None:  # the one number rule: `0700` is a code, not 700
+                message = f"column '{column}' has a value that is not a number: {cells[row]!r}"
                 self.problems.append(
-                    Problem(
-                        frame.path,
-                        frame.row_line(row),
-                        f"charts[{i}].y",
-                        f"column '{column}' has a value that is not a number: {frame.df[column][row]!r}",
-                    )
+                    Problem(frame.path, frame.row_line(row), f"charts[{i}].y", message)
                 )
-        if chart.highlight is not None and chart.highlight not in {
-            str(v) for v in frame.df[chart.x]
-        }:
+        if chart.highlight is not None and chart.highlight not in map(str, frame.df[chart.x]):
             self.warn(
                 ("charts", i, "highlight"),
                 f"no '{chart.highlight}' in column {chart.x}",
