@@ -46,10 +46,7 @@ def split_helpers(doc: MarkdownDoc) -> list[Prose | HelperCall]:
         place = _line(doc, exc.lineno)
         raise HelperSyntaxError(place.path, place.line, exc.message or "template syntax") from exc
     parts: list[Prose | HelperCall] = []
-    for node in tree.body:
-        if isinstance(node, nodes.TemplateData):
-            parts.append(Prose(node.data, _line(doc, node.lineno).line or 1))
-            continue
+    for node in tree.body:  # Jinja wraps text in Output nodes too
         if not isinstance(node, nodes.Output):
             place = _line(doc, node.lineno)
             raise HelperSyntaxError(
@@ -70,24 +67,21 @@ def scan_helpers(doc: MarkdownDoc) -> list[HelperCall]:
 
 def _helper_call(node: nodes.Node, doc: MarkdownDoc) -> HelperCall:
     place = _line(doc, node.lineno)
-    ok = (
+    if not (
         isinstance(node, nodes.Call)
         and isinstance(node.node, nodes.Name)
         and len(node.args) == 1
         and not node.kwargs
         and isinstance(node.args[0], nodes.Const)
         and isinstance(node.args[0].value, str)
-    )
-    if not ok:
+    ):
         raise HelperSyntaxError(
             place.path, place.line, 'expected a helper call such as metric("id")'
         )
-    name = node.node.name  # type: ignore[attr-defined]
-    if name not in HELPERS:
-        raise HelperSyntaxError(
-            place.path, place.line, f"unknown helper '{name}' (known: {', '.join(HELPERS)})"
-        )
-    return HelperCall(name, node.args[0].value, place)  # type: ignore[attr-defined]
+    if node.node.name not in HELPERS:
+        why = f"unknown helper '{node.node.name}' (known: {', '.join(HELPERS)})"
+        raise HelperSyntaxError(place.path, place.line, why)
+    return HelperCall(node.node.name, node.args[0].value, place)
 
 
 def _line(doc: MarkdownDoc, lineno: int | None) -> Place:

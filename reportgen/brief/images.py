@@ -15,6 +15,7 @@ from reportgen.brief.spec import MarkdownDoc, is_inside
 from reportgen.config import Limits
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp"}
+SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")  # an address, not a file
 
 
 def markdown_parser() -> MarkdownIt:
@@ -30,16 +31,16 @@ def images_in(doc: MarkdownDoc) -> list[tuple[str, int]]:
     found = []
     for block in markdown_parser().parse(doc.text):
         line = (doc.place.line or 1) + (block.map[0] if block.map else 0)
-        for token in block.children or []:
-            if token.type == "image":
-                found.append((str(token.attrGet("src") or ""), line))
+        found += [
+            (str(t.attrGet("src") or ""), line) for t in block.children or [] if t.type == "image"
+        ]
     return found
 
 
 def image_problem(root: Path, src: str, limits: Limits) -> str | None:
     """Why an image cannot be embedded, or None: a local file of a known type, inside the
     brief (no link out of it), within [limits].image_bytes and image_pixels."""
-    if not src or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith(("/", "\\")):
+    if not src or SCHEME.match(src) or src.startswith(("/", "\\")):
         return "only image files inside the brief folder are shown, never fetched from elsewhere"
     path = root / src
     if mimetypes.guess_type(path.name)[0] not in IMAGE_TYPES:
@@ -77,14 +78,13 @@ def _content_problem(path: Path, limits: Limits) -> str | None:
 
 def image_key(src: str) -> str:
     """An image in its finding's key: a local file by its name, an address by its scheme."""
-    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
+    scheme = SCHEME.match(src)
     return scheme.group(1).lower() if scheme else src[:80]
 
 
 def image_name(src: str) -> str:
     """A local image by its name; an address only by its scheme: warnings reach the
     appendix, where a tracking URL or a data: dump has no place."""
-    scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", src)
-    if scheme:
+    if scheme := SCHEME.match(src):
         return f"at a '{scheme.group(1)}:' address"
     return repr(src if len(src) <= 80 else src[:77] + "...")

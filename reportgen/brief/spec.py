@@ -245,7 +245,7 @@ def _markdown_doc(spec: Spec, loc: Loc, value: str, problems: list[Problem]) -> 
     key, name = format_loc(loc), value.strip()
     if "\n" in name or not name.lower().endswith(".md"):
         return _printable(MarkdownDoc(key, value, spec.place((*loc, "#text"))), problems)
-    path = spec.root / name
+    path, why = spec.root / name, None
     if not is_inside(spec.root, path):
         why = f"'{name}' is outside the brief folder"
     elif not path.is_file():
