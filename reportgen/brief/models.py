@@ -1,13 +1,14 @@
 """Typed model of brief.yaml (brief-format v1). Unknown keys are errors.
 
-The same models validate a brief and, later, describe it as a JSON Schema, so
-every field carries its documentation here and nowhere else.
+The same models validate a brief and describe it as a JSON Schema (`reportgen schema`),
+so every field carries its documentation here and nowhere else.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, StrictBool
 from pydantic_core import PydanticCustomError
@@ -328,3 +329,57 @@ class Brief(Model):
     estimates: Estimates | None = Field(
         None, description="The financial summary: actual and estimate years (v1.2)."
     )
+
+
+# ---------------------------------------------------------------- the JSON Schema
+
+METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
+SCHEMA_FILE = "brief.schema.json"
+# draft-07: every yaml-language-server release reads it (2020-12 only from 1.20 on).
+DIALECT = "http://json-schema.org/draft-07/schema#"
+
+
+def brief_schema() -> dict[str, Any]:
+    """The JSON Schema editors (yaml-language-server) complete and underline brief.yaml with:
+    the models' schema, widened to what an analyst may write where a key accepts more on
+    input than the model holds (a metrics CSV file name, a numeric highlight)."""
+    schema = {
+        "$schema": DIALECT,
+        **Brief.model_json_schema(mode="validation"),
+        "title": "reportgen brief.yaml",
+        "description": "An investment brief: brief-format v1.2. See docs/writing-a-brief.md.",
+    }
+    schema["properties"]["metrics"] = _metrics_input(schema["properties"]["metrics"])
+    for definition in schema["$defs"].values():
+        if "highlight" in (fields := definition.get("properties", {})):
+            fields["highlight"] = _highlight_input(fields["highlight"])
+    return schema
+
+
+def schema_text() -> str:
+    """The schema as stable, pretty JSON (what `reportgen schema` prints and `new` writes)."""
+    return json.dumps(brief_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _metrics_input(as_list: dict[str, Any]) -> dict[str, Any]:
+    """`metrics:` is a list of metrics, or the name of a CSV file with one metric a row."""
+    items = {key: value for key, value in as_list.items() if key != "title"}
+    columns = ", ".join(METRIC_CSV_COLUMNS)
+    csv_name = {
+        "type": "string",
+        "pattern": r"\.csv$",
+        "description": f"A CSV file in the brief folder with the columns {columns}.",
+    }
+    return {
+        "title": "Metrics",
+        "description": "The figures the brief quotes: a list, or a CSV file name.",
+        "anyOf": [items, csv_name],
+    }
+
+
+def _highlight_input(field: dict[str, Any]) -> dict[str, Any]:
+    """`highlight: 2024` is matched as the text '2024', so numbers are allowed too."""
+    return {
+        **{k: v for k, v in field.items() if k != "anyOf"},
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}],
+    }

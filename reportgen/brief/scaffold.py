@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from reportgen.brief.models import SCHEMA_FILE, schema_text
 from reportgen.brief.placeholders import (
     COMPS_CSV,
     MARKET_SHARE_CSV,
@@ -23,7 +24,6 @@ from reportgen.brief.placeholders import (
     SAMPLE_MARKET,
     sample_url,
 )
-from reportgen.brief.schema import SCHEMA_FILE, schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
 from reportgen.errors import ScaffoldError

@@ -19,13 +19,12 @@ from pydantic import ValidationError
 
 from reportgen.brief.bounds import bad_character, canonical, line_of, read_number, size_problem
 from reportgen.brief.data import scan_csv
-from reportgen.brief.models import Brief
+from reportgen.brief.models import METRIC_CSV_COLUMNS, Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem
 
 BRIEF_FILE = "brief.yaml"
-METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
 
 
 @dataclass(frozen=True)

@@ -122,18 +122,17 @@ def hardened(limits: Limits) -> YAML:
 def _read_text(path: Path, limits: Limits) -> str:
     """The text of brief.yaml, its size known before it is read."""
     if not path.is_file():
-        raise BriefError([Problem(path, None, "brief.yaml", "no brief.yaml in this folder")])
-    too_big = size_problem(path, limits.brief_bytes, "brief_bytes")
-    if too_big:
-        raise BriefError([Problem(path, None, "brief.yaml", too_big)])
+        why: str | None = "no brief.yaml in this folder"
+    else:
+        why = size_problem(path, limits.brief_bytes, "brief_bytes")
     try:
-        return path.read_text(encoding="utf-8-sig")
+        if why is None:
+            return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BriefError(
-            [Problem(path, None, "brief.yaml", f"not UTF-8 text ({exc.reason})")]
-        ) from exc
+        why = f"not UTF-8 text ({exc.reason})"
     except OSError as exc:
-        raise BriefError([Problem(path, None, "brief.yaml", exc.strerror or str(exc))]) from exc
+        why = exc.strerror or str(exc)
+    raise BriefError([Problem(path, None, "brief.yaml", why)])
 
 
 class _Composer(Composer):
@@ -152,10 +151,8 @@ class _Composer(Composer):
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.parser.peek_event()
         if isinstance(event, AliasEvent):
-            message = (
-                f"YAML aliases (*{event.anchor}) are not allowed in a brief: write the value out"
-            )
-            raise MarkedYAMLError(problem=message, problem_mark=event.start_mark)
+            why = f"YAML aliases (*{event.anchor}) are not allowed in a brief: write the value out"
+            raise MarkedYAMLError(problem=why, problem_mark=event.start_mark)
         tag = str(getattr(event, "tag", None) or "")  # only scalars and collections have one
         if tag and tag != "!" and tag not in PLAIN_TAGS:
             shown = tag.replace("tag:yaml.org,2002:", "!!")
@@ -213,13 +210,13 @@ class _Walk:
         return out
 
     def check_text(self, loc: Loc, text: str) -> None:
-        if is_markdown(loc):
-            limit = self.limits.markdown_bytes
-            if len(text.encode("utf-8")) > limit:
-                hint = raise_hint("markdown_bytes")
-                self.check(loc, f"Markdown text is over the limit of {limit:,} bytes ({hint})")
-            return  # its characters are checked line by line with the Markdown files
-        self.check(loc, text_problem(text, self.limits))
+        """Markdown (its characters checked with the Markdown files) only for its size."""
+        limit = self.limits.markdown_bytes
+        if not is_markdown(loc):
+            self.check(loc, text_problem(text, self.limits))
+        elif len(text.encode("utf-8")) > limit:
+            hint = raise_hint("markdown_bytes")
+            self.check(loc, f"Markdown text is over the limit of {limit:,} bytes ({hint})")
 
     def check(self, loc: Loc, message: str | None) -> None:
         if message is None:
