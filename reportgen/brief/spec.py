@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reportgen.brief.bounds import bad_character, canonical, line_of, read_number, size_problem
+from reportgen.brief.bounds import bad_character, canonical, read_number, size_problem
 from reportgen.brief.data import scan_csv
 from reportgen.brief.models import METRIC_CSV_COLUMNS, Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
@@ -268,6 +268,6 @@ def _printable(doc: MarkdownDoc, problems: list[Problem]) -> MarkdownDoc | None:
     found = bad_character(doc.text)
     if found is None:
         return doc
-    line = line_of(doc.text, found[0], doc.place.line or 1)
+    line = (doc.place.line or 1) + doc.text.count("\n", 0, found[0])
     problems.append(Problem(doc.place.path, line, doc.key, found[1]))
     return None
