@@ -22,7 +22,6 @@ from reportgen.brief.images import image_key, image_name, image_problem, images_
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
-from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders, samples
 from reportgen.brief.review import Acceptance, Gate, apply_review
 from reportgen.brief.reviewfile import load_review
@@ -78,8 +77,7 @@ def validate(
     v.run()
     entries, review_problems = load_review(spec.root, spec.limits)
     problems = v.problems + review_problems
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
+    if any(p.severity == "error" for p in problems):
         raise BriefError(problems)
     gate = apply_review([p for p in problems if p.severity == "warning"], entries)
     return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict, entries)
@@ -87,10 +85,7 @@ def validate(
 
 class _Validator(DataChecks):
     def __init__(self, spec: Spec, ratings: Sequence[Rating] | None, verdict: VerdictConfig):
-        self.spec = spec
-        self.ratings = ratings
-        self.verdict = verdict
-        self.brief = spec.brief
+        self.spec, self.brief, self.ratings, self.verdict = spec, spec.brief, ratings, verdict
         self.problems: list[Problem] = []
         self.frames: dict[str, Frame] = {}
         self.helpers: dict[str, list[HelperCall]] = {}
@@ -150,19 +145,13 @@ class _Validator(DataChecks):
         """A name or role prints on one line in the header and the certification."""
         for i, author in enumerate(self.brief.authors):
             for key in ("name", "role"):
-                why = line_break((getattr(author, key) or "").strip())  # `name: |` ends in \n
-                if why:
+                if why := line_break((getattr(author, key) or "").strip()):  # `name: |` ends in \n
                     self.error(("authors", i, key), why)
 
     def check_unique_ids(self) -> None:
-        groups: list[tuple[str, Sequence[Metric | Table | Chart]]] = [
-            ("metrics", self.brief.metrics),
-            ("tables", self.brief.tables),
-            ("charts", self.brief.charts),
-        ]
-        for kind, items in groups:
+        for kind in ("metrics", "tables", "charts"):
             seen: dict[str, int] = {}
-            for i, item in enumerate(items):
+            for i, item in enumerate(getattr(self.brief, kind)):
                 if item.id in seen:
                     first = self.spec.place((kind, seen[item.id])).line
                     self.error((kind, i, "id"), f"duplicate id '{item.id}' (first at line {first})")
@@ -179,14 +168,11 @@ class _Validator(DataChecks):
             self.known_source(("metrics", i, "source"), metric.source)
             for key in ("value", "high"):  # YAML numbers were bounded on loading; CSV ones here
                 number = getattr(metric, key)
-                refused = None if number is None else number_problem(number, self.spec.limits)
-                if refused:
+                if number is not None and (refused := number_problem(number, self.spec.limits)):
                     self.error(("metrics", i, key), refused)
             if metric.high is not None and metric.high < metric.value:
-                self.error(
-                    ("metrics", i, "high"),
-                    f"range end {metric.high:g} is below value {metric.value:g}",
-                )
+                message = f"range end {metric.high:g} is below value {metric.value:g}"
+                self.error(("metrics", i, "high"), message)
 
     def check_sections(self) -> None:
         tables, charts = {t.id for t in self.brief.tables}, {c.id for c in self.brief.charts}
