@@ -17,15 +17,14 @@ from reportgen.brief.bounds import canonical, line_break, number_problem
 from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
-from reportgen.brief.helpers import HelperCall, scan_helpers
-from reportgen.brief.images import image_key, image_name, image_problem, images_in
+from reportgen.brief.helpers import HelperCall, image_problems, scan_helpers
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
 from reportgen.brief.placeholders import placeholders, samples
 from reportgen.brief.review import Acceptance, Gate, apply_review
 from reportgen.brief.reviewfile import load_review
-from reportgen.brief.spec import Loc, MarkdownDoc, Spec
+from reportgen.brief.spec import Loc, Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
 from reportgen.mailtext import header_problem, parse_mailbox
@@ -196,7 +195,7 @@ class _Validator(DataChecks):
             "chart": {c.id for c in self.brief.charts},
         }
         for key, doc in self.spec.docs.items():
-            self.check_images(doc)
+            self.problems += image_problems(doc, self.spec.root, self.spec.limits, doc_name(doc))
             try:
                 calls = scan_helpers(doc)
             except HelperSyntaxError as exc:
@@ -211,17 +210,6 @@ class _Validator(DataChecks):
                     what = f'{call.name}("{call.arg}"): unknown {call.name} id'
                     message = f"{what} '{call.arg}' (known: {listed})"
                     self.problems.append(Problem(call.place.path, call.place.line, key, message))
-
-    def check_images(self, doc: MarkdownDoc) -> None:
-        """An image the page will not show is a warning at its line, never a silent gap."""
-        for src, line in images_in(doc):
-            refused = image_problem(self.spec.root, src, self.spec.limits)
-            if refused:
-                message = f"image {image_name(src)} not shown: {refused}"
-                finding = f"image:{doc_name(doc)}:{image_key(src)}"
-                self.problems.append(
-                    Problem(doc.place.path, line, doc.key, message, "warning", finding, (refused,))
-                )
 
     def check_unused_sources(self) -> None:
         for sid in self.brief.sources:
