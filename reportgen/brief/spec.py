@@ -84,9 +84,11 @@ def load_spec(root: Path, limits: Limits = DEFAULT_LIMITS) -> Spec:
         brief = Brief.model_validate(raw)
     except ValidationError as exc:
         reported = {p.key for p in problems}  # a refused number is not also "not a number"
-        problems += [
-            p for p in _schema_problems(exc, raw, places, yaml_path) if p.key not in reported
-        ]
+        for error in exc.errors():
+            loc = _data_loc(error["loc"], raw)
+            place, key = _nearest(places, loc, yaml_path), format_loc(loc) or "brief.yaml"
+            if key not in reported:
+                problems.append(Problem(place.path, place.line, key, _friendly(error)))
     if problems:
         raise BriefError(problems)
     spec = Spec(brief=brief, root=root, brief_id=root.resolve().name, places=places, limits=limits)
@@ -147,18 +149,6 @@ def _number_or_text(text: str) -> float | str:
     except ValueError:  # refused at its cell by scan_csv before any row is read
         return text
     return text if number is None else number
-
-
-def _schema_problems(
-    exc: ValidationError, raw: dict[str, Any], places: dict[Loc, Place], path: Path
-) -> list[Problem]:
-    problems = []
-    for error in exc.errors():
-        loc = _data_loc(error["loc"], raw)
-        place = _nearest(places, loc, path)
-        message = _friendly(error)
-        problems.append(Problem(place.path, place.line, format_loc(loc) or "brief.yaml", message))
-    return problems
 
 
 def _data_loc(loc: tuple[Any, ...], raw: Any) -> Loc:
