@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reportgen.brief.bounds import bad_character, canonical, read_number, size_problem
-from reportgen.brief.data import scan_csv
+from reportgen.brief.bounds import bad_character, canonical, size_problem
+from reportgen.brief.data import number_of, scan_csv
 from reportgen.brief.models import METRIC_CSV_COLUMNS, Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
 from reportgen.config import DEFAULT_LIMITS, Limits
@@ -129,9 +129,9 @@ def _read_metrics_csv(
 def _metric_row(row: dict[str, str]) -> dict[str, Any]:
     """CSV cells are text: turn number and flag columns into the types the model wants."""
     out: dict[str, Any] = {k: v.strip() for k, v in row.items() if k and v and v.strip()}
-    for column in ("value", "high"):
-        if column in out:
-            out[column] = _number_or_text(out[column])
+    for column in ("value", "high"):  # the rule of every CSV cell: `1,234` stays text, refused
+        if column in out and (number := number_of(out[column])) is not None:
+            out[column] = number
     if "key" in out:  # a typo ('ture') stays text, refused at its cell, never false
         out["key"] = FLAGS.get(canonical(out["key"]).lower(), out["key"])
     return out
@@ -139,16 +139,6 @@ def _metric_row(row: dict[str, str]) -> dict[str, Any]:
 
 FLAGS = dict.fromkeys(("true", "yes", "y", "1"), True)
 FLAGS |= dict.fromkeys(("false", "no", "n", "0"), False)
-
-
-def _number_or_text(text: str) -> float | str:
-    """Read by the same rule as every CSV cell: `1,234` stays text (and is refused as a
-    value) as it is in a table; `1,5` is not fifteen."""
-    try:
-        number = read_number(text)
-    except ValueError:  # refused at its cell by scan_csv before any row is read
-        return text
-    return text if number is None else number
 
 
 def _data_loc(loc: tuple[Any, ...], raw: Any) -> Loc:
