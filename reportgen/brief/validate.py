@@ -9,9 +9,12 @@ warnings: the brief still builds and shows them in its appendix.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
+from typing import Any
 
 from reportgen.brief.bounds import canonical, line_break, number_problem
 from reportgen.brief.consistency_market import check_sellside
@@ -232,28 +235,49 @@ class _Validator(DataChecks):
     def check_mail_headers(self) -> None:
         """What `send` would refuse in a mail header or envelope (reportgen.mailtext), found by
         `check` and `build` at its line: the subject's texts and the recipients' mailboxes."""
-        brief, market = self.brief, self.brief.market
-        texts: list[tuple[Loc, str | None]] = [
-            (("title",), brief.title),
-            (("subject", "name"), brief.subject.name),
-            (("subject", "ticker"), brief.subject.ticker),
-            (("verdict", "label"), brief.verdict.label),
-        ]
-        if market is not None:
-            texts += [
-                (("market", "rating"), market.rating),
-                (("market", "currency"), market.currency),
-            ]
-        found = [(loc, header_problem(text)) for loc, text in texts if text]
-        for i, address in enumerate(brief.recipients):
+        keys = ["title", "subject.name", "subject.ticker", "verdict.label"]
+        keys += ["market.rating", "market.currency"] if self.brief.market else []
+        for key in keys:
+            if (text := attrgetter(key)(self.brief)) and (why := header_problem(text)):
+                self.error(tuple(key.split(".")), why)
+        for i, address in enumerate(self.brief.recipients):
             try:
                 parse_mailbox(address)
             except ValueError as exc:
-                found.append((("recipients", i), str(exc)))
-        self.problems += [self.spec.problem(loc, why) for loc, why in found if why]
+                self.error(("recipients", i), str(exc))
 
     def check_figures(self) -> None:
         """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""
         result = check_integrity(self.spec, self.frames)
         self.problems += result.problems
         self.conflicts = result.conflicts
+
+
+def _finding_dict(problem: Problem, acceptance: Acceptance | None = None) -> dict[str, Any]:
+    """One finding as the author reads it: key, place, message, values (and sign-off)."""
+    out: dict[str, Any] = {
+        "finding": problem.finding,
+        "where": f"{problem.path}:{problem.line}" if problem.line else str(problem.path),
+        "key": problem.key,
+        "message": problem.message,
+        "values": list(problem.values),
+    }
+    if acceptance is not None:
+        on = acceptance.on.isoformat()
+        out["accepted"] = {"by": acceptance.by, "on": on, "reason": acceptance.reason}
+    return out
+
+
+def findings_json(brief_id: str, gate: Gate, pdf_sha256: str) -> bytes:
+    """build/<id>/findings.json, written with every PDF: what the author must know about the
+    PDF with this hash (check messages never reach the reader's copy). The send gate reads the
+    build record's open findings instead (output.LastGood): a PDF built before a review was
+    accepted stays a draft until it is rebuilt."""
+    report = {
+        "brief": brief_id,
+        "pdf_sha256": pdf_sha256,
+        "publishable": gate.publishable,
+        "open": [_finding_dict(p) for p in gate.open],
+        "accepted": [_finding_dict(p, a) for p, a in gate.accepted],
+    }
+    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")
