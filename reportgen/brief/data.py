@@ -56,8 +56,7 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     when memory runs out, which fails the brief naming the memory limit)."""
     import pandas as pd
 
-    refused = scan_csv(path, limits)
-    if refused is not None:
+    if refused := scan_csv(path, limits):
         return refused
     try:
         df = pd.read_csv(
@@ -118,8 +117,7 @@ def scan_csv(path: Path, limits: Limits) -> Problem | None:
 
     The file's size is known from stat before it is opened; rows are counted as they
     stream past, so a million-row file stops at the limit, not after parsing it all."""
-    too_big = size_problem(path, limits.csv_bytes, "csv_bytes")
-    if too_big:
+    if too_big := size_problem(path, limits.csv_bytes, "csv_bytes"):
         return Problem(path, None, "data", too_big)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -145,8 +143,7 @@ def _row_problem(row: list[str], line: int, limits: Limits) -> str | None:
     if len(row) > limits.csv_columns:
         return f"{len(row):,} cells in a row, more than {limits.csv_columns:,} ({raise_hint('csv_columns')})"
     for cell in row:
-        found = text_problem(cell, limits) or _number_in(cell.strip(), limits)
-        if found:
+        if found := text_problem(cell, limits) or _number_in(cell.strip(), limits):
             return f"cell {_preview(cell)}: {found}"
     return None
 
@@ -175,11 +172,9 @@ def _number_in(cell: str, limits: Limits) -> str | None:
         value = read_number(cell)
     except ValueError as exc:
         return str(exc)
-    if value is None:
-        return None
-    if math.isnan(value):
+    if value is not None and math.isnan(value):
         return "'nan' is not a figure: leave the cell empty for a missing value"
-    return number_problem(value, limits)
+    return None if value is None else number_problem(value, limits)
 
 
 def _preview(cell: str) -> str:

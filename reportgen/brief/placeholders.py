@@ -39,34 +39,28 @@ SAMPLE_HOST = "sample.invalid"
 SAMPLE_MARKET = (45.0, 1.2, 56.0)  # price, shares (bn), target
 SAMPLE_CLOSES = (38.0, 40.5, 39.2, 42.8, 44.1, 45.0)  # prices.csv, one a month
 
-MARKET_SHARE_CSV = """\
+SAMPLE_CSV = {  # the scaffold's data files, in the order it writes them
+    "market_share.csv": """\
 company,share_pct
 Example Co,31
 Rival One,27
 Rival Two,22
 Others,20
-"""
-
-COMPS_CSV = """\
-company,price,eps_fy2026,ev,ebitda_fy2026
-Example Co,45.00,3.10,60,6.5
-Rival One,80.00,4.00,120,10.0
-Rival Two,22.00,-0.50,30,2.0
-Rival Three,35.00,2.50,48,4.0
-"""
-
-REVENUE_CSV = """\
+""",
+    "revenue.csv": """\
 year,cloud,commerce
 FY2022,3.1,5.2
 FY2023,3.9,5.6
 FY2024,4.8,5.9
 FY2025,6.1,6.4
-"""
-
-SAMPLE_CSV = {
-    "market_share.csv": MARKET_SHARE_CSV,
-    "comps.csv": COMPS_CSV,
-    "revenue.csv": REVENUE_CSV,
+""",
+    "comps.csv": """\
+company,price,eps_fy2026,ev,ebitda_fy2026
+Example Co,45.00,3.10,60,6.5
+Rival One,80.00,4.00,120,10.0
+Rival Two,22.00,-0.50,30,2.0
+Rival Three,35.00,2.50,48,4.0
+""",
 }
 
 

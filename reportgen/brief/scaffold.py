@@ -16,14 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from reportgen.brief.models import SCHEMA_FILE, schema_text
-from reportgen.brief.placeholders import (
-    COMPS_CSV,
-    MARKET_SHARE_CSV,
-    REVENUE_CSV,
-    SAMPLE_CLOSES,
-    SAMPLE_MARKET,
-    sample_url,
-)
+from reportgen.brief.placeholders import SAMPLE_CLOSES, SAMPLE_CSV, SAMPLE_MARKET, sample_url
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
 from reportgen.errors import ScaffoldError
@@ -96,9 +89,7 @@ def _files(brief_id: str, today: date) -> dict[str, str]:
     return {
         BRIEF_FILE: f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n" + brief,
         "overview.md": OVERVIEW_MD,
-        "market_share.csv": MARKET_SHARE_CSV,
-        "revenue.csv": REVENUE_CSV,
-        "comps.csv": COMPS_CSV,
+        **SAMPLE_CSV,
         "prices.csv": _prices_csv(today),
     }
 
@@ -111,11 +102,11 @@ def _quarter(today: date, ahead: int) -> str:
 
 def _prices_csv(today: date) -> str:
     """A placeholder price history: one close a month for six months, ending today."""
-    closes = SAMPLE_CLOSES
-    days = [today - timedelta(days=30 * (len(closes) - 1 - i)) for i in range(len(closes))]
-    return "date,close\n" + "".join(
-        f"{d.isoformat()},{c:.2f}\n" for d, c in zip(days, closes, strict=True)
-    )
+    last = len(SAMPLE_CLOSES) - 1
+    rows = [
+        f"{today - timedelta(days=30 * (last - i))},{c:.2f}\n" for i, c in enumerate(SAMPLE_CLOSES)
+    ]
+    return "date,close\n" + "".join(rows)
 
 
 BRIEF_YAML = """\
