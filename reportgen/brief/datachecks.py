@@ -1,30 +1,40 @@
 """Tables and charts against their CSV files: the file exists inside the brief, the columns
 named exist, every row's source is known, chart values are numbers, highlights match a row.
-A mixin of the validator (validate.py), which owns the problem list and the cited sources."""
+The base of the validator (validate.py), with the problem list every rule adds to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import replace
 
 from reportgen.brief.data import Frame, number_of, read_csv
 from reportgen.brief.labels import guessed_legend
-from reportgen.brief.models import Brief, Chart, Table
+from reportgen.brief.models import Chart, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
 from reportgen.errors import Problem
 
 
 class DataChecks:
-    """The data-file rules; `error`, `warn` and `known_source` come from the validator."""
+    """The data-file rules, and the problem list and cited sources every rule adds to."""
 
-    spec: Spec
-    problems: list[Problem]
-    frames: dict[str, Frame]
-    cited: set[str]
+    def __init__(self, spec: Spec):
+        self.spec, self.brief = spec, spec.brief
+        self.problems: list[Problem] = []
+        self.frames: dict[str, Frame] = {}
+        self.cited: set[str] = set()
 
-    brief: Brief
-    error: Callable[[Loc, str], None]
-    warn: Callable[..., None]  # (loc, message, finding, values)
-    known_source: Callable[[Loc, str], None]
+    def error(self, loc: Loc, message: str) -> None:
+        self.problems.append(self.spec.problem(loc, message))
+
+    def warn(self, loc: Loc, message: str, finding: str, values: tuple[str, ...] = ()) -> None:
+        problem = self.spec.problem(loc, message, "warning")
+        self.problems.append(replace(problem, finding=finding, values=values))
+
+    def known_source(self, loc: Loc, source: str) -> None:
+        self.cited.add(source)
+        if source not in self.brief.sources:
+            known = ", ".join(self.brief.sources)
+            self.error(loc, f"unknown source '{source}' (known: {known})")
 
     def frame(self, loc: Loc, name: str) -> Frame | None:
         """Read a data file once; an error at `loc` when it is missing or unreadable."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
@@ -27,7 +27,7 @@ from reportgen.brief.market import Rating
 from reportgen.brief.placeholders import placeholders, samples
 from reportgen.brief.review import Acceptance, Gate, apply_review
 from reportgen.brief.reviewfile import load_review
-from reportgen.brief.spec import Loc, Spec
+from reportgen.brief.spec import Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
 from reportgen.mailtext import header_problem, parse_mailbox
@@ -87,19 +87,10 @@ def validate(
 
 class _Validator(DataChecks):
     def __init__(self, spec: Spec, ratings: Sequence[Rating] | None, verdict: VerdictConfig):
-        self.spec, self.brief, self.ratings, self.verdict = spec, spec.brief, ratings, verdict
-        self.problems: list[Problem] = []
-        self.frames: dict[str, Frame] = {}
+        super().__init__(spec)
+        self.ratings, self.verdict = ratings, verdict
         self.helpers: dict[str, list[HelperCall]] = {}
-        self.cited: set[str] = set()
         self.conflicts: list[Conflict] = []
-
-    def error(self, loc: Loc, message: str) -> None:
-        self.problems.append(self.spec.problem(loc, message))
-
-    def warn(self, loc: Loc, message: str, finding: str, values: tuple[str, ...] = ()) -> None:
-        problem = self.spec.problem(loc, message, "warning")
-        self.problems.append(replace(problem, finding=finding, values=values))
 
     def run(self) -> None:
         self.check_brief_id()
@@ -158,12 +149,6 @@ class _Validator(DataChecks):
                     first = self.spec.place((kind, seen[item.id])).line
                     self.error((kind, i, "id"), f"duplicate id '{item.id}' (first at line {first})")
                 seen.setdefault(item.id, i)
-
-    def known_source(self, loc: Loc, source: str) -> None:
-        self.cited.add(source)
-        if source not in self.brief.sources:
-            known = ", ".join(self.brief.sources)
-            self.error(loc, f"unknown source '{source}' (known: {known})")
 
     def check_metrics(self) -> None:
         for i, metric in enumerate(self.brief.metrics):
