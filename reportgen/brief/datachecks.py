@@ -75,34 +75,37 @@ class DataChecks:
                 message = f"unknown source '{sid}' (known: {', '.join(self.brief.sources)})"
                 self.problems.append(Problem(frame.path, frame.row_line(row), "source", message))
 
-    def check_table(self, i: int, table: Table) -> None:
-        frame = self.frame(("tables", i, "data"), table.data)
+    def data_of(
+        self, kind: str, i: int, item: Table | Chart, named: dict[str, Iterable[str] | None]
+    ) -> Frame | None:
+        """The data file of a table or chart, its source checked, with every column `named`
+        (by key) in it; None when it cannot be read or lacks one."""
+        frame = self.frame((kind, i, "data"), item.data)
         if frame is None:
-            return
-        self.check_source_of("tables", i, table, frame)
+            return None
+        self.check_source_of(kind, i, item, frame)
+        for key, columns in named.items():
+            if columns and not self.need_columns((kind, i, key), frame, columns):
+                return None
+        return frame
+
+    def check_table(self, i: int, table: Table) -> None:
         sort = [table.sort.lstrip("-")] if table.sort else None
-        for key, columns in (("columns", table.columns), ("format", table.format), ("sort", sort)):
-            if columns and not self.need_columns(("tables", i, key), frame, columns):
-                return
-        if table.highlight is not None:
+        named = {"columns": table.columns, "format": table.format, "sort": sort}
+        frame = self.data_of("tables", i, table, named)
+        if frame is not None and table.highlight is not None:
             first = next(iter(table.columns)) if table.columns else frame.df.columns[0]
             if table.highlight not in map(str, frame.df[first]):
-                self.warn(
-                    ("tables", i, "highlight"),
-                    f"no row where {first} is '{table.highlight}'",
-                    f"highlight:{table.id}",
-                    (table.highlight,),
-                )
+                why, key = f"no row where {first} is '{table.highlight}'", f"highlight:{table.id}"
+                self.warn(("tables", i, "highlight"), why, key, (table.highlight,))
 
     def check_chart(self, i: int, chart: Chart) -> None:
-        frame = self.frame(("charts", i, "data"), chart.data)
+        group = [chart.group] if chart.group else []
+        frame = self.data_of(
+            "charts", i, chart, {"x": [chart.x], "y": chart.y_columns, "group": group}
+        )
         if frame is None:
             return
-        self.check_source_of("charts", i, chart, frame)
-        group = [chart.group] if chart.group else []
-        for key, columns in (("x", [chart.x]), ("y", chart.y_columns), ("group", group)):
-            if not self.need_columns(("charts", i, key), frame, columns):
-                return
         for column in chart.y_columns:
             cells = list(frame.df[column])
             row = next((r for r, v in enumerate(cells) if v == v and number_of(v) is None), None)
@@ -112,14 +115,9 @@ class DataChecks:
                     Problem(frame.path, frame.row_line(row), f"charts[{i}].y", message)
                 )
         if chart.highlight is not None and chart.highlight not in map(str, frame.df[chart.x]):
-            self.warn(
-                ("charts", i, "highlight"),
-                f"no '{chart.highlight}' in column {chart.x}",
-                f"highlight:{chart.id}",
-                (chart.highlight,),
-            )
-        guessed = guessed_legend(chart)
-        if guessed:  # words a reader sees that the author never wrote: say so
+            why, key = f"no '{chart.highlight}' in column {chart.x}", f"highlight:{chart.id}"
+            self.warn(("charts", i, "highlight"), why, key, (chart.highlight,))
+        if guessed := guessed_legend(chart):  # words a reader sees that the author never wrote
             shown = ", ".join(f"'{label}' for {column}" for column, label in guessed)
             self.warn(
                 ("charts", i, "y"),
