@@ -4,7 +4,7 @@ The base of the validator (validate.py), with the problem list every rule adds t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from reportgen.brief.data import Frame, number_of, read_csv
@@ -76,7 +76,7 @@ class DataChecks:
                 self.problems.append(Problem(frame.path, frame.row_line(row), "source", message))
 
     def data_of(
-        self, kind: str, i: int, item: Table | Chart, named: dict[str, Iterable[str] | None]
+        self, kind: str, i: int, item: Table | Chart, named: Mapping[str, Iterable[str] | None]
     ) -> Frame | None:
         """The data file of a table or chart, its source checked, with every column `named`
         (by key) in it; None when it cannot be read or lacks one."""
