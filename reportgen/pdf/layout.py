@@ -16,6 +16,7 @@ of a build of the example, noise included (benchmarks/tagging.py).
 from __future__ import annotations
 
 import atexit
+import base64
 import functools
 import logging
 import re
@@ -30,7 +31,6 @@ from urllib.parse import unquote, urlsplit
 from reportgen.errors import Problem
 from reportgen.pdf.boxes import layout_problems
 from reportgen.pdf.fit import fitted
-from reportgen.render.svg import charts_as_images
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,29 @@ def layout(html: str, root: Path) -> Any:
         string=page, base_url=str(root.resolve()) + "/", url_fetcher=confined_fetcher(root)
     )
     return document.render(font_config=_font_configuration(), stylesheets=stylesheets)
+
+
+CHART_SVG = re.compile(
+    r'(<div class="chart-svg">\s*)(<svg\b[^>]*?aria-label="([^"]*)"[^>]*>.*?</svg>)', re.S
+)
+
+
+def charts_as_images(html: str) -> str:
+    """Hand each chart to WeasyPrint as an <img> of the very same SVG.
+
+    Inline, every element of a chart's SVG goes through the page's CSS cascade
+    and HTML parser; as a data: image only WeasyPrint's SVG renderer sees it.
+    The PDF is byte-identical (style.css sizes `.chart-svg img` like the SVG)
+    and layout takes about a third less time. The HTML file keeps inline SVG.
+    """
+
+    def image(match: re.Match[str]) -> str:
+        data = base64.b64encode(match.group(2).encode("utf-8")).decode("ascii")
+        return (
+            f'{match.group(1)}<img alt="{match.group(3)}" src="data:image/svg+xml;base64,{data}">'
+        )
+
+    return CHART_SVG.sub(image, html)
 
 
 # The house <style> element (style.css, sellside.css and the theme: brief.html.j2), the

@@ -1,14 +1,15 @@
 """Stage 4c: a chart spec and its DataFrame -> an SVG string, in one house style.
 
-matplotlib runs headless (Agg) and writes SVG with text kept as text (smaller,
-sharper, searchable in the PDF). Text from the data is never read as mathtext,
-and the output is byte-stable: fixed hash salt, no date.
+matplotlib writes SVG with text kept as text (smaller, sharper, searchable in the
+PDF). Text from the data is never read as mathtext, and the output is byte-stable:
+fixed hash salt, no date. The SVG is then made markup a page can inline.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -19,7 +20,6 @@ from reportgen.brief.labels import axis_title, series_name
 from reportgen.brief.models import Chart
 from reportgen.render import chartfit
 from reportgen.render.chartfit import FIGURE_WIDTH, FONT, VALUE_FONT
-from reportgen.render.svg import inline_svg
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,34 +119,68 @@ def _series(
 
 
 def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> Markup:
-    # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
-    # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
-    # pyplot's import (a third of a cold build's chart time) is never paid.
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context(cast(Any, STYLE)):
-        # 4.5 in wide (a phone's aspect): the page shows it at most 32rem wide, so the
-        # same SVG reads at 390 px, at 1280 px and on A4 (see chartfit.FONT). A long
-        # ranking gets thinner bars, never a taller figure than print's 80 mm shows unscaled.
-        height = 2.7 if chart.kind != "barh" else min(0.5 + 0.3 * len(wide), 3.2)
-        fig = Figure(figsize=(FIGURE_WIDTH, height))
-        ax = fig.subplots()
+    def paint(ax: Any) -> None:
         DRAWERS[chart.kind](ax, chart, wide, labels)
         if len(labels) > 1:
             chartfit.legend_above(ax)
         names = [str(x) for x in wide.index]
         if chart.kind == "barh":
             chartfit.fit_y_labels(ax, names[::-1])
-            chartfit.layout(fig)
+            chartfit.layout(ax.figure)
         else:
             chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line")  # lays it out
+
+    # A long ranking gets thinner bars, never a taller figure than print's 80 mm shows unscaled.
+    height = 2.7 if chart.kind != "barh" else min(0.5 + 0.3 * len(wide), 3.2)
+    return draw_svg(height, chart.title, f"chart-{chart.id}-", paint)
+
+
+def draw_svg(
+    height: float, title: str, prefix: str, paint: Callable[[Any], None], grid: bool = True
+) -> Markup:
+    """A house-style figure, drawn and laid out by `paint(ax)`, as inline SVG. 4.5 in wide (a
+    phone's aspect): the page shows it at most 32rem wide, so the same SVG reads at 390 px,
+    at 1280 px and on A4 (see chartfit.FONT). `grid`: the house grid lines."""
+    # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
+    # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
+    # pyplot's import (a third of a cold build's chart time) is never paid.
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(cast(Any, {**STYLE, "axes.grid": grid})):
+        fig = Figure(figsize=(FIGURE_WIDTH, height))
+        paint(fig.subplots())
         # tight_layout leaves a placeholder layout engine behind, and savefig then draws
         # the whole figure twice (once to measure): none left, one draw, the same SVG.
         fig.set_layout_engine(None)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None})
-    return inline_svg(buffer.getvalue(), chart.title, f"chart-{chart.id}-")
+    return inline_svg(buffer.getvalue(), title, prefix)
+
+
+def inline_svg(svg: str, title: str, prefix: str) -> Markup:
+    """Strip the XML prologue, metadata and fixed size so the SVG scales to its container, and turn
+    style="fill: …" into presentation attributes, which HTML CSS engines do not re-parse."""
+    start = svg.index("<svg")
+    # matplotlib's RDF metadata (creator, date) is not SVG an HTML page may hold (vnu)
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg[start:], flags=re.S)
+    svg = re.sub(r' style="([^"]*)"', _style_to_attributes, svg)
+    svg = re.sub(r'\b(id="|url\(#|href="#)', lambda m: m.group(1) + prefix, svg)  # unique per page
+    svg = re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    labelled = Markup('<svg role="img" aria-label="{}"').format(title)
+    return Markup(svg.replace("<svg", labelled, 1))  # matplotlib's own markup, from escaped data
+
+
+def _style_to_attributes(match: re.Match[str]) -> str:
+    pairs = [d.split(":", 1) for d in match.group(1).split(";") if ":" in d]
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
+def recolour(svg: str, colours: Mapping[str, str]) -> str:
+    """Each house colour (plain hex, as matplotlib writes it) replaced by its substitute, in order."""
+    for old, new in colours.items():
+        svg = svg.replace(old, new)
+    return svg
 
 
 def _colors(chart: Chart, wide: pd.DataFrame, series: int) -> list[str]:

@@ -29,9 +29,9 @@ from reportgen.render.documentviews import (
     SectionView,
 )
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
-from reportgen.render.pricechart import PastCall
 from reportgen.render.sellside import SellSideComposer
 from reportgen.render.tables import TableView, build_table
+from reportgen.render.valuecharts import PastCall
 
 Partial = Callable[..., Markup]
 """Renders a template partial (table or chart) to HTML: partial(name, **context)."""

@@ -30,8 +30,6 @@ from reportgen.brief.valuation import (
 )
 from reportgen.config import RewardLevels, RiskLevels
 from reportgen.render.charts import REDRAW, ChartStore
-from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
-from reportgen.render.scenariochart import Levels, draw_risk_reward
 from reportgen.render.sellsideviews import (
     ILLUSTRATIVE,
     RISK_REWARD_TITLE,
@@ -48,6 +46,13 @@ from reportgen.render.sellsideviews import (
     SellSide,
     SummaryView,
     TargetView,
+)
+from reportgen.render.valuecharts import (
+    Levels,
+    PastCall,
+    draw_price_chart,
+    draw_risk_reward,
+    price_points,
 )
 
 Cite = Callable[[str], Markup]

@@ -20,8 +20,7 @@ from markupsafe import Markup
 
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
-from reportgen.render.charts import ACCENT, ACCENT_SOFT
-from reportgen.render.svg import recolour
+from reportgen.render.charts import ACCENT, ACCENT_SOFT, recolour
 from reportgen.render.templates import builtin_templates
 
 log = logging.getLogger(__name__)
