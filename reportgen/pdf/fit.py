@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from reportgen.render.contract import PAGE
+from reportgen.render.document import PAGE
 
 FIT_STEPS = (1, 2)  # style.css defines html[data-fit="1"] and html[data-fit="2"]
 FORCED = ("page", "left", "right", "recto", "verso")  # break-before values that force a page

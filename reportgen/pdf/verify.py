@@ -29,8 +29,8 @@ import pypdfium2 as pdfium
 from reportgen.errors import Problem
 from reportgen.pdf.layout import render_pdf
 from reportgen.render.changes import Snapshot, load_snapshot
-from reportgen.render.contract import PAGE
-from reportgen.render.contract import flat as _flat
+from reportgen.render.document import PAGE
+from reportgen.render.document import flat as _flat
 
 DEFAULT_MAX_PAGES = 30
 MARK = re.compile(r"\[(\d{1,3}(?:,\s?\d{1,3})*)\]")  # "[2]", or marks merged: "[2, 3]"

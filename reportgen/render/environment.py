@@ -1,10 +1,14 @@
 """Stage 5: a Document -> one self-contained HTML page (styles and charts inline).
 
-Templates are found on an ordered search path (a project's own folders first,
-then the built-in theme, see templates.py), always with autoescape and
-StrictUndefined. The page must keep every heading of the page contract
-(contract.py): an override that drops one is an error naming its block, and
-any other template mistake is an error naming the template file and line.
+Templates are found on an ordered search path: a project's own folders first, then
+the built-in theme, always with autoescape and StrictUndefined. The built-in theme
+is, installed from a wheel, `reportgen/templates/` inside the package (the wheel
+ships the top-level folder there: `force-include` in pyproject.toml), else, in a
+source checkout (an editable install), the top-level `templates/` beside its
+`pyproject.toml`; anything else is a broken installation, an error listing both.
+The page must keep every heading of the page contract (document.py): an override
+that drops one is an error naming its block, and any other template mistake is an
+error naming the template file and line.
 """
 
 from __future__ import annotations
@@ -29,14 +33,55 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from reportgen.errors import BriefError, Problem
+from reportgen.config import Config, ConfigError
+from reportgen.errors import BriefError, Problem, TemplatesNotFound
 from reportgen.render.backmatter import BackMatter
-from reportgen.render.contract import PAGE, Heading, missing_headings
-from reportgen.render.documentviews import Document
+from reportgen.render.document import PAGE, Document, Heading, missing_headings
 from reportgen.render.fonts import embedded_fonts_css
 from reportgen.render.markdown import merge_marks, typeset
-from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
 from reportgen.render.theme import Theme
+
+PAGE_TEMPLATE = "brief.html.j2"
+PROJECT_TEMPLATES = "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+INSTALLED_TEMPLATES = PACKAGE_DIR / "templates"
+CHECKOUT = PACKAGE_DIR.parent
+CHECKOUT_TEMPLATES = CHECKOUT / "templates"
+
+
+def builtin_templates() -> Path:
+    """The theme shipped with reportgen, by the rule in the module docstring."""
+    if (INSTALLED_TEMPLATES / PAGE_TEMPLATE).is_file():
+        return INSTALLED_TEMPLATES
+    if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT_TEMPLATES / PAGE_TEMPLATE).is_file():
+        return CHECKOUT_TEMPLATES
+    raise TemplatesNotFound(
+        f"reportgen's built-in templates ({PAGE_TEMPLATE}) not found; searched "
+        f"{INSTALLED_TEMPLATES} (installed package) and {CHECKOUT_TEMPLATES} "
+        "(source checkout): reinstall reportgen"
+    )
+
+
+def template_dirs(config: Config, override: Path | None = None) -> tuple[Path, ...]:
+    """Where a project's own templates are: --templates DIR, else [theme] templates,
+    else a templates/ folder beside reportgen.toml when there is one (not the built-in
+    theme itself, as in a reportgen checkout)."""
+    if override is not None:
+        if not override.is_dir():
+            raise ConfigError(f"{override}: templates folder not found")
+        return (override,)
+    if config.theme.templates:
+        folder = config.base_dir / config.theme.templates
+        if not folder.is_dir():
+            where = config.path or Path("reportgen.toml")
+            raise ConfigError(
+                str(Problem(where, None, "theme.templates", f"folder '{folder}' not found"))
+            )
+        return (folder,)
+    folder = config.base_dir / PROJECT_TEMPLATES
+    if folder.is_dir() and folder.resolve() != builtin_templates().resolve():
+        return (folder,)
+    return ()
 
 
 class Renderer:

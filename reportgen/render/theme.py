@@ -21,7 +21,6 @@ from markupsafe import Markup
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
 from reportgen.render.charts import ACCENT, ACCENT_SOFT, recolour
-from reportgen.render.templates import builtin_templates
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ FALLBACK_FONTS = (
     '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", '
     '"PingFang SC", "Hiragino Sans", "Microsoft YaHei", "Yu Gothic", sans-serif'
 )
-PROJECT_TEMPLATES = "templates"
 ISO_DATE = re.compile(r"\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b")
 
 
@@ -170,27 +168,3 @@ def _logo_uri(config: Config, name: str) -> str:
             f"'{name}' is {len(data) // 1000} kB; a logo may be at most {LOGO_MAX_BYTES // 1000} kB"
         )
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def template_dirs(config: Config, override: Path | None = None) -> tuple[Path, ...]:
-    """Where a project's own templates are: --templates DIR, else [theme] templates,
-    else a templates/ folder beside reportgen.toml when there is one."""
-    if override is not None:
-        if not override.is_dir():
-            raise ConfigError(f"{override}: templates folder not found")
-        return (override,)
-    if config.theme.templates:
-        folder = config.base_dir / config.theme.templates
-        if not folder.is_dir():
-            where = config.path or Path("reportgen.toml")
-            raise ConfigError(
-                str(Problem(where, None, "theme.templates", f"folder '{folder}' not found"))
-            )
-        return (folder,)
-    folder = config.base_dir / PROJECT_TEMPLATES
-    return (folder,) if folder.is_dir() and not _is_builtin(folder) else ()
-
-
-def _is_builtin(folder: Path) -> bool:
-    """True in a reportgen checkout, where ./templates is the built-in theme itself."""
-    return folder.resolve() == builtin_templates().resolve()
