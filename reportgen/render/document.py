@@ -280,7 +280,7 @@ class _Composer:
 
     def compose(self, generated: datetime, previous: Snapshot | None) -> Document:
         side = SellSideComposer(
-            self.checked, self.cite.mark, self.cite.credit, self.calls, self.store, self.markdown
+            self.checked, self.cite.mark, self.cite.credit, self.markdown, self.calls, self.store
         )
         market = side.market()  # page one, above the verdict: its sources are cited first
         verdict = self.markdown("verdict.summary")

@@ -32,7 +32,7 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
-from reportgen.render.charts import REDRAW, ChartStore
+from reportgen.render.charts import ChartStore
 from reportgen.render.valuecharts import (
     Levels,
     PastCall,
@@ -96,15 +96,15 @@ class Implied:
 
 @dataclass(frozen=True)
 class ScenariosView:
-    title: str
     currency: str
     cases: list[CaseView]  # bull, base, bear
     weighted: tuple[str, Markup, str, Markup]  # value, its marks, upside, its marks (+ price's)
     implied: list[Implied]  # reward, then risk
     chart: Markup  # the risk-reward chart's SVG
-    chart_title: str
     chart_marks: Markup  # the source line
     illustrative: bool
+    title: str = SCENARIOS_TITLE
+    chart_title: str = RISK_REWARD_TITLE
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,11 @@ class TargetView:
 class SummaryView:
     """The financial summary, one column per year: rows of (label, marks, cells)."""
 
-    title: str
     years: list[tuple[str, Markup]]  # '2026E' and its row's marks
     rows: list[tuple[str, Markup, list[str]]]
     illustrative: bool
     credit: Markup  # the source line: every year's sources and the price's
+    title: str = SUMMARY_TITLE
 
 
 @dataclass(frozen=True)
@@ -200,58 +200,45 @@ Cite = Callable[[str], Markup]
 
 
 class SellSideComposer:
-    """`market()` first (page one), `rest()` after the body sections.
-    `cite` gives a source's footnote mark, `credit` its name and mark (a figure's source line);
-    `calls`: the delivered editions' ratings and targets, when the caller has them."""
+    """`market()` first (page one), `rest()` after the body sections. `cite` gives a source's
+    footnote mark, `credit` its name and mark (a figure's source line), `markdown` a Markdown
+    field's HTML by key; `calls`: the delivered editions' ratings and targets, if known."""
 
     def __init__(
         self,
         checked: Checked,
         cite: Cite,
         credit: Cite,
-        calls: Sequence[PastCall] | None = None,
-        charts: ChartStore = REDRAW,
-        markdown: Callable[[str], Markup] | None = None,
+        markdown: Callable[[str], Markup],
+        calls: Sequence[PastCall] | None,
+        charts: ChartStore,
     ):
-        self.charts = charts
-        self.markdown = markdown or (lambda key: Markup())  # a Markdown field's HTML, by key
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
         self.credit = credit
+        self.markdown = markdown
         self.calls = calls
+        self.charts = charts
 
     def market(self) -> MarketView | None:
         market = self.brief.market
         if market is None:
             return None
-        marks = self.cite(market.source)
-        cur = market.currency
-        figures = [
-            Figure(
-                "Price", f"{cur} {format_number(market.price, 2)}", marks, market.date.isoformat()
-            )
-        ]
-        value = market_value(market)
-        if value is not None:
+        marks, cur = self.cite(market.source), market.currency
+        price = f"{cur} {format_number(market.price, 2)}"
+        figures = [Figure("Price", price, marks, market.date.isoformat())]
+        if (value := market_value(market)) is not None:
             note = f"{format_number(market.shares or 0)}bn shares × price"
             figures.append(
                 Figure("Market value", f"{cur} {format_number(value, 1)}bn", marks, note)
             )
         gain = upside(market)
         if market.target is not None and gain is not None:
-            figures.append(
-                Figure(
-                    "Price target",
-                    target_text(market),
-                    marks,
-                    market.horizon or "",
-                    call=True,
-                )
-            )
-            figures.append(
-                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True)
-            )
+            figures += [
+                Figure("Price target", target_text(market), marks, market.horizon or "", True),
+                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True),
+            ]
         shown = self.illustrative({market.source})
         return MarketView(market.rating, figures, shown, self.key_data())
 
@@ -288,8 +275,7 @@ class SellSideComposer:
         method, risks = self.markdown("market.method"), self.markdown("market.target_risks")
         if not method and not risks:
             return None
-        price = target_text(market)
-        return TargetView(price, market.horizon or "", method, risks)
+        return TargetView(target_text(market), market.horizon or "", method, risks)
 
     def scenarios(self) -> ScenariosView | None:
         measured = measure(self.brief)
@@ -306,13 +292,10 @@ class SellSideComposer:
         )
         chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
         # the price's source first: it is cited on page one, so its mark is the lowest
-        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys([market.source, *every]))
+        credit = self.credits([market.source, *every])
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
-        return ScenariosView(
-            SCENARIOS_TITLE, market.currency, cases, weighted, implied, chart,
-            RISK_REWARD_TITLE, credit, shown,
-        )  # fmt: skip
+        return ScenariosView(market.currency, cases, weighted, implied, chart, credit, shown)
 
     def case(self, measured: Measured, name: str, price_source: str) -> CaseView:
         scenario = measured.cases[name]
@@ -359,17 +342,14 @@ class SellSideComposer:
         market = self.brief.market
         price_mark = self.cite(market.source) if market else Markup()
         if found.pe is not None:
-            rows.append(
-                ("P/E at the current price", price_mark, [format_value(v, True) for v in found.pe])
-            )
+            pe = [format_value(v, True) for v in found.pe]
+            rows.append(("P/E at the current price", price_mark, pe))
         rows.append(self.figure_row(f"FCF ({money})", found, "fcf"))
         if found.fcf_yield is not None:
-            rows.append(
-                ("FCF yield on market value", price_mark, [_share(v) for v in found.fcf_yield])
-            )
+            fcf_yield = [_share(v) for v in found.fcf_yield]
+            rows.append(("FCF yield on market value", price_mark, fcf_yield))
         ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
-        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys(ids))
-        return SummaryView(SUMMARY_TITLE, years, rows, self.illustrative(set(ids)), credit)
+        return SummaryView(years, rows, self.illustrative(set(ids)), self.credits(ids))
 
     def figure_row(
         self, label: str, found: Summary, column: str, places: int | None = None
@@ -378,24 +358,25 @@ class SellSideComposer:
         values = [y.figures[column] for y in found.years]
         if places is None:
             places = max(1, decimals_for([v for v in values if v is not None], 2))
-        return (
-            label,
-            Markup(),
-            [NOT_AVAILABLE if v is None else format_number(v, places) for v in values],
-        )
+        cells = [NOT_AVAILABLE if v is None else format_number(v, places) for v in values]
+        return label, Markup(), cells
 
     def marks(self, source_ids: Sequence[str]) -> Markup:
+        """Each source's footnote mark, once."""
         return Markup().join(self.cite(s) for s in dict.fromkeys(source_ids))
 
+    def credits(self, source_ids: Sequence[str]) -> Markup:
+        """A source line: each source's name and mark, once, "; "-separated."""
+        return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
+
     def price_chart(self) -> PriceChart | None:
-        brief = self.brief
-        if brief.prices is None or brief.market is None:
+        market = self.brief.market
+        if self.brief.prices is None or market is None:
             return None
-        frame = self.checked.frames[brief.prices]
-        title = f"Share price and price target ({brief.market.currency})"
-        points, calls = price_points(frame), self.past_calls()
-        svg = draw_price_chart(points, calls, brief.market.currency, title, self.charts)
-        return PriceChart(title, svg, self.credit(brief.market.source))
+        points = price_points(self.checked.frames[self.brief.prices])
+        title = f"Share price and price target ({market.currency})"
+        svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.charts)
+        return PriceChart(title, svg, self.credit(market.source))
 
     def past_calls(self) -> list[PastCall]:
         """The calls to mark: the editions' when given, else market.history and today's call."""
@@ -412,21 +393,16 @@ class SellSideComposer:
         if valuation is None:
             return None
         comps = compute_comps(valuation, self.checked.frames[valuation.data])
-        rows = [
-            (
-                r.name,
-                [format_value(v, comps.divisions[j]) for j, v in enumerate(r.values)],
-                r.subject,
-                Markup().join(self.cite(s) for s in r.sources),
-            )
-            for r in comps.rows
-        ]
-        peers = Markup().join(self.cite(s) for s in comps.peer_sources)
-        median = ([format_value(v, comps.divisions[j]) for j, v in enumerate(comps.median)], peers)
-        ids = {s for r in comps.rows for s in r.sources}
-        shown = self.illustrative(ids)
+
+        def cells(values: Sequence[Value]) -> list[str]:
+            return [format_value(v, comps.divisions[j]) for j, v in enumerate(values)]
+
+        rows = [(r.name, cells(r.values), r.subject, self.marks(r.sources)) for r in comps.rows]
+        median = (cells(comps.median), self.marks(comps.peer_sources))
+        shown = self.illustrative({s for r in comps.rows for s in r.sources})
+        premium = self.premium(comps)
         return CompsView(
-            comps.entity, comps.labels, rows, median, self.premium(comps), valuation.subject, shown
+            comps.entity, comps.labels, rows, median, premium, valuation.subject, shown
         )
 
     def illustrative(self, source_ids: set[str]) -> bool:
@@ -439,14 +415,14 @@ class SellSideComposer:
         subject = comps.subject_row
         if subject is None:
             return None
-        ids = dict.fromkeys([*subject.sources, *comps.peer_sources])
-        return [format_premium(p) for p in comps.premium], Markup().join(self.cite(s) for s in ids)
+        marks = self.marks([*subject.sources, *comps.peer_sources])
+        return [format_premium(p) for p in comps.premium], marks
 
     def catalysts(self) -> list[CatalystView]:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = Markup().join(self.cite(s) for s in c.sources)
+            marks = Markup().join(self.cite(s) for s in c.sources)  # as the author lists them
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
