@@ -1,23 +1,117 @@
-"""Stage 6b, first half: what the laid-out pages reveal, before any byte is read back.
+"""Stage 6a: what the laid-out pages reveal, before any byte is written.
 
-No table or chart may stick out of the page's text block (read from
-WeasyPrint's layout boxes), and whatever WeasyPrint said while laying out
-and writing becomes a problem: a missing glyph names the text it is in, a
-font that cannot load is an error, anything else a warning.
+No page wasted at the end: a last page that holds nothing but Sources and the
+disclaimer (or their last lines) looks unfinished on paper, and so does a page a
+third empty before a section the template starts on a new page (the compliance back
+matter). Then the page is laid out again with slightly tighter type (style.css,
+`html[data-fit]`: leading, paragraph spacing, chart height), step by step, and the
+first try with fewer pages is kept; if none saves a page, the first layout stands,
+so the brief never looks squeezed.
+
+No table or chart may stick out of the page's text block, and whatever WeasyPrint
+said while laying out and writing becomes a problem: a missing glyph names the text
+it is in, a font that cannot load is an error, anything else a warning.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from reportgen.errors import Problem, one_line
+from reportgen.render.document import PAGE
 
 PX_TO_MM = 25.4 / 96
 SLACK_PX = 0.5  # rounding in layout; anything wider is a real overflow
+FIT_STEPS = (1, 2)  # style.css defines html[data-fit="1"] and html[data-fit="2"]
+FORCED = ("page", "left", "right", "recto", "verso")  # break-before values that force a page
+# A page used less than this may be pulled back onto the one before: the brief's last page
+# when it holds a mere tail, a page before a forced break when it is a third empty or more.
+SHORT_TAIL, SHORT_BEFORE_BREAK = 0.25, 0.7
+_HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
+
+Blocks = tuple[list[tuple[int, Any]], list[Any]]
+"""A page's boxes of <body>'s children with their positions, and those children."""
+
+
+def fitted(html: str, lay_out: Callable[[str], Any]) -> Any:
+    """The laid-out document; re-laid tighter only when that could save a page."""
+    document = lay_out(html)
+    if not page_to_save(document):
+        return document
+    for step in FIT_STEPS:
+        candidate = lay_out(_HTML_TAG.sub(f'<html data-fit="{step}"', html, count=1))
+        if len(candidate.pages) < len(document.pages):
+            return candidate
+    return document
+
+
+def page_to_save(document: Any) -> bool:
+    """Does the brief (or a part of it that ends at a page the template forces, such as
+    a compliance section) end on a page that is worth saving: one holding only Sources
+    and what follows them, or a short tail?"""
+    pages = [_blocks(page) for page in document.pages]
+    for number in range(1, len(pages)):
+        blocks, elements = pages[number]
+        last = number == len(pages) - 1
+        ends_a_flow = last or _forced_start(pages, number + 1)
+        if not blocks or not ends_a_flow or _forced_start(pages, number):
+            continue
+        ids = [element.get("id") for element in elements]
+        sources = ids.index(PAGE.sources.anchor) if PAGE.sources.anchor in ids else len(ids)
+        short = SHORT_TAIL if last else SHORT_BEFORE_BREAK
+        if blocks[0][0] >= sources or _used(document.pages[number]) < short:
+            return True
+    return False
+
+
+def _forced_start(pages: list[Blocks], number: int) -> bool:
+    """Does this page start with an element that begins here on a forced page break?"""
+    blocks = pages[number][0]
+    if not blocks:
+        return False
+    position, box = blocks[0]
+    started_here = position not in {p for p, _ in pages[number - 1][0]}
+    return started_here and box.style["break_before"] in FORCED
+
+
+def _used(page: Any) -> float:
+    """The share of the page's text block its content fills, top to lowest box."""
+    body, frame = _body_box(page._page_box), page._page_box
+    if body is None or not body.children:
+        return 0.0
+    bottom = max(child.position_y + child.margin_height() for child in body.children)
+    return (bottom - frame.content_box_y()) / frame.height
+
+
+def _blocks(page: Any) -> Blocks:
+    """The boxes of <body>'s children on this page, with their position among them, and
+    those children: what of the page's document order this page holds."""
+    body = _body_box(page._page_box)
+    if body is None:
+        return [], []
+    elements = list(body.element)
+    index = {id(element): i for i, element in enumerate(elements)}
+    blocks = [
+        (index[id(box.element)], box)
+        for box in body.children
+        if id(getattr(box, "element", None)) in index
+    ]
+    return blocks, elements
+
+
+def _body_box(box: Any) -> Any:
+    """The <body> box of a page (under the page's <html> box)."""
+    for child in getattr(box, "children", ()):
+        if getattr(child, "element_tag", None) == "body":
+            return child
+        if getattr(child, "element_tag", None) == "html":
+            return _body_box(child)
+    return None
 
 
 def layout_problems(document: Any, records: list[logging.LogRecord], where: Path) -> list[Problem]:
@@ -30,7 +124,6 @@ def overflow(document: Any, where: Path) -> list[Problem]:
     from reportgen.pdf.engine import weasyprint
 
     boxes = weasyprint.formatting_structure.boxes
-
     problems = []
     for number, page in enumerate(document.pages, start=1):
         box = page._page_box
@@ -45,14 +138,9 @@ def overflow(document: Any, where: Path) -> list[Problem]:
             )
             if out > SLACK_PX:
                 what = name or f"<{getattr(child, 'element_tag', 'element')}>"
-                problems.append(
-                    Problem(
-                        where,
-                        None,
-                        "layout",
-                        f"{what} on page {number} overflows the text block by {out * PX_TO_MM:.1f} mm",
-                    )
-                )
+                size = f"{out * PX_TO_MM:.1f} mm"
+                message = f"{what} on page {number} overflows the text block by {size}"
+                problems.append(Problem(where, None, "layout", message))
     return problems
 
 
@@ -60,17 +148,11 @@ def _boxes(box: Any, name: str | None) -> Iterator[tuple[Any, str | None]]:
     """Every box under `box`, with the table or chart (by element id) it belongs to."""
     for child in getattr(box, "children", ()):
         element = getattr(child, "element", None)
-        ident = element.get("id") if element is not None else None
-        own = _figure_name(ident) or name
+        ident = (element.get("id") if element is not None else None) or ""
+        kind, dash, rest = ident.partition("-")
+        own = f"{kind} '{rest}'" if dash and kind in ("table", "chart") else name
         yield child, own
         yield from _boxes(child, own)
-
-
-def _figure_name(ident: str | None) -> str | None:
-    for prefix in ("table", "chart"):
-        if ident and ident.startswith(prefix + "-"):
-            return f"{prefix} '{ident[len(prefix) + 1 :]}'"
-    return None
 
 
 _NO_ALT = (
@@ -90,23 +172,14 @@ def _log_problems(records: list[logging.LogRecord], document: Any, where: Path) 
     for record in records:
         message = record.getMessage()
         if message.startswith("No anchor #source-"):
-            problems.append(
-                Problem(where, None, "footnotes", f"a footnote link points to no source: {message}")
-            )
+            said = f"a footnote link points to no source: {message}"
+            problems.append(Problem(where, None, "footnotes", said))
         elif ".notdef glyph" in message and record.args:
             char = str(record.args[0])  # type: ignore[index]
             text, page = _text_with(document, char)
             on_page = f" on page {page}" if page else ""
-            problems.append(
-                Problem(
-                    where,
-                    None,
-                    "glyphs",
-                    (
-                        f'no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in "{text}"'
-                    ),
-                )
-            )
+            said = f'no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in "{text}"'
+            problems.append(Problem(where, None, "glyphs", said))
         elif message.endswith("has no required alt description"):  # pdf/tags.py, tagged PDF
             problems.append(_warning(where, "alt-text", _NO_ALT, "pdf:alt-text"))
         elif message.startswith('Missing required "lang"'):  # pdf/tags.py: a template override

@@ -19,7 +19,9 @@ import atexit
 import base64
 import functools
 import logging
+import logging.handlers
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from reportgen.errors import Problem
-from reportgen.pdf.boxes import layout_problems
-from reportgen.pdf.fit import fitted
+from reportgen.pdf.boxes import fitted, layout_problems
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,7 @@ def confined_fetcher(root: Path) -> Any:
     """A WeasyPrint URL fetcher that serves data: URIs and files inside `root`, nothing else."""
     from reportgen.pdf.engine import weasyprint
 
-    urls = weasyprint.urls
-
-    base = root.resolve()
+    urls, base = weasyprint.urls, root.resolve()
 
     class ConfinedFetcher(urls.URLFetcher):  # type: ignore[name-defined]
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -78,7 +77,7 @@ PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, /Lang, alt text, PDF/UA iden
 
 
 def render_pdf(html: str, root: Path, where: Path, *, tagged: bool = True) -> Rendered:
-    """Lay out (again, a little tighter, only when that saves a wasted last page: fit.py),
+    """Lay out (again, a little tighter, only when that saves a wasted last page: boxes.py),
     check the boxes, write the PDF: WeasyPrint's warnings become problems.
     `tagged=False` (benchmarks only) writes the untagged PDF tagging is measured against."""
     with _weasyprint_log() as records:
@@ -157,14 +156,11 @@ def _hoisted_styles(html: str) -> tuple[str, list[Any]]:
     if house is None or others != ["<style>"]:
         return html, []
     rest = html[: house.start()] + html[house.end() :]
-    if _OTHER_CSS.search(house.group(1)) or _OTHER_CSS.search(_without_screen_styles(rest)):
+    # the screen-only style elements' url()s are data: fonts
+    unscreened = re.sub(r'<style media="screen">.*?</style>', "", rest, flags=re.S)
+    if _OTHER_CSS.search(house.group(1)) or _OTHER_CSS.search(unscreened):
         return html, []
     return rest, [_stylesheet(house.group(1))]
-
-
-def _without_screen_styles(html: str) -> str:
-    """The page without its screen-only style elements (their url()s are data: fonts)."""
-    return re.sub(r'<style media="screen">.*?</style>', "", html, flags=re.S)
 
 
 @functools.lru_cache(maxsize=8)
@@ -187,25 +183,16 @@ def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> Any:
     raise ValueError(f"reportgen fetches nothing from the house stylesheet: {url[:200]}")
 
 
-class _Collect(logging.Handler):
-    """Keeps WeasyPrint's warnings from this thread only (builds may run side by side)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.records.append(record)
-
-
 @contextmanager
 def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
+    """WeasyPrint's warnings, from this thread only (builds may run side by side)."""
+    handler = logging.handlers.BufferingHandler(sys.maxsize)  # keeps every record
+    handler.setLevel(logging.WARNING)
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     logger = logging.getLogger("weasyprint")
-    handler = _Collect()
     logger.addHandler(handler)
     try:
-        yield handler.records
+        yield handler.buffer
     finally:
         logger.removeHandler(handler)
