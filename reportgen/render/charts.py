@@ -3,14 +3,23 @@
 matplotlib writes SVG with text kept as text (smaller, sharper, searchable in the
 PDF). Text from the data is never read as mathtext, and the output is byte-stable:
 fixed hash salt, no date. The SVG is then made markup a page can inline.
+
+matplotlib places text where it is told, overlapping or not, so chart text is
+measured first (in points, at the chart's font size) to fit its space: x labels flat
+when every one fits its slot, else wrapped to two balanced lines, else (a crowded
+axis) every k-th label on a time axis or labels at 45 degrees under bars; a legend
+in as many columns as fit above the plot, so it never covers a bar or a line.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from markupsafe import Markup
@@ -18,11 +27,22 @@ from markupsafe import Markup
 from reportgen.brief.data import Frame, format_with_unit
 from reportgen.brief.labels import axis_title, series_name
 from reportgen.brief.models import Chart
-from reportgen.render import chartfit
-from reportgen.render.chartfit import FIGURE_WIDTH, FONT, VALUE_FONT
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# Chart text sizes in the SVG's user units (1 unit = 1 pt at the figure's natural size).
+# Why these: the figure is 4.5 in (324 units) wide and style.css shows it at most 32rem
+# wide, on a screen and in print. At 390 px (a 350 px column) 8.5 units are 9.2 CSS px;
+# at 1280 px 9 units are 0.89x the body text; in the PDF (9.6 pt root) 8.1-8.5 pt.
+FIGURE_WIDTH = 4.5  # inches
+FONT = 9.0
+VALUE_FONT = 8.5
+
+GAP = 0.6  # space kept between neighbouring labels, in ems
+LEGEND = {"handlelength": 1.2, "handletextpad": 0.5, "columnspacing": 1.4}
+LINE = 1.2  # a line of label text, in ems
+PLOT_SHARE = 0.86  # the plot's share of the figure's width, before layout measures it
 
 ACCENT = "#d9622b"
 BASE = "#1f3a5f"
@@ -121,14 +141,18 @@ def _series(
 def _draw(chart: Chart, wide: pd.DataFrame, labels: list[str]) -> Markup:
     def paint(ax: Any) -> None:
         DRAWERS[chart.kind](ax, chart, wide, labels)
+        horizontal = chart.kind == "barh"
+        if chart.kind != "line":  # bars need no grid lines along their categories
+            ax.grid(axis="y" if horizontal else "x", visible=False)
+        _axis_titles(ax, chart, horizontal)
         if len(labels) > 1:
-            chartfit.legend_above(ax)
+            legend_above(ax)
         names = [str(x) for x in wide.index]
-        if chart.kind == "barh":
-            chartfit.fit_y_labels(ax, names[::-1])
-            chartfit.layout(ax.figure)
+        if horizontal:
+            fit_y_labels(ax, names[::-1])
+            layout(ax.figure)
         else:
-            chartfit.fit_x_labels(ax, names, time_axis=chart.kind == "line")  # lays it out
+            fit_x_labels(ax, names, time_axis=chart.kind == "line")  # lays it out
 
     # A long ranking gets thinner bars, never a taller figure than print's 80 mm shows unscaled.
     height = 2.7 if chart.kind != "barh" else min(0.5 + 0.3 * len(wide), 3.2)
@@ -140,7 +164,7 @@ def draw_svg(
 ) -> Markup:
     """A house-style figure, drawn and laid out by `paint(ax)`, as inline SVG. 4.5 in wide (a
     phone's aspect): the page shows it at most 32rem wide, so the same SVG reads at 390 px,
-    at 1280 px and on A4 (see chartfit.FONT). `grid`: the house grid lines."""
+    at 1280 px and on A4 (see FONT). `grid`: the house grid lines."""
     # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
     # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
     # pyplot's import (a third of a cold build's chart time) is never paid.
@@ -217,8 +241,8 @@ def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> N
     count = len(wide.columns)
     width = 0.8 / count
     positions = list(range(len(wide)))
-    room = chartfit.plot_width(ax) / max(len(wide), 1) * width
-    texts, rotation = chartfit.value_texts(
+    room = plot_width(ax) / max(len(wide), 1) * width
+    texts, rotation = value_texts(
         [_value_texts(chart, wide[c]) for c in wide.columns],
         [_value_texts(None, wide[c]) for c in wide.columns],
         room,
@@ -230,8 +254,6 @@ def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> N
         ax.bar_label(bars, texts[s], padding=2, fontsize=VALUE_FONT, rotation=rotation)
     ax.set_xticks(positions, [str(x) for x in wide.index])
     _highlight_band(ax, chart, wide)
-    ax.grid(axis="x", visible=False)
-    _axis_titles(ax, chart)
     ax.margins(y=0.3 if rotation else 0.15)
 
 
@@ -247,28 +269,17 @@ def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> 
         ax.bar_label(bars, _value_texts(chart, values), padding=3, fontsize=VALUE_FONT)
     ax.set_yticks(range(len(ordered)), [str(x) for x in ordered.index])
     _highlight_band(ax, chart, ordered, horizontal=True)
-    ax.grid(axis="y", visible=False)
-    _axis_titles(ax, chart, horizontal=True)
     ax.margins(x=0.12)
 
 
 def _draw_line(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
     for s, column in enumerate(wide.columns):
-        ax.plot(
-            range(len(wide)),
-            wide[column].astype(float),
-            marker="o",
-            markersize=3.5,
-            linewidth=1.8,
-            color=SERIES[s % len(SERIES)],
-            label=labels[s],
-        )
+        values, colour = wide[column].astype(float), SERIES[s % len(SERIES)]
+        ax.plot(range(len(wide)), values, marker="o", ms=3.5, lw=1.8, color=colour, label=labels[s])
     if chart.highlight is not None and chart.highlight in wide.index:
-        ax.axvline(
-            list(wide.index).index(chart.highlight), color=ACCENT, linewidth=1, linestyle="--"
-        )
+        at = list(wide.index).index(chart.highlight)
+        ax.axvline(at, color=ACCENT, linewidth=1, linestyle="--")
     ax.set_xticks(range(len(wide)), [str(x) for x in wide.index])
-    _axis_titles(ax, chart)
 
 
 def _draw_stacked(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
@@ -276,20 +287,11 @@ def _draw_stacked(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) 
     for s, column in enumerate(wide.columns):
         values = wide[column].astype(float).fillna(0).tolist()
         edge = [ACCENT if str(x) == chart.highlight else "none" for x in wide.index]
-        ax.bar(
-            range(len(wide)),
-            values,
-            0.65,
-            bottom=bottom,
-            color=SERIES[s % len(SERIES)],
-            edgecolor=edge,
-            linewidth=1.5,
-            label=labels[s],
-        )
+        colour = SERIES[s % len(SERIES)]
+        style = {"edgecolor": edge, "linewidth": 1.5, "label": labels[s]}
+        ax.bar(range(len(wide)), values, 0.65, bottom=bottom, color=colour, **style)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_xticks(range(len(wide)), [str(x) for x in wide.index])
-    ax.grid(axis="x", visible=False)
-    _axis_titles(ax, chart)
 
 
 DRAWERS: dict[str, Callable[[Any, Chart, Any, list[str]], None]] = {
@@ -311,3 +313,139 @@ def _axis_titles(ax: Any, chart: Chart, horizontal: bool = False) -> None:
     category = (chart.labels or {}).get(chart.x, "")
     ax.set_xlabel(value if horizontal else category)
     ax.set_ylabel(category if horizontal else value)
+
+
+# Chart text that fits its space
+
+
+def text_width(text: str, size: float = FONT) -> float:
+    """The width of (possibly multi-line) text in points, in the current rc font: measured
+    with the fonts matplotlib draws with (at 72 dpi, a pixel is a point)."""
+    # Lazy: matplotlib is heavy, and only a chart being drawn measures text.
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(size=size)
+    return max(
+        _measurer().get_text_width_height_descent(line, prop, ismath=False)[0]
+        for line in text.split("\n")
+    )
+
+
+@cache
+def _measurer() -> Any:
+    from matplotlib.textpath import TextToPath  # lazy: see text_width
+
+    return TextToPath()
+
+
+def two_lines(text: str) -> str:
+    """The text broken at the space that makes its longer line shortest (one word stays one line)."""
+    words = text.split()
+    if len(words) < 2:
+        return text
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    first, second = min(splits, key=lambda s: max(text_width(s[0]), text_width(s[1])))
+    return f"{first}\n{second}"
+
+
+def axes_width(ax: Any) -> float:
+    """The plot area's width in points, as laid out so far."""
+    return float(ax.get_position().width * ax.figure.get_figwidth() * 72)
+
+
+def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> None:
+    """Set x labels flat, on two lines, thinned (time axis) or slanted, and leave the figure
+    laid out for them. Each try is laid out (the plot's width depends on its labels); labels
+    that take more than one flat line make the figure taller (the plot keeps its height)."""
+    positions = list(ax.get_xticks())
+    wrapped = [two_lines(n) for n in names]
+    for labels in (names, wrapped):
+        ax.set_xticks(positions, labels)
+        layout(ax.figure)
+        if _side_by_side(labels, axes_width(ax) / max(len(names), 1)):
+            if any("\n" in label for label in labels):
+                _grow(ax.figure, LINE * FONT)
+            return  # laid out as it stands: one tight layout fewer (a third of a chart)
+    if time_axis:
+        slot = axes_width(ax) / max(len(names), 1)
+        step = math.ceil((max(map(text_width, wrapped)) + GAP * FONT) / slot)
+        ax.set_xticks(positions, [w if i % step == 0 else "" for i, w in enumerate(wrapped)])
+        _grow(ax.figure, LINE * FONT)
+        return
+    ax.set_xticks(positions, names)
+    for label in ax.get_xticklabels():
+        label.set_rotation(45)
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    _grow(ax.figure, max(map(text_width, names)) * math.sin(math.pi / 4))
+
+
+def layout(fig: Any) -> None:
+    """matplotlib's tight layout with the house padding."""
+    fig.tight_layout(pad=0.4)
+
+
+def _grow(fig: Any, points: float) -> None:
+    """The figure `points` taller, for labels beyond one flat line, and laid out again."""
+    fig.set_figheight(fig.get_figheight() + points / 72)
+    layout(fig)
+
+
+def _side_by_side(names: list[str], slot: float) -> bool:
+    """True when no two neighbouring labels, centred on ticks `slot` apart, touch."""
+    widths = [text_width(n) for n in names]
+    return all((a + b) / 2 + GAP * FONT <= slot for a, b in pairwise(widths))
+
+
+def value_texts(
+    labelled: list[list[str]], plain: list[list[str]], room: float
+) -> tuple[list[list[str]], int]:
+    """Value labels over bars `room` points wide: with their unit when they fit, else the
+    bare number (the axis carries the unit), else the bare number turned upright."""
+    for texts in (labelled, plain):
+        if max((text_width(t, VALUE_FONT) for row in texts for t in row), default=0) <= room:
+            return texts, 0
+    return plain, 90
+
+
+def plot_width(ax: Any) -> float:
+    """The plot's width in points, estimated before layout."""
+    return float(ax.figure.get_figwidth() * 72 * PLOT_SHARE)
+
+
+def fit_y_labels(ax: Any, names: list[str]) -> None:
+    """Category names on a horizontal bar chart: two lines when one would take over a third
+    of the figure's width from the bars."""
+    limit = ax.figure.get_figwidth() * 72 / 3
+    ax.set_yticks(
+        list(ax.get_yticks()), [two_lines(n) if text_width(n) > limit else n for n in names]
+    )
+
+
+def legend_above(ax: Any) -> None:
+    """The legend above the plot, left-aligned, in as many columns as fit its width."""
+    handles, labels = ax.get_legend_handles_labels()
+    room = plot_width(ax)
+    columns = next((n for n in range(len(labels), 1, -1) if _legend_width(labels, n) <= room), 1)
+    ax.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.02),
+        borderaxespad=0,
+        ncol=columns,
+        fontsize=FONT,
+        **LEGEND,
+    )
+
+
+def _legend_width(labels: list[str], columns: int) -> float:
+    """A legend's width in points: matplotlib fills it column by column."""
+    rows = math.ceil(len(labels) / columns)
+    handle = (LEGEND["handlelength"] + LEGEND["handletextpad"]) * FONT
+    widths = [
+        max(text_width(t) for t in labels[c * rows : (c + 1) * rows]) + handle
+        for c in range(columns)
+        if labels[c * rows : (c + 1) * rows]
+    ]
+    return sum(widths) + LEGEND["columnspacing"] * FONT * (len(widths) - 1)

@@ -20,7 +20,6 @@ from markupsafe import Markup
 
 from reportgen.brief.data import Frame, format_number
 from reportgen.brief.valuation import format_premium
-from reportgen.render import chartfit
 from reportgen.render.charts import (
     ACCENT,
     ACCENT_SOFT,
@@ -28,8 +27,11 @@ from reportgen.render.charts import (
     INK,
     MUTED,
     REDRAW,
+    VALUE_FONT,
     ChartStore,
     draw_svg,
+    layout,
+    legend_above,
 )
 
 
@@ -69,8 +71,8 @@ def draw_price_chart(
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set_ylabel(currency)
-        chartfit.legend_above(ax)
-        chartfit.layout(ax.figure)
+        legend_above(ax)
+        layout(ax.figure)
 
     key = (repr(list(points)), repr(list(calls)), currency, title)
     return store.svg(key, partial(draw_svg, 2.7, title, "chart-price-history-", paint))
@@ -132,7 +134,7 @@ def draw_risk_reward(levels: Levels, title: str, store: ChartStore = REDRAW) -> 
         away = "right" if (levels.target or 0) >= levels.weighted else "left"  # off the target
         _label(ax, f"Weighted {format_number(levels.weighted, 2)}", levels.weighted, 0.0, away, 9)
         _frame(ax, levels)
-        chartfit.layout(ax.figure)
+        layout(ax.figure)
 
     draw = partial(draw_svg, 2.0, title, "chart-risk-reward-", paint, grid=False)
     return store.svg((repr(levels), title), draw)
@@ -175,7 +177,7 @@ def _annotate(ax: Any, text: str, xy: Any, offset: tuple[float, float], **style:
         xy,
         xytext=offset,
         textcoords="offset points",
-        fontsize=chartfit.VALUE_FONT,
+        fontsize=VALUE_FONT,
         color=INK,
         **style,
     )
