@@ -28,10 +28,10 @@ from reportgen.brief.models import Author, Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.backmatter import CallRow, call_history
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
-from reportgen.render.charts import REDRAW, ChartStore, ChartView, build_chart
+from reportgen.render.charts import REDRAW, ChartStore, build_chart
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.sellside import SellSide, SellSideComposer
-from reportgen.render.tables import TableView, build_table
+from reportgen.render.tables import build_table
 from reportgen.render.valuecharts import PastCall
 
 
@@ -153,14 +153,9 @@ class Document:
     @property
     def risk_matrix(self) -> list[tuple[str, list[list[RiskView]]]]:
         """Rows by likelihood (high first), columns by impact (low to high)."""
+        risks = self.risks
         return [
-            (
-                lik,
-                [
-                    [r for r in self.risks if r.likelihood == lik and r.impact == imp]
-                    for imp in LEVELS
-                ],
-            )
+            (lik, [[r for r in risks if (r.likelihood, r.impact) == (lik, i)] for i in LEVELS])
             for lik in reversed(LEVELS)
         ]
 
@@ -352,17 +347,14 @@ class _Composer:
 
     def table_html(self, table_id: str) -> Markup:
         table = self.tables[table_id]
-        view: TableView = build_table(
-            table, self.checked.frames[table.data], self.cite.mark, self.cite.credit
-        )
+        view = build_table(table, self.checked.frames[table.data], self.cite.mark, self.cite.credit)
         self.figures.append(["table", view.title])
         return self.partial("table.html.j2", table=view)
 
     def chart_html(self, chart_id: str) -> Markup:
         chart = self.charts[chart_id]
-        view: ChartView = build_chart(
-            chart, self.checked.frames[chart.data], self.cite.credit, self.series_label, self.store
-        )
+        frame = self.checked.frames[chart.data]
+        view = build_chart(chart, frame, self.cite.credit, self.series_label, self.store)
         self.figures.append(["chart", view.title])
         return self.partial("chart.html.j2", chart=view)
 
@@ -379,10 +371,8 @@ class _Composer:
         inline = {(call.name, call.arg) for call in self.checked.helpers.get(key, [])}
         # a table or chart placed in the body stands there "instead of after the body"
         html += Markup().join(
-            self.table_html(t) for t in section.tables if ("table", t) not in inline
-        )
-        html += Markup().join(
-            self.chart_html(c) for c in section.charts if ("chart", c) not in inline
+            [self.table_html(t) for t in section.tables if ("table", t) not in inline]
+            + [self.chart_html(c) for c in section.charts if ("chart", c) not in inline]
         )
         return SectionView(section.title, f"section-{index + 1}", html)
 
@@ -399,21 +389,18 @@ class _Composer:
 
     def reconciliations(self) -> list[Reconciliation]:
         """Every figure the sources disagree on: each value with its source, and which the brief uses."""
-        usage = self.metric_usage()
-        out = []
-        for conflict in self.checked.conflicts:
-            values = [(r.text, self.cite.mark(r.source)) for r in conflict.values]
-            out.append(
-                Reconciliation(
-                    conflict.label,
-                    conflict.period,
-                    values,
-                    conflict.spread,
-                    _used(conflict, usage, self.cite.mark),
-                    self.checked.review.reason_for(conflict.finding),
-                )
+        usage, mark = self.metric_usage(), self.cite.mark
+        return [
+            Reconciliation(
+                c.label,
+                c.period,
+                [(r.text, mark(r.source)) for r in c.values],
+                c.spread,
+                _used(c, usage, mark),
+                self.checked.review.reason_for(c.finding),
             )
-        return out
+            for c in self.checked.conflicts
+        ]
 
     def metric_usage(self) -> dict[str, list[str]]:
         """metric id -> where the brief shows it: key figures, verdict, section and risk titles."""
@@ -431,11 +418,10 @@ class _Composer:
     def place_name(self, doc_key: str) -> str:
         """'sections[2].body' -> the section's title, as a reader finds it."""
         kind, _, rest = doc_key.partition("[")
+        index = int(rest.partition("]")[0] or 0)
         if kind == "sections":
-            return f"'{self.brief.sections[int(rest.split(']')[0])].title}'"
-        if kind == "risks":
-            return f"risk {int(rest.split(']')[0]) + 1}"
-        return "verdict"
+            return f"'{self.brief.sections[index].title}'"
+        return f"risk {index + 1}" if kind == "risks" else "verdict"
 
 
 def _used(conflict: Conflict, usage: dict[str, list[str]], mark: Callable[[str], Markup]) -> Markup:
