@@ -206,7 +206,7 @@ class Document:
         return any(h.title == part.title and h.block == part.block for h in self.headings)
 
     def source_number(self, source_id: str) -> int | None:
-        """The footnote number of a listed source (for marks outside the text, e.g. the changes box)."""
+        """A listed source's footnote number (for marks outside the text: the changes box)."""
         return next((n for n, sid, _ in self.sources if sid == source_id), None)
 
 
@@ -388,7 +388,7 @@ class _Composer:
         return KeyFigureView(metric.label, value, metric.period, marks, self.as_of(metric))
 
     def reconciliations(self) -> list[Reconciliation]:
-        """Every figure the sources disagree on: each value with its source, and which the brief uses."""
+        """Every figure the sources disagree on: each value with its source, and which is used."""
         usage, mark = self.metric_usage(), self.cite.mark
         return [
             Reconciliation(

@@ -235,9 +235,10 @@ class SellSideComposer:
             )
         gain = upside(market)
         if market.target is not None and gain is not None:
+            horizon, how = market.horizon or "", "target ÷ price − 1"
             figures += [
-                Figure("Price target", target_text(market), marks, market.horizon or "", True),
-                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True),
+                Figure("Price target", target_text(market), marks, horizon, True),
+                Figure("Upside to target", format_premium(gain), marks, how, True),
             ]
         shown = self.illustrative({market.source})
         return MarketView(market.rating, figures, shown, self.key_data())

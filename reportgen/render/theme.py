@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -21,8 +20,6 @@ from markupsafe import Markup
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
 from reportgen.render.charts import ACCENT, ACCENT_SOFT, recolour
-
-log = logging.getLogger(__name__)
 
 LOGO_TYPES = {
     ".png": "image/png",
@@ -81,18 +78,9 @@ class Theme:
 
 def load_theme(config: Config) -> Theme:
     """The theme of a loaded configuration; ConfigError when the logo is unusable."""
-    theme = config.theme
-    logo = _logo_uri(config, theme.logo) if theme.logo else ""
-    css = theme_css(theme)
-    return Theme(
-        theme.firm,
-        logo,
-        css,
-        theme.disclaimer,
-        theme.accent,
-        tuple(theme.fonts),
-        theme.date_format,
-    )
+    t = config.theme
+    logo = _logo_uri(config, t.logo) if t.logo else ""
+    return Theme(t.firm, logo, theme_css(t), t.disclaimer, t.accent, tuple(t.fonts), t.date_format)
 
 
 def theme_css(theme: ThemeConfig) -> Markup:
@@ -148,12 +136,10 @@ def _ink(hex_colour: str, background: str, ratio: float = 4.6) -> str:
 
 def _logo_uri(config: Config, name: str) -> str:
     """The logo file, inside the project folder, as a data: URI."""
-    path = (config.base_dir / name).resolve()
+    path, where = (config.base_dir / name).resolve(), config.path or Path("reportgen.toml")
 
     def fail(message: str) -> ConfigError:
-        return ConfigError(
-            str(Problem(config.path or Path("reportgen.toml"), None, "theme.logo", message))
-        )
+        return ConfigError(str(Problem(where, None, "theme.logo", message)))
 
     if not path.is_relative_to(config.base_dir.resolve()):
         raise fail(f"'{name}' is outside the project folder {config.base_dir}")
@@ -164,7 +150,6 @@ def _logo_uri(config: Config, name: str) -> str:
         raise fail(f"'{name}' must be one of {', '.join(LOGO_TYPES)}")
     data = path.read_bytes()
     if len(data) > LOGO_MAX_BYTES:
-        raise fail(
-            f"'{name}' is {len(data) // 1000} kB; a logo may be at most {LOGO_MAX_BYTES // 1000} kB"
-        )
+        limit = f"a logo may be at most {LOGO_MAX_BYTES // 1000} kB"
+        raise fail(f"'{name}' is {len(data) // 1000} kB; {limit}")
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
