@@ -14,6 +14,7 @@ error naming the template file and line.
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import groupby
@@ -127,18 +128,16 @@ class Renderer:
         """The whole brief as one HTML string; BriefError when the templates break the contract."""
         with self._template_errors(PAGE_TEMPLATE):
             template = self.env.get_template(PAGE_TEMPLATE)
-            html = merge_marks(
-                template.render(doc=document, theme=self.theme, page=PAGE, **context)
-            )
-        missing = missing_headings(html, document.headings)
-        if missing:
+            html = template.render(doc=document, theme=self.theme, page=PAGE, **context)
+            html = merge_marks(html)
+        if missing := missing_headings(html, document.headings):
             raise BriefError(self._contract_problems(template, missing))
         return html
 
     def _contract_problems(self, template: Template, missing: list[Heading]) -> list[Problem]:
         """One problem per block that lost a heading, at the block in the page template."""
         source = self.env.loader.get_source(self.env, PAGE_TEMPLATE)[0]  # type: ignore[union-attr]
-        problems = []
+        where, problems = Path(template.filename or PAGE_TEMPLATE), []
         for block, group in groupby(missing, key=lambda h: h.block):
             titles = ", ".join(f"'{h.title}'" for h in group)
             found = re.search(r"\{%-?\s*block\s+" + re.escape(block) + r"\b", source)
@@ -148,9 +147,7 @@ class Renderer:
                 f"section title, so block '{block}' of {PAGE_TEMPLATE} must render it "
                 "(keep the block, or call {{ super() }} in your override)"
             )
-            problems.append(
-                Problem(Path(template.filename or PAGE_TEMPLATE), line, "template", message)
-            )
+            problems.append(Problem(where, line, "template", message))
         return problems
 
     @contextmanager
@@ -158,25 +155,22 @@ class Renderer:
         """Template mistakes (a project's or ours) as problems naming the file and line."""
         try:
             yield
-        except TemplateNotFound as exc:
-            searched = ", ".join(str(p) for p in self.search_path)
-            message = f"template '{exc.name}' not found (searched {searched})"
-            where, line = self._frame(exc, name)
-            raise BriefError([Problem(where, line, "template", message)]) from exc
         except TemplateSyntaxError as exc:
             where = Path(exc.filename or exc.name or name)
             raise BriefError([Problem(where, exc.lineno, "template", exc.message or "")]) from exc
-        except TemplateError as exc:
+        except TemplateError as exc:  # TemplateNotFound too
+            message = str(exc)
+            if isinstance(exc, TemplateNotFound):
+                searched = ", ".join(str(p) for p in self.search_path)
+                message = f"template '{exc.name}' not found (searched {searched})"
             where, line = self._frame(exc, name)
-            raise BriefError([Problem(where, line, "template", str(exc))]) from exc
+            raise BriefError([Problem(where, line, "template", message)]) from exc
 
     def _frame(self, exc: BaseException, name: str) -> tuple[Path, int | None]:
         """The template file and line an error came from (Jinja maps its frames to them)."""
         where, line = Path(name), None
-        tb = exc.__traceback__
-        while tb is not None:
-            filename = Path(tb.tb_frame.f_code.co_filename)
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            filename = Path(frame.f_code.co_filename)
             if any(filename.is_relative_to(folder) for folder in self.search_path):
-                where, line = filename, tb.tb_lineno
-            tb = tb.tb_next
+                where, line = filename, lineno
         return where, line
