@@ -20,7 +20,7 @@ from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import Summary, financial_summary, key_data
 from reportgen.brief.market import market_value, target_text, upside
-from reportgen.brief.models import CASES, Brief, Market
+from reportgen.brief.models import CASES, Brief
 from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import (
@@ -34,7 +34,6 @@ from reportgen.brief.valuation import (
 from reportgen.config import RewardLevels, RiskLevels
 from reportgen.render.charts import ChartStore
 from reportgen.render.valuecharts import (
-    Levels,
     PastCall,
     draw_price_chart,
     draw_risk_reward,
@@ -291,7 +290,9 @@ class SellSideComposer:
             format_premium(measured.weighted_upside),
             self.marks([market.source, *every]),
         )
-        chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
+        chart = draw_risk_reward(
+            measured, market.target, market.currency, RISK_REWARD_TITLE, self.charts
+        )
         # the price's source first: it is cited on page one, so its mark is the lowest
         credit = self.credits([market.source, *every])
         shown = self.illustrative({*every, market.source})
@@ -427,15 +428,6 @@ class SellSideComposer:
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
-
-
-def _levels(measured: Measured, market: Market) -> Levels:
-    """What the risk-reward chart draws."""
-    value = {name: measured.cases[name].value for name in CASES}
-    return Levels(
-        market.price, market.target, value["bear"], value["base"], value["bull"],
-        measured.weighted, market.currency,
-    )  # fmt: skip
 
 
 def _share(value: Value) -> str:

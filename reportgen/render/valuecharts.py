@@ -19,6 +19,7 @@ from typing import Any, cast
 from markupsafe import Markup
 
 from reportgen.brief.data import Frame, format_number
+from reportgen.brief.scenarios import Measured
 from reportgen.brief.valuation import format_premium
 from reportgen.render.charts import (
     ACCENT,
@@ -112,49 +113,43 @@ def _marks(ax: Any, points: Sequence[tuple[date, float]], calls: Sequence[PastCa
         _annotate(ax, label, (call.date, price), (0, up), ha="center")
 
 
-@dataclass(frozen=True)
-class Levels:
-    """What the risk-reward chart draws, in market.currency per share."""
+def draw_risk_reward(
+    measured: Measured, target: float | None, currency: str, title: str, store: ChartStore
+) -> Markup:
+    price, weighted = measured.price, measured.weighted
+    bear, base, bull = (measured.cases[case].value for case in ("bear", "base", "bull"))
 
-    price: float
-    target: float | None
-    bear: float
-    base: float
-    bull: float
-    weighted: float
-    currency: str
-
-
-def draw_risk_reward(levels: Levels, title: str, store: ChartStore = REDRAW) -> Markup:
     def paint(ax: Any) -> None:
-        ax.plot([levels.bear, levels.bull], [0, 0], color=ACCENT_SOFT, linewidth=10, zorder=1)
-        _cases(ax, levels)
-        _lines(ax, levels)
-        ax.plot([levels.weighted], [0], marker="D", markersize=6, color=INK, zorder=4)
-        away = "right" if (levels.target or 0) >= levels.weighted else "left"  # off the target
-        _label(ax, f"Weighted {format_number(levels.weighted, 2)}", levels.weighted, 0.0, away, 9)
-        _frame(ax, levels)
+        ax.plot([bear, bull], [0, 0], color=ACCENT_SOFT, linewidth=10, zorder=1)
+        for name, value in (("Bear", bear), ("Base", base), ("Bull", bull)):
+            # a dot on the axis, its name and value below, its upside under that
+            ax.plot([value], [0], marker="o", markersize=7, color=BASE, zorder=3)
+            text = f"{name} {format_number(value)}\n{format_premium(value / price - 1)}"
+            _annotate(ax, text, (value, 0), (0, -11), ha="center", va="top")
+        _lines(ax, price, target)
+        ax.plot([weighted], [0], marker="D", markersize=6, color=INK, zorder=4)
+        away = "right" if (target or 0) >= weighted else "left"  # off the target
+        _label(ax, f"Weighted {format_number(weighted, 2)}", weighted, 0.0, away, 9)
+        # room for the labels: the value axis a little past the extremes, no y axis
+        low, high = min(bear, bull, price, target or price), max(bear, bull, price, target or price)
+        pad = (high - low) * 0.15 or 1.0
+        ax.set_xlim(low - pad, high + pad)
+        ax.set_ylim(-1.2, 1.25)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(f"Value per share ({currency})")
         layout(ax.figure)
 
     draw = partial(draw_svg, 2.0, title, "chart-risk-reward-", paint, grid=False)
-    return store.svg((repr(levels), title), draw)
+    return store.svg((repr(measured), repr(target), currency, title), draw)
 
 
-def _cases(ax: Any, levels: Levels) -> None:
-    """Bear, base and bull: a dot on the axis, its name and value below, its upside under that."""
-    for name, value in (("Bear", levels.bear), ("Base", levels.base), ("Bull", levels.bull)):
-        ax.plot([value], [0], marker="o", markersize=7, color=BASE, zorder=3)
-        upside = format_premium(value / levels.price - 1)
-        text = f"{name} {format_number(value)}\n{upside}"
-        _annotate(ax, text, (value, 0), (0, -11), ha="center", va="top")
-
-
-def _lines(ax: Any, levels: Levels) -> None:
+def _lines(ax: Any, price: float, target: float | None) -> None:
     """The price now (solid) and the target (dashed) above the axis, labelled at their tops,
     the lower of the two to the left so the labels never meet."""
-    marks = [("Price now", levels.price, "-", MUTED)]
-    if levels.target is not None:
-        marks.append(("Target", levels.target, "--", ACCENT))
+    marks = [("Price now", price, "-", MUTED)]
+    if target is not None:
+        marks.append(("Target", target, "--", ACCENT))
     lowest = min(value for _, value, _, _ in marks)
     for name, value, style, colour in marks:
         ax.vlines(value, -0.25, 1.0, colors=colour, linestyles=style, linewidth=1.4, zorder=2)
@@ -181,15 +176,3 @@ def _annotate(ax: Any, text: str, xy: Any, offset: tuple[float, float], **style:
         color=INK,
         **style,
     )
-
-
-def _frame(ax: Any, levels: Levels) -> None:
-    """Room for the labels: the value axis a little past the extremes, no y axis."""
-    values = [levels.bear, levels.bull, levels.price, levels.target or levels.price]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.15 or 1.0
-    ax.set_xlim(low - pad, high + pad)
-    ax.set_ylim(-1.2, 1.25)
-    ax.set_yticks([])
-    ax.spines["left"].set_visible(False)
-    ax.set_xlabel(f"Value per share ({levels.currency})")
