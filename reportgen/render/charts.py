@@ -1,14 +1,10 @@
 """Stage 4c: a chart spec and its DataFrame -> an SVG string, in one house style.
 
-matplotlib writes SVG with text kept as text (smaller, sharper, searchable in the
-PDF). Text from the data is never read as mathtext, and the output is byte-stable:
-fixed hash salt, no date. The SVG is then made markup a page can inline.
-
-matplotlib places text where it is told, overlapping or not, so chart text is
-measured first (in points, at the chart's font size) to fit its space: x labels flat
-when every one fits its slot, else wrapped to two balanced lines, else (a crowded
-axis) every k-th label on a time axis or labels at 45 degrees under bars; a legend
-in as many columns as fit above the plot, so it never covers a bar or a line.
+matplotlib writes SVG with text as text (sharper, searchable in the PDF), never read as
+mathtext, byte-stable (fixed hash salt, no date), then made markup a page can inline.
+It places text where told, overlapping or not, so chart text is measured first to fit:
+x labels flat, else on two balanced lines, else thinned (time axis) or slanted; a
+legend in as many columns as fit above the plot, never covering a bar or a line.
 """
 
 from __future__ import annotations
@@ -321,8 +317,7 @@ def _axis_titles(ax: Any, chart: Chart, horizontal: bool = False) -> None:
 def text_width(text: str, size: float = FONT) -> float:
     """The width of (possibly multi-line) text in points, in the current rc font: measured
     with the fonts matplotlib draws with (at 72 dpi, a pixel is a point)."""
-    # Lazy: matplotlib is heavy, and only a chart being drawn measures text.
-    from matplotlib.font_manager import FontProperties
+    from matplotlib.font_manager import FontProperties  # lazy: only a chart measures text
 
     prop = FontProperties(size=size)
     return max(
@@ -373,10 +368,9 @@ def fit_x_labels(ax: Any, names: list[str], time_axis: bool) -> None:
         _grow(ax.figure, LINE * FONT)
         return
     ax.set_xticks(positions, names)
-    for label in ax.get_xticklabels():
-        label.set_rotation(45)
-        label.set_horizontalalignment("right")
-        label.set_rotation_mode("anchor")
+    from matplotlib.artist import setp
+
+    setp(ax.get_xticklabels(), rotation=45, horizontalalignment="right", rotation_mode="anchor")
     _grow(ax.figure, max(map(text_width, names)) * math.sin(math.pi / 4))
 
 
