@@ -1,16 +1,11 @@
 """Stage 6a: what the laid-out pages reveal, before any byte is written.
 
-No page wasted at the end: a last page that holds nothing but Sources and the
-disclaimer (or their last lines) looks unfinished on paper, and so does a page a
-third empty before a section the template starts on a new page (the compliance back
-matter). Then the page is laid out again with slightly tighter type (style.css,
-`html[data-fit]`: leading, paragraph spacing, chart height), step by step, and the
-first try with fewer pages is kept; if none saves a page, the first layout stands,
-so the brief never looks squeezed.
-
-No table or chart may stick out of the page's text block, and whatever WeasyPrint
-said while laying out and writing becomes a problem: a missing glyph names the text
-it is in, a font that cannot load is an error, anything else a warning.
+A last page holding only Sources and the disclaimer, or a page a third empty before one
+the template forces (the back matter), looks unfinished: the page is then laid out again
+with slightly tighter type (style.css, `html[data-fit]`), step by step, and the first try
+with fewer pages is kept; else the first layout stands, so a brief never looks squeezed.
+No table or chart may stick out of the text block, and whatever WeasyPrint said becomes
+a problem: a missing glyph names its text, font trouble is an error, the rest warnings.
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """Stage 6: the rendered HTML -> A4 PDF bytes, with resources confined to the brief.
 
-The one place a PDF is made (`reportgen build`, `verify` and the preview all
-come here): lay out once, check the laid-out boxes and WeasyPrint's log
-(boxes.py), write the bytes. The HTML is self-contained (styles and charts
-inline), so WeasyPrint should fetch nothing but data: URIs. Anything else is
-refused: no network, and no file outside the brief's own folder.
-
-The PDF is tagged, PDF/UA-1 (docs/accessibility.md): a structure tree in
-reading order with the document language, headings, tables with their header
-cells and each chart as a Figure whose alternate text is its title, so a
-screen reader can navigate it. Tagging costs about nothing measurable: -2% to +6%
-of a build of the example, noise included (benchmarks/tagging.py).
+The one place a PDF is made (build, verify, the preview): lay out, check the boxes and
+WeasyPrint's log (boxes.py), write the bytes. The HTML is self-contained, so anything but
+a data: URI or a file inside the brief's folder is refused. The PDF is tagged, PDF/UA-1
+(docs/accessibility.md), so a screen reader can navigate it; tagging costs -2% to +6% of
+a build of the example, noise included (benchmarks/tagging.py).
 """
 
 from __future__ import annotations

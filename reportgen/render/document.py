@@ -1,14 +1,11 @@
 """Stage 3: a checked brief -> a render-ready `Document`, the plain values templates read.
 
-Everything the page shows is resolved here, in the contract's citation order
-(verdict, sections with their tables and charts, risks, key figures), so that
-footnote numbers follow the order in which sources are first cited.
-
-The page contract, the headed sections every page shows, is defined here once: the
-page template renders the fixed ones from `page` (PAGE), the composer lists every
-heading in the snapshot, and PDF verification looks for exactly those titles. A
-project template that drops one fails the build with an error naming the block that
-should render it, rather than failing PDF verification without saying why.
+Everything the page shows is resolved here, in citation order (verdict, sections with
+their tables and charts, risks, key figures), so footnotes number as sources are first
+cited. The page contract, the headed sections every page shows, is defined here once:
+the template renders the fixed ones from PAGE, the snapshot lists every heading, and PDF
+verification looks for those titles; a template that drops one is an error naming its
+block, not a PDF verification failure that does not say why.
 """
 
 from __future__ import annotations

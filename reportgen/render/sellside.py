@@ -1,12 +1,9 @@
 """Stage 3b: the v1.1 and v1.2 views of a checked brief (market block, comparables,
-catalysts, price chart, target, scenarios, financial summary), plain values the templates
-read, and how they are composed.
+catalysts, price chart, target, scenarios, financial summary) and how they are composed.
 
-Composed in reading order so footnote numbers stay in first-cited order: the
-market block (page one) before the verdict, the rest after the body sections.
-A computed figure carries the marks of its inputs' sources: the market value
-and the upside the market block's source, a multiple its row's, the peer
-median and the premium every peer's.
+Composed in reading order, so footnotes stay in first-cited order: the market block (page
+one) before the verdict, the rest after the body sections. A computed figure carries the
+marks of its inputs' sources (a multiple its row's, the peer median every peer's).
 """
 
 from __future__ import annotations
