@@ -112,9 +112,7 @@ class Changes:
 
     @property
     def any(self) -> bool:
-        return bool(
-            self.call or self.metrics or self.verdict or self.risks_added or self.risks_removed
-        )
+        return any((self.call, self.metrics, self.verdict, self.risks_added, self.risks_removed))
 
     def to_json(self) -> bytes:
         return _json(asdict(self))

@@ -29,7 +29,7 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
-from reportgen.render.charts import ChartStore
+from reportgen.render.charts import ChartStore, ChartView
 from reportgen.render.valuecharts import (
     PastCall,
     draw_price_chart,
@@ -145,20 +145,13 @@ class CatalystView:
     past: bool
 
 
-@dataclass(frozen=True)
-class PriceChart:
-    title: str
-    svg: str
-    marks: Markup  # the source's name and footnote mark, for the source line
-
-
 @dataclass
 class SellSide:
     """Everything v1.1 adds to the page; empty lists and None when the brief has none."""
 
     market: MarketView | None = None
     comps: CompsView | None = None
-    price_chart: PriceChart | None = None
+    price_chart: ChartView | None = None
     catalysts: list[CatalystView] = field(default_factory=list)
     target: TargetView | None = None  # v1.2: method and risks to the target
     scenarios: ScenariosView | None = None
@@ -368,14 +361,14 @@ class SellSideComposer:
         """A source line: each source's name and mark, once, "; "-separated."""
         return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
 
-    def price_chart(self) -> PriceChart | None:
+    def price_chart(self) -> ChartView | None:
         market = self.brief.market
         if self.brief.prices is None or market is None:
             return None
         points = price_points(self.checked.frames[self.brief.prices])
         title = f"Share price and price target ({market.currency})"
         svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.charts)
-        return PriceChart(title, svg, self.credit(market.source))
+        return ChartView("price-history", title, svg, self.credit(market.source))
 
     def past_calls(self) -> list[PastCall]:
         """The calls to mark: the editions' when given, else market.history and today's call."""
