@@ -5,7 +5,7 @@ viewer reads): every footnote mark `[n]` resolves to an entry under "Sources" an
 listed source is cited; every section title is present; every table and chart (titles
 from the snapshot) is followed by its "Source:" line with a mark (or "as marked per row"
 and marked rows); the page count is within the limit. `reportgen verify
-build/<id>/<id>.pdf` runs these and the layout checks (boxes.py) on a built brief, with
+build/<id>/<id>.pdf` runs these and the layout checks (layout.py) on a built brief, with
 the snapshot.json and the .html beside it.
 """
 
