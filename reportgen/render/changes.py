@@ -159,14 +159,13 @@ def take_snapshot(
 ) -> Snapshot:
     """The snapshot of a composed brief: formatted figures, so a unit change counts as a change."""
     metrics = {
-        m.id: {
-            "label": m.label,
-            "value": format_with_unit(m.value, m.unit, m.high),
-            "source": m.source,
-        }
+        m.id: dict(label=m.label, value=format_with_unit(m.value, m.unit, m.high), source=m.source)
         for m in brief.metrics
     }
-    metrics.update(scenario_values(brief))
+    currency = brief.market.currency if brief.market else None
+    for s in brief.scenarios:  # the v1.2 case values, compared like metrics: readers see them move
+        label, value = f"{s.case.capitalize()} case value", format_with_unit(s.value, currency)
+        metrics[f"scenario_{s.case}"] = dict(label=label, value=value, source=s.sources[0])
     return Snapshot(
         brief=brief_id,
         generated=generated,
@@ -181,19 +180,6 @@ def take_snapshot(
         call=call_of(brief),
         delivered_calls=delivered_calls or [],
     )
-
-
-def scenario_values(brief: Brief) -> dict[str, dict[str, str]]:
-    """The bull, base and bear values (v1.2), compared like metrics: a reader sees them move."""
-    currency = brief.market.currency if brief.market else None
-    return {
-        f"scenario_{s.case}": {
-            "label": f"{s.case.capitalize()} case value",
-            "value": format_with_unit(s.value, currency),
-            "source": s.sources[0],
-        }
-        for s in brief.scenarios
-    }
 
 
 def load_snapshot(folder: Path) -> Snapshot | None:
