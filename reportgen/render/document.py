@@ -25,11 +25,10 @@ from reportgen.brief.models import Author, Brief, Metric, Source
 from reportgen.brief.validate import Checked
 from reportgen.render.backmatter import CallRow, call_history
 from reportgen.render.changes import Changes, Snapshot, compare, take_snapshot
-from reportgen.render.charts import REDRAW, ChartStore, build_chart
+from reportgen.render.charts import REDRAW, ChartStore, PastCall, build_chart
 from reportgen.render.markdown import FOOTNOTE_MARK, render_markdown
 from reportgen.render.sellside import SellSide, SellSideComposer
 from reportgen.render.tables import build_table
-from reportgen.render.valuecharts import PastCall
 
 
 @dataclass(frozen=True)

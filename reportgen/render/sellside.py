@@ -29,8 +29,9 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
-from reportgen.render.charts import ChartStore, ChartView
-from reportgen.render.valuecharts import (
+from reportgen.render.charts import (
+    ChartStore,
+    ChartView,
     PastCall,
     draw_price_chart,
     draw_risk_reward,
