@@ -33,11 +33,12 @@ from reportgen.render.tables import build_table
 
 @dataclass(frozen=True)
 class Part:
-    """A headed section of the page: the template block that renders it, its title, its id."""
+    """A headed section of the page (an <h2> it must show): the template block that renders
+    it, its title, its id."""
 
     block: str
     title: str
-    anchor: str
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,28 +55,19 @@ class PageContract:
 PAGE = PageContract()
 
 
-@dataclass(frozen=True)
-class Heading:
-    """One <h2> the page must show, and the block responsible for it."""
-
-    title: str
-    block: str
-
-
 def page_headings(
     section_titles: Sequence[str], sellside_titles: Sequence[str], appendix: bool
-) -> list[Heading]:
+) -> list[Part]:
     """Every <h2> of the page, in order: what the rendered HTML and the PDF must show."""
-    headings = [Heading(title, PAGE.sections_block) for title in section_titles]
-    headings += [Heading(title, PAGE.sellside_block) for title in sellside_titles]
-    fixed = [PAGE.risks, *([PAGE.reconciliation] if appendix else []), PAGE.sources]
-    return headings + [Heading(part.title, part.block) for part in fixed]
+    headings = [Part(PAGE.sections_block, title) for title in section_titles]
+    headings += [Part(PAGE.sellside_block, title) for title in sellside_titles]
+    return [*headings, PAGE.risks, *([PAGE.reconciliation] if appendix else []), PAGE.sources]
 
 
 _H2 = re.compile(r"<h2\b[^>]*>(.*?)</h2\s*>", re.DOTALL | re.IGNORECASE)
 
 
-def missing_headings(html: str, headings: Sequence[Heading]) -> list[Heading]:
+def missing_headings(html: str, headings: Sequence[Part]) -> list[Part]:
     """The headings no <h2> of the rendered page contains (as PDF verification compares)."""
     shown = [flat(Markup(m.group(1)).striptags()) for m in _H2.finditer(html)]
     return [h for h in headings if not any(flat(h.title) in text for text in shown)]
@@ -140,7 +132,7 @@ class Document:
     sources: list[tuple[int, str, Source]]
     snapshot: Snapshot  # this build, stored for the next one and for verification
     changes: Changes  # vs the previous build's snapshot; the box shows when changes.any
-    headings: list[Heading]  # every <h2> of the page, in order (the contract)
+    headings: list[Part]  # every <h2> of the page, in order (the contract)
     draft: bool = False  # an open finding: marked DRAFT on every page, never emailed
     history: list[CallRow] = field(default_factory=list)  # the back matter's rating history
     stale: dict[str, str] = field(default_factory=dict)  # metric id -> period, tagged "as of"
@@ -199,7 +191,7 @@ class Document:
 
     def shows(self, part: Part) -> bool:
         """Does the page show this fixed section? (the appendix only when it has something)"""
-        return any(h.title == part.title and h.block == part.block for h in self.headings)
+        return part in self.headings
 
     def source_number(self, source_id: str) -> int | None:
         """A listed source's footnote number (for marks outside the text: the changes box)."""

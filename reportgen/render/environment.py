@@ -37,7 +37,7 @@ from markupsafe import Markup
 from reportgen.config import Config, ConfigError
 from reportgen.errors import BriefError, Problem, TemplatesNotFound
 from reportgen.render.backmatter import BackMatter
-from reportgen.render.document import PAGE, Document, Heading, missing_headings
+from reportgen.render.document import PAGE, Document, Part, missing_headings
 from reportgen.render.fonts import embedded_fonts_css
 from reportgen.render.markdown import merge_marks, typeset
 from reportgen.render.theme import Theme
@@ -134,7 +134,7 @@ class Renderer:
             raise BriefError(self._contract_problems(template, missing))
         return html
 
-    def _contract_problems(self, template: Template, missing: list[Heading]) -> list[Problem]:
+    def _contract_problems(self, template: Template, missing: list[Part]) -> list[Problem]:
         """One problem per block that lost a heading, at the block in the page template."""
         source = self.env.loader.get_source(self.env, PAGE_TEMPLATE)[0]  # type: ignore[union-attr]
         where, problems = Path(template.filename or PAGE_TEMPLATE), []

@@ -18,7 +18,7 @@ import pytest
 
 from reportgen.config import Config, ThemeConfig
 from reportgen.project import load_project
-from reportgen.render.document import PAGE, Heading, missing_headings, page_headings
+from reportgen.render.document import PAGE, missing_headings, page_headings
 from reportgen.render.environment import PAGE_TEMPLATE, Renderer, builtin_templates
 from reportgen.render.fonts import FONT_BUDGET, font_file
 from tests.conftest import MINIMAL, REPO, build_brief, write_brief
@@ -127,7 +127,7 @@ def test_section_titles_come_from_the_page_contract() -> None:
     ]
     html = '<h2><span class="num">1</span>Thesis &amp; more</h2><h2>Sources</h2>'
     assert missing_headings(html, page_headings(["Thesis & more"], [], appendix=False)) == [
-        Heading("Risks", "risks")
+        PAGE.risks
     ]
 
 
