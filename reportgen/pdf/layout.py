@@ -280,12 +280,9 @@ def _blocks(page: Any) -> Blocks:
 
 def _body_box(box: Any) -> Any:
     """The <body> box of a page (under the page's <html> box)."""
-    for child in getattr(box, "children", ()):
-        if getattr(child, "element_tag", None) == "body":
-            return child
-        if getattr(child, "element_tag", None) == "html":
-            return _body_box(child)
-    return None
+    html = next((c for c in box.children if getattr(c, "element_tag", None) == "html"), None)
+    body = (c for c in getattr(html, "children", ()) if getattr(c, "element_tag", None) == "body")
+    return next(body, None)
 
 
 def overflow(document: Any, where: Path) -> list[Problem]:
