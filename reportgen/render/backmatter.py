@@ -25,7 +25,6 @@ from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_
 from reportgen.brief.market import Rating, target_text
 from reportgen.brief.models import Brief
 from reportgen.brief.spec import find_briefs
-from reportgen.brief.yamlfile import scalar_at
 from reportgen.config import ComplianceConfig, Config, ConfigError
 from reportgen.errors import Problem
 from reportgen.render.changes import call_of, call_values
@@ -130,15 +129,13 @@ def current_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call 
     from reportgen.brief.validate import validate
 
     try:
-        spec = load_spec(folder, config.limits)
-        if not validate(spec, scale or None, config.verdict).publishable:
-            return None
+        checked = validate(load_spec(folder, config.limits), scale or None, config.verdict)
     except Exception:  # a brief that cannot be read or has errors: no call of it counts
         return None
-    # read within the [limits] but not validated again: a brief that cannot be read (an
-    # alias bomb, a huge file) has no rating here and fails its own build
-    rating = scalar_at(folder / "brief.yaml", config.limits, ("market", "rating"))
-    return {"rating": rating} if rating is not None else {}
+    if not checked.publishable:
+        return None
+    market = checked.spec.brief.market
+    return {"rating": market.rating} if market and market.rating is not None else {}
 
 
 def _disclosures(config: Config, compliance: ComplianceConfig) -> Markup:
