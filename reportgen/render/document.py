@@ -207,12 +207,10 @@ class Citations:
 
     def __init__(self, sources: dict[str, Source]):
         self.sources = sources
-        self.order: list[str] = []
+        self.order: dict[str, int] = {}  # source id -> its number
 
     def number(self, source_id: str) -> int:
-        if source_id not in self.order:
-            self.order.append(source_id)
-        return self.order.index(source_id) + 1
+        return self.order.setdefault(source_id, len(self.order) + 1)
 
     def mark(self, source_id: str) -> Markup:
         return Markup(FOOTNOTE_MARK).format(n=self.number(source_id))
@@ -223,7 +221,7 @@ class Citations:
         return Markup("{}{}").format(source.short or source.title, self.mark(source_id))
 
     def listed(self) -> list[tuple[int, str, Source]]:
-        return [(i + 1, sid, self.sources[sid]) for i, sid in enumerate(self.order)]
+        return [(n, sid, self.sources[sid]) for sid, n in self.order.items()]
 
 
 def compose(
