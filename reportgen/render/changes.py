@@ -46,11 +46,10 @@ class Snapshot:
     max_pages: int = 30
     figures: list[list[str]] = field(default_factory=list)  # [kind, title]: attributed in the PDF
     delivered: bool = False  # the snapshot of a delivered edition; `generated`: when it was sent
-    # The call as the reader sees it: id -> {"label", "value"} ("rating", "target"). A new part
-    # of the call (the scenario values) joins by adding entries in `call_of`: compared like these.
-    call: dict[str, dict[str, str]] | None = None  # None: a snapshot from before calls
-    # The calls readers received before this build, oldest first: {"date" (the edition's
-    # as_of), "rating", "target"} of each delivered edition (the back matter's history table).
+    # The call as the reader sees it (`call_of`): id -> {"label", "value"}; None: a snapshot
+    # from before calls. Then the calls readers received before this build, oldest first:
+    # {"date" (the edition's as_of), "rating", "target"} (the back matter's history table).
+    call: dict[str, dict[str, str]] | None = None
     delivered_calls: list[dict[str, str]] = field(default_factory=list)
 
     def calls_delivered(self) -> list[dict[str, str]]:

@@ -67,12 +67,8 @@ def font_file(family: str, style: str) -> Path | None:
     """The installed file of one face, as fontconfig finds it (None when it is absent)."""
     if shutil.which("fc-match") is None:
         return None
-    found = subprocess.run(
-        ["fc-match", "--format=%{family}\t%{style}\t%{file}", f"{family}:style={style}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split("\t")
+    query = ["fc-match", "--format=%{family}\t%{style}\t%{file}", f"{family}:style={style}"]
+    found = subprocess.run(query, capture_output=True, text=True, check=False).stdout.split("\t")
     if len(found) != 3 or family not in found[0].split(",") or style not in found[1]:
         return None
     return Path(found[2])
