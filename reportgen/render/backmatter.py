@@ -94,14 +94,9 @@ def load_back_matter(config: Config, published: PublishedCall | None = None) -> 
     ratings = tuple(Rating.of(r) for r in compliance.ratings)
     found = project_ratings(config, ratings, published or current_call)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
-    return BackMatter(
-        ratings,
-        compliance.certification,
-        _disclosures(config, compliance),
-        distribution([r.name for r in ratings], counts),
-        len(found),
-        sum(counts.values()),
-    )
+    disclosures = _disclosures(config, compliance)
+    shares, rated = distribution([r.name for r in ratings], counts), sum(counts.values())
+    return BackMatter(ratings, compliance.certification, disclosures, shares, len(found), rated)
 
 
 def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:

@@ -97,12 +97,8 @@ class Renderer:
         self.theme = theme or Theme()
         builtin = builtin_templates()
         self.search_path = [*template_dirs, builtin]
-        loader = ChoiceLoader(
-            [
-                FileSystemLoader([str(p) for p in self.search_path]),
-                PrefixLoader({"builtin": FileSystemLoader(str(builtin))}, delimiter="!"),
-            ]
-        )
+        prefixed = PrefixLoader({"builtin": FileSystemLoader(str(builtin))}, delimiter="!")
+        loader = ChoiceLoader([FileSystemLoader([str(p) for p in self.search_path]), prefixed])
         self.env = Environment(
             loader=loader,
             autoescape=True,
