@@ -243,8 +243,7 @@ def _value_texts(chart: Chart | None, values: pd.Series) -> list[str]:
 
 
 def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
-    count = len(wide.columns)
-    width = 0.8 / count
+    width = 0.8 / len(wide.columns)
     positions = list(range(len(wide)))
     room = plot_width(ax) / max(len(wide), 1) * width
     texts, rotation = value_texts(
@@ -264,8 +263,7 @@ def _draw_bar(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> N
 
 def _draw_barh(ax: Any, chart: Chart, wide: pd.DataFrame, labels: list[str]) -> None:
     ordered = wide.iloc[::-1]  # first category on top
-    count = len(ordered.columns)
-    height = 0.76 / count
+    height = 0.76 / len(ordered.columns)
     for s, column in enumerate(ordered.columns):
         offsets = [p + 0.38 - height * (s + 0.5) for p in range(len(ordered))]
         values = ordered[column].astype(float)
