@@ -35,7 +35,7 @@ from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import CONFIG_FILE, Config, load_config
 from reportgen.errors import ReportgenError, ServeError
 from reportgen.project import Project, load_project
-from reportgen.render.templates import builtin_templates
+from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings
 
 log = logging.getLogger(__name__)
