@@ -8,7 +8,7 @@ marks of its inputs' sources (a multiple its row's, the peer median every peer's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -29,14 +29,9 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
-from reportgen.render.charts import (
-    ChartStore,
-    ChartView,
-    PastCall,
-    draw_price_chart,
-    draw_risk_reward,
-    price_points,
-)
+from reportgen.render.charts import ChartStore, ChartView
+from reportgen.render.markdown import Citations
+from reportgen.render.pricecharts import PastCall, draw_price_chart, draw_risk_reward, price_points
 
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation"
@@ -186,36 +181,25 @@ class SellSide:
         return figures + ([["table", self.comps.title]] if self.comps else [])
 
 
-Cite = Callable[[str], Markup]
+class SellSideParts:
+    """The composer's sell-side views (compose.Composer): `market()` first (page one),
+    `rest()` after the body sections; `calls`: the delivered editions' ratings and
+    targets, if known."""
 
+    checked: Checked
+    brief: Brief
+    cite: Citations
+    calls: Sequence[PastCall] | None
+    store: ChartStore
 
-class SellSideComposer:
-    """`market()` first (page one), `rest()` after the body sections. `cite` gives a source's
-    footnote mark, `credit` its name and mark (a figure's source line), `markdown` a Markdown
-    field's HTML by key; `calls`: the delivered editions' ratings and targets, if known."""
-
-    def __init__(
-        self,
-        checked: Checked,
-        cite: Cite,
-        credit: Cite,
-        markdown: Callable[[str], Markup],
-        calls: Sequence[PastCall] | None,
-        charts: ChartStore,
-    ):
-        self.checked = checked
-        self.brief: Brief = checked.spec.brief
-        self.cite = cite
-        self.credit = credit
-        self.markdown = markdown
-        self.calls = calls
-        self.charts = charts
+    def markdown(self, key: str) -> Markup:
+        raise NotImplementedError  # the composer renders a Markdown field by key
 
     def market(self) -> MarketView | None:
         market = self.brief.market
         if market is None:
             return None
-        marks, cur = self.cite(market.source), market.currency
+        marks, cur = self.cite.mark(market.source), market.currency
         price = f"{cur} {format_number(market.price, 2)}"
         figures = [Figure("Price", price, marks, market.date.isoformat())]
         if (value := market_value(market)) is not None:
@@ -241,7 +225,7 @@ class SellSideComposer:
         found = key_data(price_points(self.checked.frames[self.brief.prices]), market)
         if found is None:
             return []
-        marks, cur = self.cite(market.source), market.currency
+        marks, cur = self.cite.mark(market.source), market.currency
         window = f"closes from {found.since.isoformat()}"
         figures = [
             Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
@@ -282,7 +266,7 @@ class SellSideComposer:
             self.marks([market.source, *every]),
         )
         chart = draw_risk_reward(
-            measured, market.target, market.currency, RISK_REWARD_TITLE, self.charts
+            measured, market.target, market.currency, RISK_REWARD_TITLE, self.store
         )
         # the price's source first: it is cited on page one, so its mark is the lowest
         credit = self.credits([market.source, *every])
@@ -333,7 +317,7 @@ class SellSideComposer:
             self.figure_row(f"EPS ({estimates.currency})", found, "eps", 2),
         ]
         market = self.brief.market
-        price_mark = self.cite(market.source) if market else Markup()
+        price_mark = self.cite.mark(market.source) if market else Markup()
         if found.pe is not None:
             pe = [format_value(v, True) for v in found.pe]
             rows.append(("P/E at the current price", price_mark, pe))
@@ -356,11 +340,11 @@ class SellSideComposer:
 
     def marks(self, source_ids: Sequence[str]) -> Markup:
         """Each source's footnote mark, once."""
-        return Markup().join(self.cite(s) for s in dict.fromkeys(source_ids))
+        return Markup().join(self.cite.mark(s) for s in dict.fromkeys(source_ids))
 
     def credits(self, source_ids: Sequence[str]) -> Markup:
         """A source line: each source's name and mark, once, "; "-separated."""
-        return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
+        return Markup("; ").join(self.cite.credit(s) for s in dict.fromkeys(source_ids))
 
     def price_chart(self) -> ChartView | None:
         market = self.brief.market
@@ -368,8 +352,8 @@ class SellSideComposer:
             return None
         points = price_points(self.checked.frames[self.brief.prices])
         title = f"Share price and price target ({market.currency})"
-        svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.charts)
-        return ChartView("price-history", title, svg, self.credit(market.source))
+        svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.store)
+        return ChartView("price-history", title, svg, self.cite.credit(market.source))
 
     def past_calls(self) -> list[PastCall]:
         """The calls to mark: the editions' when given, else market.history and today's call."""
@@ -415,7 +399,7 @@ class SellSideComposer:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = Markup().join(self.cite(s) for s in c.sources)  # as the author lists them
+            marks = Markup().join(self.cite.mark(s) for s in c.sources)  # as the author lists them
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
