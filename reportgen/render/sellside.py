@@ -29,9 +29,15 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
-from reportgen.render.charts import ChartStore, ChartView
+from reportgen.render.charts import (
+    ChartStore,
+    ChartView,
+    PastCall,
+    draw_price_chart,
+    draw_risk_reward,
+    price_points,
+)
 from reportgen.render.markdown import Citations
-from reportgen.render.pricecharts import PastCall, draw_price_chart, draw_risk_reward, price_points
 
 ILLUSTRATIVE = "illustrative"
 VALUATION_TITLE = "Valuation"
