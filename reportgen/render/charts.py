@@ -44,6 +44,8 @@ from reportgen.render.figure import (
 if TYPE_CHECKING:
     import pandas as pd
 
+ANNOTATION = {"textcoords": "offset points", "fontsize": VALUE_FONT, "color": INK}
+
 
 class ChartStore(Protocol):
     """Where drawn charts are kept (reportgen.cache.ChartCache is one); the build passes
@@ -367,12 +369,4 @@ def _label(ax: Any, text: str, x: float, y: float, side: str, up: float) -> None
 
 def _annotate(ax: Any, text: str, xy: Any, offset: tuple[float, float], **style: Any) -> None:
     """Text `offset` points from `xy`, in the charts' value type."""
-    ax.annotate(
-        text,
-        xy,
-        xytext=offset,
-        textcoords="offset points",
-        fontsize=VALUE_FONT,
-        color=INK,
-        **style,
-    )
+    ax.annotate(text, xy, xytext=offset, **ANNOTATION, **style)

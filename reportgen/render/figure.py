@@ -29,6 +29,7 @@ VALUE_FONT = 8.5
 
 GAP = 0.6  # space kept between neighbouring labels, in ems
 LEGEND = {"handlelength": 1.2, "handletextpad": 0.5, "columnspacing": 1.4}
+ABOVE = {"loc": "lower left", "bbox_to_anchor": (0, 1.02), "borderaxespad": 0, "fontsize": FONT}
 LINE = 1.2  # a line of label text, in ems
 PLOT_SHARE = 0.86  # the plot's share of the figure's width, before layout measures it
 
@@ -65,9 +66,8 @@ STYLE: dict[str, Any] = {
 def draw_svg(
     height: float, title: str, prefix: str, paint: Callable[[Any], None], grid: bool = True
 ) -> Markup:
-    """A house-style figure, drawn and laid out by `paint(ax)`, as inline SVG. 4.5 in wide (a
-    phone's aspect): the page shows it at most 32rem wide, so the same SVG reads at 390 px,
-    at 1280 px and on A4 (see FONT). `grid`: the house grid lines."""
+    """A house-style figure, drawn and laid out by `paint(ax)`, as inline SVG: one SVG reads
+    at 390 px, at 1280 px and on A4 (see FONT). `grid`: the house grid lines."""
     # Lazy: matplotlib is the heaviest import, paid only when a chart is drawn (not on a
     # cache hit). A bare Figure, not pyplot: no global figure registry to leak into, and
     # pyplot's import (a third of a cold build's chart time) is never paid.
@@ -217,16 +217,7 @@ def legend_above(ax: Any) -> None:
     handles, labels = ax.get_legend_handles_labels()
     room = plot_width(ax)
     columns = next((n for n in range(len(labels), 1, -1) if _legend_width(labels, n) <= room), 1)
-    ax.legend(
-        handles,
-        labels,
-        loc="lower left",
-        bbox_to_anchor=(0, 1.02),
-        borderaxespad=0,
-        ncol=columns,
-        fontsize=FONT,
-        **LEGEND,
-    )
+    ax.legend(handles, labels, ncol=columns, **ABOVE, **LEGEND)
 
 
 def _legend_width(labels: list[str], columns: int) -> float:

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from reportgen.files import write_atomic
+
 log = logging.getLogger(__name__)
 
 FAMILY = "Inter"
@@ -87,10 +89,7 @@ def _cached_subset(path: Path) -> bytes:
         return cached.read_bytes()
     data = subset_woff2(path)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(data)
-        partial.replace(cached)  # atomic: parallel builds never read half a font
+        write_atomic(cached, data)  # parallel builds never read half a font
     except OSError as exc:
         log.info("cannot keep the font subset in %s: %s", cached.parent, exc)
     return data

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,14 @@ class Citations:
         """A source line's entry: the source's short name (else its title), then its mark."""
         source = self.sources[source_id]
         return Markup("{}{}").format(source.short or source.title, self.mark(source_id))
+
+    def marks(self, source_ids: Sequence[str]) -> Markup:
+        """Each source's footnote mark, once."""
+        return Markup().join(self.mark(s) for s in dict.fromkeys(source_ids))
+
+    def credits(self, source_ids: Sequence[str]) -> Markup:
+        """A source line: each source's name and mark, once, "; "-separated."""
+        return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
 
     def listed(self) -> list[tuple[int, str, Source]]:
         return [(n, sid, self.sources[sid]) for sid, n in self.order.items()]

@@ -1,5 +1,5 @@
-"""Stage 3b: the v1.1 and v1.2 views of a checked brief (market block, comparables,
-catalysts, price chart, target, scenarios, financial summary) and how they are composed.
+"""Stage 3b: the v1.1 and v1.2 views (market block, comparables, catalysts, price chart,
+target, scenarios, financial summary) and the composer's part that makes them.
 
 Composed in reading order, so footnotes stay in first-cited order: the market block (page
 one) before the verdict, the rest after the body sections. A computed figure carries the
@@ -8,7 +8,7 @@ marks of its inputs' sources (a multiple its row's, the peer median every peer's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -22,7 +22,6 @@ from reportgen.brief.scenarios import Measured, measure, reward_level, risk_leve
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import (
     NOT_AVAILABLE,
-    Comps,
     Value,
     compute_comps,
     format_premium,
@@ -39,13 +38,7 @@ from reportgen.render.charts import (
 )
 from reportgen.render.markdown import Citations
 
-ILLUSTRATIVE = "illustrative"
-VALUATION_TITLE = "Valuation"
-CATALYSTS_TITLE = "Catalysts"
-COMPS_TITLE = "Comparables: valuation multiples"
-SCENARIOS_TITLE = "Scenarios: value per share"
 RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
-SUMMARY_TITLE = "Financial summary"
 
 
 @dataclass(frozen=True)
@@ -101,7 +94,7 @@ class ScenariosView:
     chart: Markup  # the risk-reward chart's SVG
     chart_marks: Markup  # the source line
     illustrative: bool
-    title: str = SCENARIOS_TITLE
+    title: str = "Scenarios: value per share"
     chart_title: str = RISK_REWARD_TITLE
 
 
@@ -123,7 +116,7 @@ class SummaryView:
     rows: list[tuple[str, Markup, list[str]]]
     illustrative: bool
     credit: Markup  # the source line: every year's sources and the price's
-    title: str = SUMMARY_TITLE
+    title: str = "Financial summary"
 
 
 @dataclass(frozen=True)
@@ -135,7 +128,7 @@ class CompsView:
     premium: tuple[list[str], Markup] | None  # None when the subject has no row
     subject: str
     illustrative: bool  # a row's source says it is illustrative: the page says so too
-    title: str = COMPS_TITLE
+    title: str = "Comparables: valuation multiples"
 
 
 @dataclass(frozen=True)
@@ -168,8 +161,8 @@ class SellSide:
     @property
     def titles(self) -> list[str]:
         """The h2 titles these views add, in page order (for PDF verification)."""
-        titles = [VALUATION_TITLE] if self.valuation else []
-        return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
+        titles = ["Valuation"] if self.valuation else []
+        return titles + (["Catalysts"] if self.catalysts else [])
 
     @property
     def next_catalysts(self) -> list[tuple[int, CatalystView]]:
@@ -189,17 +182,14 @@ class SellSide:
 
 class SellSideParts:
     """The composer's sell-side views (compose.Composer): `market()` first (page one),
-    `rest()` after the body sections; `calls`: the delivered editions' ratings and
-    targets, if known."""
+    `rest()` after the body sections."""
 
     checked: Checked
     brief: Brief
     cite: Citations
-    calls: Sequence[PastCall] | None
+    calls: Sequence[PastCall] | None  # the delivered editions' ratings and targets, if known
     store: ChartStore
-
-    def markdown(self, key: str) -> Markup:
-        raise NotImplementedError  # the composer renders a Markdown field by key
+    markdown: Callable[[str], Markup]  # a Markdown field's HTML, by key
 
     def market(self) -> MarketView | None:
         market = self.brief.market
@@ -267,15 +257,15 @@ class SellSideParts:
         every = [sid for s in self.brief.scenarios for sid in s.sources]
         weighted = (
             format_number(measured.weighted, 2),  # the column heading names the currency
-            self.marks(every),
+            self.cite.marks(every),
             format_premium(measured.weighted_upside),
-            self.marks([market.source, *every]),
+            self.cite.marks([market.source, *every]),
         )
         chart = draw_risk_reward(
             measured, market.target, market.currency, RISK_REWARD_TITLE, self.store
         )
         # the price's source first: it is cited on page one, so its mark is the lowest
-        credit = self.credits([market.source, *every])
+        credit = self.cite.credits([market.source, *every])
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
         return ScenariosView(market.currency, cases, weighted, implied, chart, credit, shown)
@@ -285,9 +275,9 @@ class SellSideParts:
         return CaseView(
             name.capitalize(),
             format_number(scenario.value, 2),
-            self.marks(scenario.sources),
+            self.cite.marks(scenario.sources),
             format_premium(measured.upside(name)),
-            self.marks([price_source, *scenario.sources]),
+            self.cite.marks([price_source, *scenario.sources]),
             f"{format_number(scenario.probability * 100)}%",
             scenario.drivers,
         )
@@ -313,7 +303,7 @@ class SellSideParts:
         if estimates is None:
             return None
         found = financial_summary(estimates, self.checked.frames[estimates.data], self.brief.market)
-        years = [(y.label, self.marks(y.sources)) for y in found.years]
+        years = [(y.label, self.cite.marks(y.sources)) for y in found.years]
         money = f"{estimates.currency} {estimates.unit}"
         rows = [
             self.figure_row(f"Revenue ({money})", found, "revenue"),
@@ -332,7 +322,7 @@ class SellSideParts:
             fcf_yield = [_share(v) for v in found.fcf_yield]
             rows.append(("FCF yield on market value", price_mark, fcf_yield))
         ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
-        return SummaryView(years, rows, self.illustrative(set(ids)), self.credits(ids))
+        return SummaryView(years, rows, self.illustrative(set(ids)), self.cite.credits(ids))
 
     def figure_row(
         self, label: str, found: Summary, column: str, places: int | None = None
@@ -344,32 +334,20 @@ class SellSideParts:
         cells = [NOT_AVAILABLE if v is None else format_number(v, places) for v in values]
         return label, Markup(), cells
 
-    def marks(self, source_ids: Sequence[str]) -> Markup:
-        """Each source's footnote mark, once."""
-        return Markup().join(self.cite.mark(s) for s in dict.fromkeys(source_ids))
-
-    def credits(self, source_ids: Sequence[str]) -> Markup:
-        """A source line: each source's name and mark, once, "; "-separated."""
-        return Markup("; ").join(self.cite.credit(s) for s in dict.fromkeys(source_ids))
-
     def price_chart(self) -> ChartView | None:
         market = self.brief.market
         if self.brief.prices is None or market is None:
             return None
         points = price_points(self.checked.frames[self.brief.prices])
+        if self.calls is not None:  # the calls to mark: the delivered editions' when known
+            calls = list(self.calls)
+        else:  # else market.history and today's call
+            calls = [PastCall(c.date, c.rating, c.target) for c in market.history]
+            calls.append(PastCall(market.date, market.rating, market.target))
+        calls.sort(key=lambda c: c.date)
         title = f"Share price and price target ({market.currency})"
-        svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.store)
+        svg = draw_price_chart(points, calls, market.currency, title, self.store)
         return ChartView("price-history", title, svg, self.cite.credit(market.source))
-
-    def past_calls(self) -> list[PastCall]:
-        """The calls to mark: the editions' when given, else market.history and today's call."""
-        if self.calls is not None:
-            return sorted(self.calls, key=lambda c: c.date)
-        market = self.brief.market
-        assert market is not None
-        calls = [PastCall(c.date, c.rating, c.target) for c in market.history]
-        calls.append(PastCall(market.date, market.rating, market.target))
-        return sorted(calls, key=lambda c: c.date)
 
     def comps(self) -> CompsView | None:
         valuation = self.brief.valuation
@@ -380,10 +358,17 @@ class SellSideParts:
         def cells(values: Sequence[Value]) -> list[str]:
             return [format_value(v, comps.divisions[j]) for j, v in enumerate(values)]
 
-        rows = [(r.name, cells(r.values), r.subject, self.marks(r.sources)) for r in comps.rows]
-        median = (cells(comps.median), self.marks(comps.peer_sources))
+        rows = [
+            (r.name, cells(r.values), r.subject, self.cite.marks(r.sources)) for r in comps.rows
+        ]
+        median = (cells(comps.median), self.cite.marks(comps.peer_sources))
         shown = self.illustrative({s for r in comps.rows for s in r.sources})
-        premium = self.premium(comps)
+        premium: tuple[list[str], Markup] | None = (
+            None  # the subject's row, marked with the subject's and every peer's sources
+        )
+        if (subject := comps.subject_row) is not None:
+            marks = self.cite.marks([*subject.sources, *comps.peer_sources])
+            premium = [format_premium(p) for p in comps.premium], marks
         return CompsView(
             comps.entity, comps.labels, rows, median, premium, valuation.subject, shown
         )
@@ -391,15 +376,7 @@ class SellSideParts:
     def illustrative(self, source_ids: set[str]) -> bool:
         """Does any of these sources call itself illustrative (in its title)?"""
         sources = self.brief.sources
-        return any(ILLUSTRATIVE in sources[s].title.lower() for s in source_ids if s in sources)
-
-    def premium(self, comps: Comps) -> tuple[list[str], Markup] | None:
-        """The subject's premium row, marked with the subject's and every peer's sources."""
-        subject = comps.subject_row
-        if subject is None:
-            return None
-        marks = self.marks([*subject.sources, *comps.peer_sources])
-        return [format_premium(p) for p in comps.premium], marks
+        return any("illustrative" in sources[s].title.lower() for s in source_ids if s in sources)
 
     def catalysts(self) -> list[CatalystView]:
         views = []
