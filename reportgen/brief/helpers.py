@@ -102,10 +102,8 @@ SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")  # an address, not a file
 
 def markdown_parser() -> MarkdownIt:
     """The Markdown dialect of a brief, for rendering and for finding its images."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable("table")
-    md.enable("strikethrough")
-    return md
+    options = {"html": False, "linkify": False, "typographer": False}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
 
 def images_in(doc: MarkdownDoc) -> list[tuple[str, int]]:
