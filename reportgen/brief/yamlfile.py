@@ -45,10 +45,8 @@ class Place:
 
 Places = dict[Loc, Place]
 # Explicit tags that only restate what YAML infers; anything else is refused.
-PLAIN_TAGS = {
-    f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-}
+PLAIN = ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in PLAIN}
 
 
 class _Constructor(RoundTripConstructor):
