@@ -14,12 +14,12 @@ and a verdict.risk or verdict.reward that the scenarios do not imply.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from reportgen.brief.data import decimals_for, format_number
+from reportgen.brief.estimates import KnownSource
 from reportgen.brief.models import CASES, Brief, Level4, Market, Scenario
-from reportgen.brief.spec import Loc, Spec
+from reportgen.brief.spec import Spec
 from reportgen.brief.valuation import format_premium
 from reportgen.config import DEFAULT_VERDICT, RewardLevels, RiskLevels, VerdictConfig
 from reportgen.errors import Problem
@@ -28,8 +28,6 @@ PROBABILITY_TOLERANCE = 0.005
 TARGET_TOLERANCE = 0.05  # a target this close to the base or the weighted value is argued
 LEVELS: tuple[Level4, ...] = ("low", "medium", "high", "very-high")
 EPSILON = 1e-12  # a bull upside of exactly +20% is medium reward, whatever the float error
-
-KnownSource = Callable[[Loc, str], None]
 
 
 @dataclass(frozen=True)
@@ -99,12 +97,11 @@ def _cases(spec: Spec) -> list[Problem]:
         return [spec.problem(("scenarios", len(CASES)), message)]
     problems = []
     first: dict[str, int] = {}
-    for i, scenario in enumerate(spec.brief.scenarios):
-        if scenario.case in first:
-            line = spec.place(("scenarios", first[scenario.case])).line
+    for i, scenario in enumerate(scenarios):
+        if (at := first.setdefault(scenario.case, i)) != i:
+            line = spec.place(("scenarios", at)).line
             message = f"case '{scenario.case}' is given twice (first at line {line})"
             problems.append(spec.problem(("scenarios", i, "case"), message))
-        first.setdefault(scenario.case, i)
     missing = [c for c in CASES if c not in first]
     if missing:
         message = f"no {' or '.join(missing)} case: give bull, base and bear"

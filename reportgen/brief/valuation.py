@@ -131,9 +131,9 @@ def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
     }
     rows = []
     for i in range(len(df)):
-        name = _text(df[entity].iloc[i])
+        name = cell_text(df[entity].iloc[i])
         inputs = {c: values[i] for c, values in numeric.items()}
-        row_source = _text(df["source"].iloc[i]) if "source" in df.columns else ""
+        row_source = cell_text(df["source"].iloc[i]) if "source" in df.columns else ""
         sources = [row_source or valuation.source or ""]
         rows.append(
             CompRow(
@@ -189,5 +189,6 @@ def format_premium(value: Value) -> str:
     return f"{text}%" if text.startswith(MINUS) else f"+{text}%"
 
 
-def _text(value: object) -> str:
-    return "" if value != value else str(value).strip()  # NaN != NaN
+def cell_text(value: object) -> str:
+    """A CSV cell as text: a gap (NaN, which is not equal to itself) is ''."""
+    return "" if value is None or value != value else str(value).strip()
