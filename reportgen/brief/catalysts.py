@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from reportgen.brief.models import Catalyst
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
@@ -81,9 +82,8 @@ def check_catalysts(spec: Spec) -> list[Problem]:
                 f"catalyst '{catalyst.event}' is dated {when.text}, before as_of "
                 f"{as_of.isoformat()}: already happened?"
             )
-            problem = spec.problem(loc, message, "warning")
-            finding = f"past-catalyst:{catalyst.when}:{_slug(catalyst.event)}"
-            problems.append(replace(problem, finding=finding, values=(catalyst.when,)))
+            key = f"past-catalyst:{catalyst.when}:{_slug(catalyst.event)}"
+            problems.append(finding(spec, loc, message, key, (catalyst.when,)))
     return problems
 
 

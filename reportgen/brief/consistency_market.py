@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from reportgen.brief.data import NA_WORDS, Frame, format_number, number_of
 from reportgen.brief.estimates import FrameOf, KnownSource, check_estimates, no_column
 from reportgen.brief.market import Rating, ratings_for, stale_price, target_argued, upside
 from reportgen.brief.models import Market, Valuation
+from reportgen.brief.review import finding
 from reportgen.brief.scenarios import check_scenarios
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.stated import stated_figures
@@ -133,10 +133,8 @@ def _rating_fits(
         f"{rule.name} as {describe_rule(rule)}"
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
-    problem = spec.problem(("market", "rating"), message, "warning")
-    return [
-        replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))
-    ]
+    values = (market.rating or "", round(value * 100, 1))
+    return [finding(spec, ("market", "rating"), message, "rating-fit", values)]
 
 
 def describe_rule(rating: Rating) -> str:
@@ -199,8 +197,7 @@ def _close_is_the_price(
         f"that day in {name} (line {line}: {format_number(close)}): the 52-week range and "
         "12-month change are read from that file; give one price"
     )
-    problem = spec.problem(("market", "price"), message, "warning")
-    return [replace(problem, finding="market:close", values=(market.price, close))]
+    return [finding(spec, ("market", "price"), message, "market:close", (market.price, close))]
 
 
 def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:

@@ -4,23 +4,22 @@ Market value is price × shares (shares in billions, so the value is in
 billions of `market.currency`); upside is target / price − 1. Both are
 computed, never typed. The price's `date` is a figure like any other: it is
 stale after `market.max_age_days`, else the brief's `checks.max_age_days`
-(one number, or its `price` entry), else PRICE_MAX_AGE days.
+(one number, or its `price` entry), else 7 days (integrity/freshness.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from reportgen.brief.bounds import canonical
 from reportgen.brief.data import format_number
+from reportgen.brief.integrity.freshness import max_age
 from reportgen.brief.models import Brief, Market
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.config import RatingConfig
 from reportgen.errors import Problem
-
-PRICE_MAX_AGE = 7
-"""Days: a week covers a weekend and a holiday; a PM reading an older price must be told."""
 
 
 @dataclass(frozen=True)
@@ -59,24 +58,13 @@ def ratings_for(scale: Sequence[Rating], value: float) -> list[str]:
     return [r.name for r in scale if rating_fits(r, value)]
 
 
-def price_max_age(brief: Brief) -> int:
-    """The age limit of the price, by the same precedence as every other figure."""
-    assert brief.market is not None
-    if brief.market.max_age_days is not None:
-        return brief.market.max_age_days
-    limit = brief.checks.max_age_days
-    if isinstance(limit, int):
-        return limit
-    return (limit or {}).get("price", PRICE_MAX_AGE)
-
-
 def stale_price(spec: Spec) -> list[Problem]:
     """A warning when the price is older than its limit on `as_of`."""
     market = spec.brief.market
     if market is None:
         return []
     age = (spec.brief.as_of - market.date).days
-    limit = price_max_age(spec.brief)
+    limit = max_age(spec.brief, "price", market.max_age_days)
     if age <= limit:
         return []
     message = (
@@ -84,8 +72,8 @@ def stale_price(spec: Spec) -> list[Problem]:
         f"{age} days old on {spec.brief.as_of.isoformat()}, limit {limit} days for prices "
         "(max_age_days)"
     )
-    problem = spec.problem(("market", "date"), message, "warning")
-    return [replace(problem, finding="stale-price", values=(market.price, market.date.isoformat()))]
+    values = (market.price, market.date.isoformat())
+    return [finding(spec, ("market", "date"), message, "stale-price", values)]
 
 
 def is_v12(brief: Brief) -> bool:
@@ -117,10 +105,12 @@ def target_argued(spec: Spec) -> list[Problem]:
         if canonical(getattr(market, key) or "").strip():  # a soft hyphen alone prints nothing
             continue
         message = f"price target {format_number(market.target)} needs `{key}:` ({what}, Markdown)"
-        problem = spec.problem(("market", "target"), message, severity)
         if severity == "warning":
-            problem = replace(problem, finding=f"target:{key}", values=(market.target,))
-        problems.append(problem)
+            problems.append(
+                finding(spec, ("market", "target"), message, f"target:{key}", (market.target,))
+            )
+        else:
+            problems.append(spec.problem(("market", "target"), message))
     return problems
 
 

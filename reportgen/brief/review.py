@@ -19,12 +19,13 @@ a draft: it builds, marked DRAFT, and is never emailed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from reportgen.brief.bounds import canonical
 from reportgen.brief.placeholders import is_placeholder
+from reportgen.brief.spec import Loc, Spec
 from reportgen.errors import Figure, Problem, Value
 
 REVIEW_FILE = "review.yaml"
@@ -72,6 +73,20 @@ class Gate:
     def reason_for(self, finding: str | None) -> str | None:
         """The reviewer's reason for an accepted finding (shown to readers beside it)."""
         return next((a.reason for p, a in self.accepted if p.finding == finding), None)
+
+
+def finding(
+    spec: Spec,
+    loc: Loc,
+    message: str,
+    key: str,
+    values: tuple[Value, ...],
+    figures: tuple[Figure, ...] = (),
+) -> Problem:
+    """A warning a reviewer can accept: its finding `key`, and the values and figures an
+    acceptance binds to."""
+    problem = spec.problem(loc, message, "warning")
+    return replace(problem, finding=key, values=values, figures=figures)
 
 
 def review_path(brief_dir: Path) -> Path:

@@ -14,11 +14,12 @@ and a verdict.risk or verdict.reward that the scenarios do not imply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import KnownSource
 from reportgen.brief.models import CASES, Brief, Level4, Market, Scenario
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.brief.valuation import format_premium
 from reportgen.config import DEFAULT_VERDICT, RewardLevels, RiskLevels, VerdictConfig
@@ -152,9 +153,9 @@ def _target(spec: Spec, market: Market, measured: Measured) -> list[Problem]:
         f"value {weighted} ({format_premium(target / measured.weighted - 1)}): "
         "set the target from the scenarios, or say in market.method why not"
     )
-    problem = spec.problem(("market", "target"), message, "warning")
-    values = (target, base, weighted)
-    return [replace(problem, finding="scenarios:target", values=values)]
+    return [
+        finding(spec, ("market", "target"), message, "scenarios:target", (target, base, weighted))
+    ]
 
 
 def _verdict(spec: Spec, measured: Measured, verdict: VerdictConfig) -> list[Problem]:
@@ -174,6 +175,6 @@ def _verdict(spec: Spec, measured: Measured, verdict: VerdictConfig) -> list[Pro
             f"{implied} at the [verdict] thresholds: change the level, or accept it with a "
             "reason (reportgen review)"
         )
-        problem = spec.problem(("verdict", what), message, "warning")
-        problems.append(replace(problem, finding=f"verdict:{what}", values=(said, implied, shown)))
+        values = (said, implied, shown)
+        problems.append(finding(spec, ("verdict", what), message, f"verdict:{what}", values))
     return problems

@@ -1,8 +1,6 @@
-"""The brief's CSV files as its tables and charts show them, for the row checks.
-
-Conflicts (rows from different sources) and share sums both read a CSV through
-the table (or else chart) that shows it: which column names the entity, and
-the labels its columns carry.
+"""The brief's figures as a reader sees them, for the checks: CSVs through the table
+(or else chart) that shows them, which column names the entity and what its columns are
+labelled; a metric as the Figure a finding about it binds to.
 """
 
 from __future__ import annotations
@@ -10,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportgen.brief.data import Frame, number_of
+from reportgen.brief.models import Metric
 from reportgen.brief.spec import Spec
+from reportgen.errors import Figure
 
 PERIOD_COLUMNS = ("period", "year", "quarter", "month", "date")
 
@@ -70,3 +70,8 @@ def datasets(spec: Spec, frames: dict[str, Frame]) -> list[Dataset]:
                 chart.data, frame, chart.x, chart.title, dict(chart.labels or {})
             )
     return [d for d in found.values() if d.entity in d.frame.df.columns]
+
+
+def figure_of(metric: Metric) -> Figure:
+    """Value, unit, period, source and range end: what an acceptance of a finding binds to."""
+    return Figure(metric.value, metric.unit or "", metric.period or "", metric.source, metric.high)

@@ -8,12 +8,12 @@ own `max_age_days` override them.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
-from reportgen.brief.integrity.figures import figure_of
+from reportgen.brief.integrity.datasets import figure_of
 from reportgen.brief.integrity.periods import parse_period
 from reportgen.brief.models import Brief, Metric
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
@@ -23,6 +23,7 @@ DEFAULT_MAX_AGE: dict[str, int] = {
     "half": 365,
     "year": 550,
     "source": 365,
+    "price": 7,  # a week covers a weekend and a holiday; a PM reading an older price is told
 }
 """Days before a figure is stale: a quarter's figure has been superseded twice after ~240 days."""
 KIND_NAMES = {
@@ -61,45 +62,27 @@ def freshness(spec: Spec) -> list[Problem]:
         if period is None or not is_stale(brief, metric):
             continue
         name = f"figure '{metric.label}' ({metric.period})"
-        problem = _stale(
-            spec, ("metrics", i, "period"), name, period.end(), period.kind, metric.max_age_days
-        )
-        values = (metric.value, *([metric.high] if metric.high is not None else []))
-        problems.append(
-            replace(
-                problem,
-                finding=f"stale:{metric.id}",
-                values=(*values, metric.period or ""),
-                figures=(figure_of(metric),),
-            )
-        )
+        message = _stale(spec, name, period.end(), period.kind, metric.max_age_days)
+        ends = (metric.value, *([metric.high] if metric.high is not None else []))
+        values, figures = (*ends, metric.period or ""), (figure_of(metric),)
+        loc = ("metrics", i, "period")
+        problems.append(finding(spec, loc, message, f"stale:{metric.id}", values, figures))
     for sid, source in brief.sources.items():
-        if source.published is None or source.published > brief.as_of:
+        published = source.published
+        if published is None or published > brief.as_of:
             continue
-        age = (brief.as_of - source.published).days
-        if age > max_age(brief, "source", source.max_age_days):
+        if (brief.as_of - published).days > max_age(brief, "source", source.max_age_days):
             name = f"source '{sid}' ({source.title})"
-            problem = _stale(
-                spec,
-                ("sources", sid, "published"),
-                name,
-                source.published,
-                "source",
-                source.max_age_days,
-            )
-            published = (source.published.isoformat(),)
-            problems.append(replace(problem, finding=f"stale-source:{sid}", values=published))
+            message = _stale(spec, name, published, "source", source.max_age_days)
+            loc, values = ("sources", sid, "published"), (published.isoformat(),)
+            problems.append(finding(spec, loc, message, f"stale-source:{sid}", values))
     return problems
 
 
-def _stale(
-    spec: Spec, loc: tuple[str | int, ...], name: str, when: date, kind: str, own: int | None
-) -> Problem:
+def _stale(spec: Spec, name: str, when: date, kind: str, own: int | None) -> str:
     """The author's message for a stale figure or source: its age and the limit to change."""
     age = (spec.brief.as_of - when).days
-    limit = max_age(spec.brief, kind, own)
-    message = (
+    return (
         f"stale {name}: {age} days old on {spec.brief.as_of.isoformat()}, "
-        f"limit {limit} days for {KIND_NAMES[kind]} (max_age_days)"
+        f"limit {max_age(spec.brief, kind, own)} days for {KIND_NAMES[kind]} (max_age_days)"
     )
-    return spec.problem(loc, message, "warning")

@@ -31,12 +31,7 @@ class Period:
         return (self.year, self.kind, self.index)
 
     def end(self) -> date:
-        month = {
-            "month": self.index,
-            "quarter": 3 * self.index,
-            "half": 6 * self.index,
-            "year": 12,
-        }[self.kind]
+        month = {"month": 1, "quarter": 3, "half": 6, "year": 12}[self.kind] * (self.index or 1)
         return date(self.year, month, calendar.monthrange(self.year, month)[1])
 
     def year_before(self) -> Period:
@@ -74,7 +69,8 @@ def parse_period(text: str | None) -> Period | None:
 
 
 def same_period(a: str, b: str) -> bool:
-    """Do two period texts describe the same period? (see the package docstring)"""
+    """Do two period texts name the same period? They do when they parse to one, or when
+    one is a whole year not stated ('2025 (period not stated)') and the other is in it."""
     if norm(a) == norm(b):
         return True
     pa, pb = parse_period(a), parse_period(b)
