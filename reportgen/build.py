@@ -20,8 +20,7 @@ from pathlib import Path
 
 from reportgen.brief.findings import findings_json
 from reportgen.brief.market import Rating
-from reportgen.brief.review import Gate, apply_review
-from reportgen.brief.reviewfile import load_review
+from reportgen.brief.review import Gate, apply_review, load_review
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, validate

@@ -1,6 +1,6 @@
 """`reportgen review --accept`: acceptances written into review.yaml, its comments kept.
 
-The file written is read back by brief/reviewfile.py before it replaces the old one.
+The file written is read back by brief/review.py before it replaces the old one.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reportgen.brief.placeholders import is_placeholder, markers
-from reportgen.brief.review import Gate, review_path
-from reportgen.brief.reviewfile import parse_review, signer_problem
+from reportgen.brief.review import Gate, parse_review, review_path, signer_problem
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import Figure, Problem, ReviewError, Value
 from reportgen.files import write_atomic

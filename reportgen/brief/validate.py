@@ -25,8 +25,7 @@ from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
 from reportgen.brief.models import Chart, Metric, Table
 from reportgen.brief.placeholders import placeholders
-from reportgen.brief.review import Gate, apply_review
-from reportgen.brief.reviewfile import load_review
+from reportgen.brief.review import Gate, apply_review, load_review
 from reportgen.brief.samples import samples
 from reportgen.brief.spec import Loc, MarkdownDoc, Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
