@@ -19,7 +19,7 @@ year before the last A year, a currency unlike market.currency, no source.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -148,7 +148,7 @@ def no_column(frame: Frame, columns: Iterable[str]) -> str | None:
     return f"no column '{missing}' in {Path(frame.path).name} (columns: {have})"
 
 
-def _row_problem(cell: dict[str, object]) -> str | None:
+def _row_problem(cell: Mapping[Hashable, object]) -> str | None:
     year = number_of(cell["year"])
     if year is None or year != int(year) or not 1900 <= year <= 2200:
         return f"year must be a year such as 2026, not {cell_text(cell['year'])!r}"

@@ -60,7 +60,14 @@ class Formula:
 
 def parse_formula(text: str) -> Formula:
     """'price / eps_fy2026' -> Formula; FormulaError (a message for the author) otherwise."""
-    tokens = _tokens(text)
+    written = text.rstrip()
+    tokens = []
+    for match in _TOKEN.finditer(written):  # each character is in a token: `bad` takes any other
+        kind = match.lastgroup or "bad"
+        if kind == "bad":
+            allowed = "only column names, numbers and one of + - * /"
+            raise FormulaError(f"'{written}': unexpected '{match['bad']}' ({allowed})")
+        tokens.append((kind, match[kind]))
     kinds = [kind for kind, _ in tokens]
     if kinds not in (["name", "op", "name"], ["name", "op", "number"], ["number", "op", "name"]):
         raise FormulaError(
@@ -69,24 +76,6 @@ def parse_formula(text: str) -> Formula:
         )
     (k1, v1), (_, op), (k2, v2) = tokens
     return Formula(float(v1) if k1 == "number" else v1, op, float(v2) if k2 == "number" else v2)
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out = []
-    position = 0
-    text = text.rstrip()
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:  # only trailing blanks remain
-            break
-        kind = match.lastgroup or "bad"
-        if kind == "bad":
-            raise FormulaError(
-                f"'{text}': unexpected '{match['bad']}' (only column names, numbers and one of + - * /)"
-            )
-        out.append((kind, match[kind]))
-        position = match.end()
-    return out
 
 
 @dataclass(frozen=True)

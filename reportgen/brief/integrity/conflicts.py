@@ -170,71 +170,50 @@ def _metrics_disagree(a: Metric, b: Metric, tolerance_pct: float) -> bool:
 
 
 def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
+    """Pairs of rows of one entity about the same period, from any sources (one source
+    giving two values for one fact disagrees with itself), whose values are apart."""
     conflicts = []
     for data in datasets(spec, frames):
-        if "source" in data.frame.df.columns:
-            conflicts += _dataset_conflicts(data, tolerance_pct)
+        if "source" not in data.frame.df.columns:
+            continue
+        rows_of: dict[str, list[int]] = {}  # rows with no entity left out
+        for row in range(len(data.frame.df)):
+            if entity := norm(data.text(data.entity, row)):
+                rows_of.setdefault(entity, []).append(row)
+        period = data.period_column
+        pairs = [
+            (a, b)
+            for rows in rows_of.values()
+            for a, b in combinations(rows, 2)
+            if same_period(data.text(period, a), data.text(period, b))
+        ]
+        for column in data.value_columns():
+            numbers = data.numeric(column)
+            for a, b in pairs:
+                x, y = numbers[a], numbers[b]
+                if x is not None and y is not None and _disagree(x, y, tolerance_pct):
+                    conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
     return conflicts
-
-
-def _dataset_conflicts(data: Dataset, tolerance_pct: float) -> list[Conflict]:
-    """Pairs of rows: same entity, same period, values apart."""
-    conflicts = []
-    pairs = [
-        pair
-        for rows in _by_entity(data).values()
-        for pair in combinations(rows, 2)
-        if _same_fact(data, *pair)
-    ]
-    for column in data.value_columns():
-        numbers = data.numeric(column)
-        for a, b in pairs:
-            x, y = numbers[a], numbers[b]
-            if x is not None and y is not None and _disagree(x, y, tolerance_pct):
-                conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
-    return conflicts
-
-
-def _by_entity(data: Dataset) -> dict[str, list[int]]:
-    """Row numbers per entity (rows with none left out): pairs are only ever sought within one."""
-    groups: dict[str, list[int]] = {}
-    for row in range(len(data.frame.df)):
-        entity = norm(data.text(data.entity, row))
-        if entity:
-            groups.setdefault(entity, []).append(row)
-    return groups
-
-
-def _same_fact(data: Dataset, a: int, b: int) -> bool:
-    """Two rows of one entity about the same period, from any sources: one source giving
-    two values for one fact disagrees with itself (its first row was silently dropped)."""
-    period = data.period_column
-    return same_period(data.text(period, a), data.text(period, b))
 
 
 def _row_conflict(
     data: Dataset, column: str, first: tuple[int, float], second: tuple[int, float]
 ) -> Conflict:
-    unit = data.unit(column)
     values = tuple(
         Reported(
             value,
             None,
-            unit,
+            data.unit(column),
             data.text("source", row),
             f"{data.name} line {data.frame.row_line(row)}",
             period=data.text(data.period_column, row) or None,
         )
         for row, value in (first, second)
     )
-    periods = list(
-        dict.fromkeys(
-            p for p in (data.text(data.period_column, r) for r, _ in (first, second)) if p
-        )
-    )
+    periods = " / ".join(dict.fromkeys(r.period for r in values if r.period)) or None
     label = f"{data.text(data.entity, first[0])}: {data.labels.get(column, column)}"
     place = Place(data.frame.path, data.frame.row_line(second[0]))
-    return Conflict(label, " / ".join(periods) or None, values, place, column, table=data.title)
+    return Conflict(label, periods, values, place, column, table=data.title)
 
 
 def _merge(metric: list[Conflict], rows: list[Conflict]) -> list[Conflict]:

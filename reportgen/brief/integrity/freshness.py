@@ -15,7 +15,7 @@ from reportgen.brief.integrity.periods import parse_period
 from reportgen.brief.models import Brief, Metric
 from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
-from reportgen.errors import Problem
+from reportgen.errors import Problem, Value
 
 DEFAULT_MAX_AGE: dict[str, int] = {
     "month": 75,
@@ -63,10 +63,10 @@ def freshness(spec: Spec) -> list[Problem]:
             continue
         name = f"figure '{metric.label}' ({metric.period})"
         message = _stale(spec, name, period.end(), period.kind, metric.max_age_days)
-        ends = (metric.value, *([metric.high] if metric.high is not None else []))
-        values, figures = (*ends, metric.period or ""), (figure_of(metric),)
-        loc = ("metrics", i, "period")
-        problems.append(finding(spec, loc, message, f"stale:{metric.id}", values, figures))
+        high = [] if metric.high is None else [metric.high]
+        values: tuple[Value, ...] = (metric.value, *high, metric.period or "")
+        loc, key = ("metrics", i, "period"), f"stale:{metric.id}"
+        problems.append(finding(spec, loc, message, key, values, (figure_of(metric),)))
     for sid, source in brief.sources.items():
         published = source.published
         if published is None or published > brief.as_of:
@@ -74,8 +74,8 @@ def freshness(spec: Spec) -> list[Problem]:
         if (brief.as_of - published).days > max_age(brief, "source", source.max_age_days):
             name = f"source '{sid}' ({source.title})"
             message = _stale(spec, name, published, "source", source.max_age_days)
-            loc, values = ("sources", sid, "published"), (published.isoformat(),)
-            problems.append(finding(spec, loc, message, f"stale-source:{sid}", values))
+            where, key = ("sources", sid, "published"), f"stale-source:{sid}"
+            problems.append(finding(spec, where, message, key, (published.isoformat(),)))
     return problems
 
 
