@@ -76,18 +76,12 @@ class Conflict:
         period = f" ({self.period})" if self.period else ""
         values = " vs ".join(f"{r.text} ({r.source}, {r.where})" for r in self.values)
         also = f"; also in {', '.join(self.also)}" if self.also else ""
-        message = (
-            f"conflicting figures for '{self.label}'{period}: {values}, spread {self.spread}{also}"
-        )
+        message = f"conflicting figures for '{self.label}'{period}: {values}"
+        message += f", spread {self.spread}{also}"
+        figures = tuple(r.figure for r in self.values)
+        path, line = self.place.path, self.place.line
         return Problem(
-            self.place.path,
-            self.place.line,
-            self.key,
-            message,
-            "warning",
-            finding=self.finding,
-            values=self.numbers,
-            figures=tuple(r.figure for r in self.values),
+            path, line, self.key, message, "warning", self.finding, self.numbers, figures
         )
 
     @property
@@ -108,13 +102,13 @@ def _keyed(conflicts: list[Conflict]) -> list[Conflict]:
     (china_share_alibaba_ambition, china_share_alibaba_push -> china_share_alibaba), or
     every id when that is ambiguous; for CSV rows, the file and the row's label and period."""
     stems = [_stem(c) for c in conflicts]
-    keys = []
+    keyed = []
     for c, stem in zip(conflicts, stems, strict=True):
         ids = [r.metric_id for r in c.values if r.metric_id]
         if len(ids) == len(c.values) and (not stem or stems.count(stem) > 1):
             stem = "+".join(ids)
-        keys.append(f"conflict:{stem}")
-    return [replace(c, finding=key) for c, key in zip(conflicts, keys, strict=True)]
+        keyed.append(replace(c, finding=f"conflict:{stem}"))
+    return keyed
 
 
 def _stem(conflict: Conflict) -> str:
@@ -123,12 +117,8 @@ def _stem(conflict: Conflict) -> str:
         period = f":{_slug(conflict.period)}" if conflict.period else ""
         return f"{conflict.place.path.name}:{_slug(conflict.label)}{period}"
     parts = [i.split("_") for i in ids]
-    common = []
-    for words in zip(*parts, strict=False):
-        if len(set(words)) > 1:
-            break
-        common.append(words[0])
-    return "_".join(common)
+    same = [len(set(words)) == 1 for words in zip(*parts, strict=False)]
+    return "_".join(parts[0][: same.index(False) if False in same else len(same)])
 
 
 def _slug(text: str) -> str:
@@ -160,13 +150,9 @@ def metric_conflicts(spec: Spec, tolerance_pct: float) -> list[Conflict]:
 
 
 def _metrics_disagree(a: Metric, b: Metric, tolerance_pct: float) -> bool:
-    if norm(a.unit) != norm(b.unit):
-        return True
-    ends = [
-        (a.value, b.value),
-        (a.high if a.high is not None else a.value, b.high if b.high is not None else b.value),
-    ]
-    return any(_disagree(x, y, tolerance_pct) for x, y in ends)
+    a_top, b_top = (a.value if m.high is None else m.high for m in (a, b))
+    ends = [(a.value, b.value), (a_top, b_top)]
+    return norm(a.unit) != norm(b.unit) or any(_disagree(x, y, tolerance_pct) for x, y in ends)
 
 
 def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
