@@ -1,18 +1,17 @@
 """Catalysts: dated events that could move the thesis, as a short timeline.
 
-A catalyst is dated to a day (2027-02-15), a month (2027-02) or a quarter
-(2027-Q1); the timeline is sorted by the period's first day. A catalyst whose
-whole period ended before `as_of` has probably happened already: a warning,
-so that the author either removes it or reports what happened.
+Dated to a day (2027-02-15), a month (2027-02) or a quarter (2027-Q1), sorted by the
+period's first day. One whose whole period ended before `as_of` has probably happened: a
+warning, so that the author removes it or reports what happened.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
 
+from reportgen.brief.integrity.periods import Period
 from reportgen.brief.models import Catalyst
 from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
@@ -35,17 +34,12 @@ def parse_when(text: str) -> When:
     y = int(year)
     if rest.startswith("Q"):
         q = int(rest[1])
-        start = date(y, 3 * q - 2, 1)
-        return When(start, _month_end(y, 3 * q), f"Q{q} {y}")
+        return When(date(y, 3 * q - 2, 1), Period(y, "quarter", q).end(), f"Q{q} {y}")
     if len(rest) == 2:
         start = date(y, int(rest), 1)
-        return When(start, _month_end(y, start.month), start.strftime("%b %Y"))
+        return When(start, Period(y, "month", start.month).end(), start.strftime("%b %Y"))
     day = date.fromisoformat(text)
     return When(day, day, f"{day.day} {day.strftime('%b %Y')}")
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 @dataclass(frozen=True)

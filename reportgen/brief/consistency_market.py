@@ -1,14 +1,10 @@
-"""Stage 2c: the v1.1 keys (market, prices, valuation, catalysts) checked, and their numbers
-cross-checked against each other and against the brief's metrics.
+"""Stage 2c: the sell-side keys (market, prices, valuation, catalysts, scenarios, estimates)
+checked, and their numbers cross-checked against each other and the brief's metrics.
 
-Errors (the brief is not built): unknown sources, a target without a horizon,
-a rating not on the [compliance] scale, a formula that is not one operation or
-names a column the CSV lacks, a valuation CSV without the subject's row, a
-prices CSV without numeric `close` or real `date` values, an impossible date.
-
-Warnings (like every figure check): a stale price, a catalyst before `as_of`,
-a rating the scale's upside rule does not give to the computed upside, and a
-metric that states a computed figure differently (brief/stated.py).
+Errors stop the build (an unknown source or rating, a target without a horizon, a bad
+formula or CSV, an impossible date); warnings are findings (a stale price, a past
+catalyst, a rating its upside does not earn, a metric stating a computed figure
+differently: brief/stated.py).
 """
 
 from __future__ import annotations

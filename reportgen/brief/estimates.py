@@ -1,20 +1,14 @@
 """The financial summary and key data (brief-format v1.2), computed from the brief's inputs.
 
-`estimates:` names a CSV with one row per fiscal year: year, basis (A for an
-actual year, E for an estimate), revenue, ebitda, eps and fcf (revenue, ebitda
-and fcf in `unit` of `currency`, eps per share), and optionally a source per
-row. Computed for each year: revenue growth over the year before, EBITDA
-margin, P/E at the current price (price / eps) and FCF yield on the market
-value (fcf / (price × shares)). A division by zero or a negative number is
-"n.m.", a missing input "n.a.", as in the comparables.
+`estimates:` names a CSV, a row per fiscal year: year, basis (A actual, E estimate),
+revenue, ebitda, eps, fcf (in `unit` of `currency`, eps per share), optionally a source.
+Computed per year: revenue growth, EBITDA margin, P/E at the current price (price / eps)
+and FCF yield (fcf / (price × shares)); a division by zero or a negative is "n.m.", a
+missing input "n.a.", as in the comparables.
 
-Key data come from the `prices` CSV: the 52-week high and low (closes in the
-365 days up to `market.date`, market.price being the close that day) and the 12-month change (market.price over the
-close on or before the same day a year earlier, minus one).
-
-Errors, at their line: a missing column, a year that is not a year or is given
-twice, a basis other than A or E, a text figure, an A year after `as_of`, an E
-year before the last A year, a currency unlike market.currency, no source.
+Key data come from the `prices` CSV: the 52-week high and low (closes in the 365 days up
+to `market.date`, whose close is market.price) and the 12-month change (market.price over
+the close on or before the same day a year earlier, minus one).
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """The market block's arithmetic: market value, upside, the rating an upside earns, a stale price.
 
-Market value is price × shares (shares in billions, so the value is in
-billions of `market.currency`); upside is target / price − 1. Both are
-computed, never typed. The price's `date` is a figure like any other: it is
-stale after `market.max_age_days`, else the brief's `checks.max_age_days`
-(one number, or its `price` entry), else 7 days (integrity/freshness.py).
+Market value is price × shares (in billions, as shares are); upside is target / price − 1;
+both computed, never typed. The price is stale after `market.max_age_days`, else the
+brief's `checks.max_age_days` (one number, or its `price` entry), else 7 days.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """The call measured (brief-format v1.2): scenarios, their upsides, and the levels they imply.
 
-Each case's value is measured against `market.price` (value / price − 1); the
-probability-weighted value is Σ probability × value, and its upside the same
-way. The verdict's reward level follows the bull upside and its risk level the
-bear downside, at the thresholds of `[verdict]` in reportgen.toml.
-
-Errors (the brief is not built): scenarios without a market block, a case
-missing or repeated, probabilities that do not add up to 1 (±0.005), values
-not in the order bear < base < bull. Warnings, each a finding a reviewer can
-accept: a target further than 5% from both the base and the weighted value,
-and a verdict.risk or verdict.reward that the scenarios do not imply.
+Each case's upside is value / `market.price` − 1, and the probability-weighted value's
+(Σ probability × value) the same way. The verdict's reward level follows the bull upside
+and its risk level the bear downside, at the `[verdict]` thresholds of reportgen.toml.
+Warnings (findings a reviewer can accept): a target more than 5% from both the base and
+the weighted value, and a verdict.risk or verdict.reward the scenarios do not imply.
 """
 
 from __future__ import annotations

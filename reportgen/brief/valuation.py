@@ -1,16 +1,11 @@
 """Comparables: the multiples of `valuation:`, computed by reportgen from the CSV's inputs.
 
-A multiple's `of` is a formula of exactly one operation, `column op column` or
-`column op number` (either order), op one of + - * /. It is read by a
-tokenizer written for it, never by eval or Python's parser, so an author's text
-can only ever name columns and numbers. A division whose denominator is zero
-or negative is "n.m." (not meaningful, as research writes it); a missing input
-is "n.a." (text in an input cell is an error, found by the validator); neither
-stops the build.
-
-The peer median leaves the subject out and uses only the peers' meaningful
-values; the subject's premium (or discount, when negative) is its multiple
-over that median, minus one.
+A multiple's `of` is one operation, `column op column` or `column op number` (either
+order), op one of + - * /, read by its own tokenizer (never eval), so an author's text
+can only name columns and numbers. A division by zero or a negative is "n.m." (not
+meaningful), a missing input "n.a."; neither stops the build. The peer median leaves
+the subject out and uses the peers' meaningful values; the subject's premium (a discount
+when negative) is its multiple over that median, minus one.
 """
 
 from __future__ import annotations
