@@ -44,16 +44,15 @@ def upside(market: Market) -> float | None:
     return market.target / market.price - 1 if market.target is not None else None
 
 
-def rating_fits(rating: Rating, value: float) -> bool:
-    """upside_min is inclusive, upside_max exclusive, so adjacent ratings never overlap."""
-    above = rating.upside_min is None or value >= rating.upside_min - 1e-12
-    below = rating.upside_max is None or value < rating.upside_max - 1e-12
-    return above and below
-
-
 def ratings_for(scale: Sequence[Rating], value: float) -> list[str]:
-    """The ratings of the scale whose upside rule admits this upside."""
-    return [r.name for r in scale if rating_fits(r, value)]
+    """The ratings of the scale whose upside rule admits this upside: upside_min is
+    inclusive, upside_max exclusive, so adjacent ratings never overlap."""
+    return [
+        r.name
+        for r in scale
+        if (r.upside_min is None or value >= r.upside_min - 1e-12)
+        and (r.upside_max is None or value < r.upside_max - 1e-12)
+    ]
 
 
 def stale_price(spec: Spec) -> list[Problem]:
@@ -97,18 +96,16 @@ def target_argued(spec: Spec) -> list[Problem]:
             for key in ("method", "target_risks")
             if getattr(market, key) is not None
         ]
-    severity = "error" if is_v12(spec.brief) else "warning"
     problems = []
     for key, what in (("method", "how it is derived"), ("target_risks", "what could stop it")):
         if canonical(getattr(market, key) or "").strip():  # a soft hyphen alone prints nothing
             continue
         message = f"price target {format_number(market.target)} needs `{key}:` ({what}, Markdown)"
-        if severity == "warning":
-            problems.append(
-                finding(spec, ("market", "target"), message, f"target:{key}", (market.target,))
-            )
+        loc = ("market", "target")
+        if is_v12(spec.brief):
+            problems.append(spec.problem(loc, message))
         else:
-            problems.append(spec.problem(("market", "target"), message))
+            problems.append(finding(spec, loc, message, f"target:{key}", (market.target,)))
     return problems
 
 
