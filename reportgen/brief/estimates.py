@@ -67,7 +67,13 @@ def ratio(top: float | None, bottom: float | None) -> Value:
 
 def financial_summary(estimates: Estimates, frame: Frame, market: Market | None) -> Summary:
     """Every computed column of a checked estimates CSV."""
-    years = sorted(read_years(estimates, frame), key=lambda y: y.year)
+    years = []
+    for cell in frame.df.to_dict("records"):
+        source = cell_text(cell.get("source")) or estimates.source
+        figures = {c: number_of(cell[c]) for c in FIGURES}
+        basis = cell_text(cell["basis"]).upper()
+        years.append(Year(_year(cell["year"]), basis, figures, (source,) if source else ()))
+    years.sort(key=lambda y: y.year)
     by_year = {y.year: y for y in years}
     growth: list[Value] = []
     for y in years:
@@ -82,17 +88,6 @@ def financial_summary(estimates: Estimates, frame: Frame, market: Market | None)
             value = market.price * market.shares / SCALE[estimates.unit]  # in `unit`
             fcf_yield = [ratio(y.figures["fcf"], value) for y in years]
     return Summary(years, growth, margin, pe, fcf_yield)
-
-
-def read_years(estimates: Estimates, frame: Frame) -> list[Year]:
-    """The rows of a checked CSV, in file order."""
-    out = []
-    for cell in frame.df.to_dict("records"):
-        source = cell_text(cell.get("source")) or estimates.source
-        figures = {c: number_of(cell[c]) for c in FIGURES}
-        basis = cell_text(cell["basis"]).upper()
-        out.append(Year(_year(cell["year"]), basis, figures, (source,) if source else ()))
-    return out
 
 
 def check_estimates(spec: Spec, frame_of: FrameOf, known_source: KnownSource) -> list[Problem]:

@@ -1,22 +1,17 @@
-"""Review sign-off: review.yaml beside brief.yaml, and what it leaves open.
+"""Review sign-off: review.yaml beside brief.yaml, read and checked, and what it leaves open.
 
-A warning about a brief's figures (a conflict, a stale figure, a hand-typed
-number...) is a *finding* with a stable key (`Problem.finding`) and the values
-it is about (`Problem.values`). An analyst who has looked at one accepts it,
-with who, when and why, in review.yaml (its own file: the spec stays the
-author's, the sign-off shows in a diff):
+A warning about a brief's figures (a conflict, a stale figure, a hand-typed number...) is
+a *finding* with a stable key (`Problem.finding`) and the values it is about. An analyst
+who has looked at one accepts it in review.yaml (its own file: the sign-off shows in a
+diff), with who, when and why:
 
     - key: conflict:china_share_alibaba
       accepted: {by: A. Analyst, on: 2026-11-21, reason: "Both shown; the brief uses ..."}
       values: [35.8, 36]
 
-An acceptance holds while the finding's values are the ones accepted (in any
-order); when a figure behind it changes, it lapses and the finding is open
-again. Placeholder text can never be accepted. A brief with an open finding is
-a draft: it builds, marked DRAFT, and is never emailed.
-
-review.yaml is read here for the build and for `--accept` checking what it is about to
-write (brief/accept.py), each entry checked as brief.yaml is before it accepts anything.
+An acceptance lapses when a figure behind it changes; placeholder text is never accepted.
+A brief with an open finding is a draft: it builds, marked DRAFT, and is never emailed.
+Each entry is checked as brief.yaml is (for the build, and for `--accept` before it writes).
 """
 
 from __future__ import annotations
@@ -118,17 +113,10 @@ def _figures(figures: Sequence[Figure]) -> list[tuple[str, ...]]:
         (
             _canonical([f.value])[0],
             "-" if f.high is None else _canonical([f.high])[0],
-            _words(f.unit),
-            _words(f.period),
-            _words(f.source),
-        )
+            *(" ".join(canonical(text).split()) for text in (f.unit, f.period, f.source)),
+        )  # texts as the reader sees them: NFKC, single spaces
         for f in figures
     )
-
-
-def _words(text: str) -> str:
-    """A text as the reader sees it: NFKC, single spaces."""
-    return " ".join(canonical(text).split())
 
 
 def apply_review(warnings: Sequence[Problem], entries: Sequence[Acceptance]) -> Gate:
