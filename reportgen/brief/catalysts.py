@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from reportgen.brief.integrity.periods import Period
+from reportgen.brief.integrity.figures import Period
 from reportgen.brief.models import Catalyst
 from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec

@@ -88,13 +88,8 @@ def summarize(checked: Checked) -> BriefSummary:
 
 def _plain_helpers(text: str, figures: dict[str, str]) -> str:
     """metric() -> its formatted value; cite/table/chart -> nothing (the mail has no footnotes)."""
-
-    def drop(_id: str) -> str:
-        return _DROPPED
-
-    text = _HELPER_TEXT.from_string(text).render(
-        metric=figures.__getitem__, cite=drop, table=drop, chart=drop
-    )
+    drop = dict.fromkeys(("cite", "table", "chart"), lambda _id: _DROPPED)
+    text = _HELPER_TEXT.from_string(text).render(metric=figures.__getitem__, **drop)
     return re.sub(r"[ \t]*" + _DROPPED, "", text)  # "word {{ cite('a') }}." -> "word."
 
 

@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.brief.data import MINUS, Frame, format_number, rounded
+from reportgen.brief.data import MINUS, Frame, format_number, number_of, rounded
 from reportgen.brief.models import Valuation
 from reportgen.errors import FormulaError
 
@@ -41,16 +41,12 @@ class Formula:
 
     def apply(self, row: dict[str, float | None]) -> Value:
         """The formula on one row: n.a. for a missing input, n.m. for a denominator ≤ 0."""
-        a, b = self._value(self.left, row), self._value(self.right, row)
+        a, b = (x if isinstance(x, float) else row.get(x) for x in (self.left, self.right))
         if a is None or b is None:
             return NOT_AVAILABLE
         if self.op == "/":
             return NOT_MEANINGFUL if b <= 0 else a / b
         return {"+": a + b, "-": a - b, "*": a * b}[self.op]
-
-    @staticmethod
-    def _value(operand: Operand, row: dict[str, float | None]) -> float | None:
-        return operand if isinstance(operand, float) else row.get(operand)
 
 
 def parse_formula(text: str) -> Formula:
@@ -102,38 +98,22 @@ class Comps:
 
 
 def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
-    """Every multiple for every row; the formulas were checked by the validator."""
-    import pandas as pd
-
-    df = frame.df
-    entity = str(df.columns[0])
+    """Every multiple for every row; the formulas and their input cells were checked by
+    the validator (each a number by the one rule, or empty)."""
+    entity = str(frame.df.columns[0])
     formulas = [parse_formula(m.of) for m in valuation.multiples]
-    numeric = {
-        c: [None if v != v else float(v) for v in pd.to_numeric(df[c], errors="coerce")]
-        for f in formulas
-        for c in f.columns
-    }
     rows = []
-    for i in range(len(df)):
-        name = cell_text(df[entity].iloc[i])
-        inputs = {c: values[i] for c, values in numeric.items()}
-        row_source = cell_text(df["source"].iloc[i]) if "source" in df.columns else ""
-        sources = [row_source or valuation.source or ""]
-        rows.append(
-            CompRow(
-                name,
-                [_as_shown(f.apply(inputs)) for f in formulas],
-                name == valuation.subject,
-                [s for s in sources if s],
-            )
-        )
-    median = [
-        peer_median([r.values[j] for r in rows if not r.subject]) for j in range(len(formulas))
-    ]
-    subject = next((r for r in rows if r.subject), None)
+    for cell in frame.df.to_dict("records"):
+        name = cell_text(cell[entity])
+        inputs = {c: number_of(cell[c]) for f in formulas for c in f.columns}
+        values = [_as_shown(f.apply(inputs)) for f in formulas]
+        source = cell_text(cell.get("source")) or valuation.source
+        rows.append(CompRow(name, values, name == valuation.subject, [source] if source else []))
+    peers = [r.values for r in rows if not r.subject]
+    median = [peer_median([values[j] for values in peers]) for j in range(len(formulas))]
+    subject = next((r.values for r in rows if r.subject), None)
     premium = [
-        premium_to(subject.values[j] if subject else NOT_AVAILABLE, median[j])
-        for j in range(len(formulas))
+        premium_to(subject[j] if subject else NOT_AVAILABLE, m) for j, m in enumerate(median)
     ]
     labels = [m.label for m in valuation.multiples]
     return Comps(entity, labels, [f.op == "/" for f in formulas], rows, median, premium)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from reportgen.brief.data import Frame
 from reportgen.brief.integrity.conflicts import Conflict, find_conflicts
 from reportgen.brief.integrity.consistency import growth_consistency, percent_ranges, share_sums
+from reportgen.brief.integrity.figures import parse_period, same_period
 from reportgen.brief.integrity.freshness import freshness
-from reportgen.brief.integrity.periods import parse_period, same_period
 from reportgen.brief.integrity.provenance import provenance
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem

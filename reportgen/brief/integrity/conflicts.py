@@ -1,11 +1,10 @@
 """Conflicts: the same figure reported with different values by different sources.
 
-Metrics with the same label and period whose values differ by more than
-`checks.tolerance_pct` (relative, default 0.5%); and CSV rows for the same
-entity (a table's first shown column, a chart's x) and period from different
-sources (a `source` column) that disagree. A row conflict that repeats a
-metric conflict (same values, same sources) is reported once, at the metric.
-Conflicts are returned as data for the brief's reconciliation appendix.
+Metrics with one label and period whose values differ by more than `checks.tolerance_pct`
+(relative, default 0.5%), and CSV rows of one entity (a table's first shown column, a
+chart's x) and period that disagree; a row conflict repeating a metric conflict (same
+values and sources) is reported once, at the metric. Conflicts are also data for the
+reconciliation appendix.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 from reportgen.brief.data import Frame, format_with_unit
-from reportgen.brief.integrity.datasets import Dataset, datasets
-from reportgen.brief.integrity.periods import norm, same_period
+from reportgen.brief.integrity.figures import Dataset, datasets, norm, same_period
 from reportgen.brief.models import Metric
 from reportgen.brief.spec import Place, Spec
 from reportgen.errors import Figure, Problem

@@ -1,9 +1,8 @@
 """Consistency: figures that cannot all be true together.
 
-Share columns summing to over 100% (+ tolerance) per source and period; a
-growth metric that the two levels it relates cannot produce (same label
-without the growth words, this period and a year earlier); a percentage
-outside a plausible range.
+Share columns over 100% (+ tolerance) per source and period; a growth metric its two
+levels cannot produce (its label without the growth words, this period and a year
+earlier); a percentage outside a plausible range.
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from __future__ import annotations
 import re
 
 from reportgen.brief.data import Frame, decimals_for, format_with_unit
-from reportgen.brief.integrity.datasets import datasets, figure_of
-from reportgen.brief.integrity.periods import norm, parse_period
+from reportgen.brief.integrity.figures import datasets, figure_of, norm, parse_period
 from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem

@@ -1,17 +1,15 @@
 """Freshness: figures and sources too old for the brief's `as_of` date.
 
-A metric's period end (Q2 2026 -> 30 June 2026) or a source's publication date
-older than a limit before `as_of`. Defaults per kind are in DEFAULT_MAX_AGE;
-`checks.max_age_days` (one number or one per kind) and a metric's or source's
-own `max_age_days` override them.
+A metric's period end (Q2 2026 -> 30 June 2026) or a source's publication date older
+than a limit before `as_of`: its own `max_age_days`, else `checks.max_age_days` (one
+number or one per kind), else DEFAULT_MAX_AGE.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from reportgen.brief.integrity.datasets import figure_of
-from reportgen.brief.integrity.periods import parse_period
+from reportgen.brief.integrity.figures import figure_of, parse_period
 from reportgen.brief.models import Brief, Metric
 from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec

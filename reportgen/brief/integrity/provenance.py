@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from reportgen.brief.helpers import Prose, split_helpers
-from reportgen.brief.integrity.periods import MONTHS
+from reportgen.brief.integrity.figures import MONTHS
 from reportgen.brief.spec import MarkdownDoc
 from reportgen.errors import HelperSyntaxError, Problem
 

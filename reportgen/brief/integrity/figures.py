@@ -1,7 +1,6 @@
-"""Reporting periods named in free text, and when two texts name the same one.
-
-Shared by the conflict, freshness and consistency checks: a figure's period is
-written by hand ('Q2 2026', 'H1 2025', 'FY2025', '2025 (period not stated)').
+"""The brief's figures as the checks read them: a reporting period named in free text
+('Q2 2026', 'H1 2025', 'FY2025', '2025 (period not stated)'), a CSV through the table (or
+else chart) that shows it, and a metric as the Figure a finding about it binds to.
 """
 
 from __future__ import annotations
@@ -13,6 +12,10 @@ from datetime import date
 from typing import Literal
 
 from reportgen.brief.bounds import canonical
+from reportgen.brief.data import Frame, number_of
+from reportgen.brief.models import Metric
+from reportgen.brief.spec import Spec
+from reportgen.errors import Figure
 
 PeriodKind = Literal["month", "quarter", "half", "year"]
 
@@ -85,3 +88,65 @@ def same_period(a: str, b: str) -> bool:
 def norm(text: str | None) -> str:
     """As read (NFKC), lower case, single spaces: how labels and periods are compared."""
     return " ".join(canonical(text or "").lower().split())
+
+
+PERIOD_COLUMNS = ("period", "year", "quarter", "month", "date")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A CSV as a table or chart shows it: which column names the entity, and column labels."""
+
+    name: str
+    frame: Frame
+    entity: str
+    title: str
+    labels: dict[str, str]
+
+    @property
+    def period_column(self) -> str | None:
+        return next((c for c in PERIOD_COLUMNS if c in self.frame.df.columns), None)
+
+    def numeric(self, column: str) -> list[float | None]:
+        """Each cell as a number by the one rule (a `0700` code is none), else None."""
+        return [number_of(v) for v in self.frame.df[column]]
+
+    def text(self, column: str | None, row: int) -> str:
+        if column is None:
+            return ""
+        value = self.frame.df[column].iloc[row]
+        return "" if value != value else str(value).strip()
+
+    def unit(self, column: str) -> str | None:
+        label = self.labels.get(column, column)
+        return "%" if "%" in label or column.lower().endswith(("_pct", "pct", "percent")) else None
+
+    def value_columns(self) -> list[str]:
+        skip = {self.entity, "source", self.period_column}
+        return [
+            c
+            for c in self.frame.df.columns
+            if c not in skip and any(v is not None for v in self.numeric(c))
+        ]
+
+
+def datasets(spec: Spec, frames: dict[str, Frame]) -> list[Dataset]:
+    """Each CSV once, as its first table (or else chart) shows it."""
+    shown: list[tuple[str, str | None, str, dict[str, str] | None]] = [
+        (t.data, next(iter(t.columns)) if t.columns else None, t.title, t.columns)
+        for t in spec.brief.tables
+    ]
+    shown += [(c.data, c.x, c.title, c.labels) for c in spec.brief.charts]
+    found: dict[str, Dataset] = {}
+    for name, entity, title, labels in shown:  # a table's entity: its first shown column
+        frame = frames.get(name)
+        if frame is None or name in found or frame.df.columns.empty:
+            continue
+        column = str(frame.df.columns[0]) if entity is None else entity
+        found[name] = Dataset(name, frame, column, title, dict(labels or {}))
+    return [d for d in found.values() if d.entity in d.frame.df.columns]
+
+
+def figure_of(metric: Metric) -> Figure:
+    """Value, unit, period, source and range end: what an acceptance of a finding binds to."""
+    return Figure(metric.value, metric.unit or "", metric.period or "", metric.source, metric.high)
