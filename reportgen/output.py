@@ -32,7 +32,7 @@ from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
 
 log = logging.getLogger(__name__)
 
-FINDINGS_FILE = "findings.json"  # for the author: brief/findings.py
+FINDINGS_FILE = "findings.json"  # for the author: brief/validate.py
 VERSIONS = Path(".reportgen") / "versions"
 # Delivered editions outlive every version: kept here, linked from each version as editions/.
 EDITIONS = Path(".reportgen") / "editions"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from reportgen.brief.models import schema_text
 from reportgen.brief.scaffold import brief_place, new_brief
-from reportgen.brief.schema import schema_text
 from reportgen.cli.project import DEFAULT_BRIEFS
 from reportgen.errors import ReportgenError
 from reportgen.files import write_atomic
