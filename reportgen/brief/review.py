@@ -203,8 +203,8 @@ def _entry(
     accepted = item["accepted"]
     if words := markers(accepted["reason"]):
         why = f"placeholder text left in the brief ({', '.join(words)}): write the real reason"
-        key, finding = f"{where}.accepted.reason", f"placeholder:{path.name}:{line}"
-        problems.append(Problem(path, line, key, why, "warning", finding, tuple(words)))
+        key, mark = f"{where}.accepted.reason", f"placeholder:{path.name}:{line}"
+        problems.append(Problem(path, line, key, why, "warning", mark, tuple(words)))
     figures = item.get("figures")
     return Acceptance(
         item["key"].strip(),
