@@ -48,10 +48,10 @@ def share_sums(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> li
                     f"shares in '{data.title}'{f' ({what})' if what else ''} add up to "
                     f"{format_with_unit(total, '%')}, more than 100%"
                 )
-                key = f"share-sum:{data.name}:{column}" + "".join(f":{p}" for p in group if p)
+                mark = f"share-sum:{data.name}:{column}" + "".join(f":{p}" for p in group if p)
                 line = data.frame.row_line(rows[0])
                 problems.append(
-                    Problem(data.frame.path, line, column, message, "warning", key, (total,))
+                    Problem(data.frame.path, line, column, message, "warning", mark, (total,))
                 )
     return problems
 
