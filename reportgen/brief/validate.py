@@ -25,8 +25,7 @@ from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
 from reportgen.brief.placeholders import placeholders, samples
-from reportgen.brief.review import Acceptance, Gate, apply_review
-from reportgen.brief.reviewfile import load_review
+from reportgen.brief.review import Acceptance, Gate, apply_review, load_review
 from reportgen.brief.spec import Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
