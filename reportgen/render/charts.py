@@ -24,13 +24,7 @@ from reportgen.brief.models import Chart
 from reportgen.brief.scenarios import Measured
 from reportgen.brief.valuation import format_premium
 from reportgen.render.figure import (
-    ACCENT,
-    ACCENT_SOFT,
-    BASE,
     INK,
-    MUTED,
-    SERIES,
-    SERIES_MULTI,
     VALUE_FONT,
     draw_svg,
     fit_x_labels,
@@ -44,6 +38,12 @@ from reportgen.render.figure import (
 if TYPE_CHECKING:
     import pandas as pd
 
+ACCENT = "#d9622b"
+BASE = "#1f3a5f"
+SERIES = ["#1f3a5f", "#d9622b", "#5b8bb5", "#9aa9bc", "#b5893b", "#6c757d"]
+SERIES_MULTI = ["#1f3a5f", "#6f9ccc", "#9aa9bc", "#b5893b", "#4f7a63", "#6c757d"]
+ACCENT_SOFT = "#fbe3d6"
+MUTED = "#a9b6c6"
 ANNOTATION = {"textcoords": "offset points", "fontsize": VALUE_FONT, "color": INK}
 
 

@@ -33,12 +33,6 @@ ABOVE = {"loc": "lower left", "bbox_to_anchor": (0, 1.02), "borderaxespad": 0, "
 LINE = 1.2  # a line of label text, in ems
 PLOT_SHARE = 0.86  # the plot's share of the figure's width, before layout measures it
 
-ACCENT = "#d9622b"
-BASE = "#1f3a5f"
-SERIES = ["#1f3a5f", "#d9622b", "#5b8bb5", "#9aa9bc", "#b5893b", "#6c757d"]
-SERIES_MULTI = ["#1f3a5f", "#6f9ccc", "#9aa9bc", "#b5893b", "#4f7a63", "#6c757d"]
-ACCENT_SOFT = "#fbe3d6"
-MUTED = "#a9b6c6"
 INK = "#1d2733"
 GRID = "#e3e8ee"
 

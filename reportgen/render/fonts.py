@@ -1,11 +1,9 @@
 """The house font inside the HTML: Inter regular, bold and italic, Latin only, as WOFF2 URIs.
 
-A brief opened on an iPad or a PC without Inter would otherwise fall back to a system
-font and look unlike its PDF. The subset (Latin, punctuation, figures, arrows, the minus
-sign; the OpenType features the page uses) keeps the three faces within FONT_BUDGET; a
-`unicode-range` leaves every other script to the system fonts the CSS names after Inter.
-The same font file always gives the same bytes. Without Inter installed (fonts-inter)
-nothing is embedded.
+Without it, a brief opened on a machine without Inter looks unlike its PDF. The subset
+(Latin, punctuation, figures, arrows, the minus sign; the features the page uses) keeps
+three faces within FONT_BUDGET; `unicode-range` leaves other scripts to the system fonts.
+Same font file, same bytes. Without Inter installed (fonts-inter) nothing is embedded.
 """
 
 from __future__ import annotations
