@@ -61,15 +61,6 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class MetricChange:
-    id: str
-    label: str
-    old: str | None
-    new: str | None
-    source: str
-
-
-@dataclass(frozen=True)
 class CallChange:
     """A part of the call that moved: rating 'Hold' -> 'Buy', target 'USD 150.00' -> ..."""
 
@@ -77,6 +68,11 @@ class CallChange:
     label: str
     old: str | None
     new: str | None
+
+
+@dataclass(frozen=True)
+class MetricChange(CallChange):
+    source: str
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ class Changes:
         return f"the edition sent {day}" if self.since_edition else day
 
     @property
-    def moved(self) -> list[CallChange | MetricChange]:
+    def moved(self) -> list[CallChange]:
         """The call's parts, then the metrics, that changed: each a label, old and new."""
         return [*self.call, *self.metrics]
 

@@ -130,12 +130,10 @@ class Composer(SellSideParts):
         return self.chart_html(arg)
 
     def metric_html(self, metric: Metric) -> Markup:
-        value = format_with_unit(metric.value, metric.unit, metric.high)
-        mark = self.cite.mark(metric.source)
-        as_of = self.as_of(metric)
-        tag = Markup(' <span class="as-of">as of {}</span>').format(as_of) if as_of else ""
+        view = self.key_figure(metric)  # the figure as key figures show it, in the text
+        tag = Markup(' <span class="as-of">as of {}</span>').format(view.as_of)
         return Markup('<span class="metric"><span class="figure">{}</span>{}{}</span>').format(
-            value, mark, tag
+            view.value, view.marks, tag if view.as_of else ""
         )
 
     def as_of(self, metric: Metric) -> str | None:
@@ -201,10 +199,7 @@ class Composer(SellSideParts):
 
     def metric_usage(self) -> dict[str, list[str]]:
         """metric id -> where the brief shows it: key figures, verdict, section and risk titles."""
-        places: dict[str, list[str]] = {}
-        for m in self.brief.metrics:
-            if m.key:
-                places.setdefault(m.id, []).append("key figures")
+        places = {m.id: ["key figures"] for m in self.brief.metrics if m.key}
         for doc_key, calls in self.checked.helpers.items():
             where = self.place_name(doc_key)
             for call in calls:
