@@ -152,8 +152,7 @@ def _hoisted_styles(html: str) -> tuple[str, list[Any]]:
     one source of print CSS does every rule keep its order and specificity (the same PDF):
     any other style element, a <link>, a style attribute or a url()/@import leaves the page."""
     house = _HOUSE_STYLE.search(html)
-    tags = _STYLE_TAG.findall(html)
-    others = [tag for tag in tags if tag != _SCREEN_STYLE]
+    others = [tag for tag in _STYLE_TAG.findall(html) if tag != _SCREEN_STYLE]
     if house is None or others != ["<style>"]:
         return html, []
     rest = html[: house.start()] + html[house.end() :]

@@ -91,7 +91,7 @@ class Renderer:
         theme: Theme | None = None,
         back_matter: BackMatter | None = None,
     ):
-        self.theme = theme or Theme()
+        self.theme = theme = theme or Theme()
         builtin = builtin_templates()
         self.search_path = [*template_dirs, builtin]
         prefixed = PrefixLoader({"builtin": FileSystemLoader(str(builtin))}, delimiter="!")
@@ -104,10 +104,8 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters["accent"] = self.theme.recolour
-        self.env.filters["date"] = self.theme.date
-        self.env.filters["dates_in"] = self.theme.dates_in
-        self.env.filters["typeset"] = typeset
+        filters = {"accent": theme.recolour, "date": theme.date, "dates_in": theme.dates_in}
+        self.env.filters.update(filters, typeset=typeset)
         self.env.globals["back_matter"] = back_matter  # [compliance], None without one
         self.env.globals["embedded_fonts"] = lambda: embedded_fonts_css(self.theme.fonts)
 
