@@ -23,21 +23,18 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import failure, make_brief
 from reportgen.built import BuildResult, Built
 from reportgen.cache import batch_key, build_key, tree_digest, unchanged
-from reportgen.clock import pinned_time
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
-from reportgen.project import Project
+from reportgen.project import Project, pinned_time
 from reportgen.record import read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.charts import REDRAW
-from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings, run_limited
 
 log = logging.getLogger(__name__)
@@ -99,14 +96,6 @@ class BuildTask:
 
 
 @dataclass
-class TaskOutcome:
-    """A worker's answer: the brief made in memory, and the worker's peak memory."""
-
-    built: Built
-    peak_mib: float = 0.0
-
-
-@dataclass
 class BatchSummary:
     """Every result in the order the briefs were given, and how the batch ran."""
 
@@ -123,41 +112,44 @@ class BatchSummary:
 _one_at_a_time = threading.Lock()
 
 
-def run_task(task: BuildTask) -> TaskOutcome:
-    """Make one brief; never raises for a bad brief (the Built says why it failed)."""
+def run_task(task: BuildTask) -> Built:
+    """Make one brief, with the peak memory of the process that made it; never raises for a
+    bad brief (the Built says why it failed)."""
     with _one_at_a_time:
-        brief, project, previous = task.brief_dir, task.project, task.previous
         built = make_brief(
-            brief, project, previous, pdf=task.pdf, strict=task.strict, where=task.where
+            task.brief_dir,
+            task.project,
+            task.previous,
+            pdf=task.pdf,
+            strict=task.strict,
+            where=task.where,
         )
-    return TaskOutcome(built, _peak_mib())
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory so far: a worker's."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    built.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return built
 
 
 def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
     """Write a good Built; a failed write fails the brief and the previous output stays whole."""
+    result = BuildResult(
+        built.brief_dir, "failed", built.problems, timings=built.timings, peak_mib=built.peak_mib
+    )
     if not built.ok:
-        return BuildResult(built.brief_dir, "failed", built.problems, timings=built.timings)
+        return result
     start = time.perf_counter()
     try:
         outputs = write_built(built, out_dir, inputs)
     except OSError as exc:
         where = built.brief_dir / BRIEF_FILE
         why = Problem(where, None, "write", f"cannot write {out_dir}: {exc.strerror or exc}")
-        return BuildResult(built.brief_dir, "failed", [*built.problems, why], timings=built.timings)
+        return replace(result, problems=[*built.problems, why])
     seconds = time.perf_counter() - start
     timings = {k: v for k, v in built.timings.items() if k != "total"}
     timings |= {"write": seconds, "total": built.timings.get("total", 0.0) + seconds}
-    return BuildResult(
-        built.brief_dir,
-        "built",
-        built.problems,
-        outputs,
-        timings,
+    return replace(
+        result,
+        status="built",
+        outputs=outputs,
+        timings=timings,
         built=built,
         digest=inputs.digest,
         publishable=built.publishable,
@@ -177,31 +169,28 @@ def build_many(
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
     pending: dict[int, Inputs] = {}
-    common = batch_key(
-        [*project.template_dirs, builtin_templates()],
-        pdf=options.pdf,
-        theme=project.fingerprint(),
-        clock=pinned_time(project.clock),
-    )
     page = page_digest(project)
+    back = asdict(project.back_matter) if project.back_matter else {}
+    wide = json.dumps({k: v for k, v in back.items() if k in PROJECT_WIDE}, default=str)
+    common = batch_key(page, pdf=options.pdf, clock=pinned_time(project.clock), wide=wide)
     for index, brief_dir in enumerate(brief_dirs):
         try:
             digest = tree_digest(brief_dir)
         except Exception as exc:  # an unreadable folder is this brief's failure
             results[index] = BuildResult(brief_dir, "failed", failure(brief_dir, exc, "brief"))
-            report(results[index])
-            continue
-        inputs = Inputs(build_key(digest, common), digest, page)
-        skipped = None if options.force else _skipped(brief_dir, out_dir, inputs, options.strict)
-        if skipped is None:
-            pending[index] = inputs
-            continue
-        results[index] = skipped
-        report(skipped)
-    workers, outcomes = _dispatch(brief_dirs, out_dir, project, options, list(pending))
-    for index, outcome in outcomes:
-        results[index] = _written(outcome.built, out_dir, pending[index])
-        results[index].peak_mib = outcome.peak_mib
+        else:
+            inputs = Inputs(build_key(digest, common), digest, page)
+            skipped = (
+                None if options.force else _skipped(brief_dir, out_dir, inputs, options.strict)
+            )
+            if skipped is None:
+                pending[index] = inputs
+                continue
+            results[index] = skipped
+        report(results[index])
+    workers, made = _dispatch(brief_dirs, out_dir, project, options, list(pending))
+    for index, built in made:
+        results[index] = _written(built, out_dir, pending[index])
         report(results[index])
     ordered = [results[i] for i in range(len(brief_dirs))]
     return BatchSummary(ordered, time.perf_counter() - start, workers)
@@ -231,7 +220,7 @@ def _dispatch(
     project: Project,
     options: BatchOptions,
     indices: list[int],
-) -> tuple[str, Iterator[tuple[int, TaskOutcome]]]:
+) -> tuple[str, Iterator[tuple[int, Built]]]:
     """Choose where to build: Dask, or local workers with the per-brief limits."""
     if not indices:
         return "nothing to build", iter(())
@@ -253,35 +242,35 @@ def _dispatch(
         return f"Dask at {options.dask}", _on_dask(options.dask, tasks, options.ceilings)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
     ceilings, per_worker = options.ceilings, BRIEFS_PER_WORKER
-    outcomes = run_limited(
+    made = run_limited(
         tasks, run_task, _failed, jobs=jobs, ceilings=ceilings, per_worker=per_worker
     )
-    return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
+    return f"{jobs} worker process{'es' if jobs > 1 else ''}", made
 
 
-def run_within(task: BuildTask, ceilings: Ceilings) -> TaskOutcome:
+def run_within(task: BuildTask, ceilings: Ceilings) -> Built:
     """One brief in a worker process under the ceilings, as a batch makes each of its briefs:
     the preview's path, and a Dask worker's. A process that may not start one (a Dask worker
     started as a daemon, distributed.worker.daemon) makes it itself, within Dask's limits."""
     if multiprocessing.current_process().daemon:
         return run_task(task)
     try:
-        [(_, outcome)] = run_limited(
+        [(_, built)] = run_limited(
             {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
         )
     except OSError as exc:  # no process could be started (fork refused, out of PIDs)
         return _failed(task, f"could not start a worker process: {exc}")
-    return outcome
+    return built
 
 
-def _failed(task: BuildTask, message: str) -> TaskOutcome:
+def _failed(task: BuildTask, message: str) -> Built:
     problem = Problem(task.brief_dir / BRIEF_FILE, None, "build", message)
-    return TaskOutcome(Built(task.brief_dir, task.brief_dir.resolve().name, [problem]))
+    return Built(task.brief_dir, task.brief_dir.resolve().name, [problem])
 
 
 def _on_dask(
     address: str, tasks: dict[int, BuildTask], ceilings: Ceilings
-) -> Iterator[tuple[int, TaskOutcome]]:
+) -> Iterator[tuple[int, Built]]:
     """The same task, with the same ceilings, on a Dask distributed cluster; each Built
     comes back to this process."""
     try:
@@ -299,17 +288,12 @@ def _on_dask(
         futures = {submit(run_within, task, ceilings, pure=False): i for i, task in tasks.items()}
         for future in dask_completed(list(futures), loop=client.loop):
             i = futures[future]
-            yield i, _outcome(future, tasks[i])
-
-
-def _outcome(future: Any, task: BuildTask) -> TaskOutcome:
-    """The task's outcome, or a failed one when the remote worker itself failed."""
-    try:
-        outcome: TaskOutcome = future.result()
-    except Exception as exc:  # a crashed worker or a lost connection: report it, go on
-        log.debug("worker failed on %s", task.brief_dir, exc_info=True)
-        return _failed(task, f"worker failed: {type(exc).__name__}: {exc}")
-    return outcome
+            try:
+                built = future.result()
+            except Exception as exc:  # a crashed worker or a lost connection: report it, go on
+                log.debug("worker failed on %s", tasks[i].brief_dir, exc_info=True)
+                built = _failed(tasks[i], f"worker failed: {type(exc).__name__}: {exc}")
+            yield i, built
 
 
 def _probe(address: str) -> None:

@@ -29,6 +29,7 @@ class Built:
     findings: bytes | None = None  # findings.json: what the author must know about this PDF
     publishable: bool = False  # the build's one decision (build.decide): no DRAFT mark, may be sent
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage and "total"
+    peak_mib: float = 0.0  # peak resident memory of the process that made it (batch.run_task)
 
     @property
     def ok(self) -> bool:

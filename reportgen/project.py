@@ -5,20 +5,24 @@ value: the config and its [limits], the [compliance] rating scale and back
 matter, the template folders, the theme (the look only), the chart cache and
 the build clock. A command builds it once with `load_project`; nothing below
 reaches for it through a global, a context variable or an attribute lookup.
+
+The build clock stamps the "generated" date on the page. It is pinned when
+SOURCE_DATE_EPOCH is set (byte-reproducible builds; this is the one place that
+reads it) or when the caller names a time (the nightly edition), else it is the
+current time. A pinned time is part of every brief's build key.
 """
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from reportgen.brief.market import Rating
 from reportgen.cache import tree_digest
-from reportgen.clock import build_time
 from reportgen.config import Config, Limits, VerdictConfig
 from reportgen.record import read_record
 from reportgen.render.backmatter import BackMatter, Call, current_call, load_back_matter
@@ -57,14 +61,14 @@ class Project:
         return _renderer(self.template_dirs, self.theme, self.back_matter)
 
     def now(self) -> datetime:
-        """The time a build is stamped with: pinned (SOURCE_DATE_EPOCH, the edition) or now."""
-        return build_time(self.clock)
+        """The time a build is stamped with: pinned (whole seconds) or now."""
+        return pinned_time(self.clock) or datetime.now(UTC).replace(microsecond=0)
 
-    def fingerprint(self) -> str:
-        """The look, the back matter and [verdict] as stable text: part of every brief's build key."""
-        back = asdict(self.back_matter) if self.back_matter else None
-        verdict = self.verdict.model_dump()  # the levels a brief's findings depend on
-        return json.dumps([asdict(self.theme), back, verdict], sort_keys=True, default=str)
+
+def pinned_time(default: datetime | None = None) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time when it is a whole number, else `default`."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else default
 
 
 @lru_cache(maxsize=4)

@@ -125,7 +125,7 @@ class Preview:
         where = self.brief_dir / f"{self.build.brief_id}.pdf"
         stamped = replace(project, clock=project.now())  # read here, not in the worker
         task = BuildTask(self.brief_dir, stamped, None, pdf=pdf, where=where)
-        return run_within(task, Ceilings.of(project.config.build)).built
+        return run_within(task, Ceilings.of(project.config.build))
 
     def pdf(self) -> Built | None:
         """The current version made with its PDF, once per version (verified, within the

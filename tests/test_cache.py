@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportgen.batch import BatchOptions, build_many
+from reportgen.batch import BatchOptions, build_many, page_digest
 from reportgen.cache import CHART_DIR, ChartCache, batch_key, build_key, tree_digest
 from reportgen.cli import main
-from reportgen.clock import pinned_time
-from reportgen.project import Project
+from reportgen.project import Project, pinned_time
 from reportgen.record import RECORD_FILE
 from tests.conftest import MINIMAL, build_brief, write_brief
 
@@ -133,7 +132,8 @@ def test_key_covers_brief_templates_options_and_epoch(
     (templates / "style.css").write_text("body { color: black; }", encoding="utf-8")
 
     def key(pdf: bool = True) -> str:  # the pinned clock (SOURCE_DATE_EPOCH) read as batches do
-        return build_key(tree_digest(brief), batch_key([templates], pdf=pdf, clock=pinned_time()))
+        page = page_digest(Project(template_dirs=(templates,)))
+        return build_key(tree_digest(brief), batch_key(page, pdf=pdf, clock=pinned_time()))
 
     seen = {key()}
     assert key() in seen  # stable
