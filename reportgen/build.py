@@ -9,12 +9,13 @@ one line, never a traceback, and the other briefs go on.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import resource
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -85,23 +86,14 @@ def strictly(problems: list[Problem]) -> list[Problem]:
     return [replace(p, severity="error") for p in problems]
 
 
-class _Stages:
-    """Seconds per stage of one build (shown by `build -v` and `--json`)."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, float] = {}
-        self.start = time.perf_counter()
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - start
-
-    def done(self) -> dict[str, float]:
-        return {**self.times, "total": time.perf_counter() - self.start}
+@contextmanager
+def _timed(times: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the seconds of a stage to `times` (shown by `build -v` and `--json`)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
 
 
 def make_brief(
@@ -117,20 +109,21 @@ def make_brief(
     with `previous` for the changes box. Never raises for a bad brief: a failed Built says
     why (a PDF that fails verification is a failure too). `where`: the path the PDF is meant
     for, named in verification messages (default: <brief>/<id>.pdf)."""
-    stages = _Stages()
+    times: dict[str, float] = {}
+    start, stages = time.perf_counter(), functools.partial(_timed, times)
     brief_id = brief_dir.resolve().name
     with stages("check"):
         checked, problems = check_brief(
             brief_dir, strict, project.limits, project.ratings, project.verdict
         )
-    if checked is None:
-        return Built(brief_dir, brief_id, problems, timings=stages.done())
-    try:
-        built = _make(checked, project, previous, pdf, strict, stages, where)
-    except Exception as exc:  # a bug, a library or a template failure fails this brief only
-        built = Built(brief_dir, brief_id, failure(brief_dir, exc))
+    built = Built(brief_dir, brief_id)
+    if checked is not None:
+        try:
+            built = _make(checked, project, previous, pdf, strict, stages, where)
+        except Exception as exc:  # a bug, a library or a template failure fails this brief only
+            built.problems = failure(brief_dir, exc)
     built.problems = [*problems, *built.problems]
-    built.timings = stages.done()
+    built.timings = {**times, "total": time.perf_counter() - start}
     return built
 
 
@@ -140,7 +133,7 @@ def _make(
     previous: Snapshot | None,
     pdf: bool,
     strict: bool,
-    stages: _Stages,
+    stages: Callable[[str], AbstractContextManager[None]],
     where: Path | None,
 ) -> Built:
     """Compose, render and (unless HTML-only) lay out and verify the PDF."""

@@ -64,12 +64,10 @@ class BuildResult:
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-    @property
-    def open_findings(self) -> list[Problem]:
-        """Warnings not accepted in review.yaml (brief/review.py): each makes it a draft."""
+        """Its open findings: warnings not accepted in review.yaml; each makes it a draft."""
         return list(open_findings(self.problems))
+
+    open_findings = warnings
 
 
 def open_findings(problems: list[Problem]) -> tuple[Problem, ...]:

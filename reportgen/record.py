@@ -37,9 +37,6 @@ class Inputs:
     page: str = ""
 
 
-# --- reading back what an earlier run wrote -----------------------------------
-
-
 def record_bytes(
     built: Built,
     files: dict[str, bytes],
@@ -136,14 +133,17 @@ def _call(value: object) -> dict[str, str] | None:
 
 def intact(out_dir: Path, brief_id: str, record: Record) -> bool:
     """Every output the record lists is there with the bytes it was written with."""
-    folder = out_dir / brief_id
-    for name, digest in record.outputs.items():
-        try:
-            if _sha256((folder / name).read_bytes()) != digest:
-                return False
-        except OSError:
-            return False
-    return True
+    hashes = record.outputs
+    return all(_output(out_dir, brief_id, name, hashes) is not None for name in hashes)
+
+
+def _output(out_dir: Path, brief_id: str, name: str, hashes: dict[str, str]) -> bytes | None:
+    """An output as the record lists it, when it is there and whole; else None."""
+    try:
+        data = (out_dir / brief_id / name).read_bytes()
+    except OSError:
+        return None
+    return data if hashes.get(name) == _sha256(data) else None
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         raise OutputError(f"{pdf_path}: cannot read: {exc.strerror or exc}") from exc
     if record.outputs.get(pdf_path.name) != _sha256(pdf):
         raise OutputError(f"{pdf_path}: not a complete PDF (truncated or edited?): rebuild it")
-    snapshot = _read_output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
+    snapshot = _output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
     return LastGood(
         brief_id,
         pdf_path,
@@ -189,15 +189,6 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         record.publishable,
         record.page,
     )
-
-
-def _read_output(out_dir: Path, brief_id: str, name: str, hashes: dict[str, str]) -> bytes | None:
-    """An output of the current version when it is there and whole, else None."""
-    try:
-        data = (out_dir / brief_id / name).read_bytes()
-    except OSError:
-        return None
-    return data if hashes.get(name) == _sha256(data) else None
 
 
 def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
@@ -218,9 +209,6 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
     )
 
 
-# --- JSON forms ------------------------------------------------------------------
-
-
 def problem_dict(problem: Problem) -> dict[str, object]:
     """A problem as plain JSON data (for records and `reportgen build --json`)."""
     return {
@@ -234,15 +222,9 @@ def problem_dict(problem: Problem) -> dict[str, object]:
 
 
 def problem_from_dict(raw: dict[str, Any]) -> Problem:
-    return Problem(
-        Path(raw["path"]),
-        raw["line"],
-        raw["key"],
-        raw["message"],
-        raw["severity"],
-        raw.get("finding"),
-        tuple(raw.get("values", ())),
-    )
+    path, values = Path(raw["path"]), tuple(raw.get("values", ()))
+    line, key, message, severity = raw["line"], raw["key"], raw["message"], raw["severity"]
+    return Problem(path, line, key, message, severity, raw.get("finding"), values)
 
 
 def _summary_dict(summary: BriefSummary | None) -> dict[str, Any] | None:

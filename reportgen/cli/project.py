@@ -44,12 +44,3 @@ def brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
             f"no briefs found under {', '.join(map(str, briefs or (DEFAULT_BRIEFS,)))}"
         )
     return found
-
-
-def configured(briefs: list[str], config: Config) -> tuple[Path, ...]:
-    """[build].briefs when reportgen.toml names them; else seeds/."""
-    return tuple(config.resolve(b) for b in briefs) if config.path else ()
-
-
-def configured_out(config: Config) -> Path:
-    return config.resolve(config.build.out) if config.path else DEFAULT_OUT

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from reportgen.brief.spec import BRIEF_FILE
+from reportgen.cli import templates_option
 from reportgen.cli.project import DEFAULT_BRIEFS, brief_dirs, or_exit
 from reportgen.serve import serve as start
 
@@ -28,11 +29,7 @@ from reportgen.serve import serve as start
     type=click.Path(dir_okay=False, path_type=Path),
     help="reportgen.toml to read the theme from (default: ./reportgen.toml).",
 )
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of template overrides (default: ./templates when present).",
-)
+@templates_option
 def serve(brief: Path | None, port: int, config_path: Path | None, templates: Path | None) -> None:
     """Preview BRIEF live: rebuilds on every saved change and reloads the browser page."""
     brief_dir = brief or _one_brief()
