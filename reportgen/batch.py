@@ -116,14 +116,7 @@ def run_task(task: BuildTask) -> Built:
     """Make one brief, with the peak memory of the process that made it; never raises for a
     bad brief (the Built says why it failed)."""
     with _one_at_a_time:
-        built = make_brief(
-            task.brief_dir,
-            task.project,
-            task.previous,
-            pdf=task.pdf,
-            strict=task.strict,
-            where=task.where,
-        )
+        built = make_brief(**vars(task))  # a task's fields are make_brief's arguments
     built.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return built
 

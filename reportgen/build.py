@@ -1,10 +1,9 @@
 """The build core: load -> validate -> compose -> HTML -> PDF -> verify, as values.
 
-`make_brief` returns a `Built` and touches no file; `reportgen.output.write_built`
-is the one place that writes it. Every caller (build, batch workers, Dask,
-serve, nightly) goes through these two steps. Any exception while making a
-brief, RecursionError and MemoryError included, becomes that brief's failure:
-one line, never a traceback, and the other briefs go on.
+`make_brief` returns a `Built` and touches no file (`output.write_built` writes it),
+for every caller: build, batch workers, Dask, serve, nightly. Any exception while
+making a brief, RecursionError and MemoryError included, becomes that brief's
+failure: one line, never a traceback, and the other briefs go on.
 """
 
 from __future__ import annotations
@@ -46,19 +45,15 @@ def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Pro
     elif isinstance(exc, RecursionError):
         message = "nested too deeply to process (RecursionError)"
     elif isinstance(exc, MemoryError):
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)  # this process's, as its worker set it
+        over = "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
         message = (
-            f"ran out of memory{_memory_limit()} "
+            f"ran out of memory{over} "
             "(raise it with [build].memory_limit in reportgen.toml or --memory-limit)"
         )
     else:
         message = f"{type(exc).__name__}: {exc}"
     return [Problem(brief_dir / BRIEF_FILE, None, key, message)]
-
-
-def _memory_limit() -> str:
-    """The address-space limit of this process, as the memory message names it."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    return "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
 
 
 def check_brief(

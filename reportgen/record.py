@@ -9,11 +9,12 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from reportgen.brief.summary import BriefSummary, KeyFigure
+from pydantic import TypeAdapter
+
+from reportgen.brief.summary import BriefSummary
 from reportgen.built import Built, open_findings
 from reportgen.errors import OutputError, Problem
 from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
@@ -21,6 +22,7 @@ from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snap
 log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
+SUMMARY = TypeAdapter(BriefSummary | None)  # what an email needs, as JSON data and back
 
 
 def _sha256(data: bytes) -> str:
@@ -46,7 +48,8 @@ def record_bytes(
     """The build record of a build about to be written: what it was made from, a hash of
     each output, its warnings, and what its email needs. `before`: the record it replaces
     (a draft carries the latest publishable call forward from it)."""
-    publishable = built.publishable and built.pdf is not None
+    made = built.pdf is not None  # an HTML-only preview: no email, never publishable
+    publishable = built.publishable and made
     record = {
         "key": inputs.key,
         "inputs": inputs.digest,
@@ -55,8 +58,8 @@ def record_bytes(
         "publishable": publishable,  # the build's decision: send's gate reads this
         "last_publishable_call": _published_call(built, publishable, before),
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
-        "summary": _summary_dict(built.summary) if built.pdf is not None else None,
-        "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
+        "summary": SUMMARY.dump_python(built.summary, mode="json") if made else None,
+        "changes": asdict(built.changes) if made and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
 
@@ -102,7 +105,7 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
             raw.get("inputs", ""),
             dict(raw["outputs"]),
             [problem_from_dict(p) for p in raw["problems"]],
-            _summary_from(raw.get("summary")),
+            SUMMARY.validate_python(raw.get("summary")),
             Changes.from_dict(raw["changes"]) if raw.get("changes") else None,
             _flag(raw["publishable"]),
             _call(raw.get("last_publishable_call")),
@@ -225,16 +228,3 @@ def problem_from_dict(raw: dict[str, Any]) -> Problem:
     path, values = Path(raw["path"]), tuple(raw.get("values", ()))
     line, key, message, severity = raw["line"], raw["key"], raw["message"], raw["severity"]
     return Problem(path, line, key, message, severity, raw.get("finding"), values)
-
-
-def _summary_dict(summary: BriefSummary | None) -> dict[str, Any] | None:
-    return None if summary is None else {**asdict(summary), "as_of": summary.as_of.isoformat()}
-
-
-def _summary_from(raw: dict[str, Any] | None) -> BriefSummary | None:
-    if raw is None:
-        return None
-    figures = [KeyFigure(**figure) for figure in raw["key_figures"]]
-    return BriefSummary(
-        **{**raw, "as_of": date.fromisoformat(raw["as_of"]), "key_figures": figures}
-    )

@@ -1,20 +1,19 @@
 """`reportgen serve`: a live preview of one brief on 127.0.0.1.
 
-A watcher thread polls the modification times of the brief's files (and of
-reportgen.toml, the template overrides and the logo) and rebuilds the HTML
-whenever one changes. Every build, the HTML and the PDF made on request, goes
-the way `reportgen build` makes a brief: in a worker process, within
-[build].timeout and [build].memory_limit, the PDF verified; nothing is written
-but the project's chart cache. Only requests for its own address (Host
-127.0.0.1:PORT or localhost:PORT) are answered, idle connections are closed,
-and a client that hangs up is no error. Pages served here carry a small script
-that asks `/__version` whether a newer build exists and reloads; the built files
-never contain it. A brief with errors is shown as its `file:line: key: message`
-lines, and the server keeps running until the analyst fixes them.
+A watcher thread polls the brief's files (and reportgen.toml, the template
+overrides and the logo) and rebuilds the HTML whenever one changes. Every build,
+and the PDF made on request, goes the way `reportgen build` makes a brief: in a
+worker process within [build].timeout and .memory_limit, the PDF verified;
+nothing is written but the project's chart cache. Only requests for its own
+address are answered (Host 127.0.0.1:PORT or localhost:PORT), idle connections
+are closed, and a client that hangs up is no error. Served pages carry a script
+that polls `/__version` and reloads (the built files never contain it); a brief
+with errors is shown as its `file:line: key: message` lines until it is fixed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -32,7 +31,7 @@ from reportgen.batch import BuildTask, run_within
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.built import Built
 from reportgen.cache import CHART_DIR, ChartCache
-from reportgen.config import CONFIG_FILE, Config, load_config
+from reportgen.config import CONFIG_FILE, load_config
 from reportgen.errors import ReportgenError, ServeError
 from reportgen.project import Project, load_project
 from reportgen.render.templates import builtin_templates
@@ -46,6 +45,7 @@ HOST = "127.0.0.1"
 POLL_SECONDS = 0.1
 IDLE_SECONDS = 20  # a connection that sends nothing for this long is closed
 Signature = frozenset[tuple[str, int, int]]
+HTML, TEXT = "text/html; charset=utf-8", "text/plain; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,10 @@ class Preview:
             except ReportgenError as exc:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
-            self.watched = self._inputs(config, list(self.project.template_dirs))
+            # everything a build reads besides the brief folder itself
+            self.watched = [self.config_path or Path(CONFIG_FILE), *self.project.template_dirs]
+            if config.theme.logo:
+                self.watched.append(config.base_dir / config.theme.logo)
             built = self._make(self.project, pdf=False)
             problems = built.problems
             errors = [str(p) for p in problems if p.severity == "error"]
@@ -99,25 +102,15 @@ class Preview:
         log.info("build %d of %s: %s", version, self.brief_dir, "ok" if text else "failed")
         return self.build
 
-    def _inputs(self, config: Config, template_dirs: list[Path]) -> list[Path]:
-        """Everything a build reads besides the brief folder itself."""
-        paths = [self.config_path or Path(CONFIG_FILE), *template_dirs]
-        if config.theme.logo:
-            paths.append(config.base_dir / config.theme.logo)
-        return paths
-
     def signature(self) -> Signature:
         """Name, mtime and size of every watched file: any saved change alters it."""
-        files: list[Path] = []
-        for root in [self.brief_dir, *self.watched]:
-            files += [p for p in root.rglob("*") if _edited(p)] if root.is_dir() else [root]
         entries = set()
-        for path in files:
-            try:
-                stat = path.stat()
-            except OSError:  # deleted between listing and stat, or absent: that is a state too
-                continue
-            entries.add((str(path), stat.st_mtime_ns, stat.st_size))
+        for root in [self.brief_dir, *self.watched]:
+            for path in [p for p in root.rglob("*") if _edited(p)] if root.is_dir() else [root]:
+                # deleted between listing and stat, or absent: that is a state too
+                with contextlib.suppress(OSError):
+                    stat = path.stat()
+                    entries.add((str(path), stat.st_mtime_ns, stat.st_size))
         return frozenset(entries)
 
     def _make(self, project: Project, pdf: bool) -> Built:
@@ -181,7 +174,10 @@ class PreviewServer:
             current = self.preview.signature()
             if current != last:
                 self.preview.rebuild()
-                last = _seen(current, self.preview.signature())
+                # seen: the files as they were when the build started, plus any file it began
+                # to watch; an edit saved during the build still differs and rebuilds
+                known = {entry[0] for entry in current}
+                last = current | {e for e in self.preview.signature() if e[0] not in known}
 
     def stop(self) -> None:
         self.stopping.set()
@@ -221,36 +217,35 @@ def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
             build = preview.build
             path = self.path.split("?", 1)[0]
             if path in ("/", "/index.html"):
-                self._send(200, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
+                self._send(200, HTML, served_page(build).encode("utf-8"))
             elif path == "/__version":
                 self._send(200, "application/json", json.dumps({"version": build.version}).encode())
             elif path == f"/{build.brief_id}.pdf":
                 self._pdf(build)
             else:
-                self._send(404, "text/plain; charset=utf-8", b"not found: try /\n")
+                self._send(404, TEXT, b"not found: try /\n")
 
         def _host_ok(self) -> bool:
             """Only our own Host: a DNS-rebinding page (Host: attacker.example) must not
             read an unpublished brief through the analyst's browser."""
             hosts = self.headers.get_all("Host") or []
-            if len(hosts) != 1:  # a second Host could be read by a proxy in front instead
-                self._send(400, "text/plain; charset=utf-8", b"one Host header is required\n")
-                return False
-            host = hosts[0]
             port = cast(tuple[str, int], self.server.server_address)[1]
-            if host.strip().lower() not in {f"{HOST}:{port}", f"localhost:{port}"}:
-                self._send(421, "text/plain; charset=utf-8", b"wrong host: use the URL printed\n")
-                return False
-            return True
+            if len(hosts) != 1:  # a second Host could be read by a proxy in front instead
+                self._send(400, TEXT, b"one Host header is required\n")
+            elif hosts[0].strip().lower() not in {f"{HOST}:{port}", f"localhost:{port}"}:
+                self._send(421, TEXT, b"wrong host: use the URL printed\n")
+            else:
+                return True
+            return False
 
         def _pdf(self, build: Build) -> None:
             made = preview.pdf()
             if made is None:
-                self._send(409, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
+                self._send(409, HTML, served_page(build).encode("utf-8"))
             elif made.pdf is None:  # failed, over its deadline, or not verified: say why
                 errors = [str(p) for p in made.problems if p.severity == "error"]
                 failed = Build(build.version, build.brief_id, None, errors, built_at=build.built_at)
-                self._send(500, "text/html; charset=utf-8", error_page(failed).encode("utf-8"))
+                self._send(500, HTML, error_page(failed).encode("utf-8"))
             else:
                 self._send(200, "application/pdf", made.pdf)
 
@@ -302,14 +297,6 @@ def serve(
     """Start previewing a brief; the caller stops the returned server."""
     if not (brief_dir / BRIEF_FILE).is_file():
         raise ServeError(f"{brief_dir}: no {BRIEF_FILE} in this folder")
-    preview = Preview(brief_dir, config_path, templates)
-    server = PreviewServer(preview, port)
+    server = PreviewServer(Preview(brief_dir, config_path, templates), port)
     server.start()
     return server
-
-
-def _seen(before: Signature, after: Signature) -> Signature:
-    """What the last build has seen: the files as they were when it started, plus any file
-    the build began to watch; an edit saved during the build still differs and rebuilds."""
-    known = {entry[0] for entry in before}
-    return before | {entry for entry in after if entry[0] not in known}

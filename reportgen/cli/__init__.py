@@ -29,7 +29,7 @@ COMMANDS: dict[str, str] = {
     "schedule": "reportgen.cli.delivery",
     "schema": "reportgen.cli.brief",
     "send": "reportgen.cli.delivery",
-    "serve": "reportgen.cli.serve",
+    "serve": "reportgen.cli.brief",
     "verify": "reportgen.cli.check",
 }
 """Command name -> its module, imported only when the command runs (or is asked for its
