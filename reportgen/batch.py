@@ -1,12 +1,9 @@
 """The one orchestrator: many briefs at once, for `reportgen build` and `reportgen nightly`.
 
-Unchanged briefs are skipped (one rule: `cache.unchanged`); the others are
-made by one per-brief task, `run_task`, which returns a `Built` and writes
-nothing. It runs in local worker processes with a per-brief deadline and
-memory ceiling (`reportgen.workers`), or on a Dask distributed cluster
-(`--dask tcp://host:8786`). Only this process writes, through
-`output.write_built`. Every result is byte-identical to a serial build: the
-same code runs on the same inputs, and nothing depends on timing.
+Unchanged briefs are skipped (`cache.unchanged`); the others are made by `run_task`,
+which writes nothing, in local workers within per-brief ceilings (`reportgen.workers`)
+or on a Dask cluster (`--dask tcp://host:8786`). Only this process writes
+(`output.write_built`), and every result is byte-identical to a serial build's.
 """
 
 from __future__ import annotations

@@ -76,6 +76,15 @@ def check_brief(
     return checked, checked.warnings
 
 
+def check_in(
+    brief_dir: Path, project: Project, strict: bool = False
+) -> tuple[Checked | None, list[Problem]]:
+    """`check_brief` by the project's rules: [limits], the [compliance] rating scale (if
+    any) and the [verdict] thresholds."""
+    ratings = (project.back_matter.ratings or None) if project.back_matter else None
+    return check_brief(brief_dir, strict, project.config.limits, ratings, project.config.verdict)
+
+
 def strictly(problems: list[Problem]) -> list[Problem]:
     """--strict (the nightly job): every warning counts as an error."""
     return [replace(p, severity="error") for p in problems]
@@ -108,9 +117,7 @@ def make_brief(
     start, stages = time.perf_counter(), functools.partial(_timed, times)
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        checked, problems = check_brief(
-            brief_dir, strict, project.limits, project.ratings, project.verdict
-        )
+        checked, problems = check_in(brief_dir, project, strict)
     built = Built(brief_dir, brief_id)
     if checked is not None:
         try:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reportgen.built import Built
+from reportgen.files import write_file
 from reportgen.record import RECORD_FILE, Inputs, read_record, record_bytes
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
 
@@ -30,15 +31,6 @@ EDITIONS = Path(".reportgen") / "editions"
 EDITIONS_LINK = "editions"
 WriteFile = Callable[[Path, bytes], None]
 NO_INPUTS = Inputs()  # a build written without a cache key (tests, previews)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write and fsync one new file (the seam through which tests fill the disk)."""
-    with open(path, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(path, 0o644)
 
 
 def write_built(

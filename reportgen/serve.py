@@ -76,8 +76,7 @@ class Preview:
         self._pdf: tuple[int, Built] | None = None
 
     def rebuild(self) -> Build:
-        """Make the HTML now, in memory; a bad brief or config becomes a failed Build,
-        never an exception."""
+        """Make the HTML now; a bad brief or config becomes a failed Build, never raises."""
         with self.lock:
             version = self.build.version + 1
             stamp = time.strftime("%H:%M:%S")
@@ -94,9 +93,8 @@ class Preview:
             if config.theme.logo:
                 self.watched.append(config.base_dir / config.theme.logo)
             built = self._make(self.project, pdf=False)
-            problems = built.problems
-            errors = [str(p) for p in problems if p.severity == "error"]
-            warnings = [str(p) for p in problems if p.severity == "warning"]
+            errors = [str(p) for p in built.problems if p.severity == "error"]
+            warnings = [str(p) for p in built.problems if p.severity == "warning"]
             text = built.html if built.ok else None
             self.build = Build(version, built.brief_id, text, errors, warnings, stamp)
         log.info("build %d of %s: %s", version, self.brief_dir, "ok" if text else "failed")
@@ -121,9 +119,8 @@ class Preview:
         return run_within(task, Ceilings.of(project.config.build))
 
     def pdf(self) -> Built | None:
-        """The current version made with its PDF, once per version (verified, within the
-        deadline and memory ceiling, as `reportgen build` makes it); None when the HTML
-        build failed."""
+        """The current version made with its PDF, once per version; None when the HTML build
+        failed."""
         with self.lock:
             build, project = self.build, self.project
             if build.html is None or project is None:
@@ -133,8 +130,10 @@ class Preview:
             return self._pdf[1]
 
 
-class PreviewServer:
+class PreviewServer(ThreadingHTTPServer):
     """The HTTP server and the watcher thread around one Preview."""
+
+    daemon_threads = True
 
     def __init__(
         self,
@@ -146,23 +145,23 @@ class PreviewServer:
         self.preview = preview
         self.poll = poll
         self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
         try:
-            self.http = _Server((HOST, port), _handler(preview, idle))
+            super().__init__((HOST, port), _handler(preview, idle))
         except OSError as exc:
             raise ServeError(
                 f"cannot listen on {HOST}:{port}: {exc.strerror}; try --port 0"
             ) from exc
-        self.threads: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.http.server_address[1]}/"
+        return f"http://{HOST}:{self.server_address[1]}/"
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
         self.preview.rebuild()
         self.threads = [
-            threading.Thread(target=self.http.serve_forever, name="reportgen-http", daemon=True),
+            threading.Thread(target=self.serve_forever, name="reportgen-http", daemon=True),
             threading.Thread(target=self._watch, name="reportgen-watch", daemon=True),
         ]
         for thread in self.threads:
@@ -181,19 +180,10 @@ class PreviewServer:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.http.shutdown()
-        self.http.server_close()
+        self.shutdown()
+        self.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
-
-
-def _edited(path: Path) -> bool:
-    """A file an analyst edits: not an editor's hidden swap file or ~ backup."""
-    return path.is_file() and not path.name.startswith(".") and not path.name.endswith("~")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
 
     def handle_error(self, _request: object, client_address: tuple[str, int]) -> None:
         """A client that hangs up (or goes idle) mid-request is no error: nothing to print.
@@ -203,6 +193,11 @@ class _Server(ThreadingHTTPServer):
             log.debug("%s hung up: %s", client_address[0], exc)
         else:
             log.error("request from %s failed: %s: %s", client_address[0], type(exc).__name__, exc)
+
+
+def _edited(path: Path) -> bool:
+    """A file an analyst edits: not an editor's hidden swap file or ~ backup."""
+    return path.is_file() and not path.name.startswith(".") and not path.name.endswith("~")
 
 
 def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:

@@ -1,13 +1,10 @@
 """Local worker processes that give each task a deadline and an address-space ceiling.
 
-One pathological brief must not stall a night: each task runs in a worker
-process whose address space is capped (RLIMIT_AS, so an allocation past the
-limit fails with MemoryError instead of swapping the machine), and the parent
-kills a worker whose task outlives its deadline and starts a fresh one. A
-worker that dies (a crash in a C library, the kernel's OOM killer) fails only
-the task it held. Workers are forked from a fork server that has already
-imported the heavy libraries, and are replaced after `per_worker` tasks so
-WeasyPrint's slow growth never adds up.
+One pathological brief must not stall a night: a worker's address space is capped
+(RLIMIT_AS: an allocation past it fails with MemoryError instead of swapping), a
+worker whose task outlives its deadline is killed and replaced, and a worker that
+dies fails only its task. Workers fork from a fork server that has imported the heavy
+libraries, and are replaced after `per_worker` tasks so WeasyPrint's growth never adds up.
 """
 
 from __future__ import annotations

@@ -81,12 +81,13 @@ def build(
     # Imported only now, so that these imports (0.3 s) overlap with the workers' start.
     from reportgen.batch import BatchOptions, build_many
     from reportgen.cache import CHART_DIR, ChartCache
-    from reportgen.cli.project import DEFAULT_OUT, brief_dirs, config_or_exit, or_exit
+    from reportgen.cli.project import DEFAULT_OUT, brief_dirs, or_exit
     from reportgen.cli.report import BuildReport
+    from reportgen.config import load_config
     from reportgen.project import load_project
     from reportgen.publish.editions import last_delivered_snapshot
 
-    config = config_or_exit()
+    config = or_exit(load_config)
     # [build].briefs and .out when reportgen.toml names them; else seeds/ and build/
     found = tuple(config.resolve(b) for b in config.build.briefs) if config.path else ()
     dirs = brief_dirs(briefs or found)

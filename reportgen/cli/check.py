@@ -15,24 +15,14 @@ from pathlib import Path
 import click
 
 from reportgen.brief.accept import accept
-from reportgen.brief.market import Rating
 from reportgen.brief.placeholders import is_placeholder
 from reportgen.brief.review import Acceptance, Gate
-from reportgen.build import check_brief, strictly
-from reportgen.cli.project import brief_dirs, config_or_exit, or_exit
-from reportgen.config import Limits, VerdictConfig
+from reportgen.build import check_in, strictly
+from reportgen.cli.project import brief_dirs, or_exit
+from reportgen.config import load_config
 from reportgen.errors import Figure, Problem, ReviewError, one_line
 from reportgen.pdf.verify import verify_built
 from reportgen.project import load_project
-
-
-def project_rules() -> tuple[Limits, tuple[Rating, ...] | None, VerdictConfig]:
-    """The [limits], the [compliance] rating scale and the [verdict] thresholds of
-    ./reportgen.toml (one line and exit 1 when the config, its theme or its back matter is
-    bad): `check` and `review` judge a brief as `build` will in this project."""
-    config = config_or_exit()
-    project = or_exit(lambda: load_project(config))
-    return project.limits, project.ratings, project.verdict
 
 
 @click.command()
@@ -40,10 +30,10 @@ def project_rules() -> tuple[Limits, tuple[Rating, ...] | None, VerdictConfig]:
 @click.option("--strict", is_flag=True, help="Every warning is an error (exit 1).")
 def check(briefs: tuple[Path, ...], strict: bool) -> None:
     """Validate briefs without building: errors and warnings, one per line."""
-    limits, scale, levels = project_rules()
+    project = or_exit(lambda: load_project(load_config()))  # judged as `build` will judge it
     failed = 0
     for brief_dir in brief_dirs(briefs):
-        checked, problems = check_brief(brief_dir, strict, limits, scale, levels)
+        checked, problems = check_in(brief_dir, project, strict)
         for problem in problems:
             click.echo(str(problem))
         failed += checked is None
@@ -91,8 +81,8 @@ def review(
     A brief is publishable, and may be emailed, once every finding is accepted.
     Placeholder text cannot be accepted: replace it.
     """
-    limits, scale, levels = project_rules()
-    checked, problems = check_brief(brief, False, limits, scale, levels)
+    project = or_exit(lambda: load_project(load_config()))  # judged as `build` will judge it
+    checked, problems = check_in(brief, project)
     if checked is None:
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -113,7 +103,7 @@ def review(
             by=by,
             reason=reason,
             on=date.today(),
-            limits=limits,
+            limits=project.config.limits,
         )
     except ReviewError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -121,7 +111,7 @@ def review(
         click.echo(f"accepted {key}")
     if not written:
         click.echo("nothing to accept")
-    after, _ = check_brief(brief, False, limits, scale, levels)
+    after, _ = check_in(brief, project)
     if after is not None:
         click.echo(_verdict(after.review, brief))
 
@@ -160,14 +150,8 @@ def _values(values: tuple[float | str, ...]) -> str:
 
 def _figures(figures: tuple[Figure, ...]) -> str:
     """'12.5 USD bn, FY2021, alpha; 13 USD bn, FY2021, beta'."""
-    return "; ".join(
-        ", ".join(
-            part
-            for part in (f"{_values((f.value,))[1:-1]} {f.unit}".strip(), f.period, f.source)
-            if part
-        )
-        for f in figures
-    )
+    shown = [(f"{_values((f.value,))[1:-1]} {f.unit}".strip(), f.period, f.source) for f in figures]
+    return "; ".join(", ".join(part for part in parts if part) for parts in shown)
 
 
 def _verdict(gate: Gate, brief: Path) -> str:

@@ -45,8 +45,9 @@ class BuildReport:
         for problem in result.problems if not self.quiet else result.errors:
             click.echo(str(problem), err=True)
         click.echo(result_line(result), err=not result.ok)
-        if self.verbose and result.timings:
-            click.echo(timings_line(result))
+        if self.verbose and result.timings:  # seconds per stage
+            stages = " ".join(f"{name} {seconds:.3f}s" for name, seconds in result.timings.items())
+            click.echo(f"  {one_line(result.brief_id)}: {stages}")
 
     def summary(self, summary: BatchSummary) -> None:
         for result in self.held:
@@ -64,19 +65,10 @@ def result_line(result: BuildResult) -> str:
         line = f"skipped {name}: unchanged since the last build (--force rebuilds it)"
     else:
         line = f"built {name}: " + ", ".join(one_line(str(p)) for p in result.outputs)
-    return line if result.publishable else line + _draft(result)
-
-
-def _draft(result: BuildResult) -> str:
-    """'; DRAFT, never emailed: open computed:price_target_upside (reportgen review)'."""
+    if result.publishable:
+        return line
     keys = ", ".join(one_line(p.finding or p.key) for p in result.open_findings)
-    return f"; DRAFT, never emailed: open {keys or 'findings'} (see reportgen review)"
-
-
-def timings_line(result: BuildResult) -> str:
-    """Seconds per stage, for --verbose."""
-    stages = " ".join(f"{name} {seconds:.3f}s" for name, seconds in result.timings.items())
-    return f"  {one_line(result.brief_id)}: {stages}"
+    return f"{line}; DRAFT, never emailed: open {keys or 'findings'} (see reportgen review)"
 
 
 def result_json(result: BuildResult) -> str:
