@@ -265,7 +265,6 @@ class RewardLevels(_Levels):
     """The bull upside (a fraction: 0.5 is +50%) at which reward is at least each level."""
 
     rising = True
-
     medium: float = Field(0.20, gt=0, le=100, allow_inf_nan=False)
     high: float = Field(0.50, gt=0, le=100, allow_inf_nan=False)
     very_high: float = Field(1.00, gt=0, le=100, alias="very-high", allow_inf_nan=False)
@@ -276,7 +275,6 @@ class RiskLevels(_Levels):
     (a price falls at most 100%)."""
 
     rising = False
-
     medium: float = Field(-0.15, lt=0, ge=-1, allow_inf_nan=False)
     high: float = Field(-0.30, lt=0, ge=-1, allow_inf_nan=False)
     very_high: float = Field(-0.50, lt=0, ge=-1, alias="very-high", allow_inf_nan=False)

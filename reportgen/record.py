@@ -50,29 +50,24 @@ def record_bytes(
     (a draft carries the latest publishable call forward from it)."""
     made = built.pdf is not None  # an HTML-only preview: no email, never publishable
     publishable = built.publishable and made
+    # the call the ratings distribution counts: this build's when publishable, else the
+    # latest publishable build's before it, carried forward while the brief is a draft
+    latest = before.last_publishable_call if before else None
+    if publishable:
+        call = built.snapshot.call if built.snapshot and built.snapshot.call else {}
+        latest = {name: part["value"] for name, part in call.items()}
     record = {
         "key": inputs.key,
         "inputs": inputs.digest,
         "page": inputs.page,  # the page config it was built with: its edition, with "inputs"
         "outputs": {name: _sha256(data) for name, data in files.items()},
         "publishable": publishable,  # the build's decision: send's gate reads this
-        "last_publishable_call": _published_call(built, publishable, before),
+        "last_publishable_call": latest,
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
         "summary": SUMMARY.dump_python(built.summary, mode="json") if made else None,
         "changes": asdict(built.changes) if made and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
-
-
-def _published_call(
-    built: Built, publishable: bool, before: Record | None
-) -> dict[str, str] | None:
-    """{"rating", "target"} of this build when publishable, else of the latest publishable
-    build before it (what the ratings distribution counts for a brief turned draft)."""
-    if not publishable:
-        return before.last_publishable_call if before else None
-    call = built.snapshot.call if built.snapshot and built.snapshot.call else {}
-    return {name: part["value"] for name, part in call.items()}
 
 
 def read_previous(out_dir: Path, brief_id: str) -> Snapshot | None:

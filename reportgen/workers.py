@@ -194,10 +194,8 @@ def _collect(
         except (EOFError, OSError):
             worker.process.join(timeout=10)
             log.warning("worker %s died", worker.process.pid)
-            yield (
-                worker.index,
-                failed(tasks[worker.index], ceilings.died_message(worker.process.exitcode)),
-            )
+            why = ceilings.died_message(worker.process.exitcode)
+            yield worker.index, failed(tasks[worker.index], why)
             worker.stop(kill=True)
             continue
         yield index, result
@@ -226,9 +224,7 @@ def _serve(conn: Connection, run: Callable[[Any], Any], memory_mib: int, cwd: st
     gc.freeze()
     if memory_mib:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = memory_mib * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
+        limit = memory_mib << 20 if hard == resource.RLIM_INFINITY else min(memory_mib << 20, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     while True:
         try:

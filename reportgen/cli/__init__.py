@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -43,38 +42,33 @@ templates_option = click.option(  # build's and serve's
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported when run (or asked for their own --help)."""
-
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.lazy = lazy
+    """reportgen's commands, each imported when run (or asked for its own --help)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.lazy:
-            return super().get_command(ctx, cmd_name)
-        module = importlib.import_module(self.lazy[cmd_name])
-        command = getattr(module, cmd_name)
-        assert isinstance(command, click.Command), f"{module.__name__}.{cmd_name}"
+        if cmd_name not in COMMANDS:
+            return None
+        command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+        assert isinstance(command, click.Command), cmd_name
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands listed as click lists them, from their docstrings: none imported."""
         docs: dict[str, str | None] = {}
-        for module in set(self.lazy.values()):
+        for module in set(COMMANDS.values()):
             spec = importlib.util.find_spec(module)
             assert spec is not None and spec.origin is not None, module
             tree = ast.parse(Path(spec.origin).read_bytes())
             docs |= {
                 f.name: ast.get_docstring(f) for f in tree.body if isinstance(f, ast.FunctionDef)
             }
-        listed = [click.Command(name, help=docs[name]) for name in self.lazy]
+        listed = [click.Command(name, help=docs[name]) for name in COMMANDS]
         click.Group(commands=listed).format_commands(ctx, formatter)
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Turn curated company data into a polished investment brief (HTML and PDF)."""
