@@ -26,6 +26,7 @@ from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import failure, make_brief
 from reportgen.built import BuildResult, Built
 from reportgen.cache import batch_key, build_key, tree_digest, unchanged
+from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
 from reportgen.project import Project, pinned_time
@@ -76,7 +77,9 @@ class BatchOptions:
     force: bool = False  # rebuild even briefs whose inputs are unchanged
     dask: str | None = None  # a Dask scheduler address: build there instead
     strict: bool = False  # warnings fail a brief (an unchanged brief with warnings is rebuilt)
-    ceilings: Ceilings = field(default_factory=Ceilings)  # per-brief time and memory
+    ceilings: Ceilings = field(  # per-brief time and memory
+        default_factory=lambda: Ceilings(DEFAULT_SECONDS, DEFAULT_MEMORY_MIB)
+    )
     delivered: Delivered | None = None  # what readers last received, for "Changes since"
 
 

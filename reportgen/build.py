@@ -18,13 +18,11 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from reportgen.brief.findings import findings_json
 from reportgen.brief.market import Rating
 from reportgen.brief.review import Gate, apply_review
-from reportgen.brief.reviewfile import load_review
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.summary import summarize
-from reportgen.brief.validate import Checked, validate
+from reportgen.brief.validate import Checked, findings_json, validate
 from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, DEFAULT_VERDICT, Limits, VerdictConfig
 from reportgen.errors import BriefError, Problem, ReportgenError
@@ -197,6 +195,6 @@ def decide(checked: Checked, found: list[Problem]) -> Gate:
     warnings = [p for p in found if p.severity == "warning"]
     if not warnings:
         return checked.review
-    entries, _ = load_review(checked.spec.root, checked.spec.limits)
     review = checked.review
-    return apply_review([*review.open, *(p for p, _ in review.accepted), *warnings], entries)
+    every = [*review.open, *(p for p, _ in review.accepted), *warnings]
+    return apply_review(every, checked.entries)

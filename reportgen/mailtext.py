@@ -135,12 +135,7 @@ def template_problem(template: str, fields: tuple[str, ...]) -> str | None:
         return f"{exc} (write a literal brace as {{{{ or }}}})"
     for _, name, spec, conversion in parts:
         if name is not None and (name not in fields or spec or conversion):
-            written = (
-                "{"
-                + name
-                + (f"!{conversion}" if conversion else "")
-                + (f":{spec}" if spec else "")
-                + "}"
-            )
+            conversion = f"!{conversion}" if conversion else ""
+            written = f"{{{name}{conversion}{':' + spec if spec else ''}}}"
             return f"cannot fill {written[:40]}: the fields are {{{'}, {'.join(fields)}}}"
     return header_problem(template)

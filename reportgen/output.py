@@ -24,7 +24,7 @@ from reportgen.files import write_file
 from reportgen.record import RECORD_FILE, Inputs, read_record, record_bytes
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
 
-FINDINGS_FILE = "findings.json"  # for the author: brief/findings.py
+FINDINGS_FILE = "findings.json"  # for the author: brief/validate.py
 VERSIONS = Path(".reportgen") / "versions"
 # Delivered editions outlive every version: kept here, linked from each version as editions/.
 EDITIONS = Path(".reportgen") / "editions"

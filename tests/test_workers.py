@@ -88,7 +88,7 @@ import operator
 from reportgen.workers import Ceilings, run_limited, start_early, stop_unused
 start_early()
 stop_unused()
-print(dict(run_limited({0: 3}, operator.neg, operator.add, jobs=1, ceilings=Ceilings(), per_worker=1)))
+print(dict(run_limited({0: 3}, operator.neg, operator.add, jobs=1, ceilings=Ceilings(60, 0), per_worker=1)))
 """
 
 

@@ -28,11 +28,10 @@ _INVISIBLE = re.compile(
 
 
 def canonical(text: str) -> str:
-    """Text as the reader sees it, for every check that reads words: NFKC, so that
-    full-width `ＴＯＤＯ` is TODO and `Ｑ２ ２０２６` is Q2 2026, without the characters a
-    page does not show and a brief may hold (a soft hyphen: `TO\u00adDO` prints TODO; an
-    emoji's variation selector). No character's NFKC form is an invisible character or a
-    line break, so `bad_character` reads the text as is."""
+    """Text as the reader sees it, for every check that reads words: NFKC (full-width `ＴＯＤＯ`
+    is TODO), without the characters a page does not show (a soft hyphen: `TO\u00adDO` prints
+    TODO). No NFKC form is an invisible character or a line break: `bad_character` reads
+    the text as is."""
     return _IGNORABLE.sub("", unicodedata.normalize("NFKC", text))
 
 
@@ -107,8 +106,7 @@ def text_problem(text: str, limits: Limits) -> str | None:
             f"text is {len(text):,} characters long, over the limit of "
             f"{limits.text_chars:,} ({raise_hint('text_chars')})"
         )
-    found = bad_character(text)
-    return found[1] if found else None
+    return found[1] if (found := bad_character(text)) else None
 
 
 DECIMAL = re.compile(r"[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -137,15 +135,14 @@ def read_number(text: str) -> float | None:
 
 
 def line_problem(text: str, limits: Limits) -> str | None:
-    """A text that must stay on one line (a reviewer's name, a finding key): `text_problem`,
-    and no line break, which would print as a line of its own in `reportgen review`."""
+    """`text_problem` of a text that must stay on one line (a reviewer's name, a finding
+    key): a line break would print as a line of its own in `reportgen review`."""
     return line_break(text) or text_problem(text, limits)
 
 
 def line_break(text: str) -> str | None:
     """Why a one-line text (a name, a key) is not on one line, or None."""
-    found = next((c for c in canonical(text) if c in "\r\n"), None)
-    if found is not None:
+    if found := next((c for c in canonical(text) if c in "\r\n"), None):
         return f"contains a line break (U+{ord(found):04X}): write it on one line"
     return None
 
@@ -170,8 +167,3 @@ def _short_number(value: float) -> str:
         return f"{float(value):g}"
     except OverflowError:  # an int beyond any float
         return f"a number of about {int(int(value).bit_length() * math.log10(2))} digits"
-
-
-def line_of(text: str, index: int, first_line: int) -> int:
-    """The line of `text[index]`, when `text` starts at `first_line`."""
-    return first_line + text.count("\n", 0, index)

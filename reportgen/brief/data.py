@@ -10,8 +10,8 @@ here so that tables, metrics and charts write a figure the same way.
 from __future__ import annotations
 
 import csv
-import itertools
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
@@ -56,8 +56,7 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     when memory runs out, which fails the brief naming the memory limit)."""
     import pandas as pd
 
-    refused = scan_csv(path, limits)
-    if refused is not None:
+    if refused := scan_csv(path, limits):
         return refused
     try:
         df = pd.read_csv(
@@ -75,12 +74,10 @@ def read_csv(path: Path, limits: Limits = DEFAULT_LIMITS) -> Frame | Problem:
     except pd.errors.ParserError as exc:
         if READ_FAILED in str(exc):  # not the file's content: scan_csv has just read it whole
             raise MemoryError(f"pandas could not read {path.name} into memory") from exc
-        return Problem(
-            path, _parser_line(str(exc)), "data", f"unreadable CSV: {' '.join(str(exc).split())}"
-        )
-    if not isinstance(
-        df.index, pd.RangeIndex
-    ):  # pandas turned the extra leading cells into an index
+        line = re.search(r"\bline (\d+)", str(exc))
+        message = f"unreadable CSV: {' '.join(str(exc).split())}"
+        return Problem(path, int(line.group(1)) if line else None, "data", message)
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the extra leading cells an index
         return Problem(path, _long_row(path), "data", "a row has more cells than the header")
     df.columns = [str(c).strip() for c in df.columns]
     return Frame(path, _typed(df))
@@ -93,21 +90,15 @@ missing EPS), never in a column of text, where `NA` was shown as a dash."""
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     """Columns of numbers (by read_number, the rule brief.yaml follows too) as numbers,
-    with NA_WORDS as gaps; every other column as the text written."""
+    with NA_WORDS as gaps; every other column, and one of NA_WORDS only, as the text written."""
     import pandas as pd
 
     for column in df.columns:
         cells = [str(v).strip() for v in df[column] if v == v]  # NaN != NaN
         numbers = [c for c in cells if c not in NA_WORDS]
-        if all(_is_number(c) for c in numbers):
-            df[column] = pd.to_numeric(
-                df[column].map(lambda v: None if v != v or str(v).strip() in NA_WORDS else v)
-            )
+        if (numbers or not cells) and all(number_of(c) is not None for c in numbers):
+            df[column] = pd.to_numeric(df[column].mask(df[column].str.strip().isin(NA_WORDS)))
     return df
-
-
-def _is_number(cell: str) -> bool:
-    return number_of(cell) is not None
 
 
 def number_of(cell: object) -> float | None:
@@ -126,16 +117,14 @@ def scan_csv(path: Path, limits: Limits) -> Problem | None:
 
     The file's size is known from stat before it is opened; rows are counted as they
     stream past, so a million-row file stops at the limit, not after parsing it all."""
-    too_big = size_problem(path, limits.csv_bytes, "csv_bytes")
-    if too_big:
+    if too_big := size_problem(path, limits.csv_bytes, "csv_bytes"):
         return Problem(path, None, "data", too_big)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle)
             for index, row in enumerate(rows):
                 found = _row_problem(row, rows.line_num, limits)
-                if index == 0 and not found:
-                    found = _repeated_column(row)
+                found = found or (_repeated_column(row) if index == 0 else None)
                 if found:
                     return Problem(path, rows.line_num, "data", found)
     except UnicodeDecodeError as exc:
@@ -154,8 +143,7 @@ def _row_problem(row: list[str], line: int, limits: Limits) -> str | None:
     if len(row) > limits.csv_columns:
         return f"{len(row):,} cells in a row, more than {limits.csv_columns:,} ({raise_hint('csv_columns')})"
     for cell in row:
-        found = text_problem(cell, limits) or _number_in(cell.strip(), limits)
-        if found:
+        if found := text_problem(cell, limits) or _number_in(cell.strip(), limits):
             return f"cell {_preview(cell)}: {found}"
     return None
 
@@ -184,11 +172,9 @@ def _number_in(cell: str, limits: Limits) -> str | None:
         value = read_number(cell)
     except ValueError as exc:
         return str(exc)
-    if value is None:
-        return None
-    if math.isnan(value):
+    if value is not None and math.isnan(value):
         return "'nan' is not a figure: leave the cell empty for a missing value"
-    return number_problem(value, limits)
+    return None if value is None else number_problem(value, limits)
 
 
 def _preview(cell: str) -> str:
@@ -204,14 +190,6 @@ def _long_row(path: Path) -> int | None:
         rows = csv.reader(handle)
         width = len(next(rows, []))
         return next((rows.line_num for row in rows if len(row) > width), None)
-
-
-def _parser_line(message: str) -> int | None:
-    words = message.replace(",", " ").split()
-    for before, word in itertools.pairwise(words):
-        if before == "line" and word.isdigit():
-            return int(word)
-    return None
 
 
 def decimals_for(values: list[float], most: int = 2) -> int:

@@ -1,31 +1,40 @@
 """Tables and charts against their CSV files: the file exists inside the brief, the columns
 named exist, every row's source is known, chart values are numbers, highlights match a row.
-A mixin of the validator (validate.py), which owns the problem list and the cited sources."""
+The base of the validator (validate.py), with the problem list every rule adds to."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from reportgen.brief.data import Frame, number_of, read_csv
 from reportgen.brief.labels import guessed_legend
-from reportgen.brief.models import Brief, Chart, Table
+from reportgen.brief.models import Chart, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
 from reportgen.errors import Problem
 
 
 class DataChecks:
-    """The data-file rules; `error`, `warn` and `known_source` come from the validator."""
+    """The data-file rules, and the problem list and cited sources every rule adds to."""
 
-    spec: Spec
-    problems: list[Problem]
-    frames: dict[str, Frame]
-    cited: set[str]
+    def __init__(self, spec: Spec):
+        self.spec, self.brief = spec, spec.brief
+        self.problems: list[Problem] = []
+        self.frames: dict[str, Frame] = {}
+        self.cited: set[str] = set()
 
-    brief: Brief
-    error: Callable[[Loc, str], None]
-    warn: Callable[..., None]  # (loc, message, finding, values)
-    known_source: Callable[[Loc, str], None]
+    def error(self, loc: Loc, message: str) -> None:
+        self.problems.append(self.spec.problem(loc, message))
+
+    def warn(self, loc: Loc, message: str, finding: str, values: tuple[str, ...] = ()) -> None:
+        problem = self.spec.problem(loc, message, "warning")
+        self.problems.append(replace(problem, finding=finding, values=values))
+
+    def known_source(self, loc: Loc, source: str) -> None:
+        self.cited.add(source)
+        if source not in self.brief.sources:
+            known = ", ".join(self.brief.sources)
+            self.error(loc, f"unknown source '{source}' (known: {known})")
 
     def frame(self, loc: Loc, name: str) -> Frame | None:
         """Read a data file once; an error at `loc` when it is missing or unreadable."""
@@ -39,9 +48,7 @@ class DataChecks:
         if name not in self.frames:
             result = read_csv(path, self.spec.limits)
             if isinstance(result, Problem):
-                if (
-                    result not in self.problems
-                ):  # a table and a chart may share the file: say it once
+                if result not in self.problems:  # a table and a chart may share the file
                     self.problems.append(result)
                 return None
             self.frames[name] = result
@@ -51,9 +58,7 @@ class DataChecks:
         missing = [c for c in columns if c not in frame.df.columns]
         if missing:
             have = ", ".join(map(str, frame.df.columns))
-            self.error(
-                loc, f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
-            )
+            self.error(loc, f"no column '{missing[0]}' in {frame.path.name} (columns: {have})")
         return not missing
 
     def check_source_of(self, kind: str, i: int, item: Table | Chart, frame: Frame) -> None:
@@ -67,76 +72,52 @@ class DataChecks:
             sid = "" if value != value else str(value).strip()  # NaN != NaN
             self.cited.add(sid)
             if sid not in self.brief.sources:
-                known = ", ".join(self.brief.sources)
-                self.problems.append(
-                    Problem(
-                        frame.path,
-                        frame.row_line(row),
-                        "source",
-                        f"unknown source '{sid}' (known: {known})",
-                    )
-                )
+                message = f"unknown source '{sid}' (known: {', '.join(self.brief.sources)})"
+                self.problems.append(Problem(frame.path, frame.row_line(row), "source", message))
+
+    def data_of(
+        self, kind: str, i: int, item: Table | Chart, named: Mapping[str, Iterable[str] | None]
+    ) -> Frame | None:
+        """The data file of a table or chart, its source checked, with every column `named`
+        (by key) in it; None when it cannot be read or lacks one."""
+        frame = self.frame((kind, i, "data"), item.data)
+        if frame is None:
+            return None
+        self.check_source_of(kind, i, item, frame)
+        for key, columns in named.items():
+            if columns and not self.need_columns((kind, i, key), frame, columns):
+                return None
+        return frame
 
     def check_table(self, i: int, table: Table) -> None:
-        frame = self.frame(("tables", i, "data"), table.data)
-        if frame is None:
-            return
-        self.check_source_of("tables", i, table, frame)
-        if table.columns is not None and not self.need_columns(
-            ("tables", i, "columns"), frame, table.columns
-        ):
-            return
-        if table.format and not self.need_columns(("tables", i, "format"), frame, table.format):
-            return
-        if table.sort and not self.need_columns(
-            ("tables", i, "sort"), frame, [table.sort.lstrip("-")]
-        ):
-            return
-        if table.highlight is not None:
+        sort = [table.sort.lstrip("-")] if table.sort else None
+        named = {"columns": table.columns, "format": table.format, "sort": sort}
+        frame = self.data_of("tables", i, table, named)
+        if frame is not None and table.highlight is not None:
             first = next(iter(table.columns)) if table.columns else frame.df.columns[0]
-            values = {str(v) for v in frame.df[first]}
-            if table.highlight not in values:
-                self.warn(
-                    ("tables", i, "highlight"),
-                    f"no row where {first} is '{table.highlight}'",
-                    f"highlight:{table.id}",
-                    (table.highlight,),
-                )
+            if table.highlight not in map(str, frame.df[first]):
+                why, key = f"no row where {first} is '{table.highlight}'", f"highlight:{table.id}"
+                self.warn(("tables", i, "highlight"), why, key, (table.highlight,))
 
     def check_chart(self, i: int, chart: Chart) -> None:
-        frame = self.frame(("charts", i, "data"), chart.data)
+        group = [chart.group] if chart.group else []
+        frame = self.data_of(
+            "charts", i, chart, {"x": [chart.x], "y": chart.y_columns, "group": group}
+        )
         if frame is None:
-            return
-        self.check_source_of("charts", i, chart, frame)
-        if not self.need_columns(("charts", i, "x"), frame, [chart.x]):
-            return
-        if not self.need_columns(("charts", i, "y"), frame, chart.y_columns):
-            return
-        if chart.group and not self.need_columns(("charts", i, "group"), frame, [chart.group]):
             return
         for column in chart.y_columns:
             cells = list(frame.df[column])
             row = next((r for r, v in enumerate(cells) if v == v and number_of(v) is None), None)
             if row is not None:  # the one number rule: `0700` is a code, not 700
+                message = f"column '{column}' has a value that is not a number: {cells[row]!r}"
                 self.problems.append(
-                    Problem(
-                        frame.path,
-                        frame.row_line(row),
-                        f"charts[{i}].y",
-                        f"column '{column}' has a value that is not a number: {frame.df[column][row]!r}",
-                    )
+                    Problem(frame.path, frame.row_line(row), f"charts[{i}].y", message)
                 )
-        if chart.highlight is not None and chart.highlight not in {
-            str(v) for v in frame.df[chart.x]
-        }:
-            self.warn(
-                ("charts", i, "highlight"),
-                f"no '{chart.highlight}' in column {chart.x}",
-                f"highlight:{chart.id}",
-                (chart.highlight,),
-            )
-        guessed = guessed_legend(chart)
-        if guessed:  # words a reader sees that the author never wrote: say so
+        if chart.highlight is not None and chart.highlight not in map(str, frame.df[chart.x]):
+            why, key = f"no '{chart.highlight}' in column {chart.x}", f"highlight:{chart.id}"
+            self.warn(("charts", i, "highlight"), why, key, (chart.highlight,))
+        if guessed := guessed_legend(chart):  # words a reader sees that the author never wrote
             shown = ", ".join(f"'{label}' for {column}" for column, label in guessed)
             self.warn(
                 ("charts", i, "y"),

@@ -13,43 +13,12 @@ import re
 from reportgen.brief.models import Chart
 
 # Header tokens that name a unit, and how the unit is written.
-UNIT_TOKENS = {
-    "pct": "%",
-    "percent": "%",
-    "pp": "pp",
-    "bp": "bp",
-    "bps": "bp",
-    "x": "x",
-    "k": "k",
-    "mn": "mn",
-    "mm": "mn",
-    "bn": "bn",
-    "tn": "tn",
-    "usd": "USD",
-    "rmb": "RMB",
-    "cny": "CNY",
-    "hkd": "HKD",
-    "eur": "EUR",
-    "gbp": "GBP",
-    "jpy": "JPY",
-}
+UNIT_TOKENS = {"pct": "%", "percent": "%", "bps": "bp", "mm": "mn"}
+UNIT_TOKENS |= {unit: unit for unit in ("pp", "bp", "x", "k", "mn", "bn", "tn")}
+UNIT_TOKENS |= {code.lower(): code for code in ("USD", "RMB", "CNY", "HKD", "EUR", "GBP", "JPY")}
 # Header tokens written in capitals: initialisms a research reader expects that way.
-ACRONYMS = {
-    "ai",
-    "aws",
-    "arpu",
-    "arr",
-    "ebit",
-    "ebitda",
-    "eps",
-    "fcf",
-    "gdp",
-    "gmv",
-    "qoq",
-    "roe",
-    "roic",
-    "yoy",
-}
+ACRONYMS = {"arpu", "arr", "ebit", "ebitda", "eps", "fcf", "gmv", "roe", "roic"}  # metrics
+ACRONYMS |= {"ai", "aws", "gdp", "qoq", "yoy"}
 SEPARATOR = re.compile(r"[\s_\-.]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -83,11 +52,6 @@ def with_unit(text: str, unit: str | None) -> str:
     return f"{text} ({unit})"
 
 
-def is_guess(column: str) -> bool:
-    """True when a header is an identifier that had to be turned into words."""
-    return header_words(column) != column.strip()
-
-
 def series_name(chart: Chart, column: str) -> str:
     """A y column's legend label: `labels:` as written, else the header in words."""
     given = (chart.labels or {}).get(column)
@@ -102,7 +66,7 @@ def guessed_legend(chart: Chart) -> list[tuple[str, str]]:
     return [
         (c, header_words(c, chart.unit))
         for c in chart.y_columns
-        if not named.get(c) and is_guess(c)
+        if not named.get(c) and header_words(c) != c.strip()  # an identifier made words
     ]
 
 

@@ -1,13 +1,14 @@
 """Typed model of brief.yaml (brief-format v1). Unknown keys are errors.
 
-The same models validate a brief and, later, describe it as a JSON Schema, so
-every field carries its documentation here and nowhere else.
+The same models validate a brief and describe it as a JSON Schema (`reportgen schema`),
+so every field carries its documentation here and nowhere else.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PositiveInt, StrictBool
 from pydantic_core import PydanticCustomError
@@ -19,11 +20,8 @@ ChartKind = Literal["bar", "barh", "line", "stacked-bar"]
 
 def _scalar_to_text(value: object) -> object:
     """Let `highlight: 2024` match a CSV cell that reads '2024'."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return format(value, "g")
-    return value
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return format(value, "g") if number else value
 
 
 Text = Annotated[str, Field(min_length=1)]
@@ -31,6 +29,8 @@ MatchText = Annotated[str, BeforeValidator(_scalar_to_text)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 MetricId = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+MaxAge = Annotated[PositiveInt | None, Field(description="Stale after this many days (extension).")]
 
 
 def _no_number(value: object) -> object:
@@ -99,9 +99,7 @@ class Source(Model):
     short: str | None = Field(
         None, description="Short name for chart legends and source lines (extension)."
     )
-    max_age_days: PositiveInt | None = Field(
-        None, description="Stale after this many days (extension)."
-    )
+    max_age_days: MaxAge = None
 
 
 class Metric(Model):
@@ -113,9 +111,7 @@ class Metric(Model):
     period: str | None = None
     source: Text
     key: StrictBool = Field(False, description="Show in the key-figures box.")
-    max_age_days: PositiveInt | None = Field(
-        None, description="Stale after this many days (extension)."
-    )
+    max_age_days: MaxAge = None
 
 
 class Table(Model):
@@ -211,19 +207,17 @@ class Call(Model):
 
     date: Day
     rating: str | None = None
-    target: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    target: Positive | None = None
 
 
 class Market(Model):
-    price: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
-        description="Last share price."
-    )
+    price: Positive = Field(description="Last share price.")
     currency: Text = Field(description="Currency of price and target, e.g. USD.")
     date: Day = Field(description="Date of the price; stale like any figure.")
-    shares: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    shares: Positive | None = Field(
         None, description="Shares outstanding, in billions: market value = price × shares."
     )
-    target: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = Field(
+    target: Positive | None = Field(
         None, description="Price target; upside = target / price − 1 is computed."
     )
     horizon: str | None = Field(None, description="Required with target, e.g. '12 months'.")
@@ -275,9 +269,7 @@ class Scenario(Model):
     """One case of the call: a value per share, how likely it is and what drives it."""
 
     case: Case
-    value: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
-        description="Value per share in market.currency."
-    )
+    value: Positive = Field(description="Value per share in market.currency.")
     probability: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
         description="A fraction: the three add up to 1 (±0.005)."
     )
@@ -337,3 +329,57 @@ class Brief(Model):
     estimates: Estimates | None = Field(
         None, description="The financial summary: actual and estimate years (v1.2)."
     )
+
+
+# ---------------------------------------------------------------- the JSON Schema
+
+METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
+SCHEMA_FILE = "brief.schema.json"
+# draft-07: every yaml-language-server release reads it (2020-12 only from 1.20 on).
+DIALECT = "http://json-schema.org/draft-07/schema#"
+
+
+def brief_schema() -> dict[str, Any]:
+    """The JSON Schema editors (yaml-language-server) complete and underline brief.yaml with:
+    the models' schema, widened to what an analyst may write where a key accepts more on
+    input than the model holds (a metrics CSV file name, a numeric highlight)."""
+    schema = {
+        "$schema": DIALECT,
+        **Brief.model_json_schema(mode="validation"),
+        "title": "reportgen brief.yaml",
+        "description": "An investment brief: brief-format v1.2. See docs/writing-a-brief.md.",
+    }
+    schema["properties"]["metrics"] = _metrics_input(schema["properties"]["metrics"])
+    for definition in schema["$defs"].values():
+        if "highlight" in (fields := definition.get("properties", {})):
+            fields["highlight"] = _highlight_input(fields["highlight"])
+    return schema
+
+
+def schema_text() -> str:
+    """The schema as stable, pretty JSON (what `reportgen schema` prints and `new` writes)."""
+    return json.dumps(brief_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _metrics_input(as_list: dict[str, Any]) -> dict[str, Any]:
+    """`metrics:` is a list of metrics, or the name of a CSV file with one metric a row."""
+    items = {key: value for key, value in as_list.items() if key != "title"}
+    columns = ", ".join(METRIC_CSV_COLUMNS)
+    csv_name = {
+        "type": "string",
+        "pattern": r"\.csv$",
+        "description": f"A CSV file in the brief folder with the columns {columns}.",
+    }
+    return {
+        "title": "Metrics",
+        "description": "The figures the brief quotes: a list, or a CSV file name.",
+        "anyOf": [items, csv_name],
+    }
+
+
+def _highlight_input(field: dict[str, Any]) -> dict[str, Any]:
+    """`highlight: 2024` is matched as the text '2024', so numbers are allowed too."""
+    return {
+        **{k: v for k, v in field.items() if k != "anyOf"},
+        "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}],
+    }

@@ -1,15 +1,11 @@
 """`reportgen new`: a new brief folder that builds at once and shows every feature.
 
-The files are a working tour of brief-format v1: metrics (with key figures),
-tables (columns, sort, highlight), one chart of every kind, a section body in
-a .md file and one inline, all four helpers, risks, and v1.1's market block
-(with a price history), comparables and catalysts. Every text is marked
-PLACEHOLDER and every number is sample data (its sources at sample.invalid, its
-market block and CSV rows as samples.py knows them), so nobody mistakes it for
-data: it builds at once, as a DRAFT that is never emailed while any placeholder
-or sample is left (placeholders.py, samples.py). brief.yaml starts with the
-yaml-language-server comment that points editors at the brief schema, written
-once beside the brief folders and shared by them.
+The files are a working tour of brief-format v1: metrics (with key figures), tables,
+one chart of every kind, a section body in a .md file and one inline, all four helpers,
+risks, and v1.1's market block (with a price history), comparables and catalysts. Every
+text is marked PLACEHOLDER and every number is sample data (placeholders.py finds both),
+so it builds at once as a DRAFT that is never emailed. brief.yaml starts with the
+yaml-language-server comment pointing editors at the schema, written beside the briefs.
 """
 
 from __future__ import annotations
@@ -19,15 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from reportgen.brief.samples import (
-    COMPS_CSV,
-    MARKET_SHARE_CSV,
-    REVENUE_CSV,
-    SAMPLE_CLOSES,
-    SAMPLE_MARKET,
-    sample_url,
-)
-from reportgen.brief.schema import SCHEMA_FILE, schema_text
+from reportgen.brief.models import SCHEMA_FILE, schema_text
+from reportgen.brief.placeholders import SAMPLE_CLOSES, SAMPLE_CSV, SAMPLE_MARKET, sample_url
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.brief.validate import BRIEF_ID
 from reportgen.errors import ScaffoldError
@@ -72,21 +61,18 @@ def new_brief(brief_id: str, parent: Path, today: date | None = None) -> Scaffol
     if folder.exists():
         raise ScaffoldError(f"{folder}: already exists; choose another id or remove it")
     files = _files(brief_id, today or date.today())
-    written = []
     for name, text in files.items():
         write_atomic(folder / name, text.encode("utf-8"))
-        written.append(folder / name)
     schema = parent / SCHEMA_FILE
     write_atomic(schema, schema_text().encode("utf-8"))  # refreshed: it follows this reportgen
-    log.info("created %s (%d files) and %s", folder, len(written), schema)
-    return Scaffold(folder, written, schema)
+    log.info("created %s (%d files) and %s", folder, len(files), schema)
+    return Scaffold(folder, [folder / name for name in files], schema)
 
 
 def _files(brief_id: str, today: date) -> dict[str, str]:
     """Every file of the new brief, by name."""
-    name = brief_id.replace("-", " ").title()
-    dates = {
-        "@NAME@": name,
+    marks = {
+        "@NAME@": brief_id.replace("-", " ").title(),
         "@TODAY@": today.isoformat(),
         "@EARLIER@": (today - timedelta(days=182)).isoformat(),
         "@NEXT_QUARTER@": _quarter(today, 1),
@@ -98,14 +84,12 @@ def _files(brief_id: str, today: date) -> dict[str, str]:
         "@SAMPLE_FILING@": sample_url("filing"),
     }
     brief = BRIEF_YAML
-    for mark, value in dates.items():
+    for mark, value in marks.items():
         brief = brief.replace(mark, value)
     return {
         BRIEF_FILE: f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n" + brief,
         "overview.md": OVERVIEW_MD,
-        "market_share.csv": MARKET_SHARE_CSV,
-        "revenue.csv": REVENUE_CSV,
-        "comps.csv": COMPS_CSV,
+        **SAMPLE_CSV,
         "prices.csv": _prices_csv(today),
     }
 
@@ -118,11 +102,11 @@ def _quarter(today: date, ahead: int) -> str:
 
 def _prices_csv(today: date) -> str:
     """A placeholder price history: one close a month for six months, ending today."""
-    closes = SAMPLE_CLOSES
-    days = [today - timedelta(days=30 * (len(closes) - 1 - i)) for i in range(len(closes))]
-    return "date,close\n" + "".join(
-        f"{d.isoformat()},{c:.2f}\n" for d, c in zip(days, closes, strict=True)
-    )
+    last = len(SAMPLE_CLOSES) - 1
+    rows = [
+        f"{today - timedelta(days=30 * (last - i))},{c:.2f}\n" for i, c in enumerate(SAMPLE_CLOSES)
+    ]
+    return "date,close\n" + "".join(rows)
 
 
 BRIEF_YAML = """\

@@ -17,15 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reportgen.brief.bounds import bad_character, canonical, line_of, read_number, size_problem
-from reportgen.brief.data import scan_csv
-from reportgen.brief.models import Brief
+from reportgen.brief.bounds import bad_character, canonical, size_problem
+from reportgen.brief.data import number_of, scan_csv
+from reportgen.brief.models import METRIC_CSV_COLUMNS, Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError, Problem
 
 BRIEF_FILE = "brief.yaml"
-METRIC_CSV_COLUMNS = ("id", "label", "value", "unit", "period", "source", "key", "high")
 
 
 @dataclass(frozen=True)
@@ -54,10 +53,7 @@ class Spec:
 
     def place(self, loc: Loc) -> Place:
         """The nearest known place for a location: the key itself or its closest parent."""
-        for end in range(len(loc), -1, -1):
-            if loc[:end] in self.places:
-                return self.places[loc[:end]]
-        return Place(self.yaml_path, None)
+        return _nearest(self.places, loc, self.yaml_path)
 
     def problem(self, loc: Loc, message: str, severity: str = "error") -> Problem:
         where = self.place(loc)
@@ -88,9 +84,11 @@ def load_spec(root: Path, limits: Limits = DEFAULT_LIMITS) -> Spec:
         brief = Brief.model_validate(raw)
     except ValidationError as exc:
         reported = {p.key for p in problems}  # a refused number is not also "not a number"
-        problems += [
-            p for p in _schema_problems(exc, raw, places, yaml_path) if p.key not in reported
-        ]
+        for error in exc.errors():
+            loc = _data_loc(error["loc"], raw)
+            place, key = _nearest(places, loc, yaml_path), format_loc(loc) or "brief.yaml"
+            if key not in reported:
+                problems.append(Problem(place.path, place.line, key, _friendly(error)))
     if problems:
         raise BriefError(problems)
     spec = Spec(brief=brief, root=root, brief_id=root.resolve().name, places=places, limits=limits)
@@ -131,38 +129,16 @@ def _read_metrics_csv(
 def _metric_row(row: dict[str, str]) -> dict[str, Any]:
     """CSV cells are text: turn number and flag columns into the types the model wants."""
     out: dict[str, Any] = {k: v.strip() for k, v in row.items() if k and v and v.strip()}
-    for column in ("value", "high"):
-        if column in out:
-            out[column] = _number_or_text(out[column])
+    for column in ("value", "high"):  # the rule of every CSV cell: `1,234` stays text, refused
+        if column in out and (number := number_of(out[column])) is not None:
+            out[column] = number
     if "key" in out:  # a typo ('ture') stays text, refused at its cell, never false
         out["key"] = FLAGS.get(canonical(out["key"]).lower(), out["key"])
     return out
 
 
-FLAGS = {"true": True, "yes": True, "y": True, "1": True}
-FLAGS.update({"false": False, "no": False, "n": False, "0": False})
-
-
-def _number_or_text(text: str) -> float | str:
-    """Read by the same rule as every CSV cell: `1,234` stays text (and is refused as a
-    value) as it is in a table; `1,5` is not fifteen."""
-    try:
-        number = read_number(text)
-    except ValueError:  # refused at its cell by scan_csv before any row is read
-        return text
-    return text if number is None else number
-
-
-def _schema_problems(
-    exc: ValidationError, raw: dict[str, Any], places: dict[Loc, Place], path: Path
-) -> list[Problem]:
-    problems = []
-    for error in exc.errors():
-        loc = _data_loc(error["loc"], raw)
-        place = _nearest(places, loc, path)
-        message = _friendly(error)
-        problems.append(Problem(place.path, place.line, format_loc(loc) or "brief.yaml", message))
-    return problems
+FLAGS = dict.fromkeys(("true", "yes", "y", "1"), True)
+FLAGS |= dict.fromkeys(("false", "no", "n", "0"), False)
 
 
 def _data_loc(loc: tuple[Any, ...], raw: Any) -> Loc:
@@ -192,32 +168,26 @@ def _nearest(places: dict[Loc, Place], loc: Loc, path: Path) -> Place:
     return Place(path, None)
 
 
+FIXED = {"missing": "required key is missing", "extra_forbidden": "unknown key"}
+FIXED["too_short"] = "needs at least one entry"
+MUST_BE = dict.fromkeys(("float_type", "float_parsing", "finite_number"), "a number")
+MUST_BE |= dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "a whole number")
+MUST_BE |= {"string_type": "text", "bool_type": "true or false"}
+
+
 def _friendly(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "extra_forbidden":
-        return "unknown key"
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind in FIXED:
+        return FIXED[kind]
+    if kind in MUST_BE:
+        return f"must be {MUST_BE[kind]}, not {_as_yaml(error['input'])}"
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"must be one of {expected}, not {error['input']!r}"
+        return f"must be one of {ctx.get('expected', '')}, not {error['input']!r}"
     if kind == "string_pattern_mismatch":
-        return f"{error['input']!r} may only use {error['ctx']['pattern']}"
-    if kind in ("float_type", "float_parsing", "finite_number"):
-        return f"must be a number, not {_as_yaml(error['input'])}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be a whole number, not {_as_yaml(error['input'])}"
-    if kind == "string_type":
-        return f"must be text, not {_as_yaml(error['input'])}"
-    if kind == "bool_type":
-        return f"must be true or false, not {_as_yaml(error['input'])}"
+        return f"{error['input']!r} may only use {ctx['pattern']}"
     if kind.startswith("date_"):
-        why = error.get("ctx", {}).get("error", "")
-        return f"must be a real date written YYYY-MM-DD, not {error['input']!r}" + (
-            f" ({why})" if why else ""
-        )
-    if kind == "too_short":
-        return "needs at least one entry"
+        why = f" ({ctx['error']})" if ctx.get("error") else ""
+        return f"must be a real date written YYYY-MM-DD, not {error['input']!r}{why}"
     return str(error["msg"])
 
 
@@ -233,11 +203,7 @@ def _as_yaml(value: object) -> str:
 
 def is_inside(root: Path, path: Path) -> bool:
     """True when `path` (after resolving links and '..') stays inside the brief folder."""
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def _collect_markdown(spec: Spec, problems: list[Problem]) -> dict[str, MarkdownDoc]:
@@ -250,39 +216,31 @@ def _collect_markdown(spec: Spec, problems: list[Problem]) -> dict[str, Markdown
         for key in ("method", "target_risks"):
             text = getattr(brief.market, key)
             fields += [(("market", key), text)] if text else []
-    docs = {}
-    for loc, value in fields:
-        doc = _markdown_doc(spec, loc, value, problems)
-        if doc is not None:
-            docs[doc.key] = doc
-    return docs
+    docs = [_markdown_doc(spec, loc, value, problems) for loc, value in fields]
+    return {doc.key: doc for doc in docs if doc is not None}
 
 
 def _markdown_doc(spec: Spec, loc: Loc, value: str, problems: list[Problem]) -> MarkdownDoc | None:
-    key = format_loc(loc)
-    stripped = value.strip()
-    if "\n" in stripped or not stripped.lower().endswith(".md"):
+    key, name = format_loc(loc), value.strip()
+    if "\n" in name or not name.lower().endswith(".md"):
         return _printable(MarkdownDoc(key, value, spec.place((*loc, "#text"))), problems)
-    path = spec.root / stripped
+    path, why = spec.root / name, None
     if not is_inside(spec.root, path):
-        problems.append(spec.problem(loc, f"'{stripped}' is outside the brief folder"))
-        return None
-    if not path.is_file():
-        problems.append(spec.problem(loc, f"Markdown file '{stripped}' does not exist"))
-        return None
-    too_big = size_problem(path, spec.limits.markdown_bytes, "markdown_bytes")
-    if too_big:
-        problems.append(spec.problem(loc, too_big))
-        return None
+        why = f"'{name}' is outside the brief folder"
+    elif not path.is_file():
+        why = f"Markdown file '{name}' does not exist"
+    else:
+        why = size_problem(path, spec.limits.markdown_bytes, "markdown_bytes")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = "" if why else path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        problems.append(spec.problem(loc, f"'{stripped}' is not UTF-8 text"))
-        return None
+        why = f"'{name}' is not UTF-8 text"
     except OSError as exc:
-        problems.append(spec.problem(loc, f"'{stripped}' cannot be read ({exc.strerror})"))
+        why = f"'{name}' cannot be read ({exc.strerror})"
+    if why:
+        problems.append(spec.problem(loc, why))
         return None
-    return _printable(MarkdownDoc(key, text, Place(spec.root / stripped, 1)), problems)
+    return _printable(MarkdownDoc(key, text, Place(path, 1)), problems)
 
 
 def _printable(doc: MarkdownDoc, problems: list[Problem]) -> MarkdownDoc | None:
@@ -290,6 +248,6 @@ def _printable(doc: MarkdownDoc, problems: list[Problem]) -> MarkdownDoc | None:
     found = bad_character(doc.text)
     if found is None:
         return doc
-    line = line_of(doc.text, found[0], doc.place.line or 1)
+    line = (doc.place.line or 1) + doc.text.count("\n", 0, found[0])
     problems.append(Problem(doc.place.path, line, doc.key, found[1]))
     return None

@@ -1,18 +1,11 @@
-"""A metric that states a computed figure (an upside, a market value, a multiple) differently
-from how reportgen computes it: a warning with the finding `computed:<metric id>`.
+"""A metric that states a computed figure differently from how reportgen computes it: a
+warning with the finding `computed:<metric id>`.
 
-A metric is compared when:
-
-- upside: its id or label has the word "upside" and its unit is % -> the
-  market block's target / price − 1;
-- market value: its id or label says "market value", "market cap",
-  "market capitalisation/capitalization" or "mkt cap", and its unit is the
-  market's currency with a scale (bn, m, tn) -> price × shares;
-- a multiple: its label is a multiple's label (case and spacing aside) ->
-  the subject's computed multiple.
-
-Two figures agree when they round to the same value at the metric's own
-decimals (27% states 26.7% correctly) or are within `checks.tolerance_pct`.
+Compared: an upside (its id or label says "upside", unit %) with target / price − 1; a
+market value ("market value", "market cap(italisation)", "mkt cap"; unit the market's
+currency with bn, m or tn) with price × shares; a multiple (the label of one) with the
+subject's computed multiple. They agree when equal at the metric's own decimals (27% states
+26.7%) or within `checks.tolerance_pct`.
 """
 
 from __future__ import annotations

@@ -9,37 +9,31 @@ warnings: the brief still builds and shows them in its appendix.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
 
 from reportgen.brief.bounds import canonical, line_break, number_problem
 from reportgen.brief.consistency_market import check_sellside
 from reportgen.brief.data import Frame
 from reportgen.brief.datachecks import DataChecks
-from reportgen.brief.helpers import HelperCall, scan_helpers
-from reportgen.brief.images import image_key, image_name, image_problem, images_in
+from reportgen.brief.helpers import HelperCall, image_problems, scan_helpers
 from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
-from reportgen.brief.mailfields import header_problems
 from reportgen.brief.market import Rating
-from reportgen.brief.models import Chart, Metric, Table
-from reportgen.brief.placeholders import placeholders
-from reportgen.brief.review import Gate, apply_review
+from reportgen.brief.placeholders import placeholders, samples
+from reportgen.brief.review import Acceptance, Gate, apply_review
 from reportgen.brief.reviewfile import load_review
-from reportgen.brief.samples import samples
-from reportgen.brief.spec import Loc, MarkdownDoc, Spec
+from reportgen.brief.spec import Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
+from reportgen.mailtext import header_problem, parse_mailbox
 
 BRIEF_ID = re.compile(r"^[a-z0-9-]+$")
-LEVEL_WORDS = {
-    "low": "low",
-    "medium": "medium",
-    "moderate": "medium",
-    "high": "high",
-    "very high": "very-high",
-}
+LEVEL_WORDS = {"moderate": "medium", "very high": "very-high"}  # other words are the level
 LEVEL_IN_LABEL = re.compile(
     r"\b(very[\s-]+high|high|medium|moderate|low)[\s-]+(risk|reward)\b", re.IGNORECASE
 )
@@ -65,6 +59,7 @@ class Checked:
     conflicts: list[Conflict] = field(default_factory=list)
     review: Gate = field(default_factory=Gate)
     verdict: VerdictConfig = DEFAULT_VERDICT  # the [verdict] thresholds it was checked by
+    entries: list[Acceptance] = field(default_factory=list)  # review.yaml, read once
 
     @property
     def publishable(self) -> bool:
@@ -84,36 +79,18 @@ def validate(
     v.run()
     entries, review_problems = load_review(spec.root, spec.limits)
     problems = v.problems + review_problems
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
+    if any(p.severity == "error" for p in problems):
         raise BriefError(problems)
     gate = apply_review([p for p in problems if p.severity == "warning"], entries)
-    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict)
+    return Checked(spec, v.frames, v.helpers, gate.open, v.conflicts, gate, verdict, entries)
 
 
 class _Validator(DataChecks):
-    def __init__(
-        self,
-        spec: Spec,
-        ratings: Sequence[Rating] | None = None,
-        verdict: VerdictConfig = DEFAULT_VERDICT,
-    ):
-        self.spec = spec
-        self.ratings = ratings
-        self.verdict = verdict
-        self.brief = spec.brief
-        self.problems: list[Problem] = []
-        self.frames: dict[str, Frame] = {}
+    def __init__(self, spec: Spec, ratings: Sequence[Rating] | None, verdict: VerdictConfig):
+        super().__init__(spec)
+        self.ratings, self.verdict = ratings, verdict
         self.helpers: dict[str, list[HelperCall]] = {}
-        self.cited: set[str] = set()
         self.conflicts: list[Conflict] = []
-
-    def error(self, loc: Loc, message: str) -> None:
-        self.problems.append(self.spec.problem(loc, message))
-
-    def warn(self, loc: Loc, message: str, finding: str, values: tuple[str, ...] = ()) -> None:
-        problem = self.spec.problem(loc, message, "warning")
-        self.problems.append(replace(problem, finding=finding, values=values))
 
     def run(self) -> None:
         self.check_brief_id()
@@ -135,7 +112,7 @@ class _Validator(DataChecks):
         self.check_source_paths()
         self.check_figures()
         self.problems += placeholders(self.spec, self.frames)
-        self.problems += header_problems(self.spec)  # what a mail header would refuse
+        self.check_mail_headers()
         self.problems += samples(self.spec, self.frames)
 
     def check_brief_id(self) -> None:
@@ -147,7 +124,8 @@ class _Validator(DataChecks):
         """A label that names a risk or reward level must name the levels given (docs/checks.md)."""
         verdict = self.brief.verdict
         for level, what in LEVEL_IN_LABEL.findall(canonical(verdict.label)):
-            said = LEVEL_WORDS[re.sub(r"[\s-]+", " ", level.lower())]
+            said = re.sub(r"[\s-]+", " ", level.lower())
+            said = LEVEL_WORDS.get(said, said)
             actual = verdict.risk if what.lower() == "risk" else verdict.reward
             if said != actual:
                 self.error(
@@ -160,62 +138,37 @@ class _Validator(DataChecks):
         """A name or role prints on one line in the header and the certification."""
         for i, author in enumerate(self.brief.authors):
             for key in ("name", "role"):
-                why = line_break(
-                    (getattr(author, key) or "").strip()
-                )  # `name: |` ends in a newline
-                if why:
+                if why := line_break((getattr(author, key) or "").strip()):  # `name: |` ends in \n
                     self.error(("authors", i, key), why)
 
     def check_unique_ids(self) -> None:
-        groups: list[tuple[str, Sequence[Metric | Table | Chart]]] = [
-            ("metrics", self.brief.metrics),
-            ("tables", self.brief.tables),
-            ("charts", self.brief.charts),
-        ]
-        for kind, items in groups:
+        for kind in ("metrics", "tables", "charts"):
             seen: dict[str, int] = {}
-            for i, item in enumerate(items):
+            for i, item in enumerate(getattr(self.brief, kind)):
                 if item.id in seen:
                     first = self.spec.place((kind, seen[item.id])).line
                     self.error((kind, i, "id"), f"duplicate id '{item.id}' (first at line {first})")
                 seen.setdefault(item.id, i)
-
-    def known_source(self, loc: Loc, source: str) -> None:
-        self.cited.add(source)
-        if source not in self.brief.sources:
-            known = ", ".join(self.brief.sources)
-            self.error(loc, f"unknown source '{source}' (known: {known})")
 
     def check_metrics(self) -> None:
         for i, metric in enumerate(self.brief.metrics):
             self.known_source(("metrics", i, "source"), metric.source)
             for key in ("value", "high"):  # YAML numbers were bounded on loading; CSV ones here
                 number = getattr(metric, key)
-                refused = None if number is None else number_problem(number, self.spec.limits)
-                if refused:
+                if number is not None and (refused := number_problem(number, self.spec.limits)):
                     self.error(("metrics", i, key), refused)
             if metric.high is not None and metric.high < metric.value:
-                self.error(
-                    ("metrics", i, "high"),
-                    f"range end {metric.high:g} is below value {metric.value:g}",
-                )
+                message = f"range end {metric.high:g} is below value {metric.value:g}"
+                self.error(("metrics", i, "high"), message)
 
     def check_sections(self) -> None:
-        tables = {t.id for t in self.brief.tables}
-        charts = {c.id for c in self.brief.charts}
+        tables, charts = {t.id for t in self.brief.tables}, {c.id for c in self.brief.charts}
         for i, section in enumerate(self.brief.sections):
-            for j, tid in enumerate(section.tables):
-                if tid not in tables:
-                    self.error(
-                        ("sections", i, "tables", j),
-                        f"unknown table '{tid}' (known: {', '.join(sorted(tables))})",
-                    )
-            for j, cid in enumerate(section.charts):
-                if cid not in charts:
-                    self.error(
-                        ("sections", i, "charts", j),
-                        f"unknown chart '{cid}' (known: {', '.join(sorted(charts))})",
-                    )
+            for kind, ids in (("table", tables), ("chart", charts)):
+                for j, name in enumerate(getattr(section, f"{kind}s")):
+                    if name not in ids:
+                        message = f"unknown {kind} '{name}' (known: {', '.join(sorted(ids))})"
+                        self.error(("sections", i, f"{kind}s", j), message)
 
     def check_risks(self) -> None:
         for i, risk in enumerate(self.brief.risks):
@@ -230,7 +183,7 @@ class _Validator(DataChecks):
             "chart": {c.id for c in self.brief.charts},
         }
         for key, doc in self.spec.docs.items():
-            self.check_images(doc)
+            self.problems += image_problems(doc, self.spec.root, self.spec.limits, doc_name(doc))
             try:
                 calls = scan_helpers(doc)
             except HelperSyntaxError as exc:
@@ -242,31 +195,9 @@ class _Validator(DataChecks):
                     self.cited.add(call.arg)
                 if call.arg not in known[call.name]:
                     listed = ", ".join(sorted(known[call.name])) or "none"
-                    self.problems.append(
-                        Problem(
-                            call.place.path,
-                            call.place.line,
-                            key,
-                            f"{call.name}(\"{call.arg}\"): unknown {call.name} id '{call.arg}' (known: {listed})",
-                        )
-                    )
-
-    def check_images(self, doc: MarkdownDoc) -> None:
-        """An image the page will not show is a warning at its line, never a silent gap."""
-        for src, line in images_in(doc):
-            refused = image_problem(self.spec.root, src, self.spec.limits)
-            if refused:
-                self.problems.append(
-                    Problem(
-                        doc.place.path,
-                        line,
-                        doc.key,
-                        f"image {image_name(src)} not shown: {refused}",
-                        "warning",
-                        finding=f"image:{doc_name(doc)}:{image_key(src)}",
-                        values=(refused,),
-                    )
-                )
+                    what = f'{call.name}("{call.arg}"): unknown {call.name} id'
+                    message = f"{what} '{call.arg}' (known: {listed})"
+                    self.problems.append(Problem(call.place.path, call.place.line, key, message))
 
     def check_unused_sources(self) -> None:
         for sid in self.brief.sources:
@@ -286,8 +217,52 @@ class _Validator(DataChecks):
                         f"source-path:{sid}:{key}",
                     )
 
+    def check_mail_headers(self) -> None:
+        """What `send` would refuse in a mail header or envelope (reportgen.mailtext), found by
+        `check` and `build` at its line: the subject's texts and the recipients' mailboxes."""
+        keys = ["title", "subject.name", "subject.ticker", "verdict.label"]
+        keys += ["market.rating", "market.currency"] if self.brief.market else []
+        for key in keys:
+            if (text := attrgetter(key)(self.brief)) and (why := header_problem(text)):
+                self.error(tuple(key.split(".")), why)
+        for i, address in enumerate(self.brief.recipients):
+            try:
+                parse_mailbox(address)
+            except ValueError as exc:
+                self.error(("recipients", i), str(exc))
+
     def check_figures(self) -> None:
         """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""
         result = check_integrity(self.spec, self.frames)
         self.problems += result.problems
         self.conflicts = result.conflicts
+
+
+def _finding_dict(problem: Problem, acceptance: Acceptance | None = None) -> dict[str, Any]:
+    """One finding as the author reads it: key, place, message, values (and sign-off)."""
+    out: dict[str, Any] = {
+        "finding": problem.finding,
+        "where": f"{problem.path}:{problem.line}" if problem.line else str(problem.path),
+        "key": problem.key,
+        "message": problem.message,
+        "values": list(problem.values),
+    }
+    if acceptance is not None:
+        on = acceptance.on.isoformat()
+        out["accepted"] = {"by": acceptance.by, "on": on, "reason": acceptance.reason}
+    return out
+
+
+def findings_json(brief_id: str, gate: Gate, pdf_sha256: str) -> bytes:
+    """build/<id>/findings.json, written with every PDF: what the author must know about the
+    PDF with this hash (check messages never reach the reader's copy). The send gate reads the
+    build record's open findings instead (output.LastGood): a PDF built before a review was
+    accepted stays a draft until it is rebuilt."""
+    report = {
+        "brief": brief_id,
+        "pdf_sha256": pdf_sha256,
+        "publishable": gate.publishable,
+        "open": [_finding_dict(p) for p in gate.open],
+        "accepted": [_finding_dict(p, a) for p, a in gate.accepted],
+    }
+    return json.dumps(report, indent=1, ensure_ascii=False).encode("utf-8")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
+from reportgen.brief.models import schema_text
 from reportgen.brief.scaffold import brief_place, new_brief
-from reportgen.brief.schema import schema_text
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.cli import templates_option
 from reportgen.cli.project import DEFAULT_BRIEFS, brief_dirs, or_exit

@@ -16,16 +16,16 @@ import click
 from reportgen.brief.spec import find_briefs
 from reportgen.config import Config, load_config
 from reportgen.errors import LockHeld, ReportgenError, one_line
-from reportgen.publish.editions import EDITIONS_DIR, editions_dir, list_editions
-from reportgen.publish.nightly import EXIT_LOCKED, recent_runs, run_nightly, send_briefs
-from reportgen.publish.run import RunReport
+from reportgen.output import editions_folder
+from reportgen.publish.editions import EDITIONS_DIR, list_editions
+from reportgen.publish.ledger import recent_runs
+from reportgen.publish.nightly import EXIT_LOCKED, RunReport, run_nightly, send_briefs
 from reportgen.publish.schedule import UNIT, crontab_line, install_units, systemd_units
 
 config_option = click.option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
     help="The config file (default: ./reportgen.toml).",
 )
 
@@ -42,8 +42,15 @@ def _die(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def _report(report: RunReport) -> None:
-    """Each brief's outcome; names and details escaped, so none can forge a line."""
+def _run(action: Callable[[], RunReport]) -> NoReturn:
+    """Call a nightly/send function: its errors as one line, else each brief's outcome (names
+    and details escaped, so none can forge a line); the exit status says which."""
+    try:
+        report = action()
+    except LockHeld as exc:
+        _die(str(exc), EXIT_LOCKED)
+    except ReportgenError as exc:
+        _die(str(exc))
     for outcome in report.outcomes:
         err = outcome.state == "failed"
         click.echo(f"{outcome.state} {one_line(outcome.brief_id)}", err=err)
@@ -52,17 +59,6 @@ def _report(report: RunReport) -> None:
     click.echo(
         f"run {report.run_id}: " + ("failed" if report.failed else "ok"), err=bool(report.failed)
     )
-
-
-def _run(action: Callable[[], RunReport]) -> NoReturn:
-    """Call a nightly/send function, mapping its errors to one line and an exit status."""
-    try:
-        report = action()
-    except LockHeld as exc:
-        _die(str(exc), EXIT_LOCKED)
-    except ReportgenError as exc:
-        _die(str(exc))
-    _report(report)
     sys.exit(report.exit_code)
 
 
@@ -70,9 +66,7 @@ def _run(action: Callable[[], RunReport]) -> NoReturn:
 @click.argument("briefs", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--dry-run",
-    "dry_run",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
     help="Write the messages as .eml files into this folder instead of sending.",
 )
 @click.option(
@@ -92,20 +86,12 @@ def send(
     _run(lambda: send_briefs(config, dirs, dry_run=dry_run, force=force))
 
 
+OLD_SCRIPTS = "Kept for old scripts: each edition goes to a mailbox once either way."
+
+
 @click.command()
-@click.option(
-    "--all",
-    "send_all",
-    flag_value=True,
-    default=None,
-    help="Kept for old scripts: each edition goes to a mailbox once either way.",
-)
-@click.option(
-    "--only-changed",
-    "send_all",
-    flag_value=False,
-    help="Kept for old scripts: each edition goes to a mailbox once either way.",
-)
+@click.option("--all", "send_all", flag_value=True, default=None, help=OLD_SCRIPTS)
+@click.option("--only-changed", "send_all", flag_value=False, help=OLD_SCRIPTS)
 @config_option
 def nightly(send_all: bool | None, config_file: Path | None) -> None:
     """Build, verify and send every brief: each edition to each mailbox once.
@@ -154,7 +140,7 @@ def editions(folder: Path, config_file: Path | None) -> None:
     if not found:
         click.echo(f"{brief_id}: no editions yet (nothing delivered by send or nightly)")
         return
-    where = editions_dir(out, brief_id)
+    where = editions_folder(out, brief_id)
     for e in found:
         got = sum(status == "sent" for status in e.recipients.values())
         kept = f"pruned {e.pruned}" if e.pruned else str(where / e.file)
@@ -173,7 +159,6 @@ def editions(folder: Path, config_file: Path | None) -> None:
 @click.option(
     "--unit-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=None,
     help="Where --install writes the units (default: ~/.config/systemd/user).",
 )
 @config_option

@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -54,15 +55,6 @@ class Edition:
         return "sent" in self.recipients.values()
 
 
-def editions_dir(out: Path, brief_id: str) -> Path:
-    """The real folder (`<out>/<id>/editions/` links to it from every build version)."""
-    return editions_folder(out, brief_id)
-
-
-def edition_stem(as_of: date, sha256: str) -> str:
-    return f"{as_of.isoformat()}-{sha256[:8]}"
-
-
 def record_edition(
     out: Path,
     brief_id: str,
@@ -73,9 +65,9 @@ def record_edition(
     at: datetime,
 ) -> Path:
     """Keep this PDF (once; never overwritten) and its snapshot, and log who got it."""
-    folder = editions_dir(out, brief_id)
+    folder = editions_folder(out, brief_id)
     sha = hashlib.sha256(pdf).hexdigest()
-    stem = edition_stem(as_of, sha)
+    stem = f"{as_of.isoformat()}-{sha[:8]}"
     path = folder / f"{stem}.pdf"
     try:
         if not path.is_file():
@@ -86,14 +78,8 @@ def record_edition(
             )
         if snapshot is not None and not (folder / f"{stem}.json").is_file():
             write_atomic(folder / f"{stem}.json", snapshot)
-        line = {
-            "file": path.name,
-            "as_of": as_of.isoformat(),
-            "sha256": sha,
-            "sent": _iso(at),
-            "recipients": statuses,
-        }
-        _append(folder / MANIFEST, line)
+        line = {"file": path.name, "as_of": as_of.isoformat(), "sha256": sha, "sent": _iso(at)}
+        _append(folder / MANIFEST, {**line, "recipients": statuses})
         link_editions(out, brief_id)  # <out>/<id>/editions/ from the current build too
     except OSError as exc:
         raise EditionError(f"{folder}: edition not kept: {exc.strerror or exc}") from exc
@@ -116,7 +102,7 @@ def _append(manifest: Path, line: dict[str, Any]) -> None:
 
 def list_editions(out: Path, brief_id: str) -> list[Edition]:
     """Every edition of a brief, oldest first, its recipients' latest status merged."""
-    manifest = editions_dir(out, brief_id) / MANIFEST
+    manifest = editions_folder(out, brief_id) / MANIFEST
     if not manifest.is_file():
         return []
     found: dict[str, Edition] = {}
@@ -141,42 +127,30 @@ def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
     edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
 
 
-def last_delivered(out: Path, brief_id: str) -> tuple[Edition, Snapshot] | None:
-    """The newest edition anyone received, with its snapshot (for "Changes since the edition
-    sent <date>": `Edition.last_sent` is when). None when nothing was ever delivered."""
-    delivered = [e for e in list_editions(out, brief_id) if e.delivered and not e.pruned]
-    for edition in sorted(delivered, key=lambda e: e.last_sent, reverse=True):
-        snapshot = _snapshot(out, brief_id, edition)
-        if snapshot is not None:
-            return edition, snapshot
-    return None
-
-
-def snapshot_of(out: Path, brief_id: str, sha256: str) -> Snapshot | None:
-    """The snapshot of the edition with this PDF (what one reader last got), when kept."""
-    found = [e for e in list_editions(out, brief_id) if e.sha256 == sha256 and not e.pruned]
-    snapshot = _snapshot(out, brief_id, found[0]) if found else None
-    return replace(snapshot, generated=found[0].last_sent, delivered=True) if snapshot else None
-
-
-def _snapshot(out: Path, brief_id: str, edition: Edition) -> Snapshot | None:
-    path = editions_dir(out, brief_id) / edition.file.replace(".pdf", ".json")
-    try:
-        return Snapshot(**json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
-        log.warning("%s: unreadable edition snapshot (%s)", path, exc)
-        return None
-
-
 def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
     """The snapshot "Changes since" compares with: the last delivered edition's, dated when it
     was sent. None when nothing was ever delivered (the build then compares with its
     previous build)."""
-    found = last_delivered(out, brief_id)
-    if found is None:
-        return None
-    edition, snapshot = found
-    return replace(snapshot, generated=edition.last_sent, delivered=True)
+    return _snapshot(out, brief_id, lambda e: e.delivered)
+
+
+def snapshot_of(out: Path, brief_id: str, sha256: str) -> Snapshot | None:
+    """The snapshot of the edition with this PDF (what one reader last got), when kept."""
+    return _snapshot(out, brief_id, lambda e: e.sha256 == sha256)
+
+
+def _snapshot(out: Path, brief_id: str, chosen: Callable[[Edition], bool]) -> Snapshot | None:
+    """The snapshot of the newest kept edition `chosen`, dated when it was last sent."""
+    found = [e for e in list_editions(out, brief_id) if chosen(e) and not e.pruned]
+    for edition in sorted(found, key=lambda e: e.last_sent, reverse=True):
+        path = editions_folder(out, brief_id) / edition.file.replace(".pdf", ".json")
+        try:
+            snapshot = Snapshot(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("%s: unreadable edition snapshot (%s)", path, exc)
+            continue
+        return replace(snapshot, generated=edition.last_sent, delivered=True)
+    return None
 
 
 def prune_editions(out: Path, brief_id: str, retention_days: int, now: datetime) -> list[str]:
@@ -186,7 +160,7 @@ def prune_editions(out: Path, brief_id: str, retention_days: int, now: datetime)
     if not kept or _iso(now) < max(e.last_sent for e in editions):
         return []  # nothing to do, or the clock reads before the newest delivery: never trust it
     limit = _iso(now - timedelta(days=retention_days))
-    folder = editions_dir(out, brief_id)
+    folder = editions_folder(out, brief_id)
     removed = []
     try:
         for edition in kept:

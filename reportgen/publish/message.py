@@ -46,9 +46,6 @@ def checked(value: str, what: str) -> str:
     return value
 
 
-# --- subject, names, ids ------------------------------------------------------
-
-
 def subject_template(mail: MailConfig, summary: BriefSummary) -> str:
     """[mail].subject, or the default: the call first when the brief has a rated target."""
     if mail.subject is not None:
@@ -57,12 +54,9 @@ def subject_template(mail: MailConfig, summary: BriefSummary) -> str:
 
 
 def subject_line(template: str, summary: BriefSummary) -> str:
-    """The subject template filled in, naming the ticker, at most SUBJECT_MAX characters.
-
-    A template without {ticker} gets the ticker as a `[BABA] ` prefix. When too long,
-    the title is shortened first, then the verdict; the call (ticker, rating, target,
-    upside) never is.
-    """
+    """The subject template filled in, naming the ticker (a `[BABA] ` prefix when the template
+    does not), at most SUBJECT_MAX characters: the title is cut first, then the verdict; the
+    call (ticker, rating, target, upside) never is."""
     if summary.ticker and "{ticker}" not in template:
         template = "[{ticker}] " + template
     values = {
@@ -129,9 +123,6 @@ def change_lines(changes: Changes | None) -> list[str]:
     lines += [f"New risk: {title}" for title in changes.risks_added]
     lines += [f"Risk dropped: {title}" for title in changes.risks_removed]
     return lines
-
-
-# --- bodies -------------------------------------------------------------------
 
 
 class MailTemplates:
@@ -213,8 +204,16 @@ def brief_message(
     return msg
 
 
-def notice_message(envelope: Envelope, subject: str, lines: list[str]) -> EmailMessage:
-    """A plain-text failure notice for the ops address."""
+def notice_message(
+    sender: Mailbox,
+    to: Mailbox,
+    now: datetime,
+    key: tuple[str, str],
+    subject: str,
+    lines: list[str],
+) -> EmailMessage:
+    """A plain-text failure notice for the ops address; `key` (what and when) makes its Message-ID."""
+    envelope = Envelope(sender, to, message_id_for(*key, to.address, sender), now)
     msg = _headers(envelope, " ".join(subject.split())[:900])
     msg.set_content("\n".join(lines) + "\n")
     return msg

@@ -1,41 +1,326 @@
-"""The nightly job and `send`: build, verify, and email each edition to each mailbox once.
+"""The nightly job and `send`: build, verify, and email each edition of a brief to each
+mailbox once.
 
-`run_nightly` builds every brief through the same batch builder and cache as
-`reportgen build` (an unchanged brief is not built again), never sends one that
-failed (its previous PDF stays where it is and is not re-sent), and emails the
-rest; run.py decides per mailbox from the ledger, so re-running the job, or
-`build` then `send` then `nightly`, sends nothing twice. A run holds an
-exclusive lock on the output folder; a second run exits at once (75). The
-ledger is checked before anything is sent: an unsound one stops the run and
-failures_to is told.
+An *edition* is a brief's content (`edition_id`: its input files and the config that shapes
+its page), not the bytes or the hour of a build: the same content built by `build`, `send` or
+`nightly` is one edition. For each mailbox the ledger alone decides: `sent` is skipped,
+`handed` (in doubt: the reply to DATA was lost) is skipped and reported unless `send --force`,
+anything else is sent, with "handed" written before DATA and the reply after. A delivered PDF
+is kept in the editions archive (an audit log, never asked whether to send).
+
+`run_nightly` builds every brief with the batch builder and cache of `reportgen build` and
+never sends one that failed (its previous PDF is not re-sent). A run holds an exclusive lock
+on the output folder (a second run exits at once, 75) and a sound ledger, or sends nothing
+and tells failures_to.
 """
 
 from __future__ import annotations
 
-import os
+import functools
+import hashlib
+import json
+import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
-from reportgen.batch import BatchOptions, build_many
+from reportgen.batch import BatchOptions, build_many, page_digest
 from reportgen.brief.spec import find_briefs
 from reportgen.built import BuildResult
 from reportgen.cache import CHART_DIR, ChartCache
-from reportgen.config import Config, ConfigError
-from reportgen.errors import LedgerError
-from reportgen.mailtext import parse_mailbox
+from reportgen.config import ComplianceConfig, Config, ConfigError
+from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
+from reportgen.files import write_atomic
+from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
 from reportgen.project import Project, load_project
-from reportgen.publish import message, smtp
-from reportgen.publish.editions import last_delivered_snapshot
-from reportgen.publish.ledger import Ledger, RunLog
-from reportgen.publish.lock import run_lock
-from reportgen.publish.run import Ready, Run, RunReport
-from reportgen.publish.statedb import LEDGER_WAIT, state_path
+from reportgen.publish import editions, message, smtp
+from reportgen.publish.ledger import LEDGER_WAIT, Delivery, Known, Ledger, run_lock, state_path
 from reportgen.record import LastGood, OutputError, just_built, last_good
+from reportgen.render.changes import Changes, Snapshot, compare
 from reportgen.workers import Ceilings
 
+log = logging.getLogger(__name__)
+
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+@dataclass
+class BriefOutcome:
+    """What a run did with one brief, for the command's summary."""
+
+    brief_id: str
+    state: str  # sent | unchanged | failed | written
+    details: list[str] = field(default_factory=list)
+
+    def note(self, detail: str, state: str | None = None) -> None:
+        """One line of the outcome; a failure wins over any other state."""
+        if state and self.state != "failed":
+            self.state = state
+        self.details.append(detail)
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    outcomes: list[BriefOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[BriefOutcome]:
+        return [o for o in self.outcomes if o.state == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A good PDF ready to go out: its edition, and the mailboxes it goes to."""
+
+    good: LastGood
+    edition: str
+    mailboxes: list[Mailbox]
+
+
+def edition_id(good: LastGood, page: str) -> str:
+    """The edition a build belongs to: its brief's files (the build record's digest) and
+    the page config it was built with (the record's; `page`, the project's now, for a build
+    just made or an older record). Never the PDF's bytes or the build time."""
+    if not good.inputs:
+        raise DeliveryError("its build record has no digest of its files: rebuild it")
+    return hashlib.sha256(f"{good.inputs}\0{good.page or page}".encode()).hexdigest()
+
+
+class Run:
+    """What the steps of one run share: settings, ledger, and the report they fill in."""
+
+    def __init__(
+        self,
+        project: Project,
+        command: str,
+        ledger: Ledger,
+        now: datetime,
+        templates: message.MailTemplates,
+        mailer: smtp.Mailer | None,
+        force: bool = False,
+        dry_run: Path | None = None,
+    ):
+        """A run logged as started in the ledger (LedgerError when it cannot be). `mailer`:
+        None with `dry_run`, the folder the messages are written to instead."""
+        config = project.config
+        assert config.mail is not None, "[mail] is checked before a run starts"
+        self.mail = config.mail
+        self.sender = parse_mailbox(config.mail.from_)
+        self.retention = (config.compliance or ComplianceConfig()).retention_days
+        self.out = config.resolve(config.build.out)
+        self.page = page_digest(project)
+        self.ledger = ledger
+        self.now = now
+        self.command = command
+        self.templates = templates
+        self.mailer = mailer
+        self.force = force
+        self.dry_run = dry_run
+        self.report = RunReport(ledger.start_run(command))
+        # (brief, state, recipient=, code=, detail=): one line of the run's log
+        self.event = functools.partial(ledger.event, self.report.run_id)
+
+    def fail(self, brief: str, why: str) -> None:
+        why = one_line(why)
+        log.warning("%s: %s", one_line(brief), why)
+        self.event(brief, "failed", detail=why)
+        self.report.outcomes.append(BriefOutcome(brief, "failed", [why]))
+
+    def ready(self, good: LastGood) -> Ready | None:
+        """The brief ready to send, or None (and a failure recorded) when it cannot go out.
+        The publishing gate: a draft (a finding not accepted in review.yaml) stays home."""
+        try:
+            if not good.publishable:  # the build's own decision, from its record: never re-derived
+                found = " / ".join(f"{p} [{p.finding}]" for p in good.open_findings)
+                raise DeliveryError(
+                    f"draft, not sent ({len(good.open_findings)} open finding(s); see"
+                    f" `reportgen review` for brief {good.brief_id}): {found}"
+                )
+            edition = edition_id(good, self.page)
+            try:  # [mail].to plus the brief's `recipients:`, each mailbox once
+                boxes = mailboxes([*self.mail.to, *good.summary.recipients])
+            except ValueError as exc:
+                raise DeliveryError(f"recipients: {exc}") from None
+            if not boxes:
+                raise DeliveryError("no recipients (set [mail].to or recipients: in brief.yaml)")
+            return Ready(good, edition, boxes)
+        except Exception as exc:  # any fault with one brief's mail fails that brief only
+            self.fail(good.brief_id, f"not sent: {exc}")
+            return None
+
+    def deliver(self, ready: list[Ready]) -> RunReport:
+        """Send (or write) each brief to each of its mailboxes, tell failures_to what failed,
+        and end the run."""
+        with self.mailer or nullcontext():
+            for item in ready:
+                self._brief(item)
+            if self.mailer:
+                self._notify_failures(self.mailer)
+        self.ledger.end_run(self.report.run_id, self.report.exit_code)
+        return self.report
+
+    def _brief(self, item: Ready) -> None:
+        outcome = BriefOutcome(item.good.brief_id, "unchanged")
+        statuses: dict[str, str] = {}
+        for box in item.mailboxes:
+            try:
+                statuses[box.address] = self._one(item, box, outcome)
+            except Exception as exc:  # a broken mail template ...: this brief only
+                outcome.note(f"not sent: {one_line(str(exc))}", "failed")
+                break
+        self.report.outcomes.append(outcome)
+        if "sent" in statuses.values():
+            self._keep_edition(item.good, statuses)
+
+    def _one(self, item: Ready, box: Mailbox, outcome: BriefOutcome) -> str:
+        """One edition to one mailbox: skipped, written, sent or failed (the manifest's word)."""
+        good, brief = item.good, item.good.brief_id
+        mid = message.message_id_for(brief, item.edition, box.address, self.sender)
+        d = Delivery(brief, item.edition, box.address, mid, hashlib.sha256(good.pdf).hexdigest())
+        try:
+            known = self.ledger.known(brief, item.edition, box.address, good.inputs)
+            skip = None if self.force or self.dry_run or known is None else self._skip(d, known)
+        except LedgerError as exc:  # whether it went out cannot be known: not sent
+            outcome.note(f"{box.address}: not sent: {exc}", "failed")
+            return "failed"
+        if skip:
+            why, failure = skip
+            self.event(brief, "failed" if failure else "skipped", recipient=box.address, detail=why)
+            outcome.note(f"{box.address}: {why}", "failed" if failure else None)
+            return "skipped"
+        envelope = message.Envelope(self.sender, box, mid, self.now)
+        changes = self._changes_for(good, box)
+        mail = message.brief_message(
+            good.summary, changes, good.pdf, self.mail, envelope, self.templates
+        )
+        if self.dry_run is not None:
+            path = write_eml(self.dry_run, brief, self.sender, box, mail)
+            outcome.note(f"{box.address}: {path}", "written")
+            return "written"
+        return self._send(d, box, mail, outcome, known)
+
+    def _skip(self, d: Delivery, known: Known) -> tuple[str, bool] | None:
+        """Why a mailbox is not sent an edition the ledger knows (and whether that is a
+        failure to report), or None to send it. A delivery left in doubt by a run that was
+        killed (and so told no one) is reported as a failure once: this run takes it over."""
+        if known.status == "sent":
+            return "already delivered (this edition)", False
+        if known.status != "handed":
+            return None
+        why = (
+            "handed over, the server's reply was lost; not sent again: check with the reader,"
+            " `reportgen send --force` resends"
+        )
+        if self.ledger.ended(known.run_id):
+            return f"in doubt since run {known.run_id}: {why}", False
+        self.ledger.record(
+            self.report.run_id, d, "handed", detail=f"taken over from {known.run_id}"
+        )
+        return f"in doubt (run {known.run_id} was killed): {why}", True
+
+    def _changes_for(self, good: LastGood, box: Mailbox) -> Changes | None:
+        """What changed since the edition this reader last got (None: their first); the
+        build's own comparison when that edition's snapshot is no longer kept."""
+        try:
+            last = self.ledger.last_pdf(good.brief_id, box.address)
+        except LedgerError:
+            return good.changes
+        if last is None:
+            return None
+        before = editions.snapshot_of(self.out, good.brief_id, last)
+        if before is None or good.snapshot is None:
+            return good.changes
+        try:
+            changes = compare(before, Snapshot(**json.loads(good.snapshot)))
+        except (ValueError, TypeError, KeyError):  # a snapshot of another shape
+            return good.changes
+        return replace(changes, since=before.generated[:10], since_edition=True)
+
+    def _send(
+        self,
+        d: Delivery,
+        box: Mailbox,
+        mail: EmailMessage,
+        outcome: BriefOutcome,
+        before: Known | None,
+    ) -> str:
+        """Send with the ledger around it: "handed" before DATA (no send when it cannot be
+        written), the reply after (a reply that cannot be written leaves it in doubt). A
+        `--force` resend that fails leaves what was known: sent stays sent."""
+        run_id = self.report.run_id
+        assert self.mailer is not None
+        result = self.mailer.send(
+            mail, self.sender, box, lambda: self.ledger.record(run_id, d, "handed")
+        )
+        if result.sent or not result.doubt:
+            try:
+                kept = before.status if before and before.status != "failed" else "failed"
+                status = "sent" if result.sent else kept
+                self.ledger.record(run_id, d, status, result.code, result.detail)
+            except LedgerError as exc:
+                log.warning("%s: %s: the reply is not recorded: %s", d.brief, d.mailbox, exc)
+        state = "sent" if result.sent else "failed"
+        self.event(d.brief, state, recipient=d.mailbox, code=result.code, detail=result.detail)
+        if result.sent:
+            outcome.note(f"{d.mailbox}: sent ({d.message_id})", "sent")
+            return "sent"
+        outcome.note(f"{d.mailbox}: {result.detail}", "failed")
+        return "in doubt" if result.doubt else "failed"
+
+    def _keep_edition(self, good: LastGood, statuses: dict[str, str]) -> None:
+        """The delivered PDF, unchanged, among the brief's editions, and who got it; old ones pruned."""
+        brief = good.brief_id
+        try:
+            path = editions.record_edition(
+                self.out, brief, good.summary.as_of, good.pdf, good.snapshot, statuses, self.now
+            )
+            pruned = editions.prune_editions(self.out, brief, self.retention, self.now)
+        except EditionError as exc:
+            self.fail(brief, str(exc))
+            return
+        self.event(brief, "edition", detail=str(path))
+        for name in pruned:
+            self.event(brief, "edition-pruned", detail=name)
+
+    def _notify_failures(self, mailer: smtp.Mailer) -> None:
+        """One notice to [mail].failures_to listing every brief that failed and why."""
+        failed, ops, run_id = self.report.failed, self.mail.failures_to, self.report.run_id
+        if not failed or not ops:
+            return
+        names = ", ".join(one_line(o.brief_id) for o in failed)
+        subject = f"[reportgen] {self.command} run {run_id}: {len(failed)} failed"
+        subject += "" if header_problem(names) else f": {names}"  # a folder's name may be hostile
+        lines = [f"reportgen {self.command} run {run_id} could not deliver:", ""]
+        for o in failed:
+            lines += [f"{one_line(o.brief_id)}:", *(f"  {one_line(d)}" for d in o.details)]
+        lines += ["", "Nothing was sent for a brief that failed; its previous PDF was not re-sent."]
+        to = parse_mailbox(ops)
+        try:
+            notice = message.notice_message(
+                self.sender, to, self.now, ("*notice*", run_id), subject, lines
+            )
+        except DeliveryError as exc:
+            self.event("*", "notice-failed", detail=str(exc))
+            return
+        result = mailer.send(notice, self.sender, to)  # failures are its outcome, not raised
+        state = "notice-sent" if result.sent else "notice-failed"
+        self.event("*", state, recipient=to.address, code=result.code, detail=result.detail)
+
+
+def write_eml(folder: Path, brief: str, sender: Mailbox, box: Mailbox, mail: EmailMessage) -> Path:
+    """--dry-run: the message exactly as it would be sent, as a .eml file."""
+    safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in box.address)
+    path = folder / f"{brief}--{safe}.eml"
+    write_atomic(path, smtp.as_sent(mail, sender, box))
+    return path
 
 
 def require_mail(config: Config) -> None:
@@ -59,13 +344,19 @@ def batch_options(config: Config) -> BatchOptions:
     return BatchOptions(
         strict=config.build.strict,
         ceilings=Ceilings.of(config.build),
-        delivered=last_delivered_snapshot,
+        delivered=editions.last_delivered_snapshot,
     )
 
 
 @contextmanager
 def _opened(
-    project: Project, command: str, now: datetime, mailer: smtp.Mailer | None, wait: float
+    project: Project,
+    command: str,
+    now: datetime,
+    mailer: smtp.Mailer | None,
+    wait: float,
+    force: bool = False,
+    dry_run: Path | None = None,
 ) -> Iterator[Run]:
     """Lock the output folder, open the ledger (sound, or nothing is sent), start a run;
     always close the ledger."""
@@ -73,20 +364,14 @@ def _opened(
     require_mail(config)
     out = config.resolve(config.build.out)
     templates = message.MailTemplates(project.renderer())  # a bad template fails up front
-    with run_lock(out):
-        ledger = None
+    with run_lock(out), ExitStack() as opened:
         try:
-            ledger = Ledger(state_path(out), wait)
-            run = Run.start(project, command, ledger, now, templates)
+            ledger = opened.enter_context(closing(Ledger(state_path(out), wait)))
+            run = Run(project, command, ledger, now, templates, mailer, force, dry_run)
         except LedgerError as exc:
-            if ledger is not None:
-                ledger.close()
             _tell_ops(config, mailer, command, exc, now)
             raise
-        try:
-            yield run
-        finally:
-            ledger.close()
+        yield run
 
 
 def _tell_ops(
@@ -97,26 +382,13 @@ def _tell_ops(
     if mailer is None or mail is None or not mail.failures_to:
         return
     sender, ops = parse_mailbox(mail.from_), parse_mailbox(mail.failures_to)
-    mid = message.message_id_for("*ledger*", now.isoformat(), ops.address, sender)
+    subject = f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used"
+    why = "No brief was sent: without a sound ledger a delivery could go out twice."
     notice = message.notice_message(
-        message.Envelope(sender, ops, mid, now),
-        f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used",
-        [str(exc), "", "No brief was sent: without a sound ledger a delivery could go out twice."],
+        sender, ops, now, ("*ledger*", now.isoformat()), subject, [str(exc), "", why]
     )
     with mailer:
         mailer.send(notice, sender, ops)
-
-
-def _mailer(config: Config, environ: dict[str, str] | None) -> smtp.Mailer:
-    """The SMTP side, checked before anything is built: [smtp] present, the password at hand,
-    and no password in clear to a host that is not this machine."""
-    where = str(config.path or "reportgen.toml")
-    if config.smtp is None:
-        raise ConfigError(f"{where}: [smtp] is required to send (host, port, security)")
-    settings = config.smtp
-    smtp.check_plaintext_auth(settings, where)
-    password = smtp.smtp_password(settings, dict(os.environ if environ is None else environ))
-    return smtp.Mailer(settings, password)
 
 
 def run_nightly(
@@ -131,18 +403,14 @@ def run_nightly(
     failures_to. `send_all` (--all / --only-changed) is kept for old scripts: an edition
     goes to a mailbox once either way."""
     require_mail(config)
-    mailer = _mailer(config, environ)  # a missing password fails before anything is built
+    mailer = smtp.mailer_for(config, environ)  # a missing password fails before anything is built
     now = now or datetime.now(UTC)
     project = nightly_project(config)  # a bad theme fails before the run starts
     with _opened(project, "nightly", now, mailer, ledger_wait) as run:
         out = config.resolve(config.build.out)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
         built = build_many(briefs, out, project, batch_options(config))
-        ready = [item for r in built.results if (item := _ready(run, r, out))]
-        with mailer:
-            run.send_all(ready, mailer)
-            run.notify_failures(mailer)
-        return run.finish()
+        return run.deliver([item for r in built.results if (item := _ready(run, r, out))])
 
 
 def _ready(run: Run, result: BuildResult, out: Path) -> Ready | None:
@@ -175,9 +443,10 @@ def send_briefs(
     ledger_wait: float = LEDGER_WAIT,
 ) -> RunReport:
     """Email the last good PDF of each brief (`<out>/<id>/<id>.pdf`), or write .eml files."""
-    mailer = None if dry_run else _mailer(config, environ)
+    mailer = None if dry_run else smtp.mailer_for(config, environ)
     command = "send" if dry_run is None else "send --dry-run"
-    with _opened(load_project(config), command, datetime.now(UTC), mailer, ledger_wait) as run:
+    project, now = load_project(config), datetime.now(UTC)
+    with _opened(project, command, now, mailer, ledger_wait, force, dry_run) as run:
         out = config.resolve(config.build.out)
         ready = []
         for brief_dir in dict.fromkeys(d.resolve() for d in brief_dirs):  # each brief once
@@ -189,22 +458,4 @@ def send_briefs(
                 continue
             if item:
                 ready.append(item)
-        if mailer is None:
-            run.send_all(ready, None, dry_run=dry_run)
-        else:
-            with mailer:
-                run.send_all(ready, mailer, force=force)
-                run.notify_failures(mailer)
-        return run.finish()
-
-
-def recent_runs(config: Config, limit: int = 10) -> list[RunLog]:
-    """The newest runs of this output folder, with their events (empty when none yet)."""
-    path = state_path(config.resolve(config.build.out))
-    if not path.is_file():
-        return []
-    ledger = Ledger(path)
-    try:
-        return ledger.runs(limit)
-    finally:
-        ledger.close()
+        return run.deliver(ready)

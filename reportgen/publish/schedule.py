@@ -12,20 +12,19 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from reportgen.config import PASSWORD_ENV, Config
 from reportgen.files import write_atomic
-from reportgen.publish.statedb import STATE_DIR
+from reportgen.publish.ledger import STATE_DIR
 
 UNIT = "reportgen-nightly"
 DEFAULT_UNIT_DIR = Path("~/.config/systemd/user")
 ENV_FILE = "%h/.config/reportgen/env"
 
 
-@dataclass(frozen=True)
-class Units:
+class Units(NamedTuple):
     service: str
     timer: str
 
@@ -83,10 +82,9 @@ WantedBy=timers.target
 def install_units(config: Config, unit_dir: Path | None = None) -> list[Path]:
     """Write the two units; the caller then runs `systemctl --user daemon-reload` and enables the timer."""
     folder = (unit_dir or DEFAULT_UNIT_DIR).expanduser()
-    units = systemd_units(config)
     written = [folder / f"{UNIT}.service", folder / f"{UNIT}.timer"]
-    write_atomic(written[0], units.service.encode())
-    write_atomic(written[1], units.timer.encode())
+    for path, text in zip(written, systemd_units(config), strict=True):
+        write_atomic(path, text.encode())
     return written
 
 

@@ -1,37 +1,37 @@
 """The SMTP transport: one connection and one login per run, failures sorted by class.
 
-- Before DATA, 4xx replies, timeouts and dropped connections are *transient*:
-  retried with exponential backoff and jitter, bounded by `max_attempts` and
-  `max_retry_time`. Other 5xx replies are *permanent* for that message.
-- From DATA on, a lost reply (dropped connection, timeout) leaves the message
-  *in doubt*: the server may have stored it, so it is never retried.
-- Every exchange has a total deadline of `[smtp].timeout` seconds: the
-  connection (greeting, EHLO, STARTTLS, login) and each message (MAIL to the
-  reply after DATA). A watchdog shuts the socket down when it passes, so a
-  server that drips `220-` lines cannot hold a run: a message takes at most
-  about `max_attempts` x (2 x timeout + backoff) in all.
-- A mailbox with a non-ASCII local part goes out with SMTPUTF8 when the server
-  offers it; otherwise that delivery alone fails (permanent).
-- Setup failures (login refused, AUTH or STARTTLS not offered, an untrusted
-  certificate, "authentication required") are *fatal* for the run: one attempt,
-  one clear message, and every later message of the run fails at once without
-  talking to the server again (a wrong password is tried once, not once a message).
+- Before DATA, 4xx replies, timeouts and dropped connections are *transient*: retried with
+  exponential backoff and jitter, bounded by `max_attempts` and `max_retry_time`. Other 5xx
+  replies are *permanent* for that message.
+- From DATA on, a lost reply (dropped connection, timeout) leaves the message *in doubt*: the
+  server may have stored it, so it is never retried.
+- Every exchange has a total deadline of `[smtp].timeout` seconds: the connection (greeting,
+  EHLO, STARTTLS, login) and each message (MAIL to the reply after DATA). A watchdog shuts the
+  socket down when it passes, so a server that drips `220-` lines cannot hold a run: a message
+  takes at most about `max_attempts` x (2 x timeout + backoff) in all.
+- A mailbox with a non-ASCII local part goes out with SMTPUTF8 when the server offers it;
+  otherwise that delivery alone fails (permanent).
+- Setup failures (login refused, AUTH or STARTTLS not offered, an untrusted certificate,
+  "authentication required") are *fatal* for the run: one attempt, one clear message, and every
+  later message of the run fails at once without talking to the server again (a wrong password
+  is tried once, not once a message).
 
-AUTH is never sent in clear: `security = "none"` with a username is refused
-unless the host is a loopback address or `[smtp] allow_plaintext_auth = true`.
+AUTH is never sent in clear: `security = "none"` with a username is refused unless the host is
+a loopback address or `[smtp] allow_plaintext_auth = true`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import random
 import smtplib
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -39,26 +39,27 @@ from email.policy import SMTP as SMTP_POLICY
 from email.policy import SMTPUTF8 as SMTPUTF8_POLICY
 from typing import Literal
 
-from reportgen.config import PASSWORD_ENV, ConfigError, SmtpConfig
+from reportgen.config import PASSWORD_ENV, Config, ConfigError, SmtpConfig
 from reportgen.mailtext import Mailbox
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["transient", "permanent", "fatal"]
-FATAL_CODES = {
-    530,
-    534,
-    535,
-    538,
-}  # auth required / too weak / credentials refused / encryption needed
+# auth required / too weak / credentials refused / encryption needed: the run stops
+FATAL_CODES = {530, 534, 535, 538}
 
 
-def smtp_password(smtp: SmtpConfig, environ: dict[str, str]) -> str | None:
-    """The password, only ever from the environment; required when a username is set."""
-    password = environ.get(PASSWORD_ENV) or None
-    if smtp.username and password is None:
+def mailer_for(config: Config, environ: Mapping[str, str] | None = None) -> Mailer:
+    """The SMTP side, checked before anything is built: [smtp] present, the password (only ever
+    from the environment) at hand, and no password in clear to a host that is not this machine."""
+    where = str(config.path or "reportgen.toml")
+    if config.smtp is None:
+        raise ConfigError(f"{where}: [smtp] is required to send (host, port, security)")
+    check_plaintext_auth(config.smtp, where)
+    password = (os.environ if environ is None else environ).get(PASSWORD_ENV) or None
+    if config.smtp.username and password is None:
         raise ConfigError(f"smtp.username is set: put the password in {PASSWORD_ENV}")
-    return password
+    return Mailer(config.smtp, password)
 
 
 def check_plaintext_auth(smtp: SmtpConfig, where: str) -> None:
@@ -88,7 +89,6 @@ class SendOutcome:
     sent: bool
     code: int | None
     detail: str
-    attempts: int
     doubt: bool = False
 
 
@@ -134,24 +134,13 @@ def _text(reply: bytes | str) -> str:
 
 
 class Mailer:
-    """One SMTP connection reused for a run's messages, reopened after a transient failure.
+    """One SMTP connection reused for a run's messages, reopened after a transient failure;
+    once the server is unreachable after a message's retries, or the setup failed for good
+    (login refused ...), later messages fail at once."""
 
-    When the server cannot be reached at all after a message's retries, or the
-    setup failed for good (login refused ...), later messages fail at once.
-    """
-
-    def __init__(
-        self,
-        smtp: SmtpConfig,
-        password: str | None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ):
+    def __init__(self, smtp: SmtpConfig, password: str | None):
         self.smtp = smtp
         self._password = password
-        self._sleep = sleep
-        self._clock = clock
         self._conn: smtplib.SMTP | None = None
         self._stopped: str | None = None  # why nothing more is attempted this run
         self._expired = False  # the current exchange ran out of time
@@ -176,14 +165,14 @@ class Mailer:
     ) -> SendOutcome:
         """Send until the reply after DATA, a permanent refusal, or the retry budget is spent.
         `handover` runs just before DATA (the ledger's "handed"); if it raises, nothing is sent."""
-        deadline = self._clock() + self.smtp.max_retry_time
+        deadline = time.monotonic() + self.smtp.max_retry_time
         attempt = 0
         while True:
             if self._stopped:
-                return SendOutcome(False, None, f"not attempted: {self._stopped}", attempt)
+                return SendOutcome(False, None, f"not attempted: {self._stopped}")
             attempt += 1
             try:
-                return self._attempt(message, sender, recipient, handover, attempt)
+                return self._attempt(message, sender, recipient, handover)
             except Exception as exc:  # whatever one message raises fails that message only
                 failure = classify(exc, self._expired)
             log.info("%s: attempt %d: %s", recipient.address, attempt, failure.detail)
@@ -192,10 +181,10 @@ class Mailer:
             if (
                 failure.kind != "transient"
                 or attempt >= self.smtp.max_attempts
-                or self._clock() + delay > deadline
+                or time.monotonic() + delay > deadline
             ):
                 return self._give_up(failure, attempt)
-            self._sleep(delay)
+            time.sleep(delay)
 
     def _attempt(
         self,
@@ -203,14 +192,15 @@ class Mailer:
         sender: Mailbox,
         recipient: Mailbox,
         handover: Callable[[], None],
-        attempt: int,
     ) -> SendOutcome:
         """MAIL, RCPT, handover, DATA on the run's connection, within one deadline."""
-        conn = self._connection()
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
         utf8 = needs_utf8(sender, recipient)
         if utf8 and not conn.has_extn("smtputf8"):
             why = f"{recipient.address}: a non-ASCII local part needs SMTPUTF8, not offered"
-            return SendOutcome(False, None, why, attempt)
+            return SendOutcome(False, None, why)
         options = ["SMTPUTF8"] if utf8 else []
         options += ["BODY=8BITMIME"] if utf8 and conn.has_extn("8bitmime") else []
         data = as_sent(message, sender, recipient)
@@ -225,7 +215,7 @@ class Mailer:
                 handover()
             except Exception as exc:  # "handed" could not be written: nothing goes out
                 self._reset()
-                return SendOutcome(False, None, f"not sent: {exc}", attempt)
+                return SendOutcome(False, None, f"not sent: {exc}")
             try:
                 code, reply = conn.data(data)
             except smtplib.SMTPDataError:
@@ -233,14 +223,12 @@ class Mailer:
             except (smtplib.SMTPException, OSError) as exc:
                 self._drop()
                 why = classify(exc, self._expired).detail
-                return SendOutcome(False, None, f"in doubt: {why} after DATA", attempt, True)
+                return SendOutcome(False, None, f"in doubt: {why} after DATA", doubt=True)
             if 400 <= code < 600:
                 raise smtplib.SMTPDataError(code, reply)  # refused: not delivered
             if not 200 <= code < 300:  # no reply one can read: it may have been stored
-                return SendOutcome(
-                    False, None, f"in doubt: reply {reply!r} after DATA", attempt, True
-                )
-        return SendOutcome(True, code, "accepted", attempt)
+                return SendOutcome(False, None, f"in doubt: reply {reply!r} after DATA", doubt=True)
+        return SendOutcome(True, code, "accepted")
 
     @contextmanager
     def _deadline(self, conn: smtplib.SMTP) -> Iterator[None]:
@@ -270,7 +258,7 @@ class Mailer:
             detail += f" (gave up after {attempts} attempt{'s' * (attempts > 1)})"
             if failure.code is None:
                 self._stopped = f"{where} unreachable ({failure.detail})"
-        return SendOutcome(False, failure.code, detail, attempts)
+        return SendOutcome(False, failure.code, detail)
 
     def _reset(self) -> None:
         """RSET after a refusal, so the connection's next MAIL starts a new transaction."""
@@ -294,22 +282,15 @@ class Mailer:
             self._conn.close()
             self._conn = None
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._conn is None:
-            self._conn = self._connect()
-        return self._conn
-
     def _connect(self) -> smtplib.SMTP:
         """Connect, greet, EHLO, STARTTLS and log in, all within one deadline."""
         smtp = self.smtp
         context = ssl.create_default_context()
-        conn: smtplib.SMTP
-        if smtp.security == "tls":
-            conn = smtplib.SMTP_SSL(
-                timeout=smtp.timeout, context=context
-            )  # handshake: one deadline
-        else:
-            conn = smtplib.SMTP(timeout=smtp.timeout)
+        conn = (
+            smtplib.SMTP_SSL(timeout=smtp.timeout, context=context)  # handshake: one deadline
+            if smtp.security == "tls"
+            else smtplib.SMTP(timeout=smtp.timeout)
+        )
         conn._host = smtp.host  # type: ignore[attr-defined]  # the TLS name (__init__ sets it only when it connects)
         try:
             with self._deadline(conn):
@@ -332,19 +313,13 @@ def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
     if not conn.has_extn("auth"):
         raise smtplib.SMTPNotSupportedError("the server offers no AUTH (check host and security)")
     offered = conn.esmtp_features["auth"].upper().split()
+    known = [name for name in ("CRAM-MD5", "PLAIN", "LOGIN") if name in offered]  # smtplib's order
+    if not known:
+        raise smtplib.SMTPNotSupportedError(
+            f"no AUTH mechanism reportgen knows (offered: {' '.join(offered)})"
+        )
     conn.user, conn.password = username, password
-    methods = (
-        ("CRAM-MD5", conn.auth_cram_md5),
-        ("PLAIN", conn.auth_plain),
-        ("LOGIN", conn.auth_login),
-    )
-    for name, method in methods:
-        if name in offered:
-            conn.auth(name, method)
-            return
-    raise smtplib.SMTPNotSupportedError(
-        f"no AUTH mechanism reportgen knows (offered: {' '.join(offered)})"
-    )
+    conn.auth(known[0], getattr(conn, "auth_" + known[0].lower().replace("-", "_")))
 
 
 def needs_utf8(sender: Mailbox, recipient: Mailbox) -> bool:

@@ -27,7 +27,6 @@ from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_
 from reportgen.brief.market import Rating, target_text
 from reportgen.brief.models import Brief
 from reportgen.brief.spec import find_briefs
-from reportgen.brief.yamlfile import scalar_at
 from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
 from reportgen.errors import Problem
 from reportgen.render.changes import call_of
@@ -139,21 +138,13 @@ def current_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call 
     from reportgen.brief.validate import validate
 
     try:
-        if not validate(
-            load_spec(folder, config.limits), scale or None, config.verdict
-        ).publishable:
-            return None
+        checked = validate(load_spec(folder, config.limits), scale or None, config.verdict)
     except Exception:  # a brief that cannot be read or has errors: no call of it counts
         return None
-    rating = _rating_of(folder / "brief.yaml", config.limits)
-    return {"rating": rating} if rating is not None else {}
-
-
-def _rating_of(path: Path, limits: Limits) -> str | None:
-    """A brief's rating, read within the [limits] but not validated: a brief that cannot be
-    read (a bad date, an alias bomb, a huge file) has no rating here and fails its own build,
-    so one hostile brief never stops the others' back matter."""
-    return scalar_at(path, limits, ("market", "rating"))
+    if not checked.publishable:
+        return None
+    market = checked.spec.brief.market
+    return {"rating": market.rating} if market and market.rating is not None else {}
 
 
 def _disclosures(config: Config, compliance: ComplianceConfig) -> Markup:

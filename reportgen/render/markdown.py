@@ -18,8 +18,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from reportgen.brief.helpers import HELPER_ENV, HELPERS
-from reportgen.brief.images import image_problem, markdown_parser
+from reportgen.brief.helpers import HELPER_ENV, HELPERS, image_problem, markdown_parser
 from reportgen.brief.spec import MarkdownDoc
 from reportgen.config import DEFAULT_LIMITS, Limits
 

@@ -154,6 +154,20 @@ def test_na_is_text_in_a_column_of_text_and_a_gap_in_a_column_of_numbers(
     assert [v if v == v else None for v in frame.df["share"]] == [40.0, None, 2.0]
 
 
+def test_a_column_of_na_only_is_text(tmp_path: Path) -> None:
+    """A column with no number in it is not a column of numbers: every region `NA` (North
+    America) was read as gaps and shown as dashes. An empty column is still a gap of numbers."""
+    from reportgen.brief.data import read_csv
+
+    path = tmp_path / "regions.csv"
+    path.write_text("region,eps,note\nNA,N/A,\nNA,2.5,\n", encoding="utf-8")
+    frame = read_csv(path)
+    assert not isinstance(frame, Problem)
+    assert list(frame.df["region"]) == ["NA", "NA"]
+    assert [v if v == v else None for v in frame.df["eps"]] == [None, 2.5]
+    assert frame.df["note"].dtype == float
+
+
 def test_a_code_with_a_leading_zero_is_text_as_written(tmp_path: Path) -> None:
     """pandas read Tencent's ticker `0700` as the number 700, and `true` as a flag: a
     column is numbers only when every cell is one by the brief's number rule."""

@@ -198,7 +198,7 @@ def test_pdf_shows_market_block_on_page_one_comps_and_catalysts(tmp_path: Path) 
 
 
 def test_schema_lists_the_v11_keys() -> None:
-    from reportgen.brief.schema import brief_schema
+    from reportgen.brief.models import brief_schema
 
     properties = brief_schema()["properties"]
     assert {"market", "prices", "valuation", "catalysts"} <= set(properties)

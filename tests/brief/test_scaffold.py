@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from reportgen.brief.models import SCHEMA_FILE, brief_schema
 from reportgen.brief.placeholders import is_placeholder
 from reportgen.brief.scaffold import ScaffoldError, new_brief
-from reportgen.brief.schema import SCHEMA_FILE, brief_schema
 from reportgen.build import check_brief
 from tests.conftest import build_brief
 

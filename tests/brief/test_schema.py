@@ -14,9 +14,8 @@ import pytest
 from conftest import EXAMPLE, MINIMAL
 from ruamel.yaml import YAML
 
-from reportgen.brief.models import Brief
+from reportgen.brief.models import Brief, brief_schema, schema_text
 from reportgen.brief.scaffold import new_brief
-from reportgen.brief.schema import brief_schema, schema_text
 
 
 def as_json(node: Any) -> Any:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from reportgen.brief.spec import load_spec
-from reportgen.brief.yamlfile import scalar_at
 from reportgen.build import check_brief
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import BriefError
@@ -198,40 +197,3 @@ def test_metrics_csv_is_scanned_and_its_numbers_bounded(tmp_path: Path) -> None:
     assert [str(p).split("/")[-1] for p in found] == [
         "metrics.csv:2: metrics[0].value: must be a number, not '1,234'"
     ]
-
-
-LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-    for p, c in zip("abcdefgh", "bcdefghi", strict=True)
-)
-
-
-@pytest.mark.parametrize(
-    ("text", "rating"),
-    [
-        ("market:\n  rating: Buy\n", "Buy"),
-        ("market: {rating: yes}\n", "yes"),  # the text as written, as the brief's model reads it
-        ("market: {price: 1}\n", None),
-        ("market: [rating]\n", None),
-        ("title: x\n", None),
-        ("market: {rating: [Buy]}\n", None),
-        (LAUGHS + "market: {rating: Buy}\n", "Buy"),  # aliases stay one node each
-        ("market: {rating: !!python/object/apply:os.system [echo owned]}\n", None),
-        ("market: " + "[" * 5000 + "]" * 5000 + "\n", None),  # past libyaml's 1,000 levels
-        ("market: {rating: Buy\n", None),  # not YAML
-    ],
-)
-def test_one_value_of_a_brief_is_read_fast_and_safely(
-    tmp_path: Path, text: str, rating: str | None
-) -> None:
-    path = tmp_path / "brief.yaml"
-    path.write_text(text, encoding="utf-8")
-    assert scalar_at(path, DEFAULT_LIMITS, ("market", "rating")) == rating
-
-
-def test_one_value_is_not_read_from_a_file_over_the_limit(tmp_path: Path) -> None:
-    path = tmp_path / "brief.yaml"
-    path.write_text("market: {rating: Buy}\n" + "# padding\n" * 100, encoding="utf-8")
-    assert scalar_at(path, DEFAULT_LIMITS, ("market", "rating")) == "Buy"
-    assert scalar_at(path, Limits(brief_bytes=64), ("market", "rating")) is None
-    assert scalar_at(tmp_path / "missing.yaml", DEFAULT_LIMITS, ("market", "rating")) is None

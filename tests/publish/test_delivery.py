@@ -18,11 +18,11 @@ import pytest
 from conftest import MINIMAL, build_brief, write_brief
 from smtp_server import WAIT, Recorder, drip_server, free_port, smtp_server, write_config
 
+from reportgen.batch import page_digest
 from reportgen.config import load_config
 from reportgen.mailtext import parse_mailbox
 from reportgen.project import load_project
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
-from reportgen.publish.run import page_digest
 
 
 def send(project: Path, port: int, *, force: bool = False, **settings: Any) -> RunReport:

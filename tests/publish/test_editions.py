@@ -18,10 +18,9 @@ from smtp_server import Recorder, write_config
 
 from reportgen.cli import main
 from reportgen.config import load_config
+from reportgen.output import editions_folder
 from reportgen.publish.editions import (
     MANIFEST,
-    editions_dir,
-    last_delivered,
     last_delivered_snapshot,
     list_editions,
     prune_editions,
@@ -48,7 +47,7 @@ def test_the_edition_is_the_attachment_byte_for_byte_with_who_got_it(
     [attachment] = received.message.iter_attachments()
     sent = attachment.get_content()
     sha = hashlib.sha256(sent).hexdigest()
-    folder = editions_dir(project / "out", "acme")
+    folder = editions_folder(project / "out", "acme")
     pdf = folder / f"2026-11-21-{sha[:8]}.pdf"
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == sha
     snapshot = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
@@ -74,7 +73,7 @@ def test_a_garbled_manifest_line_is_skipped_and_nothing_is_sent_twice(
     unreadable one; the good lines still say who got the PDF."""
     recorder, port = server
     assert send(project, port, to=["pm@example.com"]).exit_code == 0
-    manifest = editions_dir(project / "out", "acme") / MANIFEST
+    manifest = editions_folder(project / "out", "acme") / MANIFEST
     with manifest.open("ab") as handle:
         handle.write(b'{"sha256": "ab\xff\xfe torn\n\x00garbage\n')
     [edition] = list_editions(project / "out", "acme")
@@ -118,8 +117,7 @@ def test_last_delivered_snapshot_is_the_newest_edition_sent(tmp_path: Path) -> N
         )
     latest = last_delivered_snapshot(out, "acme")
     assert latest is not None and latest.metrics["revenue"]["value"] == "USD 12bn"
-    found = last_delivered(out, "acme")
-    assert found is not None and found[0].last_sent == "2026-11-24T22:05:00+00:00"
+    assert latest.generated == "2026-11-24T22:05:00+00:00"  # the last one sent, dated when
 
 
 def keep(out: Path, day: int, at: datetime) -> str:
@@ -135,7 +133,7 @@ def test_retention_keeps_every_edition_younger_than_the_limit(tmp_path: Path) ->
     young = keep(out, 2, NOW - timedelta(days=1094))
     assert prune_editions(out, "acme", 1095, NOW - timedelta(days=3000)) == []  # clock behind
     assert prune_editions(out, "acme", 1095, NOW) == [old]
-    folder = editions_dir(out, "acme")
+    folder = editions_folder(out, "acme")
     assert not (folder / old).exists() and (folder / young).is_file()
     listed = {e.file: e.pruned for e in list_editions(out, "acme")}
     assert listed[old] and listed[young] is None  # the manifest still says it existed
@@ -148,7 +146,7 @@ def test_an_edition_file_is_never_overwritten(tmp_path: Path) -> None:
     keep(out, 1, NOW + timedelta(days=1))  # delivered again: same file, a second manifest line
     [edition] = list_editions(out, "acme")
     assert edition.file == name and edition.last_sent > edition.first_sent
-    assert (editions_dir(out, "acme") / name).read_bytes() == b"pdf 1"
+    assert (editions_folder(out, "acme") / name).read_bytes() == b"pdf 1"
 
 
 def test_nightly_keeps_the_edition_it_delivered_once(
@@ -165,7 +163,7 @@ def test_nightly_keeps_the_edition_it_delivered_once(
     assert edition.sha256 == hashlib.sha256(attachment.get_content()).hexdigest()
     assert edition.recipients == {"pm@example.com": "sent"}
     assert edition.first_sent == edition.last_sent == "2026-11-22T22:05:00+00:00"
-    kept = editions_dir(tmp_path / "out", "acme") / edition.file
+    kept = editions_folder(tmp_path / "out", "acme") / edition.file
     assert kept.read_bytes() == attachment.get_content()
 
 

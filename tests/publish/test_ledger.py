@@ -23,9 +23,8 @@ from smtp_server import WAIT, Recorder, write_config
 
 from reportgen.config import load_config
 from reportgen.errors import LedgerError
-from reportgen.publish.ledger import Ledger
+from reportgen.publish.ledger import Ledger, state_path
 from reportgen.publish.nightly import RunReport, run_nightly, send_briefs
-from reportgen.publish.statedb import state_path
 
 TO = ["pm@example.com", "cio@example.com"]
 

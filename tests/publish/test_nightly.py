@@ -24,7 +24,7 @@ from smtp_server import WAIT, Recorder, free_port, smtp_server, write_config
 from reportgen.batch import build_many
 from reportgen.brief.spec import find_briefs
 from reportgen.config import Config, load_config
-from reportgen.publish.lock import run_lock
+from reportgen.publish.ledger import run_lock
 from reportgen.publish.nightly import batch_options, nightly_project, run_nightly
 
 NIGHT = datetime(

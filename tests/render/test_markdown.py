@@ -11,10 +11,11 @@ from PIL import Image
 from reportgen.brief.helpers import (
     HelperCall,
     Prose,
+    image_problem,
+    images_in,
     scan_helpers,
     split_helpers,
 )
-from reportgen.brief.images import image_problem, images_in
 from reportgen.brief.spec import MarkdownDoc, Place
 from reportgen.config import Limits
 from reportgen.errors import HelperSyntaxError
