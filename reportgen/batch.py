@@ -24,13 +24,12 @@ from urllib.parse import urlsplit
 
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import failure, make_brief
-from reportgen.built import BuildResult, Built
 from reportgen.cache import batch_key, build_key, tree_digest, unchanged
 from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
 from reportgen.project import Project, pinned_time
-from reportgen.record import read_previous
+from reportgen.record import BuildResult, Built, read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.charts import REDRAW
 from reportgen.workers import Ceilings, run_limited

@@ -23,10 +23,10 @@ from reportgen.brief.review import Gate, apply_review
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, findings_json, validate
-from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, DEFAULT_VERDICT, Limits, VerdictConfig
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.project import Project
+from reportgen.record import Built
 from reportgen.render.changes import Snapshot
 from reportgen.render.document import compose
 

@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reportgen.built import Built
 from reportgen.files import write_file
-from reportgen.record import RECORD_FILE, Inputs, read_record, record_bytes
+from reportgen.record import RECORD_FILE, Built, Inputs, read_record, record_bytes
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
 
 FINDINGS_FILE = "findings.json"  # for the author: brief/validate.py

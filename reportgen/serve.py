@@ -29,11 +29,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.batch import BuildTask, run_within
 from reportgen.brief.spec import BRIEF_FILE
-from reportgen.built import Built
 from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import CONFIG_FILE, load_config
 from reportgen.errors import ReportgenError, ServeError
 from reportgen.project import Project, load_project
+from reportgen.record import Built
 from reportgen.render.templates import builtin_templates
 from reportgen.workers import Ceilings
 

@@ -14,9 +14,8 @@ from typing import Any
 import click
 
 from reportgen.batch import BatchSummary
-from reportgen.built import BuildResult
 from reportgen.errors import one_line
-from reportgen.record import problem_dict
+from reportgen.record import BuildResult, problem_dict
 
 
 class BuildReport:
