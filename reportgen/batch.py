@@ -112,8 +112,7 @@ _one_at_a_time = threading.Lock()
 
 
 def run_task(task: BuildTask) -> Built:
-    """Make one brief, with the peak memory of the process that made it; never raises for a
-    bad brief (the Built says why it failed)."""
+    """Make one brief, with its process's peak memory; a bad brief is a failed Built."""
     with _one_at_a_time:
         built = make_brief(**vars(task))  # a task's fields are make_brief's arguments
     built.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -155,8 +154,7 @@ def build_many(
     options: BatchOptions = BatchOptions(),
     on_result: OnResult | None = None,
 ) -> BatchSummary:
-    """Skip unchanged briefs, build the others of `project`; `on_result` hears of each brief
-    as it ends."""
+    """Skip unchanged briefs, build the others; `on_result` hears of each brief as it ends."""
     start = time.perf_counter()
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
@@ -172,9 +170,7 @@ def build_many(
             results[index] = BuildResult(brief_dir, "failed", failure(brief_dir, exc, "brief"))
         else:
             inputs = Inputs(build_key(digest, common), digest, page)
-            skipped = (
-                None if options.force else _skipped(brief_dir, out_dir, inputs, options.strict)
-            )
+            skipped = _skipped(brief_dir, out_dir, inputs, options)
             if skipped is None:
                 pending[index] = inputs
                 continue
@@ -188,14 +184,16 @@ def build_many(
     return BatchSummary(ordered, time.perf_counter() - start, workers)
 
 
-def _skipped(brief_dir: Path, out_dir: Path, inputs: Inputs, strict: bool) -> BuildResult | None:
-    """A 'skipped' result when the last good build used the same inputs and is intact
-    (strict: a brief with warnings is rebuilt, so that they fail it)."""
+def _skipped(
+    brief_dir: Path, out: Path, inputs: Inputs, options: BatchOptions
+) -> BuildResult | None:
+    """A 'skipped' result when the last good build used the same inputs and is intact (unless
+    forced; strict: a brief with warnings is rebuilt, so that they fail it)."""
     brief_id = brief_dir.resolve().name
-    record = unchanged(out_dir, brief_id, inputs.key)
-    if record is None or (strict and record.problems):
+    record = None if options.force else unchanged(out, brief_id, inputs.key)
+    if record is None or (options.strict and record.problems):
         return None
-    outputs = [out_dir / brief_id / name for name in record.outputs if not name.startswith(".")]
+    outputs = [out / brief_id / name for name in record.outputs if not name.startswith(".")]
     return BuildResult(
         brief_dir,
         "skipped",
@@ -263,8 +261,7 @@ def _failed(task: BuildTask, message: str) -> Built:
 def _on_dask(
     address: str, tasks: dict[int, BuildTask], ceilings: Ceilings
 ) -> Iterator[tuple[int, Built]]:
-    """The same task, with the same ceilings, on a Dask distributed cluster; each Built
-    comes back to this process."""
+    """The same tasks, within the same ceilings, on a Dask cluster; each Built comes back."""
     try:
         from distributed import Client  # lazy: Dask is optional and slow to import
         from distributed import as_completed as dask_completed

@@ -77,8 +77,7 @@ def check_brief(
 def check_in(
     brief_dir: Path, project: Project, strict: bool = False
 ) -> tuple[Checked | None, list[Problem]]:
-    """`check_brief` by the project's rules: [limits], the [compliance] rating scale (if
-    any) and the [verdict] thresholds."""
+    """`check_brief` by the project's [limits], rating scale (if any) and [verdict]."""
     ratings = (project.back_matter.ratings or None) if project.back_matter else None
     return check_brief(brief_dir, strict, project.config.limits, ratings, project.config.verdict)
 

@@ -108,8 +108,7 @@ def batch_key(page: str, *, pdf: bool, clock: datetime | None = None, wide: str 
 
 
 def build_key(brief_digest: str, common: str) -> str:
-    """The key of everything a brief's outputs are made from: its files (`tree_digest`)
-    and what the batch shares (`batch_key`)."""
+    """A brief's key: its files (`tree_digest`) and what the batch shares (`batch_key`)."""
     return _digest([common, brief_digest])
 
 
@@ -133,8 +132,7 @@ class ChartCache:
     folder: Path
 
     def svg(self, parts: Sequence[str], draw: Callable[[], Markup]) -> Markup:
-        """The cached SVG for these parts (and reportgen's code and matplotlib's version), or
-        draw it and keep it."""
+        """The cached SVG for these parts (and this code and its libraries), or draw it."""
         key = _digest([code_fingerprint(), *parts])
         path = self.folder / f"{key}.svg"
         try:

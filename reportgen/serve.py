@@ -119,8 +119,7 @@ class Preview:
         return run_within(task, Ceilings.of(project.config.build))
 
     def pdf(self) -> Built | None:
-        """The current version made with its PDF, once per version; None when the HTML build
-        failed."""
+        """The current version made with its PDF, once; None when the HTML build failed."""
         with self.lock:
             build, project = self.build, self.project
             if build.html is None or project is None:
@@ -259,10 +258,13 @@ def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
 
 
 def served_page(build: Build) -> str:
-    """The built page with the preview bar and reload script, or the error page."""
+    """The built page with the preview bar and reload script before </body> (at the end of a
+    custom page that has none), or the error page."""
     if build.html is None:
         return error_page(build)
-    return _inject(build.html, _pages().get_template("toolbar.html.j2").render(build=build))
+    bar = _pages().get_template("toolbar.html.j2").render(build=build)
+    at = build.html.lower().rfind("</body>")
+    return build.html + bar if at < 0 else build.html[:at] + bar + build.html[at:]
 
 
 def error_page(build: Build) -> str:
@@ -275,12 +277,6 @@ def _pages() -> Environment:
     """The preview's own pages (templates/serve/), autoescaped like the brief's."""
     loader = FileSystemLoader(builtin_templates() / "serve")
     return Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
-
-
-def _inject(page: str, snippet: str) -> str:
-    """Insert before </body>, or at the end of a page that has none (a custom template)."""
-    at = page.lower().rfind("</body>")
-    return page + snippet if at < 0 else page[:at] + snippet + page[at:]
 
 
 def serve(

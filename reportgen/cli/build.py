@@ -105,8 +105,7 @@ def build(
         ceilings=ceilings,
         delivered=last_delivered_snapshot,
     )
-    charts = ChartCache(out / CHART_DIR)
-    project = or_exit(lambda: load_project(config, templates, charts=charts))
+    project = or_exit(lambda: load_project(config, templates, charts=ChartCache(out / CHART_DIR)))
     report = BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
     with report.bar or contextlib.nullcontext():
         summary = or_exit(lambda: build_many(dirs, out, project, options, report.result))
