@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
 SUMMARY = TypeAdapter(BriefSummary | None)  # what an email needs, as JSON data and back
-Status = Literal["built", "skipped", "failed", "checked"]
+Status = Literal["built", "skipped", "failed"]
 
 
 @dataclass
