@@ -32,6 +32,7 @@ from reportgen.project import Project, pinned_time
 from reportgen.record import BuildResult, Built, read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.charts import REDRAW
+from reportgen.render.templates import builtin_templates
 from reportgen.workers import Ceilings, run_limited
 
 log = logging.getLogger(__name__)
@@ -51,19 +52,21 @@ NOT_PAGE = {"path", "build", "smtp", "mail", "schedule", "limits"}
 PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
-def page_digest(project: Project) -> str:
+def page_digest(project: Project, templates: list[str] | None = None) -> str:
     """What of the project shapes every page, as the project read it once: the theme (the
     logo embedded), the back matter (the disclosures as shown), the other page sections of
-    reportgen.toml and the project's templates. Not the ratings distribution: another
-    brief's call does not make a new edition of this one."""
+    reportgen.toml and the project's templates (`templates`: their digests, when the caller
+    has them). Not the ratings distribution: another brief's call does not make a new
+    edition of this one."""
+    if templates is None:
+        templates = [tree_digest(d) for d in project.template_dirs if d.is_dir()]
     back = asdict(project.back_matter) if project.back_matter else {}
     page = [
         asdict(project.theme),
         {key: value for key, value in back.items() if key not in PROJECT_WIDE},
         project.config.model_dump(mode="json", exclude=NOT_PAGE),
     ]
-    parts = [json.dumps(page, sort_keys=True, default=str)]
-    parts += [tree_digest(d) for d in project.template_dirs if d.is_dir()]
+    parts = [json.dumps(page, sort_keys=True, default=str), *templates]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -159,10 +162,18 @@ def build_many(
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
     pending: dict[int, Inputs] = {}
-    page = page_digest(project)
-    back = asdict(project.back_matter) if project.back_matter else {}
-    wide = json.dumps({k: v for k, v in back.items() if k in PROJECT_WIDE}, default=str)
-    common = batch_key(page, pdf=options.pdf, clock=pinned_time(project.clock), wide=wide)
+    templates = [tree_digest(d) for d in project.template_dirs if d.is_dir()]  # read once
+    page = page_digest(project, templates)
+    # the look, the back matter and [verdict]: not the whole page config, whose other keys
+    # (retention_days, a path) would make a new edition of an unchanged page
+    back = asdict(project.back_matter) if project.back_matter else None
+    look = [asdict(project.theme), back, project.config.verdict.model_dump()]
+    common = batch_key(
+        [*templates, tree_digest(builtin_templates())],
+        pdf=options.pdf,
+        theme=json.dumps(look, sort_keys=True, default=str),
+        clock=pinned_time(project.clock),
+    )
     for index, brief_dir in enumerate(brief_dirs):
         try:
             digest = tree_digest(brief_dir)

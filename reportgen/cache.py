@@ -27,7 +27,6 @@ from markupsafe import Markup
 
 from reportgen.files import write_atomic
 from reportgen.record import Record, intact, read_record
-from reportgen.render.templates import builtin_templates
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +97,14 @@ def code_fingerprint() -> str:
     return _digest(parts)
 
 
-def batch_key(page: str, *, pdf: bool, clock: datetime | None = None, wide: str = "") -> str:
-    """What every brief of a batch shares: code, libraries, built-in templates, the page
-    config (`batch.page_digest`, the project's templates read once), the project-wide back
-    matter, options, and the build time when it is pinned (SOURCE_DATE_EPOCH, the edition)."""
-    options = {"pdf": pdf, "clock": clock.isoformat() if clock else "", "wide": wide}
-    builtin = tree_digest(builtin_templates())
-    return _digest([code_fingerprint(), builtin, page, json.dumps(options, sort_keys=True)])
+def batch_key(
+    templates: Sequence[str], *, pdf: bool, theme: str = "", clock: datetime | None = None
+) -> str:
+    """What every brief of a batch shares: code, libraries, the templates (their
+    `tree_digest`s), the look, options, and the build time when it is pinned
+    (SOURCE_DATE_EPOCH, the nightly edition)."""
+    options = {"pdf": pdf, "clock": clock.isoformat() if clock else "", "theme": theme}
+    return _digest([code_fingerprint(), *templates, json.dumps(options, sort_keys=True)])
 
 
 def build_key(brief_digest: str, common: str) -> str:
