@@ -32,7 +32,7 @@ from reportgen.project import Project, pinned_time
 from reportgen.record import BuildResult, Built, read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.charts import REDRAW
-from reportgen.render.templates import builtin_templates
+from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings, run_limited
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from reportgen.config import Config
 from reportgen.record import read_record
 from reportgen.render.backmatter import BackMatter, Call, current_call, load_back_matter
 from reportgen.render.charts import REDRAW, ChartStore
-from reportgen.render.environment import Renderer
-from reportgen.render.theme import Theme, load_theme, template_dirs
+from reportgen.render.environment import Renderer, template_dirs
+from reportgen.render.theme import Theme, load_theme
 
 
 @dataclass(frozen=True)

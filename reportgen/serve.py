@@ -34,7 +34,7 @@ from reportgen.config import CONFIG_FILE, load_config
 from reportgen.errors import ReportgenError, ServeError
 from reportgen.project import Project, load_project
 from reportgen.record import Built
-from reportgen.render.templates import builtin_templates
+from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings
 
 log = logging.getLogger(__name__)

@@ -1,14 +1,11 @@
 """WeasyPrint, imported without searching for other systems' library names.
 
-WeasyPrint opens GLib, Pango, HarfBuzz and fontconfig through cffi, trying
-other systems' names first ('libgobject-2.0-0', 'fontconfig-1', '...dylib').
-On Linux each miss makes cffi ask `ctypes.util.find_library`, which runs
-ldconfig and gcc: 17 gcc runs, about 0.2 s of every process that lays out a
-PDF (measured: import 0.75 s -> 0.55 s). No Linux library is found by a DLL's
-name (a number after the last hyphen), a macOS or Windows file name, or a file
-name cffi has just failed to open, so on Linux those are answered "not found"
-at once for the length of the import; the Linux names ('gobject-2.0' ->
-libgobject-2.0.so.0) are looked up as before.
+WeasyPrint opens GLib, Pango and fontconfig through cffi, trying other systems' names
+first ('libgobject-2.0-0', '...dylib'); on Linux each miss runs ldconfig and gcc through
+`ctypes.util.find_library`: about 0.2 s of every process that lays out a PDF (import
+0.75 s -> 0.55 s). No Linux library is found by a DLL's name (a number after the last
+hyphen) or by a file name (.so, .dylib, .dll: cffi just failed to open it), so during
+the import those are "not found" at once; Linux names are looked up as before.
 Import WeasyPrint through here: `from reportgen.pdf.engine import weasyprint`.
 """
 

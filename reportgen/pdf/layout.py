@@ -1,47 +1,60 @@
 """Stage 6: the rendered HTML -> A4 PDF bytes, with resources confined to the brief.
 
-The one place a PDF is made (`reportgen build`, `verify` and the preview all
-come here): lay out once, check the laid-out boxes and WeasyPrint's log
-(boxes.py), write the bytes. The HTML is self-contained (styles and charts
-inline), so WeasyPrint should fetch nothing but data: URIs. Anything else is
-refused: no network, and no file outside the brief's own folder.
+The one place a PDF is made (build, verify, the preview): lay out, check the boxes and
+WeasyPrint's log (below), write the bytes. The HTML is self-contained, so anything but
+a data: URI or a file inside the brief's folder is refused. The PDF is tagged, PDF/UA-1
+(docs/accessibility.md), so a screen reader can navigate it; tagging costs -2% to +6% of
+a build of the example, noise included (benchmarks/tagging.py).
 
-The PDF is tagged, PDF/UA-1 (docs/accessibility.md): a structure tree in
-reading order with the document language, headings, tables with their header
-cells and each chart as a Figure whose alternate text is its title, so a
-screen reader can navigate it. Tagging costs about nothing measurable: -2% to +6%
-of a build of the example, noise included (benchmarks/tagging.py).
+A last page holding only Sources and the disclaimer, or a page a third empty before one
+the template forces (the back matter), looks unfinished: the page is then laid out again
+with slightly tighter type (style.css, `html[data-fit]`), step by step, and the first try
+with fewer pages is kept; else the first layout stands, so a brief never looks squeezed.
+No table or chart may stick out of the text block, and whatever WeasyPrint said becomes
+a problem: a missing glyph names its text, font trouble is an error, the rest warnings.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import functools
+import hashlib
 import logging
+import logging.handlers
 import re
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from reportgen.errors import Problem
-from reportgen.pdf.boxes import layout_problems
-from reportgen.pdf.fit import fitted
-from reportgen.render.svg import charts_as_images
+from reportgen.errors import Problem, one_line
+from reportgen.render.document import PAGE
 
 log = logging.getLogger(__name__)
+
+PX_TO_MM = 25.4 / 96
+SLACK_PX = 0.5  # rounding in layout; anything wider is a real overflow
+FIT_STEPS = (1, 2)  # style.css defines html[data-fit="1"] and html[data-fit="2"]
+FORCED = ("page", "left", "right", "recto", "verso")  # break-before values that force a page
+# A page used less than this may be pulled back onto the one before: the brief's last page
+# when it holds a mere tail, a page before a forced break when it is a third empty or more.
+SHORT_TAIL, SHORT_BEFORE_BREAK = 0.25, 0.7
+_HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
+
+Blocks = tuple[list[tuple[int, Any]], list[Any]]
+"""A page's boxes of <body>'s children with their positions, and those children."""
 
 
 def confined_fetcher(root: Path) -> Any:
     """A WeasyPrint URL fetcher that serves data: URIs and files inside `root`, nothing else."""
     from reportgen.pdf.engine import weasyprint
 
-    urls = weasyprint.urls
-
-    base = root.resolve()
+    urls, base = weasyprint.urls, root.resolve()
 
     class ConfinedFetcher(urls.URLFetcher):  # type: ignore[name-defined]
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -78,14 +91,14 @@ PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, /Lang, alt text, PDF/UA iden
 
 
 def render_pdf(html: str, root: Path, where: Path, *, tagged: bool = True) -> Rendered:
-    """Lay out (again, a little tighter, only when that saves a wasted last page: fit.py),
+    """Lay out (again, a little tighter, only when that saves a wasted last page: `fitted`),
     check the boxes, write the PDF: WeasyPrint's warnings become problems.
     `tagged=False` (benchmarks only) writes the untagged PDF tagging is measured against."""
     with _weasyprint_log() as records:
         document = fitted(html, lambda page: layout(page, root))
         variant = PDF_VARIANT if tagged else None
         pdf: bytes = document.write_pdf(pdf_variant=variant, finisher=scope_headers)
-    return Rendered(pdf, layout_problems(document, records, where))
+    return Rendered(pdf, overflow(document, where) + log_problems(records, document, where))
 
 
 def scope_headers(_document: Any, pdf: Any) -> None:
@@ -108,6 +121,29 @@ def layout(html: str, root: Path) -> Any:
         string=page, base_url=str(root.resolve()) + "/", url_fetcher=confined_fetcher(root)
     )
     return document.render(font_config=_font_configuration(), stylesheets=stylesheets)
+
+
+CHART_SVG = re.compile(
+    r'(<div class="chart-svg">\s*)(<svg\b[^>]*?aria-label="([^"]*)"[^>]*>.*?</svg>)', re.S
+)
+
+
+def charts_as_images(html: str) -> str:
+    """Hand each chart to WeasyPrint as an <img> of the very same SVG.
+
+    Inline, every element of a chart's SVG goes through the page's CSS cascade
+    and HTML parser; as a data: image only WeasyPrint's SVG renderer sees it.
+    The PDF is byte-identical (style.css sizes `.chart-svg img` like the SVG)
+    and layout takes about a third less time. The HTML file keeps inline SVG.
+    """
+
+    def image(match: re.Match[str]) -> str:
+        data = base64.b64encode(match.group(2).encode("utf-8")).decode("ascii")
+        return (
+            f'{match.group(1)}<img alt="{match.group(3)}" src="data:image/svg+xml;base64,{data}">'
+        )
+
+    return CHART_SVG.sub(image, html)
 
 
 # The house <style> element (style.css, sellside.css and the theme: brief.html.j2), the
@@ -134,14 +170,11 @@ def _hoisted_styles(html: str) -> tuple[str, list[Any]]:
     if house is None or others != ["<style>"]:
         return html, []
     rest = html[: house.start()] + html[house.end() :]
-    if _OTHER_CSS.search(house.group(1)) or _OTHER_CSS.search(_without_screen_styles(rest)):
+    # the screen-only style elements' url()s are data: fonts
+    unscreened = re.sub(r'<style media="screen">.*?</style>', "", rest, flags=re.S)
+    if _OTHER_CSS.search(house.group(1)) or _OTHER_CSS.search(unscreened):
         return html, []
     return rest, [_stylesheet(house.group(1))]
-
-
-def _without_screen_styles(html: str) -> str:
-    """The page without its screen-only style elements (their url()s are data: fonts)."""
-    return re.sub(r'<style media="screen">.*?</style>', "", html, flags=re.S)
 
 
 @functools.lru_cache(maxsize=8)
@@ -164,25 +197,179 @@ def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> Any:
     raise ValueError(f"reportgen fetches nothing from the house stylesheet: {url[:200]}")
 
 
-class _Collect(logging.Handler):
-    """Keeps WeasyPrint's warnings from this thread only (builds may run side by side)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.thread = threading.get_ident()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.thread == self.thread:
-            self.records.append(record)
-
-
 @contextmanager
 def _weasyprint_log() -> Iterator[list[logging.LogRecord]]:
+    """WeasyPrint's warnings, from this thread only (builds may run side by side)."""
+    handler = logging.handlers.BufferingHandler(sys.maxsize)  # keeps every record
+    handler.setLevel(logging.WARNING)
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     logger = logging.getLogger("weasyprint")
-    handler = _Collect()
     logger.addHandler(handler)
     try:
-        yield handler.records
+        yield handler.buffer
     finally:
         logger.removeHandler(handler)
+
+
+def fitted(html: str, lay_out: Callable[[str], Any]) -> Any:
+    """The laid-out document; re-laid tighter only when that could save a page."""
+    document = lay_out(html)
+    if not page_to_save(document):
+        return document
+    for step in FIT_STEPS:
+        candidate = lay_out(_HTML_TAG.sub(f'<html data-fit="{step}"', html, count=1))
+        if len(candidate.pages) < len(document.pages):
+            return candidate
+    return document
+
+
+def page_to_save(document: Any) -> bool:
+    """Does the brief (or a part of it that ends at a page the template forces, such as
+    a compliance section) end on a page that is worth saving: one holding only Sources
+    and what follows them, or a short tail?"""
+    pages = [_blocks(page) for page in document.pages]
+    for number in range(1, len(pages)):
+        blocks, elements = pages[number]
+        last = number == len(pages) - 1
+        ends_a_flow = last or _forced_start(pages, number + 1)
+        if not blocks or not ends_a_flow or _forced_start(pages, number):
+            continue
+        ids = [element.get("id") for element in elements]
+        sources = ids.index(PAGE.sources.anchor) if PAGE.sources.anchor in ids else len(ids)
+        short = SHORT_TAIL if last else SHORT_BEFORE_BREAK
+        if blocks[0][0] >= sources or _used(document.pages[number]) < short:
+            return True
+    return False
+
+
+def _forced_start(pages: list[Blocks], number: int) -> bool:
+    """Does this page start with an element that begins here on a forced page break?"""
+    blocks = pages[number][0]
+    if not blocks:
+        return False
+    position, box = blocks[0]
+    started_here = position not in {p for p, _ in pages[number - 1][0]}
+    return started_here and box.style["break_before"] in FORCED
+
+
+def _used(page: Any) -> float:
+    """The share of the page's text block its content fills, top to lowest box."""
+    body, frame = _body_box(page._page_box), page._page_box
+    if body is None or not body.children:
+        return 0.0
+    bottom = max(child.position_y + child.margin_height() for child in body.children)
+    return (bottom - frame.content_box_y()) / frame.height
+
+
+def _blocks(page: Any) -> Blocks:
+    """The boxes of <body>'s children on this page, with their position among them, and
+    those children: what of the page's document order this page holds."""
+    body = _body_box(page._page_box)
+    if body is None:
+        return [], []
+    elements = list(body.element)
+    index = {id(element): i for i, element in enumerate(elements)}
+    blocks = [
+        (index[id(box.element)], box)
+        for box in body.children
+        if id(getattr(box, "element", None)) in index
+    ]
+    return blocks, elements
+
+
+def _body_box(box: Any) -> Any:
+    """The <body> box of a page (under the page's <html> box)."""
+    html = next((c for c in box.children if getattr(c, "element_tag", None) == "html"), None)
+    body = (c for c in getattr(html, "children", ()) if getattr(c, "element_tag", None) == "body")
+    return next(body, None)
+
+
+def overflow(document: Any, where: Path) -> list[Problem]:
+    """Tables and charts (replaced boxes: SVG, images) that stick out of the text block."""
+    from reportgen.pdf.engine import weasyprint
+
+    boxes = weasyprint.formatting_structure.boxes
+    problems = []
+    for number, page in enumerate(document.pages, start=1):
+        box = page._page_box
+        left, top = box.content_box_x(), box.content_box_y()
+        right, bottom = left + box.width, top + box.height
+        for child, name in _boxes(box, None):
+            if not isinstance(child, boxes.TableBox | boxes.ReplacedBox):
+                continue
+            x, y = child.border_box_x(), child.border_box_y()
+            out = max(
+                left - x, x + child.border_width() - right, y + child.border_height() - bottom
+            )
+            if out > SLACK_PX:
+                what = name or f"<{getattr(child, 'element_tag', 'element')}>"
+                size = f"{out * PX_TO_MM:.1f} mm"
+                message = f"{what} on page {number} overflows the text block by {size}"
+                problems.append(Problem(where, None, "layout", message))
+    return problems
+
+
+def _boxes(box: Any, name: str | None) -> Iterator[tuple[Any, str | None]]:
+    """Every box under `box`, with the table or chart (by element id) it belongs to."""
+    for child in getattr(box, "children", ()):
+        element = getattr(child, "element", None)
+        ident = (element.get("id") if element is not None else None) or ""
+        kind, dash, rest = ident.partition("-")
+        own = f"{kind} '{rest}'" if dash and kind in ("table", "chart") else name
+        yield child, own
+        yield from _boxes(child, own)
+
+
+_NO_ALT = (
+    "an image has no alt text, so a screen reader skips it: describe it, ![what it shows](file)"
+)
+
+_NO_LANG = (
+    'the page has no language, so a screen reader cannot choose its voice: keep <html lang="en">'
+    " in a template override"
+)
+
+
+def log_problems(records: list[logging.LogRecord], document: Any, where: Path) -> list[Problem]:
+    """A missing glyph names the text it is in; font trouble and dangling links are errors;
+    anything else WeasyPrint says is a warning. Repeats are reported once."""
+    problems: list[Problem] = []
+    for record in records:
+        message = record.getMessage()
+        if message.startswith("No anchor #source-"):
+            said = f"a footnote link points to no source: {message}"
+            problems.append(Problem(where, None, "footnotes", said))
+        elif ".notdef glyph" in message and record.args:
+            char = str(record.args[0])  # type: ignore[index]
+            text, page = _text_with(document, char)
+            on_page = f" on page {page}" if page else ""
+            said = f'no font has a glyph for {char!r} (U+{ord(char[0]):04X}){on_page}, in "{text}"'
+            problems.append(Problem(where, None, "glyphs", said))
+        elif message.endswith("has no required alt description"):  # pdf/tags.py, tagged PDF
+            problems.append(_warning(where, "alt-text", _NO_ALT, "pdf:alt-text"))
+        elif message.startswith('Missing required "lang"'):  # pdf/tags.py: a template override
+            problems.append(_warning(where, "lang", _NO_LANG, "pdf:lang"))
+        elif record.module == "fonts":  # weasyprint/text/fonts.py, weasyprint/pdf/fonts.py
+            problems.append(Problem(where, None, "fonts", f"WeasyPrint: {message}"))
+        else:
+            said = f"WeasyPrint: {message}"
+            digest = hashlib.sha256(message.encode("utf-8")).hexdigest()[:8]
+            problems.append(_warning(where, "weasyprint", said, f"pdf:weasyprint:{digest}"))
+    return list(dict.fromkeys(problems))
+
+
+def _warning(where: Path, key: str, message: str, finding: str) -> Problem:
+    """A warning about the laid-out PDF: a finding like any other (accept it in review.yaml)."""
+    return Problem(where, None, key, message, "warning", finding=finding, values=(message,))
+
+
+def _text_with(document: Any, char: str) -> tuple[str, int | None]:
+    """The laid-out text that holds `char` (trimmed around it), and its page."""
+    for number, page in enumerate(document.pages, start=1):
+        for box, _ in _boxes(page._page_box, None):
+            text = getattr(box, "text", None)
+            if isinstance(text, str) and char in text:
+                at = text.index(char)
+                return one_line(text[max(0, at - 30) : at + 30]), number
+    return one_line(char), None

@@ -1,20 +1,12 @@
-"""Stage 6b: check the PDF before it replaces the previous one.
+"""Stage 6c: check the finished PDF before it replaces the previous one.
 
-Two kinds of checks, so that a brief never ships with a broken page:
-
-- While laying out and writing (layout.py, boxes.py): WeasyPrint's log and
-  its layout boxes (missing glyphs, fonts, tables or charts overflowing).
-- On the finished bytes, read back here with PDFium (pypdfium2, the engine
-  Chrome shows PDFs with, so it reads what a reader's viewer reads): every
-  footnote mark `[n]` resolves to an entry under "Sources" and every listed
-  source is cited; every section title is present; every table and chart
-  (their titles from the snapshot) is followed by its "Source:" line with a
-  mark (or "as marked per row" and marked rows); the page count is within
-  the limit.
-
-`reportgen verify build/<id>/<id>.pdf` runs the same checks on a built brief,
-taking the expected titles and sources from the snapshot.json beside it and
-the layout checks from the .html beside it.
+Read back with PDFium (the engine Chrome shows PDFs with, so it reads what a reader's
+viewer reads): every footnote mark `[n]` resolves to an entry under "Sources" and every
+listed source is cited; every section title is present; every table and chart (titles
+from the snapshot) is followed by its "Source:" line with a mark (or "as marked per row"
+and marked rows); the page count is within the limit. `reportgen verify
+build/<id>/<id>.pdf` runs these and the layout checks (layout.py) on a built brief, with
+the snapshot.json and the .html beside it.
 """
 
 from __future__ import annotations
@@ -29,8 +21,7 @@ import pypdfium2 as pdfium
 from reportgen.errors import Problem
 from reportgen.pdf.layout import render_pdf
 from reportgen.render.changes import Snapshot, load_snapshot
-from reportgen.render.contract import PAGE
-from reportgen.render.contract import flat as _flat
+from reportgen.render.document import PAGE, flat
 
 DEFAULT_MAX_PAGES = 30
 MARK = re.compile(r"\[(\d{1,3}(?:,\s?\d{1,3})*)\]")  # "[2]", or marks merged: "[2, 3]"
@@ -109,14 +100,8 @@ def verify_pdf(
     problems += _sections(pages, outline, expected, where)
     problems += _attributions(pages, expected, where)
     if len(pages) > expected.max_pages:
-        problems.append(
-            Problem(
-                where,
-                None,
-                "pages",
-                f"{len(pages)} pages, more than the limit of {expected.max_pages} (checks.max_pages)",
-            )
-        )
+        limit = f"the limit of {expected.max_pages} (checks.max_pages)"
+        problems.append(Problem(where, None, "pages", f"{len(pages)} pages, more than {limit}"))
     return problems
 
 
@@ -133,9 +118,6 @@ def verify_built(pdf_path: Path) -> list[Problem]:
     return problems + verify_pdf(pdf_path, expected, where=pdf_path)
 
 
-# ---------------------------------------------------------------- read back
-
-
 def _footnotes(pages: list[str], expected: Expected, where: Path) -> list[Problem]:
     """Marks in the text against entries under the last 'Sources' heading."""
     body, listing = _split_sources(pages)
@@ -147,34 +129,30 @@ def _footnotes(pages: list[str], expected: Expected, where: Path) -> list[Proble
         for group in MARK.findall(text):
             for n in group.split(","):
                 first_page.setdefault(int(n), page)
-    problems = [
-        Problem(
-            where, None, "footnotes", f"footnote mark [{n}] on page {page} has no entry in Sources"
-        )
+    said = [
+        ("footnotes", f"footnote mark [{n}] on page {page} has no entry in Sources")
         for n, page in first_page.items()
         if n not in listed
     ]
-    problems += [
-        Problem(where, None, "sources", f"source [{n}] is listed but never cited in the text")
+    said += [
+        ("sources", f"source [{n}] is listed but never cited in the text")
         for n in listed
         if n not in first_page
     ]
-    flat = _flat(listing)
-    problems += [
-        Problem(where, None, "sources", f"source [{n}] '{title}' is missing from the Sources list")
+    said += [
+        ("sources", f"source [{n}] '{title}' is missing from the Sources list")
         for n, title in expected.sources
-        if n not in listed or _flat(title) not in flat
+        if n not in listed or flat(title) not in flat(listing)
     ]
-    return problems
+    return [Problem(where, None, key, message) for key, message in said]
 
 
 def _split_sources(pages: list[str]) -> tuple[list[tuple[int, str]], str | None]:
     """([(page number, text)] before the Sources heading, the text after it)."""
     for index in range(len(pages) - 1, -1, -1):
         lines = pages[index].splitlines()
-        heads = [
-            i for i, line in enumerate(lines) if _flat(line) == _flat(PAGE.sources.title)
-        ]  # any text-transform
+        # the heading in any text-transform
+        heads = [i for i, line in enumerate(lines) if flat(line) == flat(PAGE.sources.title)]
         if heads:
             cut = heads[-1]
             body = [(i + 1, text) for i, text in enumerate(pages[:index])]
@@ -187,16 +165,13 @@ def _sections(
     pages: list[str], outline: list[str], expected: Expected, where: Path
 ) -> list[Problem]:
     """Each title in the PDF outline (bookmarks) when it has one, else in the text."""
-    text = _flat(" ".join(pages))
-    problems = []
-    for title in expected.sections:
-        wanted = _flat(title)
-        found = any(wanted in _flat(t) for t in outline) if outline else wanted in text
-        if not found:
-            problems.append(
-                Problem(where, None, "sections", f"section '{title}' is missing from the PDF")
-            )
-    return problems
+    text = flat(" ".join(pages))
+    shown = [flat(t) for t in outline] if outline else [text]
+    return [
+        Problem(where, None, "sections", f"section '{title}' is missing from the PDF")
+        for title in expected.sections
+        if not any(flat(title) in t for t in shown)
+    ]
 
 
 def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Problem]:
@@ -208,14 +183,15 @@ def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Pro
     inside table headers and prose, where it does not end the line."""
     body, _ = _split_sources(pages)
     text, line_ends = _flat_lines("\n".join(page for _, page in body))
-    titles = {_flat(title) for _, title in expected.figures}
+    titles = {flat(title) for _, title in expected.figures}
     starts = sorted(at for t in titles for at in _occurrences(text, t) if at + len(t) in line_ends)
     starts.append(len(text))
     problems = []
     for kind, title in expected.figures:
-        wanted = _flat(title)
-        spans = [
-            text[at + len(wanted) : _next_start(starts, at)] for at in _occurrences(text, wanted)
+        wanted = flat(title)
+        spans = [  # to where the next figure title begins (the last start is the body's end)
+            text[at + len(wanted) : next(s for s in starts if s > at)]
+            for at in _occurrences(text, wanted)
         ]
         if not spans:
             message = f"{kind} '{title}' is missing from the PDF"
@@ -228,8 +204,8 @@ def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Pro
 
 
 def _flat_lines(text: str) -> tuple[str, set[int]]:
-    """The text flattened as `_flat` does, with where each of its lines ends."""
-    flat_lines = [line for line in map(_flat, text.splitlines()) if line]
+    """The text flattened as `flat` does, with where each of its lines ends."""
+    flat_lines = [line for line in map(flat, text.splitlines()) if line]
     ends, at = set(), 0
     for line in flat_lines:
         ends.add(at + len(line))
@@ -240,11 +216,6 @@ def _flat_lines(text: str) -> tuple[str, set[int]]:
 def _occurrences(text: str, title: str) -> list[int]:
     """Every place the (flattened) title shows in the (flattened) text."""
     return [m.start() for m in re.finditer(re.escape(title), text)] if title else []
-
-
-def _next_start(starts: list[int], at: int) -> int:
-    """Where the next figure title after `at` begins (the last start is the body's end)."""
-    return next(s for s in starts if s > at)
 
 
 def _attributed(span: str) -> bool:

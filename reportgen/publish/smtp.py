@@ -32,7 +32,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -133,7 +133,7 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
 
 
-class Mailer:
+class Mailer(AbstractContextManager["Mailer"]):
     """One SMTP connection reused for a run's messages, reopened after a transient failure;
     once the server is unreachable after a message's retries, or the setup failed for good
     (login refused ...), later messages fail at once."""
@@ -144,9 +144,6 @@ class Mailer:
         self._conn: smtplib.SMTP | None = None
         self._stopped: str | None = None  # why nothing more is attempted this run
         self._expired = False  # the current exchange ran out of time
-
-    def __enter__(self) -> Mailer:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -1,15 +1,12 @@
 """The compliance back matter: [compliance] of reportgen.toml plus a project-level pass.
 
-The rating distribution is the share of the project's coverage under each
-rating: the latest publishable call of every brief under `[build].briefs` (the
-project's coverage, whatever subset one command builds), read before any brief
-is built, once per command. A draft (an open finding: a scaffold's placeholders
-and sample data, a figure not signed off) is not a call anyone published: it
-counts with its latest publishable call, if it ever had one (the caller says
-which call that is: reportgen.project.latest_publishable_call). The result is
-part of the `Project` (reportgen.project), so every build path gets it, and of
-every brief's build key: a rating changed in one brief rebuilds the others'
-back matter.
+The rating distribution is the share of the project's coverage (every brief under
+`[build].briefs`, whatever subset one command builds) under each rating, read once per
+command before any brief is built. A draft (an open finding) is no call anyone published:
+it counts with its latest publishable call, if it ever had one (the caller says which:
+reportgen.project.latest_publishable_call). The result is part of the `Project`, so every
+build path gets it, and of every brief's build key: a rating changed in one brief
+rebuilds the others' back matter.
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -27,9 +25,9 @@ from reportgen.brief.bounds import bad_character, human_bytes, raise_hint, size_
 from reportgen.brief.market import Rating, target_text
 from reportgen.brief.models import Brief
 from reportgen.brief.spec import find_briefs
-from reportgen.config import ComplianceConfig, Config, ConfigError, Limits
+from reportgen.config import ComplianceConfig, Config, ConfigError
 from reportgen.errors import Problem
-from reportgen.render.changes import call_of
+from reportgen.render.changes import call_of, call_values
 
 
 @dataclass(frozen=True)
@@ -76,16 +74,9 @@ def call_history(brief: Brief, delivered: Sequence[dict[str, str]]) -> list[Call
         if first is None or c.date < first
     ]
     rows += [CallRow(date.fromisoformat(c["date"]), c["rating"], c["target"]) for c in delivered]
-    now = call_of(brief)
-    rows.append(CallRow(brief.as_of, *(now.get(k, {}).get("value", "") for k in KEYS)))
-    return [r for i, r in enumerate(rows) if i == 0 or _call(r) != _call(rows[i - 1])]
-
-
-KEYS = ("rating", "target")
-
-
-def _call(row: CallRow) -> tuple[str, str]:
-    return row.rating, row.target
+    rows.append(CallRow(brief.as_of, **call_values(call_of(brief))))
+    changed = [b for a, b in pairwise(rows) if (a.rating, a.target) != (b.rating, b.target)]
+    return [rows[0], *changed]
 
 
 Call = dict[str, str]  # {"rating": ...}: a brief's call as the distribution counts it
@@ -103,14 +94,9 @@ def load_back_matter(config: Config, published: PublishedCall | None = None) -> 
     ratings = tuple(Rating.of(r) for r in compliance.ratings)
     found = project_ratings(config, ratings, published or current_call)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
-    return BackMatter(
-        ratings,
-        compliance.certification,
-        _disclosures(config, compliance),
-        distribution([r.name for r in ratings], counts),
-        len(found),
-        sum(counts.values()),
-    )
+    disclosures = _disclosures(config, compliance)
+    shares, rated = distribution([r.name for r in ratings], counts), sum(counts.values())
+    return BackMatter(ratings, compliance.certification, disclosures, shares, len(found), rated)
 
 
 def distribution(names: list[str], counts: Counter[str]) -> tuple[Share, ...]:
@@ -149,30 +135,30 @@ def current_call(folder: Path, config: Config, scale: Sequence[Rating]) -> Call 
 
 def _disclosures(config: Config, compliance: ComplianceConfig) -> Markup:
     """The disclosures as HTML: a Markdown file beside reportgen.toml, or the text itself."""
-    text = compliance.disclosures
+    text, name = compliance.disclosures, compliance.disclosures.strip()
     where, in_file = config.path or Path("reportgen.toml"), False
-    if text.strip().lower().endswith(".md") and "\n" not in text.strip():
-        path = config.resolve(text.strip())
-        if wrong := _unreadable(path, config.limits):  # a device or a huge file: never read
-            raise ConfigError(str(Problem(where, None, "compliance.disclosures", wrong)))
-        limit = config.limits.markdown_bytes
+
+    def refused(message: str, line: int | None = None) -> ConfigError:
+        return ConfigError(str(Problem(where, line, "compliance.disclosures", message)))
+
+    if name.lower().endswith(".md") and "\n" not in name:
+        path, limit = config.resolve(name), config.limits.markdown_bytes
+        if path.exists() and not path.is_file():  # a device: never read
+            raise refused(f"'{path.name}' is not a regular file ({path})")
+        if path.is_file() and (wrong := size_problem(path, limit, "markdown_bytes")):
+            raise refused(wrong)
         try:
             with path.open("rb") as handle:  # bounded: /proc files stat as 0 bytes
                 data = handle.read(limit + 1)
             text = data.decode("utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            message = f"'{text.strip()}' cannot be read ({exc.__class__.__name__}: {path})"
-            raise ConfigError(str(Problem(where, None, "compliance.disclosures", message))) from exc
+            raise refused(f"'{name}' cannot be read ({exc.__class__.__name__}: {path})") from exc
         if len(data) > limit:
-            message = (
-                f"'{path.name}' is over the limit of {human_bytes(limit)} "
-                f"({raise_hint('markdown_bytes')})"
-            )
-            raise ConfigError(str(Problem(where, None, "compliance.disclosures", message)))
+            hint = raise_hint("markdown_bytes")
+            raise refused(f"'{path.name}' is over the limit of {human_bytes(limit)} ({hint})")
         where, in_file = path, True
     if found := bad_character(text):
-        line = text.count("\n", 0, found[0]) + 1 if in_file else None
-        raise ConfigError(str(Problem(where, line, "compliance.disclosures", found[1])))
+        raise refused(found[1], text.count("\n", 0, found[0]) + 1 if in_file else None)
     return Markup(MarkdownIt("commonmark", {"html": False}).render(text))  # raw HTML escaped
 
 
@@ -187,10 +173,3 @@ def _refuse_invisible(config: Config, compliance: ComplianceConfig) -> None:
     for key, text in texts:
         if found := bad_character(text):
             raise ConfigError(str(Problem(where, None, key, found[1])))
-
-
-def _unreadable(path: Path, limits: Limits) -> str | None:
-    """Why the disclosures file is not read: not a regular file, or over [limits].markdown_bytes."""
-    if path.exists() and not path.is_file():
-        return f"'{path.name}' is not a regular file ({path})"
-    return size_problem(path, limits.markdown_bytes, "markdown_bytes") if path.is_file() else None

@@ -1,32 +1,13 @@
 """What changed since the last build: a snapshot of each build, compared with the next.
 
-Every promoted build writes two files next to its outputs:
-
-- `<out>/<id>/snapshot.json`: the brief's resolved figures (formatted, with
-  their source), verdict and risks, plus what verification needs to check the
-  PDF again later (section titles, listed sources, page limit).
-- `<out>/<id>/changes.json`: this build against the previous snapshot, for the
-  nightly job and the email. Always written; empty lists when nothing changed::
-
-    {"brief": "alibaba-ai-2026",
-     "since": "2026-11-20",            # date of the previous build, null on the first
-     "metrics": [{"id": "cloud_revenue_q2_2026", "label": "Alibaba Cloud revenue",
-                  "old": "USD 5.6bn", "new": "USD 6bn", "source": "ambition"}],
-                                       # old is null for a new metric, new null for a removed one
-     "verdict": {"old": "...", "new": "..."} or null,
-     "call": [{"id": "target", "label": "Price target", "old": "USD 150.00", "new": "USD 160.00"}],
-                                       # the call: rating, price target (and any entry of
-                                       # Snapshot.call, e.g. scenario values), old/new as shown
-     "risks_added": ["title", ...],
-     "risks_removed": ["title", ...],
-     "since_edition": false}           # true: compared with the last delivered edition
-                                       # (its snapshot, dated when it was sent)
-
-The brief shows a "Changes since <date>" box only when something changed, so
-rebuilding identical input gives identical bytes. changes.json always describes
-the PDF beside it: an HTML-only preview writes neither file (the next real build
-still compares with the last real one), and a brief skipped as unchanged keeps
-the changes.json of the build that made its PDF.
+Every promoted build writes `<out>/<id>/snapshot.json` (the brief's resolved figures,
+verdict and risks, and what verification needs to check the PDF again later) and
+`changes.json` (this build against the previous snapshot, for the nightly job and the
+email; its format is in docs/build-output.md). The brief shows a "Changes since <date>"
+box only when something changed, so rebuilding identical input gives identical bytes.
+changes.json always describes the PDF beside it: an HTML-only preview writes neither
+file, and a brief skipped as unchanged keeps the changes.json of the build that made
+its PDF.
 """
 
 from __future__ import annotations
@@ -65,11 +46,10 @@ class Snapshot:
     max_pages: int = 30
     figures: list[list[str]] = field(default_factory=list)  # [kind, title]: attributed in the PDF
     delivered: bool = False  # the snapshot of a delivered edition; `generated`: when it was sent
-    # The call as the reader sees it: id -> {"label", "value"} ("rating", "target"). A new part
-    # of the call (the scenario values) joins by adding entries in `call_of`: compared like these.
-    call: dict[str, dict[str, str]] | None = None  # None: a snapshot from before calls
-    # The calls readers received before this build, oldest first: {"date" (the edition's
-    # as_of), "rating", "target"} of each delivered edition (the back matter's history table).
+    # The call as the reader sees it (`call_of`): id -> {"label", "value"}; None: a snapshot
+    # from before calls. Then the calls readers received before this build, oldest first:
+    # {"date" (the edition's as_of), "rating", "target"} (the back matter's history table).
+    call: dict[str, dict[str, str]] | None = None
     delivered_calls: list[dict[str, str]] = field(default_factory=list)
 
     def calls_delivered(self) -> list[dict[str, str]]:
@@ -77,8 +57,7 @@ class Snapshot:
         call too when it is a delivered edition's (dated by its as_of, as the brief is)."""
         if not self.delivered:
             return list(self.delivered_calls)
-        own = {k: (self.call or {}).get(k, {}).get("value", "") for k in ("rating", "target")}
-        return [*self.delivered_calls, {"date": self.as_of, **own}]
+        return [*self.delivered_calls, {"date": self.as_of, **call_values(self.call or {})}]
 
     def to_json(self) -> bytes:
         return _json(asdict(self))
@@ -119,9 +98,9 @@ class Changes:
     @property
     def since_words(self) -> str:
         """ "the edition sent 26 November 2026", or the date of the previous build."""
-        when = self.since_date
-        if when is None:
+        if self.since is None:
             return "the last edition"
+        when = date.fromisoformat(self.since)
         day = f"{when.day} {when:%B %Y}"
         return f"the edition sent {day}" if self.since_edition else day
 
@@ -132,13 +111,7 @@ class Changes:
 
     @property
     def any(self) -> bool:
-        return bool(
-            self.call or self.metrics or self.verdict or self.risks_added or self.risks_removed
-        )
-
-    @property
-    def since_date(self) -> date | None:
-        return date.fromisoformat(self.since) if self.since else None
+        return any((self.call, self.metrics, self.verdict, self.risks_added, self.risks_removed))
 
     def to_json(self) -> bytes:
         return _json(asdict(self))
@@ -155,11 +128,6 @@ def _json(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def verdict_text(brief: Brief) -> str:
-    v = brief.verdict
-    return f"{v.label} (risk {v.risk}, reward {v.reward})"
-
-
 def call_of(brief: Brief) -> dict[str, dict[str, str]]:
     """The call as page one shows it, id -> {"label", "value"}: the one place a new part of
     the call (a scenario value) is added to what changes.json and the history compare."""
@@ -174,6 +142,11 @@ def call_of(brief: Brief) -> dict[str, dict[str, str]]:
     return call
 
 
+def call_values(call: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The rating and the target of a call as shown ('' for a part it lacks)."""
+    return {key: call.get(key, {}).get("value", "") for key in ("rating", "target")}
+
+
 def take_snapshot(
     brief_id: str,
     brief: Brief,
@@ -185,20 +158,19 @@ def take_snapshot(
 ) -> Snapshot:
     """The snapshot of a composed brief: formatted figures, so a unit change counts as a change."""
     metrics = {
-        m.id: {
-            "label": m.label,
-            "value": format_with_unit(m.value, m.unit, m.high),
-            "source": m.source,
-        }
+        m.id: dict(label=m.label, value=format_with_unit(m.value, m.unit, m.high), source=m.source)
         for m in brief.metrics
     }
-    metrics.update(scenario_values(brief))
+    currency = brief.market.currency if brief.market else None
+    for s in brief.scenarios:  # the v1.2 case values, compared like metrics: readers see them move
+        label, value = f"{s.case.capitalize()} case value", format_with_unit(s.value, currency)
+        metrics[f"scenario_{s.case}"] = dict(label=label, value=value, source=s.sources[0])
     return Snapshot(
         brief=brief_id,
         generated=generated,
         as_of=brief.as_of.isoformat(),
         metrics=metrics,
-        verdict=verdict_text(brief),
+        verdict=f"{brief.verdict.label} (risk {brief.verdict.risk}, reward {brief.verdict.reward})",
         risks=[r.title for r in brief.risks],
         sections=sections,
         sources=[[n, title] for n, title in sources],
@@ -207,19 +179,6 @@ def take_snapshot(
         call=call_of(brief),
         delivered_calls=delivered_calls or [],
     )
-
-
-def scenario_values(brief: Brief) -> dict[str, dict[str, str]]:
-    """The bull, base and bear values (v1.2), compared like metrics: a reader sees them move."""
-    currency = brief.market.currency if brief.market else None
-    return {
-        f"scenario_{s.case}": {
-            "label": f"{s.case.capitalize()} case value",
-            "value": format_with_unit(s.value, currency),
-            "source": s.sources[0],
-        }
-        for s in brief.scenarios
-    }
 
 
 def load_snapshot(folder: Path) -> Snapshot | None:
@@ -238,53 +197,34 @@ def compare(previous: Snapshot | None, current: Snapshot) -> Changes:
     """Metrics that moved, verdict and risks that changed; nothing on a first build."""
     if previous is None:
         return Changes(current.brief, None)
-    metrics = []
-    for mid in [*current.metrics, *(m for m in previous.metrics if m not in current.metrics)]:
-        old, new = previous.metrics.get(mid), current.metrics.get(mid)
-        if old is not None and new is not None and old["value"] == new["value"]:
-            continue
-        shown = new or old or {}
-        metrics.append(
-            MetricChange(
-                mid,
-                shown.get("label", mid),
-                old["value"] if old else None,
-                new["value"] if new else None,
-                shown.get("source", ""),
-            )
-        )
-    verdict = (
-        None
-        if previous.verdict == current.verdict
-        else {"old": previous.verdict, "new": current.verdict}
-    )
-    call = _call_changes(previous.call, current.call or {})
+    metrics = [
+        MetricChange(key, entry.get("label", key), old, new, entry.get("source", ""))
+        for key, entry, old, new in _moved(previous.metrics, current.metrics)
+    ]
+    # no call changes against a snapshot that kept no call
+    moved = _moved(previous.call, current.call or {}) if previous.call is not None else []
+    verdict = {"old": previous.verdict, "new": current.verdict}
     return Changes(
         brief=current.brief,
         since=previous.generated[:10],
         metrics=metrics,
-        verdict=verdict,
+        verdict=None if previous.verdict == current.verdict else verdict,
         risks_added=[r for r in current.risks if r not in previous.risks],
         risks_removed=[r for r in previous.risks if r not in current.risks],
         since_edition=previous.delivered,
-        call=call,
+        call=[CallChange(key, entry.get("label", key), old, new) for key, entry, old, new in moved],
     )
 
 
-def _call_changes(
-    before: dict[str, dict[str, str]] | None, now: dict[str, dict[str, str]]
-) -> list[CallChange]:
-    """Each part of the call that moved (none against a snapshot that kept no call)."""
-    if before is None:
-        return []
-    changes = []
+def _moved(
+    before: dict[str, dict[str, str]], now: dict[str, dict[str, str]]
+) -> list[tuple[str, dict[str, str], str | None, str | None]]:
+    """Each entry (a metric, a part of the call) whose value changed, this build's first,
+    then the removed ones: (id, the entry, old value, new value)."""
+    moved = []
     for key in [*now, *(k for k in before if k not in now)]:
-        old, new = _value(before.get(key)), _value(now.get(key))
-        if old != new:
-            label = (now.get(key) or before.get(key) or {}).get("label", key)
-            changes.append(CallChange(key, label, old, new))
-    return changes
-
-
-def _value(part: dict[str, str] | None) -> str | None:
-    return None if part is None else part.get("value")
+        old, new = before.get(key), now.get(key)
+        was, now_is = (None if e is None else e.get("value") for e in (old, new))
+        if was != now_is:
+            moved.append((key, new or old or {}, was, now_is))
+    return moved

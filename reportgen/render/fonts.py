@@ -1,13 +1,11 @@
 """The house font inside the HTML: Inter regular, bold and italic, Latin only, as WOFF2 URIs.
 
-A brief opened on an iPad or a PC without Inter would otherwise fall back to a
-system font and look unlike its PDF. The subset (Latin letters, punctuation,
-figures, arrows and the minus sign; the OpenType features the page uses, such as
-tabular figures) keeps the three faces within FONT_BUDGET; a `unicode-range`
-leaves every other script, CJK above all, to the system fonts the CSS names
-after Inter. The same font file always gives the same bytes, so builds stay
-reproducible. Without Inter installed (fonts-inter) nothing is embedded and the
-page names its fallbacks as before.
+A brief opened on an iPad or a PC without Inter would otherwise fall back to a system
+font and look unlike its PDF. The subset (Latin, punctuation, figures, arrows, the minus
+sign; the OpenType features the page uses) keeps the three faces within FONT_BUDGET; a
+`unicode-range` leaves every other script to the system fonts the CSS names after Inter.
+The same font file always gives the same bytes. Without Inter installed (fonts-inter)
+nothing is embedded.
 """
 
 from __future__ import annotations
@@ -69,12 +67,8 @@ def font_file(family: str, style: str) -> Path | None:
     """The installed file of one face, as fontconfig finds it (None when it is absent)."""
     if shutil.which("fc-match") is None:
         return None
-    found = subprocess.run(
-        ["fc-match", "--format=%{family}\t%{style}\t%{file}", f"{family}:style={style}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split("\t")
+    query = ["fc-match", "--format=%{family}\t%{style}\t%{file}", f"{family}:style={style}"]
+    found = subprocess.run(query, capture_output=True, text=True, check=False).stdout.split("\t")
     if len(found) != 3 or family not in found[0].split(",") or style not in found[1]:
         return None
     return Path(found[2])
@@ -85,18 +79,10 @@ def _cached_subset(path: Path) -> bytes:
     keyed by the font's bytes and how it is subset (a failed write only costs time)."""
     from importlib.metadata import version
 
-    source = path.read_bytes()
-    key = hashlib.sha256(
-        "\0".join(
-            [
-                hashlib.sha256(source).hexdigest(),
-                UNICODE_RANGE,
-                *LAYOUT_FEATURES,
-                version("fonttools"),
-            ]
-        ).encode()
-    ).hexdigest()[:32]
-    cached = _cache_dir() / f"{key}.woff2"
+    how = [hashlib.sha256(path.read_bytes()).hexdigest(), UNICODE_RANGE, *LAYOUT_FEATURES]
+    key = hashlib.sha256("\0".join([*how, version("fonttools")]).encode()).hexdigest()[:32]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cached = Path(base) / "reportgen" / "fonts" / f"{key}.woff2"
     if cached.is_file():
         return cached.read_bytes()
     data = subset_woff2(path)
@@ -110,21 +96,14 @@ def _cached_subset(path: Path) -> bytes:
     return data
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "reportgen" / "fonts"
-
-
 def subset_woff2(path: Path) -> bytes:
     """The Latin subset of one font file as WOFF2, the same bytes for the same file."""
     from fontTools import subset  # lazy: only the HTML page needs it, once per process
     from fontTools.ttLib import TTFont
 
-    options = subset.Options()
-    options.layout_features = LAYOUT_FEATURES
-    options.flavor = "woff2"
-    options.hinting = False
-    options.desubroutinize = True
+    options = subset.Options(
+        layout_features=LAYOUT_FEATURES, flavor="woff2", hinting=False, desubroutinize=True
+    )
     font = TTFont(path, recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=_codepoints())

@@ -12,6 +12,7 @@ import base64
 import mimetypes
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,15 +63,12 @@ def render_markdown(
     """Markdown + helpers -> HTML. The doc must have passed brief.helpers.scan_helpers."""
     fragments: list[Markup] = []
 
-    def helper(name: str) -> Callable[[str], str]:
-        def call(arg: str) -> str:
-            fragments.append(resolve(name, arg))
-            return _token(len(fragments) - 1, block=name in BLOCK_HELPERS)
-
-        return call
+    def helper(name: str, arg: str) -> str:
+        fragments.append(resolve(name, arg))
+        return _token(len(fragments) - 1, block=name in BLOCK_HELPERS)
 
     authored = _MARKS.sub("", doc.text)  # the loader refuses these; never trust that here
-    text = HELPER_ENV.from_string(authored).render({name: helper(name) for name in HELPERS})
+    text = HELPER_ENV.from_string(authored).render({n: partial(helper, n) for n in HELPERS})
     text = _tidy_marks(text, fragments)
     html = _markdown(root, limits).render(text)  # raw HTML off: the author's text is escaped
     return Markup(_swap_tokens(html, fragments))
@@ -127,7 +125,8 @@ def _markdown(root: Path, limits: Limits) -> MarkdownIt:
         if image_problem(root, src, limits) is not None:  # validation warned about it
             alt = renderer.renderInlineAsText(token.children or [], options, env)
             return Markup('<span class="dropped-image">[image not shown: {}]</span>').format(alt)
-        token.attrSet("src", _data_uri(root / src))
+        data = base64.b64encode((root / src).read_bytes()).decode("ascii")
+        token.attrSet("src", f"data:{mimetypes.guess_type(src)[0]};base64,{data}")
         return str(default_image(tokens, idx, options, env))
 
     md.add_render_rule("image", image)
@@ -149,8 +148,3 @@ def _typeset_text(state: Any) -> None:
         for child in token.children or []:
             if child.type == "text":
                 child.content = typeset(child.content)
-
-
-def _data_uri(path: Path) -> str:
-    kind = mimetypes.guess_type(path.name)[0]
-    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"

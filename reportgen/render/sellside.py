@@ -1,15 +1,15 @@
-"""Stage 3b: composing the v1.1 and v1.2 views (render/sellsideviews.py) of a checked brief.
+"""Stage 3b: the v1.1 and v1.2 views of a checked brief (market block, comparables,
+catalysts, price chart, target, scenarios, financial summary) and how they are composed.
 
-Composed in reading order so footnote numbers stay in first-cited order: the
-market block (page one) before the verdict, the rest after the body sections.
-A computed figure carries the marks of its inputs' sources: the market value
-and the upside the market block's source, a multiple its row's, the peer
-median and the premium every peer's.
+Composed in reading order, so footnotes stay in first-cited order: the market block (page
+one) before the verdict, the rest after the body sections. A computed figure carries the
+marks of its inputs' sources (a multiple its row's, the peer median every peer's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
@@ -17,7 +17,7 @@ from reportgen.brief.catalysts import timeline
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import Summary, financial_summary, key_data
 from reportgen.brief.market import market_value, target_text, upside
-from reportgen.brief.models import CASES, Brief, Market
+from reportgen.brief.models import CASES, Brief
 from reportgen.brief.scenarios import Measured, measure, reward_level, risk_level
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import (
@@ -29,83 +29,207 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
-from reportgen.render.charts import REDRAW, ChartStore
-from reportgen.render.pricechart import PastCall, draw_price_chart, price_points
-from reportgen.render.scenariochart import Levels, draw_risk_reward
-from reportgen.render.sellsideviews import (
-    ILLUSTRATIVE,
-    RISK_REWARD_TITLE,
-    SCENARIOS_TITLE,
-    SUMMARY_TITLE,
-    CaseView,
-    CatalystView,
-    CompsView,
-    Figure,
-    Implied,
-    MarketView,
-    PriceChart,
-    ScenariosView,
-    SellSide,
-    SummaryView,
-    TargetView,
+from reportgen.render.charts import (
+    ChartStore,
+    ChartView,
+    PastCall,
+    draw_price_chart,
+    draw_risk_reward,
+    price_points,
 )
+
+ILLUSTRATIVE = "illustrative"
+VALUATION_TITLE = "Valuation"
+CATALYSTS_TITLE = "Catalysts"
+COMPS_TITLE = "Comparables: valuation multiples"
+SCENARIOS_TITLE = "Scenarios: value per share"
+RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
+SUMMARY_TITLE = "Financial summary"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of the market block: its text and footnote marks."""
+
+    label: str
+    value: str
+    marks: Markup
+    note: str = ""  # e.g. the horizon, or how it was computed
+    call: bool = False  # part of the call (target, upside) rather than key data
+
+
+@dataclass(frozen=True)
+class MarketView:
+    rating: str | None
+    figures: list[Figure]
+    illustrative: bool  # its source says it is illustrative: the page says so too
+    key_data: list[Figure] = field(default_factory=list)  # 52-week range, 12-month change
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One scenario row: each cell with the marks of its inputs."""
+
+    case: str  # "Bull"
+    value: str
+    marks: Markup  # the value's sources
+    upside: str  # to the price now
+    upside_marks: Markup  # the value's sources and the price's
+    probability: str
+    drivers: str
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A verdict level as the scenarios imply it, beside the one the brief states."""
+
+    what: str  # "Reward" or "Risk"
+    stated: str
+    implied: str
+    case: str  # "bull" or "bear"
+    upside: str  # the case's upside or downside
+    thresholds: str  # 'medium from +20.0%, high from +50.0%, very high from +100.0%'
+
+
+@dataclass(frozen=True)
+class ScenariosView:
+    currency: str
+    cases: list[CaseView]  # bull, base, bear
+    weighted: tuple[str, Markup, str, Markup]  # value, its marks, upside, its marks (+ price's)
+    implied: list[Implied]  # reward, then risk
+    chart: Markup  # the risk-reward chart's SVG
+    chart_marks: Markup  # the source line
+    illustrative: bool
+    title: str = SCENARIOS_TITLE
+    chart_title: str = RISK_REWARD_TITLE
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """How the target is derived and what could stop the price reaching it (trusted HTML)."""
+
+    target: str
+    horizon: str
+    method_html: Markup
+    risks_html: Markup
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """The financial summary, one column per year: rows of (label, marks, cells)."""
+
+    years: list[tuple[str, Markup]]  # '2026E' and its row's marks
+    rows: list[tuple[str, Markup, list[str]]]
+    illustrative: bool
+    credit: Markup  # the source line: every year's sources and the price's
+    title: str = SUMMARY_TITLE
+
+
+@dataclass(frozen=True)
+class CompsView:
+    entity: str
+    headers: list[str]
+    rows: list[tuple[str, list[str], bool, Markup]]  # name, cells, is subject, marks
+    median: tuple[list[str], Markup]  # cells, marks
+    premium: tuple[list[str], Markup] | None  # None when the subject has no row
+    subject: str
+    illustrative: bool  # a row's source says it is illustrative: the page says so too
+    title: str = COMPS_TITLE
+
+
+@dataclass(frozen=True)
+class CatalystView:
+    when: str
+    event: str
+    watch: str | None
+    marks: Markup
+    past: bool
+
+
+@dataclass
+class SellSide:
+    """Everything v1.1 adds to the page; empty lists and None when the brief has none."""
+
+    market: MarketView | None = None
+    comps: CompsView | None = None
+    price_chart: ChartView | None = None
+    catalysts: list[CatalystView] = field(default_factory=list)
+    target: TargetView | None = None  # v1.2: method and risks to the target
+    scenarios: ScenariosView | None = None
+    summary: SummaryView | None = None
+
+    @property
+    def valuation(self) -> bool:
+        """Does the page show the valuation section?"""
+        parts = (self.comps, self.price_chart, self.target, self.scenarios, self.summary)
+        return any(p is not None for p in parts)
+
+    @property
+    def titles(self) -> list[str]:
+        """The h2 titles these views add, in page order (for PDF verification)."""
+        titles = [VALUATION_TITLE] if self.valuation else []
+        return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
+
+    @property
+    def next_catalysts(self) -> list[tuple[int, CatalystView]]:
+        """The next two catalysts on or after `as_of` with their place in the timeline
+        (1-based: the anchor page one links to)."""
+        return [(i, c) for i, c in enumerate(self.catalysts, 1) if not c.past][:2]
+
+    @property
+    def figures(self) -> list[list[str]]:
+        """[kind, title] of the charts and tables these views add, each with a source line."""
+        scenarios = self.scenarios
+        figures = [["chart", scenarios.chart_title]] if scenarios else []
+        figures += [["table", self.summary.title]] if self.summary else []
+        figures += [["chart", self.price_chart.title]] if self.price_chart else []
+        return figures + ([["table", self.comps.title]] if self.comps else [])
+
 
 Cite = Callable[[str], Markup]
 
 
 class SellSideComposer:
-    """`market()` first (page one), `rest()` after the body sections.
-    `cite` gives a source's footnote mark, `credit` its name and mark (a figure's source line);
-    `calls`: the delivered editions' ratings and targets, when the caller has them."""
+    """`market()` first (page one), `rest()` after the body sections. `cite` gives a source's
+    footnote mark, `credit` its name and mark (a figure's source line), `markdown` a Markdown
+    field's HTML by key; `calls`: the delivered editions' ratings and targets, if known."""
 
     def __init__(
         self,
         checked: Checked,
         cite: Cite,
         credit: Cite,
-        calls: Sequence[PastCall] | None = None,
-        charts: ChartStore = REDRAW,
-        markdown: Callable[[str], Markup] | None = None,
+        markdown: Callable[[str], Markup],
+        calls: Sequence[PastCall] | None,
+        charts: ChartStore,
     ):
-        self.charts = charts
-        self.markdown = markdown or (lambda key: Markup())  # a Markdown field's HTML, by key
         self.checked = checked
         self.brief: Brief = checked.spec.brief
         self.cite = cite
         self.credit = credit
+        self.markdown = markdown
         self.calls = calls
+        self.charts = charts
 
     def market(self) -> MarketView | None:
         market = self.brief.market
         if market is None:
             return None
-        marks = self.cite(market.source)
-        cur = market.currency
-        figures = [
-            Figure(
-                "Price", f"{cur} {format_number(market.price, 2)}", marks, market.date.isoformat()
-            )
-        ]
-        value = market_value(market)
-        if value is not None:
+        marks, cur = self.cite(market.source), market.currency
+        price = f"{cur} {format_number(market.price, 2)}"
+        figures = [Figure("Price", price, marks, market.date.isoformat())]
+        if (value := market_value(market)) is not None:
             note = f"{format_number(market.shares or 0)}bn shares × price"
             figures.append(
                 Figure("Market value", f"{cur} {format_number(value, 1)}bn", marks, note)
             )
         gain = upside(market)
         if market.target is not None and gain is not None:
-            figures.append(
-                Figure(
-                    "Price target",
-                    target_text(market),
-                    marks,
-                    market.horizon or "",
-                    call=True,
-                )
-            )
-            figures.append(
-                Figure("Upside to target", format_premium(gain), marks, "target ÷ price − 1", True)
-            )
+            horizon, how = market.horizon or "", "target ÷ price − 1"
+            figures += [
+                Figure("Price target", target_text(market), marks, horizon, True),
+                Figure("Upside to target", format_premium(gain), marks, how, True),
+            ]
         shown = self.illustrative({market.source})
         return MarketView(market.rating, figures, shown, self.key_data())
 
@@ -142,8 +266,7 @@ class SellSideComposer:
         method, risks = self.markdown("market.method"), self.markdown("market.target_risks")
         if not method and not risks:
             return None
-        price = target_text(market)
-        return TargetView(price, market.horizon or "", method, risks)
+        return TargetView(target_text(market), market.horizon or "", method, risks)
 
     def scenarios(self) -> ScenariosView | None:
         measured = measure(self.brief)
@@ -158,15 +281,14 @@ class SellSideComposer:
             format_premium(measured.weighted_upside),
             self.marks([market.source, *every]),
         )
-        chart = draw_risk_reward(_levels(measured, market), RISK_REWARD_TITLE, self.charts)
+        chart = draw_risk_reward(
+            measured, market.target, market.currency, RISK_REWARD_TITLE, self.charts
+        )
         # the price's source first: it is cited on page one, so its mark is the lowest
-        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys([market.source, *every]))
+        credit = self.credits([market.source, *every])
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
-        return ScenariosView(
-            SCENARIOS_TITLE, market.currency, cases, weighted, implied, chart,
-            RISK_REWARD_TITLE, credit, shown,
-        )  # fmt: skip
+        return ScenariosView(market.currency, cases, weighted, implied, chart, credit, shown)
 
     def case(self, measured: Measured, name: str, price_source: str) -> CaseView:
         scenario = measured.cases[name]
@@ -213,17 +335,14 @@ class SellSideComposer:
         market = self.brief.market
         price_mark = self.cite(market.source) if market else Markup()
         if found.pe is not None:
-            rows.append(
-                ("P/E at the current price", price_mark, [format_value(v, True) for v in found.pe])
-            )
+            pe = [format_value(v, True) for v in found.pe]
+            rows.append(("P/E at the current price", price_mark, pe))
         rows.append(self.figure_row(f"FCF ({money})", found, "fcf"))
         if found.fcf_yield is not None:
-            rows.append(
-                ("FCF yield on market value", price_mark, [_share(v) for v in found.fcf_yield])
-            )
+            fcf_yield = [_share(v) for v in found.fcf_yield]
+            rows.append(("FCF yield on market value", price_mark, fcf_yield))
         ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
-        credit = Markup("; ").join(self.credit(s) for s in dict.fromkeys(ids))
-        return SummaryView(SUMMARY_TITLE, years, rows, self.illustrative(set(ids)), credit)
+        return SummaryView(years, rows, self.illustrative(set(ids)), self.credits(ids))
 
     def figure_row(
         self, label: str, found: Summary, column: str, places: int | None = None
@@ -232,24 +351,25 @@ class SellSideComposer:
         values = [y.figures[column] for y in found.years]
         if places is None:
             places = max(1, decimals_for([v for v in values if v is not None], 2))
-        return (
-            label,
-            Markup(),
-            [NOT_AVAILABLE if v is None else format_number(v, places) for v in values],
-        )
+        cells = [NOT_AVAILABLE if v is None else format_number(v, places) for v in values]
+        return label, Markup(), cells
 
     def marks(self, source_ids: Sequence[str]) -> Markup:
+        """Each source's footnote mark, once."""
         return Markup().join(self.cite(s) for s in dict.fromkeys(source_ids))
 
-    def price_chart(self) -> PriceChart | None:
-        brief = self.brief
-        if brief.prices is None or brief.market is None:
+    def credits(self, source_ids: Sequence[str]) -> Markup:
+        """A source line: each source's name and mark, once, "; "-separated."""
+        return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
+
+    def price_chart(self) -> ChartView | None:
+        market = self.brief.market
+        if self.brief.prices is None or market is None:
             return None
-        frame = self.checked.frames[brief.prices]
-        title = f"Share price and price target ({brief.market.currency})"
-        points, calls = price_points(frame), self.past_calls()
-        svg = draw_price_chart(points, calls, brief.market.currency, title, self.charts)
-        return PriceChart(title, svg, self.credit(brief.market.source))
+        points = price_points(self.checked.frames[self.brief.prices])
+        title = f"Share price and price target ({market.currency})"
+        svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.charts)
+        return ChartView("price-history", title, svg, self.credit(market.source))
 
     def past_calls(self) -> list[PastCall]:
         """The calls to mark: the editions' when given, else market.history and today's call."""
@@ -266,21 +386,16 @@ class SellSideComposer:
         if valuation is None:
             return None
         comps = compute_comps(valuation, self.checked.frames[valuation.data])
-        rows = [
-            (
-                r.name,
-                [format_value(v, comps.divisions[j]) for j, v in enumerate(r.values)],
-                r.subject,
-                Markup().join(self.cite(s) for s in r.sources),
-            )
-            for r in comps.rows
-        ]
-        peers = Markup().join(self.cite(s) for s in comps.peer_sources)
-        median = ([format_value(v, comps.divisions[j]) for j, v in enumerate(comps.median)], peers)
-        ids = {s for r in comps.rows for s in r.sources}
-        shown = self.illustrative(ids)
+
+        def cells(values: Sequence[Value]) -> list[str]:
+            return [format_value(v, comps.divisions[j]) for j, v in enumerate(values)]
+
+        rows = [(r.name, cells(r.values), r.subject, self.marks(r.sources)) for r in comps.rows]
+        median = (cells(comps.median), self.marks(comps.peer_sources))
+        shown = self.illustrative({s for r in comps.rows for s in r.sources})
+        premium = self.premium(comps)
         return CompsView(
-            comps.entity, comps.labels, rows, median, self.premium(comps), valuation.subject, shown
+            comps.entity, comps.labels, rows, median, premium, valuation.subject, shown
         )
 
     def illustrative(self, source_ids: set[str]) -> bool:
@@ -293,26 +408,17 @@ class SellSideComposer:
         subject = comps.subject_row
         if subject is None:
             return None
-        ids = dict.fromkeys([*subject.sources, *comps.peer_sources])
-        return [format_premium(p) for p in comps.premium], Markup().join(self.cite(s) for s in ids)
+        marks = self.marks([*subject.sources, *comps.peer_sources])
+        return [format_premium(p) for p in comps.premium], marks
 
     def catalysts(self) -> list[CatalystView]:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = Markup().join(self.cite(s) for s in c.sources)
+            marks = Markup().join(self.cite(s) for s in c.sources)  # as the author lists them
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
-
-
-def _levels(measured: Measured, market: Market) -> Levels:
-    """What the risk-reward chart draws."""
-    value = {name: measured.cases[name].value for name in CASES}
-    return Levels(
-        market.price, market.target, value["bear"], value["base"], value["bull"],
-        measured.weighted, market.currency,
-    )  # fmt: skip
 
 
 def _share(value: Value) -> str:

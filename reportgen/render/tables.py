@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PLAIN = "plain"
+Cite = Callable[[str], Markup]
 _LABEL_UNIT = re.compile(r"\s*\((%|x|pp)\)\s*$")
 _NAME_UNIT = {"_pct": "%", "_percent": "%", "_pp": "pp"}
 
@@ -34,9 +35,7 @@ class Cell:
     numeric: bool = False
     negative: bool = False
     html: Markup | None = None  # footnote marks instead of text
-    marks: Markup = field(
-        default_factory=Markup
-    )  # after the text: the row's source mark (first cell)
+    marks: Markup = field(default_factory=Markup)  # after the text: a row's source mark
 
 
 @dataclass(frozen=True)
@@ -48,49 +47,38 @@ class TableView:
     source_marks: Markup  # the table's source, named, with its mark (the source line)
 
 
-def build_table(
-    table: Table, frame: Frame, cite: Callable[[str], Markup], credit: Callable[[str], Markup]
-) -> TableView:
+def build_table(table: Table, frame: Frame, cite: Cite, credit: Cite) -> TableView:
     """Select, rename, sort and format; `cite` turns a source id into its footnote mark (a
     row's), `credit` into its name and mark (the source line, as a chart's reads)."""
-    import pandas as pd  # lazy: heavy, and `reportgen --help` or a check-only run never needs it
+    # lazy: heavy, and `reportgen --help` or a check-only run never needs it
+    from pandas.api.types import is_numeric_dtype
 
     df = frame.df
     if table.sort:
         column = table.sort.lstrip("-")
         df = df.sort_values(column, ascending=not table.sort.startswith("-"), kind="stable")
     columns = list(table.columns) if table.columns else list(df.columns)
-    labels = [table.columns[c] if table.columns else str(c) for c in columns]
-    numeric = [
-        c != "source" and pd.api.types.is_numeric_dtype(df[c]) and not _is_year_column(df[c])
-        for c in columns
-    ]
-    units = [
-        column_unit(str(c), label, table.format) if num else None
-        for c, label, num in zip(columns, labels, numeric, strict=True)
-    ]
-    labels = [
-        label.removesuffix(f"({unit})").rstrip() if unit else label
-        for label, unit in zip(labels, units, strict=True)
-    ]
-    places = [
-        decimals_for([float(v) for v in df[c].dropna()]) if num else 0
-        for c, num in zip(columns, numeric, strict=True)
-    ]
+    headers, specs = [], []
+    for c in columns:
+        label = table.columns[c] if table.columns else str(c)
+        numeric = c != "source" and is_numeric_dtype(df[c]) and not _is_year_column(df[c])
+        unit = column_unit(str(c), label, table.format) if numeric else None
+        places = decimals_for([float(v) for v in df[c].dropna()]) if numeric else 0
+        headers.append((label.removesuffix(f"({unit})").rstrip() if unit else label, numeric))
+        specs.append((c, numeric, places, unit))
     # "as marked per row" must hold even when the source column is not shown
     per_row = not table.source and "source" in df.columns and "source" not in columns
     rows = []
     for _, record in df.iterrows():
         cells = [
-            _cell(record[c], c, num, p, cite, unit)
-            for c, num, p, unit in zip(columns, numeric, places, units, strict=True)
+            _cell(record[c], c, numeric, places, cite, unit) for c, numeric, places, unit in specs
         ]
         if per_row and cells:
             cells[0] = replace(cells[0], marks=_row_marks(record["source"], cite))
         highlighted = table.highlight is not None and str(record[columns[0]]) == table.highlight
         rows.append((cells, highlighted))
     marks = credit(table.source) if table.source else Markup()
-    return TableView(table.id, table.title, list(zip(labels, numeric, strict=True)), rows, marks)
+    return TableView(table.id, table.title, headers, rows, marks)
 
 
 def column_unit(column: str, label: str, formats: dict[str, str] | None) -> str | None:
@@ -108,14 +96,11 @@ def column_unit(column: str, label: str, formats: dict[str, str] | None) -> str 
 def _is_year_column(values: pd.Series) -> bool:
     """Whole numbers from 1800 to 2200 read as years: shown as 2024, never 2,024."""
     present = values.dropna()
-    return (
-        not present.empty
-        and bool((present % 1 == 0).all())
-        and bool(present.between(1800, 2200).all())
-    )
+    whole = bool((present % 1 == 0).all()) and bool(present.between(1800, 2200).all())
+    return not present.empty and whole
 
 
-def _row_marks(value: object, cite: Callable[[str], Markup]) -> Markup:
+def _row_marks(value: object, cite: Cite) -> Markup:
     """The mark of a row's source; none for a blank cell (validation reports it)."""
     if value is None or value != value or not str(value).strip():
         return Markup()
@@ -123,12 +108,7 @@ def _row_marks(value: object, cite: Callable[[str], Markup]) -> Markup:
 
 
 def _cell(
-    value: object,
-    column: str,
-    numeric: bool,
-    places: int,
-    cite: Callable[[str], Markup],
-    unit: str | None = None,
+    value: object, column: str, numeric: bool, places: int, cite: Cite, unit: str | None
 ) -> Cell:
     if value is None or value != value:  # None or NaN
         return Cell("\u2014", numeric=numeric)

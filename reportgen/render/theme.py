@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -20,11 +19,7 @@ from markupsafe import Markup
 
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
-from reportgen.render.charts import ACCENT, ACCENT_SOFT
-from reportgen.render.svg import recolour
-from reportgen.render.templates import builtin_templates
-
-log = logging.getLogger(__name__)
+from reportgen.render.charts import ACCENT, ACCENT_SOFT, recolour
 
 LOGO_TYPES = {
     ".png": "image/png",
@@ -39,7 +34,6 @@ FALLBACK_FONTS = (
     '"Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", '
     '"PingFang SC", "Hiragino Sans", "Microsoft YaHei", "Yu Gothic", sans-serif'
 )
-PROJECT_TEMPLATES = "templates"
 ISO_DATE = re.compile(r"\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b")
 
 
@@ -84,18 +78,9 @@ class Theme:
 
 def load_theme(config: Config) -> Theme:
     """The theme of a loaded configuration; ConfigError when the logo is unusable."""
-    theme = config.theme
-    logo = _logo_uri(config, theme.logo) if theme.logo else ""
-    css = theme_css(theme)
-    return Theme(
-        theme.firm,
-        logo,
-        css,
-        theme.disclaimer,
-        theme.accent,
-        tuple(theme.fonts),
-        theme.date_format,
-    )
+    t = config.theme
+    logo = _logo_uri(config, t.logo) if t.logo else ""
+    return Theme(t.firm, logo, theme_css(t), t.disclaimer, t.accent, tuple(t.fonts), t.date_format)
 
 
 def theme_css(theme: ThemeConfig) -> Markup:
@@ -151,12 +136,10 @@ def _ink(hex_colour: str, background: str, ratio: float = 4.6) -> str:
 
 def _logo_uri(config: Config, name: str) -> str:
     """The logo file, inside the project folder, as a data: URI."""
-    path = (config.base_dir / name).resolve()
+    path, where = (config.base_dir / name).resolve(), config.path or Path("reportgen.toml")
 
     def fail(message: str) -> ConfigError:
-        return ConfigError(
-            str(Problem(config.path or Path("reportgen.toml"), None, "theme.logo", message))
-        )
+        return ConfigError(str(Problem(where, None, "theme.logo", message)))
 
     if not path.is_relative_to(config.base_dir.resolve()):
         raise fail(f"'{name}' is outside the project folder {config.base_dir}")
@@ -167,31 +150,6 @@ def _logo_uri(config: Config, name: str) -> str:
         raise fail(f"'{name}' must be one of {', '.join(LOGO_TYPES)}")
     data = path.read_bytes()
     if len(data) > LOGO_MAX_BYTES:
-        raise fail(
-            f"'{name}' is {len(data) // 1000} kB; a logo may be at most {LOGO_MAX_BYTES // 1000} kB"
-        )
+        limit = f"a logo may be at most {LOGO_MAX_BYTES // 1000} kB"
+        raise fail(f"'{name}' is {len(data) // 1000} kB; {limit}")
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def template_dirs(config: Config, override: Path | None = None) -> tuple[Path, ...]:
-    """Where a project's own templates are: --templates DIR, else [theme] templates,
-    else a templates/ folder beside reportgen.toml when there is one."""
-    if override is not None:
-        if not override.is_dir():
-            raise ConfigError(f"{override}: templates folder not found")
-        return (override,)
-    if config.theme.templates:
-        folder = config.base_dir / config.theme.templates
-        if not folder.is_dir():
-            where = config.path or Path("reportgen.toml")
-            raise ConfigError(
-                str(Problem(where, None, "theme.templates", f"folder '{folder}' not found"))
-            )
-        return (folder,)
-    folder = config.base_dir / PROJECT_TEMPLATES
-    return (folder,) if folder.is_dir() and not _is_builtin(folder) else ()
-
-
-def _is_builtin(folder: Path) -> bool:
-    """True in a reportgen checkout, where ./templates is the built-in theme itself."""
-    return folder.resolve() == builtin_templates().resolve()

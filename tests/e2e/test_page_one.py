@@ -15,7 +15,6 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -23,12 +22,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import EXAMPLE, REPO, build_brief
+from pydantic import TypeAdapter
 
 from reportgen.brief.data import format_number
+from reportgen.brief.models import Author, AuthorEntry
 from reportgen.brief.valuation import format_premium, format_value
 from reportgen.build import check_brief
 from reportgen.cli import main
-from reportgen.render.documentviews import Analyst, analysts
 from reportgen.render.markdown import FOOTNOTE_MARK, merge_marks, typeset
 
 LEVEL = {"low": 1, "medium": 2, "high": 3}
@@ -149,10 +149,10 @@ def test_back_matter_names_analysts_production_time_and_pricing_date(
 
 
 def test_analysts_as_names_or_name_role_email() -> None:
-    person = SimpleNamespace(name="Mei Chen", role="Senior Analyst", email="mei@desk.example")
-    assert analysts(["Research Desk", person]) == [
-        Analyst("Research Desk"),
-        Analyst("Mei Chen", "Senior Analyst", "mei@desk.example"),
+    person = {"name": "Mei Chen", "role": "Senior Analyst", "email": "mei@desk.example"}
+    assert TypeAdapter(list[AuthorEntry]).validate_python(["Research Desk", person]) == [
+        Author(name="Research Desk"),
+        Author(name="Mei Chen", role="Senior Analyst", email="mei@desk.example"),
     ]
 
 

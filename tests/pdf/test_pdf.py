@@ -407,8 +407,7 @@ def test_back_matter_is_refitted_rather_than_left_alone(
 ) -> None:
     """The shortest brief whose Sources spill onto page 2 is laid out again, tighter,
     and fits on one page; a brief with a real second page keeps it."""
-    from reportgen.pdf.fit import fitted, page_to_save
-    from reportgen.pdf.layout import layout
+    from reportgen.pdf.layout import fitted, layout, page_to_save
 
     minimal["sections"][0].update(body="FILLER", tables=[], charts=[])  # a one-page brief
     folder = make_brief(minimal)

@@ -332,4 +332,7 @@ def test_a_tls_handshake_dripped_a_byte_at_a_time_cannot_hold_the_run(project: P
     with drip_server(tls=True) as port:
         report = send(project, port, security="tls", timeout=0.3, max_attempts=2)
     assert report.exit_code == 1
-    assert "[smtp].timeout deadline" in report.outcomes[0].details[0]
+    # The watchdog's message; on a starved machine the drip can stall past the socket's
+    # per-read timeout (the same 0.3 s) first: either way the run ended, bounded.
+    detail = report.outcomes[0].details[0]
+    assert "[smtp].timeout deadline" in detail or "timed out waiting for the server" in detail

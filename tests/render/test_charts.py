@@ -21,9 +21,9 @@ from reportgen.brief.labels import header_words
 from reportgen.brief.models import Chart
 from reportgen.brief.spec import load_spec
 from reportgen.brief.validate import validate
+from reportgen.pdf.layout import charts_as_images
 from reportgen.pdf.verify import read_back
-from reportgen.render.charts import ACCENT, BASE, build_chart
-from reportgen.render.svg import charts_as_images, recolour
+from reportgen.render.charts import ACCENT, BASE, build_chart, recolour
 
 
 def draw(chart: Chart, df: pd.DataFrame) -> str:
@@ -79,7 +79,7 @@ def test_group_makes_one_series_per_source() -> None:
 
 
 def test_svg_post_processing_escapes_the_title_and_feeds_the_pdf_the_same_svg() -> None:
-    """One module rewrites chart SVG: inline for the page, recoloured, and as <img> for the PDF."""
+    """Chart SVG: inline for the page, recoloured, and as <img> for the PDF."""
     chart = Chart(
         id="q",
         title='Share "A" <&> B',

@@ -18,10 +18,9 @@ import pytest
 
 from reportgen.config import Config, ThemeConfig
 from reportgen.project import load_project
-from reportgen.render.contract import PAGE, Heading, missing_headings, page_headings
-from reportgen.render.environment import Renderer
+from reportgen.render.document import PAGE, missing_headings, page_headings
+from reportgen.render.environment import PAGE_TEMPLATE, Renderer, builtin_templates
 from reportgen.render.fonts import FONT_BUDGET, font_file
-from reportgen.render.templates import PAGE_TEMPLATE, builtin_templates
 from tests.conftest import MINIMAL, REPO, build_brief, write_brief
 
 
@@ -128,7 +127,7 @@ def test_section_titles_come_from_the_page_contract() -> None:
     ]
     html = '<h2><span class="num">1</span>Thesis &amp; more</h2><h2>Sources</h2>'
     assert missing_headings(html, page_headings(["Thesis & more"], [], appendix=False)) == [
-        Heading("Risks", "risks")
+        PAGE.risks
     ]
 
 
@@ -140,7 +139,7 @@ def _copy_package(target: Path) -> Path:
 
 
 def _builtin_in(pythonpath: Path) -> subprocess.CompletedProcess[str]:
-    code = "from reportgen.render.templates import builtin_templates; print(builtin_templates())"
+    code = "from reportgen.render.environment import builtin_templates; print(builtin_templates())"
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     return subprocess.run(
         [sys.executable, "-c", code], cwd=pythonpath, env=env, capture_output=True, text=True

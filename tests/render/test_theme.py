@@ -14,7 +14,8 @@ from conftest import write_brief
 from pypdf import PdfReader
 
 from reportgen.config import ConfigError, ThemeConfig, load_config
-from reportgen.render.theme import load_theme, template_dirs, theme_css
+from reportgen.render.environment import template_dirs
+from reportgen.render.theme import load_theme, theme_css
 
 REPORTGEN = str(Path(sys.executable).parent / "reportgen")
 
