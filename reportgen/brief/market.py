@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from reportgen.brief.bounds import canonical
 from reportgen.brief.data import decimals_for, format_number, format_with_unit
@@ -26,19 +25,7 @@ from reportgen.brief.valuation import Comps, format_value
 from reportgen.config import RatingConfig
 from reportgen.errors import Problem
 
-
-@dataclass(frozen=True)
-class Rating:
-    """One rating of the [compliance] scale, as checks and the back matter use it."""
-
-    name: str
-    definition: str = ""
-    upside_min: float | None = None  # inclusive, a fraction: 0.15 is 15%
-    upside_max: float | None = None  # exclusive
-
-    @classmethod
-    def of(cls, config: RatingConfig) -> Rating:
-        return cls(config.name, config.definition, config.upside_min, config.upside_max)
+Rating = RatingConfig  # one rating of the [compliance] scale, as checks and the back matter use it
 
 
 def market_value(market: Market) -> float | None:
