@@ -29,8 +29,8 @@ from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
 from reportgen.project import Project, pinned_time
-from reportgen.record import BuildResult, Built, read_previous
-from reportgen.render.changes import Snapshot
+from reportgen.record import BuildResult, Built
+from reportgen.render.changes import Snapshot, load_snapshot
 from reportgen.render.charts import REDRAW
 from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings, run_limited
@@ -234,7 +234,7 @@ def _dispatch(
         brief_id = brief_dirs[i].resolve().name
         # "Changes since" the edition readers last received, else the last build (issue 11)
         delivered = options.delivered and options.delivered(out_dir, brief_id)
-        previous = delivered or read_previous(out_dir, brief_id)
+        previous = delivered or load_snapshot(out_dir / brief_id)
         where = out_dir / brief_id / f"{brief_id}.pdf"
         return BuildTask(brief_dir, pinned, previous, options.pdf, options.strict, where)
 

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 
 from reportgen.brief.summary import BriefSummary
 from reportgen.errors import OutputError, Problem
-from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
+from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +132,6 @@ def record_bytes(
         "changes": asdict(built.changes) if made and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
-
-
-def read_previous(out_dir: Path, brief_id: str) -> Snapshot | None:
-    """The last real build's snapshot, for the changes box (None on a first build)."""
-    return load_snapshot(out_dir / brief_id)
 
 
 @dataclass(frozen=True)
