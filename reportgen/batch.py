@@ -53,11 +53,9 @@ PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
 def page_digest(project: Project, templates: list[str] | None = None) -> str:
-    """What of the project shapes every page, as the project read it once: the theme (the
-    logo embedded), the back matter (the disclosures as shown), the other page sections of
-    reportgen.toml and the project's templates (`templates`: their digests, when the caller
-    has them). Not the ratings distribution: another brief's call does not make a new
-    edition of this one."""
+    """What of the project shapes every page: the theme (logo embedded), the back matter
+    (disclosures as shown; not the ratings distribution: another brief's call makes no new
+    edition of this one), the other page sections and the templates (or their `templates`)."""
     if templates is None:
         templates = [tree_digest(d) for d in project.template_dirs if d.is_dir()]
     back = asdict(project.back_matter) if project.back_matter else {}

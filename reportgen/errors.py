@@ -137,26 +137,22 @@ def config_problem(path: Path, text: str, error: Any) -> str:
     given = _as_toml(error.get("input"))
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         message = "must be a table ([" + ".".join(loc) + "])"
-    elif kind in _TYPE_WORDS:
-        message = f"must be {_TYPE_WORDS[kind]}, not {given}"
-    elif kind in _BOUND_WORDS:
-        bound = next(iter(error.get("ctx", {}).values()), "")
-        shown = f"{bound:g}" if isinstance(bound, float) else bound  # 86400, 1e+30
-        message = f"must be {_BOUND_WORDS[kind]} {shown}, not {given}"
+    elif kind in _WORDS:  # a bound (in ctx) follows its word: "at most 86400", "at most 1e+30"
+        bound = next(iter(error.get("ctx", {}).values()), None)
+        shown = "" if bound is None else f" {bound:g}" if isinstance(bound, float) else f" {bound}"
+        message = f"must be {_WORDS[kind]}{shown}, not {given}"
     elif "input" in error and kind.endswith(("_type", "_parsing")):
         message = f"{message}, not {given}"
     return str(Problem(path, toml_line(text, loc), ".".join(loc) or "toml", message))
 
 
-_TYPE_WORDS = {
+_WORDS = {
     "int_type": "a whole number",
     "int_from_float": "a whole number",
     "float_type": "a number",
     "bool_type": "true or false",
     "string_type": "text in quotes",
     "finite_number": "a finite number",
-}
-_BOUND_WORDS = {
     "greater_than": "more than",
     "greater_than_equal": "at least",
     "less_than": "less than",

@@ -1,8 +1,6 @@
-"""The values a build makes, and its record: one brief made in memory (`Built`), what
-happened to it in a batch (`BuildResult`), and the build record beside its outputs, read
-back so that a skipped or mailed brief needs no brief folder loaded again (`Record`, and
-`LastGood`: the last good build as `send` mails it). output.py writes them; this module
-gives the record its JSON form and reads it back.
+"""The values a build makes (`Built`, and `BuildResult` in a batch) and its build record:
+its JSON form (output.py writes it) read back so that a skipped or mailed brief needs no
+brief folder loaded again (`Record`, and `LastGood`: the last good build as `send` mails it).
 """
 
 from __future__ import annotations
