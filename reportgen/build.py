@@ -28,7 +28,7 @@ from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.project import Project
 from reportgen.record import Built
 from reportgen.render.changes import Snapshot
-from reportgen.render.document import compose
+from reportgen.render.compose import compose
 
 log = logging.getLogger(__name__)
 

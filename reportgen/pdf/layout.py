@@ -1,17 +1,12 @@
 """Stage 6: the rendered HTML -> A4 PDF bytes, with resources confined to the brief.
 
-The one place a PDF is made (build, verify, the preview): lay out, check the boxes and
-WeasyPrint's log (below), write the bytes. The HTML is self-contained, so anything but
-a data: URI or a file inside the brief's folder is refused. The PDF is tagged, PDF/UA-1
-(docs/accessibility.md), so a screen reader can navigate it; tagging costs -2% to +6% of
-a build of the example, noise included (benchmarks/tagging.py).
-
-A last page holding only Sources and the disclaimer, or a page a third empty before one
-the template forces (the back matter), looks unfinished: the page is then laid out again
-with slightly tighter type (style.css, `html[data-fit]`), step by step, and the first try
-with fewer pages is kept; else the first layout stands, so a brief never looks squeezed.
-No table or chart may stick out of the text block, and whatever WeasyPrint said becomes
-a problem: a missing glyph names its text, font trouble is an error, the rest warnings.
+The one place a PDF is made (build, verify, the preview). The HTML is self-contained, so
+anything but a data: URI or a file inside the brief's folder is refused. The PDF is tagged,
+PDF/UA-1 (docs/accessibility.md); tagging costs -2% to +6% of a build (benchmarks/tagging.py).
+A last page holding only Sources, or a page a third empty before a forced break (the back
+matter), looks unfinished: the page is laid out again with slightly tighter type (style.css,
+`html[data-fit]`) and the first try with fewer pages kept, else the first layout stands.
+No table or chart may stick out of the text block; what WeasyPrint says becomes a problem.
 """
 
 from __future__ import annotations
@@ -129,13 +124,9 @@ CHART_SVG = re.compile(
 
 
 def charts_as_images(html: str) -> str:
-    """Hand each chart to WeasyPrint as an <img> of the very same SVG.
-
-    Inline, every element of a chart's SVG goes through the page's CSS cascade
-    and HTML parser; as a data: image only WeasyPrint's SVG renderer sees it.
-    The PDF is byte-identical (style.css sizes `.chart-svg img` like the SVG)
-    and layout takes about a third less time. The HTML file keeps inline SVG.
-    """
+    """Each chart as an <img> of the very same SVG: inline, its every element goes through
+    the page's CSS cascade; as a data: image only the SVG renderer sees it. The PDF is
+    byte-identical (style.css sizes `.chart-svg img` like the SVG), layout a third faster."""
 
     def image(match: re.Match[str]) -> str:
         data = base64.b64encode(match.group(2).encode("utf-8")).decode("ascii")
@@ -156,17 +147,12 @@ _OTHER_CSS = re.compile(r"<link\b|\sstyle\s*=|url\(|@import", re.IGNORECASE)
 
 def _hoisted_styles(html: str) -> tuple[str, list[Any]]:
     """The page without its house style element, and that CSS as a stylesheet parsed once
-    per process. Parsing it and compiling its selectors (cssselect2 compiles each through
-    eval) was a fifth of the PDF stage, the same work for every brief of a project.
-
-    WeasyPrint takes such a sheet as a user stylesheet, so this is done only when the house
-    element is the page's one source of print CSS: then every rule keeps its order and
-    specificity against the others, and the PDF is byte for byte the same. Any other
-    style element (a project's, one inside an inline SVG, one in a comment), a <link>, a
-    style attribute or CSS that fetches (url(), @import) leaves the page as it is."""
+    per process (parsing and compiling its selectors was a fifth of the PDF stage).
+    WeasyPrint takes it as a user stylesheet, so only when the house element is the page's
+    one source of print CSS does every rule keep its order and specificity (the same PDF):
+    any other style element, a <link>, a style attribute or a url()/@import leaves the page."""
     house = _HOUSE_STYLE.search(html)
-    tags = _STYLE_TAG.findall(html)
-    others = [tag for tag in tags if tag != _SCREEN_STYLE]
+    others = [tag for tag in _STYLE_TAG.findall(html) if tag != _SCREEN_STYLE]
     if house is None or others != ["<style>"]:
         return html, []
     rest = html[: house.start()] + html[house.end() :]

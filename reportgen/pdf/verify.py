@@ -1,12 +1,9 @@
 """Stage 6c: check the finished PDF before it replaces the previous one.
 
-Read back with PDFium (the engine Chrome shows PDFs with, so it reads what a reader's
-viewer reads): every footnote mark `[n]` resolves to an entry under "Sources" and every
-listed source is cited; every section title is present; every table and chart (titles
-from the snapshot) is followed by its "Source:" line with a mark (or "as marked per row"
-and marked rows); the page count is within the limit. `reportgen verify
-build/<id>/<id>.pdf` runs these and the layout checks (layout.py) on a built brief, with
-the snapshot.json and the .html beside it.
+Read back with PDFium (what Chrome shows PDFs with): every footnote mark `[n]` resolves to
+an entry under "Sources" and every listed source is cited; every section title is present;
+every table and chart is followed by its "Source:" line with a mark; the page count is
+within the limit. `reportgen verify <pdf>` adds the layout checks, from the files beside it.
 """
 
 from __future__ import annotations
@@ -175,12 +172,10 @@ def _sections(
 
 
 def _attributions(pages: list[str], expected: Expected, where: Path) -> list[Problem]:
-    """Each table and chart shows, between its title and the next figure's, "Source:" then
-    a mark, or "as marked per row" with marked rows; the marks resolve via `_footnotes`.
-    A title may also show in the prose: one attributed showing of it is enough. Where the
-    next figure begins is where another title ends a line, as a caption does (a template
-    may put "Chart: " before it): a title that is a common word ("Revenue") also shows
-    inside table headers and prose, where it does not end the line."""
+    """Each table and chart shows, before the next figure's title, "Source:" then a mark,
+    or "as marked per row" with marked rows; one attributed showing of a title is enough.
+    A figure begins where its title ends a line, as a caption does: a title that is a
+    common word ("Revenue") also shows in table headers and prose, mid-line."""
     body, _ = _split_sources(pages)
     text, line_ends = _flat_lines("\n".join(page for _, page in body))
     titles = {flat(title) for _, title in expected.figures}

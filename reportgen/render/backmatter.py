@@ -1,12 +1,10 @@
 """The compliance back matter: [compliance] of reportgen.toml plus a project-level pass.
 
 The rating distribution is the share of the project's coverage (every brief under
-`[build].briefs`, whatever subset one command builds) under each rating, read once per
-command before any brief is built. A draft (an open finding) is no call anyone published:
-it counts with its latest publishable call, if it ever had one (the caller says which:
-reportgen.project.latest_publishable_call). The result is part of the `Project`, so every
-build path gets it, and of every brief's build key: a rating changed in one brief
-rebuilds the others' back matter.
+`[build].briefs`, whatever one command builds) under each rating, read once per command. A
+draft is no call anyone published: it counts with its latest publishable call, if any
+(reportgen.project.latest_publishable_call). It is part of every brief's build key: a
+rating changed in one brief rebuilds the others' back matter.
 """
 
 from __future__ import annotations

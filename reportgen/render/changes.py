@@ -1,13 +1,10 @@
 """What changed since the last build: a snapshot of each build, compared with the next.
 
-Every promoted build writes `<out>/<id>/snapshot.json` (the brief's resolved figures,
-verdict and risks, and what verification needs to check the PDF again later) and
-`changes.json` (this build against the previous snapshot, for the nightly job and the
-email; its format is in docs/build-output.md). The brief shows a "Changes since <date>"
-box only when something changed, so rebuilding identical input gives identical bytes.
-changes.json always describes the PDF beside it: an HTML-only preview writes neither
-file, and a brief skipped as unchanged keeps the changes.json of the build that made
-its PDF.
+Every promoted build writes `<out>/<id>/snapshot.json` (the resolved figures, verdict and
+risks, and what verification needs later) and `changes.json` (against the previous snapshot,
+for the nightly job and the email; docs/build-output.md). The "Changes since <date>" box
+shows only when something changed, so identical input gives identical bytes. changes.json
+always describes the PDF beside it: an HTML-only preview writes neither file.
 """
 
 from __future__ import annotations
@@ -64,15 +61,6 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class MetricChange:
-    id: str
-    label: str
-    old: str | None
-    new: str | None
-    source: str
-
-
-@dataclass(frozen=True)
 class CallChange:
     """A part of the call that moved: rating 'Hold' -> 'Buy', target 'USD 150.00' -> ..."""
 
@@ -80,6 +68,11 @@ class CallChange:
     label: str
     old: str | None
     new: str | None
+
+
+@dataclass(frozen=True)
+class MetricChange(CallChange):
+    source: str
 
 
 @dataclass(frozen=True)
@@ -105,7 +98,7 @@ class Changes:
         return f"the edition sent {day}" if self.since_edition else day
 
     @property
-    def moved(self) -> list[CallChange | MetricChange]:
+    def moved(self) -> list[CallChange]:
         """The call's parts, then the metrics, that changed: each a label, old and new."""
         return [*self.call, *self.metrics]
 

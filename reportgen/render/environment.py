@@ -1,14 +1,11 @@
 """Stage 5: a Document -> one self-contained HTML page (styles and charts inline).
 
-Templates are found on an ordered search path: a project's own folders first, then
-the built-in theme, always with autoescape and StrictUndefined. The built-in theme
-is, installed from a wheel, `reportgen/templates/` inside the package (the wheel
-ships the top-level folder there: `force-include` in pyproject.toml), else, in a
-source checkout (an editable install), the top-level `templates/` beside its
-`pyproject.toml`; anything else is a broken installation, an error listing both.
-The page must keep every heading of the page contract (document.py): an override
-that drops one is an error naming its block, and any other template mistake is an
-error naming the template file and line.
+Templates are found on an ordered search path: a project's own folders first, then the
+built-in theme (autoescape, StrictUndefined): `reportgen/templates/` in an installed wheel
+(`force-include` in pyproject.toml), else `templates/` beside a source checkout's
+pyproject.toml; anything else is a broken installation. An override that drops a heading
+of the page contract (document.py) is an error naming its block; any other template
+mistake, an error naming the template file and line.
 """
 
 from __future__ import annotations
@@ -94,7 +91,7 @@ class Renderer:
         theme: Theme | None = None,
         back_matter: BackMatter | None = None,
     ):
-        self.theme = theme or Theme()
+        self.theme = theme = theme or Theme()
         builtin = builtin_templates()
         self.search_path = [*template_dirs, builtin]
         prefixed = PrefixLoader({"builtin": FileSystemLoader(str(builtin))}, delimiter="!")
@@ -107,10 +104,8 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters["accent"] = self.theme.recolour
-        self.env.filters["date"] = self.theme.date
-        self.env.filters["dates_in"] = self.theme.dates_in
-        self.env.filters["typeset"] = typeset
+        filters = {"accent": theme.recolour, "date": theme.date, "dates_in": theme.dates_in}
+        self.env.filters.update(filters, typeset=typeset)
         self.env.globals["back_matter"] = back_matter  # [compliance], None without one
         self.env.globals["embedded_fonts"] = lambda: embedded_fonts_css(self.theme.fonts)
 

@@ -1,11 +1,9 @@
 """The house font inside the HTML: Inter regular, bold and italic, Latin only, as WOFF2 URIs.
 
-A brief opened on an iPad or a PC without Inter would otherwise fall back to a system
-font and look unlike its PDF. The subset (Latin, punctuation, figures, arrows, the minus
-sign; the OpenType features the page uses) keeps the three faces within FONT_BUDGET; a
-`unicode-range` leaves every other script to the system fonts the CSS names after Inter.
-The same font file always gives the same bytes. Without Inter installed (fonts-inter)
-nothing is embedded.
+Without it, a brief opened on a machine without Inter looks unlike its PDF. The subset
+(Latin, punctuation, figures, arrows, the minus sign; the features the page uses) keeps
+three faces within FONT_BUDGET; `unicode-range` leaves other scripts to the system fonts.
+Same font file, same bytes. Without Inter installed (fonts-inter) nothing is embedded.
 """
 
 from __future__ import annotations
@@ -21,6 +19,8 @@ import subprocess
 from pathlib import Path
 
 from markupsafe import Markup
+
+from reportgen.files import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,7 @@ def _cached_subset(path: Path) -> bytes:
         return cached.read_bytes()
     data = subset_woff2(path)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(data)
-        partial.replace(cached)  # atomic: parallel builds never read half a font
+        write_atomic(cached, data)  # parallel builds never read half a font
     except OSError as exc:
         log.info("cannot keep the font subset in %s: %s", cached.parent, exc)
     return data

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.brief.helpers import HELPER_ENV, HELPERS, image_problem, markdown_parser
+from reportgen.brief.models import Source
 from reportgen.brief.spec import MarkdownDoc
 from reportgen.config import DEFAULT_LIMITS, Limits
 
@@ -148,3 +149,33 @@ def _typeset_text(state: Any) -> None:
         for child in token.children or []:
             if child.type == "text":
                 child.content = typeset(child.content)
+
+
+class Citations:
+    """Numbers sources in the order they are first cited; renders footnote marks."""
+
+    def __init__(self, sources: dict[str, Source]):
+        self.sources = sources
+        self.order: dict[str, int] = {}  # source id -> its number
+
+    def number(self, source_id: str) -> int:
+        return self.order.setdefault(source_id, len(self.order) + 1)
+
+    def mark(self, source_id: str) -> Markup:
+        return Markup(FOOTNOTE_MARK).format(n=self.number(source_id))
+
+    def credit(self, source_id: str) -> Markup:
+        """A source line's entry: the source's short name (else its title), then its mark."""
+        source = self.sources[source_id]
+        return Markup("{}{}").format(source.short or source.title, self.mark(source_id))
+
+    def marks(self, source_ids: Sequence[str]) -> Markup:
+        """Each source's footnote mark, once."""
+        return Markup().join(self.mark(s) for s in dict.fromkeys(source_ids))
+
+    def credits(self, source_ids: Sequence[str]) -> Markup:
+        """A source line: each source's name and mark, once, "; "-separated."""
+        return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
+
+    def listed(self) -> list[tuple[int, str, Source]]:
+        return [(n, sid, self.sources[sid]) for sid, n in self.order.items()]

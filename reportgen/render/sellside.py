@@ -1,5 +1,5 @@
-"""Stage 3b: the v1.1 and v1.2 views of a checked brief (market block, comparables,
-catalysts, price chart, target, scenarios, financial summary) and how they are composed.
+"""Stage 3b: the v1.1 and v1.2 views (market block, comparables, catalysts, price chart,
+target, scenarios, financial summary) and the composer's part that makes them.
 
 Composed in reading order, so footnotes stay in first-cited order: the market block (page
 one) before the verdict, the rest after the body sections. A computed figure carries the
@@ -22,7 +22,6 @@ from reportgen.brief.scenarios import Measured, measure, reward_level, risk_leve
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import (
     NOT_AVAILABLE,
-    Comps,
     Value,
     compute_comps,
     format_premium,
@@ -37,14 +36,9 @@ from reportgen.render.charts import (
     draw_risk_reward,
     price_points,
 )
+from reportgen.render.markdown import Citations
 
-ILLUSTRATIVE = "illustrative"
-VALUATION_TITLE = "Valuation"
-CATALYSTS_TITLE = "Catalysts"
-COMPS_TITLE = "Comparables: valuation multiples"
-SCENARIOS_TITLE = "Scenarios: value per share"
 RISK_REWARD_TITLE = "Risk and reward: the price against the scenarios"
-SUMMARY_TITLE = "Financial summary"
 
 
 @dataclass(frozen=True)
@@ -100,7 +94,7 @@ class ScenariosView:
     chart: Markup  # the risk-reward chart's SVG
     chart_marks: Markup  # the source line
     illustrative: bool
-    title: str = SCENARIOS_TITLE
+    title: str = "Scenarios: value per share"
     chart_title: str = RISK_REWARD_TITLE
 
 
@@ -122,7 +116,7 @@ class SummaryView:
     rows: list[tuple[str, Markup, list[str]]]
     illustrative: bool
     credit: Markup  # the source line: every year's sources and the price's
-    title: str = SUMMARY_TITLE
+    title: str = "Financial summary"
 
 
 @dataclass(frozen=True)
@@ -134,7 +128,7 @@ class CompsView:
     premium: tuple[list[str], Markup] | None  # None when the subject has no row
     subject: str
     illustrative: bool  # a row's source says it is illustrative: the page says so too
-    title: str = COMPS_TITLE
+    title: str = "Comparables: valuation multiples"
 
 
 @dataclass(frozen=True)
@@ -167,8 +161,8 @@ class SellSide:
     @property
     def titles(self) -> list[str]:
         """The h2 titles these views add, in page order (for PDF verification)."""
-        titles = [VALUATION_TITLE] if self.valuation else []
-        return titles + ([CATALYSTS_TITLE] if self.catalysts else [])
+        titles = ["Valuation"] if self.valuation else []
+        return titles + (["Catalysts"] if self.catalysts else [])
 
     @property
     def next_catalysts(self) -> list[tuple[int, CatalystView]]:
@@ -186,36 +180,22 @@ class SellSide:
         return figures + ([["table", self.comps.title]] if self.comps else [])
 
 
-Cite = Callable[[str], Markup]
+class SellSideParts:
+    """The composer's sell-side views (compose.Composer): `market()` first (page one),
+    `rest()` after the body sections."""
 
-
-class SellSideComposer:
-    """`market()` first (page one), `rest()` after the body sections. `cite` gives a source's
-    footnote mark, `credit` its name and mark (a figure's source line), `markdown` a Markdown
-    field's HTML by key; `calls`: the delivered editions' ratings and targets, if known."""
-
-    def __init__(
-        self,
-        checked: Checked,
-        cite: Cite,
-        credit: Cite,
-        markdown: Callable[[str], Markup],
-        calls: Sequence[PastCall] | None,
-        charts: ChartStore,
-    ):
-        self.checked = checked
-        self.brief: Brief = checked.spec.brief
-        self.cite = cite
-        self.credit = credit
-        self.markdown = markdown
-        self.calls = calls
-        self.charts = charts
+    checked: Checked
+    brief: Brief
+    cite: Citations
+    calls: Sequence[PastCall] | None  # the delivered editions' ratings and targets, if known
+    store: ChartStore
+    markdown: Callable[[str], Markup]  # a Markdown field's HTML, by key
 
     def market(self) -> MarketView | None:
         market = self.brief.market
         if market is None:
             return None
-        marks, cur = self.cite(market.source), market.currency
+        marks, cur = self.cite.mark(market.source), market.currency
         price = f"{cur} {format_number(market.price, 2)}"
         figures = [Figure("Price", price, marks, market.date.isoformat())]
         if (value := market_value(market)) is not None:
@@ -241,7 +221,7 @@ class SellSideComposer:
         found = key_data(price_points(self.checked.frames[self.brief.prices]), market)
         if found is None:
             return []
-        marks, cur = self.cite(market.source), market.currency
+        marks, cur = self.cite.mark(market.source), market.currency
         window = f"closes from {found.since.isoformat()}"
         figures = [
             Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
@@ -277,15 +257,15 @@ class SellSideComposer:
         every = [sid for s in self.brief.scenarios for sid in s.sources]
         weighted = (
             format_number(measured.weighted, 2),  # the column heading names the currency
-            self.marks(every),
+            self.cite.marks(every),
             format_premium(measured.weighted_upside),
-            self.marks([market.source, *every]),
+            self.cite.marks([market.source, *every]),
         )
         chart = draw_risk_reward(
-            measured, market.target, market.currency, RISK_REWARD_TITLE, self.charts
+            measured, market.target, market.currency, RISK_REWARD_TITLE, self.store
         )
         # the price's source first: it is cited on page one, so its mark is the lowest
-        credit = self.credits([market.source, *every])
+        credit = self.cite.credits([market.source, *every])
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
         return ScenariosView(market.currency, cases, weighted, implied, chart, credit, shown)
@@ -295,9 +275,9 @@ class SellSideComposer:
         return CaseView(
             name.capitalize(),
             format_number(scenario.value, 2),
-            self.marks(scenario.sources),
+            self.cite.marks(scenario.sources),
             format_premium(measured.upside(name)),
-            self.marks([price_source, *scenario.sources]),
+            self.cite.marks([price_source, *scenario.sources]),
             f"{format_number(scenario.probability * 100)}%",
             scenario.drivers,
         )
@@ -323,7 +303,7 @@ class SellSideComposer:
         if estimates is None:
             return None
         found = financial_summary(estimates, self.checked.frames[estimates.data], self.brief.market)
-        years = [(y.label, self.marks(y.sources)) for y in found.years]
+        years = [(y.label, self.cite.marks(y.sources)) for y in found.years]
         money = f"{estimates.currency} {estimates.unit}"
         rows = [
             self.figure_row(f"Revenue ({money})", found, "revenue"),
@@ -333,7 +313,7 @@ class SellSideComposer:
             self.figure_row(f"EPS ({estimates.currency})", found, "eps", 2),
         ]
         market = self.brief.market
-        price_mark = self.cite(market.source) if market else Markup()
+        price_mark = self.cite.mark(market.source) if market else Markup()
         if found.pe is not None:
             pe = [format_value(v, True) for v in found.pe]
             rows.append(("P/E at the current price", price_mark, pe))
@@ -342,7 +322,7 @@ class SellSideComposer:
             fcf_yield = [_share(v) for v in found.fcf_yield]
             rows.append(("FCF yield on market value", price_mark, fcf_yield))
         ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
-        return SummaryView(years, rows, self.illustrative(set(ids)), self.credits(ids))
+        return SummaryView(years, rows, self.illustrative(set(ids)), self.cite.credits(ids))
 
     def figure_row(
         self, label: str, found: Summary, column: str, places: int | None = None
@@ -354,32 +334,20 @@ class SellSideComposer:
         cells = [NOT_AVAILABLE if v is None else format_number(v, places) for v in values]
         return label, Markup(), cells
 
-    def marks(self, source_ids: Sequence[str]) -> Markup:
-        """Each source's footnote mark, once."""
-        return Markup().join(self.cite(s) for s in dict.fromkeys(source_ids))
-
-    def credits(self, source_ids: Sequence[str]) -> Markup:
-        """A source line: each source's name and mark, once, "; "-separated."""
-        return Markup("; ").join(self.credit(s) for s in dict.fromkeys(source_ids))
-
     def price_chart(self) -> ChartView | None:
         market = self.brief.market
         if self.brief.prices is None or market is None:
             return None
         points = price_points(self.checked.frames[self.brief.prices])
+        if self.calls is not None:  # the calls to mark: the delivered editions' when known
+            calls = list(self.calls)
+        else:  # else market.history and today's call
+            calls = [PastCall(c.date, c.rating, c.target) for c in market.history]
+            calls.append(PastCall(market.date, market.rating, market.target))
+        calls.sort(key=lambda c: c.date)
         title = f"Share price and price target ({market.currency})"
-        svg = draw_price_chart(points, self.past_calls(), market.currency, title, self.charts)
-        return ChartView("price-history", title, svg, self.credit(market.source))
-
-    def past_calls(self) -> list[PastCall]:
-        """The calls to mark: the editions' when given, else market.history and today's call."""
-        if self.calls is not None:
-            return sorted(self.calls, key=lambda c: c.date)
-        market = self.brief.market
-        assert market is not None
-        calls = [PastCall(c.date, c.rating, c.target) for c in market.history]
-        calls.append(PastCall(market.date, market.rating, market.target))
-        return sorted(calls, key=lambda c: c.date)
+        svg = draw_price_chart(points, calls, market.currency, title, self.store)
+        return ChartView("price-history", title, svg, self.cite.credit(market.source))
 
     def comps(self) -> CompsView | None:
         valuation = self.brief.valuation
@@ -390,10 +358,17 @@ class SellSideComposer:
         def cells(values: Sequence[Value]) -> list[str]:
             return [format_value(v, comps.divisions[j]) for j, v in enumerate(values)]
 
-        rows = [(r.name, cells(r.values), r.subject, self.marks(r.sources)) for r in comps.rows]
-        median = (cells(comps.median), self.marks(comps.peer_sources))
+        rows = [
+            (r.name, cells(r.values), r.subject, self.cite.marks(r.sources)) for r in comps.rows
+        ]
+        median = (cells(comps.median), self.cite.marks(comps.peer_sources))
         shown = self.illustrative({s for r in comps.rows for s in r.sources})
-        premium = self.premium(comps)
+        premium: tuple[list[str], Markup] | None = (
+            None  # the subject's row, marked with the subject's and every peer's sources
+        )
+        if (subject := comps.subject_row) is not None:
+            marks = self.cite.marks([*subject.sources, *comps.peer_sources])
+            premium = [format_premium(p) for p in comps.premium], marks
         return CompsView(
             comps.entity, comps.labels, rows, median, premium, valuation.subject, shown
         )
@@ -401,21 +376,13 @@ class SellSideComposer:
     def illustrative(self, source_ids: set[str]) -> bool:
         """Does any of these sources call itself illustrative (in its title)?"""
         sources = self.brief.sources
-        return any(ILLUSTRATIVE in sources[s].title.lower() for s in source_ids if s in sources)
-
-    def premium(self, comps: Comps) -> tuple[list[str], Markup] | None:
-        """The subject's premium row, marked with the subject's and every peer's sources."""
-        subject = comps.subject_row
-        if subject is None:
-            return None
-        marks = self.marks([*subject.sources, *comps.peer_sources])
-        return [format_premium(p) for p in comps.premium], marks
+        return any("illustrative" in sources[s].title.lower() for s in source_ids if s in sources)
 
     def catalysts(self) -> list[CatalystView]:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = Markup().join(self.cite(s) for s in c.sources)  # as the author lists them
+            marks = Markup().join(self.cite.mark(s) for s in c.sources)  # as the author lists them
             past = dated.when.end < self.brief.as_of
             views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views

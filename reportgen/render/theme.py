@@ -19,7 +19,8 @@ from markupsafe import Markup
 
 from reportgen.config import DATE_FORMAT, Config, ConfigError, ThemeConfig
 from reportgen.errors import Problem
-from reportgen.render.charts import ACCENT, ACCENT_SOFT, recolour
+from reportgen.render.charts import ACCENT, ACCENT_SOFT
+from reportgen.render.figure import recolour
 
 LOGO_TYPES = {
     ".png": "image/png",

@@ -23,7 +23,8 @@ from reportgen.brief.spec import load_spec
 from reportgen.brief.validate import validate
 from reportgen.pdf.layout import charts_as_images
 from reportgen.pdf.verify import read_back
-from reportgen.render.charts import ACCENT, BASE, build_chart, recolour
+from reportgen.render.charts import ACCENT, BASE, build_chart
+from reportgen.render.figure import recolour
 
 
 def draw(chart: Chart, df: pd.DataFrame) -> str:

@@ -269,7 +269,7 @@ def test_html_is_markup_by_type_and_no_filter_marks_a_string_safe(tmp_path: Path
     from markupsafe import Markup
 
     from reportgen.build import check_brief
-    from reportgen.render.document import compose
+    from reportgen.render.compose import compose
 
     spec = copy.deepcopy(MINIMAL)
     spec["sources"]["alpha"]["title"] = "<b>Alpha</b> Report"
