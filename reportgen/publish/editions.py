@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,10 +48,6 @@ class Edition:
     last_sent: str
     recipients: dict[str, str] = field(default_factory=dict)
     pruned: str | None = None
-
-    @property
-    def delivered(self) -> bool:
-        return "sent" in self.recipients.values()
 
 
 def record_edition(
@@ -127,21 +122,15 @@ def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
     edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
 
 
-def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
-    """The snapshot "Changes since" compares with: the last delivered edition's, dated when it
-    was sent. None when nothing was ever delivered (the build then compares with its
-    previous build)."""
-    return _snapshot(out, brief_id, lambda e: e.delivered)
-
-
-def snapshot_of(out: Path, brief_id: str, sha256: str) -> Snapshot | None:
-    """The snapshot of the edition with this PDF (what one reader last got), when kept."""
-    return _snapshot(out, brief_id, lambda e: e.sha256 == sha256)
-
-
-def _snapshot(out: Path, brief_id: str, chosen: Callable[[Edition], bool]) -> Snapshot | None:
-    """The snapshot of the newest kept edition `chosen`, dated when it was last sent."""
-    found = [e for e in list_editions(out, brief_id) if chosen(e) and not e.pruned]
+def last_delivered_snapshot(out: Path, brief_id: str, sha256: str | None = None) -> Snapshot | None:
+    """The snapshot "Changes since" compares with: the newest kept edition delivered (with
+    the PDF `sha256`: what one reader last got), dated when it was last sent. None when there
+    is none (the build then compares with its previous build)."""
+    found = [
+        e
+        for e in list_editions(out, brief_id)
+        if "sent" in e.recipients.values() and not e.pruned and sha256 in (None, e.sha256)
+    ]
     for edition in sorted(found, key=lambda e: e.last_sent, reverse=True):
         path = editions_folder(out, brief_id) / edition.file.replace(".pdf", ".json")
         try:

@@ -244,7 +244,7 @@ class Run:
             return good.changes
         if last is None:
             return None
-        before = editions.snapshot_of(self.out, good.brief_id, last)
+        before = editions.last_delivered_snapshot(self.out, good.brief_id, last)
         if before is None or good.snapshot is None:
             return good.changes
         try:
