@@ -6,13 +6,12 @@
         {"file", "as_of", "sha256", "sent", "recipients": {address: sent | failed | ...}}
         and one {"file", "pruned"} line when retention removed its files
 
-The files live in `<out>/.reportgen/editions/<id>/`, so they outlive every build
-version; `<out>/<id>/editions` is a link to that folder from each version.
-The manifest is append-only: the archive and audit log, never consulted to
-decide whether to send (the ledger alone does). Editions are kept at least
-`[compliance].retention_days` (default 1095: three years) after they were last
-sent; pruning never removes a younger one, and does nothing while the clock
-reads earlier than the newest delivery (a clock that jumped cannot delete).
+The files live in `<out>/.reportgen/editions/<id>/`, so they outlive every build version;
+`<out>/<id>/editions` is a link to that folder from each version. The manifest is append-only:
+the archive and audit log, never consulted to decide whether to send (the ledger alone does).
+Editions are kept at least `[compliance].retention_days` (default 1095: three years) after they
+were last sent; pruning never removes a younger one, and does nothing while the clock reads
+earlier than the newest delivery (a clock that jumped cannot delete).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The email for a brief: headers from checked, decoded text; bodies from Jinja templates.
 
-The bodies are `templates/mail/brief.txt.j2` and `brief.html.j2`, found on the
-brief's own template search path (a project's `templates/mail/` first, then
-reportgen's; `builtin!mail/...` extends the shipped one). The HTML body is
-autoescaped, the text body is not. Every header value was checked where it was
-written (reportgen.toml, brief.yaml: reportgen.mailtext); the filled subject is
-checked again as the library decodes it, so nothing can add a header or a recipient.
+The bodies are `templates/mail/brief.txt.j2` and `brief.html.j2`, found on the brief's own
+template search path (a project's `templates/mail/` first, then reportgen's;
+`builtin!mail/...` extends the shipped one). The HTML body is autoescaped, the text body is
+not. Every header value was checked where it was written (reportgen.toml, brief.yaml:
+reportgen.mailtext); the filled subject is checked again as the library decodes it, so nothing
+can add a header or a recipient.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """`reportgen schedule`: a systemd service + timer, or a crontab line, for the nightly job.
 
-The units run `reportgen nightly --config <absolute path>` from the config's
-folder at `[schedule].time` in `[schedule].timezone` (OnCalendar takes the
-zone, so the job does not move when the host's zone differs). Persistent=true
-makes a night missed while the machine was off run at the next boot. Exit 75
-(another run holds the lock) is not a failure. The SMTP password goes in an
-environment file the units read, never in reportgen.toml.
+The units run `reportgen nightly --config <absolute path>` from the config's folder at
+`[schedule].time` in `[schedule].timezone` (OnCalendar takes the zone, so the job does not move
+when the host's zone differs). Persistent=true makes a night missed while the machine was off
+run at the next boot. Exit 75 (another run holds the lock) is not a failure. The SMTP password
+goes in an environment file the units read, never in reportgen.toml.
 """
 
 from __future__ import annotations
