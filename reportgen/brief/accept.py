@@ -1,25 +1,26 @@
 """`reportgen review --accept`: acceptances written into review.yaml, its comments kept.
 
-The file written is read back by brief/reviewfile.py before it replaces the old one.
+The file written is read back by brief/review.py before it replaces the old one.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reportgen.brief.placeholders import is_placeholder, markers
-from reportgen.brief.review import Gate, review_path
-from reportgen.brief.reviewfile import parse_review, signer_problem
+from reportgen.brief.review import Gate, parse_review, review_path, signer_problem
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import Figure, Problem, ReviewError, Value
 from reportgen.files import write_atomic
+
+T = TypeVar("T", CommentedMap, CommentedSeq)
 
 
 def accept(
@@ -50,18 +51,13 @@ def accept(
         if at is None:
             data.append(entry)
         else:
-            data[at] = entry
+            data[at] = entry  # in place: the comments around it stay
     text = header + _dump(data)
-    if refused := _refused(text, path, limits):
+    if errors := [p for p in parse_review(text, path, limits)[1] if p.severity == "error"]:
+        refused = f"{errors[0].key}: {errors[0].message}"
         raise ReviewError(f"review.yaml would not be readable, nothing written: {refused}")
     write_atomic(path, text.encode("utf-8"))
     return list(chosen)
-
-
-def _refused(text: str, path: Path, limits: Limits) -> str | None:
-    """The first error review.yaml's loader would report in `text`, or None."""
-    errors = [p for p in parse_review(text, path, limits)[1] if p.severity == "error"]
-    return f"{errors[0].key}: {errors[0].message}" if errors else None
 
 
 def _chosen(gate: Gate, keys: Sequence[str]) -> dict[str, Problem]:
@@ -89,6 +85,8 @@ def _existing(path: Path) -> tuple[CommentedSeq, str]:
     if not path.is_file():
         return CommentedSeq(), ""
     text = path.read_text(encoding="utf-8-sig")
+    # The build has read it with the hardened loader already; a plain one keeps dates
+    # as dates, which the hardened one would leave as text and write back quoted.
     data = YAML(typ="rt").load(text)
     if data is None:
         return CommentedSeq(), text if not text.strip() or text.endswith("\n") else text + "\n"
@@ -100,20 +98,18 @@ def _existing(path: Path) -> tuple[CommentedSeq, str]:
 def _yaml_entry(key: str, by: str, on: date, reason: str, problem: Problem) -> CommentedMap:
     """One entry as the contract shows it: `accepted` and `values` on one line each, and
     one line per figure the finding concerns (what the acceptance binds to)."""
-    accepted = CommentedMap([("by", by), ("on", on), ("reason", reason)])
-    accepted.fa.set_flow_style()
-    entry = CommentedMap(
-        [("key", key), ("accepted", accepted), ("values", _flow(map(_yaml_value, problem.values)))]
-    )
+    accepted = _flow(CommentedMap([("by", by), ("on", on), ("reason", reason)]))
+    values = _flow(CommentedSeq(map(_yaml_value, problem.values)))
+    entry = CommentedMap([("key", key), ("accepted", accepted), ("values", values)])
     if problem.figures:
         entry["figures"] = CommentedSeq(_yaml_figure(f) for f in problem.figures)
     return entry
 
 
-def _flow(items: Iterable[Any]) -> CommentedSeq:
-    listed = CommentedSeq(items)
-    listed.fa.set_flow_style()
-    return listed
+def _flow(node: T) -> T:
+    """A mapping or list written on one line."""
+    node.fa.set_flow_style()
+    return node
 
 
 def _yaml_figure(figure: Figure) -> CommentedMap:
@@ -122,9 +118,7 @@ def _yaml_figure(figure: Figure) -> CommentedMap:
     pairs += [(name, getattr(figure, name)) for name in ("unit", "period", "source")]
     if figure.high is not None:
         pairs.append(("high", _yaml_value(figure.high)))
-    out = CommentedMap(pairs)
-    out.fa.set_flow_style()
-    return out
+    return _flow(CommentedMap(pairs))
 
 
 def _yaml_value(value: Value) -> Value | int:

@@ -77,12 +77,9 @@ def bad_character(text: str) -> tuple[int, str] | None:
     )
     if ref is not None and (found is None or ref.start() < found.start()):
         char = html.unescape(ref[0])
-        what = f"{ref[0]} (U+{ord(char):04X} {_name(char)})"
-        at = ref.start()
+        at, what = ref.start(), f"{ref[0]} (U+{ord(char):04X} {_name(char)})"
     elif found is not None:
-        char = found.group()
-        what = f"U+{ord(char):04X} ({_name(char)})"
-        at = found.start()
+        at, what = found.start(), f"U+{ord(found[0]):04X} ({_name(found[0])})"
     else:
         return None
     message = (

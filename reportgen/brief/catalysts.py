@@ -1,19 +1,19 @@
 """Catalysts: dated events that could move the thesis, as a short timeline.
 
-A catalyst is dated to a day (2027-02-15), a month (2027-02) or a quarter
-(2027-Q1); the timeline is sorted by the period's first day. A catalyst whose
-whole period ended before `as_of` has probably happened already: a warning,
-so that the author either removes it or reports what happened.
+Dated to a day (2027-02-15), a month (2027-02) or a quarter (2027-Q1), sorted by the
+period's first day. One whose whole period ended before `as_of` has probably happened: a
+warning, so that the author removes it or reports what happened.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
+from reportgen.brief.integrity.figures import Period
 from reportgen.brief.models import Catalyst
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
@@ -34,17 +34,12 @@ def parse_when(text: str) -> When:
     y = int(year)
     if rest.startswith("Q"):
         q = int(rest[1])
-        start = date(y, 3 * q - 2, 1)
-        return When(start, _month_end(y, 3 * q), f"Q{q} {y}")
+        return When(date(y, 3 * q - 2, 1), Period(y, "quarter", q).end(), f"Q{q} {y}")
     if len(rest) == 2:
         start = date(y, int(rest), 1)
-        return When(start, _month_end(y, start.month), start.strftime("%b %Y"))
+        return When(start, Period(y, "month", start.month).end(), start.strftime("%b %Y"))
     day = date.fromisoformat(text)
     return When(day, day, f"{day.day} {day.strftime('%b %Y')}")
-
-
-def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 @dataclass(frozen=True)
@@ -81,9 +76,8 @@ def check_catalysts(spec: Spec) -> list[Problem]:
                 f"catalyst '{catalyst.event}' is dated {when.text}, before as_of "
                 f"{as_of.isoformat()}: already happened?"
             )
-            problem = spec.problem(loc, message, "warning")
-            finding = f"past-catalyst:{catalyst.when}:{_slug(catalyst.event)}"
-            problems.append(replace(problem, finding=finding, values=(catalyst.when,)))
+            key = f"past-catalyst:{catalyst.when}:{_slug(catalyst.event)}"
+            problems.append(finding(spec, loc, message, key, (catalyst.when,)))
     return problems
 
 

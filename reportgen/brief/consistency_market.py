@@ -1,54 +1,31 @@
-"""Stage 2c: the v1.1 keys (market, prices, valuation, catalysts) checked, and their numbers
-cross-checked against each other and against the brief's metrics.
+"""Stage 2c: the sell-side keys (market, prices, valuation, catalysts, scenarios, estimates)
+checked, and their numbers cross-checked against each other and the brief's metrics.
 
-Errors (the brief is not built): unknown sources, a target without a horizon,
-a rating not on the [compliance] scale, a formula that is not one operation or
-names a column the CSV lacks, a valuation CSV without the subject's row, a
-prices CSV without numeric `close` or real `date` values, an impossible date.
-
-Warnings (like every figure check): a stale price, a catalyst before `as_of`,
-a rating the scale's upside rule does not give to the computed upside, and a
-metric that states a computed figure differently (brief/stated.py).
+Errors stop the build (an unknown source or rating, a target without a horizon, a bad
+formula or CSV, an impossible date); warnings are findings (a stale price, a past
+catalyst, a rating its upside does not earn, a metric stating a computed figure
+differently: brief/stated.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from reportgen.brief.bounds import read_number
 from reportgen.brief.catalysts import check_catalysts
-from reportgen.brief.data import (
-    NA_WORDS,
-    Frame,
-    format_number,
-    number_of,
-)
-from reportgen.brief.estimates import check_estimates
-from reportgen.brief.market import (
-    Rating,
-    ratings_for,
-    stale_price,
-    target_argued,
-    upside,
-)
+from reportgen.brief.data import NA_WORDS, Frame, format_number, number_of
+from reportgen.brief.estimates import FrameOf, KnownSource, check_estimates, no_column
+from reportgen.brief.market import Rating, ratings_for, stale_price, target_argued, upside
 from reportgen.brief.models import Market, Valuation
+from reportgen.brief.review import finding
 from reportgen.brief.scenarios import check_scenarios
 from reportgen.brief.spec import Loc, Spec
 from reportgen.brief.stated import stated_figures
-from reportgen.brief.valuation import (
-    Comps,
-    compute_comps,
-    parse_formula,
-)
+from reportgen.brief.valuation import Comps, cell_text, compute_comps, parse_formula
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import FormulaError, Problem
-
-FrameOf = Callable[[Loc, str], Frame | None]
-KnownSource = Callable[[Loc, str], None]
 
 
 def check_sellside(
@@ -132,13 +109,10 @@ def _one_call_a_day(spec: Spec, market: Market) -> list[Problem]:
     first: dict[date, int] = {}
     problems = []
     for i, call in enumerate(market.history):
-        if call.date in first:
-            message = (
-                f"{call.date.isoformat()} has two calls (history[{first[call.date]}] and"
-                f" [{i}]): give each day one call"
-            )
+        if (at := first.setdefault(call.date, i)) != i:
+            message = f"{call.date.isoformat()} has two calls (history[{at}] and [{i}])"
+            message += ": give each day one call"
             problems.append(spec.problem(("market", "history", i, "date"), message))
-        first.setdefault(call.date, i)
     return problems
 
 
@@ -155,10 +129,8 @@ def _rating_fits(
         f"{rule.name} as {describe_rule(rule)}"
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
-    problem = spec.problem(("market", "rating"), message, "warning")
-    return [
-        replace(problem, finding="rating-fit", values=(market.rating or "", round(value * 100, 1)))
-    ]
+    values = (market.rating or "", round(value * 100, 1))
+    return [finding(spec, ("market", "rating"), message, "rating-fit", values)]
 
 
 def describe_rule(rating: Rating) -> str:
@@ -183,19 +155,14 @@ def _prices(spec: Spec, frame: Frame | None) -> list[Problem]:
 
     if frame is None:
         return []
-    missing = [c for c in ("date", "close") if c not in frame.df.columns]
-    if missing:
-        have = ", ".join(map(str, frame.df.columns))
-        message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
-        return [spec.problem(("prices",), message)]
+    if missing := no_column(frame, ("date", "close")):
+        return [spec.problem(("prices",), missing)]
     written = frame.df["date"].astype(str)  # digits 0-9 only: strptime reads `２０２５` as 2025
     written = written.where(written.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"))
     dates = pd.to_datetime(written, errors="coerce", format="%Y-%m-%d")
     closes = frame.df["close"].map(lambda v: number_of(v) or float("nan"))  # 0 is not a price
     for row in range(len(frame.df)):
-        bad = "date" if dates.iloc[row] != dates.iloc[row] else None
-        if bad is None and not closes.iloc[row] > 0:
-            bad = "close"
+        bad = "date" if pd.isna(dates.iloc[row]) else None if closes.iloc[row] > 0 else "close"
         if bad:
             value = frame.df[bad].iloc[row]
             what = "a date (YYYY-MM-DD)" if bad == "date" else "a positive number"
@@ -226,8 +193,7 @@ def _close_is_the_price(
         f"that day in {name} (line {line}: {format_number(close)}): the 52-week range and "
         "12-month change are read from that file; give one price"
     )
-    problem = spec.problem(("market", "price"), message, "warning")
-    return [replace(problem, finding="market:close", values=(market.price, close))]
+    return [finding(spec, ("market", "price"), message, "market:close", (market.price, close))]
 
 
 def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:
@@ -236,18 +202,18 @@ def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem
     as_of = spec.brief.as_of
     first: dict[date, int] = {}
     for row, day in enumerate(days):
-        line = frame.row_line(row)
         if day > as_of:
             message = (
                 f"{day.isoformat()} is after as_of ({as_of.isoformat()}): "
                 "a brief shows no price after its data cut-off"
             )
-            return [Problem(frame.path, line, "prices", message)]
-        if day in first:
-            lines = f"lines {frame.row_line(first[day])} and {line}"
+        elif day in first:
+            lines = f"lines {frame.row_line(first[day])} and {frame.row_line(row)}"
             message = f"{day.isoformat()} has two closes ({lines}): give each day one row"
-            return [Problem(frame.path, line, "prices", message)]
-        first[day] = row
+        else:
+            first[day] = row
+            continue
+        return [Problem(frame.path, frame.row_line(row), "prices", message)]
     return []
 
 
@@ -276,26 +242,29 @@ def _valuation_frame(
 ) -> list[Problem]:
     df = frame.df
     name = Path(frame.path).name
-    have = ", ".join(map(str, df.columns))
     for i, multiple in enumerate(valuation.multiples):
         for column in parse_formula(multiple.of).columns:
-            if column not in df.columns:
-                loc = ("valuation", "multiples", i, "of")
-                return [spec.problem(loc, f"no column '{column}' in {name} (columns: {have})")]
-            if text := _not_a_number(frame, column):
-                row, value = text
+            if missing := no_column(frame, (column,)):
+                return [spec.problem(("valuation", "multiples", i, "of"), missing)]
+            # text in an input ('8.6O', or `price / company`) would show as "n.a." unsaid
+            texts = [
+                (row, v)
+                for row, v in enumerate(df[column])
+                if isinstance(v, str) and v.strip() and number_of(v) is None
+            ]
+            if texts:
+                row, value = texts[0]
                 message = f"cell {value!r} in column '{column}' is not a number (empty is n.a.)"
                 return [Problem(frame.path, frame.row_line(row), "valuation.data", message)]
     if valuation.source is not None:
         known_source(("valuation", "source"), valuation.source)
     elif "source" in df.columns:
         for value in df["source"]:
-            sid = "" if value != value else str(value).strip()
-            known_source(("valuation", "data"), sid)
+            known_source(("valuation", "data"), cell_text(value))
     else:
         return [spec.problem(("valuation",), f"needs a source (or a 'source' column in {name})")]
     entity = str(df.columns[0])
-    names = ["" if v != v else str(v).strip() for v in df[entity]]
+    names = [cell_text(v) for v in df[entity]]
     if valuation.subject not in names:
         listed = ", ".join(n for n in names if n) or "none"
         message = f"no row where {entity} is '{valuation.subject}' in {name} (rows: {listed})"
@@ -309,31 +278,14 @@ def _repeated_row(frame: Frame, entity: str, names: list[str]) -> list[Problem]:
     said, so each is an error at its row."""
     first: dict[str, int] = {}
     for row, company in enumerate(names):
-        line = frame.row_line(row)
+        key = " ".join(company.split()).casefold()
         if not company or company in NA_WORDS:  # N/A: no name either
             message = f"a row with no {entity}: name the company each row is about"
-            return [Problem(frame.path, line, "valuation.data", message)]
-        key = " ".join(company.split()).casefold()
-        if key in first:
-            lines = f"lines {frame.row_line(first[key])} and {line}"
+        elif key in first:
+            lines = f"lines {frame.row_line(first[key])} and {frame.row_line(row)}"
             message = f"{entity} '{company}' has two rows ({lines}): give each company one row"
-            return [Problem(frame.path, line, "valuation.data", message)]
-        first[key] = row
+        else:
+            first[key] = row
+            continue
+        return [Problem(frame.path, frame.row_line(row), "valuation.data", message)]
     return []
-
-
-def _not_a_number(frame: Frame, column: str) -> tuple[int, str] | None:
-    """The first filled cell of a multiple's input that is text: a typo ('8.6O') or a text
-    column (`price / company`) would otherwise show as "n.a." with nothing said."""
-    for row, value in enumerate(frame.df[column]):
-        if isinstance(value, str) and value.strip() and _text(value):
-            return row, value
-    return None
-
-
-def _text(cell: str) -> bool:
-    """Not a number by the rule every cell is read by (bounds.read_number): "1,234" is text."""
-    try:
-        return read_number(cell) is None
-    except ValueError:
-        return True

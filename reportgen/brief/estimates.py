@@ -1,25 +1,19 @@
 """The financial summary and key data (brief-format v1.2), computed from the brief's inputs.
 
-`estimates:` names a CSV with one row per fiscal year: year, basis (A for an
-actual year, E for an estimate), revenue, ebitda, eps and fcf (revenue, ebitda
-and fcf in `unit` of `currency`, eps per share), and optionally a source per
-row. Computed for each year: revenue growth over the year before, EBITDA
-margin, P/E at the current price (price / eps) and FCF yield on the market
-value (fcf / (price × shares)). A division by zero or a negative number is
-"n.m.", a missing input "n.a.", as in the comparables.
+`estimates:` names a CSV, a row per fiscal year: year, basis (A actual, E estimate),
+revenue, ebitda, eps, fcf (in `unit` of `currency`, eps per share), optionally a source.
+Computed per year: revenue growth, EBITDA margin, P/E at the current price (price / eps)
+and FCF yield (fcf / (price × shares)); a division by zero or a negative is "n.m.", a
+missing input "n.a.", as in the comparables.
 
-Key data come from the `prices` CSV: the 52-week high and low (closes in the
-365 days up to `market.date`, market.price being the close that day) and the 12-month change (market.price over the
-close on or before the same day a year earlier, minus one).
-
-Errors, at their line: a missing column, a year that is not a year or is given
-twice, a basis other than A or E, a text figure, an A year after `as_of`, an E
-year before the last A year, a currency unlike market.currency, no source.
+Key data come from the `prices` CSV: the 52-week high and low (closes in the 365 days up
+to `market.date`, whose close is market.price) and the 12-month change (market.price over
+the close on or before the same day a year earlier, minus one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,7 +21,7 @@ from pathlib import Path
 from reportgen.brief.data import Frame, number_of
 from reportgen.brief.models import Brief, Estimates, Market
 from reportgen.brief.spec import Loc, Spec
-from reportgen.brief.valuation import NOT_AVAILABLE, NOT_MEANINGFUL, Value
+from reportgen.brief.valuation import NOT_AVAILABLE, NOT_MEANINGFUL, Value, cell_text
 from reportgen.errors import Problem
 
 COLUMNS = ("year", "basis", "revenue", "ebitda", "eps", "fcf")
@@ -73,7 +67,13 @@ def ratio(top: float | None, bottom: float | None) -> Value:
 
 def financial_summary(estimates: Estimates, frame: Frame, market: Market | None) -> Summary:
     """Every computed column of a checked estimates CSV."""
-    years = sorted(read_years(estimates, frame), key=lambda y: y.year)
+    years = []
+    for cell in frame.df.to_dict("records"):
+        source = cell_text(cell.get("source")) or estimates.source
+        figures = {c: number_of(cell[c]) for c in FIGURES}
+        basis = cell_text(cell["basis"]).upper()
+        years.append(Year(_year(cell["year"]), basis, figures, (source,) if source else ()))
+    years.sort(key=lambda y: y.year)
     by_year = {y.year: y for y in years}
     growth: list[Value] = []
     for y in years:
@@ -88,19 +88,6 @@ def financial_summary(estimates: Estimates, frame: Frame, market: Market | None)
             value = market.price * market.shares / SCALE[estimates.unit]  # in `unit`
             fcf_yield = [ratio(y.figures["fcf"], value) for y in years]
     return Summary(years, growth, margin, pe, fcf_yield)
-
-
-def read_years(estimates: Estimates, frame: Frame) -> list[Year]:
-    """The rows of a checked CSV, in file order."""
-    df = frame.df
-    out = []
-    for row in range(len(df)):
-        cell = {c: df[c].iloc[row] for c in df.columns}
-        row_source = _text(cell.get("source"))
-        sources = tuple(s for s in (row_source or estimates.source or "",) if s)
-        figures = {c: number_of(cell[c]) for c in FIGURES}
-        out.append(Year(_year(cell["year"]), _text(cell["basis"]).upper(), figures, sources))
-    return out
 
 
 def check_estimates(spec: Spec, frame_of: FrameOf, known_source: KnownSource) -> list[Problem]:
@@ -130,31 +117,35 @@ def _currency(spec: Spec, estimates: Estimates, market: Market | None) -> list[P
 
 def _frame(spec: Spec, estimates: Estimates, frame: Frame) -> list[Problem]:
     """Every column there; each cell a year, A or E, or a number (empty is n.a.)."""
-    df = frame.df
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        have = ", ".join(map(str, df.columns))
-        message = f"no column '{missing[0]}' in {Path(frame.path).name} (columns: {have})"
-        return [spec.problem(("estimates", "data"), message)]
-    if df.empty:  # a summary of labels and no year
+    if missing := no_column(frame, COLUMNS):
+        return [spec.problem(("estimates", "data"), missing)]
+    if frame.df.empty:  # a summary of labels and no year
         message = f"{Path(frame.path).name} has no rows: give one row per fiscal year"
         return [spec.problem(("estimates", "data"), message)]
-    for row in range(len(df)):
-        why = _row_problem({c: df[c].iloc[row] for c in COLUMNS})
-        if why:
+    for row, cell in enumerate(frame.df.to_dict("records")):
+        if why := _row_problem(cell):
             return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
     return []
 
 
-def _row_problem(cell: dict[str, object]) -> str | None:
+def no_column(frame: Frame, columns: Iterable[str]) -> str | None:
+    """'no column ...' naming the first of `columns` the CSV lacks, or None."""
+    missing = next((c for c in columns if c not in frame.df.columns), None)
+    if missing is None:
+        return None
+    have = ", ".join(map(str, frame.df.columns))
+    return f"no column '{missing}' in {Path(frame.path).name} (columns: {have})"
+
+
+def _row_problem(cell: Mapping[Hashable, object]) -> str | None:
     year = number_of(cell["year"])
     if year is None or year != int(year) or not 1900 <= year <= 2200:
-        return f"year must be a year such as 2026, not {_text(cell['year'])!r}"
-    if _text(cell["basis"]).upper() not in ("A", "E"):
-        return f"basis must be A (actual) or E (estimate), not {_text(cell['basis'])!r}"
+        return f"year must be a year such as 2026, not {cell_text(cell['year'])!r}"
+    if cell_text(cell["basis"]).upper() not in ("A", "E"):
+        return f"basis must be A (actual) or E (estimate), not {cell_text(cell['basis'])!r}"
     for column in FIGURES:
         value = cell[column]
-        if _text(value) and number_of(value) is None:
+        if cell_text(value) and number_of(value) is None:
             return f"{column} {value!r} is not a number (leave it empty for n.a.)"
     return None
 
@@ -169,7 +160,7 @@ def _sources(
         name = Path(frame.path).name
         return [spec.problem(("estimates",), f"needs a source (or a 'source' column in {name})")]
     for row, value in enumerate(frame.df["source"]):  # a bad cell is reported at its row
-        sid = _text(value)
+        sid = cell_text(value)
         if sid not in spec.brief.sources:
             known = ", ".join(spec.brief.sources)
             why = f"unknown source '{sid}' (known: {known})" if sid else "no source in this row"
@@ -181,23 +172,23 @@ def _sources(
 def _years(brief: Brief, frame: Frame) -> list[Problem]:
     """Each year once; actual years up to `as_of`; no estimate before the last actual year."""
     df = frame.df
-    rows = [(_year(y), _text(b).upper()) for y, b in zip(df["year"], df["basis"], strict=True)]
+    rows = [(_year(y), cell_text(b).upper()) for y, b in zip(df["year"], df["basis"], strict=True)]
+    last_actual = max((y for y, b in rows if b == "A"), default=None)
     seen: dict[int, int] = {}
     for row, (year, basis) in enumerate(rows):
-        why = None
         if year in seen:
             lines = f"lines {frame.row_line(seen[year])} and {frame.row_line(row)}"
             why = f"year {year} is given twice ({lines})"
         elif basis == "A" and year > brief.as_of.year:
             why = f"{year}A is an actual year after as_of {brief.as_of.isoformat()}: mark it E"
-        if why:
-            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
-        seen[year] = row
-    last_actual = max((y for y, b in rows if b == "A"), default=None)
-    for row, (year, basis) in enumerate(rows):
-        if basis == "E" and last_actual is not None and year < last_actual:
-            why = f"{year}E comes before the last actual year, {last_actual}A"
-            return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+        else:
+            seen[year] = row
+            continue
+        return [Problem(frame.path, frame.row_line(row), "estimates.data", why)]
+    late = [row for row, (y, b) in enumerate(rows) if b == "E" and last_actual and y < last_actual]
+    if late:
+        why = f"{rows[late[0]][0]}E comes before the last actual year, {last_actual}A"
+        return [Problem(frame.path, frame.row_line(late[0]), "estimates.data", why)]
     return []
 
 
@@ -240,7 +231,3 @@ def year_earlier(day: date) -> date:
 def _year(value: object) -> int:
     """A year cell that `_row_problem` passed (so a number by the one rule)."""
     return int(number_of(value) or 0)
-
-
-def _text(value: object) -> str:
-    return "" if value is None or value != value else str(value).strip()

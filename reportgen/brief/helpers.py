@@ -55,10 +55,8 @@ def split_helpers(doc: MarkdownDoc) -> list[Prose | HelperCall]:
     parts: list[Prose | HelperCall] = []
     for node in tree.body:  # Jinja wraps text in Output nodes too
         if not isinstance(node, nodes.Output):
-            place = _line(doc, node.lineno)
-            raise HelperSyntaxError(
-                place.path, place.line, 'only {{ helper("id") }} calls are allowed'
-            )
+            place, why = _line(doc, node.lineno), 'only {{ helper("id") }} calls are allowed'
+            raise HelperSyntaxError(place.path, place.line, why)
         for child in node.nodes:
             if isinstance(child, nodes.TemplateData):
                 parts.append(Prose(child.data, _line(doc, child.lineno).line or 1))
@@ -82,9 +80,8 @@ def _helper_call(node: nodes.Node, doc: MarkdownDoc) -> HelperCall:
         and isinstance(node.args[0], nodes.Const)
         and isinstance(node.args[0].value, str)
     ):
-        raise HelperSyntaxError(
-            place.path, place.line, 'expected a helper call such as metric("id")'
-        )
+        why = 'expected a helper call such as metric("id")'
+        raise HelperSyntaxError(place.path, place.line, why)
     if node.node.name not in HELPERS:
         why = f"unknown helper '{node.node.name}' (known: {', '.join(HELPERS)})"
         raise HelperSyntaxError(place.path, place.line, why)
@@ -102,10 +99,8 @@ SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")  # an address, not a file
 
 def markdown_parser() -> MarkdownIt:
     """The Markdown dialect of a brief, for rendering and for finding its images."""
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable("table")
-    md.enable("strikethrough")
-    return md
+    options = {"html": False, "linkify": False, "typographer": False}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
 
 def images_in(doc: MarkdownDoc) -> list[tuple[str, int]]:

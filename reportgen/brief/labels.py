@@ -33,8 +33,7 @@ def header_words(column: str, unit: str | None = None) -> str:
         units.insert(0, UNIT_TOKENS[tokens.pop().lower()])
     if not tokens:
         return column.strip()
-    words = [_word(t) for t in tokens]
-    text = " ".join(words)
+    text = " ".join(_word(t) for t in tokens)
     return with_unit(text[0].upper() + text[1:], " ".join(units) or unit)
 
 
@@ -54,8 +53,7 @@ def with_unit(text: str, unit: str | None) -> str:
 
 def series_name(chart: Chart, column: str) -> str:
     """A y column's legend label: `labels:` as written, else the header in words."""
-    given = (chart.labels or {}).get(column)
-    return given if given else header_words(column, chart.unit)
+    return (chart.labels or {}).get(column) or header_words(column, chart.unit)
 
 
 def guessed_legend(chart: Chart) -> list[tuple[str, str]]:

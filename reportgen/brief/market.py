@@ -1,26 +1,23 @@
 """The market block's arithmetic: market value, upside, the rating an upside earns, a stale price.
 
-Market value is price × shares (shares in billions, so the value is in
-billions of `market.currency`); upside is target / price − 1. Both are
-computed, never typed. The price's `date` is a figure like any other: it is
-stale after `market.max_age_days`, else the brief's `checks.max_age_days`
-(one number, or its `price` entry), else PRICE_MAX_AGE days.
+Market value is price × shares (in billions, as shares are); upside is target / price − 1;
+both computed, never typed. The price is stale after `market.max_age_days`, else the
+brief's `checks.max_age_days` (one number, or its `price` entry), else 7 days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from reportgen.brief.bounds import canonical
 from reportgen.brief.data import format_number
+from reportgen.brief.integrity.freshness import max_age
 from reportgen.brief.models import Brief, Market
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.config import RatingConfig
 from reportgen.errors import Problem
-
-PRICE_MAX_AGE = 7
-"""Days: a week covers a weekend and a holiday; a PM reading an older price must be told."""
 
 
 @dataclass(frozen=True)
@@ -47,27 +44,15 @@ def upside(market: Market) -> float | None:
     return market.target / market.price - 1 if market.target is not None else None
 
 
-def rating_fits(rating: Rating, value: float) -> bool:
-    """upside_min is inclusive, upside_max exclusive, so adjacent ratings never overlap."""
-    above = rating.upside_min is None or value >= rating.upside_min - 1e-12
-    below = rating.upside_max is None or value < rating.upside_max - 1e-12
-    return above and below
-
-
 def ratings_for(scale: Sequence[Rating], value: float) -> list[str]:
-    """The ratings of the scale whose upside rule admits this upside."""
-    return [r.name for r in scale if rating_fits(r, value)]
-
-
-def price_max_age(brief: Brief) -> int:
-    """The age limit of the price, by the same precedence as every other figure."""
-    assert brief.market is not None
-    if brief.market.max_age_days is not None:
-        return brief.market.max_age_days
-    limit = brief.checks.max_age_days
-    if isinstance(limit, int):
-        return limit
-    return (limit or {}).get("price", PRICE_MAX_AGE)
+    """The ratings of the scale whose upside rule admits this upside: upside_min is
+    inclusive, upside_max exclusive, so adjacent ratings never overlap."""
+    return [
+        r.name
+        for r in scale
+        if (r.upside_min is None or value >= r.upside_min - 1e-12)
+        and (r.upside_max is None or value < r.upside_max - 1e-12)
+    ]
 
 
 def stale_price(spec: Spec) -> list[Problem]:
@@ -76,7 +61,7 @@ def stale_price(spec: Spec) -> list[Problem]:
     if market is None:
         return []
     age = (spec.brief.as_of - market.date).days
-    limit = price_max_age(spec.brief)
+    limit = max_age(spec.brief, "price", market.max_age_days)
     if age <= limit:
         return []
     message = (
@@ -84,8 +69,8 @@ def stale_price(spec: Spec) -> list[Problem]:
         f"{age} days old on {spec.brief.as_of.isoformat()}, limit {limit} days for prices "
         "(max_age_days)"
     )
-    problem = spec.problem(("market", "date"), message, "warning")
-    return [replace(problem, finding="stale-price", values=(market.price, market.date.isoformat()))]
+    values = (market.price, market.date.isoformat())
+    return [finding(spec, ("market", "date"), message, "stale-price", values)]
 
 
 def is_v12(brief: Brief) -> bool:
@@ -111,16 +96,16 @@ def target_argued(spec: Spec) -> list[Problem]:
             for key in ("method", "target_risks")
             if getattr(market, key) is not None
         ]
-    severity = "error" if is_v12(spec.brief) else "warning"
     problems = []
     for key, what in (("method", "how it is derived"), ("target_risks", "what could stop it")):
         if canonical(getattr(market, key) or "").strip():  # a soft hyphen alone prints nothing
             continue
         message = f"price target {format_number(market.target)} needs `{key}:` ({what}, Markdown)"
-        problem = spec.problem(("market", "target"), message, severity)
-        if severity == "warning":
-            problem = replace(problem, finding=f"target:{key}", values=(market.target,))
-        problems.append(problem)
+        loc = ("market", "target")
+        if is_v12(spec.brief):
+            problems.append(spec.problem(loc, message))
+        else:
+            problems.append(finding(spec, loc, message, f"target:{key}", (market.target,)))
     return problems
 
 

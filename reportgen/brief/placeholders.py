@@ -147,35 +147,26 @@ def sample_url(name: str) -> str:
 
 def samples(spec: Spec, frames: dict[str, Frame]) -> list[Problem]:
     """Every place where the brief still cites or shows the scaffold's sample data."""
-    found = [*_sources(spec), *_market(spec), *_metrics(spec)]
+    found = list(_in_brief(spec))
     for frame in frames.values():
         found += _rows(frame)
     return [_sample(place, key, what) for place, key, what in found]
 
 
-def _sample_ids(spec: Spec) -> set[str]:
+def _in_brief(spec: Spec) -> Iterator[tuple[Place, str, str]]:
+    """Sample sources, every metric citing one, and the market block when it cites one or
+    holds the scaffold's figures."""
     sources = spec.brief.sources.items()
-    return {sid for sid, s in sources if (urlsplit(s.url or "").hostname or "") == SAMPLE_HOST}
-
-
-def _sources(spec: Spec) -> Iterator[tuple[Place, str, str]]:
-    for sid in sorted(_sample_ids(spec)):
+    ids = {sid for sid, s in sources if (urlsplit(s.url or "").hostname or "") == SAMPLE_HOST}
+    for sid in sorted(ids):
         yield spec.place(("sources", sid)), f"sources.{sid}", f"source '{sid}'"
-
-
-def _market(spec: Spec) -> Iterator[tuple[Place, str, str]]:
     market = spec.brief.market
-    if market is None:
-        return
-    shown = (market.price, market.shares, market.target)
-    if market.source in _sample_ids(spec) or shown == SAMPLE_MARKET:
+    if market and (
+        market.source in ids or (market.price, market.shares, market.target) == SAMPLE_MARKET
+    ):
         values = f"price {format_number(market.price)}"
         values += f", target {format_number(market.target)}" if market.target is not None else ""
         yield spec.place(("market", "price")), "market", f"the market block ({values})"
-
-
-def _metrics(spec: Spec) -> Iterator[tuple[Place, str, str]]:
-    ids = _sample_ids(spec)
     for i, m in enumerate(spec.brief.metrics):
         if m.source in ids:
             key = f"metrics[{i}]"

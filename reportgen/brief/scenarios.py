@@ -1,25 +1,21 @@
 """The call measured (brief-format v1.2): scenarios, their upsides, and the levels they imply.
 
-Each case's value is measured against `market.price` (value / price − 1); the
-probability-weighted value is Σ probability × value, and its upside the same
-way. The verdict's reward level follows the bull upside and its risk level the
-bear downside, at the thresholds of `[verdict]` in reportgen.toml.
-
-Errors (the brief is not built): scenarios without a market block, a case
-missing or repeated, probabilities that do not add up to 1 (±0.005), values
-not in the order bear < base < bull. Warnings, each a finding a reviewer can
-accept: a target further than 5% from both the base and the weighted value,
-and a verdict.risk or verdict.reward that the scenarios do not imply.
+Each case's upside is value / `market.price` − 1, and the probability-weighted value's
+(Σ probability × value) the same way. The verdict's reward level follows the bull upside
+and its risk level the bear downside, at the `[verdict]` thresholds of reportgen.toml.
+Warnings (findings a reviewer can accept): a target more than 5% from both the base and
+the weighted value, and a verdict.risk or verdict.reward the scenarios do not imply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from reportgen.brief.data import decimals_for, format_number
+from reportgen.brief.estimates import KnownSource
 from reportgen.brief.models import CASES, Brief, Level4, Market, Scenario
-from reportgen.brief.spec import Loc, Spec
+from reportgen.brief.review import finding
+from reportgen.brief.spec import Spec
 from reportgen.brief.valuation import format_premium
 from reportgen.config import DEFAULT_VERDICT, RewardLevels, RiskLevels, VerdictConfig
 from reportgen.errors import Problem
@@ -28,8 +24,6 @@ PROBABILITY_TOLERANCE = 0.005
 TARGET_TOLERANCE = 0.05  # a target this close to the base or the weighted value is argued
 LEVELS: tuple[Level4, ...] = ("low", "medium", "high", "very-high")
 EPSILON = 1e-12  # a bull upside of exactly +20% is medium reward, whatever the float error
-
-KnownSource = Callable[[Loc, str], None]
 
 
 @dataclass(frozen=True)
@@ -99,12 +93,11 @@ def _cases(spec: Spec) -> list[Problem]:
         return [spec.problem(("scenarios", len(CASES)), message)]
     problems = []
     first: dict[str, int] = {}
-    for i, scenario in enumerate(spec.brief.scenarios):
-        if scenario.case in first:
-            line = spec.place(("scenarios", first[scenario.case])).line
+    for i, scenario in enumerate(scenarios):
+        if (at := first.setdefault(scenario.case, i)) != i:
+            line = spec.place(("scenarios", at)).line
             message = f"case '{scenario.case}' is given twice (first at line {line})"
             problems.append(spec.problem(("scenarios", i, "case"), message))
-        first.setdefault(scenario.case, i)
     missing = [c for c in CASES if c not in first]
     if missing:
         message = f"no {' or '.join(missing)} case: give bull, base and bear"
@@ -155,9 +148,9 @@ def _target(spec: Spec, market: Market, measured: Measured) -> list[Problem]:
         f"value {weighted} ({format_premium(target / measured.weighted - 1)}): "
         "set the target from the scenarios, or say in market.method why not"
     )
-    problem = spec.problem(("market", "target"), message, "warning")
-    values = (target, base, weighted)
-    return [replace(problem, finding="scenarios:target", values=values)]
+    return [
+        finding(spec, ("market", "target"), message, "scenarios:target", (target, base, weighted))
+    ]
 
 
 def _verdict(spec: Spec, measured: Measured, verdict: VerdictConfig) -> list[Problem]:
@@ -177,6 +170,6 @@ def _verdict(spec: Spec, measured: Measured, verdict: VerdictConfig) -> list[Pro
             f"{implied} at the [verdict] thresholds: change the level, or accept it with a "
             "reason (reportgen review)"
         )
-        problem = spec.problem(("verdict", what), message, "warning")
-        problems.append(replace(problem, finding=f"verdict:{what}", values=(said, implied, shown)))
+        values = (said, implied, shown)
+        problems.append(finding(spec, ("verdict", what), message, f"verdict:{what}", values))
     return problems

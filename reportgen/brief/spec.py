@@ -64,10 +64,8 @@ def find_briefs(paths: Iterable[Path]) -> list[Path]:
     """Brief folders named directly, or every brief folder inside a named folder."""
     found: list[Path] = []
     for path in paths:
-        if (path / BRIEF_FILE).is_file() or not path.is_dir():
-            found.append(path)
-            continue
-        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file())
+        folder = path.is_dir() and not (path / BRIEF_FILE).is_file()
+        inner = sorted(p for p in path.iterdir() if (p / BRIEF_FILE).is_file()) if folder else []
         found += inner or [path]
     return found
 

@@ -34,11 +34,9 @@ def stated_figures(spec: Spec, comps: Comps | None) -> list[Problem]:
     problems = []
     for i, metric in enumerate(brief.metrics):
         found = _computed_for(metric, brief.market, comps)
-        if found is None:
+        if found is None or _agree(metric, found[0], brief.checks.tolerance_pct):
             continue
         computed, shown, how = found
-        if _agree(metric, computed, brief.checks.tolerance_pct):
-            continue
         stated = format_with_unit(metric.value, metric.unit)
         message = f"'{metric.label}' states {stated} but reportgen computes {shown} ({how})"
         problem = spec.problem(("metrics", i, "value"), message, "warning")
@@ -68,21 +66,16 @@ def _computed_for(
                 in_unit = value / scale
                 return in_unit, f"{market.currency} {format_number(in_unit, 1)}{parts[1]}", how
     if comps is not None and comps.subject_row is not None:
+        wanted = " ".join(metric.label.lower().split())  # case and spacing aside
         for j, label in enumerate(comps.labels):
             value_j = comps.subject_row.values[j]
-            if _same_label(label, metric.label) and isinstance(value_j, float):
+            if " ".join(label.lower().split()) == wanted and isinstance(value_j, float):
                 shown = format_value(value_j, comps.divisions[j])
                 return value_j, shown, f"{comps.subject_row.name}'s {label} in the comparables"
     return None
 
 
-def _same_label(a: str, b: str) -> bool:
-    return " ".join(a.lower().split()) == " ".join(b.lower().split())
-
-
 def _agree(metric: Metric, computed: float, tolerance_pct: float) -> bool:
     """Equal at the metric's own rounding, or within the brief's tolerance."""
-    half = 0.5 * 10 ** -decimals_for([metric.value])
-    if abs(metric.value - computed) <= half + 1e-9:
-        return True
-    return abs(metric.value - computed) <= abs(computed) * tolerance_pct / 100
+    gap, half = abs(metric.value - computed), 0.5 * 10 ** -decimals_for([metric.value])
+    return gap <= half + 1e-9 or gap <= abs(computed) * tolerance_pct / 100

@@ -15,7 +15,6 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from reportgen.brief.data import format_with_unit
 from reportgen.brief.market import target_text, upside
-from reportgen.brief.models import Market
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import format_premium
 
@@ -58,15 +57,17 @@ class BriefSummary:
 def summarize(checked: Checked) -> BriefSummary:
     """The email's view of a checked brief."""
     spec = checked.spec
-    brief = spec.brief
+    brief, market = spec.brief, spec.brief.market
     figures = {m.id: format_with_unit(m.value, m.unit, m.high) for m in brief.metrics}
+    sources = {sid: s.short or s.title for sid, s in brief.sources.items()}
     key = [
-        KeyFigure(m.label, figures[m.id], m.period, _source_name(checked, m.source))
+        KeyFigure(m.label, figures[m.id], m.period, sources[m.source])
         for m in brief.metrics
         if m.key
     ]
     doc = spec.docs.get("verdict.summary")
     summary = _plain_helpers(doc.text, figures) if doc else ""
+    gain = upside(market) if market else None
     return BriefSummary(
         brief_id=spec.brief_id,
         title=brief.title,
@@ -79,36 +80,16 @@ def summarize(checked: Checked) -> BriefSummary:
         summary=_paragraphs(summary),
         key_figures=key,
         recipients=list(brief.recipients),
-        **_call(brief.market),
+        rating=market.rating if market else None,
+        target=target_text(market) if market and market.target else None,
+        upside=format_premium(gain) if gain is not None else None,
     )
-
-
-def _call(market: Market | None) -> dict[str, str | None]:
-    """Rating, target and upside written as the market block writes them."""
-    if market is None:
-        return {}
-    gain = upside(market)
-    return {
-        "rating": market.rating,
-        "target": target_text(market) if market.target else None,
-        "upside": format_premium(gain) if gain is not None else None,
-    }
-
-
-def _source_name(checked: Checked, source_id: str) -> str:
-    source = checked.spec.brief.sources[source_id]
-    return source.short or source.title
 
 
 def _plain_helpers(text: str, figures: dict[str, str]) -> str:
     """metric() -> its formatted value; cite/table/chart -> nothing (the mail has no footnotes)."""
-
-    def drop(_id: str) -> str:
-        return _DROPPED
-
-    text = _HELPER_TEXT.from_string(text).render(
-        metric=figures.__getitem__, cite=drop, table=drop, chart=drop
-    )
+    drop = dict.fromkeys(("cite", "table", "chart"), lambda _id: _DROPPED)
+    text = _HELPER_TEXT.from_string(text).render(metric=figures.__getitem__, **drop)
     return re.sub(r"[ \t]*" + _DROPPED, "", text)  # "word {{ cite('a') }}." -> "word."
 
 

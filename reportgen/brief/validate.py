@@ -25,8 +25,7 @@ from reportgen.brief.integrity import Conflict, check_integrity
 from reportgen.brief.integrity.provenance import doc_name
 from reportgen.brief.market import Rating
 from reportgen.brief.placeholders import placeholders, samples
-from reportgen.brief.review import Acceptance, Gate, apply_review
-from reportgen.brief.reviewfile import load_review
+from reportgen.brief.review import Acceptance, Gate, apply_review, load_review
 from reportgen.brief.spec import Spec
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import BriefError, HelperSyntaxError, Problem
@@ -124,15 +123,13 @@ class _Validator(DataChecks):
         """A label that names a risk or reward level must name the levels given (docs/checks.md)."""
         verdict = self.brief.verdict
         for level, what in LEVEL_IN_LABEL.findall(canonical(verdict.label)):
-            said = re.sub(r"[\s-]+", " ", level.lower())
+            said, kind = re.sub(r"[\s-]+", " ", level.lower()), what.lower()
             said = LEVEL_WORDS.get(said, said)
-            actual = verdict.risk if what.lower() == "risk" else verdict.reward
+            actual = verdict.risk if kind == "risk" else verdict.reward
             if said != actual:
-                self.error(
-                    ("verdict", "label"),
-                    f"'{verdict.label}' says {said} {what.lower()} but verdict.{what.lower()} "
-                    f"is {actual}: make the label match, or word it without a level",
-                )
+                why = f"'{verdict.label}' says {said} {kind} but verdict.{kind} is {actual}: "
+                why += "make the label match, or word it without a level"
+                self.error(("verdict", "label"), why)
 
     def check_authors(self) -> None:
         """A name or role prints on one line in the header and the certification."""
@@ -210,12 +207,9 @@ class _Validator(DataChecks):
             for key in ("publisher", "title"):
                 text = getattr(source, key) or ""
                 if "://" not in text and PATH_LIKE.search(text):
-                    self.warn(
-                        ("sources", sid, key),
-                        f"source '{sid}' {key} '{text}' looks like a file path: readers see it "
-                        "in Sources; name the publisher or title as a reader would",
-                        f"source-path:{sid}:{key}",
-                    )
+                    why = f"source '{sid}' {key} '{text}' looks like a file path: readers see it "
+                    why += "in Sources; name the publisher or title as a reader would"
+                    self.warn(("sources", sid, key), why, f"source-path:{sid}:{key}")
 
     def check_mail_headers(self) -> None:
         """What `send` would refuse in a mail header or envelope (reportgen.mailtext), found by

@@ -1,16 +1,11 @@
 """Comparables: the multiples of `valuation:`, computed by reportgen from the CSV's inputs.
 
-A multiple's `of` is a formula of exactly one operation, `column op column` or
-`column op number` (either order), op one of + - * /. It is read by a
-tokenizer written for it, never by eval or Python's parser, so an author's text
-can only ever name columns and numbers. A division whose denominator is zero
-or negative is "n.m." (not meaningful, as research writes it); a missing input
-is "n.a." (text in an input cell is an error, found by the validator); neither
-stops the build.
-
-The peer median leaves the subject out and uses only the peers' meaningful
-values; the subject's premium (or discount, when negative) is its multiple
-over that median, minus one.
+A multiple's `of` is one operation, `column op column` or `column op number` (either
+order), op one of + - * /, read by its own tokenizer (never eval), so an author's text
+can only name columns and numbers. A division by zero or a negative is "n.m." (not
+meaningful), a missing input "n.a."; neither stops the build. The peer median leaves
+the subject out and uses the peers' meaningful values; the subject's premium (a discount
+when negative) is its multiple over that median, minus one.
 """
 
 from __future__ import annotations
@@ -20,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Literal
 
-from reportgen.brief.data import MINUS, Frame, format_number, rounded
+from reportgen.brief.data import MINUS, Frame, format_number, number_of, rounded
 from reportgen.brief.models import Valuation
 from reportgen.errors import FormulaError
 
@@ -46,21 +41,24 @@ class Formula:
 
     def apply(self, row: dict[str, float | None]) -> Value:
         """The formula on one row: n.a. for a missing input, n.m. for a denominator ≤ 0."""
-        a, b = self._value(self.left, row), self._value(self.right, row)
+        a, b = (x if isinstance(x, float) else row.get(x) for x in (self.left, self.right))
         if a is None or b is None:
             return NOT_AVAILABLE
         if self.op == "/":
             return NOT_MEANINGFUL if b <= 0 else a / b
         return {"+": a + b, "-": a - b, "*": a * b}[self.op]
 
-    @staticmethod
-    def _value(operand: Operand, row: dict[str, float | None]) -> float | None:
-        return operand if isinstance(operand, float) else row.get(operand)
-
 
 def parse_formula(text: str) -> Formula:
     """'price / eps_fy2026' -> Formula; FormulaError (a message for the author) otherwise."""
-    tokens = _tokens(text)
+    written = text.rstrip()
+    tokens = []
+    for match in _TOKEN.finditer(written):  # each character is in a token: `bad` takes any other
+        kind = match.lastgroup or "bad"
+        if kind == "bad":
+            allowed = "only column names, numbers and one of + - * /"
+            raise FormulaError(f"'{written}': unexpected '{match['bad']}' ({allowed})")
+        tokens.append((kind, match[kind]))
     kinds = [kind for kind, _ in tokens]
     if kinds not in (["name", "op", "name"], ["name", "op", "number"], ["number", "op", "name"]):
         raise FormulaError(
@@ -69,24 +67,6 @@ def parse_formula(text: str) -> Formula:
         )
     (k1, v1), (_, op), (k2, v2) = tokens
     return Formula(float(v1) if k1 == "number" else v1, op, float(v2) if k2 == "number" else v2)
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out = []
-    position = 0
-    text = text.rstrip()
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:  # only trailing blanks remain
-            break
-        kind = match.lastgroup or "bad"
-        if kind == "bad":
-            raise FormulaError(
-                f"'{text}': unexpected '{match['bad']}' (only column names, numbers and one of + - * /)"
-            )
-        out.append((kind, match[kind]))
-        position = match.end()
-    return out
 
 
 @dataclass(frozen=True)
@@ -118,38 +98,22 @@ class Comps:
 
 
 def compute_comps(valuation: Valuation, frame: Frame) -> Comps:
-    """Every multiple for every row; the formulas were checked by the validator."""
-    import pandas as pd
-
-    df = frame.df
-    entity = str(df.columns[0])
+    """Every multiple for every row; the formulas and their input cells were checked by
+    the validator (each a number by the one rule, or empty)."""
+    entity = str(frame.df.columns[0])
     formulas = [parse_formula(m.of) for m in valuation.multiples]
-    numeric = {
-        c: [None if v != v else float(v) for v in pd.to_numeric(df[c], errors="coerce")]
-        for f in formulas
-        for c in f.columns
-    }
     rows = []
-    for i in range(len(df)):
-        name = _text(df[entity].iloc[i])
-        inputs = {c: values[i] for c, values in numeric.items()}
-        row_source = _text(df["source"].iloc[i]) if "source" in df.columns else ""
-        sources = [row_source or valuation.source or ""]
-        rows.append(
-            CompRow(
-                name,
-                [_as_shown(f.apply(inputs)) for f in formulas],
-                name == valuation.subject,
-                [s for s in sources if s],
-            )
-        )
-    median = [
-        peer_median([r.values[j] for r in rows if not r.subject]) for j in range(len(formulas))
-    ]
-    subject = next((r for r in rows if r.subject), None)
+    for cell in frame.df.to_dict("records"):
+        name = cell_text(cell[entity])
+        inputs = {c: number_of(cell[c]) for f in formulas for c in f.columns}
+        values = [_as_shown(f.apply(inputs)) for f in formulas]
+        source = cell_text(cell.get("source")) or valuation.source
+        rows.append(CompRow(name, values, name == valuation.subject, [source] if source else []))
+    peers = [r.values for r in rows if not r.subject]
+    median = [peer_median([values[j] for values in peers]) for j in range(len(formulas))]
+    subject = next((r.values for r in rows if r.subject), None)
     premium = [
-        premium_to(subject.values[j] if subject else NOT_AVAILABLE, median[j])
-        for j in range(len(formulas))
+        premium_to(subject[j] if subject else NOT_AVAILABLE, m) for j, m in enumerate(median)
     ]
     labels = [m.label for m in valuation.multiples]
     return Comps(entity, labels, [f.op == "/" for f in formulas], rows, median, premium)
@@ -189,5 +153,6 @@ def format_premium(value: Value) -> str:
     return f"{text}%" if text.startswith(MINUS) else f"+{text}%"
 
 
-def _text(value: object) -> str:
-    return "" if value != value else str(value).strip()  # NaN != NaN
+def cell_text(value: object) -> str:
+    """A CSV cell as text: a gap (NaN, which is not equal to itself) is ''."""
+    return "" if value is None or value != value else str(value).strip()

@@ -45,10 +45,8 @@ class Place:
 
 Places = dict[Loc, Place]
 # Explicit tags that only restate what YAML infers; anything else is refused.
-PLAIN_TAGS = {
-    f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-}
+PLAIN = ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in PLAIN}
 
 
 class _Constructor(RoundTripConstructor):
@@ -90,24 +88,21 @@ def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[
     try:
         data = hardened(limits).load(text)
     except MaxDepthExceededError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        message = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
-        raise BriefError([Problem(path, line, "yaml", message)]) from exc
+        mark, hint = exc.problem_mark, raise_hint("depth")
+        why = f"nested deeper than {limits.depth} levels ({hint})"
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        msg = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise BriefError([Problem(path, line, "yaml", msg)]) from exc
+        why = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
-        message = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise BriefError([Problem(path, None, "yaml", message)]) from exc
-    if not isinstance(data, CommentedMap):
-        raise BriefError(
-            [Problem(path, 1, "brief.yaml", "must be a mapping of keys (title:, ...)")]
-        )
-    walk = _Walk(path, limits)
-    walk.places[()] = Place(path, 1)
-    return walk.plain(data, ()), walk.places, walk.problems
+        mark, why = None, (str(exc).splitlines() or [type(exc).__name__])[0]
+    else:
+        if not isinstance(data, CommentedMap):
+            why = "must be a mapping of keys (title:, ...)"
+            raise BriefError([Problem(path, 1, "brief.yaml", why)])
+        walk = _Walk(path, limits)
+        walk.places[()] = Place(path, 1)
+        return walk.plain(data, ()), walk.places, walk.problems
+    raise BriefError([Problem(path, mark.line + 1 if mark else None, "yaml", why)])
 
 
 def hardened(limits: Limits) -> YAML:

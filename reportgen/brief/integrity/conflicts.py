@@ -1,11 +1,10 @@
 """Conflicts: the same figure reported with different values by different sources.
 
-Metrics with the same label and period whose values differ by more than
-`checks.tolerance_pct` (relative, default 0.5%); and CSV rows for the same
-entity (a table's first shown column, a chart's x) and period from different
-sources (a `source` column) that disagree. A row conflict that repeats a
-metric conflict (same values, same sources) is reported once, at the metric.
-Conflicts are returned as data for the brief's reconciliation appendix.
+Metrics with one label and period whose values differ by more than `checks.tolerance_pct`
+(relative, default 0.5%), and CSV rows of one entity (a table's first shown column, a
+chart's x) and period that disagree; a row conflict repeating a metric conflict (same
+values and sources) is reported once, at the metric. Conflicts are also data for the
+reconciliation appendix.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 from reportgen.brief.data import Frame, format_with_unit
-from reportgen.brief.integrity.datasets import Dataset, datasets
-from reportgen.brief.integrity.periods import norm, same_period
+from reportgen.brief.integrity.figures import Dataset, datasets, norm, same_period
 from reportgen.brief.models import Metric
 from reportgen.brief.spec import Place, Spec
 from reportgen.errors import Figure, Problem
@@ -76,18 +74,12 @@ class Conflict:
         period = f" ({self.period})" if self.period else ""
         values = " vs ".join(f"{r.text} ({r.source}, {r.where})" for r in self.values)
         also = f"; also in {', '.join(self.also)}" if self.also else ""
-        message = (
-            f"conflicting figures for '{self.label}'{period}: {values}, spread {self.spread}{also}"
-        )
+        message = f"conflicting figures for '{self.label}'{period}: {values}"
+        message += f", spread {self.spread}{also}"
+        figures = tuple(r.figure for r in self.values)
+        path, line = self.place.path, self.place.line
         return Problem(
-            self.place.path,
-            self.place.line,
-            self.key,
-            message,
-            "warning",
-            finding=self.finding,
-            values=self.numbers,
-            figures=tuple(r.figure for r in self.values),
+            path, line, self.key, message, "warning", self.finding, self.numbers, figures
         )
 
     @property
@@ -108,13 +100,13 @@ def _keyed(conflicts: list[Conflict]) -> list[Conflict]:
     (china_share_alibaba_ambition, china_share_alibaba_push -> china_share_alibaba), or
     every id when that is ambiguous; for CSV rows, the file and the row's label and period."""
     stems = [_stem(c) for c in conflicts]
-    keys = []
+    keyed = []
     for c, stem in zip(conflicts, stems, strict=True):
         ids = [r.metric_id for r in c.values if r.metric_id]
         if len(ids) == len(c.values) and (not stem or stems.count(stem) > 1):
             stem = "+".join(ids)
-        keys.append(f"conflict:{stem}")
-    return [replace(c, finding=key) for c, key in zip(conflicts, keys, strict=True)]
+        keyed.append(replace(c, finding=f"conflict:{stem}"))
+    return keyed
 
 
 def _stem(conflict: Conflict) -> str:
@@ -123,12 +115,8 @@ def _stem(conflict: Conflict) -> str:
         period = f":{_slug(conflict.period)}" if conflict.period else ""
         return f"{conflict.place.path.name}:{_slug(conflict.label)}{period}"
     parts = [i.split("_") for i in ids]
-    common = []
-    for words in zip(*parts, strict=False):
-        if len(set(words)) > 1:
-            break
-        common.append(words[0])
-    return "_".join(common)
+    same = [len(set(words)) == 1 for words in zip(*parts, strict=False)]
+    return "_".join(parts[0][: same.index(False) if False in same else len(same)])
 
 
 def _slug(text: str) -> str:
@@ -160,81 +148,56 @@ def metric_conflicts(spec: Spec, tolerance_pct: float) -> list[Conflict]:
 
 
 def _metrics_disagree(a: Metric, b: Metric, tolerance_pct: float) -> bool:
-    if norm(a.unit) != norm(b.unit):
-        return True
-    ends = [
-        (a.value, b.value),
-        (a.high if a.high is not None else a.value, b.high if b.high is not None else b.value),
-    ]
-    return any(_disagree(x, y, tolerance_pct) for x, y in ends)
+    a_top, b_top = (a.value if m.high is None else m.high for m in (a, b))
+    ends = [(a.value, b.value), (a_top, b_top)]
+    return norm(a.unit) != norm(b.unit) or any(_disagree(x, y, tolerance_pct) for x, y in ends)
 
 
 def _row_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
+    """Pairs of rows of one entity about the same period, from any sources (one source
+    giving two values for one fact disagrees with itself), whose values are apart."""
     conflicts = []
     for data in datasets(spec, frames):
-        if "source" in data.frame.df.columns:
-            conflicts += _dataset_conflicts(data, tolerance_pct)
+        if "source" not in data.frame.df.columns:
+            continue
+        rows_of: dict[str, list[int]] = {}  # rows with no entity left out
+        for row in range(len(data.frame.df)):
+            if entity := norm(data.text(data.entity, row)):
+                rows_of.setdefault(entity, []).append(row)
+        period = data.period_column
+        pairs = [
+            (a, b)
+            for rows in rows_of.values()
+            for a, b in combinations(rows, 2)
+            if same_period(data.text(period, a), data.text(period, b))
+        ]
+        for column in data.value_columns():
+            numbers = data.numeric(column)
+            for a, b in pairs:
+                x, y = numbers[a], numbers[b]
+                if x is not None and y is not None and _disagree(x, y, tolerance_pct):
+                    conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
     return conflicts
-
-
-def _dataset_conflicts(data: Dataset, tolerance_pct: float) -> list[Conflict]:
-    """Pairs of rows: same entity, same period, values apart."""
-    conflicts = []
-    pairs = [
-        pair
-        for rows in _by_entity(data).values()
-        for pair in combinations(rows, 2)
-        if _same_fact(data, *pair)
-    ]
-    for column in data.value_columns():
-        numbers = data.numeric(column)
-        for a, b in pairs:
-            x, y = numbers[a], numbers[b]
-            if x is not None and y is not None and _disagree(x, y, tolerance_pct):
-                conflicts.append(_row_conflict(data, column, (a, x), (b, y)))
-    return conflicts
-
-
-def _by_entity(data: Dataset) -> dict[str, list[int]]:
-    """Row numbers per entity (rows with none left out): pairs are only ever sought within one."""
-    groups: dict[str, list[int]] = {}
-    for row in range(len(data.frame.df)):
-        entity = norm(data.text(data.entity, row))
-        if entity:
-            groups.setdefault(entity, []).append(row)
-    return groups
-
-
-def _same_fact(data: Dataset, a: int, b: int) -> bool:
-    """Two rows of one entity about the same period, from any sources: one source giving
-    two values for one fact disagrees with itself (its first row was silently dropped)."""
-    period = data.period_column
-    return same_period(data.text(period, a), data.text(period, b))
 
 
 def _row_conflict(
     data: Dataset, column: str, first: tuple[int, float], second: tuple[int, float]
 ) -> Conflict:
-    unit = data.unit(column)
     values = tuple(
         Reported(
             value,
             None,
-            unit,
+            data.unit(column),
             data.text("source", row),
             f"{data.name} line {data.frame.row_line(row)}",
             period=data.text(data.period_column, row) or None,
         )
         for row, value in (first, second)
     )
-    periods = list(
-        dict.fromkeys(
-            p for p in (data.text(data.period_column, r) for r, _ in (first, second)) if p
-        )
-    )
+    periods = " / ".join(dict.fromkeys(r.period for r in values if r.period)) or None
     label = f"{data.text(data.entity, first[0])}: {data.labels.get(column, column)}"
     place = Place(data.frame.path, data.frame.row_line(second[0]))
-    return Conflict(label, " / ".join(periods) or None, values, place, column, table=data.title)
+    return Conflict(label, periods, values, place, column, table=data.title)
 
 
 def _merge(metric: list[Conflict], rows: list[Conflict]) -> list[Conflict]:

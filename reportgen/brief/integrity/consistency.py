@@ -1,26 +1,21 @@
 """Consistency: figures that cannot all be true together.
 
-Share columns summing to over 100% (+ tolerance) per source and period; a
-growth metric that the two levels it relates cannot produce (same label
-without the growth words, this period and a year earlier); a percentage
-outside a plausible range.
+Share columns over 100% (+ tolerance) per source and period; a growth metric its two
+levels cannot produce (its label without the growth words, this period and a year
+earlier); a percentage outside a plausible range.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from reportgen.brief.data import Frame, decimals_for, format_with_unit
-from reportgen.brief.integrity.datasets import datasets
-from reportgen.brief.integrity.figures import figure_of
-from reportgen.brief.integrity.periods import norm, parse_period
+from reportgen.brief.integrity.figures import datasets, figure_of, norm, parse_period
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
-_SHARE = re.compile(
-    r"share(?!s|hold)|proportion|penetration", re.IGNORECASE
-)  # not 'shares outstanding'
+_SHARE = re.compile(r"share(?!s|hold)|proportion|penetration", re.IGNORECASE)  # not 'shares'
 _RATE = re.compile(r"\b(?:growth|cagr|increase|decline|rise|fall)\b", re.IGNORECASE)
 _GROWTH = re.compile(
     r"\b(?:growth|cagr|increase|decline|change|rise|fall)\b(?:\s+in\b)?|\b(?:y/y|yoy|q/q|year[- ]on[- ]year)\b",
@@ -33,37 +28,31 @@ def share_sums(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> li
     problems = []
     limit = 100 * (1 + tolerance_pct / 100)
     for data in datasets(spec, frames):
+        source = "source" if "source" in data.frame.df.columns else None
         groups: dict[tuple[str, str], list[int]] = {}
         for row in range(len(data.frame.df)):
-            groups.setdefault(
-                (
-                    data.text("source", row) if "source" in data.frame.df.columns else "",
-                    data.text(data.period_column, row),
-                ),
-                [],
-            ).append(row)
+            key = (data.text(source, row), data.text(data.period_column, row))
+            groups.setdefault(key, []).append(row)
         for column in data.value_columns():
             numbers = data.numeric(column)
             percent = data.unit(column) == "%" or max(n for n in numbers if n is not None) <= 100
             if not percent or not _SHARE.search(f"{column} {data.labels.get(column, '')}"):
                 continue
-            for (source, period), rows in groups.items():
+            for group, rows in groups.items():
                 total = sum(numbers[r] or 0.0 for r in rows)
-                if total > limit:
-                    what = ", ".join(p for p in (source, period) if p)
-                    problems.append(
-                        Problem(
-                            data.frame.path,
-                            data.frame.row_line(rows[0]),
-                            column,
-                            f"shares in '{data.title}'{f' ({what})' if what else ''} add up to "
-                            f"{format_with_unit(round(total, 6), '%')}, more than 100%",
-                            "warning",
-                            finding=f"share-sum:{data.name}:{column}"
-                            + "".join(f":{p}" for p in (source, period) if p),
-                            values=(round(total, 6),),
-                        )
-                    )
+                if total <= limit:
+                    continue
+                total = round(total, 6)
+                what = ", ".join(p for p in group if p)
+                message = (
+                    f"shares in '{data.title}'{f' ({what})' if what else ''} add up to "
+                    f"{format_with_unit(total, '%')}, more than 100%"
+                )
+                mark = f"share-sum:{data.name}:{column}" + "".join(f":{p}" for p in group if p)
+                line = data.frame.row_line(rows[0])
+                problems.append(
+                    Problem(data.frame.path, line, column, message, "warning", mark, (total,))
+                )
     return problems
 
 
@@ -88,28 +77,19 @@ def growth_consistency(spec: Spec) -> list[Problem]:
             continue
         low, high = _implied_growth(old.value, new.value)
         half = 0.5 * 10 ** -decimals_for([growth.value])
-        stated_low, stated_high = (
-            growth.value - half,
-            (growth.high if growth.high is not None else growth.value) + half,
+        top = growth.high if growth.high is not None else growth.value
+        if top + half >= low and growth.value - half <= high:
+            continue
+        implied = format_with_unit(round((new.value / old.value - 1) * 100, 1), "%")
+        message = (
+            f"growth '{growth.label}' of {format_with_unit(growth.value, '%', growth.high)} "
+            f"contradicts its levels: {format_with_unit(old.value, old.unit)} ({old.period}) "
+            f"to {format_with_unit(new.value, new.unit)} ({new.period}) is {implied}"
         )
-        if stated_high < low or stated_low > high:
-            implied = (new.value / old.value - 1) * 100
-            problems.append(
-                replace(
-                    spec.problem(
-                        ("metrics", i, "value"),
-                        (
-                            f"growth '{growth.label}' of {format_with_unit(growth.value, '%', growth.high)} contradicts its levels: "
-                            f"{format_with_unit(old.value, old.unit)} ({old.period}) to {format_with_unit(new.value, new.unit)} "
-                            f"({new.period}) is {format_with_unit(round(implied, 1), '%')}"
-                        ),
-                        "warning",
-                    ),
-                    finding=f"growth:{growth.id}",
-                    values=(growth.value, old.value, new.value),
-                    figures=(figure_of(growth), figure_of(old), figure_of(new)),
-                )
-            )
+        values = (growth.value, old.value, new.value)
+        figures = (figure_of(growth), figure_of(old), figure_of(new))
+        loc = ("metrics", i, "value")
+        problems.append(finding(spec, loc, message, f"growth:{growth.id}", values, figures))
     return problems
 
 
@@ -136,21 +116,12 @@ def percent_ranges(spec: Spec) -> list[Problem]:
         low, high, kind = _plausible(metric.label)
         top = metric.high if metric.high is not None else metric.value
         if metric.value < low or top > high:
-            problems.append(
-                replace(
-                    spec.problem(
-                        ("metrics", i, "value"),
-                        (
-                            f"'{metric.label}' is {format_with_unit(metric.value, '%', metric.high)}, outside the plausible "
-                            f"range {low:g}% to {high:g}% for {kind}"
-                        ),
-                        "warning",
-                    ),
-                    finding=f"range:{metric.id}",
-                    values=(metric.value, top),
-                    figures=(figure_of(metric),),
-                )
-            )
+            shown = format_with_unit(metric.value, "%", metric.high)
+            message = f"'{metric.label}' is {shown}, outside the plausible range "
+            message += f"{low:g}% to {high:g}% for {kind}"
+            key, figures = f"range:{metric.id}", (figure_of(metric),)
+            loc = ("metrics", i, "value")
+            problems.append(finding(spec, loc, message, key, (metric.value, top), figures))
     return problems
 
 

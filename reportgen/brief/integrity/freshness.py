@@ -1,21 +1,19 @@
 """Freshness: figures and sources too old for the brief's `as_of` date.
 
-A metric's period end (Q2 2026 -> 30 June 2026) or a source's publication date
-older than a limit before `as_of`. Defaults per kind are in DEFAULT_MAX_AGE;
-`checks.max_age_days` (one number or one per kind) and a metric's or source's
-own `max_age_days` override them.
+A metric's period end (Q2 2026 -> 30 June 2026) or a source's publication date older
+than a limit before `as_of`: its own `max_age_days`, else `checks.max_age_days` (one
+number or one per kind), else DEFAULT_MAX_AGE.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
-from reportgen.brief.integrity.figures import figure_of
-from reportgen.brief.integrity.periods import parse_period
+from reportgen.brief.integrity.figures import figure_of, parse_period
 from reportgen.brief.models import Brief, Metric
+from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
-from reportgen.errors import Problem
+from reportgen.errors import Problem, Value
 
 DEFAULT_MAX_AGE: dict[str, int] = {
     "month": 75,
@@ -23,6 +21,7 @@ DEFAULT_MAX_AGE: dict[str, int] = {
     "half": 365,
     "year": 550,
     "source": 365,
+    "price": 7,  # a week covers a weekend and a holiday; a PM reading an older price is told
 }
 """Days before a figure is stale: a quarter's figure has been superseded twice after ~240 days."""
 KIND_NAMES = {
@@ -61,45 +60,27 @@ def freshness(spec: Spec) -> list[Problem]:
         if period is None or not is_stale(brief, metric):
             continue
         name = f"figure '{metric.label}' ({metric.period})"
-        problem = _stale(
-            spec, ("metrics", i, "period"), name, period.end(), period.kind, metric.max_age_days
-        )
-        values = (metric.value, *([metric.high] if metric.high is not None else []))
-        problems.append(
-            replace(
-                problem,
-                finding=f"stale:{metric.id}",
-                values=(*values, metric.period or ""),
-                figures=(figure_of(metric),),
-            )
-        )
+        message = _stale(spec, name, period.end(), period.kind, metric.max_age_days)
+        high = [] if metric.high is None else [metric.high]
+        values: tuple[Value, ...] = (metric.value, *high, metric.period or "")
+        loc, key = ("metrics", i, "period"), f"stale:{metric.id}"
+        problems.append(finding(spec, loc, message, key, values, (figure_of(metric),)))
     for sid, source in brief.sources.items():
-        if source.published is None or source.published > brief.as_of:
+        published = source.published
+        if published is None or published > brief.as_of:
             continue
-        age = (brief.as_of - source.published).days
-        if age > max_age(brief, "source", source.max_age_days):
+        if (brief.as_of - published).days > max_age(brief, "source", source.max_age_days):
             name = f"source '{sid}' ({source.title})"
-            problem = _stale(
-                spec,
-                ("sources", sid, "published"),
-                name,
-                source.published,
-                "source",
-                source.max_age_days,
-            )
-            published = (source.published.isoformat(),)
-            problems.append(replace(problem, finding=f"stale-source:{sid}", values=published))
+            message = _stale(spec, name, published, "source", source.max_age_days)
+            where, key = ("sources", sid, "published"), f"stale-source:{sid}"
+            problems.append(finding(spec, where, message, key, (published.isoformat(),)))
     return problems
 
 
-def _stale(
-    spec: Spec, loc: tuple[str | int, ...], name: str, when: date, kind: str, own: int | None
-) -> Problem:
+def _stale(spec: Spec, name: str, when: date, kind: str, own: int | None) -> str:
     """The author's message for a stale figure or source: its age and the limit to change."""
     age = (spec.brief.as_of - when).days
-    limit = max_age(spec.brief, kind, own)
-    message = (
+    return (
         f"stale {name}: {age} days old on {spec.brief.as_of.isoformat()}, "
-        f"limit {limit} days for {KIND_NAMES[kind]} (max_age_days)"
+        f"limit {max_age(spec.brief, kind, own)} days for {KIND_NAMES[kind]} (max_age_days)"
     )
-    return spec.problem(loc, message, "warning")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 
 from reportgen.brief.helpers import Prose, split_helpers
-from reportgen.brief.integrity.periods import MONTHS
+from reportgen.brief.integrity.figures import MONTHS
 from reportgen.brief.spec import MarkdownDoc
 from reportgen.errors import HelperSyntaxError, Problem
 
@@ -54,18 +54,11 @@ def provenance(doc: MarkdownDoc) -> list[Problem]:
     problems = []
     for shown, offset in _figures(prose):
         start, line = next((s, n) for s, n in reversed(starts) if s <= offset)
-        problems.append(
-            Problem(
-                doc.place.path,
-                line + prose.count("\n", start, offset),
-                doc.key,
-                f"hand-typed figure '{shown}' is not traced to a source: "
-                'make it a metric and write {{ metric("id") }}',
-                "warning",
-                finding=f"hand-typed:{doc_name(doc)}:{shown}",
-                values=(shown,),
-            )
-        )
+        line += prose.count("\n", start, offset)
+        message = f"hand-typed figure '{shown}' is not traced to a source: "
+        message += 'make it a metric and write {{ metric("id") }}'
+        key = f"hand-typed:{doc_name(doc)}:{shown}"
+        problems.append(Problem(doc.place.path, line, doc.key, message, "warning", key, (shown,)))
     return problems
 
 
