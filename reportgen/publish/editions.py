@@ -102,8 +102,7 @@ def list_editions(out: Path, brief_id: str) -> list[Edition]:
     found: dict[str, Edition] = {}
     for number, text in enumerate(manifest.read_bytes().splitlines(), 1):
         try:  # bytes: a torn or garbled line (not UTF-8) is skipped like any unreadable one
-            line = json.loads(text)
-            _merge(found, line)
+            _merge(found, json.loads(text))
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("%s:%d: skipped an unreadable manifest line", manifest, number)
     return sorted(found.values(), key=lambda e: e.first_sent)
