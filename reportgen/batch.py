@@ -1,12 +1,9 @@
 """The one orchestrator: many briefs at once, for `reportgen build` and `reportgen nightly`.
 
-Unchanged briefs are skipped (one rule: `cache.unchanged`); the others are
-made by one per-brief task, `run_task`, which returns a `Built` and writes
-nothing. It runs in local worker processes with a per-brief deadline and
-memory ceiling (`reportgen.workers`), or on a Dask distributed cluster
-(`--dask tcp://host:8786`). Only this process writes, through
-`output.write_built`. Every result is byte-identical to a serial build: the
-same code runs on the same inputs, and nothing depends on timing.
+Unchanged briefs are skipped (`cache.unchanged`); the others are made by `run_task`,
+which writes nothing, in local workers within per-brief ceilings (`reportgen.workers`)
+or on a Dask cluster (`--dask tcp://host:8786`). Only this process writes
+(`output.write_built`), and every result is byte-identical to a serial build's.
 """
 
 from __future__ import annotations
@@ -23,19 +20,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from reportgen.brief.spec import BRIEF_FILE
 from reportgen.build import failure, make_brief
-from reportgen.built import BuildResult, Built
 from reportgen.cache import batch_key, build_key, tree_digest, unchanged
-from reportgen.clock import pinned_time
 from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
-from reportgen.project import Project
-from reportgen.record import read_previous
+from reportgen.project import Project, pinned_time
+from reportgen.record import BuildResult, Built, read_previous
 from reportgen.render.changes import Snapshot
 from reportgen.render.charts import REDRAW
 from reportgen.render.environment import builtin_templates
@@ -58,19 +52,21 @@ NOT_PAGE = {"path", "build", "smtp", "mail", "schedule", "limits"}
 PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
-def page_digest(project: Project) -> str:
+def page_digest(project: Project, templates: list[str] | None = None) -> str:
     """What of the project shapes every page, as the project read it once: the theme (the
     logo embedded), the back matter (the disclosures as shown), the other page sections of
-    reportgen.toml and the project's templates. Not the ratings distribution: another
-    brief's call does not make a new edition of this one."""
+    reportgen.toml and the project's templates (`templates`: their digests, when the caller
+    has them). Not the ratings distribution: another brief's call does not make a new
+    edition of this one."""
+    if templates is None:
+        templates = [tree_digest(d) for d in project.template_dirs if d.is_dir()]
     back = asdict(project.back_matter) if project.back_matter else {}
     page = [
         asdict(project.theme),
         {key: value for key, value in back.items() if key not in PROJECT_WIDE},
         project.config.model_dump(mode="json", exclude=NOT_PAGE),
     ]
-    parts = [json.dumps(page, sort_keys=True, default=str)]
-    parts += [tree_digest(d) for d in project.template_dirs if d.is_dir()]
+    parts = [json.dumps(page, sort_keys=True, default=str), *templates]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -102,14 +98,6 @@ class BuildTask:
 
 
 @dataclass
-class TaskOutcome:
-    """A worker's answer: the brief made in memory, and the worker's peak memory."""
-
-    built: Built
-    peak_mib: float = 0.0
-
-
-@dataclass
 class BatchSummary:
     """Every result in the order the briefs were given, and how the batch ran."""
 
@@ -126,41 +114,36 @@ class BatchSummary:
 _one_at_a_time = threading.Lock()
 
 
-def run_task(task: BuildTask) -> TaskOutcome:
-    """Make one brief; never raises for a bad brief (the Built says why it failed)."""
+def run_task(task: BuildTask) -> Built:
+    """Make one brief, with its process's peak memory; a bad brief is a failed Built."""
     with _one_at_a_time:
-        brief, project, previous = task.brief_dir, task.project, task.previous
-        built = make_brief(
-            brief, project, previous, pdf=task.pdf, strict=task.strict, where=task.where
-        )
-    return TaskOutcome(built, _peak_mib())
-
-
-def _peak_mib() -> float:
-    """This process's peak resident memory so far: a worker's."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        built = make_brief(**vars(task))  # a task's fields are make_brief's arguments
+    built.peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return built
 
 
 def _written(built: Built, out_dir: Path, inputs: Inputs) -> BuildResult:
     """Write a good Built; a failed write fails the brief and the previous output stays whole."""
+    result = BuildResult(
+        built.brief_dir, "failed", built.problems, timings=built.timings, peak_mib=built.peak_mib
+    )
     if not built.ok:
-        return BuildResult(built.brief_dir, "failed", built.problems, timings=built.timings)
+        return result
     start = time.perf_counter()
     try:
         outputs = write_built(built, out_dir, inputs)
     except OSError as exc:
         where = built.brief_dir / BRIEF_FILE
         why = Problem(where, None, "write", f"cannot write {out_dir}: {exc.strerror or exc}")
-        return BuildResult(built.brief_dir, "failed", [*built.problems, why], timings=built.timings)
+        return replace(result, problems=[*built.problems, why])
     seconds = time.perf_counter() - start
     timings = {k: v for k, v in built.timings.items() if k != "total"}
     timings |= {"write": seconds, "total": built.timings.get("total", 0.0) + seconds}
-    return BuildResult(
-        built.brief_dir,
-        "built",
-        built.problems,
-        outputs,
-        timings,
+    return replace(
+        result,
+        status="built",
+        outputs=outputs,
+        timings=timings,
         built=built,
         digest=inputs.digest,
         publishable=built.publishable,
@@ -174,50 +157,54 @@ def build_many(
     options: BatchOptions = BatchOptions(),
     on_result: OnResult | None = None,
 ) -> BatchSummary:
-    """Skip unchanged briefs, build the others of `project`; `on_result` hears of each brief
-    as it ends."""
+    """Skip unchanged briefs, build the others; `on_result` hears of each brief as it ends."""
     start = time.perf_counter()
     report = on_result or (lambda result: None)
     results: dict[int, BuildResult] = {}
     pending: dict[int, Inputs] = {}
+    templates = [tree_digest(d) for d in project.template_dirs if d.is_dir()]  # read once
+    page = page_digest(project, templates)
+    # the look, the back matter and [verdict]: not the whole page config, whose other keys
+    # (retention_days, a path) would make a new edition of an unchanged page
+    back = asdict(project.back_matter) if project.back_matter else None
+    look = [asdict(project.theme), back, project.config.verdict.model_dump()]
     common = batch_key(
-        [*project.template_dirs, builtin_templates()],
+        [*templates, tree_digest(builtin_templates())],
         pdf=options.pdf,
-        theme=project.fingerprint(),
+        theme=json.dumps(look, sort_keys=True, default=str),
         clock=pinned_time(project.clock),
     )
-    page = page_digest(project)
     for index, brief_dir in enumerate(brief_dirs):
         try:
             digest = tree_digest(brief_dir)
         except Exception as exc:  # an unreadable folder is this brief's failure
             results[index] = BuildResult(brief_dir, "failed", failure(brief_dir, exc, "brief"))
-            report(results[index])
-            continue
-        inputs = Inputs(build_key(digest, common), digest, page)
-        skipped = None if options.force else _skipped(brief_dir, out_dir, inputs, options.strict)
-        if skipped is None:
-            pending[index] = inputs
-            continue
-        results[index] = skipped
-        report(skipped)
-    workers, outcomes = _dispatch(brief_dirs, out_dir, project, options, list(pending))
-    for index, outcome in outcomes:
-        results[index] = _written(outcome.built, out_dir, pending[index])
-        results[index].peak_mib = outcome.peak_mib
+        else:
+            inputs = Inputs(build_key(digest, common), digest, page)
+            skipped = _skipped(brief_dir, out_dir, inputs, options)
+            if skipped is None:
+                pending[index] = inputs
+                continue
+            results[index] = skipped
+        report(results[index])
+    workers, made = _dispatch(brief_dirs, out_dir, project, options, list(pending))
+    for index, built in made:
+        results[index] = _written(built, out_dir, pending[index])
         report(results[index])
     ordered = [results[i] for i in range(len(brief_dirs))]
     return BatchSummary(ordered, time.perf_counter() - start, workers)
 
 
-def _skipped(brief_dir: Path, out_dir: Path, inputs: Inputs, strict: bool) -> BuildResult | None:
-    """A 'skipped' result when the last good build used the same inputs and is intact
-    (strict: a brief with warnings is rebuilt, so that they fail it)."""
+def _skipped(
+    brief_dir: Path, out: Path, inputs: Inputs, options: BatchOptions
+) -> BuildResult | None:
+    """A 'skipped' result when the last good build used the same inputs and is intact (unless
+    forced; strict: a brief with warnings is rebuilt, so that they fail it)."""
     brief_id = brief_dir.resolve().name
-    record = unchanged(out_dir, brief_id, inputs.key)
-    if record is None or (strict and record.problems):
+    record = None if options.force else unchanged(out, brief_id, inputs.key)
+    if record is None or (options.strict and record.problems):
         return None
-    outputs = [out_dir / brief_id / name for name in record.outputs if not name.startswith(".")]
+    outputs = [out / brief_id / name for name in record.outputs if not name.startswith(".")]
     return BuildResult(
         brief_dir,
         "skipped",
@@ -234,7 +221,7 @@ def _dispatch(
     project: Project,
     options: BatchOptions,
     indices: list[int],
-) -> tuple[str, Iterator[tuple[int, TaskOutcome]]]:
+) -> tuple[str, Iterator[tuple[int, Built]]]:
     """Choose where to build: Dask, or local workers with the per-brief limits."""
     if not indices:
         return "nothing to build", iter(())
@@ -256,37 +243,36 @@ def _dispatch(
         return f"Dask at {options.dask}", _on_dask(options.dask, tasks, options.ceilings)
     jobs = min(options.jobs or os.cpu_count() or 1, len(indices))
     ceilings, per_worker = options.ceilings, BRIEFS_PER_WORKER
-    outcomes = run_limited(
+    made = run_limited(
         tasks, run_task, _failed, jobs=jobs, ceilings=ceilings, per_worker=per_worker
     )
-    return f"{jobs} worker process{'es' if jobs > 1 else ''}", outcomes
+    return f"{jobs} worker process{'es' if jobs > 1 else ''}", made
 
 
-def run_within(task: BuildTask, ceilings: Ceilings) -> TaskOutcome:
+def run_within(task: BuildTask, ceilings: Ceilings) -> Built:
     """One brief in a worker process under the ceilings, as a batch makes each of its briefs:
     the preview's path, and a Dask worker's. A process that may not start one (a Dask worker
     started as a daemon, distributed.worker.daemon) makes it itself, within Dask's limits."""
     if multiprocessing.current_process().daemon:
         return run_task(task)
     try:
-        [(_, outcome)] = run_limited(
+        [(_, built)] = run_limited(
             {0: task}, run_task, _failed, jobs=1, ceilings=ceilings, per_worker=1
         )
     except OSError as exc:  # no process could be started (fork refused, out of PIDs)
         return _failed(task, f"could not start a worker process: {exc}")
-    return outcome
+    return built
 
 
-def _failed(task: BuildTask, message: str) -> TaskOutcome:
+def _failed(task: BuildTask, message: str) -> Built:
     problem = Problem(task.brief_dir / BRIEF_FILE, None, "build", message)
-    return TaskOutcome(Built(task.brief_dir, task.brief_dir.resolve().name, [problem]))
+    return Built(task.brief_dir, task.brief_dir.resolve().name, [problem])
 
 
 def _on_dask(
     address: str, tasks: dict[int, BuildTask], ceilings: Ceilings
-) -> Iterator[tuple[int, TaskOutcome]]:
-    """The same task, with the same ceilings, on a Dask distributed cluster; each Built
-    comes back to this process."""
+) -> Iterator[tuple[int, Built]]:
+    """The same tasks, within the same ceilings, on a Dask cluster; each Built comes back."""
     try:
         from distributed import Client  # lazy: Dask is optional and slow to import
         from distributed import as_completed as dask_completed
@@ -302,17 +288,12 @@ def _on_dask(
         futures = {submit(run_within, task, ceilings, pure=False): i for i, task in tasks.items()}
         for future in dask_completed(list(futures), loop=client.loop):
             i = futures[future]
-            yield i, _outcome(future, tasks[i])
-
-
-def _outcome(future: Any, task: BuildTask) -> TaskOutcome:
-    """The task's outcome, or a failed one when the remote worker itself failed."""
-    try:
-        outcome: TaskOutcome = future.result()
-    except Exception as exc:  # a crashed worker or a lost connection: report it, go on
-        log.debug("worker failed on %s", task.brief_dir, exc_info=True)
-        return _failed(task, f"worker failed: {type(exc).__name__}: {exc}")
-    return outcome
+            try:
+                built = future.result()
+            except Exception as exc:  # a crashed worker or a lost connection: report it, go on
+                log.debug("worker failed on %s", tasks[i].brief_dir, exc_info=True)
+                built = _failed(tasks[i], f"worker failed: {type(exc).__name__}: {exc}")
+            yield i, built
 
 
 def _probe(address: str) -> None:

@@ -1,20 +1,20 @@
 """The build core: load -> validate -> compose -> HTML -> PDF -> verify, as values.
 
-`make_brief` returns a `Built` and touches no file; `reportgen.output.write_built`
-is the one place that writes it. Every caller (build, batch workers, Dask,
-serve, nightly) goes through these two steps. Any exception while making a
-brief, RecursionError and MemoryError included, becomes that brief's failure:
-one line, never a traceback, and the other briefs go on.
+`make_brief` returns a `Built` and touches no file (`output.write_built` writes it),
+for every caller: build, batch workers, Dask, serve, nightly. Any exception while
+making a brief, RecursionError and MemoryError included, becomes that brief's
+failure: one line, never a traceback, and the other briefs go on.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import resource
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,10 +23,10 @@ from reportgen.brief.review import Gate, apply_review
 from reportgen.brief.spec import BRIEF_FILE, load_spec
 from reportgen.brief.summary import summarize
 from reportgen.brief.validate import Checked, findings_json, validate
-from reportgen.built import Built
 from reportgen.config import DEFAULT_LIMITS, DEFAULT_VERDICT, Limits, VerdictConfig
 from reportgen.errors import BriefError, Problem, ReportgenError
 from reportgen.project import Project
+from reportgen.record import Built
 from reportgen.render.changes import Snapshot
 from reportgen.render.document import compose
 
@@ -43,19 +43,15 @@ def failure(brief_dir: Path, exc: BaseException, key: str = "build") -> list[Pro
     elif isinstance(exc, RecursionError):
         message = "nested too deeply to process (RecursionError)"
     elif isinstance(exc, MemoryError):
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)  # this process's, as its worker set it
+        over = "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
         message = (
-            f"ran out of memory{_memory_limit()} "
+            f"ran out of memory{over} "
             "(raise it with [build].memory_limit in reportgen.toml or --memory-limit)"
         )
     else:
         message = f"{type(exc).__name__}: {exc}"
     return [Problem(brief_dir / BRIEF_FILE, None, key, message)]
-
-
-def _memory_limit() -> str:
-    """The address-space limit of this process, as the memory message names it."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    return "" if soft == resource.RLIM_INFINITY else f" over the limit of {soft // 2**20} MiB"
 
 
 def check_brief(
@@ -78,28 +74,27 @@ def check_brief(
     return checked, checked.warnings
 
 
+def check_in(
+    brief_dir: Path, project: Project, strict: bool = False
+) -> tuple[Checked | None, list[Problem]]:
+    """`check_brief` by the project's [limits], rating scale (if any) and [verdict]."""
+    ratings = (project.back_matter.ratings or None) if project.back_matter else None
+    return check_brief(brief_dir, strict, project.config.limits, ratings, project.config.verdict)
+
+
 def strictly(problems: list[Problem]) -> list[Problem]:
     """--strict (the nightly job): every warning counts as an error."""
     return [replace(p, severity="error") for p in problems]
 
 
-class _Stages:
-    """Seconds per stage of one build (shown by `build -v` and `--json`)."""
-
-    def __init__(self) -> None:
-        self.times: dict[str, float] = {}
-        self.start = time.perf_counter()
-
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - start
-
-    def done(self) -> dict[str, float]:
-        return {**self.times, "total": time.perf_counter() - self.start}
+@contextmanager
+def _timed(times: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the seconds of a stage to `times` (shown by `build -v` and `--json`)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
 
 
 def make_brief(
@@ -115,20 +110,19 @@ def make_brief(
     with `previous` for the changes box. Never raises for a bad brief: a failed Built says
     why (a PDF that fails verification is a failure too). `where`: the path the PDF is meant
     for, named in verification messages (default: <brief>/<id>.pdf)."""
-    stages = _Stages()
+    times: dict[str, float] = {}
+    start, stages = time.perf_counter(), functools.partial(_timed, times)
     brief_id = brief_dir.resolve().name
     with stages("check"):
-        checked, problems = check_brief(
-            brief_dir, strict, project.limits, project.ratings, project.verdict
-        )
-    if checked is None:
-        return Built(brief_dir, brief_id, problems, timings=stages.done())
-    try:
-        built = _make(checked, project, previous, pdf, strict, stages, where)
-    except Exception as exc:  # a bug, a library or a template failure fails this brief only
-        built = Built(brief_dir, brief_id, failure(brief_dir, exc))
+        checked, problems = check_in(brief_dir, project, strict)
+    built = Built(brief_dir, brief_id)
+    if checked is not None:
+        try:
+            built = _make(checked, project, previous, pdf, strict, stages, where)
+        except Exception as exc:  # a bug, a library or a template failure fails this brief only
+            built.problems = failure(brief_dir, exc)
     built.problems = [*problems, *built.problems]
-    built.timings = stages.done()
+    built.timings = {**times, "total": time.perf_counter() - start}
     return built
 
 
@@ -138,7 +132,7 @@ def _make(
     previous: Snapshot | None,
     pdf: bool,
     strict: bool,
-    stages: _Stages,
+    stages: Callable[[str], AbstractContextManager[None]],
     where: Path | None,
 ) -> Built:
     """Compose, render and (unless HTML-only) lay out and verify the PDF."""

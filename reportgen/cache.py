@@ -1,17 +1,12 @@
-"""Incremental builds: content hashes decide what needs building again.
+"""Incremental builds: content hashes, never timestamps, decide what needs building again.
 
-Two caches, both keyed by what shapes the output, never by timestamps:
-
-- A build key, kept in the build record beside each brief's outputs
-  (`<out>/<id>/.reportgen-build.json`, written by reportgen.output): the hash of
-  every file in the brief folder, the templates, reportgen's own code and
-  version, the versions of the libraries that draw the page, the build options
-  and the pinned build time. A brief whose key matches and whose outputs are
-  intact is skipped without building; `build` and `nightly` share this rule.
-- A chart cache (`<out>/.reportgen/charts/<hash>.svg`) keyed by chart spec +
-  data + series labels + house style (charts.py is part of reportgen's code
-  hash) + matplotlib version, so a brief with one changed metric does not
-  redraw its unchanged charts.
+- The build key, kept in each brief's build record (reportgen.record): the hash of
+  the brief's files, reportgen's code and templates, the versions of the libraries
+  that draw the page, the page config, the options and the pinned build time. A
+  brief whose key matches and whose outputs are intact is skipped (`build` and
+  `nightly` share this rule).
+- The chart cache (`<out>/.reportgen/charts/<hash>.svg`), keyed by everything a
+  chart is drawn from, so a brief with one changed metric redraws only its chart.
 
 Checking 100 unchanged briefs must cost milliseconds each: nothing heavy
 (Jinja, matplotlib, WeasyPrint) is imported here.
@@ -23,6 +18,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -75,22 +71,12 @@ def tree_digest(root: Path) -> str:
         target = path.resolve()
         if not target.is_relative_to(resolved):
             parts += [name, f"link to {target}"]
-            continue
-        stat = target.stat()
-        if stat.st_size > READ_LIMIT:
+        elif (stat := target.stat()).st_size > READ_LIMIT:
             parts += [name, f"size {stat.st_size}, modified {stat.st_mtime_ns}"]
-            continue
-        parts += [name, _file_digest(path)]
+        else:
+            with path.open("rb") as handle:  # read in blocks: a large CSV is never held whole
+                parts += [name, hashlib.file_digest(handle, "sha256").hexdigest()]
     return _digest(parts)
-
-
-def _file_digest(path: Path) -> str:
-    """sha256 of a file, read in blocks (a large CSV is never held whole)."""
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -112,18 +98,17 @@ def code_fingerprint() -> str:
 
 
 def batch_key(
-    template_dirs: Sequence[Path], *, pdf: bool, theme: str = "", clock: datetime | None = None
+    templates: Sequence[str], *, pdf: bool, theme: str = "", clock: datetime | None = None
 ) -> str:
-    """What every brief of a batch shares: code, libraries, templates (read now), options,
-    and the build time when it is pinned (SOURCE_DATE_EPOCH, the nightly edition)."""
+    """What every brief of a batch shares: code, libraries, the templates (their
+    `tree_digest`s), the look, options, and the build time when it is pinned
+    (SOURCE_DATE_EPOCH, the nightly edition)."""
     options = {"pdf": pdf, "clock": clock.isoformat() if clock else "", "theme": theme}
-    templates = [tree_digest(d) for d in template_dirs if d.is_dir()]
     return _digest([code_fingerprint(), *templates, json.dumps(options, sort_keys=True)])
 
 
 def build_key(brief_digest: str, common: str) -> str:
-    """The key of everything a brief's outputs are made from: its files (`tree_digest`)
-    and what the batch shares (`batch_key`)."""
+    """A brief's key: its files (`tree_digest`) and what the batch shares (`batch_key`)."""
     return _digest([common, brief_digest])
 
 
@@ -139,18 +124,16 @@ def unchanged(out_dir: Path, brief_id: str, key: str) -> Record | None:
     return record
 
 
+@dataclass(frozen=True)
 class ChartCache:
     """SVGs by content hash in one folder (<out>/.reportgen/charts), shared safely by worker
     processes (atomic writes): the project's chart store (render.charts.ChartStore)."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    folder: Path
 
     def svg(self, parts: Sequence[str], draw: Callable[[], Markup]) -> Markup:
-        """The cached SVG for these parts, or draw it and keep it."""
-        from importlib.metadata import version
-
-        key = _digest([code_fingerprint(), version("matplotlib"), *parts])
+        """The cached SVG for these parts (and this code and its libraries), or draw it."""
+        key = _digest([code_fingerprint(), *parts])
         path = self.folder / f"{key}.svg"
         try:
             return Markup(path.read_bytes().decode("utf-8"))  # a chart we drew, by its hash

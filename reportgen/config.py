@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -17,11 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from reportgen.configmessages import config_problem, toml_line
 from reportgen.errors import ConfigError, Problem
 from reportgen.mailtext import ATTACHMENT_FIELDS, SUBJECT_FIELDS, parse_mailbox, template_problem
 
@@ -44,9 +44,7 @@ class _Section(BaseModel):
 class BuildConfig(_Section):
     briefs: list[str] = Field(default_factory=lambda: ["seeds"])
     out: str = "build"
-    strict: bool = (
-        False  # nightly: a brief with warnings (stale or conflicting figures ...) is not sent
-    )
+    strict: bool = False  # nightly: a brief with warnings (stale, conflicting ...) is not sent
     # seconds one brief may take (0: no limit), at most a day
     timeout: float = Field(DEFAULT_SECONDS, ge=0, le=DAY, allow_inf_nan=False)
     # MiB of address space a brief may use (0: no limit), at most 1 TiB
@@ -102,18 +100,11 @@ class MailConfig(_Section):
                 raise ValueError(f"[{i}]: {exc}") from None
         return value
 
-    @field_validator("subject")
+    @field_validator("subject", "attachment")
     @classmethod
-    def _subject(cls, value: str | None) -> str | None:
-        problem = None if value is None else template_problem(value, SUBJECT_FIELDS)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("attachment")
-    @classmethod
-    def _attachment(cls, value: str) -> str:
-        problem = template_problem(value, ATTACHMENT_FIELDS)
+    def _template(cls, value: str | None, info: ValidationInfo) -> str | None:
+        fields = SUBJECT_FIELDS if info.field_name == "subject" else ATTACHMENT_FIELDS
+        problem = None if value is None else template_problem(value, fields)
         if problem:
             raise ValueError(problem)
         return value
@@ -250,42 +241,43 @@ class ComplianceConfig(_Section):
     retention_days: int = Field(1095, ge=1, le=36_500)
 
 
-class RewardLevels(_Section):
+class _Levels(_Section):
+    """Each level asks for more than the one below, or a level could never apply."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    rising: ClassVar[bool]
+    medium: float
+    high: float
+    very_high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Levels:
+        low, mid, top = self.medium, self.high, self.very_high
+        if not (low < mid < top if self.rising else low > mid > top):
+            word, sign = ("rise", "<") if self.rising else ("fall", ">")
+            raise ValueError(
+                f"must {word}: medium {low:g} {sign} high {mid:g} {sign} very-high {top:g}"
+            )
+        return self
+
+
+class RewardLevels(_Levels):
     """The bull upside (a fraction: 0.5 is +50%) at which reward is at least each level."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    rising = True
     medium: float = Field(0.20, gt=0, le=100, allow_inf_nan=False)
     high: float = Field(0.50, gt=0, le=100, allow_inf_nan=False)
     very_high: float = Field(1.00, gt=0, le=100, alias="very-high", allow_inf_nan=False)
 
-    @model_validator(mode="after")
-    def _rising(self) -> RewardLevels:
-        """Each level asks for more upside than the one below, or a level could never apply."""
-        if not self.medium < self.high < self.very_high:
-            raise ValueError(
-                f"must rise: medium {self.medium:g} < high {self.high:g} < "
-                f"very-high {self.very_high:g}"
-            )
-        return self
 
+class RiskLevels(_Levels):
+    """The bear downside (a fraction: −0.3 is −30%) at which risk is at least each level
+    (a price falls at most 100%)."""
 
-class RiskLevels(_Section):
-    """The bear downside (a fraction: −0.3 is −30%) at which risk is at least each level."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    rising = False
     medium: float = Field(-0.15, lt=0, ge=-1, allow_inf_nan=False)
     high: float = Field(-0.30, lt=0, ge=-1, allow_inf_nan=False)
     very_high: float = Field(-0.50, lt=0, ge=-1, alias="very-high", allow_inf_nan=False)
-
-    @model_validator(mode="after")
-    def _falling(self) -> RiskLevels:
-        """Each level needs a deeper fall than the one below (a price falls at most 100%)."""
-        if not self.medium > self.high > self.very_high:
-            raise ValueError(
-                f"must fall: medium {self.medium:g} > high {self.high:g} > "
-                f"very-high {self.very_high:g}"
-            )
-        return self
 
 
 class VerdictConfig(_Section):
@@ -334,12 +326,11 @@ def load_config(path: Path | None = None) -> Config:
         found = re.search(r"\(at line (\d+), column \d+\)$", str(exc))
         line = int(found.group(1)) if found else None
         message = str(exc)[: found.start()].strip() if found else str(exc)
-        raise ConfigError(str(Problem(path, line, "toml", message))) from exc
+        raise _error(path, line, "toml", message) from exc
     smtp = raw.get("smtp")
     if isinstance(smtp, dict) and "password" in smtp:
         message = f"a password must not be stored in a file; set {PASSWORD_ENV} instead"
-        line = toml_line(text, ("smtp", "password"))
-        raise ConfigError(str(Problem(path, line, "smtp.password", message)))
+        raise _error(path, toml_line(text, ("smtp", "password")), "smtp.password", message)
     try:
         return Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
@@ -347,15 +338,85 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError("\n".join(problems)) from exc
 
 
+def _error(path: Path, line: int | None, key: str, message: str) -> ConfigError:
+    return ConfigError(str(Problem(path, line, key, message)))
+
+
 def _read_text(path: Path) -> str:
     """The file as text; a one-line error when it is not UTF-8 or not readable."""
     try:
         if path.stat().st_size > MIB:  # no real configuration comes near this
-            raise ConfigError(str(Problem(path, None, "toml", "larger than 1 MiB")))
+            raise _error(path, None, "toml", "larger than 1 MiB")
         return path.read_text(encoding="utf-8-sig")  # a byte-order mark, as Notepad saves it
     except UnicodeDecodeError as exc:
-        raise ConfigError(
-            str(Problem(path, None, "toml", f"not UTF-8 text ({exc.reason})"))
-        ) from exc
+        raise _error(path, None, "toml", f"not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
-        raise ConfigError(str(Problem(path, None, "toml", exc.strerror or str(exc)))) from exc
+        raise _error(path, None, "toml", exc.strerror or str(exc)) from exc
+
+
+# reportgen.toml's problems in its own words: `file:line: key: message`, the line found in
+# the text (tomllib keeps none) and pydantic's messages as a TOML author reads them.
+
+
+def config_problem(path: Path, text: str, error: Any) -> str:
+    """One pydantic error as `file:line: key: message`, the key's line found in the text."""
+    loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    given = _as_toml(error.get("input"))
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        message = "must be a table ([" + ".".join(loc) + "])"
+    elif kind in _TYPE_WORDS:
+        message = f"must be {_TYPE_WORDS[kind]}, not {given}"
+    elif kind in _BOUND_WORDS:
+        bound = next(iter(error.get("ctx", {}).values()), "")
+        shown = f"{bound:g}" if isinstance(bound, float) else bound  # 86400, 1e+30
+        message = f"must be {_BOUND_WORDS[kind]} {shown}, not {given}"
+    elif "input" in error and kind.endswith(("_type", "_parsing")):
+        message = f"{message}, not {given}"
+    return str(Problem(path, toml_line(text, loc), ".".join(loc) or "toml", message))
+
+
+_TYPE_WORDS = {
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "text in quotes",
+    "finite_number": "a finite number",
+}
+_BOUND_WORDS = {
+    "greater_than": "more than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
+def _as_toml(value: object) -> str:
+    """A value as it reads in reportgen.toml: `true`, `2.0`, `1e+30`, `'text'`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str | float) else str(value)
+
+
+def toml_line(text: str, loc: tuple[str, ...]) -> int | None:
+    """The line where `key = ...` is written under its [table] (tomllib keeps no lines)."""
+    table, key = loc[:-1], loc[-1] if loc else ""
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?(\s*#.*)?", stripped)
+        if header:
+            current = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+            if current == loc:
+                return number
+            continue
+        assigned = re.match(r"([A-Za-z0-9_.\"' -]+?)\s*=", stripped)
+        if assigned and loc[: len(current)] == current:
+            name = tuple(p.strip().strip("\"'") for p in assigned.group(1).split("."))
+            whole = (*current, *name)
+            if current == table and (name[-1] == key or name == loc):
+                return number
+            if len(whole) < len(loc) and loc[: len(whole)] == whole:  # an inline table
+                return number
+    return None

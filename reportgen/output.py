@@ -1,54 +1,35 @@
-"""The output folder: the one place that writes build outputs, and reads them back later.
+"""The output folder: the one place that writes build outputs.
 
-A brief's outputs are replaced together or not at all. Each build writes a
-fresh version folder, `<out>/.reportgen/versions/<id>/<version>/`, with every
-file fsynced, then switches the symlink `<out>/<id>` to it with one atomic
-rename. A reader of `<out>/<id>/` sees the whole previous build or the whole
-new one, never an HTML and a PDF of different builds, whether the disk fills
-at any write or the process is killed between any two steps. Versions no link
-points to (left by a failed or killed build) are removed by the next build of
-that brief. An `<out>/<id>` that is still a plain folder (built by reportgen
-before this layout) is moved into the versions on its first rebuild.
-
-Beside the outputs, the build record `.reportgen-build.json` keeps what the
-build was made from (the key the cache compares, the digest of the brief's
-files), a hash of each output, its warnings, and what its email needs (the
-summary and the changes), so `reportgen send` mails the last good PDF without
-loading the brief again.
+A brief's outputs are replaced together or not at all: each build writes a fresh
+version folder, `<out>/.reportgen/versions/<id>/<version>/`, every file fsynced,
+then switches the symlink `<out>/<id>` to it with one atomic rename. A reader sees
+the whole previous build or the whole new one, whether the disk fills or the
+process is killed at any step. Versions no link points to are removed by the next
+build of that brief; an `<out>/<id>` that is still a plain folder (from before this
+layout) is moved into the versions on its first rebuild. Beside the outputs, the
+build record (reportgen.record) lets `send` mail the last good PDF without loading
+the brief again.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from reportgen.built import Built
-from reportgen.record import RECORD_FILE, Inputs, read_record, record_bytes
+from reportgen.files import write_file
+from reportgen.record import RECORD_FILE, Built, Inputs, read_record, record_bytes
 from reportgen.render.changes import CHANGES_FILE, SNAPSHOT_FILE
-
-log = logging.getLogger(__name__)
 
 FINDINGS_FILE = "findings.json"  # for the author: brief/validate.py
 VERSIONS = Path(".reportgen") / "versions"
 # Delivered editions outlive every version: kept here, linked from each version as editions/.
 EDITIONS = Path(".reportgen") / "editions"
 EDITIONS_LINK = "editions"
-
 WriteFile = Callable[[Path, bytes], None]
 NO_INPUTS = Inputs()  # a build written without a cache key (tests, previews)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write and fsync one new file (the seam through which tests fill the disk)."""
-    with open(path, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(path, 0o644)
 
 
 def write_built(
@@ -62,7 +43,8 @@ def write_built(
     files = _files(built, out_dir)
     before = read_record(out_dir, built.brief_id)
     files[RECORD_FILE] = record_bytes(built, files, inputs, before)
-    version = _new_version(out_dir, built.brief_id)
+    version = out_dir / VERSIONS / built.brief_id / f"{time.time_ns()}-{os.getpid()}"
+    version.mkdir(parents=True)
     try:
         for name, data in files.items():
             write(version / name, data)
@@ -112,12 +94,6 @@ def link_editions(out_dir: Path, brief_id: str) -> None:
     current = out_dir / brief_id
     if current.is_dir():
         _link_editions(out_dir, brief_id, current.resolve())
-
-
-def _new_version(out_dir: Path, brief_id: str) -> Path:
-    folder = out_dir / VERSIONS / brief_id / f"{time.time_ns()}-{os.getpid()}"
-    folder.mkdir(parents=True)
-    return folder
 
 
 def _switch(out_dir: Path, brief_id: str, version: Path) -> None:

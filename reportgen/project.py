@@ -1,25 +1,25 @@
 """One `Project` value per command: what reportgen.toml says, read once, passed explicitly.
 
-Every build path (build, nightly, serve, local and Dask workers) gets the same
-value: the config and its [limits], the [compliance] rating scale and back
-matter, the template folders, the theme (the look only), the chart cache and
-the build clock. A command builds it once with `load_project`; nothing below
-reaches for it through a global, a context variable or an attribute lookup.
+Every build path (build, nightly, serve, local and Dask workers) gets the same value:
+the config, the rating scale and back matter, the template folders, the theme, the
+chart cache and the build clock; nothing reaches for it through a global. The clock
+is pinned by SOURCE_DATE_EPOCH (read only here) or by the caller (the nightly
+edition), else it is the time of each build; a pinned time is part of the build key.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from reportgen.brief.market import Rating
 from reportgen.cache import tree_digest
-from reportgen.clock import build_time
-from reportgen.config import Config, Limits, VerdictConfig
+from reportgen.config import Config
 from reportgen.record import read_record
 from reportgen.render.backmatter import BackMatter, Call, current_call, load_back_matter
 from reportgen.render.charts import REDRAW, ChartStore
@@ -38,40 +38,22 @@ class Project:
     charts: ChartStore = REDRAW  # where drawn charts are kept (cache.ChartCache), or none
     clock: datetime | None = None  # the pinned build time; None: the time of each build
 
-    @property
-    def limits(self) -> Limits:
-        return self.config.limits
-
-    @property
-    def verdict(self) -> VerdictConfig:
-        """The [verdict] thresholds a brief's verdict levels are checked against (v1.2)."""
-        return self.config.verdict
-
-    @property
-    def ratings(self) -> tuple[Rating, ...] | None:
-        """The [compliance] rating scale a brief's rating is checked against, if any."""
-        return (self.back_matter.ratings or None) if self.back_matter else None
-
     def renderer(self) -> Renderer:
         """The Jinja environment for this look (one per process: templates compile once)."""
         return _renderer(self.template_dirs, self.theme, self.back_matter)
 
     def now(self) -> datetime:
-        """The time a build is stamped with: pinned (SOURCE_DATE_EPOCH, the edition) or now."""
-        return build_time(self.clock)
-
-    def fingerprint(self) -> str:
-        """The look, the back matter and [verdict] as stable text: part of every brief's build key."""
-        back = asdict(self.back_matter) if self.back_matter else None
-        verdict = self.verdict.model_dump()  # the levels a brief's findings depend on
-        return json.dumps([asdict(self.theme), back, verdict], sort_keys=True, default=str)
+        """The time a build is stamped with: pinned (whole seconds) or now."""
+        return pinned_time(self.clock) or datetime.now(UTC).replace(microsecond=0)
 
 
-@lru_cache(maxsize=4)
-def _renderer(
-    template_dirs: tuple[Path, ...], theme: Theme, back_matter: BackMatter | None
-) -> Renderer:
-    return Renderer(template_dirs, theme, back_matter)
+def pinned_time(default: datetime | None = None) -> datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time when it is a whole number, else `default`."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else default
+
+
+_renderer = lru_cache(maxsize=4)(Renderer)  # one per look and process
 
 
 def load_project(
@@ -100,10 +82,8 @@ def latest_publishable_call(folder: Path, config: Config, scale: Sequence[Rating
     publishable build, which each build record carries forward."""
     record = read_record(config.resolve(config.build.out), folder.resolve().name)
     earlier = record.last_publishable_call if record else None
-    try:
+    with contextlib.suppress(OSError):  # an unreadable folder: decided by its checks below
         if record is not None and record.inputs and record.inputs == tree_digest(folder):
             return earlier
-    except OSError:  # an unreadable folder: decided by its checks below
-        pass
     now = current_call(folder, config, scale)
     return earlier if now is None else now

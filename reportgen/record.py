@@ -1,6 +1,8 @@
-"""Reading a brief's output folder back: its build record, the previous snapshot, and the
-last good build as `send` mails it. output.py writes; this module only reads (and gives
-the record its JSON form), so a skipped or mailed brief needs no brief folder loaded again.
+"""The values a build makes, and its record: one brief made in memory (`Built`), what
+happened to it in a batch (`BuildResult`), and the build record beside its outputs, read
+back so that a skipped or mailed brief needs no brief folder loaded again (`Record`, and
+`LastGood`: the last good build as `send` mails it). output.py writes them; this module
+gives the record its JSON form and reads it back.
 """
 
 from __future__ import annotations
@@ -8,19 +10,83 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from reportgen.brief.summary import BriefSummary, KeyFigure
-from reportgen.built import Built, open_findings
+from pydantic import TypeAdapter
+
+from reportgen.brief.summary import BriefSummary
 from reportgen.errors import OutputError, Problem
 from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 
 RECORD_FILE = ".reportgen-build.json"
+SUMMARY = TypeAdapter(BriefSummary | None)  # what an email needs, as JSON data and back
+Status = Literal["built", "skipped", "failed"]
+
+
+@dataclass
+class Built:
+    """One brief made in memory: its outputs and what its mail needs (picklable)."""
+
+    brief_dir: Path
+    brief_id: str
+    problems: list[Problem] = field(default_factory=list)
+    html: str | None = None  # None: not made (see problems)
+    pdf: bytes | None = None  # None: an HTML-only preview, or not made
+    snapshot: Snapshot | None = None
+    changes: Changes | None = None
+    summary: BriefSummary | None = None
+    findings: bytes | None = None  # findings.json: what the author must know about this PDF
+    publishable: bool = False  # the build's one decision (build.decide): no DRAFT mark, may be sent
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage and "total"
+    peak_mib: float = 0.0  # peak resident memory of the process that made it (batch.run_task)
+
+    @property
+    def ok(self) -> bool:
+        return self.html is not None and not any(p.severity == "error" for p in self.problems)
+
+
+@dataclass
+class BuildResult:
+    """What happened to one brief in a build: made and written, skipped or failed."""
+
+    brief_dir: Path
+    status: Status
+    problems: list[Problem] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage (see `make_brief`)
+    peak_mib: float = 0.0  # peak resident memory of the process that built it (batch builds)
+    built: Built | None = None  # the values behind a "built" result, for delivery
+    digest: str = ""  # of the brief's files it was made from (cache.tree_digest)
+    publishable: bool = False  # the build's decision (Built.publishable, or the build record's)
+
+    @property
+    def brief_id(self) -> str:
+        return self.brief_dir.resolve().name
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Its open findings: warnings not accepted in review.yaml; each makes it a draft."""
+        return list(open_findings(self.problems))
+
+    open_findings = warnings
+
+
+def open_findings(problems: list[Problem]) -> tuple[Problem, ...]:
+    """The findings nobody accepted in review.yaml: a build's warnings are exactly those
+    (accepted ones are left out), and any one makes it a draft (build.decide)."""
+    return tuple(p for p in problems if p.severity == "warning")
 
 
 def _sha256(data: bytes) -> str:
@@ -37,9 +103,6 @@ class Inputs:
     page: str = ""
 
 
-# --- reading back what an earlier run wrote -----------------------------------
-
-
 def record_bytes(
     built: Built,
     files: dict[str, bytes],
@@ -49,30 +112,26 @@ def record_bytes(
     """The build record of a build about to be written: what it was made from, a hash of
     each output, its warnings, and what its email needs. `before`: the record it replaces
     (a draft carries the latest publishable call forward from it)."""
-    publishable = built.publishable and built.pdf is not None
+    made = built.pdf is not None  # an HTML-only preview: no email, never publishable
+    publishable = built.publishable and made
+    # the call the ratings distribution counts: this build's when publishable, else the
+    # latest publishable build's before it, carried forward while the brief is a draft
+    latest = before.last_publishable_call if before else None
+    if publishable:
+        call = built.snapshot.call if built.snapshot and built.snapshot.call else {}
+        latest = {name: part["value"] for name, part in call.items()}
     record = {
         "key": inputs.key,
         "inputs": inputs.digest,
         "page": inputs.page,  # the page config it was built with: its edition, with "inputs"
         "outputs": {name: _sha256(data) for name, data in files.items()},
         "publishable": publishable,  # the build's decision: send's gate reads this
-        "last_publishable_call": _published_call(built, publishable, before),
+        "last_publishable_call": latest,
         "problems": [problem_dict(p) for p in built.problems if p.severity == "warning"],
-        "summary": _summary_dict(built.summary) if built.pdf is not None else None,
-        "changes": asdict(built.changes) if built.pdf is not None and built.changes else None,
+        "summary": SUMMARY.dump_python(built.summary, mode="json") if made else None,
+        "changes": asdict(built.changes) if made and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
-
-
-def _published_call(
-    built: Built, publishable: bool, before: Record | None
-) -> dict[str, str] | None:
-    """{"rating", "target"} of this build when publishable, else of the latest publishable
-    build before it (what the ratings distribution counts for a brief turned draft)."""
-    if not publishable:
-        return before.last_publishable_call if before else None
-    call = built.snapshot.call if built.snapshot and built.snapshot.call else {}
-    return {name: part["value"] for name, part in call.items()}
 
 
 def read_previous(out_dir: Path, brief_id: str) -> Snapshot | None:
@@ -105,7 +164,7 @@ def read_record(out_dir: Path, brief_id: str) -> Record | None:
             raw.get("inputs", ""),
             dict(raw["outputs"]),
             [problem_from_dict(p) for p in raw["problems"]],
-            _summary_from(raw.get("summary")),
+            SUMMARY.validate_python(raw.get("summary")),
             Changes.from_dict(raw["changes"]) if raw.get("changes") else None,
             _flag(raw["publishable"]),
             _call(raw.get("last_publishable_call")),
@@ -136,14 +195,17 @@ def _call(value: object) -> dict[str, str] | None:
 
 def intact(out_dir: Path, brief_id: str, record: Record) -> bool:
     """Every output the record lists is there with the bytes it was written with."""
-    folder = out_dir / brief_id
-    for name, digest in record.outputs.items():
-        try:
-            if _sha256((folder / name).read_bytes()) != digest:
-                return False
-        except OSError:
-            return False
-    return True
+    hashes = record.outputs
+    return all(_output(out_dir, brief_id, name, hashes) is not None for name in hashes)
+
+
+def _output(out_dir: Path, brief_id: str, name: str, hashes: dict[str, str]) -> bytes | None:
+    """An output as the record lists it, when it is there and whole; else None."""
+    try:
+        data = (out_dir / brief_id / name).read_bytes()
+    except OSError:
+        return None
+    return data if hashes.get(name) == _sha256(data) else None
 
 
 @dataclass(frozen=True)
@@ -176,7 +238,7 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         raise OutputError(f"{pdf_path}: cannot read: {exc.strerror or exc}") from exc
     if record.outputs.get(pdf_path.name) != _sha256(pdf):
         raise OutputError(f"{pdf_path}: not a complete PDF (truncated or edited?): rebuild it")
-    snapshot = _read_output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
+    snapshot = _output(out_dir, brief_id, SNAPSHOT_FILE, record.outputs)
     return LastGood(
         brief_id,
         pdf_path,
@@ -189,15 +251,6 @@ def last_good(out_dir: Path, brief_id: str) -> LastGood:
         record.publishable,
         record.page,
     )
-
-
-def _read_output(out_dir: Path, brief_id: str, name: str, hashes: dict[str, str]) -> bytes | None:
-    """An output of the current version when it is there and whole, else None."""
-    try:
-        data = (out_dir / brief_id / name).read_bytes()
-    except OSError:
-        return None
-    return data if hashes.get(name) == _sha256(data) else None
 
 
 def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
@@ -218,9 +271,6 @@ def just_built(built: Built, out_dir: Path, inputs: str) -> LastGood:
     )
 
 
-# --- JSON forms ------------------------------------------------------------------
-
-
 def problem_dict(problem: Problem) -> dict[str, object]:
     """A problem as plain JSON data (for records and `reportgen build --json`)."""
     return {
@@ -234,25 +284,6 @@ def problem_dict(problem: Problem) -> dict[str, object]:
 
 
 def problem_from_dict(raw: dict[str, Any]) -> Problem:
-    return Problem(
-        Path(raw["path"]),
-        raw["line"],
-        raw["key"],
-        raw["message"],
-        raw["severity"],
-        raw.get("finding"),
-        tuple(raw.get("values", ())),
-    )
-
-
-def _summary_dict(summary: BriefSummary | None) -> dict[str, Any] | None:
-    return None if summary is None else {**asdict(summary), "as_of": summary.as_of.isoformat()}
-
-
-def _summary_from(raw: dict[str, Any] | None) -> BriefSummary | None:
-    if raw is None:
-        return None
-    figures = [KeyFigure(**figure) for figure in raw["key_figures"]]
-    return BriefSummary(
-        **{**raw, "as_of": date.fromisoformat(raw["as_of"]), "key_figures": figures}
-    )
+    path, values = Path(raw["path"]), tuple(raw.get("values", ()))
+    line, key, message, severity = raw["line"], raw["key"], raw["message"], raw["severity"]
+    return Problem(path, line, key, message, severity, raw.get("finding"), values)

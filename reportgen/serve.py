@@ -1,20 +1,19 @@
 """`reportgen serve`: a live preview of one brief on 127.0.0.1.
 
-A watcher thread polls the modification times of the brief's files (and of
-reportgen.toml, the template overrides and the logo) and rebuilds the HTML
-whenever one changes. Every build, the HTML and the PDF made on request, goes
-the way `reportgen build` makes a brief: in a worker process, within
-[build].timeout and [build].memory_limit, the PDF verified; nothing is written
-but the project's chart cache. Only requests for its own address (Host
-127.0.0.1:PORT or localhost:PORT) are answered, idle connections are closed,
-and a client that hangs up is no error. Pages served here carry a small script
-that asks `/__version` whether a newer build exists and reloads; the built files
-never contain it. A brief with errors is shown as its `file:line: key: message`
-lines, and the server keeps running until the analyst fixes them.
+A watcher thread polls the brief's files (and reportgen.toml, the template
+overrides and the logo) and rebuilds the HTML whenever one changes. Every build,
+and the PDF made on request, goes the way `reportgen build` makes a brief: in a
+worker process within [build].timeout and .memory_limit, the PDF verified;
+nothing is written but the project's chart cache. Only requests for its own
+address are answered (Host 127.0.0.1:PORT or localhost:PORT), idle connections
+are closed, and a client that hangs up is no error. Served pages carry a script
+that polls `/__version` and reloads (the built files never contain it); a brief
+with errors is shown as its `file:line: key: message` lines until it is fixed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -30,11 +29,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reportgen.batch import BuildTask, run_within
 from reportgen.brief.spec import BRIEF_FILE
-from reportgen.built import Built
 from reportgen.cache import CHART_DIR, ChartCache
-from reportgen.config import CONFIG_FILE, Config, load_config
+from reportgen.config import CONFIG_FILE, load_config
 from reportgen.errors import ReportgenError, ServeError
 from reportgen.project import Project, load_project
+from reportgen.record import Built
 from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings
 
@@ -46,6 +45,7 @@ HOST = "127.0.0.1"
 POLL_SECONDS = 0.1
 IDLE_SECONDS = 20  # a connection that sends nothing for this long is closed
 Signature = frozenset[tuple[str, int, int]]
+HTML, TEXT = "text/html; charset=utf-8", "text/plain; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,7 @@ class Preview:
         self._pdf: tuple[int, Built] | None = None
 
     def rebuild(self) -> Build:
-        """Make the HTML now, in memory; a bad brief or config becomes a failed Build,
-        never an exception."""
+        """Make the HTML now; a bad brief or config becomes a failed Build, never raises."""
         with self.lock:
             version = self.build.version + 1
             stamp = time.strftime("%H:%M:%S")
@@ -89,35 +88,27 @@ class Preview:
             except ReportgenError as exc:
                 self.build = Build(version, self.build.brief_id, None, [str(exc)], built_at=stamp)
                 return self.build
-            self.watched = self._inputs(config, list(self.project.template_dirs))
+            # everything a build reads besides the brief folder itself
+            self.watched = [self.config_path or Path(CONFIG_FILE), *self.project.template_dirs]
+            if config.theme.logo:
+                self.watched.append(config.base_dir / config.theme.logo)
             built = self._make(self.project, pdf=False)
-            problems = built.problems
-            errors = [str(p) for p in problems if p.severity == "error"]
-            warnings = [str(p) for p in problems if p.severity == "warning"]
+            errors = [str(p) for p in built.problems if p.severity == "error"]
+            warnings = [str(p) for p in built.problems if p.severity == "warning"]
             text = built.html if built.ok else None
             self.build = Build(version, built.brief_id, text, errors, warnings, stamp)
         log.info("build %d of %s: %s", version, self.brief_dir, "ok" if text else "failed")
         return self.build
 
-    def _inputs(self, config: Config, template_dirs: list[Path]) -> list[Path]:
-        """Everything a build reads besides the brief folder itself."""
-        paths = [self.config_path or Path(CONFIG_FILE), *template_dirs]
-        if config.theme.logo:
-            paths.append(config.base_dir / config.theme.logo)
-        return paths
-
     def signature(self) -> Signature:
         """Name, mtime and size of every watched file: any saved change alters it."""
-        files: list[Path] = []
-        for root in [self.brief_dir, *self.watched]:
-            files += [p for p in root.rglob("*") if _edited(p)] if root.is_dir() else [root]
         entries = set()
-        for path in files:
-            try:
-                stat = path.stat()
-            except OSError:  # deleted between listing and stat, or absent: that is a state too
-                continue
-            entries.add((str(path), stat.st_mtime_ns, stat.st_size))
+        for root in [self.brief_dir, *self.watched]:
+            for path in [p for p in root.rglob("*") if _edited(p)] if root.is_dir() else [root]:
+                # deleted between listing and stat, or absent: that is a state too
+                with contextlib.suppress(OSError):
+                    stat = path.stat()
+                    entries.add((str(path), stat.st_mtime_ns, stat.st_size))
         return frozenset(entries)
 
     def _make(self, project: Project, pdf: bool) -> Built:
@@ -125,12 +116,10 @@ class Preview:
         where = self.brief_dir / f"{self.build.brief_id}.pdf"
         stamped = replace(project, clock=project.now())  # read here, not in the worker
         task = BuildTask(self.brief_dir, stamped, None, pdf=pdf, where=where)
-        return run_within(task, Ceilings.of(project.config.build)).built
+        return run_within(task, Ceilings.of(project.config.build))
 
     def pdf(self) -> Built | None:
-        """The current version made with its PDF, once per version (verified, within the
-        deadline and memory ceiling, as `reportgen build` makes it); None when the HTML
-        build failed."""
+        """The current version made with its PDF, once; None when the HTML build failed."""
         with self.lock:
             build, project = self.build, self.project
             if build.html is None or project is None:
@@ -140,8 +129,10 @@ class Preview:
             return self._pdf[1]
 
 
-class PreviewServer:
+class PreviewServer(ThreadingHTTPServer):
     """The HTTP server and the watcher thread around one Preview."""
+
+    daemon_threads = True
 
     def __init__(
         self,
@@ -153,23 +144,23 @@ class PreviewServer:
         self.preview = preview
         self.poll = poll
         self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
         try:
-            self.http = _Server((HOST, port), _handler(preview, idle))
+            super().__init__((HOST, port), _handler(preview, idle))
         except OSError as exc:
             raise ServeError(
                 f"cannot listen on {HOST}:{port}: {exc.strerror}; try --port 0"
             ) from exc
-        self.threads: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.http.server_address[1]}/"
+        return f"http://{HOST}:{self.server_address[1]}/"
 
     def start(self) -> None:
         """Build once, then serve and watch in background threads."""
         self.preview.rebuild()
         self.threads = [
-            threading.Thread(target=self.http.serve_forever, name="reportgen-http", daemon=True),
+            threading.Thread(target=self.serve_forever, name="reportgen-http", daemon=True),
             threading.Thread(target=self._watch, name="reportgen-watch", daemon=True),
         ]
         for thread in self.threads:
@@ -181,23 +172,17 @@ class PreviewServer:
             current = self.preview.signature()
             if current != last:
                 self.preview.rebuild()
-                last = _seen(current, self.preview.signature())
+                # seen: the files as they were when the build started, plus any file it began
+                # to watch; an edit saved during the build still differs and rebuilds
+                known = {entry[0] for entry in current}
+                last = current | {e for e in self.preview.signature() if e[0] not in known}
 
     def stop(self) -> None:
         self.stopping.set()
-        self.http.shutdown()
-        self.http.server_close()
+        self.shutdown()
+        self.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
-
-
-def _edited(path: Path) -> bool:
-    """A file an analyst edits: not an editor's hidden swap file or ~ backup."""
-    return path.is_file() and not path.name.startswith(".") and not path.name.endswith("~")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
 
     def handle_error(self, _request: object, client_address: tuple[str, int]) -> None:
         """A client that hangs up (or goes idle) mid-request is no error: nothing to print.
@@ -207,6 +192,11 @@ class _Server(ThreadingHTTPServer):
             log.debug("%s hung up: %s", client_address[0], exc)
         else:
             log.error("request from %s failed: %s: %s", client_address[0], type(exc).__name__, exc)
+
+
+def _edited(path: Path) -> bool:
+    """A file an analyst edits: not an editor's hidden swap file or ~ backup."""
+    return path.is_file() and not path.name.startswith(".") and not path.name.endswith("~")
 
 
 def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
@@ -221,36 +211,35 @@ def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
             build = preview.build
             path = self.path.split("?", 1)[0]
             if path in ("/", "/index.html"):
-                self._send(200, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
+                self._send(200, HTML, served_page(build).encode("utf-8"))
             elif path == "/__version":
                 self._send(200, "application/json", json.dumps({"version": build.version}).encode())
             elif path == f"/{build.brief_id}.pdf":
                 self._pdf(build)
             else:
-                self._send(404, "text/plain; charset=utf-8", b"not found: try /\n")
+                self._send(404, TEXT, b"not found: try /\n")
 
         def _host_ok(self) -> bool:
             """Only our own Host: a DNS-rebinding page (Host: attacker.example) must not
             read an unpublished brief through the analyst's browser."""
             hosts = self.headers.get_all("Host") or []
-            if len(hosts) != 1:  # a second Host could be read by a proxy in front instead
-                self._send(400, "text/plain; charset=utf-8", b"one Host header is required\n")
-                return False
-            host = hosts[0]
             port = cast(tuple[str, int], self.server.server_address)[1]
-            if host.strip().lower() not in {f"{HOST}:{port}", f"localhost:{port}"}:
-                self._send(421, "text/plain; charset=utf-8", b"wrong host: use the URL printed\n")
-                return False
-            return True
+            if len(hosts) != 1:  # a second Host could be read by a proxy in front instead
+                self._send(400, TEXT, b"one Host header is required\n")
+            elif hosts[0].strip().lower() not in {f"{HOST}:{port}", f"localhost:{port}"}:
+                self._send(421, TEXT, b"wrong host: use the URL printed\n")
+            else:
+                return True
+            return False
 
         def _pdf(self, build: Build) -> None:
             made = preview.pdf()
             if made is None:
-                self._send(409, "text/html; charset=utf-8", served_page(build).encode("utf-8"))
+                self._send(409, HTML, served_page(build).encode("utf-8"))
             elif made.pdf is None:  # failed, over its deadline, or not verified: say why
                 errors = [str(p) for p in made.problems if p.severity == "error"]
                 failed = Build(build.version, build.brief_id, None, errors, built_at=build.built_at)
-                self._send(500, "text/html; charset=utf-8", error_page(failed).encode("utf-8"))
+                self._send(500, HTML, error_page(failed).encode("utf-8"))
             else:
                 self._send(200, "application/pdf", made.pdf)
 
@@ -269,10 +258,13 @@ def _handler(preview: Preview, idle: float) -> type[BaseHTTPRequestHandler]:
 
 
 def served_page(build: Build) -> str:
-    """The built page with the preview bar and reload script, or the error page."""
+    """The built page with the preview bar and reload script before </body> (at the end of a
+    custom page that has none), or the error page."""
     if build.html is None:
         return error_page(build)
-    return _inject(build.html, _pages().get_template("toolbar.html.j2").render(build=build))
+    bar = _pages().get_template("toolbar.html.j2").render(build=build)
+    at = build.html.lower().rfind("</body>")
+    return build.html + bar if at < 0 else build.html[:at] + bar + build.html[at:]
 
 
 def error_page(build: Build) -> str:
@@ -287,12 +279,6 @@ def _pages() -> Environment:
     return Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
 
 
-def _inject(page: str, snippet: str) -> str:
-    """Insert before </body>, or at the end of a page that has none (a custom template)."""
-    at = page.lower().rfind("</body>")
-    return page + snippet if at < 0 else page[:at] + snippet + page[at:]
-
-
 def serve(
     brief_dir: Path,
     port: int = 8000,
@@ -302,14 +288,6 @@ def serve(
     """Start previewing a brief; the caller stops the returned server."""
     if not (brief_dir / BRIEF_FILE).is_file():
         raise ServeError(f"{brief_dir}: no {BRIEF_FILE} in this folder")
-    preview = Preview(brief_dir, config_path, templates)
-    server = PreviewServer(preview, port)
+    server = PreviewServer(Preview(brief_dir, config_path, templates), port)
     server.start()
     return server
-
-
-def _seen(before: Signature, after: Signature) -> Signature:
-    """What the last build has seen: the files as they were when it started, plus any file
-    the build began to watch; an edit saved during the build still differs and rebuilds."""
-    known = {entry[0] for entry in before}
-    return before | {entry for entry in after if entry[0] not in known}

@@ -1,13 +1,10 @@
 """Local worker processes that give each task a deadline and an address-space ceiling.
 
-One pathological brief must not stall a night: each task runs in a worker
-process whose address space is capped (RLIMIT_AS, so an allocation past the
-limit fails with MemoryError instead of swapping the machine), and the parent
-kills a worker whose task outlives its deadline and starts a fresh one. A
-worker that dies (a crash in a C library, the kernel's OOM killer) fails only
-the task it held. Workers are forked from a fork server that has already
-imported the heavy libraries, and are replaced after `per_worker` tasks so
-WeasyPrint's slow growth never adds up.
+One pathological brief must not stall a night: a worker's address space is capped
+(RLIMIT_AS: an allocation past it fails with MemoryError instead of swapping), a
+worker whose task outlives its deadline is killed and replaced, and a worker that
+dies fails only its task. Workers fork from a fork server that has imported the heavy
+libraries, and are replaced after `per_worker` tasks so WeasyPrint's growth never adds up.
 """
 
 from __future__ import annotations
@@ -67,18 +64,14 @@ class Ceilings:
         )
 
     def died_message(self, exitcode: int | None) -> str:
-        how = _how_it_ended(exitcode)
+        how = f"exit status {exitcode}"
+        if exitcode is not None and exitcode < 0:
+            how = f"killed by {signal.Signals(-exitcode).name}"
         ceiling = f"{self.memory_mib} MiB" if self.memory_mib else "none"
         return (
             f"the worker building it died ({how}); memory limit {ceiling} "
             "(raise it with [build].memory_limit in reportgen.toml or --memory-limit)"
         )
-
-
-def _how_it_ended(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        return f"killed by {signal.Signals(-exitcode).name}"
-    return f"exit status {exitcode}"
 
 
 class _Worker(Generic[Task, Result]):
@@ -148,9 +141,9 @@ _early = False  # a fork server started by start_early that no task has used yet
 
 
 def start_early() -> None:
-    """Start the fork server now: its imports (WeasyPrint, matplotlib, pandas: about 2 s)
-    then run on another core while this process reads the project and checks which briefs
-    changed, instead of after. `stop_unused` ends it when nothing needed building."""
+    """Start the fork server now, so that its imports (WeasyPrint, matplotlib, pandas: about
+    2 s) run on another core while this process reads the project and checks which briefs
+    changed. `stop_unused` ends it when nothing needed building."""
     global _early
     _context()
     # Started ignoring Ctrl-C (as it would once running): the command stops it, and its
@@ -164,15 +157,17 @@ def start_early() -> None:
 
 
 def stop_unused() -> None:
-    """End a fork server that `start_early` started for a build that built nothing: its
-    imports would otherwise go on using a core after this process is done (measured: the
-    next unchanged rebuild of 100 briefs took 1.4 s instead of 0.8 s). Should the process
-    build later, multiprocessing starts a new one."""
+    """End a fork server `start_early` started for a build that built nothing: its imports
+    would go on using a core after this process is done (the next unchanged rebuild of 100
+    briefs took 1.4 s instead of 0.8 s). A later build starts a new one."""
     global _early
     pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
     if _early and pid is not None:
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(pid, signal.SIGKILL)
+            # dead before we go on (left unreaped: multiprocessing reaps it and starts anew);
+            # else a build at once in this process would find it still alive and fail
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     _early = False
 
 
@@ -201,10 +196,8 @@ def _collect(
         except (EOFError, OSError):
             worker.process.join(timeout=10)
             log.warning("worker %s died", worker.process.pid)
-            yield (
-                worker.index,
-                failed(tasks[worker.index], ceilings.died_message(worker.process.exitcode)),
-            )
+            why = ceilings.died_message(worker.process.exitcode)
+            yield worker.index, failed(tasks[worker.index], why)
             worker.stop(kill=True)
             continue
         yield index, result
@@ -233,9 +226,7 @@ def _serve(conn: Connection, run: Callable[[Any], Any], memory_mib: int, cwd: st
     gc.freeze()
     if memory_mib:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = memory_mib * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
+        limit = memory_mib << 20 if hard == resource.RLIM_INFINITY else min(memory_mib << 20, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     while True:
         try:

@@ -17,9 +17,9 @@ from hypothesis import settings
 from ruamel.yaml import YAML
 
 from reportgen.batch import BatchOptions, build_many
-from reportgen.built import BuildResult
 from reportgen.project import Project
 from reportgen.publish.editions import last_delivered_snapshot
+from reportgen.record import BuildResult
 
 # CI explores the same examples every run (a red CI must be reproducible); developers explore anew.
 settings.register_profile("ci", derandomize=True, database=None)

@@ -267,7 +267,7 @@ def test_a_worker_that_cannot_start_fails_the_brief_in_one_line(
 
     monkeypatch.setattr(batch, "run_limited", refused)
     brief = write_brief(tmp_path / "acme", MINIMAL)
-    built = run_within(BuildTask(brief, Project(), None, pdf=False), BatchOptions().ceilings).built
+    built = run_within(BuildTask(brief, Project(), None, pdf=False), BatchOptions().ceilings)
     assert not built.ok
     [problem] = built.problems
     assert "could not start a worker process" in str(problem) and "\n" not in str(problem)

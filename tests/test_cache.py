@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,8 @@ from click.testing import CliRunner
 from reportgen.batch import BatchOptions, build_many
 from reportgen.cache import CHART_DIR, ChartCache, batch_key, build_key, tree_digest
 from reportgen.cli import main
-from reportgen.clock import pinned_time
-from reportgen.project import Project
+from reportgen.config import ComplianceConfig, Config
+from reportgen.project import Project, pinned_time
 from reportgen.record import RECORD_FILE
 from tests.conftest import MINIMAL, build_brief, write_brief
 
@@ -133,7 +134,8 @@ def test_key_covers_brief_templates_options_and_epoch(
     (templates / "style.css").write_text("body { color: black; }", encoding="utf-8")
 
     def key(pdf: bool = True) -> str:  # the pinned clock (SOURCE_DATE_EPOCH) read as batches do
-        return build_key(tree_digest(brief), batch_key([templates], pdf=pdf, clock=pinned_time()))
+        common = batch_key([tree_digest(templates)], pdf=pdf, clock=pinned_time())
+        return build_key(tree_digest(brief), common)
 
     seen = {key()}
     assert key() in seen  # stable
@@ -180,3 +182,16 @@ def test_a_link_out_of_the_brief_is_hashed_by_target_not_read(tmp_path: Path) ->
     (folder / "data.csv").symlink_to(tmp_path / "other.csv")
     (tmp_path / "other.csv").write_text("a\n1\n")
     assert tree_digest(folder) != before
+
+
+def test_a_page_config_key_that_draws_nothing_rebuilds_nothing(brief: Path, tmp_path: Path) -> None:
+    """retention_days is part of the page config (an edition's id) but shows on no page: an
+    unchanged brief stays skipped with its record, so its edition is not mailed again."""
+    out = tmp_path / "out"
+
+    def project(days: int) -> Project:
+        config = Config(compliance=ComplianceConfig(retention_days=days))
+        return replace(_project(out), config=config)
+
+    build_many([brief], out, project(1095), HTML_ONLY)
+    assert build_many([brief], out, project(2000), HTML_ONLY).results[0].status == "skipped"

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from reportgen.build import make_brief
-from reportgen.built import Built
 from reportgen.output import Inputs, write_built
 from reportgen.project import Project
-from reportgen.record import RECORD_FILE, intact, just_built, last_good, read_record
+from reportgen.record import RECORD_FILE, Built, intact, just_built, last_good, read_record
 from tests.conftest import MINIMAL, write_brief
 
 NOW = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)

@@ -81,3 +81,21 @@ def test_a_fork_server_started_early_for_nothing_is_stopped() -> None:
         [sys.executable, "-c", EARLY_PROBE], capture_output=True, text=True, check=True
     )
     assert run.stdout.split() == ["Z"]  # dead at once (a zombie until reaped), not importing
+
+
+AGAIN_PROBE = """
+import operator
+from reportgen.workers import Ceilings, run_limited, start_early, stop_unused
+start_early()
+stop_unused()
+print(dict(run_limited({0: 3}, operator.neg, operator.add, jobs=1, ceilings=Ceilings(60, 0), per_worker=1)))
+"""
+
+
+def test_a_build_right_after_a_stopped_fork_server_starts_a_new_one() -> None:
+    """In one process (the tests, a library caller): the killed fork server must not look
+    alive to the next build, which would fail with EOFError."""
+    run = subprocess.run(
+        [sys.executable, "-c", AGAIN_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert run.stdout.split() == ["{0:", "-3}"], run.stderr

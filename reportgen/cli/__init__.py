@@ -9,92 +9,66 @@ LazyGroup pattern), so `reportgen --help` and `--version` import none of them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+import ast
+import importlib.util
+from pathlib import Path
 
 import click
 
 from reportgen import __version__
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    "build": (
-        "reportgen.cli.build",
-        "Build briefs (default: [build].briefs of ./reportgen.toml, else every brief under seeds/) into OUT/<id>/<id>.html and .pdf.",
-    ),
-    "check": (
-        "reportgen.cli.check",
-        "Validate briefs without building: errors and warnings, one per line.",
-    ),
-    "editions": (
-        "reportgen.cli.delivery",
-        "The editions of a brief: each PDF delivered, kept unchanged, and who got it.",
-    ),
-    "new": (
-        "reportgen.cli.brief",
-        "Create a new brief folder with placeholder data that builds at once: PARENT/BRIEF_ID, or the folder PATH itself (`reportgen new /srv/briefs/acme-2026`: the id is acme-2026).",
-    ),
-    "nightly": (
-        "reportgen.cli.delivery",
-        "Build, verify and send every brief: each edition to each mailbox once.",
-    ),
-    "review": (
-        "reportgen.cli.review",
-        "List BRIEF's findings (open, accepted, lapsed), one a line with its key; or accept some.",
-    ),
-    "runs": (
-        "reportgen.cli.delivery",
-        "Recent nightly and send runs: what happened to each brief, with SMTP codes.",
-    ),
-    "schedule": (
-        "reportgen.cli.delivery",
-        "Print (or --install) a systemd service + timer for the nightly job, or a crontab line.",
-    ),
-    "schema": (
-        "reportgen.cli.brief",
-        "Print the JSON Schema of brief.yaml (for editor autocompletion).",
-    ),
-    "send": (
-        "reportgen.cli.delivery",
-        "Email the last good PDF of each brief (default: every brief in [build].briefs).",
-    ),
-    "serve": (
-        "reportgen.cli.serve",
-        "Preview BRIEF live: rebuilds on every saved change and reloads the browser page.",
-    ),
-    "verify": (
-        "reportgen.cli.check",
-        "Check built briefs (OUT/<id>/<id>.pdf): footnotes, sources, sections, glyphs, layout, pages.",
-    ),
+COMMANDS: dict[str, str] = {
+    "build": "reportgen.cli.build",
+    "check": "reportgen.cli.check",
+    "editions": "reportgen.cli.delivery",
+    "new": "reportgen.cli.brief",
+    "nightly": "reportgen.cli.delivery",
+    "review": "reportgen.cli.check",
+    "runs": "reportgen.cli.delivery",
+    "schedule": "reportgen.cli.delivery",
+    "schema": "reportgen.cli.brief",
+    "send": "reportgen.cli.delivery",
+    "serve": "reportgen.cli.brief",
+    "verify": "reportgen.cli.check",
 }
-"""Command name -> (its module, its summary for `reportgen --help`; a test holds each to
-the command's own docstring)."""
+"""Command name -> its module, imported only when the command runs (or is asked for its
+--help); `reportgen --help` lists each from its docstring, read from the module's source."""
+
+templates_option = click.option(  # build's and serve's
+    "--templates",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of template overrides (default: ./templates when present).",
+)
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported when run (or asked for their own --help)."""
-
-    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.lazy = lazy
+    """reportgen's commands, each imported when run (or asked for its own --help)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.lazy])
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.lazy:
-            return super().get_command(ctx, cmd_name)
-        module = importlib.import_module(self.lazy[cmd_name][0])
-        command = getattr(module, cmd_name)
-        assert isinstance(command, click.Command), f"{module.__name__}.{cmd_name}"
+        if cmd_name not in COMMANDS:
+            return None
+        command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+        assert isinstance(command, click.Command), cmd_name
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The commands listed as click lists them, from their summaries: none imported."""
-        listed = [click.Command(name, help=summary) for name, (_, summary) in self.lazy.items()]
+        """The commands listed as click lists them, from their docstrings: none imported."""
+        docs: dict[str, str | None] = {}
+        for module in set(COMMANDS.values()):
+            spec = importlib.util.find_spec(module)
+            assert spec is not None and spec.origin is not None, module
+            tree = ast.parse(Path(spec.origin).read_bytes())
+            docs |= {
+                f.name: ast.get_docstring(f) for f in tree.body if isinstance(f, ast.FunctionDef)
+            }
+        listed = [click.Command(name, help=docs[name]) for name in COMMANDS]
         click.Group(commands=listed).format_commands(ctx, formatter)
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Turn curated company data into a polished investment brief (HTML and PDF)."""

@@ -7,11 +7,13 @@ top would run before it, on the critical path of a cold build).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
+from reportgen.cli import templates_option
 from reportgen.workers import Ceilings, start_early, stop_unused
 
 
@@ -38,11 +40,7 @@ from reportgen.workers import Ceilings, start_early, stop_unused
     "--json", "as_json", is_flag=True, help="Print one JSON object per brief, nothing else."
 )
 @click.option("-v", "--verbose", is_flag=True, help="Also print seconds per stage for each brief.")
-@click.option(
-    "--templates",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of template overrides (default: ./templates when present).",
-)
+@templates_option
 @click.option("--strict", is_flag=True, help="Every warning is an error (for the nightly job).")
 @click.option(
     "--timeout",
@@ -81,22 +79,19 @@ def build(
         click.get_current_context().call_on_close(stop_unused)  # however the command ends
 
     # Imported only now, so that these imports (0.3 s) overlap with the workers' start.
-    from reportgen.batch import BatchOptions, BatchSummary, build_many
+    from reportgen.batch import BatchOptions, build_many
     from reportgen.cache import CHART_DIR, ChartCache
-    from reportgen.cli.project import (
-        brief_dirs,
-        config_or_exit,
-        configured,
-        configured_out,
-        or_exit,
-    )
+    from reportgen.cli.project import DEFAULT_OUT, brief_dirs, or_exit
     from reportgen.cli.report import BuildReport
+    from reportgen.config import load_config
     from reportgen.project import load_project
     from reportgen.publish.editions import last_delivered_snapshot
 
-    config = config_or_exit()
-    dirs = brief_dirs(briefs or configured(config.build.briefs, config))
-    out = out or configured_out(config)
+    config = or_exit(load_config)
+    # [build].briefs and .out when reportgen.toml names them; else seeds/ and build/
+    found = tuple(config.resolve(b) for b in config.build.briefs) if config.path else ()
+    dirs = brief_dirs(briefs or found)
+    out = out or (config.resolve(config.build.out) if config.path else DEFAULT_OUT)
     ceilings = Ceilings(
         config.build.timeout if timeout is None else timeout,
         config.build.memory_limit if memory_limit is None else memory_limit,
@@ -110,14 +105,9 @@ def build(
         ceilings=ceilings,
         delivered=last_delivered_snapshot,
     )
-    charts = ChartCache(out / CHART_DIR)
-    project = or_exit(lambda: load_project(config, templates, charts=charts))
+    project = or_exit(lambda: load_project(config, templates, charts=ChartCache(out / CHART_DIR)))
     report = BuildReport(len(dirs), quiet=quiet, as_json=as_json, verbose=verbose)
-
-    def run() -> BatchSummary:
-        with report:
-            return build_many(dirs, out, project, options, report.result)
-
-    summary = or_exit(run)
+    with report.bar or contextlib.nullcontext():
+        summary = or_exit(lambda: build_many(dirs, out, project, options, report.result))
     report.summary(summary)
     sys.exit(1 if summary.count("failed") else 0)

@@ -1,8 +1,4 @@
-"""./reportgen.toml as the commands read it, and the briefs they are given.
-
-Light on purpose: `build` reads these before its heavy imports, which overlap
-with the workers' start (see cli/build.py).
-"""
+"""What the commands share: the briefs they are given, and an error as one line."""
 
 from __future__ import annotations
 
@@ -14,7 +10,6 @@ from typing import TypeVar
 import click
 
 from reportgen.brief.spec import find_briefs
-from reportgen.config import Config, load_config
 from reportgen.errors import ReportgenError
 
 DEFAULT_BRIEFS = Path("seeds")
@@ -32,24 +27,9 @@ def or_exit(action: Callable[[], T]) -> T:
         sys.exit(1)
 
 
-def config_or_exit() -> Config:
-    """./reportgen.toml (defaults when there is none); one line and exit 1 when it is bad."""
-    return or_exit(load_config)
-
-
 def brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
-    found = find_briefs(briefs or (DEFAULT_BRIEFS,))
-    if not found:
-        raise click.UsageError(
-            f"no briefs found under {', '.join(map(str, briefs or (DEFAULT_BRIEFS,)))}"
-        )
+    """The brief folders under `briefs` (default: seeds/); a usage error when there is none."""
+    briefs = briefs or (DEFAULT_BRIEFS,)
+    if not (found := find_briefs(briefs)):
+        raise click.UsageError(f"no briefs found under {', '.join(map(str, briefs))}")
     return found
-
-
-def configured(briefs: list[str], config: Config) -> tuple[Path, ...]:
-    """[build].briefs when reportgen.toml names them; else seeds/."""
-    return tuple(config.resolve(b) for b in briefs) if config.path else ()
-
-
-def configured_out(config: Config) -> Path:
-    return config.resolve(config.build.out) if config.path else DEFAULT_OUT

@@ -25,7 +25,6 @@ from pathlib import Path
 
 from reportgen.batch import BatchOptions, build_many, page_digest
 from reportgen.brief.spec import find_briefs
-from reportgen.built import BuildResult
 from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import ComplianceConfig, Config
 from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
@@ -34,7 +33,7 @@ from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
 from reportgen.project import Project, load_project
 from reportgen.publish import editions, message, smtp
 from reportgen.publish.ledger import LEDGER_WAIT, Delivery, Known, Ledger, run_lock, state_path
-from reportgen.record import LastGood, OutputError, just_built, last_good
+from reportgen.record import BuildResult, LastGood, OutputError, just_built, last_good
 from reportgen.render.changes import Changes, Snapshot, compare
 from reportgen.workers import Ceilings
 

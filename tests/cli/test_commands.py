@@ -26,10 +26,9 @@ def test_help_lists_the_commands_exactly_as_click_would_after_loading_them() -> 
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_each_summary_is_its_commands_own(name: str) -> None:
+def test_each_command_is_in_its_module(name: str) -> None:
     command = main.get_command(click.Context(main), name)
     assert command is not None and command.name == name
-    assert command.get_short_help_str(1000) == COMMANDS[name][1]
 
 
 def test_help_imports_no_command() -> None:

@@ -164,9 +164,9 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     minimal["metrics"][0]["value"] = 14
     make_brief(minimal)
     task = BuildTask(folder.resolve(), Project(clock=SECOND), read_previous(out, "acme"))
-    outcome = run_task(task)
-    assert outcome.built.ok, [str(p) for p in outcome.built.problems]
-    assert outcome.built.changes is not None
-    shipped = json.loads(outcome.built.changes.to_json())
+    built = run_task(task)
+    assert built.ok, [str(p) for p in built.problems]
+    assert built.changes is not None
+    shipped = json.loads(built.changes.to_json())
     assert shipped["since"] == "2026-11-20"
     assert [(m["old"], m["new"]) for m in shipped["metrics"]] == [("USD 12.5bn", "USD 14bn")]
