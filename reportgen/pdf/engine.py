@@ -1,15 +1,11 @@
-"""WeasyPrint: imported without searching for other systems' library names, and the
-one call that lays a page out, with resources confined to the brief.
+"""WeasyPrint, and the one call that lays a page out, with resources confined to the brief
+(the HTML is self-contained: anything but a data: URI or a file in its folder is refused).
 
-WeasyPrint opens GLib, Pango and fontconfig through cffi, trying other systems' names
-first ('libgobject-2.0-0', '...dylib'); on Linux each miss runs ldconfig and gcc through
-`ctypes.util.find_library`: about 0.2 s of every process that lays out a PDF (import
-0.75 s -> 0.55 s). No Linux library is found by a DLL's name (a number after the last
-hyphen) or by a file name (.so, .dylib, .dll: cffi just failed to open it), so during
-the import those are "not found" at once; Linux names are looked up as before.
-Import WeasyPrint through here: `from reportgen.pdf.engine import weasyprint`.
-The HTML is self-contained, so anything but a data: URI or a file inside the brief's
-folder is refused.
+Import WeasyPrint through here (`from reportgen.pdf.engine import weasyprint`): cffi tries
+other systems' names first ('libgobject-2.0-0', '...dylib'), and on Linux each miss runs
+ldconfig and gcc (`ctypes.util.find_library`), 0.2 s of every PDF process. No Linux library
+is found by a DLL's name (a number after the last hyphen) or a file name (.so, .dylib, .dll),
+so during the import those are "not found" at once; Linux names are looked up as before.
 """
 
 from __future__ import annotations

@@ -34,8 +34,8 @@ FORCED = ("page", "left", "right", "recto", "verso")  # break-before values that
 SHORT_TAIL, SHORT_BEFORE_BREAK = 0.25, 0.7
 _HTML_TAG = re.compile(r"<html\b", re.IGNORECASE)
 
+# A page's boxes of <body>'s children with their positions, and those children.
 Blocks = tuple[list[tuple[int, Any]], list[Any]]
-"""A page's boxes of <body>'s children with their positions, and those children."""
 
 
 @dataclass(frozen=True)

@@ -133,13 +133,13 @@ def _colors(chart: Chart, wide: pd.DataFrame, series: int) -> list[str]:
 
 def _highlight_band(ax: Any, chart: Chart, wide: pd.DataFrame, horizontal: bool = False) -> None:
     """Mark the highlighted category behind grouped bars and in bold on its axis."""
-    if chart.highlight is None or chart.highlight not in [str(x) for x in wide.index]:
+    names = [str(x) for x in wide.index]
+    if chart.highlight not in names:  # None too
         return
-    at = [str(x) for x in wide.index].index(chart.highlight)
+    at = names.index(chart.highlight)
     if len(wide.columns) > 1:
-        (ax.axhspan if horizontal else ax.axvspan)(
-            at - 0.48, at + 0.48, color=ACCENT_SOFT, zorder=0
-        )
+        span = ax.axhspan if horizontal else ax.axvspan
+        span(at - 0.48, at + 0.48, color=ACCENT_SOFT, zorder=0)
     labels = ax.get_yticklabels() if horizontal else ax.get_xticklabels()
     labels[at].set_fontweight("bold")
     labels[at].set_color(ACCENT)
@@ -217,11 +217,8 @@ DRAWERS: dict[str, Callable[[Any, Chart, Any, list[str]], None]] = {
 def _axis_titles(ax: Any, chart: Chart, horizontal: bool = False) -> None:
     """The value axis: the author's label of a lone y column with the unit, else the unit;
     the category axis only when the author labelled the x column."""
-    value = (
-        axis_title(chart, chart.y_columns[0], chart.unit)
-        if len(chart.y_columns) == 1
-        else chart.unit
-    )
+    ys = chart.y_columns
+    value = axis_title(chart, ys[0], chart.unit) if len(ys) == 1 else chart.unit
     category = (chart.labels or {}).get(chart.x, "")
     ax.set_xlabel(value if horizontal else category)
     ax.set_ylabel(category if horizontal else value)

@@ -26,21 +26,9 @@ from reportgen.brief.valuation import (
     format_value,
 )
 from reportgen.config import RewardLevels, RiskLevels
+from reportgen.render import sellside as view
 from reportgen.render.charts import ChartStore, ChartView
 from reportgen.render.markdown import Citations
-from reportgen.render.sellside import (
-    RISK_REWARD_TITLE,
-    CaseView,
-    CatalystView,
-    CompsView,
-    Figure,
-    Implied,
-    MarketView,
-    ScenariosView,
-    SellSide,
-    SummaryView,
-    TargetView,
-)
 from reportgen.render.valuecharts import PastCall, draw_price_chart, draw_risk_reward, price_points
 
 
@@ -55,29 +43,27 @@ class SellSideParts:
     store: ChartStore
     markdown: Callable[[str], Markup]  # a Markdown field's HTML, by key
 
-    def market(self) -> MarketView | None:
+    def market(self) -> view.MarketView | None:
         market = self.brief.market
         if market is None:
             return None
         marks, cur = self.cite.mark(market.source), market.currency
         price = f"{cur} {format_number(market.price, 2)}"
-        figures = [Figure("Price", price, marks, market.date.isoformat())]
+        figures = [view.Figure("Price", price, marks, market.date.isoformat())]
         if (value := market_value(market)) is not None:
-            note = f"{format_number(market.shares or 0)}bn shares × price"
-            figures.append(
-                Figure("Market value", f"{cur} {format_number(value, 1)}bn", marks, note)
-            )
+            shares, worth = format_number(market.shares or 0), f"{cur} {format_number(value, 1)}bn"
+            figures.append(view.Figure("Market value", worth, marks, f"{shares}bn shares × price"))
         gain = upside(market)
         if market.target is not None and gain is not None:
             horizon, how = market.horizon or "", "target ÷ price − 1"
             figures += [
-                Figure("Price target", target_text(market), marks, horizon, True),
-                Figure("Upside to target", format_premium(gain), marks, how, True),
+                view.Figure("Price target", target_text(market), marks, horizon, True),
+                view.Figure("Upside to target", format_premium(gain), marks, how, True),
             ]
         shown = self.illustrative({market.source})
-        return MarketView(market.rating, figures, shown, self.key_data())
+        return view.MarketView(market.rating, figures, shown, self.key_data())
 
-    def key_data(self) -> list[Figure]:
+    def key_data(self) -> list[view.Figure]:
         """The 52-week high and low and the 12-month change, from the prices CSV."""
         market = self.brief.market
         if self.brief.prices is None or market is None:
@@ -88,31 +74,31 @@ class SellSideParts:
         marks, cur = self.cite.mark(market.source), market.currency
         window = f"closes from {found.since.isoformat()}"
         figures = [
-            Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
-            Figure("52-week low", f"{cur} {format_number(found.low, 2)}", marks, window),
+            view.Figure("52-week high", f"{cur} {format_number(found.high, 2)}", marks, window),
+            view.Figure("52-week low", f"{cur} {format_number(found.low, 2)}", marks, window),
         ]
         if found.change is not None and found.year_ago is not None:
-            note = f"price ÷ close of {found.year_ago.isoformat()} − 1"
-            figures.append(Figure("12-month change", format_premium(found.change), marks, note))
+            how = f"price ÷ close of {found.year_ago.isoformat()} − 1"
+            figures.append(view.Figure("12-month change", format_premium(found.change), marks, how))
         return figures
 
-    def rest(self, market: MarketView | None) -> SellSide:
+    def rest(self, market: view.MarketView | None) -> view.SellSide:
         """The views after the body: target, scenarios and the financial summary, the price
         chart and comparables (the valuation section), then catalysts."""
         target, scenarios, summary = self.target(), self.scenarios(), self.summary()
         comps, chart = self.comps(), self.price_chart()
-        return SellSide(market, comps, chart, self.catalysts(), target, scenarios, summary)
+        return view.SellSide(market, comps, chart, self.catalysts(), target, scenarios, summary)
 
-    def target(self) -> TargetView | None:
+    def target(self) -> view.TargetView | None:
         market = self.brief.market
         if market is None or market.target is None:
             return None
         method, risks = self.markdown("market.method"), self.markdown("market.target_risks")
         if not method and not risks:
             return None
-        return TargetView(target_text(market), market.horizon or "", method, risks)
+        return view.TargetView(target_text(market), market.horizon or "", method, risks)
 
-    def scenarios(self) -> ScenariosView | None:
+    def scenarios(self) -> view.ScenariosView | None:
         measured = measure(self.brief)
         market = self.brief.market
         if measured is None or market is None:
@@ -126,17 +112,17 @@ class SellSideParts:
             self.cite.marks([market.source, *every]),
         )
         chart = draw_risk_reward(
-            measured, market.target, market.currency, RISK_REWARD_TITLE, self.store
+            measured, market.target, market.currency, view.RISK_REWARD_TITLE, self.store
         )
         # the price's source first: it is cited on page one, so its mark is the lowest
         credit = self.cite.credits([market.source, *every])
         shown = self.illustrative({*every, market.source})
         implied = self.implied(measured)
-        return ScenariosView(market.currency, cases, weighted, implied, chart, credit, shown)
+        return view.ScenariosView(market.currency, cases, weighted, implied, chart, credit, shown)
 
-    def case(self, measured: Measured, name: str, price_source: str) -> CaseView:
+    def case(self, measured: Measured, name: str, price_source: str) -> view.CaseView:
         scenario = measured.cases[name]
-        return CaseView(
+        return view.CaseView(
             name.capitalize(),
             format_number(scenario.value, 2),
             self.cite.marks(scenario.sources),
@@ -146,23 +132,23 @@ class SellSideParts:
             scenario.drivers,
         )
 
-    def implied(self, measured: Measured) -> list[Implied]:
+    def implied(self, measured: Measured) -> list[view.Implied]:
         """The reward and risk levels the bull and bear cases imply, beside the stated ones."""
         levels = self.checked.verdict
         verdict = self.brief.verdict
         bull, bear = measured.upside("bull"), measured.upside("bear")
         return [
-            Implied(
+            view.Implied(
                 "Reward", verdict.reward, reward_level(bull, levels.reward), "bull",
                 format_premium(bull), _thresholds(levels.reward, "from"),
             ),
-            Implied(
+            view.Implied(
                 "Risk", verdict.risk, risk_level(bear, levels.risk), "bear",
                 format_premium(bear), _thresholds(levels.risk, "at"),
             ),
         ]  # fmt: skip
 
-    def summary(self) -> SummaryView | None:
+    def summary(self) -> view.SummaryView | None:
         estimates = self.brief.estimates
         if estimates is None:
             return None
@@ -186,7 +172,7 @@ class SellSideParts:
             fcf_yield = [_share(v) for v in found.fcf_yield]
             rows.append(("FCF yield on market value", price_mark, fcf_yield))
         ids = ([market.source] if market else []) + [s for y in found.years for s in y.sources]
-        return SummaryView(years, rows, self.illustrative(set(ids)), self.cite.credits(ids))
+        return view.SummaryView(years, rows, self.illustrative(set(ids)), self.cite.credits(ids))
 
     def figure_row(
         self, label: str, found: Summary, column: str, places: int | None = None
@@ -213,7 +199,7 @@ class SellSideParts:
         svg = draw_price_chart(points, calls, market.currency, title, self.store)
         return ChartView("price-history", title, svg, self.cite.credit(market.source))
 
-    def comps(self) -> CompsView | None:
+    def comps(self) -> view.CompsView | None:
         valuation = self.brief.valuation
         if valuation is None:
             return None
@@ -227,13 +213,12 @@ class SellSideParts:
         ]
         median = (cells(comps.median), self.cite.marks(comps.peer_sources))
         shown = self.illustrative({s for r in comps.rows for s in r.sources})
-        premium: tuple[list[str], Markup] | None = (
-            None  # the subject's row, marked with the subject's and every peer's sources
-        )
+        # the subject's row, marked with the subject's and every peer's sources
+        premium: tuple[list[str], Markup] | None = None
         if (subject := comps.subject_row) is not None:
             marks = self.cite.marks([*subject.sources, *comps.peer_sources])
             premium = [format_premium(p) for p in comps.premium], marks
-        return CompsView(
+        return view.CompsView(
             comps.entity, comps.labels, rows, median, premium, valuation.subject, shown
         )
 
@@ -242,13 +227,13 @@ class SellSideParts:
         sources = self.brief.sources
         return any("illustrative" in sources[s].title.lower() for s in source_ids if s in sources)
 
-    def catalysts(self) -> list[CatalystView]:
+    def catalysts(self) -> list[view.CatalystView]:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
             marks = Markup().join(self.cite.mark(s) for s in c.sources)  # as the author lists them
             past = dated.when.end < self.brief.as_of
-            views.append(CatalystView(dated.when.text, c.event, c.watch, marks, past))
+            views.append(view.CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views
 
 

@@ -95,9 +95,8 @@ def _marks(ax: Any, points: Sequence[tuple[date, float]], calls: Sequence[PastCa
         if not before:
             continue
         price = before[-1][1]
-        label = " · ".join(
-            t for t in (call.rating, f"{call.target:g}" if call.target else None) if t
-        )
+        target = f"{call.target:g}" if call.target else None
+        label = " · ".join(t for t in (call.rating, target) if t)
         ax.plot([call.date], [price], marker="o", markersize=5, color=ACCENT, zorder=3)
         up = 7 if call.target and call.target > price else -13
         _annotate(ax, label, (call.date, price), (0, up), ha="center")
