@@ -53,7 +53,7 @@ def compose(
 
 
 class Composer(SellSideParts):
-    """One brief's composition: every view in citation order (sellside.py: the sell-side ones)."""
+    """One brief's composition: every view in citation order (sellparts.py: the sell-side ones)."""
 
     def __init__(
         self,

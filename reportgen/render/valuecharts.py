@@ -23,6 +23,7 @@ from reportgen.brief.valuation import format_premium
 from reportgen.render.charts import ACCENT, ACCENT_SOFT, BASE, MUTED, REDRAW, ChartStore
 from reportgen.render.figure import INK, VALUE_FONT, draw_svg, layout, legend_above
 
+Points = Sequence[tuple[date, float]]  # (date, close) rows, oldest first
 ANNOTATION = {"textcoords": "offset points", "fontsize": VALUE_FONT, "color": INK}
 
 
@@ -45,11 +46,7 @@ def price_points(frame: Frame) -> list[tuple[date, float]]:
 
 
 def draw_price_chart(
-    points: Sequence[tuple[date, float]],
-    calls: Sequence[PastCall],
-    currency: str,
-    title: str,
-    store: ChartStore = REDRAW,
+    points: Points, calls: Sequence[PastCall], currency: str, title: str, store: ChartStore = REDRAW
 ) -> Markup:
     def paint(ax: Any) -> None:
         from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -71,9 +68,7 @@ def draw_price_chart(
 
 def _beyond(xs: Sequence[date]) -> date | None:
     """A little past the last price: the current target reads as a level ahead, not a tick."""
-    if not xs:
-        return None
-    return xs[-1] + max((xs[-1] - xs[0]) / 12, timedelta(days=7))
+    return xs[-1] + max((xs[-1] - xs[0]) / 12, timedelta(days=7)) if xs else None
 
 
 def _targets(ax: Any, calls: Sequence[PastCall], last: date | None) -> None:
@@ -88,7 +83,7 @@ def _targets(ax: Any, calls: Sequence[PastCall], last: date | None) -> None:
     ax.plot(xs, ys, color=ACCENT, linewidth=1.2, linestyle="--", label="Price target")
 
 
-def _marks(ax: Any, points: Sequence[tuple[date, float]], calls: Sequence[PastCall]) -> None:
+def _marks(ax: Any, points: Points, calls: Sequence[PastCall]) -> None:
     """A dot on the price at each call, labelled with its rating and target."""
     for call in calls:
         before = [p for p in points if p[0] <= call.date]
