@@ -29,8 +29,8 @@ from reportgen.config import DEFAULT_MEMORY_MIB, DEFAULT_SECONDS
 from reportgen.errors import BuildError, Problem
 from reportgen.output import Inputs, write_built
 from reportgen.project import Project, pinned_time
-from reportgen.record import BuildResult, Built, read_previous
-from reportgen.render.changes import Snapshot
+from reportgen.record import BuildResult, Built
+from reportgen.render.changes import Snapshot, load_snapshot
 from reportgen.render.charts import REDRAW
 from reportgen.render.environment import builtin_templates
 from reportgen.workers import Ceilings, run_limited
@@ -53,11 +53,9 @@ PROJECT_WIDE = {"distribution", "covered", "rated"}
 
 
 def page_digest(project: Project, templates: list[str] | None = None) -> str:
-    """What of the project shapes every page, as the project read it once: the theme (the
-    logo embedded), the back matter (the disclosures as shown), the other page sections of
-    reportgen.toml and the project's templates (`templates`: their digests, when the caller
-    has them). Not the ratings distribution: another brief's call does not make a new
-    edition of this one."""
+    """What of the project shapes every page: the theme (logo embedded), the back matter
+    (disclosures as shown; not the ratings distribution: another brief's call makes no new
+    edition of this one), the other page sections and the templates (or their `templates`)."""
     if templates is None:
         templates = [tree_digest(d) for d in project.template_dirs if d.is_dir()]
     back = asdict(project.back_matter) if project.back_matter else {}
@@ -234,7 +232,7 @@ def _dispatch(
         brief_id = brief_dirs[i].resolve().name
         # "Changes since" the edition readers last received, else the last build (issue 11)
         delivered = options.delivered and options.delivered(out_dir, brief_id)
-        previous = delivered or read_previous(out_dir, brief_id)
+        previous = delivered or load_snapshot(out_dir / brief_id)
         where = out_dir / brief_id / f"{brief_id}.pdf"
         return BuildTask(brief_dir, pinned, previous, options.pdf, options.strict, where)
 

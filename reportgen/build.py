@@ -61,10 +61,8 @@ def check_brief(
     ratings: Sequence[Rating] | None = None,
     verdict: VerdictConfig = DEFAULT_VERDICT,
 ) -> tuple[Checked | None, list[Problem]]:
-    """Load (within [limits]) and validate: the checked brief (None on errors, or on warnings
-    when strict) and every problem found. `ratings`: the [compliance] scale, when the project
-    has one; `verdict`: its [verdict] thresholds. Never raises: any failure is this brief's
-    problem."""
+    """Load (within [limits]) and validate by the [compliance] `ratings` and [verdict]: the
+    checked brief (None on errors, or warnings when strict) and every problem. Never raises."""
     try:
         checked = validate(load_spec(brief_dir, limits), ratings, verdict)
     except Exception as exc:  # one bad brief must not stop the others

@@ -1,15 +1,12 @@
 """Incremental builds: content hashes, never timestamps, decide what needs building again.
 
-- The build key, kept in each brief's build record (reportgen.record): the hash of
-  the brief's files, reportgen's code and templates, the versions of the libraries
-  that draw the page, the page config, the options and the pinned build time. A
-  brief whose key matches and whose outputs are intact is skipped (`build` and
-  `nightly` share this rule).
-- The chart cache (`<out>/.reportgen/charts/<hash>.svg`), keyed by everything a
-  chart is drawn from, so a brief with one changed metric redraws only its chart.
+- The build key (in each build record): the brief's files, reportgen's code and templates,
+  the versions of the libraries that draw the page, the page config, the options and the
+  pinned build time. A brief whose key matches and whose outputs are intact is skipped.
+- The chart cache (`<out>/.reportgen/charts/<hash>.svg`), keyed by what a chart is drawn
+  from: a brief with one changed metric redraws only its chart.
 
-Checking 100 unchanged briefs must cost milliseconds each: nothing heavy
-(Jinja, matplotlib, WeasyPrint) is imported here.
+Checking 100 unchanged briefs costs milliseconds each: nothing heavy is imported here.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from reportgen.errors import ConfigError, Problem
+from reportgen.errors import ConfigError, Problem, config_problem, toml_line
 from reportgen.mailtext import ATTACHMENT_FIELDS, SUBJECT_FIELDS, parse_mailbox, template_problem
 
 CONFIG_FILE = "reportgen.toml"
@@ -83,21 +83,15 @@ class MailConfig(_Section):
     failures_to: str = ""
     only_changed: bool = False  # kept for old files: every edition goes to a mailbox once
 
-    @field_validator("from_", "failures_to")
+    @field_validator("from_", "to", "failures_to")
     @classmethod
-    def _one_mailbox(cls, value: str) -> str:
-        if value:
-            parse_mailbox(value)
-        return value
-
-    @field_validator("to")
-    @classmethod
-    def _mailboxes(cls, value: list[str]) -> list[str]:
-        for i, text in enumerate(value):
+    def _mailboxes(cls, value: str | list[str]) -> str | list[str]:
+        texts = value if isinstance(value, list) else [value] if value else []
+        for i, text in enumerate(texts):
             try:
                 parse_mailbox(text)
             except ValueError as exc:
-                raise ValueError(f"[{i}]: {exc}") from None
+                raise ValueError(f"[{i}]: {exc}" if texts is value else str(exc)) from None
         return value
 
     @field_validator("subject", "attachment")
@@ -184,9 +178,8 @@ class ThemeConfig(_Section):
 
 
 class Limits(_Section):
-    """[limits]: how big a brief may be. Generous for real briefs (the example's brief.yaml
-    is 9 KB), small enough that a hostile one fails in seconds; docs/limits.md says why.
-    Each has a ceiling too: past it the limit no longer protects the night (docs/limits.md)."""
+    """[limits]: generous for real briefs (the example's brief.yaml is 9 KB), small enough that a
+    hostile one fails in seconds; past each ceiling a limit no longer protects (docs/limits.md)."""
 
     brief_bytes: int = Field(256 * KIB, ge=1, le=16 * MIB)  # brief.yaml, checked before reading
     markdown_bytes: int = Field(256 * KIB, ge=1, le=16 * MIB)  # each .md file and inline body
@@ -271,8 +264,7 @@ class RewardLevels(_Levels):
 
 
 class RiskLevels(_Levels):
-    """The bear downside (a fraction: −0.3 is −30%) at which risk is at least each level
-    (a price falls at most 100%)."""
+    """The bear downside (−0.3 is −30%; at most −100%) at which risk is at least each level."""
 
     rising = False
     medium: float = Field(-0.15, lt=0, ge=-1, allow_inf_nan=False)
@@ -352,71 +344,3 @@ def _read_text(path: Path) -> str:
         raise _error(path, None, "toml", f"not UTF-8 text ({exc.reason})") from exc
     except OSError as exc:
         raise _error(path, None, "toml", exc.strerror or str(exc)) from exc
-
-
-# reportgen.toml's problems in its own words: `file:line: key: message`, the line found in
-# the text (tomllib keeps none) and pydantic's messages as a TOML author reads them.
-
-
-def config_problem(path: Path, text: str, error: Any) -> str:
-    """One pydantic error as `file:line: key: message`, the key's line found in the text."""
-    loc = tuple(str(p) for p in error["loc"] if not isinstance(p, int))
-    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
-    given = _as_toml(error.get("input"))
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        message = "must be a table ([" + ".".join(loc) + "])"
-    elif kind in _TYPE_WORDS:
-        message = f"must be {_TYPE_WORDS[kind]}, not {given}"
-    elif kind in _BOUND_WORDS:
-        bound = next(iter(error.get("ctx", {}).values()), "")
-        shown = f"{bound:g}" if isinstance(bound, float) else bound  # 86400, 1e+30
-        message = f"must be {_BOUND_WORDS[kind]} {shown}, not {given}"
-    elif "input" in error and kind.endswith(("_type", "_parsing")):
-        message = f"{message}, not {given}"
-    return str(Problem(path, toml_line(text, loc), ".".join(loc) or "toml", message))
-
-
-_TYPE_WORDS = {
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "string_type": "text in quotes",
-    "finite_number": "a finite number",
-}
-_BOUND_WORDS = {
-    "greater_than": "more than",
-    "greater_than_equal": "at least",
-    "less_than": "less than",
-    "less_than_equal": "at most",
-}
-
-
-def _as_toml(value: object) -> str:
-    """A value as it reads in reportgen.toml: `true`, `2.0`, `1e+30`, `'text'`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, str | float) else str(value)
-
-
-def toml_line(text: str, loc: tuple[str, ...]) -> int | None:
-    """The line where `key = ...` is written under its [table] (tomllib keeps no lines)."""
-    table, key = loc[:-1], loc[-1] if loc else ""
-    current: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        header = re.fullmatch(r"\[\[?\s*([^\]]+?)\s*\]\]?(\s*#.*)?", stripped)
-        if header:
-            current = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
-            if current == loc:
-                return number
-            continue
-        assigned = re.match(r"([A-Za-z0-9_.\"' -]+?)\s*=", stripped)
-        if assigned and loc[: len(current)] == current:
-            name = tuple(p.strip().strip("\"'") for p in assigned.group(1).split("."))
-            whole = (*current, *name)
-            if current == table and (name[-1] == key or name == loc):
-                return number
-            if len(whole) < len(loc) and loc[: len(whole)] == whole:  # an inline table
-                return number
-    return None

@@ -1,14 +1,10 @@
 """The output folder: the one place that writes build outputs.
 
-A brief's outputs are replaced together or not at all: each build writes a fresh
-version folder, `<out>/.reportgen/versions/<id>/<version>/`, every file fsynced,
-then switches the symlink `<out>/<id>` to it with one atomic rename. A reader sees
-the whole previous build or the whole new one, whether the disk fills or the
-process is killed at any step. Versions no link points to are removed by the next
-build of that brief; an `<out>/<id>` that is still a plain folder (from before this
-layout) is moved into the versions on its first rebuild. Beside the outputs, the
-build record (reportgen.record) lets `send` mail the last good PDF without loading
-the brief again.
+A brief's outputs are replaced together or not at all: each build writes a fresh version
+folder, `<out>/.reportgen/versions/<id>/<version>/`, every file fsynced, then switches the
+symlink `<out>/<id>` to it with one atomic rename, so a reader sees the whole previous build
+or the whole new one whenever the disk fills or the process is killed. The next build of a
+brief removes the versions no link points to (and moves in an older plain `<out>/<id>`).
 """
 
 from __future__ import annotations

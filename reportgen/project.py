@@ -1,10 +1,7 @@
-"""One `Project` value per command: what reportgen.toml says, read once, passed explicitly.
-
-Every build path (build, nightly, serve, local and Dask workers) gets the same value:
-the config, the rating scale and back matter, the template folders, the theme, the
-chart cache and the build clock; nothing reaches for it through a global. The clock
-is pinned by SOURCE_DATE_EPOCH (read only here) or by the caller (the nightly
-edition), else it is the time of each build; a pinned time is part of the build key.
+"""One `Project` value per command: what reportgen.toml says, read once, passed explicitly
+to every build path (build, nightly, serve, local and Dask workers), never a global. Its
+clock is pinned by SOURCE_DATE_EPOCH (read only here) or the caller (the nightly edition),
+else it is the time of each build; a pinned time is part of the build key.
 """
 
 from __future__ import annotations

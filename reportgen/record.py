@@ -1,8 +1,6 @@
-"""The values a build makes, and its record: one brief made in memory (`Built`), what
-happened to it in a batch (`BuildResult`), and the build record beside its outputs, read
-back so that a skipped or mailed brief needs no brief folder loaded again (`Record`, and
-`LastGood`: the last good build as `send` mails it). output.py writes them; this module
-gives the record its JSON form and reads it back.
+"""The values a build makes (`Built`, and `BuildResult` in a batch) and its build record:
+its JSON form (output.py writes it) read back so that a skipped or mailed brief needs no
+brief folder loaded again (`Record`, and `LastGood`: the last good build as `send` mails it).
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from pydantic import TypeAdapter
 
 from reportgen.brief.summary import BriefSummary
 from reportgen.errors import OutputError, Problem
-from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot, load_snapshot
+from reportgen.render.changes import SNAPSHOT_FILE, Changes, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +130,6 @@ def record_bytes(
         "changes": asdict(built.changes) if made and built.changes else None,
     }
     return json.dumps(record, indent=1, ensure_ascii=False).encode("utf-8")
-
-
-def read_previous(out_dir: Path, brief_id: str) -> Snapshot | None:
-    """The last real build's snapshot, for the changes box (None on a first build)."""
-    return load_snapshot(out_dir / brief_id)
 
 
 @dataclass(frozen=True)

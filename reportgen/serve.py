@@ -1,14 +1,10 @@
 """`reportgen serve`: a live preview of one brief on 127.0.0.1.
 
-A watcher thread polls the brief's files (and reportgen.toml, the template
-overrides and the logo) and rebuilds the HTML whenever one changes. Every build,
-and the PDF made on request, goes the way `reportgen build` makes a brief: in a
-worker process within [build].timeout and .memory_limit, the PDF verified;
-nothing is written but the project's chart cache. Only requests for its own
-address are answered (Host 127.0.0.1:PORT or localhost:PORT), idle connections
-are closed, and a client that hangs up is no error. Served pages carry a script
-that polls `/__version` and reloads (the built files never contain it); a brief
-with errors is shown as its `file:line: key: message` lines until it is fixed.
+A watcher thread polls the brief's files (and reportgen.toml, the template overrides, the
+logo) and rebuilds the HTML on every change; it and the PDF made on request are made as
+`reportgen build` makes them (a worker within the [build] ceilings, the PDF verified),
+writing nothing but the chart cache. Only our own Host is answered. Served pages (never
+the built files) poll `/__version` and reload; a failed build shows its problems.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ import pytest
 from reportgen.build import make_brief
 from reportgen.output import EDITIONS_LINK, FINDINGS_FILE, Inputs, write_built
 from reportgen.project import Project
-from reportgen.record import RECORD_FILE, last_good, read_previous
+from reportgen.record import RECORD_FILE, last_good
+from reportgen.render.changes import load_snapshot
 from tests.conftest import MINIMAL, REPO, build_brief, write_brief
 
 FIRST = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -48,7 +49,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert build_brief(brief, out, now=FIRST).ok
     spec = {**MINIMAL, "title": "Acme's Bigger Bet"}
     write_brief(brief, spec)
-    second = make_brief(brief, Project(clock=SECOND), read_previous(out, "acme"))
+    second = make_brief(brief, Project(clock=SECOND), load_snapshot(out / "acme"))
     assert second.ok and second.pdf is not None
     return {"brief": brief, "out": out, "old": _pair(out), "second": second}
 
@@ -132,7 +133,7 @@ def killed_build(brief: Path, out: Path, n: int) -> None:
 
     if n > len(NAMES):
         output._switch = switch  # type: ignore[assignment]
-    built = make_brief(brief, Project(clock=SECOND), read_previous(out, "acme"))
+    built = make_brief(brief, Project(clock=SECOND), load_snapshot(out / "acme"))
     write_built(built, out, write=write)
 
 

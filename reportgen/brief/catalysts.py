@@ -13,7 +13,6 @@ from datetime import date
 
 from reportgen.brief.integrity.figures import Period
 from reportgen.brief.models import Catalyst
-from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
@@ -77,7 +76,7 @@ def check_catalysts(spec: Spec) -> list[Problem]:
                 f"{as_of.isoformat()}: already happened?"
             )
             key = f"past-catalyst:{catalyst.when}:{_slug(catalyst.event)}"
-            problems.append(finding(spec, loc, message, key, (catalyst.when,)))
+            problems.append(spec.finding(loc, message, key, (catalyst.when,)))
     return problems
 
 

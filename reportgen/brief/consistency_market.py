@@ -4,7 +4,7 @@ checked, and their numbers cross-checked against each other and the brief's metr
 Errors stop the build (an unknown source or rating, a target without a horizon, a bad
 formula or CSV, an impossible date); warnings are findings (a stale price, a past
 catalyst, a rating its upside does not earn, a metric stating a computed figure
-differently: brief/stated.py).
+differently: brief/market.py).
 """
 
 from __future__ import annotations
@@ -17,12 +17,17 @@ from pathlib import Path
 from reportgen.brief.catalysts import check_catalysts
 from reportgen.brief.data import NA_WORDS, Frame, format_number, number_of
 from reportgen.brief.estimates import FrameOf, KnownSource, check_estimates, no_column
-from reportgen.brief.market import Rating, ratings_for, stale_price, target_argued, upside
+from reportgen.brief.market import (
+    Rating,
+    ratings_for,
+    stale_price,
+    stated_figures,
+    target_argued,
+    upside,
+)
 from reportgen.brief.models import Market, Valuation
-from reportgen.brief.review import finding
 from reportgen.brief.scenarios import check_scenarios
 from reportgen.brief.spec import Loc, Spec
-from reportgen.brief.stated import stated_figures
 from reportgen.brief.valuation import Comps, cell_text, compute_comps, parse_formula
 from reportgen.config import DEFAULT_VERDICT, VerdictConfig
 from reportgen.errors import FormulaError, Problem
@@ -130,7 +135,7 @@ def _rating_fits(
         + (f"; this upside is {' or '.join(fitting)}" if fitting else "")
     )
     values = (market.rating or "", round(value * 100, 1))
-    return [finding(spec, ("market", "rating"), message, "rating-fit", values)]
+    return [spec.finding(("market", "rating"), message, "rating-fit", values)]
 
 
 def describe_rule(rating: Rating) -> str:
@@ -193,7 +198,7 @@ def _close_is_the_price(
         f"that day in {name} (line {line}: {format_number(close)}): the 52-week range and "
         "12-month change are read from that file; give one price"
     )
-    return [finding(spec, ("market", "price"), message, "market:close", (market.price, close))]
+    return [spec.finding(("market", "price"), message, "market:close", (market.price, close))]
 
 
 def _one_close_a_day(spec: Spec, frame: Frame, days: list[date]) -> list[Problem]:

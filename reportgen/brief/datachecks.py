@@ -5,9 +5,9 @@ The base of the validator (validate.py), with the problem list every rule adds t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from reportgen.brief.data import Frame, number_of, read_csv
+from reportgen.brief.estimates import no_column
 from reportgen.brief.labels import guessed_legend
 from reportgen.brief.models import Chart, Table
 from reportgen.brief.spec import Loc, Spec, is_inside
@@ -27,8 +27,7 @@ class DataChecks:
         self.problems.append(self.spec.problem(loc, message))
 
     def warn(self, loc: Loc, message: str, finding: str, values: tuple[str, ...] = ()) -> None:
-        problem = self.spec.problem(loc, message, "warning")
-        self.problems.append(replace(problem, finding=finding, values=values))
+        self.problems.append(self.spec.finding(loc, message, finding, values))
 
     def known_source(self, loc: Loc, source: str) -> None:
         self.cited.add(source)
@@ -55,10 +54,8 @@ class DataChecks:
         return self.frames[name]
 
     def need_columns(self, loc: Loc, frame: Frame, columns: Iterable[str]) -> bool:
-        missing = [c for c in columns if c not in frame.df.columns]
-        if missing:
-            have = ", ".join(map(str, frame.df.columns))
-            self.error(loc, f"no column '{missing[0]}' in {frame.path.name} (columns: {have})")
+        if missing := no_column(frame, columns):
+            self.error(loc, missing)
         return not missing
 
     def check_source_of(self, kind: str, i: int, item: Table | Chart, frame: Frame) -> None:

@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedSeq
-from ruamel.yaml.composer import MaxDepthExceededError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from reportgen.brief.bounds import canonical, line_problem, raise_hint, size_problem
+from reportgen.brief.bounds import canonical, line_problem, size_problem
 from reportgen.brief.placeholders import is_placeholder, markers
-from reportgen.brief.spec import Loc, Spec
-from reportgen.brief.yamlfile import hardened
+from reportgen.brief.yamlfile import load_text
 from reportgen.config import DEFAULT_LIMITS, Limits
 from reportgen.errors import Figure, Problem, Value, one_line
 
@@ -79,20 +76,6 @@ class Gate:
     def reason_for(self, finding: str | None) -> str | None:
         """The reviewer's reason for an accepted finding (shown to readers beside it)."""
         return next((a.reason for p, a in self.accepted if p.finding == finding), None)
-
-
-def finding(
-    spec: Spec,
-    loc: Loc,
-    message: str,
-    key: str,
-    values: tuple[Value, ...],
-    figures: tuple[Figure, ...] = (),
-) -> Problem:
-    """A warning a reviewer can accept: its finding `key`, and the values and figures an
-    acceptance binds to."""
-    problem = spec.problem(loc, message, "warning")
-    return replace(problem, finding=key, values=values, figures=figures)
 
 
 def review_path(brief_dir: Path) -> Path:
@@ -160,19 +143,9 @@ def parse_review(
     text: str, path: Path, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[list[Acceptance], list[Problem]]:
     """review.yaml's entries and problems from its text (see load_review)."""
-    try:
-        data = hardened(limits).load(text)
-    except MaxDepthExceededError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        why = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
-        return [], [Problem(path, line, "review", why)]
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        why = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        return [], [Problem(path, mark.line + 1 if mark else None, "review", one_line(why))]
-    except (YAMLError, ValueError, RecursionError) as exc:
-        why = " ".join(str(exc).split()) or type(exc).__name__  # a reader error spans lines
-        return [], [Problem(path, None, "review", one_line(why))]
+    data, refused = load_text(text, limits, joined=True)
+    if refused is not None:
+        return [], [Problem(path, refused[0], "review", one_line(refused[1]))]
     if data is None:
         return [], []
     if not isinstance(data, CommentedSeq):

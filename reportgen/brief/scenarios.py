@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from reportgen.brief.data import decimals_for, format_number
 from reportgen.brief.estimates import KnownSource
 from reportgen.brief.models import CASES, Brief, Level4, Market, Scenario
-from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.brief.valuation import format_premium
 from reportgen.config import DEFAULT_VERDICT, RewardLevels, RiskLevels, VerdictConfig
@@ -149,7 +148,7 @@ def _target(spec: Spec, market: Market, measured: Measured) -> list[Problem]:
         "set the target from the scenarios, or say in market.method why not"
     )
     return [
-        finding(spec, ("market", "target"), message, "scenarios:target", (target, base, weighted))
+        spec.finding(("market", "target"), message, "scenarios:target", (target, base, weighted))
     ]
 
 
@@ -171,5 +170,5 @@ def _verdict(spec: Spec, measured: Measured, verdict: VerdictConfig) -> list[Pro
             "reason (reportgen review)"
         )
         values = (said, implied, shown)
-        problems.append(finding(spec, ("verdict", what), message, f"verdict:{what}", values))
+        problems.append(spec.finding(("verdict", what), message, f"verdict:{what}", values))
     return problems

@@ -22,9 +22,10 @@ from reportgen.brief.data import number_of, scan_csv
 from reportgen.brief.models import METRIC_CSV_COLUMNS, Brief
 from reportgen.brief.yamlfile import Loc, Place, format_loc, read_yaml
 from reportgen.config import DEFAULT_LIMITS, Limits
-from reportgen.errors import BriefError, Problem
+from reportgen.errors import BriefError, Figure, Problem, Severity, Value
 
 BRIEF_FILE = "brief.yaml"
+Figures = tuple[Figure, ...]
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,17 @@ class Spec:
         """The nearest known place for a location: the key itself or its closest parent."""
         return _nearest(self.places, loc, self.yaml_path)
 
-    def problem(self, loc: Loc, message: str, severity: str = "error") -> Problem:
+    def problem(self, loc: Loc, message: str, severity: Severity = "error") -> Problem:
         where = self.place(loc)
-        return Problem(where.path, where.line, format_loc(loc), message, severity)  # type: ignore[arg-type]
+        return Problem(where.path, where.line, format_loc(loc), message, severity)
+
+    def finding(
+        self, loc: Loc, message: str, key: str, values: tuple[Value, ...], figures: Figures = ()
+    ) -> Problem:
+        """A warning a reviewer can accept: its finding `key`, and the values and figures an
+        acceptance binds to."""
+        where, name = self.place(loc), format_loc(loc)
+        return Problem(where.path, where.line, name, message, "warning", key, values, figures)
 
 
 def find_briefs(paths: Iterable[Path]) -> list[Path]:

@@ -227,9 +227,8 @@ class _Validator(DataChecks):
 
     def check_figures(self) -> None:
         """Provenance, conflicts, freshness and consistency (brief/integrity/); all warnings."""
-        result = check_integrity(self.spec, self.frames)
-        self.problems += result.problems
-        self.conflicts = result.conflicts
+        found, self.conflicts = check_integrity(self.spec, self.frames)
+        self.problems += found
 
 
 def _finding_dict(problem: Problem, acceptance: Acceptance | None = None) -> dict[str, Any]:

@@ -84,25 +84,34 @@ def read_yaml(path: Path, limits: Limits) -> tuple[dict[str, Any], Places, list[
     """(plain data, places by location, problems with texts and numbers) of one YAML file.
 
     Raises BriefError when the file cannot be read at all."""
-    text = _read_text(path, limits)
+    data, refused = load_text(_read_text(path, limits), limits)
+    if refused is not None:
+        raise BriefError([Problem(path, refused[0], "yaml", refused[1])])
+    if not isinstance(data, CommentedMap):
+        why = "must be a mapping of keys (title:, ...)"
+        raise BriefError([Problem(path, 1, "brief.yaml", why)])
+    walk = _Walk(path, limits)
+    walk.places[()] = Place(path, 1)
+    return walk.plain(data, ()), walk.places, walk.problems
+
+
+def load_text(
+    text: str, limits: Limits, joined: bool = False
+) -> tuple[Any, tuple[int | None, str] | None]:
+    """(data, None), or (None, (line, why)) when the text is not YAML a brief may hold.
+    A reader's error message is cut to its first line, or with `joined` kept whole on one."""
     try:
-        data = hardened(limits).load(text)
+        return hardened(limits).load(text), None
     except MaxDepthExceededError as exc:
-        mark, hint = exc.problem_mark, raise_hint("depth")
-        why = f"nested deeper than {limits.depth} levels ({hint})"
+        mark = exc.problem_mark
+        why = f"nested deeper than {limits.depth} levels ({raise_hint('depth')})"
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         why = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "invalid YAML"
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
-        mark, why = None, (str(exc).splitlines() or [type(exc).__name__])[0]
-    else:
-        if not isinstance(data, CommentedMap):
-            why = "must be a mapping of keys (title:, ...)"
-            raise BriefError([Problem(path, 1, "brief.yaml", why)])
-        walk = _Walk(path, limits)
-        walk.places[()] = Place(path, 1)
-        return walk.plain(data, ()), walk.places, walk.problems
-    raise BriefError([Problem(path, mark.line + 1 if mark else None, "yaml", why)])
+        said, name, mark = str(exc), type(exc).__name__, None
+        why = (" ".join(said.split()) or name) if joined else (said.splitlines() or [name])[0]
+    return None, (mark.line + 1 if mark else None, why)
 
 
 def hardened(limits: Limits) -> YAML:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -33,6 +36,10 @@ COMMANDS: dict[str, str] = {
 }
 """Command name -> its module, imported only when the command runs (or is asked for its
 --help); `reportgen --help` lists each from its docstring, read from the module's source."""
+
+DEFAULT_BRIEFS = Path("seeds")
+DEFAULT_OUT = Path("build")
+T = TypeVar("T")
 
 templates_option = click.option(  # build's and serve's
     "--templates",
@@ -72,3 +79,24 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="reportgen")
 def main() -> None:
     """Turn curated company data into a polished investment brief (HTML and PDF)."""
+
+
+def or_exit(action: Callable[[], T]) -> T:
+    """What `action` returns; its ReportgenError as one line and exit 1, never a traceback."""
+    from reportgen.errors import ReportgenError  # here: `reportgen --help` imports nothing
+
+    try:
+        return action()
+    except ReportgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def brief_dirs(briefs: tuple[Path, ...]) -> list[Path]:
+    """The brief folders under `briefs` (default: seeds/); a usage error when there is none."""
+    from reportgen.brief.spec import find_briefs
+
+    briefs = briefs or (DEFAULT_BRIEFS,)
+    if not (found := find_briefs(briefs)):
+        raise click.UsageError(f"no briefs found under {', '.join(map(str, briefs))}")
+    return found

@@ -13,8 +13,7 @@ import click
 from reportgen.brief.models import schema_text
 from reportgen.brief.scaffold import brief_place, new_brief
 from reportgen.brief.spec import BRIEF_FILE
-from reportgen.cli import templates_option
-from reportgen.cli.project import DEFAULT_BRIEFS, brief_dirs, or_exit
+from reportgen.cli import DEFAULT_BRIEFS, brief_dirs, or_exit, templates_option
 from reportgen.errors import ReportgenError
 from reportgen.files import write_atomic
 from reportgen.serve import serve as start

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from reportgen.cli import templates_option
+from reportgen.cli import DEFAULT_OUT, brief_dirs, or_exit, templates_option
 from reportgen.workers import Ceilings, start_early, stop_unused
 
 
@@ -81,7 +81,6 @@ def build(
     # Imported only now, so that these imports (0.3 s) overlap with the workers' start.
     from reportgen.batch import BatchOptions, build_many
     from reportgen.cache import CHART_DIR, ChartCache
-    from reportgen.cli.project import DEFAULT_OUT, brief_dirs, or_exit
     from reportgen.cli.report import BuildReport
     from reportgen.config import load_config
     from reportgen.project import load_project

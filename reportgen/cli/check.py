@@ -18,7 +18,7 @@ from reportgen.brief.accept import accept
 from reportgen.brief.placeholders import is_placeholder
 from reportgen.brief.review import Acceptance, Gate
 from reportgen.build import check_in, strictly
-from reportgen.cli.project import brief_dirs, or_exit
+from reportgen.cli import brief_dirs, or_exit
 from reportgen.config import load_config
 from reportgen.errors import Figure, Problem, ReviewError, one_line
 from reportgen.pdf.verify import verify_built

@@ -113,14 +113,12 @@ def runs(limit: int, config_file: Path | None) -> None:
         _die(str(exc))
     if not found:
         click.echo("no runs yet")
-    for run in found:
-        status = "running or killed" if run.exit_code is None else f"exit {run.exit_code}"
-        click.echo(f"{run.run_id}  {run.command}  {run.started} -> {run.ended or '?'}  {status}")
-        for e in run.events:
-            extra = " ".join(
-                str(x) for x in (e.recipient, e.smtp_code, e.detail) if x not in (None, "")
-            )
-            click.echo(f"  {e.brief:<24} {e.state:<12} {extra}".rstrip())
+    for (run_id, command, started, ended, code), events in found:
+        status = "running or killed" if code is None else f"exit {code}"
+        click.echo(f"{run_id}  {command}  {started} -> {ended or '?'}  {status}")
+        for _at, brief, state, *more in events:
+            extra = " ".join(str(x) for x in more if x not in (None, ""))
+            click.echo(f"  {brief:<24} {state:<12} {extra}".rstrip())
 
 
 @click.command()
@@ -177,8 +175,8 @@ def schedule(install: bool, cron: bool, unit_dir: Path | None, config_file: Path
         click.echo(crontab_line(config), nl=False)
         return
     if not install:
-        units = systemd_units(config)
-        click.echo(f"# {UNIT}.service\n{units.service}\n# {UNIT}.timer\n{units.timer}", nl=False)
+        units = systemd_units(config).items()
+        click.echo("\n".join(f"# {name}\n{text}" for name, text in units), nl=False)
         return
     for path in install_units(config, unit_dir):
         click.echo(f"wrote {path}")

@@ -6,13 +6,12 @@
         {"file", "as_of", "sha256", "sent", "recipients": {address: sent | failed | ...}}
         and one {"file", "pruned"} line when retention removed its files
 
-The files live in `<out>/.reportgen/editions/<id>/`, so they outlive every build
-version; `<out>/<id>/editions` is a link to that folder from each version.
-The manifest is append-only: the archive and audit log, never consulted to
-decide whether to send (the ledger alone does). Editions are kept at least
-`[compliance].retention_days` (default 1095: three years) after they were last
-sent; pruning never removes a younger one, and does nothing while the clock
-reads earlier than the newest delivery (a clock that jumped cannot delete).
+The files live in `<out>/.reportgen/editions/<id>/`, so they outlive every build version;
+`<out>/<id>/editions` is a link to that folder from each version. The manifest is append-only:
+the archive and audit log, never consulted to decide whether to send (the ledger alone does).
+Editions are kept at least `[compliance].retention_days` (default 1095: three years) after they
+were last sent; pruning never removes a younger one, and does nothing while the clock reads
+earlier than the newest delivery (a clock that jumped cannot delete).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,10 +47,6 @@ class Edition:
     last_sent: str
     recipients: dict[str, str] = field(default_factory=dict)
     pruned: str | None = None
-
-    @property
-    def delivered(self) -> bool:
-        return "sent" in self.recipients.values()
 
 
 def record_edition(
@@ -108,8 +102,7 @@ def list_editions(out: Path, brief_id: str) -> list[Edition]:
     found: dict[str, Edition] = {}
     for number, text in enumerate(manifest.read_bytes().splitlines(), 1):
         try:  # bytes: a torn or garbled line (not UTF-8) is skipped like any unreadable one
-            line = json.loads(text)
-            _merge(found, line)
+            _merge(found, json.loads(text))
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("%s:%d: skipped an unreadable manifest line", manifest, number)
     return sorted(found.values(), key=lambda e: e.first_sent)
@@ -127,21 +120,15 @@ def _merge(found: dict[str, Edition], line: dict[str, Any]) -> None:
     edition.recipients.update({str(k): str(v) for k, v in dict(line["recipients"]).items()})
 
 
-def last_delivered_snapshot(out: Path, brief_id: str) -> Snapshot | None:
-    """The snapshot "Changes since" compares with: the last delivered edition's, dated when it
-    was sent. None when nothing was ever delivered (the build then compares with its
-    previous build)."""
-    return _snapshot(out, brief_id, lambda e: e.delivered)
-
-
-def snapshot_of(out: Path, brief_id: str, sha256: str) -> Snapshot | None:
-    """The snapshot of the edition with this PDF (what one reader last got), when kept."""
-    return _snapshot(out, brief_id, lambda e: e.sha256 == sha256)
-
-
-def _snapshot(out: Path, brief_id: str, chosen: Callable[[Edition], bool]) -> Snapshot | None:
-    """The snapshot of the newest kept edition `chosen`, dated when it was last sent."""
-    found = [e for e in list_editions(out, brief_id) if chosen(e) and not e.pruned]
+def last_delivered_snapshot(out: Path, brief_id: str, sha256: str | None = None) -> Snapshot | None:
+    """The snapshot "Changes since" compares with: the newest kept edition delivered (with
+    the PDF `sha256`: what one reader last got), dated when it was last sent. None when there
+    is none (the build then compares with its previous build)."""
+    found = [
+        e
+        for e in list_editions(out, brief_id)
+        if "sent" in e.recipients.values() and not e.pruned and sha256 in (None, e.sha256)
+    ]
     for edition in sorted(found, key=lambda e: e.last_sent, reverse=True):
         path = editions_folder(out, brief_id) / edition.file.replace(".pdf", ".json")
         try:

@@ -111,30 +111,6 @@ def _now() -> str:
 
 
 @dataclass(frozen=True)
-class Event:
-    """One state a brief reached in a run."""
-
-    at: str
-    brief: str
-    state: str
-    recipient: str | None
-    smtp_code: int | None
-    detail: str | None
-
-
-@dataclass(frozen=True)
-class RunLog:
-    """What the run log kept of a past run of `nightly` or `send`, and of each brief in it."""
-
-    run_id: str
-    command: str
-    started: str
-    ended: str | None
-    exit_code: int | None
-    events: tuple[Event, ...] = ()
-
-
-@dataclass(frozen=True)
 class Delivery:
     """One edition of a brief to one mailbox, and the PDF and Message-ID it goes out with
     (in the order of the ledger's columns)."""
@@ -315,28 +291,22 @@ class Ledger:
         except LedgerError as exc:
             log.warning("run log: %s not recorded: %s", what, exc)
 
-    def runs(self, limit: int = 10) -> list[RunLog]:
-        """The newest runs first, each with its events in order."""
+    def runs(self, limit: int = 10) -> list[tuple[Any, list[Any]]]:
+        """The newest runs first, (run_id, command, started, ended, exit_code; None until it
+        ends), each with its events in order (at, brief, state, recipient, smtp_code, detail)."""
         rows = self._read(
             "SELECT run_id, command, started, ended, exit_code FROM runs"
             " ORDER BY started DESC, rowid DESC LIMIT ?",
             (limit,),
         )
-        return [
-            RunLog(run_id, command, started, ended, code, self._events(run_id))
-            for run_id, command, started, ended, code in rows
-        ]
-
-    def _events(self, run_id: str) -> tuple[Event, ...]:
-        rows = self._read(
+        events = (
             "SELECT at, brief, state, recipient, smtp_code, detail FROM run_events"
-            " WHERE run_id=? ORDER BY id",
-            (run_id,),
+            " WHERE run_id=? ORDER BY id"
         )
-        return tuple(Event(*row) for row in rows)
+        return [(run, self._read(events, run[:1])) for run in rows]
 
 
-def recent_runs(config: Config, limit: int = 10) -> list[RunLog]:
+def recent_runs(config: Config, limit: int = 10) -> list[tuple[Any, list[Any]]]:
     """The newest runs of this output folder, with their events (empty when none yet)."""
     path = state_path(config.resolve(config.build.out))
     if not path.is_file():

@@ -1,11 +1,11 @@
 """The email for a brief: headers from checked, decoded text; bodies from Jinja templates.
 
-The bodies are `templates/mail/brief.txt.j2` and `brief.html.j2`, found on the
-brief's own template search path (a project's `templates/mail/` first, then
-reportgen's; `builtin!mail/...` extends the shipped one). The HTML body is
-autoescaped, the text body is not. Every header value was checked where it was
-written (reportgen.toml, brief.yaml: reportgen.mailtext); the filled subject is
-checked again as the library decodes it, so nothing can add a header or a recipient.
+The bodies are `templates/mail/brief.txt.j2` and `brief.html.j2`, found on the brief's own
+template search path (a project's `templates/mail/` first, then reportgen's;
+`builtin!mail/...` extends the shipped one). The HTML body is autoescaped, the text body is
+not. Every header value was checked where it was written (reportgen.toml, brief.yaml:
+reportgen.mailtext); the filled subject is checked again as the library decodes it, so nothing
+can add a header or a recipient.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from reportgen.brief.summary import BriefSummary
-from reportgen.config import MailConfig
+from reportgen.config import Config, ConfigError, MailConfig
 from reportgen.errors import DeliveryError
-from reportgen.mailtext import Mailbox, header_problem
+from reportgen.mailtext import Mailbox, header_problem, parse_mailbox
+from reportgen.publish.smtp import Mailer, SendOutcome
 from reportgen.render.changes import Changes
 from reportgen.render.environment import Renderer
 
@@ -36,6 +37,16 @@ SUBJECT_MAX = 78  # characters: what a phone's inbox shows without cutting (RFC 
 ELLIPSIS = "\u2026"
 TEXT_TEMPLATE = "mail/brief.txt.j2"
 HTML_TEMPLATE = "mail/brief.html.j2"
+
+
+def require_mail(config: Config) -> MailConfig:
+    """[mail] with a sender is needed to send (its values were checked when it was read)."""
+    where = str(config.path or "reportgen.toml")
+    if config.mail is None:
+        raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
+    if not config.mail.from_:
+        raise ConfigError(f"{where}: mail.from is required to send")
+    return config.mail
 
 
 def checked(value: str, what: str) -> str:
@@ -204,19 +215,21 @@ def brief_message(
     return msg
 
 
-def notice_message(
-    sender: Mailbox,
-    to: Mailbox,
+def notify(
+    mailer: Mailer,
+    mail: MailConfig,
     now: datetime,
     key: tuple[str, str],
     subject: str,
     lines: list[str],
-) -> EmailMessage:
-    """A plain-text failure notice for the ops address; `key` (what and when) makes its Message-ID."""
+) -> tuple[str, SendOutcome]:
+    """A plain-text notice to [mail].failures_to, sent; `key` (what and when) makes its
+    Message-ID. The mailer's failures are its outcome, not raised."""
+    sender, to = parse_mailbox(mail.from_), parse_mailbox(mail.failures_to)
     envelope = Envelope(sender, to, message_id_for(*key, to.address, sender), now)
     msg = _headers(envelope, " ".join(subject.split())[:900])
     msg.set_content("\n".join(lines) + "\n")
-    return msg
+    return to.address, mailer.send(msg, sender, to)
 
 
 def _headers(envelope: Envelope, subject: str) -> EmailMessage:

@@ -3,15 +3,12 @@ mailbox once.
 
 An *edition* is a brief's content (`edition_id`: its input files and the config that shapes
 its page), not the bytes or the hour of a build: the same content built by `build`, `send` or
-`nightly` is one edition. For each mailbox the ledger alone decides: `sent` is skipped,
-`handed` (in doubt: the reply to DATA was lost) is skipped and reported unless `send --force`,
-anything else is sent, with "handed" written before DATA and the reply after. A delivered PDF
-is kept in the editions archive (an audit log, never asked whether to send).
+`nightly` is one edition. The ledger alone decides whether a mailbox gets it (see ledger.py);
+a delivered PDF is kept in the editions archive (an audit log, never asked whether to send).
 
-`run_nightly` builds every brief with the batch builder and cache of `reportgen build` and
-never sends one that failed (its previous PDF is not re-sent). A run holds an exclusive lock
-on the output folder (a second run exits at once, 75) and a sound ledger, or sends nothing
-and tells failures_to.
+`run_nightly` builds every brief as `reportgen build` does and never sends one that failed
+(its previous PDF is not re-sent). A run holds an exclusive lock on the output folder (a
+second run exits at once, 75) and a sound ledger, or sends nothing and tells failures_to.
 """
 
 from __future__ import annotations
@@ -24,13 +21,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, closing, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 from reportgen.batch import BatchOptions, build_many, page_digest
 from reportgen.brief.spec import find_briefs
 from reportgen.cache import CHART_DIR, ChartCache
-from reportgen.config import ComplianceConfig, Config, ConfigError
+from reportgen.config import ComplianceConfig, Config
 from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
 from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
@@ -93,39 +89,30 @@ def edition_id(good: LastGood, page: str) -> str:
     return hashlib.sha256(f"{good.inputs}\0{good.page or page}".encode()).hexdigest()
 
 
+@dataclass
 class Run:
-    """What the steps of one run share: settings, ledger, and the report they fill in."""
+    """What the steps of one run share: settings, ledger, and the report they fill in. Made,
+    the run is logged as started in the ledger (LedgerError when it cannot be)."""
 
-    def __init__(
-        self,
-        project: Project,
-        command: str,
-        ledger: Ledger,
-        now: datetime,
-        templates: message.MailTemplates,
-        mailer: smtp.Mailer | None,
-        force: bool = False,
-        dry_run: Path | None = None,
-    ):
-        """A run logged as started in the ledger (LedgerError when it cannot be). `mailer`:
-        None with `dry_run`, the folder the messages are written to instead."""
-        config = project.config
+    project: Project
+    command: str
+    ledger: Ledger
+    now: datetime
+    templates: message.MailTemplates
+    mailer: smtp.Mailer | None  # None with dry_run, the folder the messages are written to
+    force: bool = False
+    dry_run: Path | None = None
+
+    def __post_init__(self) -> None:
+        config = self.project.config
         assert config.mail is not None, "[mail] is checked before a run starts"
         self.mail = config.mail
         self.sender = parse_mailbox(config.mail.from_)
-        self.retention = (config.compliance or ComplianceConfig()).retention_days
         self.out = config.resolve(config.build.out)
-        self.page = page_digest(project)
-        self.ledger = ledger
-        self.now = now
-        self.command = command
-        self.templates = templates
-        self.mailer = mailer
-        self.force = force
-        self.dry_run = dry_run
-        self.report = RunReport(ledger.start_run(command))
+        self.page = page_digest(self.project)
+        self.report = RunReport(self.ledger.start_run(self.command))
         # (brief, state, recipient=, code=, detail=): one line of the run's log
-        self.event = functools.partial(ledger.event, self.report.run_id)
+        self.event = functools.partial(self.ledger.event, self.report.run_id)
 
     def fail(self, brief: str, why: str) -> None:
         why = one_line(why)
@@ -155,11 +142,11 @@ class Run:
             self.fail(good.brief_id, f"not sent: {exc}")
             return None
 
-    def deliver(self, ready: list[Ready]) -> RunReport:
-        """Send (or write) each brief to each of its mailboxes, tell failures_to what failed,
-        and end the run."""
+    def deliver(self, ready: list[Ready | None]) -> RunReport:
+        """Send (or write) each brief to each of its mailboxes (None: a brief not ready), tell
+        failures_to what failed, and end the run."""
         with self.mailer or nullcontext():
-            for item in ready:
+            for item in filter(None, ready):
                 self._brief(item)
             if self.mailer:
                 self._notify_failures(self.mailer)
@@ -180,8 +167,11 @@ class Run:
             self._keep_edition(item.good, statuses)
 
     def _one(self, item: Ready, box: Mailbox, outcome: BriefOutcome) -> str:
-        """One edition to one mailbox: skipped, written, sent or failed (the manifest's word)."""
-        good, brief = item.good, item.good.brief_id
+        """One edition to one mailbox: skipped, written, sent, in doubt or failed (the
+        manifest's word). Sent with the ledger around it: "handed" before DATA (no send when
+        it cannot be written), the reply after (a reply that cannot be written leaves it in
+        doubt). A `--force` resend that fails leaves what was known: sent stays sent."""
+        good, brief, run_id = item.good, item.good.brief_id, self.report.run_id
         mid = message.message_id_for(brief, item.edition, box.address, self.sender)
         d = Delivery(brief, item.edition, box.address, mid, hashlib.sha256(good.pdf).hexdigest())
         try:
@@ -200,11 +190,30 @@ class Run:
         mail = message.brief_message(
             good.summary, changes, good.pdf, self.mail, envelope, self.templates
         )
-        if self.dry_run is not None:
-            path = write_eml(self.dry_run, brief, self.sender, box, mail)
+        if self.dry_run is not None:  # the message exactly as it would be sent, as a .eml file
+            safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in box.address)
+            path = self.dry_run / f"{brief}--{safe}.eml"
+            write_atomic(path, smtp.as_sent(mail, self.sender, box))
             outcome.note(f"{box.address}: {path}", "written")
             return "written"
-        return self._send(d, box, mail, outcome, known)
+        assert self.mailer is not None
+        result = self.mailer.send(
+            mail, self.sender, box, lambda: self.ledger.record(run_id, d, "handed")
+        )
+        if result.sent or not result.doubt:
+            try:
+                kept = known.status if known and known.status != "failed" else "failed"
+                status = "sent" if result.sent else kept
+                self.ledger.record(run_id, d, status, result.code, result.detail)
+            except LedgerError as exc:
+                log.warning("%s: %s: the reply is not recorded: %s", brief, box.address, exc)
+        state = "sent" if result.sent else "failed"
+        self.event(brief, state, recipient=box.address, code=result.code, detail=result.detail)
+        if result.sent:
+            outcome.note(f"{box.address}: sent ({mid})", "sent")
+            return "sent"
+        outcome.note(f"{box.address}: {result.detail}", "failed")
+        return "in doubt" if result.doubt else "failed"
 
     def _skip(self, d: Delivery, known: Known) -> tuple[str, bool] | None:
         """Why a mailbox is not sent an edition the ledger knows (and whether that is a
@@ -234,7 +243,7 @@ class Run:
             return good.changes
         if last is None:
             return None
-        before = editions.snapshot_of(self.out, good.brief_id, last)
+        before = editions.last_delivered_snapshot(self.out, good.brief_id, last)
         if before is None or good.snapshot is None:
             return good.changes
         try:
@@ -243,37 +252,6 @@ class Run:
             return good.changes
         return replace(changes, since=before.generated[:10], since_edition=True)
 
-    def _send(
-        self,
-        d: Delivery,
-        box: Mailbox,
-        mail: EmailMessage,
-        outcome: BriefOutcome,
-        before: Known | None,
-    ) -> str:
-        """Send with the ledger around it: "handed" before DATA (no send when it cannot be
-        written), the reply after (a reply that cannot be written leaves it in doubt). A
-        `--force` resend that fails leaves what was known: sent stays sent."""
-        run_id = self.report.run_id
-        assert self.mailer is not None
-        result = self.mailer.send(
-            mail, self.sender, box, lambda: self.ledger.record(run_id, d, "handed")
-        )
-        if result.sent or not result.doubt:
-            try:
-                kept = before.status if before and before.status != "failed" else "failed"
-                status = "sent" if result.sent else kept
-                self.ledger.record(run_id, d, status, result.code, result.detail)
-            except LedgerError as exc:
-                log.warning("%s: %s: the reply is not recorded: %s", d.brief, d.mailbox, exc)
-        state = "sent" if result.sent else "failed"
-        self.event(d.brief, state, recipient=d.mailbox, code=result.code, detail=result.detail)
-        if result.sent:
-            outcome.note(f"{d.mailbox}: sent ({d.message_id})", "sent")
-            return "sent"
-        outcome.note(f"{d.mailbox}: {result.detail}", "failed")
-        return "in doubt" if result.doubt else "failed"
-
     def _keep_edition(self, good: LastGood, statuses: dict[str, str]) -> None:
         """The delivered PDF, unchanged, among the brief's editions, and who got it; old ones pruned."""
         brief = good.brief_id
@@ -281,7 +259,8 @@ class Run:
             path = editions.record_edition(
                 self.out, brief, good.summary.as_of, good.pdf, good.snapshot, statuses, self.now
             )
-            pruned = editions.prune_editions(self.out, brief, self.retention, self.now)
+            retention = (self.project.config.compliance or ComplianceConfig()).retention_days
+            pruned = editions.prune_editions(self.out, brief, retention, self.now)
         except EditionError as exc:
             self.fail(brief, str(exc))
             return
@@ -301,34 +280,15 @@ class Run:
         for o in failed:
             lines += [f"{one_line(o.brief_id)}:", *(f"  {one_line(d)}" for d in o.details)]
         lines += ["", "Nothing was sent for a brief that failed; its previous PDF was not re-sent."]
-        to = parse_mailbox(ops)
         try:
-            notice = message.notice_message(
-                self.sender, to, self.now, ("*notice*", run_id), subject, lines
+            to, result = message.notify(
+                mailer, self.mail, self.now, ("*notice*", run_id), subject, lines
             )
         except DeliveryError as exc:
             self.event("*", "notice-failed", detail=str(exc))
             return
-        result = mailer.send(notice, self.sender, to)  # failures are its outcome, not raised
         state = "notice-sent" if result.sent else "notice-failed"
-        self.event("*", state, recipient=to.address, code=result.code, detail=result.detail)
-
-
-def write_eml(folder: Path, brief: str, sender: Mailbox, box: Mailbox, mail: EmailMessage) -> Path:
-    """--dry-run: the message exactly as it would be sent, as a .eml file."""
-    safe = "".join(ch if ch.isalnum() or ch in "@.-_" else "_" for ch in box.address)
-    path = folder / f"{brief}--{safe}.eml"
-    write_atomic(path, smtp.as_sent(mail, sender, box))
-    return path
-
-
-def require_mail(config: Config) -> None:
-    """[mail] with a sender is needed to send (its values were checked when it was read)."""
-    where = str(config.path or "reportgen.toml")
-    if config.mail is None:
-        raise ConfigError(f"{where}: [mail] is required to send (from, to, subject)")
-    if not config.mail.from_:
-        raise ConfigError(f"{where}: mail.from is required to send")
+        self.event("*", state, recipient=to, code=result.code, detail=result.detail)
 
 
 def nightly_project(config: Config) -> Project:
@@ -360,34 +320,22 @@ def _opened(
     """Lock the output folder, open the ledger (sound, or nothing is sent), start a run;
     always close the ledger."""
     config = project.config
-    require_mail(config)
+    mail = message.require_mail(config)
     out = config.resolve(config.build.out)
     templates = message.MailTemplates(project.renderer())  # a bad template fails up front
     with run_lock(out), ExitStack() as opened:
         try:
             ledger = opened.enter_context(closing(Ledger(state_path(out), wait)))
             run = Run(project, command, ledger, now, templates, mailer, force, dry_run)
-        except LedgerError as exc:
-            _tell_ops(config, mailer, command, exc, now)
+        except LedgerError as exc:  # failures_to hears that nothing went out, and why
+            if mailer is not None and mail.failures_to:
+                subject = f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used"
+                why = "No brief was sent: without a sound ledger a delivery could go out twice."
+                with mailer:
+                    key = ("*ledger*", now.isoformat())
+                    message.notify(mailer, mail, now, key, subject, [str(exc), "", why])
             raise
         yield run
-
-
-def _tell_ops(
-    config: Config, mailer: smtp.Mailer | None, command: str, exc: LedgerError, now: datetime
-) -> None:
-    """failures_to hears that nothing went out because the ledger cannot be trusted."""
-    mail = config.mail
-    if mailer is None or mail is None or not mail.failures_to:
-        return
-    sender, ops = parse_mailbox(mail.from_), parse_mailbox(mail.failures_to)
-    subject = f"[reportgen] {command}: nothing sent: the delivery ledger cannot be used"
-    why = "No brief was sent: without a sound ledger a delivery could go out twice."
-    notice = message.notice_message(
-        sender, ops, now, ("*ledger*", now.isoformat()), subject, [str(exc), "", why]
-    )
-    with mailer:
-        mailer.send(notice, sender, ops)
 
 
 def run_nightly(
@@ -401,34 +349,30 @@ def run_nightly(
     """Build every brief, send each new edition once per mailbox, report the rest to
     failures_to. `send_all` (--all / --only-changed) is kept for old scripts: an edition
     goes to a mailbox once either way."""
-    require_mail(config)
+    message.require_mail(config)
     mailer = smtp.mailer_for(config, environ)  # a missing password fails before anything is built
     now = now or datetime.now(UTC)
     project = nightly_project(config)  # a bad theme fails before the run starts
     with _opened(project, "nightly", now, mailer, ledger_wait) as run:
-        out = config.resolve(config.build.out)
         briefs = find_briefs([config.resolve(b) for b in config.build.briefs])
-        built = build_many(briefs, out, project, batch_options(config))
-        return run.deliver([item for r in built.results if (item := _ready(run, r, out))])
+        built = build_many(briefs, run.out, project, batch_options(config))
+        return run.deliver([_ready(run, r) for r in built.results])
 
 
-def _ready(run: Run, result: BuildResult, out: Path) -> Ready | None:
+def _ready(run: Run, result: BuildResult) -> Ready | None:
     """A brief's result as the run log tells it, and its PDF ready to send when it is good."""
+    brief, built, out = result.brief_id, result.built, run.out
     if not result.ok:
-        run.fail(result.brief_id, "build failed: " + "; ".join(str(p) for p in result.errors))
+        run.fail(brief, "build failed: " + "; ".join(str(p) for p in result.errors))
         return None
     try:
-        good: LastGood = (
-            just_built(result.built, out, result.digest)
-            if result.built is not None
-            else last_good(out, result.brief_id)
-        )
+        good = just_built(built, out, result.digest) if built is not None else last_good(out, brief)
     except OutputError as exc:
-        run.fail(result.brief_id, f"not sent: {exc}")
+        run.fail(brief, f"not sent: {exc}")
         return None
     reused = "reused: unchanged since its last build"
-    run.event(result.brief_id, "built", detail=reused if result.built is None else None)
-    run.event(result.brief_id, "verified", detail=str(good.pdf_path))
+    run.event(brief, "built", detail=reused if built is None else None)
+    run.event(brief, "verified", detail=str(good.pdf_path))
     return run.ready(good)
 
 
@@ -446,15 +390,10 @@ def send_briefs(
     command = "send" if dry_run is None else "send --dry-run"
     project, now = load_project(config), datetime.now(UTC)
     with _opened(project, command, now, mailer, ledger_wait, force, dry_run) as run:
-        out = config.resolve(config.build.out)
-        ready = []
+        ready: list[Ready | None] = []
         for brief_dir in dict.fromkeys(d.resolve() for d in brief_dirs):  # each brief once
-            brief_id = brief_dir.name
             try:
-                item = run.ready(last_good(out, brief_id))
+                ready.append(run.ready(last_good(run.out, brief_dir.name)))
             except OutputError as exc:
-                run.fail(brief_id, str(exc))
-                continue
-            if item:
-                ready.append(item)
+                run.fail(brief_dir.name, str(exc))
         return run.deliver(ready)

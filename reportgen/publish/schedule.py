@@ -1,11 +1,10 @@
 """`reportgen schedule`: a systemd service + timer, or a crontab line, for the nightly job.
 
-The units run `reportgen nightly --config <absolute path>` from the config's
-folder at `[schedule].time` in `[schedule].timezone` (OnCalendar takes the
-zone, so the job does not move when the host's zone differs). Persistent=true
-makes a night missed while the machine was off run at the next boot. Exit 75
-(another run holds the lock) is not a failure. The SMTP password goes in an
-environment file the units read, never in reportgen.toml.
+The units run `reportgen nightly --config <absolute path>` from the config's folder at
+`[schedule].time` in `[schedule].timezone` (OnCalendar takes the zone, so the job does not move
+when the host's zone differs). Persistent=true makes a night missed while the machine was off
+run at the next boot. Exit 75 (another run holds the lock) is not a failure. The SMTP password
+goes in an environment file the units read, never in reportgen.toml.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 from reportgen.config import PASSWORD_ENV, Config
 from reportgen.files import write_atomic
@@ -22,11 +20,6 @@ from reportgen.publish.ledger import STATE_DIR
 UNIT = "reportgen-nightly"
 DEFAULT_UNIT_DIR = Path("~/.config/systemd/user")
 ENV_FILE = "%h/.config/reportgen/env"
-
-
-class Units(NamedTuple):
-    service: str
-    timer: str
 
 
 def command_line(config: Config) -> list[str]:
@@ -43,8 +36,8 @@ def _systemd_quote(arg: str) -> str:
     return f'"{arg}"' if any(ch in arg for ch in " \t\"'\\") else arg
 
 
-def systemd_units(config: Config) -> Units:
-    """The .service and .timer text for `[schedule]`."""
+def systemd_units(config: Config) -> dict[str, str]:
+    """The .service and .timer, by file name, for `[schedule]`."""
     exec_start = " ".join(_systemd_quote(a) for a in command_line(config))
     workdir = str(config.base_dir).replace("%", "%%")
     service = f"""\
@@ -76,16 +69,16 @@ Unit={UNIT}.service
 [Install]
 WantedBy=timers.target
 """
-    return Units(service, timer)
+    return {f"{UNIT}.service": service, f"{UNIT}.timer": timer}
 
 
 def install_units(config: Config, unit_dir: Path | None = None) -> list[Path]:
     """Write the two units; the caller then runs `systemctl --user daemon-reload` and enables the timer."""
     folder = (unit_dir or DEFAULT_UNIT_DIR).expanduser()
-    written = [folder / f"{UNIT}.service", folder / f"{UNIT}.timer"]
-    for path, text in zip(written, systemd_units(config), strict=True):
+    written = {folder / name: text for name, text in systemd_units(config).items()}
+    for path, text in written.items():
         write_atomic(path, text.encode())
-    return written
+    return list(written)
 
 
 def crontab_line(config: Config) -> str:

@@ -259,20 +259,18 @@ class Mailer(AbstractContextManager["Mailer"]):
 
     def _reset(self) -> None:
         """RSET after a refusal, so the connection's next MAIL starts a new transaction."""
-        if not self._politely(lambda conn: conn.rset()):
-            self._drop()
+        self._politely(lambda conn: conn.rset())
 
-    def _politely(self, command: Callable[[smtplib.SMTP], object]) -> bool:
-        """One command on an open connection within the deadline; False when it failed."""
+    def _politely(self, command: Callable[[smtplib.SMTP], object]) -> None:
+        """One command on an open connection within the deadline; dropped when it fails."""
         conn = self._conn
         if conn is None:
-            return False
+            return
         try:
             with self._deadline(conn):
                 command(conn)
-            return True
         except (smtplib.SMTPException, OSError):
-            return False
+            self._drop()
 
     def _drop(self) -> None:
         if self._conn is not None:

@@ -89,7 +89,7 @@ def load_back_matter(config: Config, published: PublishedCall | None = None) -> 
     if compliance is None:
         return None
     _refuse_invisible(config, compliance)
-    ratings = tuple(Rating.of(r) for r in compliance.ratings)
+    ratings = tuple(compliance.ratings)
     found = project_ratings(config, ratings, published or current_call)
     counts = Counter(r for r in found if r in {x.name for x in ratings})
     disclosures = _disclosures(config, compliance)

@@ -36,14 +36,14 @@ def config_file(tmp_path: Path) -> Path:
 def test_systemd_timer_runs_at_the_configured_time_and_zone_and_catches_up(
     config_file: Path,
 ) -> None:
-    units = systemd_units(load_config(config_file))
-    assert "OnCalendar=*-*-* 06:30:00 Asia/Shanghai" in units.timer
-    assert "Persistent=true" in units.timer
-    assert "WantedBy=timers.target" in units.timer
-    assert f'--config "{config_file.resolve()}"' in units.service
-    assert f"WorkingDirectory={config_file.parent.resolve()}" in units.service
-    assert "SuccessExitStatus=75" in units.service
-    assert "Type=oneshot" in units.service
+    service, timer = systemd_units(load_config(config_file)).values()
+    assert "OnCalendar=*-*-* 06:30:00 Asia/Shanghai" in timer
+    assert "Persistent=true" in timer
+    assert "WantedBy=timers.target" in timer
+    assert f'--config "{config_file.resolve()}"' in service
+    assert f"WorkingDirectory={config_file.parent.resolve()}" in service
+    assert "SuccessExitStatus=75" in service
+    assert "Type=oneshot" in service
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")

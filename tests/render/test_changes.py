@@ -156,14 +156,14 @@ def test_remote_build_compares_with_the_shipped_snapshot(
     changes as values: it never needs the output folder."""
     from reportgen.batch import BuildTask, run_task
     from reportgen.project import Project
-    from reportgen.record import read_previous
+    from reportgen.render.changes import load_snapshot
 
     out = tmp_path / "out"
     folder = make_brief(minimal)
     assert build_brief(folder, out, now=FIRST).ok
     minimal["metrics"][0]["value"] = 14
     make_brief(minimal)
-    task = BuildTask(folder.resolve(), Project(clock=SECOND), read_previous(out, "acme"))
+    task = BuildTask(folder.resolve(), Project(clock=SECOND), load_snapshot(out / "acme"))
     built = run_task(task)
     assert built.ok, [str(p) for p in built.problems]
     assert built.changes is not None

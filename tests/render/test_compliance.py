@@ -21,9 +21,9 @@ from tests.conftest import MINIMAL, build_brief, write_brief
 from tests.sellside_briefs import FILES, market_spec, write_project
 
 SCALE = (
-    Rating("Buy", "Above 15%", 0.15),
-    Rating("Hold", "Between", -0.10, 0.15),
-    Rating("Sell", "Below -10%", None, -0.10),
+    Rating(name="Buy", definition="Above 15%", upside_min=0.15),
+    Rating(name="Hold", definition="Between", upside_min=-0.10, upside_max=0.15),
+    Rating(name="Sell", definition="Below -10%", upside_max=-0.10),
 )
 
 

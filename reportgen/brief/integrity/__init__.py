@@ -9,8 +9,6 @@ levels contradict, implausible percentages).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from reportgen.brief.data import Frame
 from reportgen.brief.integrity.conflicts import Conflict, find_conflicts
 from reportgen.brief.integrity.consistency import growth_consistency, percent_ranges, share_sums
@@ -20,23 +18,16 @@ from reportgen.brief.integrity.provenance import provenance
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
-__all__ = ["Conflict", "Integrity", "check_integrity", "parse_period", "same_period"]
+__all__ = ["Conflict", "check_integrity", "parse_period", "same_period"]
 
 
-@dataclass
-class Integrity:
-    """What the figure checks found: warnings to print and conflicts to reconcile."""
-
-    problems: list[Problem] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-
-
-def check_integrity(spec: Spec, frames: dict[str, Frame]) -> Integrity:
-    """Every figure check over a brief whose data files were read into `frames`."""
+def check_integrity(spec: Spec, frames: dict[str, Frame]) -> tuple[list[Problem], list[Conflict]]:
+    """Every figure check over a brief whose data files were read into `frames`: the
+    warnings to print and the conflicts to reconcile."""
     tolerance = spec.brief.checks.tolerance_pct
     problems = [p for doc in spec.docs.values() for p in provenance(doc)]
     conflicts = find_conflicts(spec, frames, tolerance)
     problems += [c.problem() for c in conflicts]
     problems += freshness(spec) + share_sums(spec, frames, tolerance)
     problems += growth_consistency(spec) + percent_ranges(spec)
-    return Integrity(problems, conflicts)
+    return problems, conflicts

@@ -61,9 +61,8 @@ class Conflict:
         if len({r.unit for r in self.values}) > 1:
             return "different units"
         unit = self.values[0].unit
-        gap = max(r.value if r.high is None else r.high for r in self.values) - min(
-            r.value for r in self.values
-        )
+        top = max(r.value if r.high is None else r.high for r in self.values)
+        gap = top - min(r.value for r in self.values)
         return format_with_unit(round(gap, 9), "pp" if (unit or "").strip() == "%" else unit)
 
     @property
@@ -77,10 +76,8 @@ class Conflict:
         message = f"conflicting figures for '{self.label}'{period}: {values}"
         message += f", spread {self.spread}{also}"
         figures = tuple(r.figure for r in self.values)
-        path, line = self.place.path, self.place.line
-        return Problem(
-            path, line, self.key, message, "warning", self.finding, self.numbers, figures
-        )
+        where = (self.place.path, self.place.line, self.key)
+        return Problem(*where, message, "warning", self.finding, self.numbers, figures)
 
     @property
     def numbers(self) -> tuple[float, ...]:
@@ -90,9 +87,8 @@ class Conflict:
 
 def find_conflicts(spec: Spec, frames: dict[str, Frame], tolerance_pct: float) -> list[Conflict]:
     """Every disagreement in the brief, each reported once."""
-    return _keyed(
-        _merge(metric_conflicts(spec, tolerance_pct), _row_conflicts(spec, frames, tolerance_pct))
-    )
+    metrics = metric_conflicts(spec, tolerance_pct)
+    return _keyed(_merge(metrics, _row_conflicts(spec, frames, tolerance_pct)))
 
 
 def _keyed(conflicts: list[Conflict]) -> list[Conflict]:

@@ -11,7 +11,6 @@ import re
 
 from reportgen.brief.data import Frame, decimals_for, format_with_unit
 from reportgen.brief.integrity.figures import datasets, figure_of, norm, parse_period
-from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem
 
@@ -89,7 +88,7 @@ def growth_consistency(spec: Spec) -> list[Problem]:
         values = (growth.value, old.value, new.value)
         figures = (figure_of(growth), figure_of(old), figure_of(new))
         loc = ("metrics", i, "value")
-        problems.append(finding(spec, loc, message, f"growth:{growth.id}", values, figures))
+        problems.append(spec.finding(loc, message, f"growth:{growth.id}", values, figures))
     return problems
 
 
@@ -121,7 +120,7 @@ def percent_ranges(spec: Spec) -> list[Problem]:
             message += f"{low:g}% to {high:g}% for {kind}"
             key, figures = f"range:{metric.id}", (figure_of(metric),)
             loc = ("metrics", i, "value")
-            problems.append(finding(spec, loc, message, key, (metric.value, top), figures))
+            problems.append(spec.finding(loc, message, key, (metric.value, top), figures))
     return problems
 
 

@@ -11,7 +11,6 @@ from datetime import date
 
 from reportgen.brief.integrity.figures import figure_of, parse_period
 from reportgen.brief.models import Brief, Metric
-from reportgen.brief.review import finding
 from reportgen.brief.spec import Spec
 from reportgen.errors import Problem, Value
 
@@ -64,7 +63,7 @@ def freshness(spec: Spec) -> list[Problem]:
         high = [] if metric.high is None else [metric.high]
         values: tuple[Value, ...] = (metric.value, *high, metric.period or "")
         loc, key = ("metrics", i, "period"), f"stale:{metric.id}"
-        problems.append(finding(spec, loc, message, key, values, (figure_of(metric),)))
+        problems.append(spec.finding(loc, message, key, values, (figure_of(metric),)))
     for sid, source in brief.sources.items():
         published = source.published
         if published is None or published > brief.as_of:
@@ -73,7 +72,7 @@ def freshness(spec: Spec) -> list[Problem]:
             name = f"source '{sid}' ({source.title})"
             message = _stale(spec, name, published, "source", source.max_age_days)
             where, key = ("sources", sid, "published"), f"stale-source:{sid}"
-            problems.append(finding(spec, where, message, key, (published.isoformat(),)))
+            problems.append(spec.finding(where, message, key, (published.isoformat(),)))
     return problems
 
 
