@@ -19,7 +19,7 @@ from reportgen.brief.models import Metric
 from reportgen.brief.validate import Checked
 from reportgen.render.backmatter import call_history
 from reportgen.render.changes import Snapshot, compare, take_snapshot
-from reportgen.render.charts import REDRAW, ChartStore, PastCall, build_chart
+from reportgen.render.charts import REDRAW, ChartStore, build_chart
 from reportgen.render.document import (
     Document,
     KeyFigureView,
@@ -29,8 +29,9 @@ from reportgen.render.document import (
     page_headings,
 )
 from reportgen.render.markdown import Citations, render_markdown
-from reportgen.render.sellside import SellSideParts
+from reportgen.render.sellparts import SellSideParts
 from reportgen.render.tables import build_table
+from reportgen.render.valuecharts import PastCall
 
 Partial = Callable[..., Markup]
 """Renders a template partial (table or chart) to HTML: partial(name, **context)."""
@@ -52,7 +53,7 @@ def compose(
 
 
 class Composer(SellSideParts):
-    """One brief's composition: every view in citation order (sellside.py: the sell-side ones)."""
+    """One brief's composition: every view in citation order (sellparts.py: the sell-side ones)."""
 
     def __init__(
         self,

@@ -46,12 +46,11 @@ class PageContract:
 PAGE = PageContract()
 
 
-def page_headings(
-    section_titles: Sequence[str], sellside_titles: Sequence[str], appendix: bool
-) -> list[Part]:
-    """Every <h2> of the page, in order: what the rendered HTML and the PDF must show."""
-    headings = [Part(PAGE.sections_block, title) for title in section_titles]
-    headings += [Part(PAGE.sellside_block, title) for title in sellside_titles]
+def page_headings(sections: Sequence[str], sellside: Sequence[str], appendix: bool) -> list[Part]:
+    """Every <h2> of the page, in order: what the rendered HTML and the PDF must show, from
+    the titles of the brief's sections and of the sell-side views."""
+    headings = [Part(PAGE.sections_block, title) for title in sections]
+    headings += [Part(PAGE.sellside_block, title) for title in sellside]
     return [*headings, PAGE.risks, *([PAGE.reconciliation] if appendix else []), PAGE.sources]
 
 

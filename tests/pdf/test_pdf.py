@@ -22,8 +22,8 @@ import pytest
 import yaml
 from PIL import Image
 
-from reportgen.pdf.engine import NOT_A_LINUX_NAME
-from reportgen.pdf.layout import _hoisted_styles, render_pdf
+from reportgen.pdf.engine import NOT_A_LINUX_NAME, _hoisted_styles
+from reportgen.pdf.layout import render_pdf
 from reportgen.pdf.verify import read_back
 from tests.conftest import EXAMPLE, ExampleBuild, build_brief
 
@@ -392,7 +392,7 @@ def test_marks_in_a_new_brief_sit_tight_and_merge(
 
 
 def _pages_for(html: str, count: int, root: Path) -> Any:
-    from reportgen.pdf.layout import layout
+    from reportgen.pdf.engine import layout
 
     return layout(html.replace("<p>FILLER</p>", _filler_html(count)), root)
 
@@ -407,7 +407,8 @@ def test_back_matter_is_refitted_rather_than_left_alone(
 ) -> None:
     """The shortest brief whose Sources spill onto page 2 is laid out again, tighter,
     and fits on one page; a brief with a real second page keeps it."""
-    from reportgen.pdf.layout import fitted, layout, page_to_save
+    from reportgen.pdf.engine import layout
+    from reportgen.pdf.layout import fitted, page_to_save
 
     minimal["sections"][0].update(body="FILLER", tables=[], charts=[])  # a one-page brief
     folder = make_brief(minimal)

@@ -21,7 +21,7 @@ from reportgen.brief.labels import header_words
 from reportgen.brief.models import Chart
 from reportgen.brief.spec import load_spec
 from reportgen.brief.validate import validate
-from reportgen.pdf.layout import charts_as_images
+from reportgen.pdf.engine import charts_as_images
 from reportgen.pdf.verify import read_back
 from reportgen.render.charts import ACCENT, BASE, build_chart
 from reportgen.render.figure import recolour
