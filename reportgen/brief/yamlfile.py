@@ -165,7 +165,13 @@ class _Composer(Composer):
         return super().compose_node(parent, index)
 
 
-MARKDOWN_KEYS = {("verdict", "summary"), ("sections", "body"), ("risks", "body")}
+MARKDOWN_KEYS = {
+    ("verdict", "summary"),
+    ("sections", "body"),
+    ("risks", "body"),
+    ("market", "method"),
+    ("market", "target_risks"),
+}
 
 
 def is_markdown(loc: Loc) -> bool:

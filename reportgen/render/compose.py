@@ -36,6 +36,12 @@ from reportgen.render.valuecharts import PastCall
 Partial = Callable[..., Markup]
 """Renders a template partial (table or chart) to HTML: partial(name, **context)."""
 
+# Where the valuation section shows the target's Markdown, by the names its headings give.
+MARKET_PLACES = {
+    "market.method": "the target's method",
+    "market.target_risks": "the target's risks",
+}
+
 
 def compose(
     checked: Checked,
@@ -214,7 +220,9 @@ class Composer(SellSideParts):
         index = int(rest.partition("]")[0] or 0)
         if kind == "sections":
             return f"'{self.brief.sections[index].title}'"
-        return f"risk {index + 1}" if kind == "risks" else "verdict"
+        if kind == "risks":
+            return f"risk {index + 1}"
+        return MARKET_PLACES.get(doc_key, "verdict")
 
 
 def _used(conflict: Conflict, usage: dict[str, list[str]], mark: Callable[[str], Markup]) -> Markup:

@@ -619,3 +619,28 @@ def test_format_number_leaves_a_missing_value_as_it_was() -> None:
     from reportgen.brief.data import format_number
 
     assert format_number(float("nan")) == "nan"  # an empty CSV cell read by pandas
+
+
+def test_the_method_and_its_risks_are_markdown_bounded_as_markdown(
+    make_brief: Callable[..., Path],
+) -> None:
+    """Inline, they were held to text_chars (2,000) and scanned for placeholders twice."""
+    spec = call_spec()
+    spec["market"]["method"] = "Thirteen times 2027E EPS, as the peers trade. " * 60
+    spec["market"]["target_risks"] = "A price war. TODO: the capex case."
+    folder = make_brief(spec, CALL_FILES)
+    assert errors(folder) == []
+    found = [p for p in warnings(folder) if "TODO" in p.message]
+    assert [p.key for p in found] == ["market.target_risks"], found
+
+
+def test_a_disputed_figure_in_the_method_is_named_there(tmp_path: Path) -> None:
+    """The reconciliation says where the brief uses each value: the method is no verdict."""
+    spec = call_spec()
+    spec["metrics"].append(
+        {"id": "revenue_b", "label": "Revenue", "value": 13.9, "unit": "USD bn"}
+        | {"period": "FY2025", "source": "beta"}
+    )
+    spec["market"]["method"] = 'Thirteen times sales of {{ metric("revenue_b") }}.'
+    text = pdf_text(tmp_path, spec, CALL_FILES)
+    assert re.search(r"USD 13\.9bn\[\d\] in the target's method", text), text[-1500:]
