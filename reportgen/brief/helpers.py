@@ -65,6 +65,20 @@ def split_helpers(doc: MarkdownDoc) -> list[Prose | HelperCall]:
     return parts
 
 
+def plain_text(doc: MarkdownDoc, figures: dict[str, str]) -> str:
+    """The text for a reader without footnotes (the email): metric() as its figure,
+    cite/table/chart dropped with the spaces before them ("word {{ cite("a") }}." -> "word.")."""
+    text = ""
+    for part in split_helpers(doc):
+        if isinstance(part, Prose):
+            text += part.text
+        elif part.name == "metric":
+            text += figures[part.arg]
+        else:
+            text = text.rstrip(" \t")
+    return text
+
+
 def scan_helpers(doc: MarkdownDoc) -> list[HelperCall]:
     """Every helper call in a Markdown text, in order; HelperSyntaxError for anything else."""
     return [part for part in split_helpers(doc) if isinstance(part, HelperCall)]

@@ -10,18 +10,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from jinja2 import StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
-
 from reportgen.brief.data import format_with_unit
+from reportgen.brief.helpers import plain_text
 from reportgen.brief.market import target_text, upside
 from reportgen.brief.validate import Checked
 from reportgen.brief.valuation import format_premium
-
-# Only for text that already passed validation (only helper calls, see render.markdown):
-# helpers become plain text here; each mail template escapes what it prints.
-_HELPER_TEXT = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
-_DROPPED = "\x00"  # stands where a helper shows nothing in a mail, removed with the space before it
 
 
 @dataclass(frozen=True)
@@ -66,7 +59,7 @@ def summarize(checked: Checked) -> BriefSummary:
         if m.key
     ]
     doc = spec.docs.get("verdict.summary")
-    summary = _plain_helpers(doc.text, figures) if doc else ""
+    summary = plain_text(doc, figures) if doc else ""  # each mail template escapes it
     gain = upside(market) if market else None
     return BriefSummary(
         brief_id=spec.brief_id,
@@ -84,13 +77,6 @@ def summarize(checked: Checked) -> BriefSummary:
         target=target_text(market) if market and market.target else None,
         upside=format_premium(gain) if gain is not None else None,
     )
-
-
-def _plain_helpers(text: str, figures: dict[str, str]) -> str:
-    """metric() -> its formatted value; cite/table/chart -> nothing (the mail has no footnotes)."""
-    drop = dict.fromkeys(("cite", "table", "chart"), lambda _id: _DROPPED)
-    text = _HELPER_TEXT.from_string(text).render(metric=figures.__getitem__, **drop)
-    return re.sub(r"[ \t]*" + _DROPPED, "", text)  # "word {{ cite('a') }}." -> "word."
 
 
 def _paragraphs(markdown: str) -> str:

@@ -181,7 +181,7 @@ class Composer(SellSideParts):
     def risk(self, index: int) -> RiskView:
         risk = self.brief.risks[index]
         html = self.markdown(f"risks[{index}].body")
-        marks = Markup().join(self.cite.mark(s) for s in risk.sources)
+        marks = self.cite.marks(risk.sources)
         return RiskView(index + 1, risk.title, risk.likelihood, risk.impact, html, marks)
 
     def key_figure(self, metric: Metric) -> KeyFigureView:

@@ -231,7 +231,7 @@ class SellSideParts:
         views = []
         for dated in timeline(self.brief.catalysts):
             c = dated.catalyst
-            marks = Markup().join(self.cite.mark(s) for s in c.sources)  # as the author lists them
+            marks = self.cite.marks(c.sources)
             past = dated.when.end < self.brief.as_of
             views.append(view.CatalystView(dated.when.text, c.event, c.watch, marks, past))
         return views

@@ -9,9 +9,8 @@ names) are ever written there, and the CSS is built here, not in a template.
 from __future__ import annotations
 
 import base64
-import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -49,10 +48,6 @@ class Theme:
     accent: str = ""  # a checked hex colour, for charts (the CSS has it already)
     fonts: tuple[str, ...] = ()  # the theme's font families, first choice first
     date_format: str = DATE_FORMAT  # checked strftime directives (config.py)
-
-    def fingerprint(self) -> str:
-        """Stable text for build caches: a theme change must rebuild every brief."""
-        return json.dumps(asdict(self), sort_keys=True)
 
     def date(self, value: date) -> str:
         """Every date of the brief in the one style of the theme ("21 November 2026")."""

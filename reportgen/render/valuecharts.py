@@ -108,7 +108,7 @@ def draw_risk_reward(
         for name, value in (("Bear", bear), ("Base", base), ("Bull", bull)):
             # a dot on the axis, its name and value below, its upside under that
             ax.plot([value], [0], marker="o", markersize=7, color=BASE, zorder=3)
-            text = f"{name} {format_number(value)}\n{format_premium(value / price - 1)}"
+            text = f"{name} {format_number(value)}\n{format_premium(measured.upside(name.lower()))}"
             _annotate(ax, text, (value, 0), (0, -11), ha="center", va="top")
         _lines(ax, price, target)
         ax.plot([weighted], [0], marker="D", markersize=6, color=INK, zorder=4)

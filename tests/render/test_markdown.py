@@ -13,6 +13,7 @@ from reportgen.brief.helpers import (
     Prose,
     image_problem,
     images_in,
+    plain_text,
     scan_helpers,
     split_helpers,
 )
@@ -63,6 +64,11 @@ def test_split_gives_prose_and_calls_with_lines() -> None:
     ]
     assert [p.line if isinstance(p, Prose) else p.place.line for p in parts] == [5, 5, 5, 7, 8]
     assert isinstance(parts[1], HelperCall)
+
+
+def test_plain_text_shows_figures_and_drops_the_rest_with_its_space() -> None:
+    text = 'Up {{ metric("a") }} {{ cite("s") }}.\n\nSee\t{{ chart("c") }}{{ metric("b") }}'
+    assert plain_text(doc(text), {"a": "USD 5bn", "b": "34%"}) == "Up USD 5bn.\n\nSee34%"
 
 
 def test_render_places_blocks_and_inlines(tmp_path: Path) -> None:
