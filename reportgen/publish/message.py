@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from reportgen.brief.summary import BriefSummary
 from reportgen.config import Config, ConfigError, MailConfig
-from reportgen.errors import DeliveryError
+from reportgen.errors import DeliveryError, one_line
 from reportgen.mailtext import Mailbox, header_problem, parse_mailbox
 from reportgen.publish.smtp import Mailer, SendOutcome
 from reportgen.render.changes import Changes
@@ -243,3 +243,17 @@ def _headers(envelope: Envelope, subject: str) -> EmailMessage:
     msg["Message-ID"] = envelope.message_id
     msg["Auto-Submitted"] = "auto-generated"
     return msg
+
+
+def failure_notice(
+    command: str, run_id: str, failed: list[tuple[str, list[str]]]
+) -> tuple[str, list[str]]:
+    """The subject and lines of the notice to [mail].failures_to: each failed brief and why."""
+    names = ", ".join(one_line(brief) for brief, _ in failed)
+    subject = f"[reportgen] {command} run {run_id}: {len(failed)} failed"
+    subject += "" if header_problem(names) else f": {names}"  # a folder's name may be hostile
+    lines = [f"reportgen {command} run {run_id} could not deliver:", ""]
+    for brief, details in failed:
+        lines += [f"{one_line(brief)}:", *(f"  {one_line(d)}" for d in details)]
+    last = "A failed brief was not sent (one in doubt may have been); no previous PDF was re-sent."
+    return subject, [*lines, "", last]

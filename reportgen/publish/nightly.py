@@ -1,10 +1,8 @@
 """The nightly job and `send`: build, verify, and email each edition of a brief to each
-mailbox once.
-
-An *edition* is a brief's content (`edition_id`: its input files and the config that shapes
-its page), not the bytes or the hour of a build: the same content built by `build`, `send` or
-`nightly` is one edition. The ledger alone decides whether a mailbox gets it (see ledger.py);
-a delivered PDF is kept in the editions archive (an audit log, never asked whether to send).
+mailbox once. An *edition* is a brief's content (`edition_id`: its input files and the config
+that shapes its page), not the bytes or the hour of a build: the same content built by
+`build`, `send` or `nightly` is one edition. The ledger alone decides whether a mailbox gets
+it (see ledger.py); a delivered PDF is kept in the editions archive (an audit log only).
 
 `run_nightly` builds every brief as `reportgen build` does and never sends one that failed
 (its previous PDF is not re-sent). A run holds an exclusive lock on the output folder (a
@@ -29,7 +27,7 @@ from reportgen.cache import CHART_DIR, ChartCache
 from reportgen.config import ComplianceConfig, Config
 from reportgen.errors import DeliveryError, EditionError, LedgerError, one_line
 from reportgen.files import write_atomic
-from reportgen.mailtext import Mailbox, header_problem, mailboxes, parse_mailbox
+from reportgen.mailtext import Mailbox, mailboxes, parse_mailbox
 from reportgen.project import Project, load_project
 from reportgen.publish import editions, message, smtp
 from reportgen.publish.ledger import LEDGER_WAIT, Delivery, Known, Ledger, run_lock, state_path
@@ -71,6 +69,9 @@ class RunReport:
         return 1 if self.failed else 0
 
 
+IN_DOUBT = "not sent again: check with the reader, `reportgen send --force` resends"
+
+
 @dataclass(frozen=True)
 class Ready:
     """A good PDF ready to go out: its edition, and the mailboxes it goes to."""
@@ -78,6 +79,7 @@ class Ready:
     good: LastGood
     edition: str
     mailboxes: list[Mailbox]
+    pdf_sha256: str
 
 
 def edition_id(good: LastGood, page: str) -> str:
@@ -137,7 +139,7 @@ class Run:
                 raise DeliveryError(f"recipients: {exc}") from None
             if not boxes:
                 raise DeliveryError("no recipients (set [mail].to or recipients: in brief.yaml)")
-            return Ready(good, edition, boxes)
+            return Ready(good, edition, boxes, hashlib.sha256(good.pdf).hexdigest())
         except Exception as exc:  # any fault with one brief's mail fails that brief only
             self.fail(good.brief_id, f"not sent: {exc}")
             return None
@@ -160,7 +162,9 @@ class Run:
             try:
                 statuses[box.address] = self._one(item, box, outcome)
             except Exception as exc:  # a broken mail template ...: this brief only
-                outcome.note(f"not sent: {one_line(str(exc))}", "failed")
+                why = f"not sent: {one_line(str(exc))}"
+                self.event(item.good.brief_id, "failed", recipient=box.address, detail=why)
+                outcome.note(f"{box.address}: {why}", "failed")
                 break
         self.report.outcomes.append(outcome)
         if "sent" in statuses.values():
@@ -173,12 +177,14 @@ class Run:
         doubt). A `--force` resend that fails leaves what was known: sent stays sent."""
         good, brief, run_id = item.good, item.good.brief_id, self.report.run_id
         mid = message.message_id_for(brief, item.edition, box.address, self.sender)
-        d = Delivery(brief, item.edition, box.address, mid, hashlib.sha256(good.pdf).hexdigest())
+        d = Delivery(brief, item.edition, box.address, mid, item.pdf_sha256)
         try:
             known = self.ledger.known(brief, item.edition, box.address, good.inputs)
             skip = None if self.force or self.dry_run or known is None else self._skip(d, known)
         except LedgerError as exc:  # whether it went out cannot be known: not sent
-            outcome.note(f"{box.address}: not sent: {exc}", "failed")
+            why = f"not sent: {one_line(str(exc))}"
+            self.event(brief, "failed", recipient=box.address, detail=why)
+            outcome.note(f"{box.address}: {why}", "failed")
             return "failed"
         if skip:
             why, failure = skip
@@ -207,6 +213,9 @@ class Run:
                 self.ledger.record(run_id, d, status, result.code, result.detail)
             except LedgerError as exc:
                 log.warning("%s: %s: the reply is not recorded: %s", brief, box.address, exc)
+                if not result.sent:  # the ledger still says "handed": no run sends it again
+                    why = f"{result.detail}; left handed over in the ledger: {IN_DOUBT}"
+                    result = replace(result, doubt=True, detail=why)
         state = "sent" if result.sent else "failed"
         self.event(brief, state, recipient=box.address, code=result.code, detail=result.detail)
         if result.sent:
@@ -223,10 +232,7 @@ class Run:
             return "already delivered (this edition)", False
         if known.status != "handed":
             return None
-        why = (
-            "handed over, the server's reply was lost; not sent again: check with the reader,"
-            " `reportgen send --force` resends"
-        )
+        why = f"handed over, the server's reply was lost; {IN_DOUBT}"
         if self.ledger.ended(known.run_id):
             return f"in doubt since run {known.run_id}: {why}", False
         self.ledger.record(
@@ -273,13 +279,8 @@ class Run:
         failed, ops, run_id = self.report.failed, self.mail.failures_to, self.report.run_id
         if not failed or not ops:
             return
-        names = ", ".join(one_line(o.brief_id) for o in failed)
-        subject = f"[reportgen] {self.command} run {run_id}: {len(failed)} failed"
-        subject += "" if header_problem(names) else f": {names}"  # a folder's name may be hostile
-        lines = [f"reportgen {self.command} run {run_id} could not deliver:", ""]
-        for o in failed:
-            lines += [f"{one_line(o.brief_id)}:", *(f"  {one_line(d)}" for d in o.details)]
-        lines += ["", "Nothing was sent for a brief that failed; its previous PDF was not re-sent."]
+        notice = [(o.brief_id, o.details) for o in failed]
+        subject, lines = message.failure_notice(self.command, run_id, notice)
         try:
             to, result = message.notify(
                 mailer, self.mail, self.now, ("*notice*", run_id), subject, lines

@@ -336,3 +336,33 @@ def test_a_tls_handshake_dripped_a_byte_at_a_time_cannot_hold_the_run(project: P
     # per-read timeout (the same 0.3 s) first: either way the run ended, bounded.
     detail = report.outcomes[0].details[0]
     assert "[smtp].timeout deadline" in detail or "timed out waiting for the server" in detail
+
+
+def test_a_refusal_whose_reply_cannot_be_recorded_says_it_stays_in_doubt(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """DATA refused, and the ledger locked before the refusal is written: the row still says
+    "handed", so no later run sends it. This run says so, and what to do; it used to say a
+    plain refusal, as if the next run would try again."""
+    recorder, port = server
+    held: list[sqlite3.Connection] = []
+
+    async def refuse_and_lock(server: Any, session: Any, envelope: Any) -> str:
+        state = project / "out" / ".reportgen" / "state.sqlite"
+        db = sqlite3.connect(state, isolation_level=None, check_same_thread=False)
+        db.execute("BEGIN EXCLUSIVE")  # another process holding the ledger
+        held.append(db)
+        return "554 5.7.1 rejected by policy"
+
+    recorder.handle_DATA = refuse_and_lock  # type: ignore[method-assign]
+    try:
+        report = send(project, port, to=["pm@example.com"], failures_to="")
+    finally:
+        for db in held:
+            db.close()
+    [detail] = report.outcomes[0].details
+    assert report.exit_code == 1 and "rejected by policy" in detail
+    assert "left handed over in the ledger" in detail and "send --force" in detail
+    assert ledger(project) == {"pm@example.com": "handed"}
+    again = send(project, port, to=["pm@example.com"], failures_to="")
+    assert "not sent again" in again.outcomes[0].details[0] and len(held) == 1  # no DATA again

@@ -30,6 +30,7 @@ from reportgen.publish.message import (
     SUBJECT_MAX,
     MailTemplates,
     attachment_name,
+    failure_notice,
     subject_line,
     subject_template,
 )
@@ -290,3 +291,18 @@ def test_the_body_dates_the_data_as_the_page_does(tmp_path: Path) -> None:
     summary = summarize(validate(load_spec(write_brief(tmp_path / "acme", MINIMAL))))
     for body in MailTemplates(Renderer()).bodies(summary, None, "acme.pdf"):
         assert "data as of 21 November 2026" in body and "2026-11-21" not in body
+
+
+def test_the_failure_notice_names_each_brief_and_never_claims_a_doubtful_one_unsent() -> None:
+    subject, lines = failure_notice(
+        "nightly", "r1", [("acme", ["build failed: x"]), ("evil\r\nBcc: x@y", ["in doubt"])]
+    )
+    assert subject.startswith("[reportgen] nightly run r1: 2 failed: acme, evil")
+    assert "\r" not in subject and "\n" not in subject  # a hostile name is one line of text
+    assert lines[:4] == [
+        "reportgen nightly run r1 could not deliver:",
+        "",
+        "acme:",
+        "  build failed: x",
+    ]
+    assert "one in doubt may have been" in lines[-1]
