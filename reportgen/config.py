@@ -303,6 +303,9 @@ class Config(_Section):
         return self.base_dir / Path(value).expanduser()
 
 
+SHOWN_PROBLEMS = 20  # of a file with more
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read reportgen.toml (or `path`); defaults when no file exists and none was named."""
     explicit = path is not None
@@ -319,6 +322,8 @@ def load_config(path: Path | None = None) -> Config:
         line = int(found.group(1)) if found else None
         message = str(exc)[: found.start()].strip() if found else str(exc)
         raise _error(path, line, "toml", message) from exc
+    except RecursionError as exc:  # tomllib recurses per level: [[[[...]]]] of a few KiB
+        raise _error(path, None, "toml", "nested too deeply to read") from exc
     smtp = raw.get("smtp")
     if isinstance(smtp, dict) and "password" in smtp:
         message = f"a password must not be stored in a file; set {PASSWORD_ENV} instead"
@@ -326,7 +331,11 @@ def load_config(path: Path | None = None) -> Config:
     try:
         return Config.model_validate({**raw, "path": path})
     except ValidationError as exc:
-        problems = [config_problem(path, text, error) for error in exc.errors()]
+        errors = exc.errors()  # the first ones: each looks for its line in the whole file
+        problems = [config_problem(path, text, error) for error in errors[:SHOWN_PROBLEMS]]
+        if len(errors) > SHOWN_PROBLEMS:
+            more = f"and {len(errors) - SHOWN_PROBLEMS:,} more problems (fix these first)"
+            problems.append(str(Problem(path, None, "toml", more)))
         raise ConfigError("\n".join(problems)) from exc
 
 

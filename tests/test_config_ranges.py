@@ -141,3 +141,27 @@ def test_the_retention_of_editions_has_a_range(tmp_path: Path) -> None:
     assert config_error(tmp_path, "[compliance]\nretention_days = 99999999999\n") == (
         "reportgen.toml:2: compliance.retention_days: must be at most 36500, not 99999999999"
     )
+
+
+@pytest.mark.parametrize(
+    "toml", ["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b = " * 5000 + "1" + "}" * 5000]
+)
+def test_a_config_nested_past_the_reader_is_one_line(tmp_path: Path, toml: str) -> None:
+    """It was a RecursionError traceback from tomllib."""
+    path = tmp_path / "reportgen.toml"
+    path.write_text(toml + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == f"{path}: toml: nested too deeply to read"
+
+
+def test_a_config_with_thousands_of_bad_values_shows_the_first_twenty(tmp_path: Path) -> None:
+    """Each problem looks for its line in the whole file: 20,000 took seconds and printed
+    20,000 lines."""
+    path = tmp_path / "reportgen.toml"
+    path.write_text("[mail]\nfrom = 'a@b.example'\nto = [\n" + "0,\n" * 20_000 + "]\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 21 and all(line.startswith(f"{path}:") for line in lines)
+    assert lines[-1] == f"{path}: toml: and 19,980 more problems (fix these first)"
