@@ -86,7 +86,11 @@ def run_lock(out_dir: Path) -> Iterator[Path]:
     """Hold `<out>/.reportgen/run.lock` (exclusive, non-blocking); the kernel frees it when the
     process dies."""
     path = out_dir / STATE_DIR / "run.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # a read-only or full disk, a file where the folder goes: one line, nothing sent
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        raise _unlockable(path, exc) from exc
     with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -96,14 +100,21 @@ def run_lock(out_dir: Path) -> Iterator[Path]:
             raise LockHeld(
                 f"{path}: another reportgen run holds the lock (pid {holder}); exiting"
             ) from None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        try:
+            handle.truncate(0)
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+        except OSError as exc:
+            raise _unlockable(path, exc) from exc
         try:
             yield path
         finally:
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _unlockable(path: Path, exc: OSError) -> LedgerError:
+    return LedgerError(f"{path}: cannot take the run lock: {exc.strerror or exc}")
 
 
 def _now() -> str:

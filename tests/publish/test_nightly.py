@@ -225,6 +225,21 @@ def test_the_lock_is_exclusive_and_released(tmp_path: Path) -> None:
         pass
 
 
+def test_a_lock_that_cannot_be_taken_is_one_line_not_a_traceback(
+    project: Path, server: tuple[Recorder, int]
+) -> None:
+    """A file where the state folder goes (or a read-only disk): nothing is sent, one line."""
+    _, port = server
+    write_config(project, port, to=["pm@example.com"])
+    (project / "out").mkdir(exist_ok=True)
+    (project / "out" / ".reportgen").write_text("not a folder", encoding="utf-8")
+    result = subprocess.run(
+        reportgen("nightly"), cwd=project, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "run.lock: cannot take the run lock" in result.stderr
+
+
 def reportgen(*args: str) -> list[str]:
     """The real command line, as a scheduler would start it."""
     return [sys.executable, "-m", "reportgen", *args]
