@@ -134,8 +134,6 @@ def _make(
     where: Path | None,
 ) -> Built:
     """Compose, render and (unless HTML-only) lay out and verify the PDF."""
-    from reportgen.pdf.verify import Expected, render_pdf, verify_pdf  # lazy: WeasyPrint is heavy
-
     spec = checked.spec
     renderer = project.renderer()
     # a clock the caller pinned is used as is: a worker's environment (SOURCE_DATE_EPOCH as
@@ -152,6 +150,8 @@ def _make(
     if not pdf:
         built.publishable = checked.publishable  # an HTML preview's DRAFT mark; never sent
         return built
+    from reportgen.pdf.verify import Expected, render_pdf, verify_pdf  # lazy: WeasyPrint is heavy
+
     where = where or spec.root / f"{spec.brief_id}.pdf"
 
     def laid_out(html: str) -> tuple[bytes, list[Problem]]:
